@@ -1,0 +1,85 @@
+// Package media is the audio domain: processing parameters, PCM blocks and
+// the small pipeline stages (decode → resample → sink) a live session runs.
+// It knows nothing of HTTP or SQL.
+package media
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// ErrInvalid marks input that breaks a domain rule; handlers map it to 4xx.
+var ErrInvalid = errors.New("invalid")
+
+// ErrNotFound marks a session or recording that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// SampleRates lists the output sample rates a session may run at.
+var SampleRates = []int{8000, 16000, 22050, 24000, 32000, 44100, 48000}
+
+// Parameter limits. batch_size moves in steps of BatchStep.
+const (
+	MinFPS       = 1
+	MaxFPS       = 60
+	MinBatchSize = 16
+	MaxBatchSize = 256
+	BatchStep    = 16
+)
+
+// Params are the processing parameters a session runs with: the output
+// format of the decoded audio and how it is cut into frames and batches.
+type Params struct {
+	FPS        int `json:"fps"`
+	BatchSize  int `json:"batch_size"`
+	SampleRate int `json:"sample_rate"`
+	Channels   int `json:"channels"`
+}
+
+// DefaultParams returns the parameters used until a user changes them.
+func DefaultParams() Params {
+	return Params{FPS: 30, BatchSize: 64, SampleRate: 48000, Channels: 1}
+}
+
+// FieldErrors maps a parameter's JSON name to why its value was refused.
+// It unwraps to ErrInvalid.
+type FieldErrors map[string]string
+
+func (e FieldErrors) Error() string {
+	names := make([]string, 0, len(e))
+	for name := range e {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = name + ": " + e[name]
+	}
+	return "invalid parameters: " + strings.Join(parts, "; ")
+}
+
+// Unwrap lets errors.Is(err, ErrInvalid) match.
+func (e FieldErrors) Unwrap() error { return ErrInvalid }
+
+// Validate reports every out-of-range field at once, or nil.
+func (p Params) Validate() error {
+	errs := FieldErrors{}
+	if p.FPS < MinFPS || p.FPS > MaxFPS {
+		errs["fps"] = fmt.Sprintf("must be between %d and %d", MinFPS, MaxFPS)
+	}
+	if p.BatchSize < MinBatchSize || p.BatchSize > MaxBatchSize || p.BatchSize%BatchStep != 0 {
+		errs["batch_size"] = fmt.Sprintf("must be a multiple of %d between %d and %d", BatchStep, MinBatchSize, MaxBatchSize)
+	}
+	if !slices.Contains(SampleRates, p.SampleRate) {
+		errs["sample_rate"] = fmt.Sprintf("must be one of %v", SampleRates)
+	}
+	if p.Channels != 1 && p.Channels != 2 {
+		errs["channels"] = "must be 1 (mono) or 2 (stereo)"
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
