@@ -1,0 +1,375 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/media"
+)
+
+// newRecording returns a valid recording named filename with zero ID and
+// CreatedAt.
+func newRecording(filename string) *Recording {
+	return &Recording{
+		Filename:   filename,
+		Duration:   12.5,
+		SampleRate: 48000,
+		Channels:   1,
+		FPS:        30,
+		BatchSize:  64,
+		Mode:       "webrtc",
+		MIME:       "audio/wav",
+		Bytes:      1200044,
+		SessionID:  "sess-1",
+	}
+}
+
+// mustInsert inserts recordings with the given filenames in order.
+func mustInsert(tb testing.TB, db *DB, filenames ...string) {
+	tb.Helper()
+	for _, name := range filenames {
+		if err := db.InsertRecording(context.Background(), newRecording(name)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func mustCount(tb testing.TB, db *DB) int {
+	tb.Helper()
+	n, err := db.CountRecordings(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+func filenames(recs []Recording) []string {
+	names := make([]string, len(recs))
+	for i, r := range recs {
+		names[i] = r.Filename
+	}
+	return names
+}
+
+var t0 = time.Date(2026, 11, 26, 13, 5, 7, 123_456_789, time.UTC)
+
+func TestInsertRecording(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("OK", func(t *testing.T) {
+		db := MustOpen(t)
+		db.Now = func() time.Time { return t0.In(time.FixedZone("X", 3600)) }
+
+		r := newRecording("a.wav")
+		if err := db.InsertRecording(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if r.ID == 0 {
+			t.Fatal("ID not set")
+		}
+		want := t0.Truncate(time.Millisecond)
+		if !r.CreatedAt.Equal(want) || r.CreatedAt.Location() != time.UTC {
+			t.Fatalf("CreatedAt = %v, want %v UTC", r.CreatedAt, want)
+		}
+
+		got, err := db.GetRecording(ctx, "a.wav")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, r) {
+			t.Fatalf("GetRecording =\n%+v\nwant\n%+v", got, r)
+		}
+
+		// What a person sees in the sqlite3 shell.
+		var createdAt string
+		err = db.db.QueryRowContext(ctx, `SELECT created_at FROM recordings WHERE id = ?`, r.ID).Scan(&createdAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if createdAt != "2026-11-26T13:05:07.123Z" {
+			t.Fatalf("stored created_at = %q", createdAt)
+		}
+	})
+
+	t.Run("KeepsCreatedAt", func(t *testing.T) {
+		db := MustOpen(t)
+		db.Now = func() time.Time { t.Fatal("Now called"); return time.Time{} }
+
+		r := newRecording("b.webm")
+		r.Mode = "mediarecorder"
+		r.MIME = "audio/webm;codecs=opus"
+		r.SessionID = ""
+		r.CreatedAt = t0.In(time.FixedZone("X", -5*3600))
+		if err := db.InsertRecording(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.GetRecording(ctx, "b.webm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.CreatedAt.Equal(t0.Truncate(time.Millisecond)) || got.CreatedAt.Location() != time.UTC {
+			t.Fatalf("CreatedAt = %v", got.CreatedAt)
+		}
+		if !reflect.DeepEqual(got, r) {
+			t.Fatalf("GetRecording =\n%+v\nwant\n%+v", got, r)
+		}
+	})
+
+	t.Run("ErrExists", func(t *testing.T) {
+		db := MustOpen(t)
+		orig := newRecording("dup.wav")
+		if err := db.InsertRecording(ctx, orig); err != nil {
+			t.Fatal(err)
+		}
+
+		dup := newRecording("dup.wav")
+		dup.Bytes = 1
+		dup.Mode = "mediarecorder"
+		err := db.InsertRecording(ctx, dup)
+		if !errors.Is(err, ErrExists) {
+			t.Fatalf("err = %v, want ErrExists", err)
+		}
+		if dup.ID != 0 {
+			t.Errorf("ID set to %d on failed insert", dup.ID)
+		}
+		if n := mustCount(t, db); n != 1 {
+			t.Fatalf("count = %d, want 1", n)
+		}
+		got, err := db.GetRecording(ctx, "dup.wav")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, orig) {
+			t.Fatalf("original changed:\n%+v\nwant\n%+v", got, orig)
+		}
+	})
+
+	t.Run("ErrBadMode", func(t *testing.T) {
+		db := MustOpen(t)
+		r := newRecording("bad.wav")
+		r.Mode = "carrier-pigeon"
+		err := db.InsertRecording(ctx, r)
+		if err == nil {
+			t.Fatal("expected CHECK constraint error")
+		}
+		if !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("err = %v, want it to wrap media.ErrInvalid", err)
+		}
+		if n := mustCount(t, db); n != 0 {
+			t.Fatalf("count = %d, want 0", n)
+		}
+	})
+
+	t.Run("CheckConstraintRawSQL", func(t *testing.T) {
+		// The schema itself refuses a bad mode, whoever writes the row.
+		db := MustOpen(t)
+		_, err := db.db.ExecContext(ctx, `
+			INSERT INTO recordings (filename, created_at, duration_s, sample_rate,
+				channels, fps, batch_size, mode, mime, bytes)
+			VALUES ('x', '2026-01-01T00:00:00.000Z', 1, 48000, 1, 30, 64, 'WebRTC', 'audio/wav', 1)`)
+		if !isCheckViolation(err) {
+			t.Fatalf("err = %v, want CHECK constraint failure", err)
+		}
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		db := MustOpen(t)
+		const workers, perWorker = 16, 20
+
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*perWorker)
+		for w := range workers {
+			wg.Go(func() {
+				for i := range perWorker {
+					r := newRecording(fmt.Sprintf("w%02d-%02d.wav", w, i))
+					if err := db.InsertRecording(ctx, r); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if n := mustCount(t, db); n != workers*perWorker {
+			t.Fatalf("count = %d, want %d", n, workers*perWorker)
+		}
+	})
+}
+
+func TestGetRecording(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("ErrNotFound", func(t *testing.T) {
+		db := MustOpen(t)
+		mustInsert(t, db, "a.wav")
+		r, err := db.GetRecording(ctx, "nope.wav")
+		if !errors.Is(err, media.ErrNotFound) {
+			t.Fatalf("err = %v, want media.ErrNotFound", err)
+		}
+		if r != nil {
+			t.Fatalf("got %+v with error", r)
+		}
+	})
+}
+
+func TestListRecordings(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("OK", func(t *testing.T) {
+		db := MustOpen(t)
+		// Out of insertion order: c is newest, then a and b share a timestamp
+		// (the later id wins), then d is oldest.
+		for _, tc := range []struct {
+			name string
+			at   time.Time
+		}{
+			{"a", t0.Add(time.Hour)},
+			{"b", t0.Add(time.Hour)},
+			{"c", t0.Add(2 * time.Hour)},
+			{"d", t0},
+		} {
+			db.Now = func() time.Time { return tc.at }
+			mustInsert(t, db, tc.name)
+		}
+
+		recs, err := db.ListRecordings(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := filenames(recs), []string{"c", "b", "a", "d"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("order = %v, want %v", got, want)
+		}
+		if !recs[0].CreatedAt.Equal(t0.Add(2 * time.Hour).Truncate(time.Millisecond)) {
+			t.Errorf("CreatedAt = %v", recs[0].CreatedAt)
+		}
+	})
+
+	t.Run("Empty", func(t *testing.T) {
+		db := MustOpen(t)
+		recs, err := db.ListRecordings(ctx, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if recs == nil || len(recs) != 0 {
+			t.Fatalf("got %#v, want empty non-nil slice", recs)
+		}
+	})
+
+	t.Run("Pagination", func(t *testing.T) {
+		db := MustOpen(t)
+		db.Now = fixedClock(t0, time.Second)
+		var all []string
+		for i := range 7 {
+			name := fmt.Sprintf("r%d", i)
+			mustInsert(t, db, name)
+			all = append([]string{name}, all...) // newest first
+		}
+
+		for _, tc := range []struct {
+			limit, offset int
+			want          []string
+		}{
+			{3, 0, all[0:3]},
+			{3, 3, all[3:6]},
+			{3, 6, all[6:7]},
+			{3, 7, []string{}},
+			{3, 100, []string{}},
+			{3, -5, all[0:3]},
+			{0, 2, all[2:]},
+			{-1, 0, all},
+		} {
+			recs, err := db.ListRecordings(ctx, tc.limit, tc.offset)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := filenames(recs); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("List(%d, %d) = %v, want %v", tc.limit, tc.offset, got, tc.want)
+			}
+		}
+	})
+
+	t.Run("DefaultLimit", func(t *testing.T) {
+		db := MustOpen(t)
+		db.Now = fixedClock(t0, time.Millisecond)
+		for i := range DefaultListLimit + 5 {
+			mustInsert(t, db, fmt.Sprintf("r%03d", i))
+		}
+		recs, err := db.ListRecordings(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != DefaultListLimit {
+			t.Fatalf("len = %d, want %d", len(recs), DefaultListLimit)
+		}
+		if recs[0].Filename != fmt.Sprintf("r%03d", DefaultListLimit+4) {
+			t.Fatalf("first = %q, want newest", recs[0].Filename)
+		}
+	})
+
+	t.Run("Limits", func(t *testing.T) {
+		for _, tc := range []struct{ in, want int }{
+			{-1, DefaultListLimit}, {0, DefaultListLimit}, {1, 1}, {50, 50},
+			{MaxListLimit, MaxListLimit}, {MaxListLimit + 1, MaxListLimit}, {1 << 40, MaxListLimit},
+		} {
+			if got := listLimit(tc.in); got != tc.want {
+				t.Errorf("listLimit(%d) = %d, want %d", tc.in, got, tc.want)
+			}
+		}
+	})
+}
+
+func TestCountRecordings(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		db := MustOpen(t)
+		if n := mustCount(t, db); n != 0 {
+			t.Fatalf("count = %d, want 0", n)
+		}
+		mustInsert(t, db, "a", "b", "c")
+		if n := mustCount(t, db); n != 3 {
+			t.Fatalf("count = %d, want 3", n)
+		}
+	})
+}
+
+func TestDeleteRecording(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("OK", func(t *testing.T) {
+		db := MustOpen(t)
+		mustInsert(t, db, "a", "b")
+		if err := db.DeleteRecording(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.GetRecording(ctx, "a"); !errors.Is(err, media.ErrNotFound) {
+			t.Fatalf("after delete: err = %v, want media.ErrNotFound", err)
+		}
+		if _, err := db.GetRecording(ctx, "b"); err != nil {
+			t.Fatalf("other recording: %v", err)
+		}
+		if n := mustCount(t, db); n != 1 {
+			t.Fatalf("count = %d, want 1", n)
+		}
+		// The filename is free again.
+		mustInsert(t, db, "a")
+	})
+
+	t.Run("ErrNotFound", func(t *testing.T) {
+		db := MustOpen(t)
+		mustInsert(t, db, "a")
+		err := db.DeleteRecording(ctx, "nope")
+		if !errors.Is(err, media.ErrNotFound) {
+			t.Fatalf("err = %v, want media.ErrNotFound", err)
+		}
+		if n := mustCount(t, db); n != 1 {
+			t.Fatalf("count = %d, want 1", n)
+		}
+	})
+}
