@@ -1,0 +1,326 @@
+// Package store keeps the recordings directory: one JSON file per take,
+// named recording_YYYYMMDD_HHMMSS.json (the seed app's format), holding the
+// audio file as standard padded base64 followed by its metadata:
+//
+//	{"audio_data":"UklGR...","processing_parameters":{...},"timestamp":"...",...}
+//
+// audio_data is always the first member, so the audio can be found without
+// parsing the rest. Takes can be an hour long, so nothing here holds a whole
+// take in memory: Save streams base64 from a reader, and Open returns a
+// seekable reader that decodes the base64 in the file on demand.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/avatarweb/recorder/media"
+)
+
+// TimeFormat is how timestamps are written: ISO 8601 in UTC to the
+// millisecond, so text order is time order.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// ErrCorrupt marks a recording file whose contents cannot be parsed.
+var ErrCorrupt = errors.New("corrupt recording")
+
+const (
+	// audioPrefix opens every file Save writes.
+	audioPrefix = `{"audio_data":"`
+
+	// chunkDecoded is how many audio bytes are encoded or decoded at a time;
+	// a multiple of 3, so each chunk but the last encodes without padding.
+	chunkDecoded = 48 << 10
+	chunkEncoded = chunkDecoded / 3 * 4
+
+	// maxSuffix bounds the _2, _3, ... names tried for one second.
+	maxSuffix = 10000
+)
+
+var validName = regexp.MustCompile(`^recording_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.json$`)
+
+// ValidName reports whether name is a recording file name:
+// recording_YYYYMMDD_HHMMSS.json, optionally with a _N suffix before .json.
+// No other name is ever opened or removed.
+func ValidName(name string) bool {
+	return validName.MatchString(name)
+}
+
+// Store is the recordings directory.
+type Store struct {
+	Dir string           // recordings directory; Save creates it (0o755) on demand
+	Now func() time.Time // clock for names and timestamps; nil means time.Now
+}
+
+// Meta is the metadata saved beside the audio, in the seed app's field names.
+type Meta struct {
+	ProcessingParameters media.Params     `json:"processing_parameters"`
+	Timestamp            string           `json:"timestamp"`         // ISO 8601 UTC with ms; Save fills it from Now if empty
+	Duration             float64          `json:"duration"`          // seconds
+	WebRTCSessionID      string           `json:"webrtc_session_id"` // empty for mediarecorder takes
+	MIME                 string           `json:"mime"`              // of the audio file: "audio/wav", "audio/webm", ...
+	SampleRate           int              `json:"sample_rate"`
+	Channels             int              `json:"channels"`
+	Mode                 string           `json:"mode"`            // "webrtc" or "mediarecorder"
+	Bytes                int64            `json:"bytes"`           // size of the decoded audio file; set by Save
+	Stats                map[string]int64 `json:"stats,omitempty"` // counters of the live session (packets, lost, ...)
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Save streams audio, which must yield exactly size bytes of an audio file
+// (WAV, WebM, ...) and then io.EOF, into a new recording and returns its
+// file name. meta.Bytes is set to size and an empty meta.Timestamp to Now.
+//
+// The name is recording_YYYYMMDD_HHMMSS.json from Now (in the location of
+// the time it returns), or the first free of _2.json, _3.json, ...: the file
+// is written to a temporary file in Dir, synced, and hard-linked to its name,
+// so an existing file is never overwritten and a reader never sees half a
+// recording. If audio yields fewer or more than size bytes, fails, or ctx
+// ends (checked between chunks), Save returns an error and leaves nothing
+// behind; a size mismatch wraps media.ErrInvalid.
+func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta) (filename string, err error) {
+	if size < 0 {
+		return "", fmt.Errorf("store: save: negative size %d: %w", size, media.ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("store: save: %w", err)
+	}
+	now := s.now()
+	if meta.Timestamp == "" {
+		meta.Timestamp = now.UTC().Format(TimeFormat)
+	}
+	meta.Bytes = size
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return "", fmt.Errorf("store: save: encode metadata: %w", err)
+	}
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return "", fmt.Errorf("store: save: %w", err)
+	}
+
+	tmp, err := writeTemp(ctx, s.Dir, audio, size, metaJSON)
+	if err != nil {
+		return "", fmt.Errorf("store: save: %w", err)
+	}
+	defer os.Remove(tmp) // already gone on success
+
+	name, err := linkNew(tmp, s.Dir, now)
+	if err != nil {
+		return "", fmt.Errorf("store: save: %w", err)
+	}
+	final := filepath.Join(s.Dir, name)
+	if err := os.Remove(tmp); err != nil {
+		os.Remove(final)
+		return "", fmt.Errorf("store: save %q: remove temporary file: %w", name, err)
+	}
+	if err := syncDir(s.Dir); err != nil {
+		os.Remove(final)
+		return "", fmt.Errorf("store: save %q: %w", name, err)
+	}
+	return name, nil
+}
+
+// SaveWAV is Save for pcmBytes bytes of little-endian int16 interleaved PCM:
+// it prepends a media.WAVHeader and sets meta.MIME, SampleRate, Channels and
+// Duration from the PCM. pcmBytes must be a whole number of frames.
+func (s *Store) SaveWAV(ctx context.Context, pcm io.Reader, pcmBytes int64, sampleRate, channels int, meta Meta) (string, error) {
+	frameBytes := 2 * int64(channels)
+	switch {
+	case sampleRate <= 0 || channels <= 0 || channels > math.MaxUint16 ||
+		int64(sampleRate)*frameBytes > math.MaxUint32:
+		return "", fmt.Errorf("store: save wav: bad format %d Hz, %d channels: %w", sampleRate, channels, media.ErrInvalid)
+	case pcmBytes < 0 || pcmBytes%frameBytes != 0:
+		return "", fmt.Errorf("store: save wav: %d bytes is not a whole number of %d-byte frames: %w", pcmBytes, frameBytes, media.ErrInvalid)
+	case pcmBytes > math.MaxUint32-(media.WAVHeaderSize-8):
+		return "", fmt.Errorf("store: save wav: %d bytes is too long for a WAV file: %w", pcmBytes, media.ErrInvalid)
+	}
+	info := media.WAVInfo{SampleRate: sampleRate, Channels: channels, DataBytes: pcmBytes}
+	meta.MIME = media.WAVMIME
+	meta.SampleRate = sampleRate
+	meta.Channels = channels
+	meta.Duration = info.Duration()
+	header := media.WAVHeader(sampleRate, channels, pcmBytes)
+	return s.Save(ctx, io.MultiReader(bytes.NewReader(header), pcm), int64(len(header))+pcmBytes, meta)
+}
+
+// Remove deletes a recording. An invalid name wraps media.ErrInvalid; an
+// absent one, or one that is not a regular file, wraps media.ErrNotFound.
+func (s *Store) Remove(filename string) error {
+	path, _, err := s.lstat(filename)
+	if err != nil {
+		return fmt.Errorf("store: remove %q: %w", filename, err)
+	}
+	if err := os.Remove(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = media.ErrNotFound
+		}
+		return fmt.Errorf("store: remove %q: %w", filename, err)
+	}
+	if err := syncDir(s.Dir); err != nil {
+		return fmt.Errorf("store: remove %q: %w", filename, err)
+	}
+	return nil
+}
+
+// lstat checks name and returns its path and file info without following
+// symbolic links: anything but a regular file counts as absent, so nothing
+// outside Dir is ever reached.
+func (s *Store) lstat(name string) (string, fs.FileInfo, error) {
+	if !ValidName(name) {
+		return "", nil, fmt.Errorf("bad recording name: %w", media.ErrInvalid)
+	}
+	path := filepath.Join(s.Dir, name)
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, media.ErrNotFound
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", nil, fmt.Errorf("not a regular file: %w", media.ErrNotFound)
+	}
+	return path, fi, nil
+}
+
+// writeTemp writes a whole recording to a new temporary file in dir, syncs
+// and closes it, and returns its path. On error it leaves nothing behind.
+func writeTemp(ctx context.Context, dir string, audio io.Reader, size int64, metaJSON []byte) (path string, err error) {
+	f, err := createTemp(dir)
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := encode(ctx, f, audio, size, metaJSON); err != nil {
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// createTemp creates a file named .recording-*.tmp in dir, which ValidName
+// refuses, with the usual 0o644 (less umask) of the seed's files.
+func createTemp(dir string) (*os.File, error) {
+	for range 100 {
+		path := filepath.Join(dir, fmt.Sprintf(".recording-%016x.tmp", rand.Uint64()))
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, errors.New("no free temporary file name")
+}
+
+// encode writes the recording: the audio_data member streamed from exactly
+// size bytes of audio, then the members of metaJSON (a JSON object).
+func encode(ctx context.Context, w io.Writer, audio io.Reader, size int64, metaJSON []byte) error {
+	raw := make([]byte, chunkDecoded)
+	enc := make([]byte, chunkEncoded)
+	if _, err := io.WriteString(w, audioPrefix); err != nil {
+		return err
+	}
+	for done := int64(0); done < size; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := int(min(size-done, chunkDecoded))
+		got, err := io.ReadFull(audio, raw[:n])
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("audio ended after %d of %d bytes: %w", done+int64(got), size, media.ErrInvalid)
+		}
+		if err != nil {
+			return fmt.Errorf("read audio: %w", err)
+		}
+		base64.StdEncoding.Encode(enc, raw[:n])
+		if _, err := w.Write(enc[:base64.StdEncoding.EncodedLen(n)]); err != nil {
+			return err
+		}
+		done += int64(n)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// The audio must end here: more bytes mean size was wrong.
+	var extra [1]byte
+	if got, err := io.ReadFull(audio, extra[:]); got > 0 {
+		return fmt.Errorf("audio longer than %d bytes: %w", size, media.ErrInvalid)
+	} else if !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read audio: %w", err)
+	}
+	// Close the string and splice in the other members: `","timestamp":...}`.
+	tail := make([]byte, 0, len(metaJSON)+1)
+	tail = append(tail, `",`...)
+	tail = append(tail, metaJSON[1:]...)
+	_, err := w.Write(tail)
+	return err
+}
+
+// linkNew hard-links tmp to the first free recording name for now in dir and
+// returns that name. os.Link fails on an existing name, so nothing is ever
+// overwritten, even by a concurrent Save.
+func linkNew(tmp, dir string, now time.Time) (string, error) {
+	base := now.Format("recording_20060102_150405")
+	if !ValidName(base + ".json") {
+		return "", fmt.Errorf("clock gives no valid name: %q", base)
+	}
+	for i := 1; i <= maxSuffix; i++ {
+		name := base + ".json"
+		if i > 1 {
+			name = base + "_" + strconv.Itoa(i) + ".json"
+		}
+		err := os.Link(tmp, filepath.Join(dir, name))
+		if err == nil {
+			return name, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("no free name for %s after %d tries", base, maxSuffix)
+}
+
+// syncDir makes a link or unlink in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	return nil
+}
