@@ -14,6 +14,10 @@ import (
 // ErrInvalid marks input that breaks a domain rule; handlers map it to 4xx.
 var ErrInvalid = errors.New("invalid")
 
+// ErrConflict marks a request that clashes with existing state, such as a
+// session id already in use.
+var ErrConflict = errors.New("conflict")
+
 // ErrNotFound marks a session or recording that does not exist.
 var ErrNotFound = errors.New("not found")
 

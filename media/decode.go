@@ -1,0 +1,163 @@
+package media
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/opus"
+)
+
+// OpusRate is the RTP clock and native decode rate of Opus.
+const OpusRate = 48000
+
+// maxOpusFrames is the longest Opus packet (120 ms) in samples per channel.
+const maxOpusFrames = OpusRate * 120 / 1000
+
+// maxGap is the longest silence the decoder will insert for one gap. A
+// larger timestamp jump is not a pause but a broken or restarted sender, so
+// the timeline is re-anchored instead of writing hours of zeros.
+const maxGap = OpusRate * 60 * 60
+
+// tailTolerance is how far the audio may fall short of the wall clock at an
+// explicit stop before the shortfall is filled with silence: the last
+// packets are normally still in flight for a few tens of milliseconds.
+const tailTolerance = OpusRate / 4
+
+// Decoder is the decode stage: it turns ordered Opus packets into 48 kHz PCM
+// laid out on the RTP timeline. Audio is placed by timestamp, so a lost
+// packet, a DTX pause or a stalled sender becomes silence of the right
+// length and the take stays as long as it was in real time. A packet the
+// codec refuses is counted, logged once, and becomes silence too: it never
+// stalls the stream.
+type Decoder struct {
+	Stats *Stats
+	Log   *slog.Logger
+
+	channels  int
+	opus      opus.Decoder
+	buf       []float32
+	started   bool
+	next      int64 // extended RTP timestamp of the next sample to write
+	lastTS    uint32
+	extTS     int64
+	firstAt   time.Time
+	written   int64        // samples per channel written so far
+	stopAt    atomic.Int64 // unix nanoseconds; 0 until StopAt
+	loggedBad bool
+}
+
+// NewDecoder returns a decoder producing 48 kHz PCM with channels channels
+// (a mono stream is copied to both channels when channels is 2).
+func NewDecoder(channels int, stats *Stats, log *slog.Logger) (*Decoder, error) {
+	dec, err := opus.NewDecoderWithOutput(OpusRate, channels)
+	if err != nil {
+		return nil, fmt.Errorf("media: new opus decoder (%d ch): %w: %w", channels, ErrInvalid, err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Decoder{
+		Stats:    stats,
+		Log:      log,
+		channels: channels,
+		opus:     dec,
+		buf:      make([]float32, maxOpusFrames*channels),
+	}, nil
+}
+
+// StopAt tells the decoder the wall-clock moment the user stopped the take.
+// Flush then fills any shortfall between the audio received and that moment
+// with silence. Call it before closing the decoder's input.
+func (d *Decoder) StopAt(t time.Time) { d.stopAt.Store(t.UnixNano()) }
+
+// Decode places one packet on the timeline and emits its PCM, preceded by
+// silence for any gap since the previous packet.
+func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
+	ts := d.extend(p.Timestamp)
+	if !d.started {
+		d.started, d.next, d.firstAt = true, ts, p.Arrival
+	}
+	gap := ts - d.next
+	if gap > maxGap {
+		d.Log.Warn("rtp timestamp jumped; re-anchoring", "samples", gap)
+		d.next, gap = ts, 0
+	}
+	if gap > 0 {
+		d.Stats.Gaps.Add(1)
+		if err := d.silence(gap, emit); err != nil {
+			return err
+		}
+	}
+	n, err := d.opus.DecodeToFloat32(p.Payload, d.buf)
+	if err != nil {
+		d.Stats.DecodeErrors.Add(1)
+		if !d.loggedBad {
+			d.loggedBad = true
+			d.Log.Warn("opus packet refused; its time becomes silence", "err", err, "seq", p.SequenceNumber)
+		}
+		return nil
+	}
+	d.Stats.DecodedSamples.Add(int64(n))
+	skip := int64(0)
+	if gap < 0 { // overlaps audio already written: keep only the new part
+		skip = min(-gap, int64(n))
+	}
+	if skip == int64(n) {
+		return nil
+	}
+	out := make([]float32, (int64(n)-skip)*int64(d.channels))
+	copy(out, d.buf[skip*int64(d.channels):int64(n)*int64(d.channels)])
+	d.next = ts + int64(n)
+	return d.write(out, emit)
+}
+
+// Flush pads the end of an explicitly stopped take up to the stop time.
+func (d *Decoder) Flush(emit func(PCM) error) error {
+	stop := d.stopAt.Load()
+	if !d.started || stop == 0 {
+		return nil
+	}
+	want := int64(time.Unix(0, stop).Sub(d.firstAt).Seconds() * OpusRate)
+	if short := want - d.written; short > tailTolerance {
+		d.Stats.Gaps.Add(1)
+		return d.silence(short, emit)
+	}
+	return nil
+}
+
+// Run is the stage loop: ordered packets in, PCM out.
+func (d *Decoder) Run(ctx context.Context, in <-chan Packet, out chan<- PCM) error {
+	return runStage(ctx, in, out, d.Decode, d.Flush)
+}
+
+func (d *Decoder) silence(frames int64, emit func(PCM) error) error {
+	d.Stats.GapSamples.Add(frames)
+	d.next += frames
+	for frames > 0 {
+		n := min(frames, OpusRate/10) // 100 ms blocks keep a long gap cheap
+		if err := d.write(make([]float32, n*int64(d.channels)), emit); err != nil {
+			return err
+		}
+		frames -= n
+	}
+	return nil
+}
+
+func (d *Decoder) write(samples []float32, emit func(PCM) error) error {
+	d.written += int64(len(samples) / d.channels)
+	return emit(PCM{Samples: samples, SampleRate: OpusRate, Channels: d.channels})
+}
+
+// extend unwraps the 32-bit RTP timestamp relative to the previous packet.
+func (d *Decoder) extend(ts uint32) int64 {
+	if !d.started {
+		d.lastTS, d.extTS = ts, int64(ts)
+		return d.extTS
+	}
+	d.extTS += int64(int32(ts - d.lastTS))
+	d.lastTS = ts
+	return d.extTS
+}
