@@ -1,0 +1,222 @@
+// Package rtc receives browser microphones over WebRTC. A Manager answers
+// offers with pion/webrtc, runs one Session per peer connection and keeps a
+// finished take as a draft (a spool file of PCM) until it is saved or
+// discarded.
+package rtc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/avatarweb/recorder/media"
+)
+
+// Config is what a Manager needs from the outside.
+type Config struct {
+	// SpoolDir holds one PCM spool file per session while it records.
+	SpoolDir string
+	// IncludeLoopback offers 127.0.0.1 ICE candidates too, so a browser on
+	// the same machine connects even where no other interface is up.
+	IncludeLoopback bool
+	// ICEServers are STUN/TURN URLs; none are needed on a LAN.
+	ICEServers []string
+	// ConnectTimeout ends a session that has not connected by then.
+	ConnectTimeout time.Duration
+	// StopTimeout bounds how long Stop waits for the pipeline to drain.
+	StopTimeout time.Duration
+	// Tap, when set, sees every RTP packet as received (tests capture
+	// real packets with it).
+	Tap func(sessionID string, p media.Packet)
+	Log *slog.Logger
+}
+
+// Manager owns every live session and every draft take.
+type Manager struct {
+	cfg Config
+	api *webrtc.API
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+}
+
+// NewManager builds the pion API (Opus only, default interceptors for
+// NACK, RTCP reports and TWCC) and the spool directory.
+func NewManager(cfg Config) (*Manager, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 30 * time.Second
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = 5 * time.Second
+	}
+	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
+		return nil, fmt.Errorf("rtc: spool dir: %w", err)
+	}
+	api, err := newAPI(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{cfg: cfg, api: api, sessions: map[string]*Session{}}, nil
+}
+
+func newAPI(cfg Config) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: media.OpusRate, Channels: 2,
+			SDPFmtpLine: "minptime=10;useinbandfec=1",
+		},
+		PayloadType: 111,
+	}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("rtc: register opus: %w", err)
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, fmt.Errorf("rtc: interceptors: %w", err)
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Offer starts a session from a browser's SDP offer and returns the answer
+// with every ICE candidate in it (gathering completes before answering, so
+// no trickle is needed). id may be empty: one is issued.
+func (m *Manager) Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*Session, webrtc.SessionDescription, error) {
+	var none webrtc.SessionDescription
+	if err := p.Validate(); err != nil {
+		return nil, none, err
+	}
+	if offer.Type != webrtc.SDPTypeOffer || offer.SDP == "" {
+		return nil, none, fmt.Errorf("rtc: need an SDP offer: %w", media.ErrInvalid)
+	}
+	if id == "" {
+		id = newSessionID()
+	} else if !sessionIDPattern.MatchString(id) {
+		return nil, none, fmt.Errorf("rtc: session id must be 1-64 letters, digits, _ or -: %w", media.ErrInvalid)
+	}
+	s, err := m.register(id, p)
+	if err != nil {
+		return nil, none, err
+	}
+	answer, err := s.answer(ctx, m.api, m.iceServers(), offer)
+	if err != nil {
+		s.end(false)
+		m.forget(id)
+		return nil, none, err
+	}
+	return s, answer, nil
+}
+
+func (m *Manager) register(id string, p media.Params) (*Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.sessions[id]; ok {
+		return nil, fmt.Errorf("rtc: session %q already exists: %w", id, media.ErrConflict)
+	}
+	s := newSession(id, p, m.cfg, filepath.Join(m.cfg.SpoolDir, id+".pcm"))
+	m.sessions[id] = s
+	return s, nil
+}
+
+func (m *Manager) iceServers() []webrtc.ICEServer {
+	if len(m.cfg.ICEServers) == 0 {
+		return nil
+	}
+	return []webrtc.ICEServer{{URLs: m.cfg.ICEServers}}
+}
+
+// Get returns a session, live or finished.
+func (m *Manager) Get(id string) (*Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sessions[id]
+	if !ok {
+		return nil, fmt.Errorf("rtc: session %q: %w", id, media.ErrNotFound)
+	}
+	return s, nil
+}
+
+// Stop ends a live session and returns its take, now a draft on disk. On a
+// finished session it just returns the take.
+func (m *Manager) Stop(id string) (Take, error) {
+	s, err := m.Get(id)
+	if err != nil {
+		return Take{}, err
+	}
+	return s.stop(m.cfg.StopTimeout)
+}
+
+// Release forgets a saved session and deletes its spool.
+func (m *Manager) Release(id string) error { return m.Discard(id) }
+
+// Discard ends a session if live and deletes its take.
+func (m *Manager) Discard(id string) error {
+	s, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	if _, err := s.stop(m.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
+		m.cfg.Log.Warn("discard: stop failed", "session_id", id, "err", err)
+	}
+	m.forget(id)
+	if err := os.Remove(s.spoolPath); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("rtc: discard %q: %w", id, err)
+	}
+	return nil
+}
+
+// Close ends every live session; their drafts stay on disk.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	all := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	for _, s := range all {
+		if _, err := s.stop(m.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
+			m.cfg.Log.Warn("shutdown: stop failed", "session_id", s.ID, "err", err)
+		}
+	}
+}
+
+// Live counts sessions that are not finished.
+func (m *Manager) Live() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, s := range m.sessions {
+		if !s.finished() {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *Manager) forget(id string) {
+	m.mu.Lock()
+	delete(m.sessions, id)
+	m.mu.Unlock()
+}
+
+func newSessionID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "session_" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,352 @@
+package rtc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/avatarweb/recorder/media"
+)
+
+// Session states, as the page and the API show them.
+const (
+	StateConnecting = "connecting" // answered, waiting for ICE/DTLS and audio
+	StateLive       = "live"       // audio is arriving
+	StateStopped    = "stopped"    // ended; the take is a draft
+	StateFailed     = "failed"     // ended without a usable take
+)
+
+// ErrEmptyTake reports a session that ended before any audio arrived.
+var ErrEmptyTake = fmt.Errorf("rtc: nothing was recorded: %w", media.ErrInvalid)
+
+func isEmptyTake(err error) bool { return errors.Is(err, ErrEmptyTake) }
+
+// Take is a finished session's audio: raw little-endian int16 PCM in a
+// spool file, at the session's output format.
+type Take struct {
+	SessionID  string
+	SpoolPath  string
+	SampleRate int
+	Channels   int
+	Params     media.Params
+	PCMBytes   int64
+	StartedAt  time.Time
+	Stats      media.StatsSnapshot
+}
+
+// Duration is the take's length in seconds.
+func (t Take) Duration() float64 {
+	return float64(t.PCMBytes) / float64(2*t.Channels*t.SampleRate)
+}
+
+// Info is a session as the API reports it.
+type Info struct {
+	SessionID string              `json:"session_id"`
+	State     string              `json:"state"`
+	Params    media.Params        `json:"processing_parameters"`
+	Duration  float64             `json:"duration"`
+	Codec     string              `json:"codec,omitempty"`
+	Stats     media.StatsSnapshot `json:"stats"`
+}
+
+// Session is one browser's peer connection and the pipeline that turns its
+// audio track into a spool file: RTP → reorder → Opus decode (48 kHz, placed
+// on the RTP timeline) → resample to the session's rate → spool.
+type Session struct {
+	ID        string
+	Params    media.Params
+	CreatedAt time.Time
+
+	cfg       Config
+	log       *slog.Logger
+	spoolPath string
+	stats     media.Stats
+	state     atomic.Value // string
+
+	mu       sync.Mutex
+	pc       *webrtc.PeerConnection
+	codec    string
+	started  bool // the pipeline runs
+	stopping bool
+	decoder  *media.Decoder
+	spool    *media.Spool
+	cancel   context.CancelFunc
+	err      error
+
+	done     chan struct{}
+	doneOnce sync.Once
+	timer    *time.Timer
+}
+
+func newSession(id string, p media.Params, cfg Config, spoolPath string) *Session {
+	s := &Session{
+		ID: id, Params: p, CreatedAt: time.Now(),
+		cfg: cfg, log: cfg.Log.With("session_id", id), spoolPath: spoolPath,
+		done: make(chan struct{}),
+	}
+	s.state.Store(StateConnecting)
+	return s
+}
+
+// State returns the session's current state.
+func (s *Session) State() string { return s.state.Load().(string) }
+
+// Info returns the session's state and counters.
+func (s *Session) Info() Info {
+	s.mu.Lock()
+	codec := s.codec
+	s.mu.Unlock()
+	st := s.stats.Snapshot()
+	return Info{
+		SessionID: s.ID, State: s.State(), Params: s.Params, Codec: codec, Stats: st,
+		Duration: float64(st.OutputFrames) / float64(s.Params.SampleRate),
+	}
+}
+
+func (s *Session) finished() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICEServer, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	var none webrtc.SessionDescription
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: ice})
+	if err != nil {
+		return none, fmt.Errorf("rtc: new peer connection: %w", err)
+	}
+	s.mu.Lock()
+	s.pc = pc
+	s.mu.Unlock()
+	pc.OnTrack(s.onTrack)
+	pc.OnConnectionStateChange(s.onConnectionState)
+	if err := pc.SetRemoteDescription(offer); err != nil {
+		return none, fmt.Errorf("rtc: bad offer: %w: %w", media.ErrInvalid, err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return none, fmt.Errorf("rtc: create answer: %w: %w", media.ErrInvalid, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return none, fmt.Errorf("rtc: set local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return none, fmt.Errorf("rtc: gathering candidates: %w", ctx.Err())
+	}
+	s.timer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
+		if s.State() == StateConnecting {
+			s.log.Warn("no audio before the connect timeout; ending session")
+			s.end(false)
+		}
+	})
+	return *pc.LocalDescription(), nil
+}
+
+func (s *Session) onConnectionState(st webrtc.PeerConnectionState) {
+	s.log.Debug("peer connection state", "state", st.String())
+	if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed {
+		s.end(false)
+	}
+}
+
+// onTrack starts the pipeline for the first audio track; pion calls it on
+// its own goroutine.
+func (s *Session) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	codec := track.Codec()
+	if !strings.EqualFold(codec.MimeType, webrtc.MimeTypeOpus) {
+		s.log.Warn("ignoring non-Opus track", "mime", codec.MimeType)
+		return
+	}
+	go drainRTCP(receiver)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.stopping {
+		return
+	}
+	if err := s.startPipeline(track); err != nil {
+		s.err = err
+		s.log.Error("cannot start pipeline", "err", err)
+		go s.end(false)
+		return
+	}
+	s.codec = fmt.Sprintf("%s/%d/%d %s", codec.MimeType, codec.ClockRate, codec.Channels, codec.SDPFmtpLine)
+	s.started = true
+	s.state.Store(StateLive)
+}
+
+// startPipeline wires the stages with small buffered channels; each stage
+// ends when its input closes, so closing the peer connection drains them
+// all in order. Called with s.mu held.
+func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
+	p := s.Params
+	dec, err := media.NewDecoder(p.Channels, &s.stats, s.log)
+	if err != nil {
+		return err
+	}
+	rs, err := media.NewResampler(media.OpusRate, p.SampleRate, p.Channels)
+	if err != nil {
+		return err
+	}
+	spool, err := media.CreateSpool(s.spoolPath, p.SampleRate, p.Channels, &s.stats)
+	if err != nil {
+		return err
+	}
+	s.decoder, s.spool = dec, spool
+	reorder := &media.Reorder{Stats: &s.stats}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	packets := make(chan media.Packet, 64)
+	ordered := make(chan media.Packet, 16)
+	decoded := make(chan media.PCM, 16)
+	resampled := make(chan media.PCM, 16)
+
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var errs []error
+	run := func(f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && !errors.Is(err, context.Canceled) {
+				errMu.Lock()
+				errs = append(errs, err)
+				errMu.Unlock()
+			}
+		}()
+	}
+	run(func() error { return s.readRTP(ctx, track, packets) })
+	run(func() error { return reorder.Run(ctx, packets, ordered) })
+	run(func() error { return dec.Run(ctx, ordered, decoded) })
+	run(func() error { return rs.Run(ctx, decoded, resampled) })
+	run(func() error { return spool.Run(ctx, resampled) })
+	go func() {
+		wg.Wait()
+		cancel()
+		s.mu.Lock()
+		s.err = errors.Join(errs...)
+		s.mu.Unlock()
+		s.finish()
+	}()
+	return nil
+}
+
+// readRTP is the source: it ends when the track does (peer connection
+// closed) and closes out.
+func (s *Session) readRTP(ctx context.Context, track *webrtc.TrackRemote, out chan<- media.Packet) error {
+	defer close(out)
+	for {
+		pkt, _, err := track.ReadRTP()
+		if err != nil {
+			return nil // the track ended: a normal stop or a closed connection
+		}
+		p := media.Packet{
+			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp,
+			Payload: pkt.Payload, Arrival: time.Now(),
+		}
+		if s.cfg.Tap != nil {
+			s.cfg.Tap(s.ID, p)
+		}
+		select {
+		case out <- p:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// drainRTCP reads the receiver's RTCP so the interceptors (NACK, reports)
+// run; it ends when the receiver closes.
+func drainRTCP(r *webrtc.RTPReceiver) {
+	for {
+		if _, _, err := r.ReadRTCP(); err != nil {
+			return
+		}
+	}
+}
+
+// end closes the peer connection. Without a pipeline the session is
+// finished at once; otherwise the pipeline finishes when it has drained.
+func (s *Session) end(explicit bool) {
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		return
+	}
+	s.stopping = true
+	if explicit && s.decoder != nil {
+		s.decoder.StopAt(time.Now())
+	}
+	pc, started := s.pc, s.started
+	s.mu.Unlock()
+
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	if pc != nil {
+		if err := pc.Close(); err != nil {
+			s.log.Warn("closing peer connection", "err", err)
+		}
+	}
+	if !started {
+		s.finish()
+	}
+}
+
+func (s *Session) finish() {
+	s.doneOnce.Do(func() {
+		if s.stats.OutputFrames.Load() > 0 {
+			s.state.Store(StateStopped)
+		} else {
+			s.state.Store(StateFailed)
+		}
+		s.log.Info("session ended", "state", s.State(), "stats", s.stats.Snapshot())
+		close(s.done)
+	})
+}
+
+// stop ends the session (if live) and waits for its take.
+func (s *Session) stop(timeout time.Duration) (Take, error) {
+	s.end(true)
+	select {
+	case <-s.done:
+	case <-time.After(timeout):
+		s.mu.Lock()
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.mu.Unlock()
+		<-s.done
+	}
+	return s.take()
+}
+
+func (s *Session) take() (Take, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return Take{}, fmt.Errorf("rtc: session %q: %w", s.ID, s.err)
+	}
+	if s.spool == nil || s.spool.Bytes() == 0 {
+		return Take{}, ErrEmptyTake
+	}
+	return Take{
+		SessionID: s.ID, SpoolPath: s.spoolPath,
+		SampleRate: s.Params.SampleRate, Channels: s.Params.Channels, Params: s.Params,
+		PCMBytes: s.spool.Bytes(), StartedAt: s.CreatedAt, Stats: s.stats.Snapshot(),
+	}, nil
+}
