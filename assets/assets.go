@@ -1,0 +1,10 @@
+// Package assets embeds the static files the page loads: the stylesheet,
+// the JS island (plain ES modules, no build step) and vendored htmx.
+package assets
+
+import "embed"
+
+// FS holds every file under this directory except Go sources.
+//
+//go:embed style.css js vendor
+var FS embed.FS

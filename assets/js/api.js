@@ -1,0 +1,28 @@
+// JSON calls to the server. Every failure becomes an Error carrying the
+// server's own message.
+
+export async function postJSON(url, body) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return readJSON(res);
+}
+
+export async function getJSON(url) {
+  return readJSON(await fetch(url));
+}
+
+async function readJSON(res) {
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    /* not JSON: fall through to the status text */
+  }
+  if (!res.ok || data?.status === 'error') {
+    throw new Error(data?.message || `${res.status} ${res.statusText}`);
+  }
+  return data;
+}

@@ -1,0 +1,91 @@
+// Package handlers is the HTTP face of the recorder: thin Fiber handlers
+// that parse a request, call the library, the session manager or the
+// parameter store, and render JSON or a templ component.
+package handlers
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/avatarweb/recorder/assets"
+	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/store"
+)
+
+// ParamStore keeps the processing parameters.
+type ParamStore interface {
+	Params(ctx context.Context) (media.Params, error)
+	SaveParams(ctx context.Context, p media.Params) error
+}
+
+// Sessions runs live WebRTC sessions.
+type Sessions interface {
+	Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error)
+	Get(id string) (*rtc.Session, error)
+	Stop(id string) (rtc.Take, error)
+	Discard(id string) error
+}
+
+// Library saves, lists and opens recordings.
+type Library interface {
+	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error)
+	List(ctx context.Context, limit, offset int) ([]db.Recording, error)
+	Open(ctx context.Context, filename string) (*store.Recording, error)
+	OpenFile(ctx context.Context, filename string) (io.ReadCloser, int64, error)
+}
+
+// Handler holds what the routes need.
+type Handler struct {
+	Params   ParamStore
+	Sessions Sessions
+	Library  Library
+	Log      *slog.Logger
+	// OfferTimeout bounds ICE gathering while answering an offer.
+	OfferTimeout time.Duration
+}
+
+// Register lists every route.
+func (h *Handler) Register(app *fiber.App) {
+	app.Get("/", h.index)
+	app.Get("/ui/recordings", h.recordingsFragment)
+
+	app.Get("/get_params", h.getParams)
+	app.Post("/update_params", h.updateParams)
+
+	app.Post("/webrtc/offer", h.offer)
+	app.Post("/webrtc/stop", h.stop)
+	app.Post("/webrtc/discard", h.discard)
+	app.Get("/webrtc/sessions/:id", h.sessionInfo)
+
+	app.Post("/save_recording", h.saveRecording)
+	app.Get("/recordings", h.listRecordings)
+	app.Get("/recordings/:filename", h.getRecording)
+	app.Get("/recordings/:filename/audio", h.recordingAudio)
+
+	app.Use("/assets", filesystem.New(filesystem.Config{
+		Root:   http.FS(assets.FS),
+		MaxAge: 3600,
+	}))
+}
+
+// render writes a templ component as the HTML response.
+func render(c *fiber.Ctx, component templ.Component) error {
+	c.Type("html", "utf-8")
+	return component.Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// success is the seed's envelope for a JSON answer.
+func success(c *fiber.Ctx, fields fiber.Map) error {
+	fields["status"] = "success"
+	return c.JSON(fields)
+}

@@ -1,0 +1,85 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/pion/webrtc/v4"
+)
+
+// offerRequest is the seed's body for POST /webrtc/offer.
+type offerRequest struct {
+	Offer     webrtc.SessionDescription `json:"offer"`
+	SessionID string                    `json:"session_id"`
+}
+
+// sessionRequest names a session: the body of stop and discard.
+type sessionRequest struct {
+	SessionID string `json:"session_id"`
+}
+
+// offer answers a browser's offer. The session records at the parameters
+// in force now.
+func (h *Handler) offer(c *fiber.Ctx) error {
+	var req offerRequest
+	if err := parseJSON(c, &req); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), h.OfferTimeout)
+	defer cancel()
+	params, err := h.Params.Params(ctx)
+	if err != nil {
+		return err
+	}
+	s, answer, err := h.Sessions.Offer(ctx, req.SessionID, req.Offer, params)
+	if err != nil {
+		return err
+	}
+	h.Log.Info("webrtc session started", "session_id", s.ID, "params", params)
+	return success(c, fiber.Map{
+		"answer":                answer,
+		"session_id":            s.ID,
+		"processing_parameters": s.Params,
+	})
+}
+
+// stop ends a live session; its take stays as a draft until saved or
+// discarded. It answers the session's final state and counters.
+func (h *Handler) stop(c *fiber.Ctx) error {
+	var req sessionRequest
+	if err := parseJSON(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.Sessions.Stop(req.SessionID); err != nil {
+		return err
+	}
+	s, err := h.Sessions.Get(req.SessionID)
+	if err != nil {
+		return err
+	}
+	info := s.Info()
+	return success(c, fiber.Map{
+		"session_id": info.SessionID, "state": info.State, "duration": info.Duration, "stats": info.Stats,
+	})
+}
+
+// discard drops a session's take.
+func (h *Handler) discard(c *fiber.Ctx) error {
+	var req sessionRequest
+	if err := parseJSON(c, &req); err != nil {
+		return err
+	}
+	if err := h.Sessions.Discard(req.SessionID); err != nil {
+		return err
+	}
+	return success(c, fiber.Map{"session_id": req.SessionID, "message": "take discarded"})
+}
+
+// sessionInfo reports a session's state and live counters.
+func (h *Handler) sessionInfo(c *fiber.Ctx) error {
+	s, err := h.Sessions.Get(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.Info())
+}
