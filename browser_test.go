@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
+)
+
+// requireBrowserEnv, when set to 1 (CI sets it), turns a missing Chromium
+// from a skip into a failure.
+const requireBrowserEnv = "RECORDER_REQUIRE_BROWSER"
+
+// captureEnv, when set to a directory, makes TestCaptureRTP record real
+// Chromium RTP packets there: how media/testdata got them.
+const captureEnv = "RECORDER_CAPTURE_RTP"
+
+const toneHz = 440
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	msg := "Chromium not found at /usr/bin/chromium (install it with `apt-get install -y chromium`, or set CHROMIUM=path); skipping the real-browser test"
+	if os.Getenv(requireBrowserEnv) == "1" {
+		t.Fatal(msg + " — but " + requireBrowserEnv + "=1 makes it mandatory")
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// testServer runs the real server on a free loopback port with a temp
+// data directory.
+type testServer struct {
+	*server
+	url string
+}
+
+func startServer(t *testing.T, tap func(string, media.Packet)) *testServer {
+	t.Helper()
+	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.rtpTap = tap
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := newServer(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		srv.Close()
+	})
+	return &testServer{server: srv, url: "http://" + ln.Addr().String()}
+}
+
+// testWriter sends server logs to the test log, shown on failure or -v.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// newBrowser starts headless Chromium whose fake microphone plays wav.
+func newBrowser(t *testing.T, wav string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", wav),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// toneWAV writes a 440 Hz tone long enough to outlast a take (Chromium
+// loops the file anyway).
+func toneWAV(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tone440.wav")
+	if err := mediatest.WriteWAV(path, mediatest.Tone(toneHz, 48000, 1, 20, 0.5), 48000, 1); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func postJSON(t *testing.T, url string, body any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	res, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("POST %s: %d, undecodable body: %v", url, res.StatusCode, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %d %v", url, res.StatusCode, out)
+	}
+	return out
+}
+
+// TestBrowserWebRTC records a fake-mic tone through the real page over
+// WebRTC at two sample rates and checks what the server saved.
+func TestBrowserWebRTC(t *testing.T) {
+	chromiumPath(t)
+	wav := toneWAV(t)
+	for _, rate := range []int{48000, 16000} {
+		t.Run(strconv.Itoa(rate), func(t *testing.T) {
+			srv := startServer(t, nil)
+			postJSON(t, srv.url+"/update_params", map[string]any{"sample_rate": rate, "channels": 1})
+
+			filename, recorded := recordWebRTC(t, newBrowser(t, wav), srv.url, 3*time.Second, "")
+			checkRecording(t, srv, filename, rate, recorded)
+		})
+	}
+}
+
+// TestCaptureRTP saves the packets Chromium sends for the test tone, once
+// at its default bitrate (CELT after a Hybrid start) and once capped to
+// 12 kbps (SILK wideband), for the decoder's unit tests. It runs only when
+// RECORDER_CAPTURE_RTP names a directory.
+func TestCaptureRTP(t *testing.T) {
+	dir := os.Getenv(captureEnv)
+	if dir == "" {
+		t.Skip("set " + captureEnv + "=dir to capture Chromium RTP packets")
+	}
+	chromiumPath(t)
+	wav := toneWAV(t)
+	for name, bitrate := range map[string]string{"celt": "", "silk": "12000"} {
+		var capture captured
+		srv := startServer(t, capture.add)
+		recordWebRTC(t, newBrowser(t, wav), srv.url, 2*time.Second, bitrate)
+		path := filepath.Join(dir, "chromium-440hz-"+name+".rtp")
+		if err := mediatest.WritePackets(path, capture.packets()); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d packets", path, len(capture.packets()))
+	}
+}
+
+// recordWebRTC drives the page: processing off, WebRTC, wait, Stop, Save.
+// It returns the saved file name and the seconds the page recorded.
+func recordWebRTC(t *testing.T, ctx context.Context, url string, hold time.Duration, maxBitrate string) (string, float64) {
+	t.Helper()
+	type css = chromedp.CSS
+	capBitrate := chromedp.Sleep(0)
+	if maxBitrate != "" {
+		capBitrate = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[any](`(async () => {
+				const sender = window.recorder.session.pc.getSenders()[0];
+				const p = sender.getParameters();
+				p.encodings[0].maxBitrate = `+maxBitrate+`;
+				await sender.setParameters(p);
+			})()`, chromedp.EvalAwaitPromise)(ctx, t)
+			return err
+		})
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(css(`[data-testid=btn-webrtc]`)),
+		// A steady tone is what echo cancellation, noise suppression and
+		// auto gain are built to remove: turn them off for the test.
+		chromedp.Click(css(`#opt-echo`)), chromedp.Click(css(`#opt-noise`)), chromedp.Click(css(`#opt-agc`)),
+		chromedp.Click(css(`[data-testid=btn-webrtc]`)),
+		chromedp.WaitReady(css(`body[data-state=live]`)),
+		capBitrate,
+		chromedp.Sleep(hold),
+		chromedp.Click(css(`[data-testid=btn-stop]`)),
+		chromedp.WaitReady(css(`body[data-state=draft]`)),
+		chromedp.Click(css(`[data-testid=btn-save]`)),
+		chromedp.WaitReady(css(`body[data-saved-filename]`)),
+	)
+	if err != nil {
+		status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
+		t.Fatalf("driving the page: %v (status line: %q)", err, status)
+	}
+	filename := attr(t, ctx, "body", "data-saved-filename")
+	recorded := attr(t, ctx, "body", "data-recorded-seconds")
+	// The list is an htmx fragment: the new take must appear without a reload.
+	if err := chromedp.Do(ctx, chromedp.WaitReady(css(fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, filename)))); err != nil {
+		t.Fatalf("recordings list did not show %s: %v", filename, err)
+	}
+	secs, err := strconv.ParseFloat(recorded, 64)
+	if err != nil {
+		t.Fatalf("page recorded %q seconds: %v", recorded, err)
+	}
+	status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
+	t.Logf("saved %s after %.2f s; status: %s", filename, secs, status)
+	return filename, secs
+}
+
+func attr(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
+	if err != nil || !v.Exists {
+		t.Fatalf("%s[%s]: %v (exists %v)", sel, name, err, v.Exists)
+	}
+	return v.Value
+}
+
+// checkRecording reads the saved file from disk and its SQLite row.
+func checkRecording(t *testing.T, srv *testServer, filename string, rate int, recorded float64) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		AudioData            string       `json:"audio_data"`
+		ProcessingParameters media.Params `json:"processing_parameters"`
+		Timestamp            string       `json:"timestamp"`
+		Duration             float64      `json:"duration"`
+		SessionID            string       `json:"webrtc_session_id"`
+		MIME                 string       `json:"mime"`
+		SampleRate           int          `json:"sample_rate"`
+		Channels             int          `json:"channels"`
+		Mode                 string       `json:"mode"`
+		Bytes                int64        `json:"bytes"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatalf("recording is not JSON: %v", err)
+	}
+	audio, err := base64.StdEncoding.DecodeString(file.AudioData)
+	if err != nil {
+		t.Fatalf("audio_data is not base64: %v", err)
+	}
+	r := bytes.NewReader(audio)
+	info, err := media.ReadWAVHeader(r)
+	if err != nil {
+		t.Fatalf("audio_data is not a WAV: %v", err)
+	}
+	pcm, _ := io.ReadAll(r)
+	samples := media.S16LEToFloat(nil, pcm)
+
+	if info.SampleRate != rate || info.Channels != 1 || file.SampleRate != rate || file.ProcessingParameters.SampleRate != rate {
+		t.Errorf("format: wav %d Hz × %d, file says %d Hz, params %+v; want %d Hz mono", info.SampleRate, info.Channels, file.SampleRate, file.ProcessingParameters, rate)
+	}
+	if file.MIME != "audio/wav" || file.Mode != "webrtc" || file.Bytes != int64(len(audio)) {
+		t.Errorf("metadata: mime %q mode %q bytes %d (audio is %d bytes)", file.MIME, file.Mode, file.Bytes, len(audio))
+	}
+	// Skip the first 200 ms: Opus starts in Hybrid mode and ramps up.
+	steady := samples[min(len(samples), rate/5):]
+	if f := mediatest.DominantFrequency(steady, rate); math.Abs(f-toneHz) > 5 {
+		t.Errorf("dominant frequency %.1f Hz, want %d ± 5 Hz", f, toneHz)
+	} else {
+		t.Logf("dominant frequency %.2f Hz, RMS %.3f", f, mediatest.RMS(steady))
+	}
+	if rms := mediatest.RMS(steady); rms < 0.1 {
+		t.Errorf("RMS %.3f: the tone (amplitude 0.5, RMS 0.35) came out too quiet", rms)
+	}
+	dur := info.Duration()
+	if math.Abs(dur-recorded) > 0.15*recorded || math.Abs(file.Duration-dur) > 1e-6 {
+		t.Errorf("duration: audio %.3f s, file says %.3f s, page recorded %.3f s (want ±15%%)", dur, file.Duration, recorded)
+	} else {
+		t.Logf("duration %.3f s vs %.3f s recorded (%.1f%%)", dur, recorded, 100*(dur-recorded)/recorded)
+	}
+
+	row, err := srv.db.GetRecording(context.Background(), filename)
+	if err != nil {
+		t.Fatalf("no SQLite row for %s: %v", filename, err)
+	}
+	if row.SampleRate != rate || row.Channels != 1 || row.Mode != "webrtc" || row.MIME != "audio/wav" ||
+		row.Bytes != int64(len(audio)) || row.SessionID != file.SessionID || math.Abs(row.Duration-dur) > 1e-6 ||
+		row.FPS != file.ProcessingParameters.FPS || row.BatchSize != file.ProcessingParameters.BatchSize {
+		t.Errorf("SQLite row %+v does not match the file (%d Hz, %d bytes, %.3f s, session %s)", row, rate, len(audio), dur, file.SessionID)
+	}
+}
+
+type captured struct {
+	mu   sync.Mutex
+	list []media.Packet
+}
+
+func (c *captured) add(_ string, p media.Packet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.list = append(c.list, p)
+}
+
+func (c *captured) packets() []media.Packet {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.list
+}

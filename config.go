@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/avatarweb/recorder/media"
+)
+
+// config is everything the server reads from flags and the environment.
+// A flag wins; its RECORDER_* variable is the fallback; then the default.
+type config struct {
+	Addr          string
+	DataDir       string
+	LogLevel      slog.Level
+	ICELoopback   bool
+	STUN          []string
+	OfferTimeout  time.Duration
+	ShutdownGrace time.Duration
+
+	// rtpTap sees every received RTP packet; tests set it to capture a
+	// real browser's stream. No flag sets it.
+	rtpTap func(sessionID string, p media.Packet)
+}
+
+// Paths inside the data directory.
+func (c config) dbPath() string        { return filepath.Join(c.DataDir, "recorder.db") }
+func (c config) recordingsDir() string { return filepath.Join(c.DataDir, "recordings") }
+func (c config) spoolDir() string      { return filepath.Join(c.DataDir, "spool") }
+
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("recorder", flag.ContinueOnError)
+	var c config
+	var level, stun string
+	fs.StringVar(&c.Addr, "addr", env("RECORDER_ADDR", ":8080"), "listen address (env RECORDER_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("RECORDER_DATA", "data"), "data directory: recorder.db, recordings/, spool/ (env RECORDER_DATA)")
+	fs.StringVar(&level, "log-level", env("RECORDER_LOG_LEVEL", "info"), "debug, info, warn or error (env RECORDER_LOG_LEVEL)")
+	fs.StringVar(&stun, "stun", env("RECORDER_STUN", ""), "comma-separated STUN/TURN URLs for ICE; none needed on a LAN (env RECORDER_STUN)")
+	loopback, err := strconv.ParseBool(env("RECORDER_ICE_LOOPBACK", "true"))
+	if err != nil {
+		return c, fmt.Errorf("RECORDER_ICE_LOOPBACK: %w", err)
+	}
+	fs.BoolVar(&c.ICELoopback, "ice-loopback", loopback, "offer 127.0.0.1 ICE candidates, for a browser on this machine (env RECORDER_ICE_LOOPBACK)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := level2slog(level, &c.LogLevel); err != nil {
+		return c, err
+	}
+	for _, u := range strings.Split(stun, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.STUN = append(c.STUN, u)
+		}
+	}
+	if c.Addr == "" || c.DataDir == "" {
+		return c, errors.New("-addr and -data must not be empty")
+	}
+	c.OfferTimeout = 10 * time.Second
+	c.ShutdownGrace = 10 * time.Second
+	return c, nil
+}
+
+func level2slog(s string, dst *slog.Level) error {
+	if err := dst.UnmarshalText([]byte(s)); err != nil {
+		return fmt.Errorf("-log-level %q: %w", s, err)
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+// Command recorder serves the WebRTC audio recorder: a page that streams a
+// browser microphone to the server over WebRTC, decodes it live and keeps
+// the takes as seed-format JSON recordings indexed in SQLite.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/media/library"
+	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "recorder:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string) error {
+	cfg, err := parseConfig(args, getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	srv, err := newServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	log.Info("recorder listening", "addr", ln.Addr().String(), "data", cfg.DataDir)
+	return srv.Serve(ctx, ln)
+}
+
+// server is the wired application: every dependency built once, here.
+type server struct {
+	cfg      config
+	log      *slog.Logger
+	app      *fiber.App
+	db       *db.DB
+	sessions *rtc.Manager
+}
+
+func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
+	database, err := db.Open(ctx, cfg.dbPath())
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := rtc.NewManager(rtc.Config{
+		SpoolDir:        cfg.spoolDir(),
+		IncludeLoopback: cfg.ICELoopback,
+		ICEServers:      cfg.STUN,
+		Tap:             cfg.rtpTap,
+		Log:             log,
+	})
+	if err != nil {
+		database.Close()
+		return nil, err
+	}
+	lib := &library.Library{
+		Store:    &store.Store{Dir: cfg.recordingsDir()},
+		Index:    database,
+		Sessions: sessions,
+		Log:      log,
+	}
+	h := &handlers.Handler{
+		Params:       database,
+		Sessions:     sessions,
+		Library:      lib,
+		Log:          log,
+		OfferTimeout: cfg.OfferTimeout,
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "recorder",
+		DisableStartupMessage: true,
+		ErrorHandler:          handlers.ErrorHandler(log),
+		BodyLimit:             4 << 20,
+	})
+	h.Register(app)
+	return &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}, nil
+}
+
+// Serve answers requests on ln until ctx ends, then shuts down gracefully.
+func (s *server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownGrace); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close ends live sessions (their drafts stay on disk) and the database.
+func (s *server) Close() {
+	s.sessions.Close()
+	if err := s.db.Close(); err != nil {
+		s.log.Error("closing database", "err", err)
+	}
+}
