@@ -1,0 +1,282 @@
+package media_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
+)
+
+const packetFrames = 960 // 20 ms at 48 kHz: what Chromium sends
+
+func capture(t *testing.T, name string) []media.Packet {
+	t.Helper()
+	pkts, err := mediatest.ReadPackets("testdata/"+name, time.Unix(1000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkts) < 90 {
+		t.Fatalf("%s: only %d packets", name, len(pkts))
+	}
+	return pkts
+}
+
+// decodeAll runs packets through a fresh decoder (already in order) and
+// returns the concatenated PCM and the decoder's counters.
+func decodeAll(t *testing.T, channels int, pkts []media.Packet, stopAt time.Time) ([]float32, *media.Stats) {
+	t.Helper()
+	stats := &media.Stats{}
+	dec, err := media.NewDecoder(channels, stats, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stopAt.IsZero() {
+		dec.StopAt(stopAt)
+	}
+	var out []float32
+	emit := func(p media.PCM) error {
+		if p.SampleRate != media.OpusRate || p.Channels != channels {
+			t.Fatalf("block is %d Hz × %d", p.SampleRate, p.Channels)
+		}
+		out = append(out, p.Samples...)
+		return nil
+	}
+	for _, p := range pkts {
+		if err := dec.Decode(p, emit); err != nil {
+			t.Fatalf("Decode: %v", err)
+		}
+	}
+	if err := dec.Flush(emit); err != nil {
+		t.Fatal(err)
+	}
+	return out, stats
+}
+
+// timeline is how many samples the packets span by their timestamps.
+func timeline(pkts []media.Packet) int {
+	return int(pkts[len(pkts)-1].Timestamp-pkts[0].Timestamp) + packetFrames
+}
+
+func checkTone(t *testing.T, pcm []float32) {
+	t.Helper()
+	steady := pcm[media.OpusRate/5:] // Opus starts in Hybrid and ramps up
+	if f := mediatest.DominantFrequency(steady, media.OpusRate); math.Abs(f-440) > 1 {
+		t.Errorf("dominant frequency %.2f Hz, want 440 ± 1", f)
+	}
+	if rms := mediatest.RMS(steady); rms < 0.2 || rms > 0.5 {
+		t.Errorf("RMS %.3f, want about 0.35 (a 0.5 amplitude tone)", rms)
+	}
+}
+
+func silent(pcm []float32) bool {
+	for _, s := range pcm {
+		if s != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestDecoderRealPackets(t *testing.T) {
+	for _, name := range []string{"chromium-440hz-celt.rtp", "chromium-440hz-silk.rtp"} {
+		t.Run(name, func(t *testing.T) {
+			pkts := capture(t, name)
+			pcm, stats := decodeAll(t, 1, pkts, time.Time{})
+			if len(pcm) != timeline(pkts) {
+				t.Errorf("decoded %d samples, timeline is %d", len(pcm), timeline(pkts))
+			}
+			if stats.DecodeErrors.Load() != 0 || stats.Gaps.Load() != 0 {
+				t.Errorf("errors %d gaps %d on a clean capture", stats.DecodeErrors.Load(), stats.Gaps.Load())
+			}
+			checkTone(t, pcm)
+		})
+	}
+}
+
+func TestDecoderStereo(t *testing.T) {
+	pcm, _ := decodeAll(t, 2, capture(t, "chromium-440hz-celt.rtp"), time.Time{})
+	left, right := mediatest.Channel(pcm, 2, 0), mediatest.Channel(pcm, 2, 1)
+	for i := range left {
+		if left[i] != right[i] {
+			t.Fatalf("mono source: channels differ at frame %d (%v vs %v)", i, left[i], right[i])
+		}
+	}
+	checkTone(t, left)
+}
+
+// TestDecoderGaps removes or damages packets and checks the take keeps its
+// real-time length, with silence exactly where the audio went missing.
+func TestDecoderGaps(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		edit        func([]media.Packet) []media.Packet
+		extra       int   // samples beyond the capture's timeline
+		silentFrom  int   // packet index where silence starts
+		silentLen   int   // samples of silence expected there
+		gaps        int64 // gaps counted
+		decodeErrs  int64
+		gapSamples  int64
+		wantSilence bool
+	}{
+		{
+			name: "LostPackets",
+			edit: func(p []media.Packet) []media.Packet { return append(p[:40:40], p[50:]...) },
+			silentFrom: 40, silentLen: 10 * packetFrames, gaps: 1, gapSamples: 10 * packetFrames, wantSilence: true,
+		},
+		{
+			name: "GarbagePacket",
+			edit: func(p []media.Packet) []media.Packet {
+				p[30].Payload = []byte{0xff, 0xff, 0xff} // code 3, impossible frame count
+				return p
+			},
+			silentFrom: 30, silentLen: packetFrames, gaps: 1, decodeErrs: 1, gapSamples: packetFrames, wantSilence: true,
+		},
+		{
+			name: "EmptyPayload",
+			edit: func(p []media.Packet) []media.Packet {
+				p[60].Payload = nil
+				return p
+			},
+			silentFrom: 60, silentLen: packetFrames, gaps: 1, decodeErrs: 1, gapSamples: packetFrames, wantSilence: true,
+		},
+		{
+			name: "DTXPause", // a second with no packets: the timestamp jumps
+			edit: func(p []media.Packet) []media.Packet {
+				for i := 50; i < len(p); i++ {
+					p[i].Timestamp += media.OpusRate
+				}
+				return p
+			},
+			extra: media.OpusRate, silentFrom: 50, silentLen: media.OpusRate, gaps: 1, gapSamples: media.OpusRate, wantSilence: true,
+		},
+		{
+			name: "TimestampWraps",
+			edit: func(p []media.Packet) []media.Packet {
+				shift := math.MaxUint32 - p[45].Timestamp + 1 // packet 45 lands on 0
+				for i := range p {
+					p[i].Timestamp += shift
+				}
+				return p
+			},
+		},
+		{
+			name: "OverlappingTimestamp", // a packet claiming time already written
+			edit: func(p []media.Packet) []media.Packet {
+				dup := p[20]
+				dup.Timestamp -= packetFrames / 2
+				return append(p[:21:21], append([]media.Packet{dup}, p[21:]...)...)
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			orig := capture(t, "chromium-440hz-celt.rtp")
+			pkts := tc.edit(capture(t, "chromium-440hz-celt.rtp"))
+			pcm, stats := decodeAll(t, 1, pkts, time.Time{})
+			if want := timeline(orig) + tc.extra; len(pcm) != want {
+				t.Errorf("decoded %d samples, want %d (%.3f s short)", len(pcm), want, float64(want-len(pcm))/media.OpusRate)
+			}
+			if g, e, s := stats.Gaps.Load(), stats.DecodeErrors.Load(), stats.GapSamples.Load(); g != tc.gaps || e != tc.decodeErrs || s != tc.gapSamples {
+				t.Errorf("gaps %d decode errors %d gap samples %d, want %d %d %d", g, e, s, tc.gaps, tc.decodeErrs, tc.gapSamples)
+			}
+			if tc.wantSilence {
+				start := int(orig[tc.silentFrom].Timestamp - orig[0].Timestamp)
+				if !silent(pcm[start : start+tc.silentLen]) {
+					t.Errorf("samples %d..%d should be silence", start, start+tc.silentLen)
+				}
+				if silent(pcm[start-packetFrames:start]) || silent(pcm[start+tc.silentLen:start+tc.silentLen+packetFrames]) {
+					t.Errorf("audio around the gap at %d is missing: silence is misplaced", start)
+				}
+			}
+			checkTone(t, pcm)
+		})
+	}
+}
+
+// TestDecoderStopPadding: a sender that went quiet before the user pressed
+// Stop still yields a take as long as the wall-clock recording.
+func TestDecoderStopPadding(t *testing.T) {
+	pkts := capture(t, "chromium-440hz-celt.rtp")
+	first := pkts[0].Arrival
+	for _, tc := range []struct {
+		name string
+		stop time.Duration
+		want int
+	}{
+		{"StalledSender", 5 * time.Second, 5 * media.OpusRate},
+		{"WithinTolerance", time.Duration(timeline(pkts))*time.Second/media.OpusRate + 100*time.Millisecond, timeline(pkts)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pcm, _ := decodeAll(t, 1, pkts, first.Add(tc.stop))
+			if len(pcm) != tc.want {
+				t.Errorf("take has %d samples, want %d", len(pcm), tc.want)
+			}
+		})
+	}
+}
+
+func TestDecoderTimestampReset(t *testing.T) {
+	pkts := capture(t, "chromium-440hz-celt.rtp")
+	for i := 50; i < len(pkts); i++ {
+		pkts[i].Timestamp += 2 * 60 * 60 * media.OpusRate // a two-hour jump: a broken sender
+	}
+	pcm, _ := decodeAll(t, 1, pkts, time.Time{})
+	if len(pcm) != timeline(capture(t, "chromium-440hz-celt.rtp")) {
+		t.Errorf("a timestamp reset wrote %d samples: it must re-anchor, not fill hours", len(pcm))
+	}
+}
+
+func TestDecoderRunCancel(t *testing.T) {
+	dec, err := media.NewDecoder(1, &media.Stats{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in, out := make(chan media.Packet), make(chan media.PCM)
+	done := make(chan error, 1)
+	go func() { done <- dec.Run(ctx, in, out) }()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Run returned %v, want context.Canceled", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not end on cancel")
+	}
+	if _, open := <-out; open {
+		t.Error("output channel left open")
+	}
+}
+
+func TestNewDecoderRefusesChannels(t *testing.T) {
+	if _, err := media.NewDecoder(3, &media.Stats{}, nil); !errors.Is(err, media.ErrInvalid) {
+		t.Errorf("3 channels: %v, want ErrInvalid", err)
+	}
+}
+
+func BenchmarkDecodePacket(b *testing.B) {
+	for _, name := range []string{"chromium-440hz-celt.rtp", "chromium-440hz-silk.rtp"} {
+		b.Run(name, func(b *testing.B) {
+			pkts, err := mediatest.ReadPackets("testdata/"+name, time.Unix(1000, 0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			emit := func(media.PCM) error { return nil }
+			b.ReportAllocs()
+			var dec *media.Decoder
+			for i := 0; b.Loop(); i++ {
+				if i%len(pkts) == 0 { // restart the stream so timestamps stay in order
+					dec, _ = media.NewDecoder(1, &media.Stats{}, nil)
+				}
+				if err := dec.Decode(pkts[i%len(pkts)], emit); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "µs/packet")
+		})
+	}
+}

@@ -1,0 +1,178 @@
+package library_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/library"
+	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/store"
+)
+
+// fakeSessions hands out one prepared take.
+type fakeSessions struct {
+	take     rtc.Take
+	stopErr  error
+	released []string
+}
+
+func (f *fakeSessions) Stop(id string) (rtc.Take, error) {
+	if f.stopErr != nil {
+		return rtc.Take{}, f.stopErr
+	}
+	if id != f.take.SessionID {
+		return rtc.Take{}, media.ErrNotFound
+	}
+	return f.take, nil
+}
+
+func (f *fakeSessions) Release(id string) error {
+	f.released = append(f.released, id)
+	return nil
+}
+
+// failingIndex is a real database whose inserts fail.
+type failingIndex struct{ *db.DB }
+
+func (failingIndex) InsertRecording(context.Context, *db.Recording) error {
+	return errors.New("disk full")
+}
+
+func newTake(t *testing.T, dir string) rtc.Take {
+	t.Helper()
+	pcm := media.AppendS16LE(nil, mediatest.Tone(440, 16000, 1, 1.25, 0.5))
+	path := filepath.Join(dir, "session_x.pcm")
+	if err := os.WriteFile(path, pcm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := media.DefaultParams()
+	p.SampleRate = 16000
+	return rtc.Take{
+		SessionID: "session_x", SpoolPath: path, SampleRate: 16000, Channels: 1,
+		Params: p, PCMBytes: int64(len(pcm)),
+	}
+}
+
+func setup(t *testing.T) (*library.Library, *db.DB, *fakeSessions, string) {
+	t.Helper()
+	dir := t.TempDir()
+	database, err := db.Open(context.Background(), filepath.Join(dir, "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { database.Close() })
+	sessions := &fakeSessions{take: newTake(t, dir)}
+	recDir := filepath.Join(dir, "recordings")
+	lib := &library.Library{
+		Store: &store.Store{Dir: recDir}, Index: database, Sessions: sessions,
+		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC) },
+	}
+	return lib, database, sessions, recDir
+}
+
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestSaveSession(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		lib, database, sessions, recDir := setup(t)
+		ctx := context.Background()
+		rec, err := lib.SaveSession(ctx, "session_x", 1.3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Duration != 1.25 || rec.SampleRate != 16000 || rec.Bytes != 44+40000 || rec.Mode != "webrtc" || rec.SessionID != "session_x" {
+			t.Errorf("row %+v", rec)
+		}
+		if len(sessions.released) != 1 {
+			t.Errorf("draft not released: %v", sessions.released)
+		}
+		opened, err := lib.Open(ctx, rec.Filename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer opened.Close()
+		if opened.Meta.Timestamp != "2026-11-26T13:00:00.000Z" || opened.Meta.Stats["client_duration_ms"] != 1300 {
+			t.Errorf("meta %+v", opened.Meta)
+		}
+		wav, _ := io.ReadAll(opened.Audio)
+		pcm, _ := os.ReadFile(sessions.take.SpoolPath)
+		if string(wav[44:]) != string(pcm) {
+			t.Error("saved audio differs from the draft's PCM")
+		}
+		if got, _ := database.CountRecordings(ctx); got != 1 || len(files(t, recDir)) != 1 {
+			t.Errorf("%d rows, files %v", got, files(t, recDir))
+		}
+	})
+	t.Run("ErrIndexFails", func(t *testing.T) {
+		lib, database, sessions, recDir := setup(t)
+		lib.Index = failingIndex{database}
+		if _, err := lib.SaveSession(context.Background(), "session_x", 0); err == nil {
+			t.Fatal("saved although the index refused the row")
+		}
+		if left := files(t, recDir); len(left) != 0 {
+			t.Errorf("orphan files left behind: %v", left)
+		}
+		if len(sessions.released) != 0 {
+			t.Error("the draft was released although the save failed: the take would be lost")
+		}
+		if _, err := os.Stat(sessions.take.SpoolPath); err != nil {
+			t.Errorf("draft spool gone: %v", err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		lib, database, _, recDir := setup(t)
+		if _, err := lib.SaveSession(context.Background(), "session_other", 0); !errors.Is(err, media.ErrNotFound) {
+			t.Errorf("unknown session: %v", err)
+		}
+		if n, _ := database.CountRecordings(context.Background()); n != 0 || len(files(t, recDir)) != 0 {
+			t.Error("something was written for an unknown session")
+		}
+	})
+}
+
+func TestOpenOnlyIndexed(t *testing.T) {
+	lib, _, _, recDir := setup(t)
+	ctx := context.Background()
+	// A well-named file the index does not know is not served.
+	if err := os.MkdirAll(recDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stray := "recording_20260101_000000.json"
+	if err := os.WriteFile(filepath.Join(recDir, stray), []byte(`{"audio_data":""}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lib.Open(ctx, stray); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("unindexed file: %v, want ErrNotFound", err)
+	}
+	if _, _, err := lib.OpenFile(ctx, stray); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("unindexed file download: %v, want ErrNotFound", err)
+	}
+	for _, bad := range []string{"../test.db", "recording_x.json", ""} {
+		if _, err := lib.Open(ctx, bad); !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("Open(%q): %v, want ErrInvalid", bad, err)
+		}
+		if _, _, err := lib.OpenFile(ctx, bad); !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("OpenFile(%q): %v, want ErrInvalid", bad, err)
+		}
+	}
+}

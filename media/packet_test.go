@@ -1,0 +1,79 @@
+package media
+
+import (
+	"slices"
+	"testing"
+)
+
+// pushAll feeds packets with the given sequence numbers through a Reorder
+// and returns the sequence numbers it emitted, flush included.
+func pushAll(t *testing.T, r *Reorder, seqs []uint16) []uint16 {
+	t.Helper()
+	var got []uint16
+	emit := func(p Packet) error { got = append(got, p.SequenceNumber); return nil }
+	for _, s := range seqs {
+		if err := r.Push(Packet{SequenceNumber: s, Timestamp: uint32(s) * 960}, emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Flush(emit); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestReorder(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		in         []uint16
+		want       []uint16
+		lost, late int64
+	}{
+		{"InOrder", []uint16{1, 2, 3, 4}, []uint16{1, 2, 3, 4}, 0, 0},
+		{"Swapped", []uint16{1, 3, 2, 5, 4, 6}, []uint16{1, 2, 3, 4, 5, 6}, 0, 0},
+		{"Duplicate", []uint16{1, 2, 2, 3}, []uint16{1, 2, 3}, 0, 1},
+		{"DuplicateWhileWaiting", []uint16{1, 3, 3, 2}, []uint16{1, 2, 3}, 0, 1},
+		{"LostAtEnd", []uint16{1, 2, 4}, []uint16{1, 2, 4}, 1, 0},
+		{"Wraps", []uint16{65534, 65535, 0, 1}, []uint16{65534, 65535, 0, 1}, 0, 0},
+		{"WrapsSwapped", []uint16{65534, 0, 65535, 1}, []uint16{65534, 65535, 0, 1}, 0, 0},
+		// Depth 3: packet 2 is waited for while 3, 4, 5 arrive, then given up.
+		{"GivesUpAfterDepth", []uint16{1, 3, 4, 5, 6, 2}, []uint16{1, 3, 4, 5, 6}, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stats := &Stats{}
+			r := &Reorder{Depth: 3, Stats: stats}
+			got := pushAll(t, r, tc.in)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("emitted %v, want %v", got, tc.want)
+			}
+			if stats.LostPackets.Load() != tc.lost || stats.LatePackets.Load() != tc.late {
+				t.Errorf("lost %d late %d, want %d %d", stats.LostPackets.Load(), stats.LatePackets.Load(), tc.lost, tc.late)
+			}
+			if stats.Packets.Load() != int64(len(tc.in)) {
+				t.Errorf("counted %d packets, want %d", stats.Packets.Load(), len(tc.in))
+			}
+		})
+	}
+}
+
+// TestReorderHoldsAtMostDepth checks the latency bound: with one packet
+// missing, output resumes once Depth later packets are held.
+func TestReorderHoldsAtMostDepth(t *testing.T) {
+	r := &Reorder{Depth: 4, Stats: &Stats{}}
+	var got []uint16
+	emit := func(p Packet) error { got = append(got, p.SequenceNumber); return nil }
+	for s := uint16(10); s < 20; s++ {
+		if s == 12 {
+			continue
+		}
+		if err := r.Push(Packet{SequenceNumber: s}, emit); err != nil {
+			t.Fatal(err)
+		}
+		if held := r.pending.Len(); held > 4 {
+			t.Fatalf("holding %d packets after seq %d, depth is 4", held, s)
+		}
+	}
+	if !slices.Equal(got[:3], []uint16{10, 11, 13}) {
+		t.Errorf("emitted %v", got)
+	}
+}

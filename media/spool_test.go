@@ -1,0 +1,111 @@
+package media_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
+)
+
+func TestSpoolRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "take.pcm")
+	stats := &media.Stats{}
+	spool, err := media.CreateSpool(path, 16000, 2, stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tone := mediatest.Tone(440, 16000, 2, 1.5, 0.5)
+	in := make(chan media.PCM)
+	done := make(chan error, 1)
+	go func() { done <- spool.Run(context.Background(), in) }()
+	for off := 0; off < len(tone); off += 640 { // 20 ms stereo blocks
+		in <- media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2}
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := media.AppendS16LE(nil, tone); !bytes.Equal(got, want) {
+		t.Errorf("spool has %d bytes, want the %d bytes of the tone", len(got), len(want))
+	}
+	if spool.Bytes() != int64(len(got)) || stats.OutputFrames.Load() != int64(len(tone)/2) {
+		t.Errorf("Bytes() %d, OutputFrames %d; file %d bytes, %d frames", spool.Bytes(), stats.OutputFrames.Load(), len(got), len(tone)/2)
+	}
+}
+
+func TestSpoolRefusesOtherFormat(t *testing.T) {
+	spool, err := media.CreateSpool(filepath.Join(t.TempDir(), "take.pcm"), 48000, 1, &media.Stats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	err = spool.Write(media.PCM{Samples: make([]float32, 10), SampleRate: 16000, Channels: 1})
+	if !errors.Is(err, media.ErrInvalid) || spool.Bytes() != 0 {
+		t.Errorf("16 kHz block into a 48 kHz spool: err %v, %d bytes written", err, spool.Bytes())
+	}
+}
+
+func TestS16RoundTrip(t *testing.T) {
+	in := []float32{0, 0.5, -0.5, 1, -1, 1.5, -1.5}
+	got := media.S16LEToFloat(nil, media.AppendS16LE(nil, in))
+	want := []float32{0, 0.5, -0.5, 1, -1, 1, -32768.0 / 32767}
+	for i := range want {
+		if d := got[i] - want[i]; d > 1e-4 || d < -1e-4 {
+			t.Errorf("sample %d: %v → %v, want %v (clipped)", i, in[i], got[i], want[i])
+		}
+	}
+}
+
+func TestWAVHeaderRoundTrip(t *testing.T) {
+	h := media.WAVHeader(22050, 2, 4410*4)
+	if len(h) != media.WAVHeaderSize {
+		t.Fatalf("header is %d bytes", len(h))
+	}
+	info, err := media.ReadWAVHeader(bytes.NewReader(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.SampleRate != 22050 || info.Channels != 2 || info.DataBytes != 4410*4 || info.Duration() != 0.2 {
+		t.Errorf("read back %+v (%.3f s)", info, info.Duration())
+	}
+	if _, err := media.ReadWAVHeader(bytes.NewReader([]byte("RIFF\x00\x00\x00\x00WAVX"))); !errors.Is(err, media.ErrNotWAV) {
+		t.Errorf("not a WAV: %v", err)
+	}
+}
+
+func TestParamsValidate(t *testing.T) {
+	ok := media.DefaultParams()
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("defaults refused: %v", err)
+	}
+	for _, tc := range []struct {
+		field string
+		edit  func(*media.Params)
+	}{
+		{"fps", func(p *media.Params) { p.FPS = 0 }},
+		{"fps", func(p *media.Params) { p.FPS = 61 }},
+		{"batch_size", func(p *media.Params) { p.BatchSize = 15 }},
+		{"batch_size", func(p *media.Params) { p.BatchSize = 24 }},
+		{"batch_size", func(p *media.Params) { p.BatchSize = 272 }},
+		{"sample_rate", func(p *media.Params) { p.SampleRate = 12345 }},
+		{"channels", func(p *media.Params) { p.Channels = 0 }},
+		{"channels", func(p *media.Params) { p.Channels = 3 }},
+	} {
+		p := ok
+		tc.edit(&p)
+		err := p.Validate()
+		var fields media.FieldErrors
+		if !errors.As(err, &fields) || !errors.Is(err, media.ErrInvalid) || fields[tc.field] == "" || len(fields) != 1 {
+			t.Errorf("%+v: got %v, want one error on %s", p, err, tc.field)
+		}
+	}
+}
