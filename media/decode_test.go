@@ -123,8 +123,8 @@ func TestDecoderGaps(t *testing.T) {
 		wantSilence bool
 	}{
 		{
-			name: "LostPackets",
-			edit: func(p []media.Packet) []media.Packet { return append(p[:40:40], p[50:]...) },
+			name:       "LostPackets",
+			edit:       func(p []media.Packet) []media.Packet { return append(p[:40:40], p[50:]...) },
 			silentFrom: 40, silentLen: 10 * packetFrames, gaps: 1, gapSamples: 10 * packetFrames, wantSilence: true,
 		},
 		{
