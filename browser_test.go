@@ -101,20 +101,28 @@ func (w testWriter) Write(p []byte) (int, error) {
 // newBrowser starts headless Chromium whose fake microphone plays wav.
 func newBrowser(t *testing.T, wav string) context.Context {
 	t.Helper()
+	return launch(t,
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", wav),
+	)
+}
+
+// launch starts headless Chromium with the given extra flags.
+func launch(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.Flag("headless", "new"),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-audio-capture", wav),
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-quic", true),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
@@ -163,6 +171,47 @@ func TestBrowserWebRTC(t *testing.T) {
 
 			filename, recorded := recordWebRTC(t, newBrowser(t, wav), srv.url, 3*time.Second, "")
 			checkRecording(t, srv, filename, rate, recorded)
+		})
+	}
+}
+
+// TestBrowserMicErrors: a denied or missing microphone is explained on the
+// page, and the page is ready to try again.
+func TestBrowserMicErrors(t *testing.T) {
+	chromiumPath(t)
+	srv := startServer(t, nil)
+	for _, tc := range []struct {
+		name  string
+		flags []chromedp.ExecAllocatorOption
+		want  string
+	}{
+		// No fake UI: headless Chromium denies the permission prompt.
+		{"Denied", []chromedp.ExecAllocatorOption{chromedp.Flag("use-fake-device-for-media-stream", true)}, "denied"},
+		// Fake UI grants permission, but there is no device at all.
+		{"NoMicrophone", []chromedp.ExecAllocatorOption{chromedp.Flag("use-fake-ui-for-media-stream", true)}, "No microphone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := launch(t, tc.flags...)
+			type css = chromedp.CSS
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(srv.url),
+				chromedp.Click(css(`[data-testid=btn-webrtc]`)),
+				chromedp.WaitReady(css(`body[data-state=error]`)),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, err := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
+			if err != nil || !strings.Contains(status, tc.want) {
+				t.Errorf("status line %q (err %v), want it to say %q", status, err, tc.want)
+			}
+			disabled, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('btn-webrtc').disabled`))
+			if disabled {
+				t.Error("WebRTC button stays disabled after the error: the user cannot retry")
+			}
+			if n := srv.sessions.Live(); n != 0 {
+				t.Errorf("%d sessions live after a mic error", n)
+			}
 		})
 	}
 }
