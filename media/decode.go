@@ -47,6 +47,7 @@ type Decoder struct {
 	written   int64        // samples per channel written so far
 	stopAt    atomic.Int64 // unix nanoseconds; 0 until StopAt
 	loggedBad bool
+	arrival   time.Time // of the packet being decoded
 }
 
 // NewDecoder returns a decoder producing 48 kHz PCM with channels channels
@@ -85,6 +86,7 @@ func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
 		d.Log.Warn("rtp timestamp jumped; re-anchoring", "samples", gap)
 		d.next, gap = ts, 0
 	}
+	d.arrival = p.Arrival
 	if gap > 0 {
 		d.Stats.Gaps.Add(1)
 		if err := d.silence(gap, emit); err != nil {
@@ -148,7 +150,7 @@ func (d *Decoder) silence(frames int64, emit func(PCM) error) error {
 
 func (d *Decoder) write(samples []float32, emit func(PCM) error) error {
 	d.written += int64(len(samples) / d.channels)
-	return emit(PCM{Samples: samples, SampleRate: OpusRate, Channels: d.channels})
+	return emit(PCM{Samples: samples, SampleRate: OpusRate, Channels: d.channels, Arrival: d.arrival})
 }
 
 // extend unwraps the 32-bit RTP timestamp relative to the previous packet.

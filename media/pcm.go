@@ -3,6 +3,7 @@ package media
 import (
 	"encoding/binary"
 	"math"
+	"time"
 )
 
 // PCM is a block of interleaved float32 samples in [-1, 1].
@@ -10,6 +11,10 @@ type PCM struct {
 	Samples    []float32
 	SampleRate int
 	Channels   int
+	// Arrival is when the RTP packet this audio came from reached the
+	// server (for silence, the packet that revealed the gap): stages pass
+	// it on so the end of the pipeline can measure its latency.
+	Arrival time.Time
 }
 
 // Frames returns the number of samples per channel.

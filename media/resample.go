@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 )
 
 // Filter design of the resampler.
@@ -343,17 +344,19 @@ func resampleDot2(x, h []float32) (float32, float32) {
 // rate or channel count does not match ends Run with an error wrapping
 // ErrInvalid.
 func (r *Resampler) Run(ctx context.Context, in <-chan PCM, out chan<- PCM) error {
+	var arrival time.Time // of the newest input, carried to the output for latency
 	send := func(samples []float32, emit func(PCM) error) error {
 		if len(samples) == 0 {
 			return nil
 		}
-		return emit(PCM{Samples: samples, SampleRate: r.outRate, Channels: r.channels})
+		return emit(PCM{Samples: samples, SampleRate: r.outRate, Channels: r.channels, Arrival: arrival})
 	}
 	step := func(p PCM, emit func(PCM) error) error {
 		if p.SampleRate != r.inRate || p.Channels != r.channels {
 			return fmt.Errorf("media: resample: got a %d Hz %d-channel block, want %d Hz %d-channel: %w",
 				p.SampleRate, p.Channels, r.inRate, r.channels, ErrInvalid)
 		}
+		arrival = p.Arrival
 		samples := make([]float32, 0, r.outFrames(len(p.Samples)/r.channels)*r.channels)
 		return send(r.Process(samples, p.Samples), emit)
 	}
