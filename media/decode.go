@@ -21,6 +21,16 @@ const maxOpusFrames = OpusRate * 120 / 1000
 // the timeline is re-anchored instead of writing hours of zeros.
 const maxGap = OpusRate * 60 * 60
 
+// DefaultStallAfter is how long the decoder waits for a silent sender
+// before it writes silence in real time, so frames keep flowing while a
+// track is muted or a phone has backgrounded the tab. Network jitter is far
+// shorter; a packet arriving later than this has its audio trimmed where
+// the timeline already moved on.
+const DefaultStallAfter = 500 * time.Millisecond
+
+// idleTick is how often Run checks for a stalled sender.
+const idleTick = 100 * time.Millisecond
+
 // tailTolerance is how far the audio may fall short of the wall clock at an
 // explicit stop before the shortfall is filled with silence: the last
 // packets are normally still in flight for a few tens of milliseconds.
@@ -48,6 +58,12 @@ type Decoder struct {
 	stopAt    atomic.Int64 // unix nanoseconds; 0 until StopAt
 	loggedBad bool
 	arrival   time.Time // of the packet being decoded
+
+	// StallAfter overrides DefaultStallAfter.
+	StallAfter time.Duration
+	lastAt     time.Time // arrival of the newest decoded packet
+	lastEnd    int64     // timeline position right after it
+	stalled    bool      // silence is being written for a quiet sender
 }
 
 // NewDecoder returns a decoder producing 48 kHz PCM with channels channels
@@ -88,7 +104,9 @@ func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
 	}
 	d.arrival = p.Arrival
 	if gap > 0 {
-		d.Stats.Gaps.Add(1)
+		if !d.stalled { // a stall already counted its gap
+			d.Stats.Gaps.Add(1)
+		}
 		if err := d.silence(gap, emit); err != nil {
 			return err
 		}
@@ -103,9 +121,11 @@ func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
 		return nil
 	}
 	d.Stats.DecodedSamples.Add(int64(n))
+	d.stalled, d.lastAt, d.lastEnd = false, p.Arrival, ts+int64(n)
 	skip := int64(0)
 	if gap < 0 { // overlaps audio already written: keep only the new part
 		skip = min(-gap, int64(n))
+		d.Stats.TrimmedSamples.Add(skip)
 	}
 	if skip == int64(n) {
 		return nil
@@ -130,9 +150,57 @@ func (d *Decoder) Flush(emit func(PCM) error) error {
 	return nil
 }
 
-// Run is the stage loop: ordered packets in, PCM out.
+// Idle is called when no packet has come for a while: once the sender has
+// been quiet for StallAfter, the timeline advances with the wall clock
+// (lagging it by StallAfter) and silence is written up to it.
+func (d *Decoder) Idle(now time.Time, emit func(PCM) error) error {
+	if !d.started || d.lastAt.IsZero() {
+		return nil
+	}
+	wait := d.StallAfter
+	if wait <= 0 {
+		wait = DefaultStallAfter
+	}
+	quiet := now.Sub(d.lastAt) - wait
+	if quiet <= 0 {
+		return nil
+	}
+	short := d.lastEnd + int64(quiet.Seconds()*OpusRate) - d.next
+	if short <= 0 {
+		return nil
+	}
+	if !d.stalled {
+		d.stalled = true
+		d.Stats.Gaps.Add(1)
+	}
+	d.arrival = now
+	return d.silence(short, emit)
+}
+
+// Run is the stage loop: ordered packets in, PCM out, with silence written
+// in real time while the sender is stalled.
 func (d *Decoder) Run(ctx context.Context, in <-chan Packet, out chan<- PCM) error {
-	return runStage(ctx, in, out, d.Decode, d.Flush)
+	defer close(out)
+	emit := emitter(ctx, out)
+	tick := time.NewTicker(idleTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case p, ok := <-in:
+			if !ok {
+				return d.Flush(emit)
+			}
+			if err := d.Decode(p, emit); err != nil {
+				return err
+			}
+		case now := <-tick.C:
+			if err := d.Idle(now, emit); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 func (d *Decoder) silence(frames int64, emit func(PCM) error) error {

@@ -280,3 +280,66 @@ func BenchmarkDecodePacket(b *testing.B) {
 		})
 	}
 }
+
+// TestDecoderStall: while a sender is silent (muted track, backgrounded
+// tab) the decoder writes silence in real time after StallAfter, and when
+// packets resume the timeline is still true.
+func TestDecoderStall(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		shiftTS uint32 // how far the sender's clock moved during the pause
+		want    int    // samples beyond the capture's timeline
+		trimmed int64
+	}{
+		// The sender paused 2 s (its timestamps jump 2 s): 2 s of silence in all.
+		{"Pause", 2 * media.OpusRate, 2 * media.OpusRate, 0},
+		// The packets were merely held up 2 s in the network: the silence
+		// already covers 1.4 s of timeline, more than the 51 packets (1.02 s)
+		// that follow, so all of their audio is trimmed and the take stays
+		// as long as the wall clock said.
+		{"HeldUp", 0, 1400*media.OpusRate/1000 - 51*packetFrames, 51 * packetFrames},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pkts := capture(t, "chromium-440hz-celt.rtp")
+			stats := &media.Stats{}
+			dec, err := media.NewDecoder(1, stats, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []float32
+			emit := func(p media.PCM) error { out = append(out, p.Samples...); return nil }
+			for _, p := range pkts[:50] {
+				if err := dec.Decode(p, emit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			last := pkts[49].Arrival
+			before := len(out)
+			if err := dec.Idle(last.Add(400*time.Millisecond), emit); err != nil || len(out) != before {
+				t.Fatalf("silence written before StallAfter (%d samples, %v)", len(out)-before, err)
+			}
+			// Idle until 1.9 s into the pause: 1.4 s of silence by then.
+			for ms := 600; ms <= 1900; ms += 100 {
+				if err := dec.Idle(last.Add(time.Duration(ms)*time.Millisecond), emit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, want := len(out)-before, 1400*media.OpusRate/1000; got != want {
+				t.Errorf("silence during the stall: %d samples, want %d", got, want)
+			}
+			for _, p := range pkts[50:] {
+				p.Timestamp += tc.shiftTS
+				p.Arrival = p.Arrival.Add(2 * time.Second)
+				if err := dec.Decode(p, emit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want := timeline(pkts) + tc.want; len(out) != want {
+				t.Errorf("take has %d samples, want %d", len(out), want)
+			}
+			if stats.Gaps.Load() != 1 || stats.TrimmedSamples.Load() != tc.trimmed {
+				t.Errorf("gaps %d trimmed %d, want 1 and %d", stats.Gaps.Load(), stats.TrimmedSamples.Load(), tc.trimmed)
+			}
+		})
+	}
+}

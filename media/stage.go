@@ -14,14 +14,7 @@ func runStage[In, Out any](
 	flush func(func(Out) error) error,
 ) error {
 	defer close(out)
-	emit := func(v Out) error {
-		select {
-		case out <- v:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	emit := emitter(ctx, out)
 	for {
 		select {
 		case <-ctx.Done():
@@ -36,6 +29,18 @@ func runStage[In, Out any](
 			if err := step(v, emit); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// emitter returns a send on out that gives up when ctx ends.
+func emitter[T any](ctx context.Context, out chan<- T) func(T) error {
+	return func(v T) error {
+		select {
+		case out <- v:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }

@@ -11,6 +11,7 @@ type Stats struct {
 	LatePackets    atomic.Int64 // arrived after their turn, or duplicates: dropped
 	DecodeErrors   atomic.Int64 // packets the Opus decoder refused
 	GapSamples     atomic.Int64 // silence inserted for lost packets, DTX and stalls (48 kHz samples)
+	TrimmedSamples atomic.Int64 // decoded audio dropped because the timeline had moved past it (48 kHz)
 	Gaps           atomic.Int64 // how many separate gaps were filled
 	DecodedSamples atomic.Int64 // samples per channel decoded from packets (48 kHz)
 	OutputFrames   atomic.Int64 // samples per channel written to the take (output rate)
@@ -24,6 +25,7 @@ type StatsSnapshot struct {
 	LatePackets    int64 `json:"late_packets"`
 	DecodeErrors   int64 `json:"decode_errors"`
 	GapSamples     int64 `json:"gap_samples"`
+	TrimmedSamples int64 `json:"trimmed_samples"`
 	Gaps           int64 `json:"gaps"`
 	DecodedSamples int64 `json:"decoded_samples"`
 	OutputFrames   int64 `json:"output_frames"`
@@ -38,6 +40,7 @@ func (s *Stats) Snapshot() StatsSnapshot {
 		LatePackets:    s.LatePackets.Load(),
 		DecodeErrors:   s.DecodeErrors.Load(),
 		GapSamples:     s.GapSamples.Load(),
+		TrimmedSamples: s.TrimmedSamples.Load(),
 		Gaps:           s.Gaps.Load(),
 		DecodedSamples: s.DecodedSamples.Load(),
 		OutputFrames:   s.OutputFrames.Load(),
@@ -53,6 +56,7 @@ func (s StatsSnapshot) Map() map[string]int64 {
 		"late_packets":    s.LatePackets,
 		"decode_errors":   s.DecodeErrors,
 		"gap_samples":     s.GapSamples,
+		"trimmed_samples": s.TrimmedSamples,
 		"gaps":            s.Gaps,
 		"decoded_samples": s.DecodedSamples,
 		"output_frames":   s.OutputFrames,
