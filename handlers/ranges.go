@@ -70,6 +70,7 @@ func serveRange(c *fiber.Ctx, rec *store.Recording, mime string) error {
 	if errors.Is(err, errUnsatisfiable) {
 		rec.Close()
 		c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes */%d", rec.Size))
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8) // the body is the status text, not audio
 		return c.SendStatus(fiber.StatusRequestedRangeNotSatisfiable)
 	}
 	if !ok {

@@ -1,0 +1,373 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/library"
+	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/store"
+)
+
+// sessions is what main.go hands both the handlers and the library.
+type sessions interface {
+	handlers.Sessions
+	library.Sessions
+}
+
+// testApp is the app wired as newServer wires it, on a temp data dir.
+type testApp struct {
+	app     *fiber.App
+	db      *db.DB
+	lib     *library.Library
+	dataDir string
+	recDir  string
+	clock   *clock
+}
+
+// newTestApp builds the app with a real database, store and library
+// around s, and the real ErrorHandler.
+func newTestApp(t *testing.T, s sessions) *testApp {
+	t.Helper()
+	log := testLogger(t)
+	dir := t.TempDir()
+	database, err := db.Open(context.Background(), filepath.Join(dir, "recorder.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := database.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	clk := &clock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+	database.Now = clk.Now
+	recDir := filepath.Join(dir, "recordings")
+	lib := &library.Library{
+		Store:    &store.Store{Dir: recDir, Now: clk.Now},
+		Index:    database,
+		Sessions: s,
+		Log:      log,
+		Now:      clk.Now,
+	}
+	h := &handlers.Handler{
+		Params:       database,
+		Sessions:     s,
+		Library:      lib,
+		Log:          log,
+		OfferTimeout: 10 * time.Second,
+	}
+	app := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		ErrorHandler:          handlers.ErrorHandler(log),
+		BodyLimit:             4 << 20,
+	})
+	h.Register(app)
+	return &testApp{app: app, db: database, lib: lib, dataDir: dir, recDir: recDir, clock: clk}
+}
+
+// newFakeApp builds the app around fake sessions whose Stop hands out the
+// takes registered with addTake, and whose Release forgets them.
+func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
+	t.Helper()
+	f := &fakeSessions{takes: map[string]rtc.Take{}}
+	f.StopFn = func(id string) (rtc.Take, error) {
+		take, ok := f.takes[id]
+		if !ok {
+			return rtc.Take{}, fmt.Errorf("fake: session %q: %w", id, media.ErrNotFound)
+		}
+		return take, nil
+	}
+	f.ReleaseFn = func(id string) error {
+		delete(f.takes, id)
+		return nil
+	}
+	return newTestApp(t, f), f
+}
+
+// newRTCApp builds the app around a real rtc.Manager.
+func newRTCApp(t *testing.T) (*testApp, *rtc.Manager) {
+	t.Helper()
+	spool := filepath.Join(t.TempDir(), "spool")
+	m, err := rtc.NewManager(rtc.Config{
+		SpoolDir:       spool,
+		ConnectTimeout: time.Minute,
+		Log:            slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return newTestApp(t, m), m
+}
+
+// testLogger writes to the test's output, so failures show server logs.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// clock is the injected time of the database, store and library.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// fakeSessions is a hand-written Sessions: each method calls its function
+// field, or fails with an internal error when the test left it unset.
+type fakeSessions struct {
+	OfferFn   func(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error)
+	GetFn     func(id string) (*rtc.Session, error)
+	StopFn    func(id string) (rtc.Take, error)
+	DiscardFn func(id string) error
+	ReleaseFn func(id string) error
+
+	takes    map[string]rtc.Take
+	stopped  []string // ids passed to Stop, in order
+	released []string // ids passed to Release, in order
+}
+
+var errUnset = errors.New("fake: method not set")
+
+func (f *fakeSessions) Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error) {
+	if f.OfferFn == nil {
+		return nil, webrtc.SessionDescription{}, errUnset
+	}
+	return f.OfferFn(ctx, id, offer, p)
+}
+
+func (f *fakeSessions) Get(id string) (*rtc.Session, error) {
+	if f.GetFn == nil {
+		return nil, errUnset
+	}
+	return f.GetFn(id)
+}
+
+func (f *fakeSessions) Stop(id string) (rtc.Take, error) {
+	f.stopped = append(f.stopped, id)
+	if f.StopFn == nil {
+		return rtc.Take{}, errUnset
+	}
+	return f.StopFn(id)
+}
+
+func (f *fakeSessions) Discard(id string) error {
+	if f.DiscardFn == nil {
+		return errUnset
+	}
+	return f.DiscardFn(id)
+}
+
+func (f *fakeSessions) Release(id string) error {
+	f.released = append(f.released, id)
+	if f.ReleaseFn == nil {
+		return errUnset
+	}
+	return f.ReleaseFn(id)
+}
+
+// tone returns seconds of a 440 Hz sine as little-endian int16 PCM.
+func tone(sampleRate, channels int, seconds float64) []byte {
+	frames := int(float64(sampleRate) * seconds)
+	pcm := make([]byte, 0, frames*channels*2)
+	for i := range frames {
+		v := int16(0.5 * math.MaxInt16 * math.Sin(2*math.Pi*440*float64(i)/float64(sampleRate)))
+		for range channels {
+			pcm = binary.LittleEndian.AppendUint16(pcm, uint16(v))
+		}
+	}
+	return pcm
+}
+
+// addTake writes pcm to a spool file and registers it as the take of
+// session id, at params p.
+func (f *fakeSessions) addTake(t *testing.T, id string, p media.Params, pcm []byte) rtc.Take {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), id+".pcm")
+	if err := os.WriteFile(path, pcm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	take := rtc.Take{
+		SessionID:  id,
+		SpoolPath:  path,
+		SampleRate: p.SampleRate,
+		Channels:   p.Channels,
+		Params:     p,
+		PCMBytes:   int64(len(pcm)),
+		StartedAt:  time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC),
+		Stats:      media.StatsSnapshot{Packets: 25, OutputFrames: int64(len(pcm) / (2 * p.Channels))},
+	}
+	f.takes[id] = take
+	return take
+}
+
+// toneParams are the parameters saved takes run at.
+var toneParams = media.Params{FPS: 25, BatchSize: 32, SampleRate: 16000, Channels: 1}
+
+// saveTone saves half a second of tone as session id's take at time at,
+// through POST /save_recording, and returns the file name and the WAV
+// file the recording holds.
+func (ta *testApp) saveTone(t *testing.T, f *fakeSessions, id string, at time.Time) (string, []byte) {
+	t.Helper()
+	pcm := tone(toneParams.SampleRate, toneParams.Channels, 0.5)
+	f.addTake(t, id, toneParams, pcm)
+	ta.clock.Set(at)
+	res := ta.do(t, http.MethodPost, "/save_recording", `{"session_id":"`+id+`","recording_type":"webrtc","duration":0.6}`)
+	res.wantStatus(t, http.StatusOK)
+	var body struct {
+		Status   string  `json:"status"`
+		Message  string  `json:"message"`
+		Filename string  `json:"filename"`
+		Duration float64 `json:"duration"`
+	}
+	res.decode(t, &body)
+	if body.Status != "success" || !store.ValidName(body.Filename) || body.Duration != 0.5 {
+		t.Fatalf("save %s: got %s", id, res.body)
+	}
+	wav := append(media.WAVHeader(toneParams.SampleRate, toneParams.Channels, int64(len(pcm))), pcm...)
+	return body.Filename, wav
+}
+
+// response is a fully read response.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request through app.Test without a timeout; body is sent
+// as JSON when not empty. header holds name, value pairs.
+func (ta *testApp) do(t *testing.T, method, target, body string, header ...string) response {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := ta.app.Test(req, -1)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, target, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func (r response) wantStatus(t *testing.T, want int) {
+	t.Helper()
+	if r.status != want {
+		t.Fatalf("status = %d, want %d; body: %.500s", r.status, want, r.body)
+	}
+}
+
+// decode unmarshals the body as JSON, refusing fields v does not name.
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// errorBody is the ErrorHandler's envelope.
+type errorBody struct {
+	Status  string            `json:"status"`
+	Message string            `json:"message"`
+	Errors  map[string]string `json:"errors"`
+}
+
+// wantError checks status and the error envelope, whose message must
+// contain msg, and returns the envelope.
+func (r response) wantError(t *testing.T, status int, msg string) errorBody {
+	t.Helper()
+	r.wantStatus(t, status)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	var e errorBody
+	r.decode(t, &e)
+	if e.Status != "error" {
+		t.Errorf("status field = %q, want error", e.Status)
+	}
+	if !strings.Contains(e.Message, msg) {
+		t.Errorf("message = %q, want it to contain %q", e.Message, msg)
+	}
+	return e
+}
+
+// written is what a request may have left behind: rows and files.
+type written struct {
+	rows  int
+	files []string // every entry of the recordings dir, hidden ones too
+}
+
+func (ta *testApp) written(t *testing.T) written {
+	t.Helper()
+	n, err := ta.db.CountRecordings(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(ta.recDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	w := written{rows: n, files: []string{}}
+	for _, e := range entries {
+		w.files = append(w.files, e.Name())
+	}
+	return w
+}
+
+// wantUnchanged fails if rows or files differ from before.
+func (ta *testApp) wantUnchanged(t *testing.T, before written) {
+	t.Helper()
+	after := ta.written(t)
+	if after.rows != before.rows || !slices.Equal(after.files, before.files) {
+		t.Errorf("written: got %d rows, files %q; want %d rows, files %q",
+			after.rows, after.files, before.rows, before.files)
+	}
+}

@@ -1,0 +1,284 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/rtc"
+)
+
+// fixtureOffer is a browser-like SDP offer (one sendonly Opus track). The
+// server answers it, but nothing ever connects: no client runs here.
+func fixtureOffer(t *testing.T) webrtc.SessionDescription {
+	t.Helper()
+	sdp, err := os.ReadFile(filepath.Join("testdata", "offer.sdp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(sdp)}
+}
+
+// offerBody is the page's body for POST /webrtc/offer.
+func offerBody(t *testing.T, id string, offer any) string {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"session_id": id, "offer": offer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// wantNoSession fails if the manager holds session id or any live one.
+func wantNoSession(t *testing.T, m *rtc.Manager, id string) {
+	t.Helper()
+	if n := m.Live(); n != 0 {
+		t.Errorf("Live() = %d, want 0", n)
+	}
+	if _, err := m.Get(id); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("Get(%q) error = %v, want ErrNotFound", id, err)
+	}
+}
+
+func TestOffer(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		ta, m := newRTCApp(t)
+		ta.do(t, http.MethodPost, "/update_params", `{"sample_rate":16000}`).wantStatus(t, http.StatusOK)
+		want := media.Params{FPS: 30, BatchSize: 64, SampleRate: 16000, Channels: 1}
+
+		res := ta.do(t, http.MethodPost, "/webrtc/offer", offerBody(t, "s-ok", fixtureOffer(t)))
+		res.wantStatus(t, http.StatusOK)
+		var got struct {
+			Status    string                    `json:"status"`
+			Answer    webrtc.SessionDescription `json:"answer"`
+			SessionID string                    `json:"session_id"`
+			Params    media.Params              `json:"processing_parameters"`
+		}
+		res.decode(t, &got)
+		if got.Status != "success" || got.SessionID != "s-ok" || got.Params != want {
+			t.Errorf("answer = %+v, want success for s-ok at %+v", got, want)
+		}
+		if got.Answer.Type != webrtc.SDPTypeAnswer || !strings.HasPrefix(got.Answer.SDP, "v=0") ||
+			!strings.Contains(got.Answer.SDP, "a=rtpmap:111 opus/48000/2") ||
+			!strings.Contains(got.Answer.SDP, "a=recvonly") {
+			t.Errorf("not a recvonly Opus answer: %+v", got.Answer)
+		}
+		if n := m.Live(); n != 1 {
+			t.Errorf("Live() = %d, want 1", n)
+		}
+		s, err := m.Get("s-ok")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Params != want {
+			t.Errorf("session params = %+v, want %+v", s.Params, want)
+		}
+	})
+
+	t.Run("OKIssuesID", func(t *testing.T) {
+		ta, m := newRTCApp(t)
+		res := ta.do(t, http.MethodPost, "/webrtc/offer", offerBody(t, "", fixtureOffer(t)))
+		res.wantStatus(t, http.StatusOK)
+		var got struct {
+			SessionID string `json:"session_id"`
+		}
+		if err := json.Unmarshal(res.body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`^session_[0-9a-f]{16}$`).MatchString(got.SessionID) {
+			t.Errorf("issued session_id = %q", got.SessionID)
+		}
+		if _, err := m.Get(got.SessionID); err != nil {
+			t.Errorf("Get(%q): %v", got.SessionID, err)
+		}
+	})
+
+	t.Run("ErrConflict", func(t *testing.T) {
+		ta, m := newRTCApp(t)
+		body := offerBody(t, "dup", fixtureOffer(t))
+		ta.do(t, http.MethodPost, "/webrtc/offer", body).wantStatus(t, http.StatusOK)
+		ta.do(t, http.MethodPost, "/webrtc/offer", body).wantError(t, http.StatusConflict, `session "dup" already exists`)
+		if n := m.Live(); n != 1 {
+			t.Errorf("Live() = %d, want 1", n)
+		}
+	})
+
+	offer := fixtureOffer(t)
+	for _, tt := range []struct {
+		name, body, msg string
+	}{
+		{"ErrBadJSON", `{"offer":`, "invalid JSON body"},
+		{"ErrBadJSONType", `{"session_id":"s1","offer":{"type":"bogus","sdp":"v=0"}}`, "invalid JSON body"},
+		{"ErrMissingOffer", `{"session_id":"s1"}`, "need an SDP offer"},
+		{"ErrEmptySDP", offerBody(t, "s1", map[string]string{"type": "offer", "sdp": ""}), "need an SDP offer"},
+		{"ErrAnswerNotOffer", offerBody(t, "s1", map[string]string{"type": "answer", "sdp": offer.SDP}), "need an SDP offer"},
+		{"ErrGarbageSDP", offerBody(t, "s1", map[string]string{"type": "offer", "sdp": "garbage"}), "bad offer"},
+		{"ErrTruncatedSDP", offerBody(t, "s1", map[string]string{"type": "offer", "sdp": offer.SDP[:40]}), "bad offer"},
+		{"ErrBadSessionID", offerBody(t, "../s1", offer), "session id must be"},
+		{"ErrLongSessionID", offerBody(t, strings.Repeat("s", 65), offer), "session id must be"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ta, m := newRTCApp(t)
+			ta.do(t, http.MethodPost, "/webrtc/offer", tt.body).wantError(t, http.StatusBadRequest, tt.msg)
+			wantNoSession(t, m, "s1")
+			ta.do(t, http.MethodGet, "/webrtc/sessions/s1", "").wantError(t, http.StatusNotFound, "not found")
+		})
+	}
+}
+
+// TestSessionLifecycle walks a real session that never connects: offer,
+// info, stop (nothing was recorded), discard.
+func TestSessionLifecycle(t *testing.T) {
+	ta, m := newRTCApp(t)
+	ta.do(t, http.MethodPost, "/webrtc/offer", offerBody(t, "s1", fixtureOffer(t))).wantStatus(t, http.StatusOK)
+
+	info := func(t *testing.T) rtc.Info {
+		t.Helper()
+		res := ta.do(t, http.MethodGet, "/webrtc/sessions/s1", "")
+		res.wantStatus(t, http.StatusOK)
+		var got rtc.Info
+		res.decode(t, &got)
+		return got
+	}
+
+	t.Run("InfoOK", func(t *testing.T) {
+		got := info(t)
+		want := rtc.Info{SessionID: "s1", State: rtc.StateConnecting, Params: media.DefaultParams()}
+		if got != want {
+			t.Errorf("info = %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("StopErrEmptyTake", func(t *testing.T) {
+		ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"s1"}`).
+			wantError(t, http.StatusBadRequest, "nothing was recorded")
+		if got := info(t).State; got != rtc.StateFailed {
+			t.Errorf("state after stop = %q, want %q", got, rtc.StateFailed)
+		}
+		if n := m.Live(); n != 0 {
+			t.Errorf("Live() = %d, want 0", n)
+		}
+	})
+
+	t.Run("SaveErrEmptyTake", func(t *testing.T) {
+		before := ta.written(t)
+		ta.do(t, http.MethodPost, "/save_recording", `{"session_id":"s1","recording_type":"webrtc"}`).
+			wantError(t, http.StatusBadRequest, "nothing was recorded")
+		ta.wantUnchanged(t, before)
+	})
+
+	t.Run("DiscardOK", func(t *testing.T) {
+		res := ta.do(t, http.MethodPost, "/webrtc/discard", `{"session_id":"s1"}`)
+		res.wantStatus(t, http.StatusOK)
+		var got map[string]string
+		res.decode(t, &got)
+		want := map[string]string{"status": "success", "session_id": "s1", "message": "take discarded"}
+		if !maps.Equal(got, want) {
+			t.Errorf("answer = %v, want %v", got, want)
+		}
+		wantNoSession(t, m, "s1")
+		ta.do(t, http.MethodGet, "/webrtc/sessions/s1", "").wantError(t, http.StatusNotFound, `session "s1": not found`)
+		ta.do(t, http.MethodPost, "/webrtc/discard", `{"session_id":"s1"}`).wantError(t, http.StatusNotFound, "not found")
+	})
+}
+
+// TestStopOK stops a session whose take the fake hands back; the answer
+// reports the session's state and counters.
+func TestStopOK(t *testing.T) {
+	m, err := rtc.NewManager(rtc.Config{SpoolDir: t.TempDir(), ConnectTimeout: time.Minute, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	s, _, err := m.Offer(context.Background(), "s1", fixtureOffer(t), toneParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ta, f := newFakeApp(t)
+	f.addTake(t, "s1", toneParams, tone(toneParams.SampleRate, toneParams.Channels, 0.1))
+	f.GetFn = func(id string) (*rtc.Session, error) {
+		if id != "s1" {
+			return nil, media.ErrNotFound
+		}
+		return s, nil
+	}
+	res := ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"s1"}`)
+	res.wantStatus(t, http.StatusOK)
+	var got struct {
+		Status    string              `json:"status"`
+		SessionID string              `json:"session_id"`
+		State     string              `json:"state"`
+		Duration  float64             `json:"duration"`
+		Stats     media.StatsSnapshot `json:"stats"`
+	}
+	res.decode(t, &got)
+	if got.Status != "success" || got.SessionID != "s1" || got.State != rtc.StateConnecting ||
+		got.Duration != 0 || got.Stats != (media.StatsSnapshot{}) {
+		t.Errorf("answer = %+v", got)
+	}
+	if len(f.stopped) != 1 || f.stopped[0] != "s1" {
+		t.Errorf("Stop calls = %q, want [s1]", f.stopped)
+	}
+	if len(f.released) != 0 {
+		t.Errorf("Release calls = %q, want none: a stopped take stays a draft", f.released)
+	}
+}
+
+func TestDiscardOK(t *testing.T) {
+	ta, f := newFakeApp(t)
+	var discarded []string
+	f.DiscardFn = func(id string) error {
+		discarded = append(discarded, id)
+		return nil
+	}
+	res := ta.do(t, http.MethodPost, "/webrtc/discard", `{"session_id":"s1"}`)
+	res.wantStatus(t, http.StatusOK)
+	if want := `{"message":"take discarded","session_id":"s1","status":"success"}`; string(res.body) != want {
+		t.Errorf("body = %s, want %s", res.body, want)
+	}
+	if len(discarded) != 1 || discarded[0] != "s1" {
+		t.Errorf("Discard calls = %q, want [s1]", discarded)
+	}
+}
+
+// TestSessionRoutesErr covers the refusals of stop, discard and session
+// info against the real manager, which holds no session.
+func TestSessionRoutesErr(t *testing.T) {
+	ta, m := newRTCApp(t)
+	for _, tt := range []struct {
+		name, method, target, body string
+		status                     int
+		msg                        string
+	}{
+		{"StopErrNotFound", http.MethodPost, "/webrtc/stop", `{"session_id":"nope"}`, http.StatusNotFound, `session "nope": not found`},
+		{"StopErrNoID", http.MethodPost, "/webrtc/stop", `{}`, http.StatusNotFound, "not found"},
+		{"StopErrBadJSON", http.MethodPost, "/webrtc/stop", `{"session_id":`, http.StatusBadRequest, "invalid JSON body"},
+		{"StopErrEmptyBody", http.MethodPost, "/webrtc/stop", ``, http.StatusBadRequest, "invalid JSON body"},
+		{"StopErrWrongType", http.MethodPost, "/webrtc/stop", `{"session_id":42}`, http.StatusBadRequest, "invalid JSON body"},
+		{"DiscardErrNotFound", http.MethodPost, "/webrtc/discard", `{"session_id":"nope"}`, http.StatusNotFound, `session "nope": not found`},
+		{"DiscardErrBadJSON", http.MethodPost, "/webrtc/discard", `[`, http.StatusBadRequest, "invalid JSON body"},
+		{"InfoErrNotFound", http.MethodGet, "/webrtc/sessions/nope", ``, http.StatusNotFound, `session "nope": not found`},
+		{"InfoErrTraversal", http.MethodGet, "/webrtc/sessions/..%2fnope", ``, http.StatusNotFound, "not found"},
+		{"GetStopNoRoute", http.MethodGet, "/webrtc/stop", ``, http.StatusMethodNotAllowed, "Method Not Allowed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ta.do(t, tt.method, tt.target, tt.body).wantError(t, tt.status, tt.msg)
+			if n := m.Live(); n != 0 {
+				t.Errorf("Live() = %d, want 0", n)
+			}
+		})
+	}
+}
