@@ -28,14 +28,20 @@ type Reorder struct {
 
 	started bool
 	next    int64 // extended sequence number expected next
-	lastExt int64 // extended sequence number of the newest packet seen
-	pending packetHeap
+
+	// RFC 3550 interarrival jitter, in RTP clock units (48 kHz).
+	jitter      float64
+	lastTransit float64
+	haveTransit bool
+	lastExt     int64 // extended sequence number of the newest packet seen
+	pending     packetHeap
 }
 
 // Push adds one packet and emits every packet that is now in order.
 func (r *Reorder) Push(p Packet, emit func(Packet) error) error {
 	r.Stats.Packets.Add(1)
 	r.Stats.PayloadBytes.Add(int64(len(p.Payload)))
+	r.updateJitter(p)
 	ext := r.extend(p.SequenceNumber)
 	if !r.started {
 		r.started, r.next = true, ext
@@ -79,6 +85,26 @@ func (r *Reorder) Flush(emit func(Packet) error) error {
 		}
 	}
 	return nil
+}
+
+// updateJitter follows RFC 3550 §6.4.1: the smoothed difference between
+// how far apart packets arrived and how far apart they were sent.
+func (r *Reorder) updateJitter(p Packet) {
+	if p.Arrival.IsZero() {
+		return
+	}
+	transit := float64(p.Arrival.UnixNano())*OpusRate/1e9 - float64(p.Timestamp)
+	if r.haveTransit {
+		d := transit - r.lastTransit
+		if d < 0 {
+			d = -d
+		}
+		if d < OpusRate*10 { // a timestamp jump (DTX, re-anchor) is not jitter
+			r.jitter += (d - r.jitter) / 16
+			r.Stats.JitterMicros.Store(int64(r.jitter * 1e6 / OpusRate))
+		}
+	}
+	r.lastTransit, r.haveTransit = transit, true
 }
 
 // extend unwraps the 16-bit sequence number relative to the newest one seen.

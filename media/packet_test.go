@@ -3,6 +3,7 @@ package media
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 // pushAll feeds packets with the given sequence numbers through a Reorder
@@ -75,5 +76,34 @@ func TestReorderHoldsAtMostDepth(t *testing.T) {
 	}
 	if !slices.Equal(got[:3], []uint16{10, 11, 13}) {
 		t.Errorf("emitted %v", got)
+	}
+}
+
+func TestReorderJitter(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		offset   func(i int) time.Duration // arrival error of packet i
+		min, max time.Duration
+	}{
+		{"Steady", func(int) time.Duration { return 0 }, 0, 0},
+		// Alternating ±5 ms: consecutive transit differences of 10 ms.
+		{"Alternating", func(i int) time.Duration { return time.Duration(i%2*10-5) * time.Millisecond }, 9 * time.Millisecond, 10 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stats := &Stats{}
+			r := &Reorder{Stats: stats}
+			start := time.Unix(1000, 0)
+			for i := range 500 {
+				p := Packet{SequenceNumber: uint16(i), Timestamp: uint32(i * 960),
+					Arrival: start.Add(time.Duration(i)*20*time.Millisecond + tc.offset(i))}
+				if err := r.Push(p, func(Packet) error { return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := time.Duration(stats.JitterMicros.Load()) * time.Microsecond
+			if got < tc.min || got > tc.max {
+				t.Errorf("jitter %v, want %v..%v", got, tc.min, tc.max)
+			}
+		})
 	}
 }

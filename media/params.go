@@ -4,22 +4,11 @@
 package media
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 )
-
-// ErrInvalid marks input that breaks a domain rule; handlers map it to 4xx.
-var ErrInvalid = errors.New("invalid")
-
-// ErrConflict marks a request that clashes with existing state, such as a
-// session id already in use.
-var ErrConflict = errors.New("conflict")
-
-// ErrNotFound marks a session or recording that does not exist.
-var ErrNotFound = errors.New("not found")
 
 // SampleRates lists the output sample rates a session may run at.
 var SampleRates = []int{8000, 16000, 22050, 24000, 32000, 44100, 48000}

@@ -15,6 +15,7 @@ type Stats struct {
 	Gaps           atomic.Int64 // how many separate gaps were filled
 	DecodedSamples atomic.Int64 // samples per channel decoded from packets (48 kHz)
 	OutputFrames   atomic.Int64 // samples per channel written to the take (output rate)
+	JitterMicros   atomic.Int64 // RFC 3550 interarrival jitter
 }
 
 // StatsSnapshot is a point-in-time copy of Stats, ready for JSON.
@@ -29,6 +30,7 @@ type StatsSnapshot struct {
 	Gaps           int64 `json:"gaps"`
 	DecodedSamples int64 `json:"decoded_samples"`
 	OutputFrames   int64 `json:"output_frames"`
+	JitterMicros   int64 `json:"jitter_us"`
 }
 
 // Snapshot reads every counter.
@@ -44,6 +46,7 @@ func (s *Stats) Snapshot() StatsSnapshot {
 		Gaps:           s.Gaps.Load(),
 		DecodedSamples: s.DecodedSamples.Load(),
 		OutputFrames:   s.OutputFrames.Load(),
+		JitterMicros:   s.JitterMicros.Load(),
 	}
 }
 

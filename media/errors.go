@@ -1,0 +1,65 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrInvalid marks input that breaks a domain rule; handlers map it to 4xx.
+var ErrInvalid = errors.New("invalid")
+
+// ErrConflict marks a request that clashes with existing state, such as a
+// session id already in use.
+var ErrConflict = errors.New("conflict")
+
+// ErrNotFound marks a session or recording that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Error is a domain error whose Message is written for the person using
+// the app. Kind is one of the sentinels above; Err, if any, is the cause,
+// kept for logs and errors.Is but never shown.
+type Error struct {
+	Kind    error
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap exposes both the kind and the cause to errors.Is and errors.As.
+func (e *Error) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// Invalidf returns an ErrInvalid with a message for users.
+func Invalidf(format string, args ...any) error {
+	return &Error{Kind: ErrInvalid, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFoundf returns an ErrNotFound with a message for users.
+func NotFoundf(format string, args ...any) error {
+	return &Error{Kind: ErrNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// Conflictf returns an ErrConflict with a message for users.
+func Conflictf(format string, args ...any) error {
+	return &Error{Kind: ErrConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+// Message returns the user-facing message of the first *Error in err's
+// chain, or "" when there is none.
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return ""
+}
