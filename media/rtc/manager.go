@@ -35,6 +35,9 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// StopTimeout bounds how long Stop waits for the pipeline to drain.
 	StopTimeout time.Duration
+	// FailedTTL is how long a session that ended with nothing recorded
+	// stays visible (so the page can read why) before it is forgotten.
+	FailedTTL time.Duration
 	// Tap, when set, sees every RTP packet as received (tests capture
 	// real packets with it).
 	Tap func(sessionID string, p media.Packet)
@@ -61,6 +64,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 5 * time.Second
+	}
+	if cfg.FailedTTL <= 0 {
+		cfg.FailedTTL = time.Minute
 	}
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return nil, fmt.Errorf("rtc: spool dir: %w", err)
@@ -103,12 +109,12 @@ func (m *Manager) Offer(ctx context.Context, id string, offer webrtc.SessionDesc
 		return nil, none, err
 	}
 	if offer.Type != webrtc.SDPTypeOffer || offer.SDP == "" {
-		return nil, none, fmt.Errorf("rtc: need an SDP offer: %w", media.ErrInvalid)
+		return nil, none, media.Invalidf("need an SDP offer: {type:\"offer\", sdp}")
 	}
 	if id == "" {
 		id = newSessionID()
 	} else if !sessionIDPattern.MatchString(id) {
-		return nil, none, fmt.Errorf("rtc: session id must be 1-64 letters, digits, _ or -: %w", media.ErrInvalid)
+		return nil, none, media.Invalidf("session_id must be 1-64 letters, digits, _ or -")
 	}
 	s, err := m.register(id, p)
 	if err != nil {
@@ -127,9 +133,12 @@ func (m *Manager) register(id string, p media.Params) (*Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.sessions[id]; ok {
-		return nil, fmt.Errorf("rtc: session %q already exists: %w", id, media.ErrConflict)
+		return nil, media.Conflictf("session %q already exists", id)
 	}
 	s := newSession(id, p, m.cfg, filepath.Join(m.cfg.SpoolDir, id+".pcm"))
+	s.onFailed = func() {
+		time.AfterFunc(m.cfg.FailedTTL, func() { m.forgetFailed(s) })
+	}
 	m.sessions[id] = s
 	return s, nil
 }
@@ -147,7 +156,7 @@ func (m *Manager) Get(id string) (*Session, error) {
 	defer m.mu.Unlock()
 	s, ok := m.sessions[id]
 	if !ok {
-		return nil, fmt.Errorf("rtc: session %q: %w", id, media.ErrNotFound)
+		return nil, media.NotFoundf("no session %q", id)
 	}
 	return s, nil
 }
@@ -207,6 +216,19 @@ func (m *Manager) Live() int {
 		}
 	}
 	return n
+}
+
+// forgetFailed drops a session that recorded nothing, with its empty
+// spool, unless the id has since been reused.
+func (m *Manager) forgetFailed(s *Session) {
+	m.mu.Lock()
+	if m.sessions[s.ID] == s {
+		delete(m.sessions, s.ID)
+	}
+	m.mu.Unlock()
+	if err := os.Remove(s.spoolPath); err != nil && !os.IsNotExist(err) {
+		m.cfg.Log.Warn("removing empty spool", "session_id", s.ID, "err", err)
+	}
 }
 
 func (m *Manager) forget(id string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -24,7 +25,7 @@ const (
 )
 
 // ErrEmptyTake reports a session that ended before any audio arrived.
-var ErrEmptyTake = fmt.Errorf("rtc: nothing was recorded: %w", media.ErrInvalid)
+var ErrEmptyTake error = &media.Error{Kind: media.ErrInvalid, Message: "nothing was recorded: no audio reached the server"}
 
 func isEmptyTake(err error) bool { return errors.Is(err, ErrEmptyTake) }
 
@@ -82,6 +83,7 @@ type Session struct {
 
 	done     chan struct{}
 	doneOnce sync.Once
+	onFailed func() // called once if the session ends with nothing recorded
 	timer    *time.Timer
 }
 
@@ -110,13 +112,12 @@ func (s *Session) Info() Info {
 	}
 }
 
+// finished reports whether the session has ended. It goes by the state,
+// which finish sets before it closes done, so a session whose State is
+// final is never counted as live.
 func (s *Session) finished() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
+	st := s.State()
+	return st == StateStopped || st == StateFailed
 }
 
 func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICEServer, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
@@ -131,11 +132,11 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 	pc.OnTrack(s.onTrack)
 	pc.OnConnectionStateChange(s.onConnectionState)
 	if err := pc.SetRemoteDescription(offer); err != nil {
-		return none, fmt.Errorf("rtc: bad offer: %w: %w", media.ErrInvalid, err)
+		return none, &media.Error{Kind: media.ErrInvalid, Message: "the SDP offer was refused", Err: err}
 	}
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return none, fmt.Errorf("rtc: create answer: %w: %w", media.ErrInvalid, err)
+		return none, &media.Error{Kind: media.ErrInvalid, Message: "no answer fits the SDP offer (is there an Opus audio track?)", Err: err}
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
@@ -245,15 +246,31 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	return nil
 }
 
+// maxBadReads is how many packets in a row pion may refuse to hand over
+// before the track is taken for broken.
+const maxBadReads = 100
+
 // readRTP is the source: it ends when the track does (peer connection
-// closed) and closes out.
+// closed) and closes out. A packet pion refuses (a payload type that was
+// not negotiated, one too long, a malformed header) is skipped: it must not
+// end the take.
 func (s *Session) readRTP(ctx context.Context, track *webrtc.TrackRemote, out chan<- media.Packet) error {
 	defer close(out)
+	bad := 0
 	for {
 		pkt, _, err := track.ReadRTP()
 		if err != nil {
-			return nil // the track ended: a normal stop or a closed connection
+			if errors.Is(err, io.EOF) {
+				return nil // the track ended: a normal stop or a closed connection
+			}
+			if bad++; bad >= maxBadReads {
+				s.log.Warn("rtp track keeps failing; ending it", "err", err)
+				return nil
+			}
+			s.log.Debug("skipping an rtp packet", "err", err)
+			continue
 		}
+		bad = 0
 		p := media.Packet{
 			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp,
 			Payload: pkt.Payload, Arrival: time.Now(),
@@ -316,6 +333,9 @@ func (s *Session) finish() {
 		}
 		s.log.Info("session ended", "state", s.State(), "stats", s.stats.Snapshot())
 		close(s.done)
+		if s.State() == StateFailed && s.onFailed != nil {
+			s.onFailed()
+		}
 	})
 }
 

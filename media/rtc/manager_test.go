@@ -1,0 +1,551 @@
+package rtc_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/rtc"
+)
+
+// params returns valid processing parameters with the given output format.
+func params(rate, channels int) media.Params {
+	return media.Params{FPS: 30, BatchSize: 64, SampleRate: rate, Channels: channels}
+}
+
+// TestManager_NoLeaks runs first and alone (it is not parallel): a whole
+// session and Manager.Close leave no goroutine and no open file behind.
+func TestManager_NoLeaks(t *testing.T) {
+	pkts := celtCapture(t)
+
+	// Warm up, in case pion starts goroutines of its own once, for good.
+	warm := newManager(t)
+	wb, ws := connect(t, warm, "warmup", params(48000, 1))
+	sendAll(t, wb, ws, pkts[:10])
+	if _, err := warm.Stop("warmup"); err != nil {
+		t.Fatal(err)
+	}
+	wb.close()
+	warm.Close()
+	baseline := settledGoroutines()
+
+	dir := t.TempDir()
+	m := newManager(t, func(c *rtc.Config) { c.SpoolDir = dir })
+	b, s := connect(t, m, "leak", params(16000, 2))
+	sendAll(t, b, s, pkts)
+	if open := openFiles(t, dir); len(open) != 1 { // the check sees the spool
+		t.Errorf("open files in the spool dir while recording: %v, want the spool", open)
+	}
+	take, err := m.Stop("leak")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.close()
+	m.Close()
+
+	waitGoroutines(t, baseline)
+	if open := openFiles(t, dir); len(open) > 0 {
+		t.Errorf("spool still open: %v", open)
+	}
+	if isNotExist(take.SpoolPath) {
+		t.Error("Close deleted the draft")
+	}
+}
+
+// TestSession_ConnectTimeout also runs alone: a browser that never takes
+// the answer is given up on, and nothing of it keeps running.
+func TestSession_ConnectTimeout(t *testing.T) {
+	baseline := settledGoroutines()
+	m := newManager(t, func(c *rtc.Config) { c.ConnectTimeout = 300 * time.Millisecond })
+	b := newBrowser(t)
+	s, _, err := m.Offer(t.Context(), "ghost", b.offer, params(48000, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.State(); got != rtc.StateConnecting {
+		t.Errorf("state after Offer = %q, want %q", got, rtc.StateConnecting)
+	}
+	waitFor(t, 3*time.Second, func() bool { return s.State() == rtc.StateFailed },
+		func() string { return "session state is " + s.State() + ", want failed" })
+	if n := m.Live(); n != 0 {
+		t.Errorf("Live() = %d after the timeout", n)
+	}
+	if _, err := m.Stop("ghost"); !errors.Is(err, rtc.ErrEmptyTake) {
+		t.Errorf("Stop after the timeout: %v, want ErrEmptyTake", err)
+	}
+	b.close()
+	waitGoroutines(t, baseline)
+}
+
+func TestSession_Record(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		params media.Params
+	}{
+		{"48000Mono", params(48000, 1)},
+		{"16000Mono", params(16000, 1)},
+		{"22050Stereo", params(22050, 2)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var tapped atomic.Int64
+			m := newManager(t, func(c *rtc.Config) {
+				c.Tap = func(id string, p media.Packet) {
+					if id == "ok" {
+						tapped.Add(1)
+					}
+				}
+			})
+			pkts := celtCapture(t)
+			take, s := record(t, m, "ok", tc.params, pkts)
+
+			if take.SessionID != "ok" || take.SampleRate != tc.params.SampleRate ||
+				take.Channels != tc.params.Channels || take.Params != tc.params {
+				t.Errorf("take = %+v, want session ok at %+v", take, tc.params)
+			}
+			samples := readTake(t, take)
+			checkDuration(t, take.Duration(), timeline(pkts))
+			checkTone(t, samples, take.SampleRate, take.Channels)
+
+			info := s.Info()
+			if info.State != rtc.StateStopped {
+				t.Errorf("state = %q, want %q", info.State, rtc.StateStopped)
+			}
+			st := info.Stats
+			if st.Packets != int64(len(pkts)) || st.LostPackets != 0 || st.LatePackets != 0 || st.DecodeErrors != 0 {
+				t.Errorf("stats = %+v, want %d packets, none lost, late or refused", st, len(pkts))
+			}
+			if st.OutputFrames != take.PCMBytes/int64(2*take.Channels) {
+				t.Errorf("stats say %d frames, take has %d bytes", st.OutputFrames, take.PCMBytes)
+			}
+			if n := tapped.Load(); n != int64(len(pkts)) {
+				t.Errorf("Tap saw %d packets, want %d", n, len(pkts))
+			}
+			if !strings.Contains(strings.ToLower(info.Codec), "opus/48000/2") {
+				t.Errorf("codec = %q", info.Codec)
+			}
+			if m.Live() != 0 {
+				t.Errorf("Live() = %d after Stop", m.Live())
+			}
+			again, err := m.Stop("ok")
+			if err != nil || again.PCMBytes != take.PCMBytes {
+				t.Errorf("second Stop = %d bytes, %v; want the same take", again.PCMBytes, err)
+			}
+		})
+	}
+
+	t.Run("SILK", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		pkts := silkCapture(t)
+		take, s := record(t, m, "silk", params(16000, 1), pkts)
+		checkDuration(t, take.Duration(), timeline(pkts))
+		checkTone(t, readTake(t, take), take.SampleRate, take.Channels)
+		if st := s.Info().Stats; st.Packets != int64(len(pkts)) || st.LostPackets != 0 || st.DecodeErrors != 0 {
+			t.Errorf("stats = %+v", st)
+		}
+	})
+
+	t.Run("Loss", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		all := celtCapture(t)
+		const from, lost = 40, 10
+		pkts := append(append([]sendPacket{}, all[:from]...), all[from+lost:]...)
+		take, s := record(t, m, "loss", params(48000, 1), pkts)
+
+		checkDuration(t, take.Duration(), timeline(all))
+		st := s.Info().Stats
+		if st.LostPackets != lost || st.GapSamples != lost*packetSamples || st.Packets != int64(len(pkts)) {
+			t.Errorf("stats = %+v, want %d lost and %d gap samples", st, lost, lost*packetSamples)
+		}
+		mono := readTake(t, take)
+		checkSilence(t, mono, take.SampleRate, from*0.020, (from+lost)*0.020)
+		if f := mediatest.DominantFrequency(mono[take.SampleRate/5:], take.SampleRate); f < 438 || f > 442 {
+			t.Errorf("dominant frequency %.2f Hz", f)
+		}
+	})
+
+	t.Run("Reorder", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		inOrder := celtCapture(t)
+		swapped := celtCapture(t)
+		for _, i := range []int{10, 31, 60, 88} { // swap the packets, keep the send times
+			swapped[i].seq, swapped[i+1].seq = swapped[i+1].seq, swapped[i].seq
+			swapped[i].ts, swapped[i+1].ts = swapped[i+1].ts, swapped[i].ts
+			swapped[i].payload, swapped[i+1].payload = swapped[i+1].payload, swapped[i].payload
+		}
+		// Both runs at once; t.Run returns when both have.
+		var take, want rtc.Take
+		var s *rtc.Session
+		t.Run("Runs", func(t *testing.T) {
+			t.Run("InOrder", func(t *testing.T) {
+				t.Parallel()
+				want, _ = record(t, m, "inorder", params(48000, 1), inOrder)
+			})
+			t.Run("Swapped", func(t *testing.T) {
+				t.Parallel()
+				take, s = record(t, m, "reorder", params(48000, 1), swapped)
+			})
+		})
+		if t.Failed() {
+			return
+		}
+
+		if st := s.Info().Stats; st.LostPackets != 0 || st.LatePackets != 0 || st.GapSamples != 0 || st.Packets != int64(len(swapped)) {
+			t.Errorf("stats = %+v, want nothing lost, late or filled", st)
+		}
+		got, ref := readTake(t, take), readTake(t, want)
+		if len(got) != len(ref) {
+			t.Fatalf("reordered take has %d samples, in-order take %d", len(got), len(ref))
+		}
+		for i := range got {
+			if got[i] != ref[i] {
+				t.Fatalf("reordered take differs from the in-order take at sample %d", i)
+			}
+		}
+		checkTone(t, got, take.SampleRate, take.Channels)
+	})
+
+	t.Run("Garbage", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		pkts := celtCapture(t)
+		rng := rand.New(rand.NewPCG(1, 2))
+		random := func(n int) []byte {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(rng.Uint32())
+			}
+			b[0] |= 0x03  // TOC: code 3 (an arbitrary number of frames) ...
+			b[1] &^= 0x3f // ... and zero frames, which RFC 6716 forbids
+			return b
+		}
+		bad := map[int][]byte{20: {}, 45: random(80), 46: random(3), 70: {}, 95: random(200)}
+		for i, payload := range bad {
+			pkts[i].payload = payload
+		}
+		take, s := record(t, m, "garbage", params(48000, 1), pkts)
+
+		checkDuration(t, take.Duration(), timeline(pkts))
+		st := s.Info().Stats
+		if st.DecodeErrors != int64(len(bad)) || st.Packets != int64(len(pkts)) || st.LostPackets != 0 {
+			t.Errorf("stats = %+v, want %d packets, %d refused", st, len(pkts), len(bad))
+		}
+		if st.GapSamples != int64(len(bad))*packetSamples {
+			t.Errorf("gap samples = %d, want %d: each refused packet's time as silence", st.GapSamples, len(bad)*packetSamples)
+		}
+		mono := readTake(t, take)
+		checkSilence(t, mono, take.SampleRate, 45*0.020, 47*0.020)
+		checkTone(t, mono, take.SampleRate, take.Channels)
+	})
+
+	t.Run("StrayPayloadType", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		pkts := celtCapture(t)
+		stray := []int{30, 31, 70}
+		for _, i := range stray { // comfort noise, which was never negotiated
+			pkts[i].pt, pkts[i].payload = 13, []byte{0x40}
+		}
+		take, s := record(t, m, "stray", params(48000, 1), pkts)
+
+		checkDuration(t, take.Duration(), timeline(pkts))
+		st := s.Info().Stats
+		if want := int64(len(pkts) - len(stray)); st.Packets != want || st.LostPackets != int64(len(stray)) {
+			t.Errorf("stats = %+v, want %d packets and the %d stray ones lost", st, want, len(stray))
+		}
+		mono := readTake(t, take)
+		checkSilence(t, mono, take.SampleRate, 30*0.020, 32*0.020)
+		checkTone(t, mono, take.SampleRate, take.Channels)
+	})
+
+	t.Run("Hangup", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		pkts := celtCapture(t)[:30]
+		b, s := connect(t, m, "hangup", params(48000, 1))
+		sendAll(t, b, s, pkts)
+		b.close() // the tab is closed: the session ends without Stop
+		waitFor(t, 5*time.Second, func() bool { return s.State() != rtc.StateLive },
+			func() string { return "session still live after the browser closed" })
+		if got := s.State(); got != rtc.StateStopped {
+			t.Errorf("state = %q, want %q", got, rtc.StateStopped)
+		}
+		if n := m.Live(); n != 0 {
+			t.Errorf("Live() = %d", n)
+		}
+		take, err := m.Stop("hangup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDuration(t, take.Duration(), timeline(pkts))
+	})
+
+	t.Run("DTX", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		pkts := celtCapture(t)
+		const at = 50
+		for i := at; i < len(pkts); i++ { // one second without packets
+			pkts[i].ts += media.OpusRate
+			pkts[i].at += time.Second
+		}
+		take, s := record(t, m, "dtx", params(48000, 1), pkts)
+
+		checkDuration(t, take.Duration(), timeline(pkts))
+		if d := take.Duration(); d < float64(len(pkts))*0.020+0.95 {
+			t.Errorf("take lasts %.3fs: the second of silence is missing", d)
+		}
+		if st := s.Info().Stats; st.GapSamples != media.OpusRate || st.LostPackets != 0 {
+			t.Errorf("stats = %+v, want %d gap samples", st, media.OpusRate)
+		}
+		checkSilence(t, readTake(t, take), take.SampleRate, at*0.020, at*0.020+1)
+	})
+}
+
+func TestManager_Offer(t *testing.T) {
+	t.Parallel()
+	t.Run("ErrInvalidID", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		b := newBrowser(t)
+		for _, id := range []string{"../x", strings.Repeat("a", 65), "a b", "a/b", "é"} {
+			if _, _, err := m.Offer(t.Context(), id, b.offer, params(48000, 1)); !errors.Is(err, media.ErrInvalid) {
+				t.Errorf("Offer(%q): %v, want ErrInvalid", id, err)
+			}
+		}
+		if _, _, err := m.Offer(t.Context(), strings.Repeat("a", 64), b.offer, params(48000, 1)); err != nil {
+			t.Errorf("Offer with a 64-character id: %v", err)
+		}
+	})
+
+	t.Run("IssuesID", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		s, _, err := m.Offer(t.Context(), "", newBrowser(t).offer, params(48000, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := m.Get(s.ID); err != nil || got != s {
+			t.Errorf("Get(%q) = %v, %v", s.ID, got, err)
+		}
+	})
+
+	t.Run("ErrConflict", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		connect(t, m, "dup", params(48000, 1))
+		b := newBrowser(t)
+		if _, _, err := m.Offer(t.Context(), "dup", b.offer, params(48000, 1)); !errors.Is(err, media.ErrConflict) {
+			t.Errorf("second Offer: %v, want ErrConflict", err)
+		}
+		if s, err := m.Get("dup"); err != nil || s.State() == rtc.StateFailed || s.State() == rtc.StateStopped {
+			t.Errorf("the first session was disturbed: %v", err)
+		}
+	})
+
+	t.Run("ErrInvalidSDP", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		offer := newBrowser(t).offer
+		for name, sdp := range map[string]webrtc.SessionDescription{
+			"garbage": {Type: webrtc.SDPTypeOffer, SDP: "this is not SDP"},
+			"empty":   {Type: webrtc.SDPTypeOffer},
+			"answer":  {Type: webrtc.SDPTypeAnswer, SDP: offer.SDP},
+		} {
+			if _, _, err := m.Offer(t.Context(), "bad", sdp, params(48000, 1)); !errors.Is(err, media.ErrInvalid) {
+				t.Errorf("%s: Offer: %v, want ErrInvalid", name, err)
+			}
+			if _, err := m.Get("bad"); !errors.Is(err, media.ErrNotFound) {
+				t.Errorf("%s: Get after a refused offer: %v, want ErrNotFound", name, err)
+			}
+		}
+		if n := m.Live(); n != 0 {
+			t.Errorf("Live() = %d", n)
+		}
+	})
+
+	t.Run("ErrInvalidParams", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		offer := newBrowser(t).offer
+		for _, p := range []media.Params{
+			params(12345, 1), params(48000, 3), {FPS: 0, BatchSize: 64, SampleRate: 48000, Channels: 1}, {},
+		} {
+			if _, _, err := m.Offer(t.Context(), "p", offer, p); !errors.Is(err, media.ErrInvalid) {
+				t.Errorf("Offer with %+v: %v, want ErrInvalid", p, err)
+			}
+			if _, err := m.Get("p"); !errors.Is(err, media.ErrNotFound) {
+				t.Errorf("Get after refused params: %v, want ErrNotFound", err)
+			}
+		}
+	})
+}
+
+func TestManager_ErrNotFound(t *testing.T) {
+	t.Parallel()
+	m := newManager(t)
+	if _, err := m.Get("nope"); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("Get: %v", err)
+	}
+	if _, err := m.Stop("nope"); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("Stop: %v", err)
+	}
+	if err := m.Discard("nope"); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("Discard: %v", err)
+	}
+	if err := m.Release("nope"); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("Release: %v", err)
+	}
+}
+
+func TestManager_Stop(t *testing.T) {
+	t.Parallel()
+	t.Run("ErrEmptyTake", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		_, s := connect(t, m, "silent", params(48000, 1))
+		time.Sleep(100 * time.Millisecond)
+		_, err := m.Stop("silent")
+		if !errors.Is(err, rtc.ErrEmptyTake) || !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("Stop: %v, want ErrEmptyTake", err)
+		}
+		if got := s.State(); got != rtc.StateFailed {
+			t.Errorf("state = %q, want %q", got, rtc.StateFailed)
+		}
+	})
+
+	t.Run("ErrEmptyTakeBeforeConnecting", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		if _, _, err := m.Offer(t.Context(), "early", newBrowser(t).offer, params(48000, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Stop("early"); !errors.Is(err, rtc.ErrEmptyTake) {
+			t.Errorf("Stop: %v, want ErrEmptyTake", err)
+		}
+	})
+}
+
+func TestManager_Discard(t *testing.T) {
+	t.Parallel()
+	pkts := celtCapture(t)[:20]
+
+	t.Run("Live", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		m := newManager(t, func(c *rtc.Config) { c.SpoolDir = dir })
+		b, s := connect(t, m, "d", params(48000, 1))
+		sendAll(t, b, s, pkts)
+		if files, _ := os.ReadDir(dir); len(files) != 1 {
+			t.Fatalf("spool dir holds %d files while recording, want 1", len(files))
+		}
+		if err := m.Discard("d"); err != nil {
+			t.Fatal(err)
+		}
+		if files, _ := os.ReadDir(dir); len(files) != 0 {
+			t.Errorf("Discard left %d files in the spool dir", len(files))
+		}
+		if _, err := m.Get("d"); !errors.Is(err, media.ErrNotFound) {
+			t.Errorf("Get after Discard: %v", err)
+		}
+		if got := s.State(); got != rtc.StateStopped {
+			t.Errorf("state = %q", got)
+		}
+		// The id is free again.
+		connect(t, m, "d", params(48000, 1))
+	})
+
+	t.Run("Draft", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		take, _ := record(t, m, "d", params(48000, 1), pkts)
+		if isNotExist(take.SpoolPath) {
+			t.Fatal("Stop deleted the draft")
+		}
+		if err := m.Discard("d"); err != nil {
+			t.Fatal(err)
+		}
+		if !isNotExist(take.SpoolPath) {
+			t.Error("Discard left the spool file")
+		}
+		if _, err := m.Stop("d"); !errors.Is(err, media.ErrNotFound) {
+			t.Errorf("Stop after Discard: %v", err)
+		}
+	})
+
+	t.Run("Release", func(t *testing.T) {
+		t.Parallel()
+		m := newManager(t)
+		take, _ := record(t, m, "r", params(48000, 1), pkts)
+		if err := m.Release("r"); err != nil {
+			t.Fatal(err)
+		}
+		if !isNotExist(take.SpoolPath) {
+			t.Error("Release left the spool file")
+		}
+		if _, err := m.Get("r"); !errors.Is(err, media.ErrNotFound) {
+			t.Errorf("Get after Release: %v", err)
+		}
+	})
+}
+
+func TestManager_Close(t *testing.T) {
+	t.Parallel()
+	m := newManager(t)
+	pkts := celtCapture(t)[:25]
+	b, s := connect(t, m, "live", params(16000, 1))
+	sendAll(t, b, s, pkts)
+	m.Close()
+
+	if got := s.State(); got != rtc.StateStopped {
+		t.Errorf("state after Close = %q, want %q", got, rtc.StateStopped)
+	}
+	take, err := m.Stop("live")
+	if err != nil {
+		t.Fatalf("Stop after Close: %v", err)
+	}
+	checkDuration(t, take.Duration(), timeline(pkts))
+	data, err := os.ReadFile(take.SpoolPath)
+	if err != nil || int64(len(data)) != take.PCMBytes || bytes.Count(data, []byte{0}) == len(data) {
+		t.Errorf("draft after Close: %d bytes of %d, %v", len(data), take.PCMBytes, err)
+	}
+}
+
+// TestFailedSessionsAreForgotten: a session that ends with nothing
+// recorded stays readable for FailedTTL, then is dropped with its spool.
+func TestFailedSessionsAreForgotten(t *testing.T) {
+	var dir string
+	m := newManager(t, func(c *rtc.Config) { c.FailedTTL = 200 * time.Millisecond; dir = c.SpoolDir })
+	b := newBrowser(t)
+	defer b.close()
+	if _, _, err := m.Offer(context.Background(), "quiet", b.offer, media.DefaultParams()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Stop("quiet"); !errors.Is(err, rtc.ErrEmptyTake) {
+		t.Fatalf("Stop without audio: %v", err)
+	}
+	if s, err := m.Get("quiet"); err != nil || s.State() != rtc.StateFailed {
+		t.Fatalf("right after: %v; want a failed session", err)
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		_, err := m.Get("quiet")
+		return errors.Is(err, media.ErrNotFound)
+	}, func() string { return "failed session never forgotten" })
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("spool dir not empty: %v", entries)
+	}
+}
