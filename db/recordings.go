@@ -97,7 +97,7 @@ func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, er
 	)
 	err := scanRecording(row, &r)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("db: recording %q: %w", filename, media.ErrNotFound)
+		return nil, fmt.Errorf("db: %w", media.NotFoundf("no recording named %q", filename))
 	} else if err != nil {
 		return nil, fmt.Errorf("db: get recording %q: %w", filename, err)
 	}
@@ -176,7 +176,7 @@ func deleteRecording(ctx context.Context, tx *sql.Tx, filename string) error {
 		return fmt.Errorf("db: delete recording %q: %w", filename, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("db: recording %q: %w", filename, media.ErrNotFound)
+		return fmt.Errorf("db: %w", media.NotFoundf("no recording named %q", filename))
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,13 +10,11 @@ import (
 	"github.com/avatarweb/recorder/media"
 )
 
-// errBadJSON marks a body that is not the JSON the route expects.
-var errBadJSON = errors.New("invalid JSON body")
-
 // ErrorHandler maps domain errors to HTTP status in one place. Only
 // internal errors are logged; the client gets a plain message in the
-// seed's envelope {status:"error", message}, plus per-field errors for
-// refused parameters.
+// seed's envelope {status:"error", message} (the domain's message for
+// users, never the error chain), plus per-field errors for refused
+// parameters.
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, body := classify(err)
@@ -29,7 +26,13 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 }
 
 func classify(err error) (int, fiber.Map) {
-	body := fiber.Map{"status": "error", "message": err.Error()}
+	body := fiber.Map{"status": "error"}
+	say := func(fallback string) string {
+		if msg := media.Message(err); msg != "" {
+			return msg
+		}
+		return fallback
+	}
 	var fields media.FieldErrors
 	var fe *fiber.Error
 	switch {
@@ -40,11 +43,14 @@ func classify(err error) (int, fiber.Map) {
 	case errors.As(err, &fe):
 		body["message"] = fe.Message
 		return fe.Code, body
-	case errors.Is(err, errBadJSON), errors.Is(err, media.ErrInvalid):
+	case errors.Is(err, media.ErrInvalid):
+		body["message"] = say("invalid request")
 		return fiber.StatusBadRequest, body
 	case errors.Is(err, media.ErrNotFound):
+		body["message"] = say("not found")
 		return fiber.StatusNotFound, body
 	case errors.Is(err, media.ErrConflict):
+		body["message"] = say("conflict")
 		return fiber.StatusConflict, body
 	}
 	body["message"] = "internal error"
@@ -54,7 +60,7 @@ func classify(err error) (int, fiber.Map) {
 // parseJSON decodes the body into v, refusing anything that is not JSON.
 func parseJSON(c *fiber.Ctx, v any) error {
 	if err := json.Unmarshal(c.Body(), v); err != nil {
-		return fmt.Errorf("%w: %v", errBadJSON, err)
+		return &media.Error{Kind: media.ErrInvalid, Message: "the request body is not valid JSON: " + err.Error(), Err: err}
 	}
 	return nil
 }

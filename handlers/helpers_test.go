@@ -97,7 +97,7 @@ func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
 	f.StopFn = func(id string) (rtc.Take, error) {
 		take, ok := f.takes[id]
 		if !ok {
-			return rtc.Take{}, fmt.Errorf("fake: session %q: %w", id, media.ErrNotFound)
+			return rtc.Take{}, fmt.Errorf("fake: %w", media.NotFoundf("no session %q", id))
 		}
 		return take, nil
 	}

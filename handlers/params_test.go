@@ -124,7 +124,7 @@ func TestUpdateParams(t *testing.T) {
 	} {
 		t.Run("ErrBadJSON"+tt.name, func(t *testing.T) {
 			res := ta.do(t, http.MethodPost, "/update_params", tt.body)
-			e := res.wantError(t, http.StatusBadRequest, "invalid JSON body")
+			e := res.wantError(t, http.StatusBadRequest, "not valid JSON")
 			if e.Errors != nil {
 				t.Errorf("errors = %v, want none", e.Errors)
 			}

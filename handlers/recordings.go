@@ -26,9 +26,9 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	}
 	switch {
 	case req.RecordingType != "webrtc":
-		return fmt.Errorf("recording_type %q: only \"webrtc\" takes are saved by the server so far: %w", req.RecordingType, media.ErrInvalid)
+		return media.Invalidf("recording_type %q is not supported: only \"webrtc\" takes are saved by the server so far", req.RecordingType)
 	case req.SessionID == "":
-		return fmt.Errorf("session_id is required: %w", media.ErrInvalid)
+		return media.Invalidf("session_id is required")
 	}
 	rec, err := h.Library.SaveSession(c.UserContext(), req.SessionID, req.Duration)
 	if err != nil {
@@ -96,7 +96,7 @@ func page(c *fiber.Ctx) (limit, offset int, err error) {
 		}
 		n, convErr := strconv.Atoi(v)
 		if convErr != nil || n < 0 {
-			return 0, 0, fmt.Errorf("%s must be a whole number ≥ 0: %w", q.name, media.ErrInvalid)
+			return 0, 0, media.Invalidf("%s must be a whole number ≥ 0", q.name)
 		}
 		*q.dst = n
 	}

@@ -109,14 +109,14 @@ func TestSaveRecording(t *testing.T) {
 		msg        string
 		stops      bool // the request reaches Sessions.Stop
 	}{
-		{"ErrBadJSON", `{"session_id":"s1",`, http.StatusBadRequest, "invalid JSON body", false},
-		{"ErrEmptyBody", ``, http.StatusBadRequest, "invalid JSON body", false},
-		{"ErrDurationString", `{"session_id":"s1","recording_type":"webrtc","duration":"1.5"}`, http.StatusBadRequest, "invalid JSON body", false},
+		{"ErrBadJSON", `{"session_id":"s1",`, http.StatusBadRequest, "not valid JSON", false},
+		{"ErrEmptyBody", ``, http.StatusBadRequest, "not valid JSON", false},
+		{"ErrDurationString", `{"session_id":"s1","recording_type":"webrtc","duration":"1.5"}`, http.StatusBadRequest, "not valid JSON", false},
 		{"ErrNoSessionID", `{"recording_type":"webrtc","duration":1}`, http.StatusBadRequest, "session_id is required", false},
 		{"ErrNoRecordingType", `{"session_id":"s1"}`, http.StatusBadRequest, `recording_type ""`, false},
 		{"ErrMediaRecorder", `{"session_id":"s1","recording_type":"mediarecorder"}`, http.StatusBadRequest, `recording_type "mediarecorder"`, false},
 		{"ErrWebRTCUpper", `{"session_id":"s1","recording_type":"WebRTC"}`, http.StatusBadRequest, `recording_type "WebRTC"`, false},
-		{"ErrNotFound", `{"session_id":"nope","recording_type":"webrtc"}`, http.StatusNotFound, `session "nope": not found`, true},
+		{"ErrNotFound", `{"session_id":"nope","recording_type":"webrtc"}`, http.StatusNotFound, `no session "nope"`, true},
 		{"ErrEmptyTake", `{"session_id":"empty","recording_type":"webrtc"}`, http.StatusBadRequest, "nothing was recorded", true},
 		{"ErrMissingSpool", `{"session_id":"nospool","recording_type":"webrtc"}`, http.StatusInternalServerError, "internal error", true},
 	} {
@@ -318,10 +318,10 @@ func TestGetRecording(t *testing.T) {
 
 	t.Run("ErrNotFoundUnknown", func(t *testing.T) {
 		ta.do(t, http.MethodGet, "/recordings/recording_20250102_030406.json", "").
-			wantError(t, http.StatusNotFound, `"recording_20250102_030406.json": not found`)
+			wantError(t, http.StatusNotFound, `no recording named "recording_20250102_030406.json"`)
 	})
 	t.Run("ErrNotFoundOrphan", func(t *testing.T) {
-		ta.do(t, http.MethodGet, "/recordings/"+orphan, "").wantError(t, http.StatusNotFound, "not found")
+		ta.do(t, http.MethodGet, "/recordings/"+orphan, "").wantError(t, http.StatusNotFound, "no recording named")
 	})
 	t.Run("ErrInvalidName", func(t *testing.T) {
 		ta.do(t, http.MethodGet, "/recordings/recording_x.json", "").
@@ -334,8 +334,8 @@ func TestGetRecording(t *testing.T) {
 		if err := os.Remove(filepath.Join(ta2.recDir, gone)); err != nil {
 			t.Fatal(err)
 		}
-		ta2.do(t, http.MethodGet, "/recordings/"+gone, "").wantError(t, http.StatusNotFound, "not found")
-		ta2.do(t, http.MethodGet, "/recordings/"+gone+"/audio", "").wantError(t, http.StatusNotFound, "not found")
+		ta2.do(t, http.MethodGet, "/recordings/"+gone, "").wantError(t, http.StatusNotFound, "no recording named")
+		ta2.do(t, http.MethodGet, "/recordings/"+gone+"/audio", "").wantError(t, http.StatusNotFound, "no recording named")
 	})
 }
 
@@ -449,6 +449,6 @@ func TestRecordingAudio(t *testing.T) {
 
 	t.Run("ErrNotFound", func(t *testing.T) {
 		ta.do(t, http.MethodGet, "/recordings/recording_20250102_030406.json/audio", "", "Range", "bytes=0-99").
-			wantError(t, http.StatusNotFound, "not found")
+			wantError(t, http.StatusNotFound, "no recording named")
 	})
 }

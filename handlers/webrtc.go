@@ -2,10 +2,16 @@ package handlers
 
 import (
 	"context"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/avatarweb/recorder/media"
 )
+
+// defaultOfferTimeout bounds ICE gathering when the Handler sets none.
+const defaultOfferTimeout = 10 * time.Second
 
 // offerRequest is the seed's body for POST /webrtc/offer.
 type offerRequest struct {
@@ -18,6 +24,17 @@ type sessionRequest struct {
 	SessionID string `json:"session_id"`
 }
 
+func parseSessionRequest(c *fiber.Ctx) (sessionRequest, error) {
+	var req sessionRequest
+	if err := parseJSON(c, &req); err != nil {
+		return req, err
+	}
+	if req.SessionID == "" {
+		return req, media.Invalidf("session_id is required")
+	}
+	return req, nil
+}
+
 // offer answers a browser's offer. The session records at the parameters
 // in force now.
 func (h *Handler) offer(c *fiber.Ctx) error {
@@ -25,7 +42,11 @@ func (h *Handler) offer(c *fiber.Ctx) error {
 	if err := parseJSON(c, &req); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), h.OfferTimeout)
+	timeout := h.OfferTimeout
+	if timeout <= 0 {
+		timeout = defaultOfferTimeout
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), timeout)
 	defer cancel()
 	params, err := h.Params.Params(ctx)
 	if err != nil {
@@ -46,8 +67,8 @@ func (h *Handler) offer(c *fiber.Ctx) error {
 // stop ends a live session; its take stays as a draft until saved or
 // discarded. It answers the session's final state and counters.
 func (h *Handler) stop(c *fiber.Ctx) error {
-	var req sessionRequest
-	if err := parseJSON(c, &req); err != nil {
+	req, err := parseSessionRequest(c)
+	if err != nil {
 		return err
 	}
 	if _, err := h.Sessions.Stop(req.SessionID); err != nil {
@@ -65,8 +86,8 @@ func (h *Handler) stop(c *fiber.Ctx) error {
 
 // discard drops a session's take.
 func (h *Handler) discard(c *fiber.Ctx) error {
-	var req sessionRequest
-	if err := parseJSON(c, &req); err != nil {
+	req, err := parseSessionRequest(c)
+	if err != nil {
 		return err
 	}
 	if err := h.Sessions.Discard(req.SessionID); err != nil {

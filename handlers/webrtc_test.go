@@ -119,21 +119,21 @@ func TestOffer(t *testing.T) {
 	for _, tt := range []struct {
 		name, body, msg string
 	}{
-		{"ErrBadJSON", `{"offer":`, "invalid JSON body"},
-		{"ErrBadJSONType", `{"session_id":"s1","offer":{"type":"bogus","sdp":"v=0"}}`, "invalid JSON body"},
+		{"ErrBadJSON", `{"offer":`, "not valid JSON"},
+		{"ErrBadJSONType", `{"session_id":"s1","offer":{"type":"bogus","sdp":"v=0"}}`, "not valid JSON"},
 		{"ErrMissingOffer", `{"session_id":"s1"}`, "need an SDP offer"},
 		{"ErrEmptySDP", offerBody(t, "s1", map[string]string{"type": "offer", "sdp": ""}), "need an SDP offer"},
 		{"ErrAnswerNotOffer", offerBody(t, "s1", map[string]string{"type": "answer", "sdp": offer.SDP}), "need an SDP offer"},
-		{"ErrGarbageSDP", offerBody(t, "s1", map[string]string{"type": "offer", "sdp": "garbage"}), "bad offer"},
-		{"ErrTruncatedSDP", offerBody(t, "s1", map[string]string{"type": "offer", "sdp": offer.SDP[:40]}), "bad offer"},
-		{"ErrBadSessionID", offerBody(t, "../s1", offer), "session id must be"},
-		{"ErrLongSessionID", offerBody(t, strings.Repeat("s", 65), offer), "session id must be"},
+		{"ErrGarbageSDP", offerBody(t, "s1", map[string]string{"type": "offer", "sdp": "garbage"}), "SDP offer was refused"},
+		{"ErrTruncatedSDP", offerBody(t, "s1", map[string]string{"type": "offer", "sdp": offer.SDP[:40]}), "SDP offer was refused"},
+		{"ErrBadSessionID", offerBody(t, "../s1", offer), "session_id must be"},
+		{"ErrLongSessionID", offerBody(t, strings.Repeat("s", 65), offer), "session_id must be"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ta, m := newRTCApp(t)
 			ta.do(t, http.MethodPost, "/webrtc/offer", tt.body).wantError(t, http.StatusBadRequest, tt.msg)
 			wantNoSession(t, m, "s1")
-			ta.do(t, http.MethodGet, "/webrtc/sessions/s1", "").wantError(t, http.StatusNotFound, "not found")
+			ta.do(t, http.MethodGet, "/webrtc/sessions/s1", "").wantError(t, http.StatusNotFound, "no session")
 		})
 	}
 }
@@ -189,8 +189,8 @@ func TestSessionLifecycle(t *testing.T) {
 			t.Errorf("answer = %v, want %v", got, want)
 		}
 		wantNoSession(t, m, "s1")
-		ta.do(t, http.MethodGet, "/webrtc/sessions/s1", "").wantError(t, http.StatusNotFound, `session "s1": not found`)
-		ta.do(t, http.MethodPost, "/webrtc/discard", `{"session_id":"s1"}`).wantError(t, http.StatusNotFound, "not found")
+		ta.do(t, http.MethodGet, "/webrtc/sessions/s1", "").wantError(t, http.StatusNotFound, `no session "s1"`)
+		ta.do(t, http.MethodPost, "/webrtc/discard", `{"session_id":"s1"}`).wantError(t, http.StatusNotFound, "no session")
 	})
 }
 
@@ -263,15 +263,15 @@ func TestSessionRoutesErr(t *testing.T) {
 		status                     int
 		msg                        string
 	}{
-		{"StopErrNotFound", http.MethodPost, "/webrtc/stop", `{"session_id":"nope"}`, http.StatusNotFound, `session "nope": not found`},
-		{"StopErrNoID", http.MethodPost, "/webrtc/stop", `{}`, http.StatusNotFound, "not found"},
-		{"StopErrBadJSON", http.MethodPost, "/webrtc/stop", `{"session_id":`, http.StatusBadRequest, "invalid JSON body"},
-		{"StopErrEmptyBody", http.MethodPost, "/webrtc/stop", ``, http.StatusBadRequest, "invalid JSON body"},
-		{"StopErrWrongType", http.MethodPost, "/webrtc/stop", `{"session_id":42}`, http.StatusBadRequest, "invalid JSON body"},
-		{"DiscardErrNotFound", http.MethodPost, "/webrtc/discard", `{"session_id":"nope"}`, http.StatusNotFound, `session "nope": not found`},
-		{"DiscardErrBadJSON", http.MethodPost, "/webrtc/discard", `[`, http.StatusBadRequest, "invalid JSON body"},
-		{"InfoErrNotFound", http.MethodGet, "/webrtc/sessions/nope", ``, http.StatusNotFound, `session "nope": not found`},
-		{"InfoErrTraversal", http.MethodGet, "/webrtc/sessions/..%2fnope", ``, http.StatusNotFound, "not found"},
+		{"StopErrNotFound", http.MethodPost, "/webrtc/stop", `{"session_id":"nope"}`, http.StatusNotFound, `no session "nope"`},
+		{"StopErrNoID", http.MethodPost, "/webrtc/stop", `{}`, http.StatusBadRequest, "session_id is required"},
+		{"StopErrBadJSON", http.MethodPost, "/webrtc/stop", `{"session_id":`, http.StatusBadRequest, "not valid JSON"},
+		{"StopErrEmptyBody", http.MethodPost, "/webrtc/stop", ``, http.StatusBadRequest, "not valid JSON"},
+		{"StopErrWrongType", http.MethodPost, "/webrtc/stop", `{"session_id":42}`, http.StatusBadRequest, "not valid JSON"},
+		{"DiscardErrNotFound", http.MethodPost, "/webrtc/discard", `{"session_id":"nope"}`, http.StatusNotFound, `no session "nope"`},
+		{"DiscardErrBadJSON", http.MethodPost, "/webrtc/discard", `[`, http.StatusBadRequest, "not valid JSON"},
+		{"InfoErrNotFound", http.MethodGet, "/webrtc/sessions/nope", ``, http.StatusNotFound, `no session "nope"`},
+		{"InfoErrTraversal", http.MethodGet, "/webrtc/sessions/..%2fnope", ``, http.StatusNotFound, "no session"},
 		{"GetStopNoRoute", http.MethodGet, "/webrtc/stop", ``, http.StatusMethodNotAllowed, "Method Not Allowed"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

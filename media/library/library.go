@@ -85,6 +85,11 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		Stats:                stats,
 	}
 	name, err := l.Store.SaveWAV(ctx, spool, take.PCMBytes, take.SampleRate, take.Channels, meta)
+	if errors.Is(err, media.ErrInvalid) {
+		// The draft disagrees with itself (a spool shorter than counted):
+		// the server's fault, not the request's.
+		return nil, fmt.Errorf("library: draft %q is damaged: %v", take.SessionID, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("library: save %q: %w", take.SessionID, err)
 	}
@@ -124,7 +129,7 @@ func (l *Library) List(ctx context.Context, limit, offset int) ([]db.Recording, 
 // name is checked against the index first, so no other file is ever read.
 func (l *Library) Open(ctx context.Context, filename string) (*store.Recording, error) {
 	if !store.ValidName(filename) {
-		return nil, fmt.Errorf("library: %q is not a recording name: %w", filename, media.ErrInvalid)
+		return nil, media.Invalidf("%q is not a recording name", filename)
 	}
 	if _, err := l.Index.GetRecording(ctx, filename); err != nil {
 		return nil, err
@@ -135,7 +140,7 @@ func (l *Library) Open(ctx context.Context, filename string) (*store.Recording, 
 // OpenFile opens a recording's JSON file as stored, for download.
 func (l *Library) OpenFile(ctx context.Context, filename string) (io.ReadCloser, int64, error) {
 	if !store.ValidName(filename) {
-		return nil, 0, fmt.Errorf("library: %q is not a recording name: %w", filename, media.ErrInvalid)
+		return nil, 0, media.Invalidf("%q is not a recording name", filename)
 	}
 	if _, err := l.Index.GetRecording(ctx, filename); err != nil {
 		return nil, 0, err

@@ -104,7 +104,7 @@ func (s *Store) open(name string) (*os.File, error) {
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, media.ErrNotFound
+		return nil, media.NotFoundf("no recording named %q", name)
 	}
 	if err != nil {
 		return nil, err

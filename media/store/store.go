@@ -171,7 +171,7 @@ func (s *Store) Remove(filename string) error {
 	}
 	if err := os.Remove(path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			err = media.ErrNotFound
+			err = media.NotFoundf("no recording named %q", filename)
 		}
 		return fmt.Errorf("store: remove %q: %w", filename, err)
 	}
@@ -186,18 +186,18 @@ func (s *Store) Remove(filename string) error {
 // outside Dir is ever reached.
 func (s *Store) lstat(name string) (string, fs.FileInfo, error) {
 	if !ValidName(name) {
-		return "", nil, fmt.Errorf("bad recording name: %w", media.ErrInvalid)
+		return "", nil, media.Invalidf("%q is not a recording name", name)
 	}
 	path := filepath.Join(s.Dir, name)
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil, media.ErrNotFound
+		return "", nil, media.NotFoundf("no recording named %q", name)
 	}
 	if err != nil {
 		return "", nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return "", nil, fmt.Errorf("not a regular file: %w", media.ErrNotFound)
+		return "", nil, &media.Error{Kind: media.ErrNotFound, Message: fmt.Sprintf("no recording named %q", name), Err: errors.New("not a regular file")}
 	}
 	return path, fi, nil
 }
