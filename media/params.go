@@ -31,6 +31,14 @@ type Params struct {
 	Channels   int `json:"channels"`
 }
 
+// ParamChange records where in a take the fps or batch size changed.
+type ParamChange struct {
+	Frame     int64   `json:"frame"`   // first frame cut under the new values
+	Seconds   float64 `json:"seconds"` // where that frame starts in the take
+	FPS       int     `json:"fps"`
+	BatchSize int     `json:"batch_size"`
+}
+
 // DefaultParams returns the parameters used until a user changes them.
 func DefaultParams() Params {
 	return Params{FPS: 30, BatchSize: 64, SampleRate: 48000, Channels: 1}

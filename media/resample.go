@@ -183,6 +183,16 @@ func resampleGCD(a, b int) int {
 // InRate returns the sample rate the resampler reads.
 func (r *Resampler) InRate() int { return r.inRate }
 
+// ResamplerName describes the conversion from inRate to outRate, for
+// people checking the format chain.
+func ResamplerName(inRate, outRate int) string {
+	if inRate == outRate {
+		return "none (pass-through)"
+	}
+	g := resampleGCD(inRate, outRate)
+	return fmt.Sprintf("polyphase Kaiser-windowed sinc, %d→%d Hz (×%d/%d)", inRate, outRate, outRate/g, inRate/g)
+}
+
 // OutRate returns the sample rate the resampler writes.
 func (r *Resampler) OutRate() int { return r.outRate }
 

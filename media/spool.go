@@ -79,9 +79,14 @@ func (s *Spool) Close() error {
 }
 
 // Run is the stage loop: it writes every block from in until in closes or
-// ctx ends, then closes the spool.
-func (s *Spool) Run(ctx context.Context, in <-chan PCM) error {
+// ctx ends, then closes the spool. When out is not nil each block is passed
+// on after it is written (the spool is a tee in front of the framer), and
+// out is closed at the end.
+func (s *Spool) Run(ctx context.Context, in <-chan PCM, out chan<- PCM) error {
 	defer s.Close()
+	if out != nil {
+		defer close(out)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -92,6 +97,14 @@ func (s *Spool) Run(ctx context.Context, in <-chan PCM) error {
 			}
 			if err := s.Write(p); err != nil {
 				return err
+			}
+			if out == nil {
+				continue
+			}
+			select {
+			case out <- p:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
 	}

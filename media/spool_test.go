@@ -22,7 +22,7 @@ func TestSpoolRun(t *testing.T) {
 	tone := mediatest.Tone(440, 16000, 2, 1.5, 0.5)
 	in := make(chan media.PCM)
 	done := make(chan error, 1)
-	go func() { done <- spool.Run(context.Background(), in) }()
+	go func() { done <- spool.Run(context.Background(), in, nil) }()
 	for off := 0; off < len(tone); off += 640 { // 20 ms stereo blocks
 		in <- media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2}
 	}

@@ -38,6 +38,8 @@ type Config struct {
 	// FailedTTL is how long a session that ended with nothing recorded
 	// stays visible (so the page can read why) before it is forgotten.
 	FailedTTL time.Duration
+	// Feed, when set, receives every session's batches as they are cut.
+	Feed Feed
 	// Tap, when set, sees every RTP packet as received (tests capture
 	// real packets with it).
 	Tap func(sessionID string, p media.Packet)
@@ -202,6 +204,16 @@ func (m *Manager) Close() {
 		if _, err := s.stop(m.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
 			m.cfg.Log.Warn("shutdown: stop failed", "session_id", s.ID, "err", err)
 		}
+	}
+}
+
+// Apply passes new fps and batch size to every live session; each applies
+// them at its next frame and batch boundary.
+func (m *Manager) Apply(p media.Params) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.sessions {
+		s.Apply(p)
 	}
 }
 

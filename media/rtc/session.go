@@ -40,6 +40,7 @@ type Take struct {
 	PCMBytes   int64
 	StartedAt  time.Time
 	Stats      media.StatsSnapshot
+	Framing    FramingInfo // frames, batches and the fps/batch changes in the take
 }
 
 // Duration is the take's length in seconds.
@@ -51,10 +52,23 @@ func (t Take) Duration() float64 {
 type Info struct {
 	SessionID string              `json:"session_id"`
 	State     string              `json:"state"`
-	Params    media.Params        `json:"processing_parameters"`
+	Params    media.Params        `json:"processing_parameters"` // in force now
 	Duration  float64             `json:"duration"`
 	Codec     string              `json:"codec,omitempty"`
+	Chain     Chain               `json:"chain"`
 	Stats     media.StatsSnapshot `json:"stats"`
+	Framing   FramingInfo         `json:"framing"`
+	RTTms     float64             `json:"rtt_ms"` // ICE round trip (STUN consent checks)
+}
+
+// Chain is the audio's format at each step, for the page to show.
+type Chain struct {
+	Codec        string  `json:"codec"`
+	DecodedRate  int     `json:"decoded_rate"`
+	Resampler    string  `json:"resampler"`
+	OutputRate   int     `json:"output_rate"`
+	Channels     int     `json:"channels"`
+	FrameSamples float64 `json:"frame_samples"`
 }
 
 // Session is one browser's peer connection and the pipeline that turns its
@@ -62,7 +76,7 @@ type Info struct {
 // on the RTP timeline) → resample to the session's rate → spool.
 type Session struct {
 	ID        string
-	Params    media.Params
+	Params    media.Params // at the start; fps and batch size may change live
 	CreatedAt time.Time
 
 	cfg       Config
@@ -70,6 +84,7 @@ type Session struct {
 	spoolPath string
 	stats     media.Stats
 	state     atomic.Value // string
+	live      *framing
 
 	mu       sync.Mutex
 	pc       *webrtc.PeerConnection
@@ -92,6 +107,7 @@ func newSession(id string, p media.Params, cfg Config, spoolPath string) *Sessio
 		ID: id, Params: p, CreatedAt: time.Now(),
 		cfg: cfg, log: cfg.Log.With("session_id", id), spoolPath: spoolPath,
 		done: make(chan struct{}),
+		live: newFraming(id, p, cfg.Feed),
 	}
 	s.state.Store(StateConnecting)
 	return s
@@ -103,13 +119,43 @@ func (s *Session) State() string { return s.state.Load().(string) }
 // Info returns the session's state and counters.
 func (s *Session) Info() Info {
 	s.mu.Lock()
-	codec := s.codec
+	codec, pc := s.codec, s.pc
 	s.mu.Unlock()
 	st := s.stats.Snapshot()
+	fr := s.live.info()
+	p := s.Params
+	p.FPS, p.BatchSize = fr.FPS, fr.BatchSize
 	return Info{
-		SessionID: s.ID, State: s.State(), Params: s.Params, Codec: codec, Stats: st,
+		SessionID: s.ID, State: s.State(), Params: p, Codec: codec, Stats: st, Framing: fr,
 		Duration: float64(st.OutputFrames) / float64(s.Params.SampleRate),
+		Chain: Chain{
+			Codec: codec, DecodedRate: media.OpusRate, Resampler: media.ResamplerName(media.OpusRate, p.SampleRate),
+			OutputRate: p.SampleRate, Channels: p.Channels, FrameSamples: fr.FrameSamples,
+		},
+		RTTms: rtt(pc),
 	}
+}
+
+// Apply asks a live session to cut frames and batches with p's fps and
+// batch size from the next boundary on. Its output format stays as it
+// started: a take is one WAV at one rate.
+func (s *Session) Apply(p media.Params) {
+	if !s.finished() {
+		s.live.request(p)
+	}
+}
+
+// rtt is the ICE round trip of the nominated candidate pair.
+func rtt(pc *webrtc.PeerConnection) float64 {
+	if pc == nil {
+		return 0
+	}
+	for _, st := range pc.GetStats() {
+		if pair, ok := st.(webrtc.ICECandidatePairStats); ok && pair.Nominated && pair.CurrentRoundTripTime > 0 {
+			return pair.CurrentRoundTripTime * 1000
+		}
+	}
+	return 0
 }
 
 // finished reports whether the session has ended. It goes by the state,
@@ -206,6 +252,14 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	if err != nil {
 		return err
 	}
+	framer, err := media.NewFramer(p.SampleRate, p.Channels, p.FPS)
+	if err != nil {
+		return err
+	}
+	batcher, err := media.NewBatcher(p.BatchSize)
+	if err != nil {
+		return err
+	}
 	s.decoder, s.spool = dec, spool
 	reorder := &media.Reorder{Stats: &s.stats}
 
@@ -215,6 +269,8 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	ordered := make(chan media.Packet, 16)
 	decoded := make(chan media.PCM, 16)
 	resampled := make(chan media.PCM, 16)
+	spooled := make(chan media.PCM, 16)
+	frames := make(chan media.Frame, 16)
 
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
@@ -234,7 +290,9 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	run(func() error { return reorder.Run(ctx, packets, ordered) })
 	run(func() error { return dec.Run(ctx, ordered, decoded) })
 	run(func() error { return rs.Run(ctx, decoded, resampled) })
-	run(func() error { return spool.Run(ctx, resampled) })
+	run(func() error { return spool.Run(ctx, resampled, spooled) })
+	run(func() error { return framer.RunWithChanges(ctx, spooled, s.live.fpsIn, frames) })
+	run(func() error { return s.live.cut(ctx, frames, batcher) })
 	go func() {
 		wg.Wait()
 		cancel()
@@ -368,5 +426,6 @@ func (s *Session) take() (Take, error) {
 		SessionID: s.ID, SpoolPath: s.spoolPath,
 		SampleRate: s.Params.SampleRate, Channels: s.Params.Channels, Params: s.Params,
 		PCMBytes: s.spool.Bytes(), StartedAt: s.CreatedAt, Stats: s.stats.Snapshot(),
+		Framing: s.live.info(),
 	}, nil
 }

@@ -77,6 +77,8 @@ type Meta struct {
 	Mode                 string           `json:"mode"`            // "webrtc" or "mediarecorder"
 	Bytes                int64            `json:"bytes"`           // size of the decoded audio file; set by Save
 	Stats                map[string]int64 `json:"stats,omitempty"` // counters of the live session (packets, lost, ...)
+	// ParamChanges lists where fps or batch size changed during the take.
+	ParamChanges []media.ParamChange `json:"param_changes,omitempty"`
 }
 
 func (s *Store) now() time.Time {
