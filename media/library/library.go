@@ -83,7 +83,9 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		WebRTCSessionID:      take.SessionID,
 		Mode:                 ModeWebRTC,
 		Stats:                stats,
+		ParamChanges:         take.Framing.Changes,
 	}
+	stats["frames"], stats["batches"] = take.Framing.Frames, take.Framing.Batches
 	name, err := l.Store.SaveWAV(ctx, spool, take.PCMBytes, take.SampleRate, take.Channels, meta)
 	if errors.Is(err, media.ErrInvalid) {
 		// The draft disagrees with itself (a spool shorter than counted):

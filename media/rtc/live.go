@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -9,9 +10,10 @@ import (
 )
 
 // Feed receives a session's batches as they are cut: the consumer
-// WebSocket hub. Publish must not block.
+// WebSocket hub. Publish must not block; its error (a batch it cannot
+// encode) is logged once and never stops the session.
 type Feed interface {
-	Publish(sessionID string, b media.Batch, p media.Params)
+	Publish(sessionID string, b media.Batch, p media.Params) error
 	End(sessionID string)
 }
 
@@ -42,6 +44,8 @@ type framing struct {
 	rate, channels int
 	feed           Feed
 	sessionID      string
+	log            *slog.Logger
+	feedFailed     bool
 
 	fpsIn  chan int // newest requested fps, for the framer
 	sizeIn chan int // newest requested batch size, for the batcher
@@ -59,9 +63,9 @@ type framing struct {
 	changes   []media.ParamChange
 }
 
-func newFraming(id string, p media.Params, feed Feed) *framing {
+func newFraming(id string, p media.Params, feed Feed, log *slog.Logger) *framing {
 	return &framing{
-		rate: p.SampleRate, channels: p.Channels, feed: feed, sessionID: id,
+		rate: p.SampleRate, channels: p.Channels, feed: feed, sessionID: id, log: log,
 		fpsIn: make(chan int, 1), sizeIn: make(chan int, 1),
 		fps: p.FPS, size: p.BatchSize,
 	}
@@ -91,10 +95,15 @@ func (f *framing) cut(ctx context.Context, frames <-chan media.Frame, batcher *m
 	}
 	publish := func(b media.Batch) error {
 		f.noteBatch(b)
-		if f.feed != nil {
-			f.feed.Publish(f.sessionID, b, media.Params{
-				FPS: b.Frames[0].FPS, BatchSize: b.BatchSize, SampleRate: f.rate, Channels: f.channels,
-			})
+		if f.feed == nil {
+			return nil
+		}
+		err := f.feed.Publish(f.sessionID, b, media.Params{
+			FPS: b.Frames[0].FPS, BatchSize: b.BatchSize, SampleRate: f.rate, Channels: f.channels,
+		})
+		if err != nil && !f.feedFailed {
+			f.feedFailed = true
+			f.log.Error("feed refused a batch; consumers miss it", "batch", b.Index, "err", err)
 		}
 		return nil
 	}

@@ -18,11 +18,12 @@ type recordingFeed struct {
 	ended   []string
 }
 
-func (f *recordingFeed) Publish(_ string, b media.Batch, p media.Params) {
+func (f *recordingFeed) Publish(_ string, b media.Batch, p media.Params) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.batches = append(f.batches, b)
 	f.params = append(f.params, p)
+	return nil
 }
 
 func (f *recordingFeed) End(id string) {

@@ -152,6 +152,18 @@ func (m *Manager) iceServers() []webrtc.ICEServer {
 	return []webrtc.ICEServer{{URLs: m.cfg.ICEServers}}
 }
 
+// AddICECandidate adds a candidate the browser trickled after its offer.
+func (m *Manager) AddICECandidate(id string, c webrtc.ICECandidateInit) error {
+	s, err := m.Get(id)
+	if err != nil {
+		return err
+	}
+	return s.addICECandidate(c)
+}
+
+// ValidID reports whether id can name a session.
+func ValidID(id string) bool { return sessionIDPattern.MatchString(id) }
+
 // Get returns a session, live or finished.
 func (m *Manager) Get(id string) (*Session, error) {
 	m.mu.Lock()

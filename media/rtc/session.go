@@ -107,7 +107,7 @@ func newSession(id string, p media.Params, cfg Config, spoolPath string) *Sessio
 		ID: id, Params: p, CreatedAt: time.Now(),
 		cfg: cfg, log: cfg.Log.With("session_id", id), spoolPath: spoolPath,
 		done: make(chan struct{}),
-		live: newFraming(id, p, cfg.Feed),
+		live: newFraming(id, p, cfg.Feed, cfg.Log.With("session_id", id)),
 	}
 	s.state.Store(StateConnecting)
 	return s
@@ -143,6 +143,19 @@ func (s *Session) Apply(p media.Params) {
 	if !s.finished() {
 		s.live.request(p)
 	}
+}
+
+func (s *Session) addICECandidate(c webrtc.ICECandidateInit) error {
+	s.mu.Lock()
+	pc := s.pc
+	s.mu.Unlock()
+	if pc == nil || s.finished() {
+		return media.Conflictf("session %q is not connecting any more", s.ID)
+	}
+	if err := pc.AddICECandidate(c); err != nil {
+		return &media.Error{Kind: media.ErrInvalid, Message: "the ICE candidate was refused", Err: err}
+	}
+	return nil
 }
 
 // rtt is the ICE round trip of the nominated candidate pair.

@@ -76,7 +76,8 @@ func (s *Settings) Update(ctx context.Context, source string, edit func(media.Pa
 }
 
 // Subscribe returns a channel that receives every later change (a slow
-// reader sees only the newest), and a function that ends the subscription.
+// reader sees only the newest), and a function that ends the subscription
+// and closes the channel.
 func (s *Settings) Subscribe() (<-chan Change, func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,6 +90,7 @@ func (s *Settings) Subscribe() (<-chan Change, func()) {
 		once.Do(func() {
 			s.mu.Lock()
 			delete(s.subs, id)
+			close(ch)
 			s.mu.Unlock()
 		})
 	}

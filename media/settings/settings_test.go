@@ -95,10 +95,8 @@ func TestUpdate(t *testing.T) {
 		if _, err := s.Update(ctx, "api", withFPS(12)); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case c := <-changes:
+		if c, open := <-changes; open {
 			t.Errorf("unsubscribed channel got %+v", c)
-		default:
 		}
 	})
 }
