@@ -24,6 +24,7 @@ import (
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // requireBrowserEnv, when set to 1 (CI sets it), turns a missing Chromium
@@ -382,4 +383,130 @@ func (c *captured) packets() []media.Packet {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.list
+}
+
+// TestBrowserLiveParams changes fps through the form on the recording page
+// and batch size through /ws on a second page during one live take, and
+// checks that every page shows each change, that the server's frames and
+// batches account for the audio at each setting, and that the saved take
+// records where the changes took effect.
+func TestBrowserLiveParams(t *testing.T) {
+	chromiumPath(t)
+	srv := startServer(t, nil)
+	const rate = 16000
+	postJSON(t, srv.url+"/update_params", map[string]any{"sample_rate": rate, "channels": 1, "fps": 30, "batch_size": 16})
+
+	rec := newBrowser(t, toneWAV(t))
+	type css = chromedp.CSS
+	if err := chromedp.Do(rec, chromedp.Navigate(srv.url)); err != nil { // starts the browser
+		t.Fatal(err)
+	}
+	watcher, cancel := chromedp.NewContext(rec) // a second tab in the same browser
+	defer cancel()
+	if err := chromedp.Do(watcher, chromedp.Navigate(srv.url), chromedp.WaitVisible(css(`#params-form`))); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(rec,
+		chromedp.Click(css(`#opt-echo`)), chromedp.Click(css(`#opt-noise`)), chromedp.Click(css(`#opt-agc`)),
+		chromedp.Click(css(`[data-testid=btn-webrtc]`)),
+		chromedp.WaitReady(css(`body[data-state=live]`)),
+		chromedp.Sleep(time.Second),
+		// fps through the form (htmx posts it and swaps the fragment).
+		chromedp.SetValue(css(`#fps`), "25"),
+		chromedp.Click(css(`[data-testid=params-submit]`)),
+		chromedp.WaitReady(css(`[data-testid=params-saved]`)),
+	)
+	if err != nil {
+		t.Fatalf("recording page: %v", err)
+	}
+	waitShown(t, watcher, `#fps[value="25"]`, "the second page did not show fps 25")
+	if err := chromedp.Do(watcher, chromedp.Sleep(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// batch size through the WebSocket, from the second page.
+	if sent, err := chromedp.Run(watcher, chromedp.Evaluate[bool](`window.recorder.channel.updateParams({batch_size: 32})`)); err != nil || !sent {
+		t.Fatalf("sending update_params over /ws: %v (sent %v)", err, sent)
+	}
+	waitShown(t, rec, `#batch_size[value="32"]`, "the recording page did not show batch size 32")
+	id := attrOrFail(t, rec, `[data-testid=session-id]`)
+	if err := chromedp.Do(rec, chromedp.Sleep(time.Second),
+		chromedp.Click(css(`[data-testid=btn-stop]`)), chromedp.WaitReady(css(`body[data-state=draft]`))); err != nil {
+		t.Fatal(err)
+	}
+	if frames, _ := chromedp.Run(rec, chromedp.Text(css(`[data-testid=st-frames]`))); !strings.Contains(frames, "frames") {
+		t.Errorf("the stats panel never showed frames over /ws: %q", frames)
+	}
+
+	s, err := srv.sessions.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := s.Info()
+	checkFraming(t, info.Framing, info.Stats.OutputFrames, rate)
+
+	if err := chromedp.Do(rec, chromedp.Click(css(`[data-testid=btn-save]`)), chromedp.WaitReady(css(`body[data-saved-filename]`))); err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		ParamChanges []media.ParamChange `json:"param_changes"`
+		Stats        map[string]int64    `json:"stats"`
+	}
+	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), attr(t, rec, "body", "data-saved-filename")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(file.ParamChanges) != fmt.Sprint(info.Framing.Changes) || file.Stats["frames"] != info.Framing.Frames {
+		t.Errorf("saved take: changes %+v frames %d; session had %+v and %d", file.ParamChanges, file.Stats["frames"], info.Framing.Changes, info.Framing.Frames)
+	}
+}
+
+// checkFraming recomputes frame and batch counts from the audio the
+// server received and where each change took effect.
+func checkFraming(t *testing.T, f rtc.FramingInfo, samples int64, rate int64) {
+	t.Helper()
+	t.Logf("%d samples → %d frames, %d batches; changes %+v", samples, f.Frames, f.Batches, f.Changes)
+	if len(f.Changes) != 2 || f.Changes[0].FPS != 25 || f.Changes[0].BatchSize != 16 || f.Changes[1].FPS != 25 || f.Changes[1].BatchSize != 32 {
+		t.Fatalf("changes %+v, want fps 30→25, then batch size 16→32", f.Changes)
+	}
+	fpsAt, batchAt := f.Changes[0], f.Changes[1]
+	// Frames: F1 at 30 fps, then the rest of the audio at 25 fps.
+	start := int64(math.Round(fpsAt.Seconds * float64(rate)))
+	if want := fpsAt.Frame * rate / 30; start != want {
+		t.Errorf("fps change at frame %d starts at sample %d, want %d", fpsAt.Frame, start, want)
+	}
+	if want := fpsAt.Frame + ceilDiv((samples-start)*25, rate); f.Frames != want {
+		t.Errorf("%d frames, want %d (%d at 30 fps + the %d samples after at 25 fps)", f.Frames, want, fpsAt.Frame, samples-start)
+	}
+	// Batches: of 16 up to the fps change (the last one cut short there),
+	// of 16 from it to the batch change, of 32 after.
+	if (batchAt.Frame-fpsAt.Frame)%16 != 0 {
+		t.Errorf("batch size change at frame %d is not a batch boundary after frame %d", batchAt.Frame, fpsAt.Frame)
+	}
+	want := ceilDiv(fpsAt.Frame, 16) + (batchAt.Frame-fpsAt.Frame)/16 + ceilDiv(f.Frames-batchAt.Frame, 32)
+	if f.Batches != want {
+		t.Errorf("%d batches, want %d", f.Batches, want)
+	}
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+func waitShown(t *testing.T, ctx context.Context, sel, what string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, time.Second+500*time.Millisecond)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("%s within 1.5 s: %v", what, err)
+	}
+}
+
+func attrOrFail(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil || text == "" {
+		t.Fatalf("%s: %q, %v", sel, text, err)
+	}
+	return text
 }

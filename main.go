@@ -18,8 +18,10 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
 )
 
@@ -56,11 +58,12 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 // server is the wired application: every dependency built once, here.
 type server struct {
-	cfg      config
-	log      *slog.Logger
-	app      *fiber.App
-	db       *db.DB
-	sessions *rtc.Manager
+	cfg       config
+	log       *slog.Logger
+	app       *fiber.App
+	db        *db.DB
+	sessions  *rtc.Manager
+	stopApply func()
 }
 
 func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
@@ -68,8 +71,10 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	if err != nil {
 		return nil, err
 	}
+	hub := feed.NewHub(feedQueue)
 	sessions, err := rtc.NewManager(rtc.Config{
 		SpoolDir:        cfg.spoolDir(),
+		Feed:            hub,
 		IncludeLoopback: cfg.ICELoopback,
 		ICEServers:      cfg.STUN,
 		Tap:             cfg.rtpTap,
@@ -85,8 +90,10 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Sessions: sessions,
 		Log:      log,
 	}
+	params := settings.New(database)
 	h := &handlers.Handler{
-		Params:       database,
+		Settings:     params,
+		Feed:         hub,
 		Sessions:     sessions,
 		Library:      lib,
 		Log:          log,
@@ -99,7 +106,31 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		BodyLimit:             4 << 20,
 	})
 	h.Register(app)
-	return &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}, nil
+	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
+	srv.stopApply = applyToLiveSessions(params, sessions)
+	return srv, nil
+}
+
+// feedQueue is how many batches a consumer may fall behind before it
+// loses some (about a minute at 30 fps and 64-frame batches).
+const feedQueue = 32
+
+// applyToLiveSessions passes every parameter change to the live sessions,
+// which apply fps and batch size at their next boundary. It returns the
+// function that stops it.
+func applyToLiveSessions(s *settings.Settings, sessions *rtc.Manager) func() {
+	changes, unsubscribe := s.Subscribe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ch := range changes {
+			sessions.Apply(ch.Params)
+		}
+	}()
+	return func() {
+		unsubscribe()
+		<-done
+	}
 }
 
 // Serve answers requests on ln until ctx ends, then shuts down gracefully.
@@ -120,6 +151,7 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close ends live sessions (their drafts stay on disk) and the database.
 func (s *server) Close() {
+	s.stopApply()
 	s.sessions.Close()
 	if err := s.db.Close(); err != nil {
 		s.log.Error("closing database", "err", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/pion/webrtc/v4"
@@ -18,19 +19,28 @@ import (
 	"github.com/avatarweb/recorder/assets"
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
 )
 
-// ParamStore keeps the processing parameters.
-type ParamStore interface {
+// Settings is the one truth for the processing parameters.
+type Settings interface {
 	Params(ctx context.Context) (media.Params, error)
-	SaveParams(ctx context.Context, p media.Params) error
+	Update(ctx context.Context, source string, edit func(media.Params) media.Params) (media.Params, error)
+	Subscribe() (<-chan settings.Change, func())
+}
+
+// Feed hands out live sessions' batches to consumers.
+type Feed interface {
+	Subscribe(sessionID string) *feed.Subscription
 }
 
 // Sessions runs live WebRTC sessions.
 type Sessions interface {
 	Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error)
+	AddICECandidate(id string, c webrtc.ICECandidateInit) error
 	Get(id string) (*rtc.Session, error)
 	Stop(id string) (rtc.Take, error)
 	Discard(id string) error
@@ -46,7 +56,8 @@ type Library interface {
 
 // Handler holds what the routes need.
 type Handler struct {
-	Params   ParamStore
+	Settings Settings
+	Feed     Feed
 	Sessions Sessions
 	Library  Library
 	Log      *slog.Logger
@@ -58,11 +69,17 @@ type Handler struct {
 func (h *Handler) Register(app *fiber.App) {
 	app.Get("/", h.index)
 	app.Get("/ui/recordings", h.recordingsFragment)
+	app.Get("/ui/params", h.paramsFragment)
+	app.Post("/params", h.paramsForm)
 
 	app.Get("/get_params", h.getParams)
 	app.Post("/update_params", h.updateParams)
+	app.Get("/ws", requireUpgrade, websocket.New(h.ws, wsConfig))
+	app.Get("/feed/:id", requireUpgrade, websocket.New(h.feed, wsConfig))
 
 	app.Post("/webrtc/offer", h.offer)
+	app.Post("/webrtc/ice-candidate", h.iceCandidate)
+	app.Post("/webrtc/audio-data", h.audioData)
 	app.Post("/webrtc/stop", h.stop)
 	app.Post("/webrtc/discard", h.discard)
 	app.Get("/webrtc/sessions/:id", h.sessionInfo)

@@ -27,8 +27,10 @@ import (
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
 )
 
@@ -74,7 +76,8 @@ func newTestApp(t *testing.T, s sessions) *testApp {
 		Now:      clk.Now,
 	}
 	h := &handlers.Handler{
-		Params:       database,
+		Settings:     settings.New(database),
+		Feed:         feed.NewHub(8),
 		Sessions:     s,
 		Library:      lib,
 		Log:          log,
@@ -169,6 +172,8 @@ func (f *fakeSessions) Offer(ctx context.Context, id string, offer webrtc.Sessio
 	}
 	return f.OfferFn(ctx, id, offer, p)
 }
+
+func (f *fakeSessions) AddICECandidate(string, webrtc.ICECandidateInit) error { return errUnset }
 
 func (f *fakeSessions) Get(id string) (*rtc.Session, error) {
 	if f.GetFn == nil {

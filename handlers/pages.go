@@ -16,19 +16,21 @@ const pageSize = 50
 
 // index renders the recorder page.
 func (h *Handler) index(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	p, err := h.Params.Params(ctx)
+	p, err := h.Settings.Params(c.UserContext())
 	if err != nil {
 		return err
 	}
+	return h.renderIndex(c, paramsForm(p, nil, false))
+}
+
+// renderIndex renders the page around a given parameters form (the
+// current values, or refused input with its errors).
+func (h *Handler) renderIndex(c *fiber.Ctx, form views.ParamsFormView) error {
 	rows, err := h.recordingRows(c)
 	if err != nil {
 		return err
 	}
-	return render(c, views.Index(views.IndexPage{
-		Params:     views.ParamsView{FPS: p.FPS, BatchSize: p.BatchSize, SampleRate: p.SampleRate, Channels: p.Channels},
-		Recordings: rows,
-	}))
+	return render(c, views.Index(views.IndexPage{Form: form, Recordings: rows}))
 }
 
 // recordingsFragment renders just the list, for htmx to swap in.

@@ -32,7 +32,10 @@ func TestIndex(t *testing.T) {
 			`src="/assets/js/app.js"`,
 			`id="recordings"`,
 			"No recordings yet.",
-			"30 fps", "batches of 64 frames", "48000 Hz", "mono", // the default params
+			// the default params, in the form
+			`id="fps" name="fps" type="range" min="1" max="60" step="1" value="30"`,
+			`id="batch_size" name="batch_size" type="range" min="16" max="256" step="16" value="64"`,
+			`<option value="48000" selected>`, `<option value="1" selected>mono`,
 		} {
 			if !strings.Contains(strings.ToLower(page), strings.ToLower(want)) {
 				t.Errorf("page lacks %q", want)

@@ -1,13 +1,17 @@
 package handlers
 
 import (
+	"errors"
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/views"
 )
 
-// paramsUpdate is the body of POST /update_params. Fields left out keep
-// their current value.
+// paramsUpdate is the body of POST /update_params and the params of the
+// WebSocket's update_params. Fields left out keep their current value.
 type paramsUpdate struct {
 	FPS        *int `json:"fps"`
 	BatchSize  *int `json:"batch_size"`
@@ -30,7 +34,7 @@ func (u paramsUpdate) apply(p media.Params) media.Params {
 
 // getParams answers the bare parameters object, as the seed did.
 func (h *Handler) getParams(c *fiber.Ctx) error {
-	p, err := h.Params.Params(c.UserContext())
+	p, err := h.Settings.Params(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -44,15 +48,90 @@ func (h *Handler) updateParams(c *fiber.Ctx) error {
 	if err := parseJSON(c, &u); err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	current, err := h.Params.Params(ctx)
+	next, err := h.Settings.Update(c.UserContext(), "api", u.apply)
 	if err != nil {
 		return err
 	}
-	next := u.apply(current)
-	if err := h.Params.SaveParams(ctx, next); err != nil {
-		return err
-	}
-	h.Log.Info("parameters updated", "params", next)
+	h.Log.Info("parameters updated", "params", next, "source", "api")
 	return success(c, fiber.Map{"params": next})
 }
+
+// paramsFragment renders the parameters form alone, for htmx.
+func (h *Handler) paramsFragment(c *fiber.Ctx) error {
+	p, err := h.Settings.Params(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return render(c, views.ParamsForm(paramsForm(p, nil, false)))
+}
+
+// paramsForm takes the form, from htmx (answer: the fragment) or from a
+// browser without JavaScript (answer: back to the page, or the page with
+// the errors). Refused values are shown as typed, beside their errors.
+func (h *Handler) paramsForm(c *fiber.Ctx) error {
+	typed, parseErrs := parseParamsForm(c)
+	var next media.Params
+	var err error
+	if len(parseErrs) > 0 {
+		err = parseErrs
+	} else {
+		next, err = h.Settings.Update(c.UserContext(), "form", func(p media.Params) media.Params { return typed.apply(p) })
+	}
+	var fields media.FieldErrors
+	if err != nil && !errors.As(err, &fields) {
+		return err
+	}
+	if fields == nil {
+		h.Log.Info("parameters updated", "params", next, "source", "form")
+		if !isHTMX(c) {
+			return c.Redirect("/", fiber.StatusSeeOther)
+		}
+		return render(c, views.ParamsForm(paramsForm(next, nil, true)))
+	}
+	current, err := h.Settings.Params(c.UserContext())
+	if err != nil {
+		return err
+	}
+	shown := typed.apply(current)
+	c.Status(fiber.StatusUnprocessableEntity)
+	if !isHTMX(c) {
+		return h.renderIndex(c, paramsForm(shown, fields, false))
+	}
+	return render(c, views.ParamsForm(paramsForm(shown, fields, false)))
+}
+
+// parseParamsForm reads the form's fields as whole numbers; a field that
+// is not one is an error of its own.
+func parseParamsForm(c *fiber.Ctx) (paramsUpdate, media.FieldErrors) {
+	var u paramsUpdate
+	errs := media.FieldErrors{}
+	for _, f := range []struct {
+		name string
+		dst  **int
+	}{{"fps", &u.FPS}, {"batch_size", &u.BatchSize}, {"sample_rate", &u.SampleRate}, {"channels", &u.Channels}} {
+		v := c.FormValue(f.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs[f.name] = "must be a whole number"
+			continue
+		}
+		*f.dst = &n
+	}
+	if len(errs) > 0 {
+		return u, errs
+	}
+	return u, nil
+}
+
+func paramsForm(p media.Params, errs media.FieldErrors, saved bool) views.ParamsFormView {
+	return views.ParamsFormView{Values: paramsView(p), Errors: errs, Saved: saved, SampleRates: media.SampleRates}
+}
+
+func paramsView(p media.Params) views.ParamsView {
+	return views.ParamsView{FPS: p.FPS, BatchSize: p.BatchSize, SampleRate: p.SampleRate, Channels: p.Channels}
+}
+
+func isHTMX(c *fiber.Ctx) bool { return c.Get("HX-Request") == "true" }

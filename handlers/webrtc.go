@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -48,7 +49,7 @@ func (h *Handler) offer(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), timeout)
 	defer cancel()
-	params, err := h.Params.Params(ctx)
+	params, err := h.Settings.Params(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,6 +95,55 @@ func (h *Handler) discard(c *fiber.Ctx) error {
 		return err
 	}
 	return success(c, fiber.Map{"session_id": req.SessionID, "message": "take discarded"})
+}
+
+// iceRequest is the seed's body for POST /webrtc/ice-candidate. The
+// candidate is the browser's RTCIceCandidate JSON, or just its string.
+type iceRequest struct {
+	Candidate json.RawMessage `json:"candidate"`
+	SessionID string          `json:"session_id"`
+}
+
+// iceCandidate adds a candidate the browser trickled after its offer.
+func (h *Handler) iceCandidate(c *fiber.Ctx) error {
+	var req iceRequest
+	if err := parseJSON(c, &req); err != nil {
+		return err
+	}
+	if req.SessionID == "" {
+		return media.Invalidf("session_id is required")
+	}
+	var cand webrtc.ICECandidateInit
+	var line string
+	switch {
+	case json.Unmarshal(req.Candidate, &line) == nil:
+		cand.Candidate = line
+	case json.Unmarshal(req.Candidate, &cand) == nil && cand.Candidate != "":
+	default:
+		return media.Invalidf("candidate must be an RTCIceCandidate object or its candidate string")
+	}
+	if err := h.Sessions.AddICECandidate(req.SessionID, cand); err != nil {
+		return err
+	}
+	return success(c, fiber.Map{"session_id": req.SessionID})
+}
+
+// audioData answers the seed's POST /webrtc/audio-data: the audio itself
+// travels over WebRTC, so this reports what the server has of the session.
+func (h *Handler) audioData(c *fiber.Ctx) error {
+	req, err := parseSessionRequest(c)
+	if err != nil {
+		return err
+	}
+	s, err := h.Sessions.Get(req.SessionID)
+	if err != nil {
+		return err
+	}
+	info := s.Info()
+	return success(c, fiber.Map{
+		"session_id": info.SessionID, "state": info.State, "duration": info.Duration,
+		"stats": info.Stats, "framing": info.Framing,
+	})
 }
 
 // sessionInfo reports a session's state and live counters.

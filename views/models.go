@@ -8,10 +8,25 @@ import "strconv"
 // HTMXPath is where the vendored, pinned htmx is served.
 const HTMXPath = "/assets/vendor/htmx-2.0.11.min.js"
 
-// IndexPage is what the recorder page shows.
+// htmxConfig makes htmx swap 422 answers too, so a refused form comes
+// back with its errors inline while keeping an honest status code.
+const htmxConfig = `{"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}`
+
+// IndexPage is what the recorder page shows. Form holds the current
+// parameters, or refused input with its errors.
 type IndexPage struct {
-	Params     ParamsView
+	Form       ParamsFormView
 	Recordings []RecordingRow
+}
+
+// ParamsFormView is the parameters form: the values shown (the user's own
+// input when it was refused), per-field errors, and whether a save just
+// succeeded.
+type ParamsFormView struct {
+	Values      ParamsView
+	Errors      map[string]string
+	Saved       bool
+	SampleRates []int
 }
 
 // ParamsView is the processing parameters as the page shows them.
@@ -35,12 +50,16 @@ type RecordingRow struct {
 	Params   string
 }
 
-func channelsLabel(n int) string {
-	switch n {
-	case 1:
-		return "mono"
-	case 2:
-		return "stereo"
+func invalid(f ParamsFormView, field string) string {
+	if _, ok := f.Errors[field]; ok {
+		return "true"
 	}
-	return strconv.Itoa(n) + " channels"
+	return "false"
+}
+
+func hz(rate int) string {
+	if rate%1000 == 0 {
+		return strconv.Itoa(rate/1000) + " kHz"
+	}
+	return strconv.FormatFloat(float64(rate)/1000, 'f', -1, 64) + " kHz"
 }

@@ -90,7 +90,10 @@ func TestRecordingsList(t *testing.T) {
 
 func TestIndexEmbedsFragmentAndAssets(t *testing.T) {
 	var b strings.Builder
-	page := IndexPage{Params: ParamsView{FPS: 25, BatchSize: 32, SampleRate: 16000, Channels: 2}}
+	page := IndexPage{Form: ParamsFormView{
+		Values:      ParamsView{FPS: 25, BatchSize: 32, SampleRate: 16000, Channels: 2},
+		SampleRates: []int{16000, 44100},
+	}}
 	if err := Index(page).Render(context.Background(), &b); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +101,9 @@ func TestIndexEmbedsFragmentAndAssets(t *testing.T) {
 	for _, want := range []string{
 		`src="` + HTMXPath + `"`, `type="module" src="/assets/js/app.js"`, `id="recordings"`,
 		`data-testid="btn-webrtc"`, `data-testid="btn-stop"`, `data-testid="btn-save"`, `data-testid="btn-discard"`,
-		"25 fps", "batches of 32 frames", "16000 Hz", "stereo", `<canvas id="spectrum"`,
+		`name="fps" type="range" min="1" max="60" step="1" value="25"`, `value="32"`,
+		`<option value="16000" selected>16 kHz</option>`, `<option value="44100">44.1 kHz</option>`,
+		`<option value="2" selected>Stereo</option>`, `<canvas id="spectrum"`, `hx-post="/params"`, `action="/params"`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %s", want)

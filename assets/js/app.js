@@ -1,9 +1,11 @@
 // The recorder page's controller: wires the buttons to the mic, the
 // visualizer and a live WebRTC session, and keeps the status line honest.
-import { getJSON, postJSON } from './api.js';
+import { postJSON } from './api.js';
 import { MicError, openMic, stopMic } from './mic.js';
+import { showMic, showSession } from './stats.js';
 import { Visualizer } from './visualizer.js';
 import { LiveSession, newSessionID } from './webrtc.js';
+import { LiveChannel } from './ws.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -14,12 +16,12 @@ const ui = {
   discard: $('btn-discard'),
   sessionID: $('session-id'),
   elapsed: $('elapsed'),
-  serverStats: $('server-stats'),
   echo: $('opt-echo'),
   noise: $('opt-noise'),
   agc: $('opt-agc'),
 };
 const visualizer = new Visualizer($('spectrum'), $('level'));
+const channel = new LiveChannel({ onParams: paramsChanged, onStats: showSession });
 
 let stream = null;
 let live = null; // the LiveSession being recorded or waiting to be saved
@@ -42,12 +44,14 @@ function setState(state, message, isError = false) {
 
 async function startWebRTC() {
   setState('starting', 'Opening the microphone…');
+  const asked = {
+    echoCancellation: ui.echo.checked,
+    noiseSuppression: ui.noise.checked,
+    autoGainControl: ui.agc.checked,
+  };
   try {
-    stream = await openMic({
-      echoCancellation: ui.echo.checked,
-      noiseSuppression: ui.noise.checked,
-      autoGainControl: ui.agc.checked,
-    });
+    stream = await openMic(asked);
+    showMic(stream.getAudioTracks()[0], asked);
   } catch (err) {
     setState('error', err instanceof MicError ? err.message : `Microphone error: ${err.message}`, true);
     return;
@@ -55,6 +59,7 @@ async function startWebRTC() {
   visualizer.start(stream);
   live = new LiveSession(newSessionID(), { onState: onConnectionState });
   ui.sessionID.textContent = live.id;
+  channel.watch(live.id);
   setState('connecting', 'Connecting to the server…');
   try {
     await live.start(stream);
@@ -76,22 +81,27 @@ function onConnectionState(state) {
   }
 }
 
-let lastPoll = 0;
-async function tick() {
+function tick() {
   ui.elapsed.textContent = `${((performance.now() - liveSince) / 1000).toFixed(1)} s`;
-  if (performance.now() - lastPoll < 1000 || !live) return;
-  lastPoll = performance.now();
-  try {
-    showServerStats(await getJSON(`/webrtc/sessions/${encodeURIComponent(live.id)}`));
-  } catch {
-    /* stats are a nicety; the next tick tries again */
-  }
 }
 
-function showServerStats(info) {
-  const s = info.stats;
-  ui.serverStats.textContent = `${info.state} · ${info.duration.toFixed(1)} s decoded · ${s.packets} packets · ${s.lost_packets} lost · ${s.gaps} gaps`;
+// paramsChanged refreshes the parameters form when a change made
+// elsewhere (another page, the API, the WebSocket) does not show in it yet.
+function paramsChanged(params) {
+  const form = document.getElementById('params-form');
+  if (!form || !params) return;
+  const shown = ['fps', 'batch_size', 'sample_rate', 'channels'].every(
+    (name) => Number(form.elements[name]?.value) === params[name],
+  );
+  if (!shown) document.body.dispatchEvent(new Event('params-changed'));
 }
+
+// Range sliders show their value as they move.
+document.addEventListener('input', (ev) => {
+  const name = ev.target.dataset?.output;
+  const out = name && document.querySelector(`output[for="${name}"]`);
+  if (out) out.textContent = ev.target.value;
+});
 
 function cleanupMedia() {
   clearInterval(ticker);
@@ -109,7 +119,6 @@ async function stopWebRTC() {
   setState('stopping', 'Stopping…');
   try {
     const info = await live.stop();
-    showServerStats(info);
     setState('draft', `Stopped: ${info.duration.toFixed(1)} s recorded. Save it or discard it.`);
   } catch (err) {
     live = null;
@@ -158,4 +167,5 @@ window.recorder = {
   get session() {
     return live;
   },
+  channel,
 };

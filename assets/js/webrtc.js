@@ -1,6 +1,6 @@
 // The WebRTC island: streams the mic track to the server's pion peer.
-// ICE gathering completes before the offer is sent, and the server answers
-// with all of its candidates, so one round trip sets the call up.
+// The offer goes out at once; the browser's ICE candidates follow as they
+// are found (trickle ICE), and the server answers with all of its own.
 import { postJSON } from './api.js';
 
 export function newSessionID() {
@@ -19,17 +19,32 @@ export class LiveSession {
     const pc = new RTCPeerConnection();
     this.pc = pc;
     pc.onconnectionstatechange = () => this.onState(pc.connectionState);
+    // Candidates found before the server knows the session wait here.
+    const early = [];
+    let answered = false;
+    pc.onicecandidate = ({ candidate }) => {
+      if (!candidate || !candidate.candidate) return;
+      if (answered) this.sendCandidate(candidate);
+      else early.push(candidate);
+    };
     for (const track of stream.getAudioTracks()) {
       pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
     }
     await pc.setLocalDescription(await pc.createOffer());
-    await gatheringComplete(pc);
     const res = await postJSON('/webrtc/offer', {
       offer: { type: pc.localDescription.type, sdp: pc.localDescription.sdp },
       session_id: this.id,
     });
     await pc.setRemoteDescription(res.answer);
+    answered = true;
+    early.forEach((c) => this.sendCandidate(c));
     return res;
+  }
+
+  sendCandidate(candidate) {
+    postJSON('/webrtc/ice-candidate', { candidate: candidate.toJSON(), session_id: this.id }).catch((err) =>
+      console.warn('ICE candidate refused:', err.message),
+    );
   }
 
   async stop() {
@@ -37,21 +52,4 @@ export class LiveSession {
     this.pc = null;
     return postJSON('/webrtc/stop', { session_id: this.id });
   }
-}
-
-function gatheringComplete(pc, timeoutMs = 3000) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      if (pc.iceGatheringState === 'complete') finish();
-    };
-    const finish = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', done);
-      resolve();
-    };
-    // Some networks never report "complete": go with what we have.
-    const timer = setTimeout(finish, timeoutMs);
-    pc.addEventListener('icegatheringstatechange', done);
-  });
 }

@@ -1,0 +1,233 @@
+package handlers
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/settings"
+)
+
+const (
+	// wsReadLimit bounds one incoming WebSocket message.
+	wsReadLimit = 1 << 20
+	// wsWriteTimeout drops a client that stops reading.
+	wsWriteTimeout = 5 * time.Second
+	// statsEvery is how often a watched session's stats are pushed.
+	statsEvery = 250 * time.Millisecond
+)
+
+var wsConfig = websocket.Config{HandshakeTimeout: 10 * time.Second}
+
+// requireUpgrade refuses plain HTTP on WebSocket routes.
+func requireUpgrade(c *fiber.Ctx) error {
+	if websocket.IsWebSocketUpgrade(c) {
+		return c.Next()
+	}
+	return fiber.ErrUpgradeRequired
+}
+
+// wsMessage is any message a page sends on /ws (the seed's protocol plus
+// "watch").
+type wsMessage struct {
+	Type      string        `json:"type"`
+	Params    *paramsUpdate `json:"params,omitempty"`
+	SessionID string        `json:"session_id,omitempty"`
+	AudioData string        `json:"audio_data,omitempty"` // base64 int16 LE PCM
+	Timestamp any           `json:"timestamp,omitempty"`
+}
+
+// ws is the page's live channel: parameter changes in both directions
+// (every page hears every change, whoever made it), ping/pong, and the
+// stats of the session the page watches, a few times a second.
+func (h *Handler) ws(conn *websocket.Conn) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	changes, unsubscribe := h.Settings.Subscribe()
+	defer unsubscribe()
+	replies := make(chan any, 16)
+	watch := make(chan string, 1)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer cancel()
+		if err := h.wsWrite(ctx, conn, replies, changes, watch); err != nil {
+			h.Log.Debug("ws: writer ended", "err", err)
+		}
+	}()
+	conn.SetReadLimit(wsReadLimit)
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			break
+		}
+		reply := h.wsHandle(ctx, data, watch)
+		select {
+		case replies <- reply:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	cancel()
+	wg.Wait()
+}
+
+// wsHandle answers one message.
+func (h *Handler) wsHandle(ctx context.Context, data []byte, watch chan string) any {
+	var m wsMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return wsError(&media.Error{Kind: media.ErrInvalid, Message: "the message is not valid JSON: " + err.Error()})
+	}
+	switch m.Type {
+	case "init":
+		p, err := h.Settings.Params(ctx)
+		if err != nil {
+			return wsError(err)
+		}
+		return fiber.Map{"type": "init_ack", "params": p, "server_time": time.Now().UnixMilli()}
+	case "ping":
+		return fiber.Map{"type": "pong", "timestamp": m.Timestamp, "server_time": time.Now().UnixMilli()}
+	case "update_params":
+		if m.Params == nil {
+			return wsError(media.Invalidf("update_params needs params"))
+		}
+		p, err := h.Settings.Update(ctx, "ws", m.Params.apply)
+		if err != nil {
+			return wsError(err)
+		}
+		h.Log.Info("parameters updated", "params", p, "source", "ws")
+		return fiber.Map{"type": "params_updated", "status": "success", "params": p}
+	case "watch":
+		select {
+		case <-watch:
+		default:
+		}
+		watch <- m.SessionID
+		return fiber.Map{"type": "watching", "session_id": m.SessionID}
+	case "audio_data":
+		return audioProcessed(m.AudioData)
+	}
+	return wsError(media.Invalidf("unknown message type %q", m.Type))
+}
+
+// wsWrite is the connection's only writer: replies, broadcast parameter
+// changes, and the watched session's stats.
+func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-chan any, changes <-chan settings.Change, watch <-chan string) error {
+	tick := time.NewTicker(statsEvery)
+	defer tick.Stop()
+	var watched string
+	send := func(v any) error {
+		if err := conn.SetWriteDeadline(time.Now().Add(wsWriteTimeout)); err != nil {
+			return err
+		}
+		return conn.WriteJSON(v)
+	}
+	for {
+		var msg any
+		select {
+		case <-ctx.Done():
+			return nil
+		case msg = <-replies:
+		case ch := <-changes:
+			msg = fiber.Map{"type": "params_updated", "params": ch.Params, "source": ch.Source}
+		case watched = <-watch:
+			continue
+		case <-tick.C:
+			if watched == "" {
+				continue
+			}
+			s, err := h.Sessions.Get(watched)
+			if err != nil {
+				msg, watched = fiber.Map{"type": "stats", "session_id": watched, "state": "gone"}, ""
+				break
+			}
+			msg = fiber.Map{"type": "stats", "session": s.Info()}
+		}
+		if err := send(msg); err != nil {
+			return err
+		}
+	}
+}
+
+func wsError(err error) fiber.Map {
+	_, body := classify(err)
+	body["type"] = "error"
+	return body
+}
+
+// audioProcessed answers the seed's audio_data message: the size and level
+// of a chunk of base64 int16 little-endian PCM.
+func audioProcessed(b64 string) fiber.Map {
+	pcm, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return wsError(&media.Error{Kind: media.ErrInvalid, Message: "audio_data is not base64", Err: err})
+	}
+	var sum float64
+	n := len(pcm) / 2
+	for i := range n {
+		v := float64(int16(binary.LittleEndian.Uint16(pcm[2*i:]))) / 32768
+		sum += v * v
+	}
+	rms := 0.0
+	if n > 0 {
+		rms = math.Sqrt(sum / float64(n))
+	}
+	return fiber.Map{"type": "audio_processed", "bytes": len(pcm), "samples": n, "rms": rms}
+}
+
+// feed streams a live session's batches to a consumer (a model server):
+// one binary message per batch, in the format media/feed documents. The
+// consumer may connect before the session starts; its queue is bounded,
+// so a slow consumer loses batches (counted in each header) instead of
+// stalling the session.
+func (h *Handler) feed(conn *websocket.Conn) {
+	sub := h.Feed.Subscribe(conn.Params("id"))
+	defer sub.Close()
+	gone := make(chan struct{})
+	go func() { // reads only to notice the consumer leaving
+		defer close(gone)
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		conn.Close()
+		<-gone
+	}()
+	for {
+		select {
+		case msg, ok := <-sub.C:
+			if !ok {
+				_ = conn.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(websocket.CloseNormalClosure, "session ended"), time.Now().Add(time.Second))
+				return
+			}
+			if err := conn.SetWriteDeadline(time.Now().Add(wsWriteTimeout)); err != nil {
+				return
+			}
+			if err := conn.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+				if !errors.Is(err, context.Canceled) {
+					h.Log.Debug("feed: consumer write failed", "err", err)
+				}
+				return
+			}
+		case <-gone:
+			return
+		}
+	}
+}
