@@ -90,6 +90,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Sessions: sessions,
 		Log:      log,
 	}
+	if err := lib.Recover(ctx); err != nil {
+		log.Error("settling interrupted deletions", "err", err)
+	}
 	params := settings.New(database)
 	h := &handlers.Handler{
 		Settings:     params,

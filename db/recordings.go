@@ -3,9 +3,13 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/avatarweb/recorder/media"
 )
@@ -18,19 +22,29 @@ const (
 
 // Recording is the metadata of one saved recording file.
 type Recording struct {
-	ID         int64
-	Filename   string
-	CreatedAt  time.Time
-	Duration   float64 // seconds
-	SampleRate int
-	Channels   int
-	FPS        int
-	BatchSize  int
-	Mode       string // "webrtc" or "mediarecorder"
-	MIME       string
-	Bytes      int64
-	SessionID  string
+	ID             int64
+	Filename       string
+	CreatedAt      time.Time
+	Duration       float64 // seconds
+	SampleRate     int
+	Channels       int
+	FPS            int
+	BatchSize      int
+	Mode           string // "webrtc" or "mediarecorder"
+	MIME           string
+	Bytes          int64
+	SessionID      string
+	Title          string  // the user's name for it; "" until renamed
+	ClientDuration float64 // seconds the browser claimed; 0 when unknown
+	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
 }
+
+// MaxTitle bounds a recording's title, in characters.
+const MaxTitle = 200
+
+// recordingColumns are the columns scanRecording reads, in its order.
+const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
+	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks`
 
 // InsertRecording stores r and sets r.ID. A zero r.CreatedAt is set from
 // db.Now; either way it is stored, and left in r, as UTC to the millisecond.
@@ -62,10 +76,11 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO recordings (
 			filename, created_at, duration_s, sample_rate, channels,
-			fps, batch_size, mode, mime, bytes, session_id
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Filename, formatTime(createdAt), r.Duration, r.SampleRate, r.Channels,
-		r.FPS, r.BatchSize, r.Mode, r.MIME, r.Bytes, r.SessionID,
+		r.FPS, r.BatchSize, r.Mode, r.MIME, r.Bytes, r.SessionID, r.Title,
+		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks),
 	)
 	switch {
 	case isUniqueViolation(err):
@@ -89,8 +104,7 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, error) {
 	var r Recording
 	row := db.db.QueryRowContext(ctx, `
-		SELECT id, filename, created_at, duration_s, sample_rate, channels,
-		       fps, batch_size, mode, mime, bytes, session_id
+		SELECT `+recordingColumns+`
 		FROM recordings
 		WHERE filename = ?`,
 		filename,
@@ -112,8 +126,7 @@ func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recordin
 	offset = max(offset, 0)
 
 	rows, err := db.db.QueryContext(ctx, `
-		SELECT id, filename, created_at, duration_s, sample_rate, channels,
-		       fps, batch_size, mode, mime, bytes, session_id
+		SELECT `+recordingColumns+`
 		FROM recordings
 		ORDER BY created_at DESC, id DESC
 		LIMIT ? OFFSET ?`,
@@ -136,6 +149,32 @@ func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recordin
 		return nil, fmt.Errorf("db: list recordings: %w", err)
 	}
 	return recs, nil
+}
+
+// RenameRecording sets the title of the recording stored under filename.
+// Surrounding space is trimmed; a title over MaxTitle characters or with
+// control characters is refused.
+func (db *DB) RenameRecording(ctx context.Context, filename, title string) error {
+	title = strings.TrimSpace(title)
+	if utf8.RuneCountInString(title) > MaxTitle || strings.ContainsFunc(title, unicode.IsControl) {
+		return media.Invalidf("a title is at most %d characters, without control characters", MaxTitle)
+	}
+	res, err := db.db.ExecContext(ctx, `UPDATE recordings SET title = ? WHERE filename = ?`, title, filename)
+	if err != nil {
+		return fmt.Errorf("db: rename recording %q: %w", filename, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("db: rename recording %q: %w", filename, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("db: %w", media.NotFoundf("no recording named %q", filename))
+	}
+	return nil
+}
+
+func nullIfZero(v float64) sql.NullFloat64 {
+	return sql.NullFloat64{Float64: v, Valid: v != 0}
 }
 
 // CountRecordings returns how many recordings are stored.
@@ -186,19 +225,24 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
-// scanRecording scans the columns
-//
-//	id, filename, created_at, duration_s, sample_rate, channels,
-//	fps, batch_size, mode, mime, bytes, session_id
-//
-// in that order into r.
+// scanRecording scans recordingColumns, in that order, into r.
 func scanRecording(s scanner, r *Recording) error {
-	var createdAt string
+	var createdAt, peaks string
+	var clientDuration sql.NullFloat64
 	if err := s.Scan(
 		&r.ID, &r.Filename, &createdAt, &r.Duration, &r.SampleRate, &r.Channels,
 		&r.FPS, &r.BatchSize, &r.Mode, &r.MIME, &r.Bytes, &r.SessionID,
+		&r.Title, &clientDuration, &peaks,
 	); err != nil {
 		return err
+	}
+	r.ClientDuration = clientDuration.Float64
+	r.Peaks = nil
+	if peaks != "" {
+		var err error
+		if r.Peaks, err = hex.DecodeString(peaks); err != nil {
+			return fmt.Errorf("recording %q: peaks: %w", r.Filename, err)
+		}
 	}
 	t, err := parseTime(createdAt)
 	if err != nil {

@@ -2,9 +2,11 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -370,6 +372,63 @@ func TestDeleteRecording(t *testing.T) {
 		}
 		if n := mustCount(t, db); n != 1 {
 			t.Fatalf("count = %d, want 1", n)
+		}
+	})
+}
+
+func TestLibraryColumns(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	r := &Recording{
+		Filename: "recording_20261126_130000.json", Duration: 3, SampleRate: 48000, Channels: 2,
+		FPS: 30, BatchSize: 64, Mode: "mediarecorder", MIME: "audio/webm;codecs=opus", Bytes: 100,
+		ClientDuration: 3.25, Peaks: []byte{0, 17, 255},
+	}
+	if err := db.InsertRecording(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		got, err := db.GetRecording(ctx, r.Filename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ClientDuration != 3.25 || string(got.Peaks) != string([]byte{0, 17, 255}) || got.Title != "" {
+			t.Errorf("read back %+v", got)
+		}
+		if err := db.RenameRecording(ctx, r.Filename, "  Take one  "); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.GetRecording(ctx, r.Filename); got.Title != "Take one" {
+			t.Errorf("title %q, want it trimmed", got.Title)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		for _, bad := range []string{strings.Repeat("x", MaxTitle+1), "tab\there", "new\nline"} {
+			if err := db.RenameRecording(ctx, r.Filename, bad); !errors.Is(err, media.ErrInvalid) {
+				t.Errorf("title %q: %v, want ErrInvalid", bad, err)
+			}
+		}
+		if got, _ := db.GetRecording(ctx, r.Filename); got.Title != "Take one" {
+			t.Errorf("a refused rename changed the title to %q", got.Title)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if err := db.RenameRecording(ctx, "recording_20000101_000000.json", "x"); !errors.Is(err, media.ErrNotFound) {
+			t.Errorf("rename of a missing recording: %v", err)
+		}
+	})
+	t.Run("NullClientDuration", func(t *testing.T) {
+		var v sql.NullFloat64
+		if err := db.db.QueryRowContext(ctx, `SELECT client_duration_s FROM recordings WHERE filename = ?`, r.Filename).Scan(&v); err != nil || !v.Valid {
+			t.Fatalf("client_duration_s: %v %v", v, err)
+		}
+		other := *r
+		other.Filename, other.ClientDuration = "recording_20261126_130001.json", 0
+		if err := db.InsertRecording(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.db.QueryRowContext(ctx, `SELECT client_duration_s FROM recordings WHERE filename = ?`, other.Filename).Scan(&v); err != nil || v.Valid {
+			t.Errorf("an unknown client duration should be NULL for sqlite3 users, got %v (%v)", v, err)
 		}
 	})
 }

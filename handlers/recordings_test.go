@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -55,9 +56,14 @@ func TestSaveRecording(t *testing.T) {
 			ID: rec.ID, Filename: name, CreatedAt: t1, Duration: 0.5,
 			SampleRate: 16000, Channels: 1, FPS: 25, BatchSize: 32,
 			Mode: "webrtc", MIME: "audio/wav", Bytes: 44 + int64(len(pcm)), SessionID: "s1",
+			ClientDuration: rec.ClientDuration, Peaks: rec.Peaks,
 		}
-		if *rec != want {
+		if !reflect.DeepEqual(*rec, want) {
 			t.Errorf("row = %+v\nwant  %+v", *rec, want)
+		}
+		// A steady tone at half scale: every bucket at sqrt(0.5) × 255.
+		if len(rec.Peaks) != media.PeakBuckets || slices.Min(rec.Peaks) < 178 || slices.Max(rec.Peaks) > 182 {
+			t.Errorf("waveform of a steady half-scale tone: %v", rec.Peaks)
 		}
 
 		// The file holds the take as the seed's JSON, stats and all.

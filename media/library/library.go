@@ -23,6 +23,8 @@ type Index interface {
 	InsertRecording(ctx context.Context, r *db.Recording) error
 	GetRecording(ctx context.Context, filename string) (*db.Recording, error)
 	ListRecordings(ctx context.Context, limit, offset int) ([]db.Recording, error)
+	CountRecordings(ctx context.Context) (int, error)
+	RenameRecording(ctx context.Context, filename, title string) error
 	DeleteRecording(ctx context.Context, filename string) error
 }
 
@@ -95,18 +97,24 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 	if err != nil {
 		return nil, fmt.Errorf("library: save %q: %w", take.SessionID, err)
 	}
+	peaks, err := spoolPeaks(spool, take)
+	if err != nil {
+		l.Log.Warn("no waveform for the take", "session_id", take.SessionID, "err", err)
+	}
 	rec := &db.Recording{
-		Filename:   name,
-		CreatedAt:  now,
-		Duration:   take.Duration(),
-		SampleRate: take.SampleRate,
-		Channels:   take.Channels,
-		FPS:        take.Params.FPS,
-		BatchSize:  take.Params.BatchSize,
-		Mode:       ModeWebRTC,
-		MIME:       media.WAVMIME,
-		Bytes:      media.WAVHeaderSize + take.PCMBytes,
-		SessionID:  take.SessionID,
+		Filename:       name,
+		CreatedAt:      now,
+		Duration:       take.Duration(),
+		SampleRate:     take.SampleRate,
+		Channels:       take.Channels,
+		FPS:            take.Params.FPS,
+		BatchSize:      take.Params.BatchSize,
+		Mode:           ModeWebRTC,
+		MIME:           media.WAVMIME,
+		Bytes:          media.WAVHeaderSize + take.PCMBytes,
+		SessionID:      take.SessionID,
+		ClientDuration: clientDuration,
+		Peaks:          peaks,
 	}
 	if err := l.Index.InsertRecording(ctx, rec); err != nil {
 		// The row is the library's record of truth: without it the file
@@ -122,9 +130,92 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 	return rec, nil
 }
 
+// spoolPeaks reads the draft's PCM again for its waveform thumbnail.
+func spoolPeaks(spool *os.File, take rtc.Take) ([]byte, error) {
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return media.Peaks(spool, take.Channels, take.PCMBytes/int64(2*take.Channels), media.PeakBuckets)
+}
+
 // List returns recordings newest first.
 func (l *Library) List(ctx context.Context, limit, offset int) ([]db.Recording, error) {
 	return l.Index.ListRecordings(ctx, limit, offset)
+}
+
+// Count returns how many recordings there are.
+func (l *Library) Count(ctx context.Context) (int, error) {
+	return l.Index.CountRecordings(ctx)
+}
+
+// Get returns a recording's metadata.
+func (l *Library) Get(ctx context.Context, filename string) (*db.Recording, error) {
+	if !store.ValidName(filename) {
+		return nil, media.Invalidf("%q is not a recording name", filename)
+	}
+	return l.Index.GetRecording(ctx, filename)
+}
+
+// Rename sets a recording's title.
+func (l *Library) Rename(ctx context.Context, filename, title string) error {
+	if !store.ValidName(filename) {
+		return media.Invalidf("%q is not a recording name", filename)
+	}
+	return l.Index.RenameRecording(ctx, filename, title)
+}
+
+// Delete removes a recording's file and row together. The file is moved
+// aside first, then the row deleted, then the file: if the row cannot go,
+// the file comes back, so neither is ever left without the other. A crash
+// between the steps leaves the file aside, and Recover settles it.
+func (l *Library) Delete(ctx context.Context, filename string) error {
+	if _, err := l.Get(ctx, filename); err != nil {
+		return err
+	}
+	rm, err := l.Store.StageRemove(filename)
+	if errors.Is(err, media.ErrNotFound) {
+		// The row had lost its file already: dropping the row heals it.
+		l.Log.Warn("deleting a recording whose file was missing", "filename", filename)
+		return l.Index.DeleteRecording(ctx, filename)
+	}
+	if err != nil {
+		return fmt.Errorf("library: delete %q: %w", filename, err)
+	}
+	if err := l.Index.DeleteRecording(ctx, filename); err != nil {
+		if undoErr := rm.Undo(); undoErr != nil {
+			err = errors.Join(err, undoErr)
+		}
+		return fmt.Errorf("library: delete %q: %w", filename, err)
+	}
+	if err := rm.Done(); err != nil {
+		l.Log.Warn("recording deleted, but its file is still aside; the next start removes it", "filename", filename, "err", err)
+	}
+	l.Log.Info("recording deleted", "filename", filename)
+	return nil
+}
+
+// Recover settles deletions a crash interrupted: a file moved aside whose
+// row still exists is put back; one whose row is gone is deleted.
+func (l *Library) Recover(ctx context.Context) error {
+	trash, err := l.Store.Trash()
+	if err != nil {
+		return err
+	}
+	for _, rm := range trash {
+		_, err := l.Index.GetRecording(ctx, rm.Name())
+		switch {
+		case err == nil:
+			err = rm.Undo()
+			l.Log.Info("restored a recording whose deletion was interrupted", "filename", rm.Name())
+		case errors.Is(err, media.ErrNotFound):
+			err = rm.Done()
+			l.Log.Info("finished an interrupted deletion", "filename", rm.Name())
+		}
+		if err != nil {
+			return fmt.Errorf("library: recover %q: %w", rm.Name(), err)
+		}
+	}
+	return nil
 }
 
 // Open returns a recording the index knows, with its file opened. The

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -174,5 +175,129 @@ func TestOpenOnlyIndexed(t *testing.T) {
 		if _, _, err := lib.OpenFile(ctx, bad); !errors.Is(err, media.ErrInvalid) {
 			t.Errorf("OpenFile(%q): %v, want ErrInvalid", bad, err)
 		}
+	}
+}
+
+// failingDeletes is a real database whose deletes fail.
+type failingDeletes struct{ *db.DB }
+
+func (failingDeletes) DeleteRecording(context.Context, string) error {
+	return errors.New("database is locked")
+}
+
+func TestDelete(t *testing.T) {
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		lib, database, _, recDir := setup(t)
+		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lib.Delete(ctx, rec.Filename); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := database.CountRecordings(ctx); n != 0 || len(files(t, recDir)) != 0 {
+			t.Errorf("after delete: %d rows, files %v", n, files(t, recDir))
+		}
+	})
+	t.Run("ErrIndexFails", func(t *testing.T) {
+		lib, database, _, recDir := setup(t)
+		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lib.Index = failingDeletes{database}
+		if err := lib.Delete(ctx, rec.Filename); err == nil {
+			t.Fatal("deleted although the row could not go")
+		}
+		// Neither an orphan row nor a lost file: both are still there.
+		if n, _ := database.CountRecordings(ctx); n != 1 || !slices.Equal(files(t, recDir), []string{rec.Filename}) {
+			t.Errorf("after a failed delete: %d rows, files %v", n, files(t, recDir))
+		}
+		opened, err := lib.Open(ctx, rec.Filename)
+		if err != nil {
+			t.Fatalf("recording unreadable after a failed delete: %v", err)
+		}
+		opened.Close()
+	})
+	t.Run("FileAlreadyGone", func(t *testing.T) {
+		lib, database, _, recDir := setup(t)
+		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(recDir, rec.Filename)); err != nil {
+			t.Fatal(err)
+		}
+		if err := lib.Delete(ctx, rec.Filename); err != nil {
+			t.Fatalf("deleting a row whose file is gone: %v", err)
+		}
+		if n, _ := database.CountRecordings(ctx); n != 0 {
+			t.Error("orphan row left")
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		lib, _, _, _ := setup(t)
+		if err := lib.Delete(ctx, "recording_20000101_000000.json"); !errors.Is(err, media.ErrNotFound) {
+			t.Errorf("unknown: %v", err)
+		}
+		if err := lib.Delete(ctx, "../test.db"); !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("bad name: %v", err)
+		}
+	})
+}
+
+// TestRecover: a crash between moving a file aside and deleting its row
+// is settled at the next start, whichever side it stopped on.
+func TestRecover(t *testing.T) {
+	ctx := context.Background()
+	lib, database, sessions, recDir := setup(t)
+	kept, err := lib.SaveSession(ctx, "session_x", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions.take = newTake(t, t.TempDir())
+	lib.Now = func() time.Time { return time.Date(2026, 11, 26, 13, 0, 1, 0, time.UTC) }
+	gone, err := lib.SaveSession(ctx, "session_x", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Crash 1: kept was moved aside, its row never deleted.
+	if _, err := lib.Store.StageRemove(kept.Filename); err != nil {
+		t.Fatal(err)
+	}
+	// Crash 2: gone was moved aside and its row deleted, the file not yet.
+	if _, err := lib.Store.StageRemove(gone.Filename); err != nil {
+		t.Fatal(err)
+	}
+	if err := database.DeleteRecording(ctx, gone.Filename); err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(t, recDir); !slices.Equal(got, []string{kept.Filename}) {
+		t.Errorf("after recovery: files %v, want only %s", got, kept.Filename)
+	}
+	if n, _ := database.CountRecordings(ctx); n != 1 {
+		t.Errorf("%d rows, want 1", n)
+	}
+}
+
+func TestRename(t *testing.T) {
+	ctx := context.Background()
+	lib, _, _, _ := setup(t)
+	rec, err := lib.SaveSession(ctx, "session_x", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.Rename(ctx, rec.Filename, "Morning take"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := lib.Get(ctx, rec.Filename); got.Title != "Morning take" {
+		t.Errorf("title %q", got.Title)
+	}
+	if err := lib.Rename(ctx, "nope.json", "x"); !errors.Is(err, media.ErrInvalid) {
+		t.Errorf("bad name: %v", err)
 	}
 }
