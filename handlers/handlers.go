@@ -50,6 +50,10 @@ type Sessions interface {
 type Library interface {
 	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error)
 	List(ctx context.Context, limit, offset int) ([]db.Recording, error)
+	Count(ctx context.Context) (int, error)
+	Get(ctx context.Context, filename string) (*db.Recording, error)
+	Rename(ctx context.Context, filename, title string) error
+	Delete(ctx context.Context, filename string) error
 	Open(ctx context.Context, filename string) (*store.Recording, error)
 	OpenFile(ctx context.Context, filename string) (io.ReadCloser, int64, error)
 }
@@ -88,6 +92,10 @@ func (h *Handler) Register(app *fiber.App) {
 	app.Get("/recordings", h.listRecordings)
 	app.Get("/recordings/:filename", h.getRecording)
 	app.Get("/recordings/:filename/audio", h.recordingAudio)
+	app.Post("/recordings/:filename/title", h.renameRecording)
+	app.Get("/recordings/:filename/delete", h.confirmDelete)
+	app.Post("/recordings/:filename/delete", h.deleteRecording)
+	app.Delete("/recordings/:filename", h.deleteRecording)
 
 	app.Use("/assets", filesystem.New(filesystem.Config{
 		Root:   http.FS(assets.FS),

@@ -11,8 +11,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -48,6 +50,9 @@ type testApp struct {
 	dataDir string
 	recDir  string
 	clock   *clock
+	// hub is the handler's Feed, for tests to publish batches and end
+	// sessions.
+	hub *feed.Hub
 }
 
 // newTestApp builds the app with a real database, store and library
@@ -75,9 +80,10 @@ func newTestApp(t *testing.T, s sessions) *testApp {
 		Log:      log,
 		Now:      clk.Now,
 	}
+	hub := feed.NewHub(8)
 	h := &handlers.Handler{
 		Settings:     settings.New(database),
-		Feed:         feed.NewHub(8),
+		Feed:         hub,
 		Sessions:     s,
 		Library:      lib,
 		Log:          log,
@@ -89,7 +95,7 @@ func newTestApp(t *testing.T, s sessions) *testApp {
 		BodyLimit:             4 << 20,
 	})
 	h.Register(app)
-	return &testApp{app: app, db: database, lib: lib, dataDir: dir, recDir: recDir, clock: clk}
+	return &testApp{app: app, db: database, lib: lib, dataDir: dir, recDir: recDir, clock: clk, hub: hub}
 }
 
 // newFakeApp builds the app around fake sessions whose Stop hands out the
@@ -265,6 +271,40 @@ func (ta *testApp) saveTone(t *testing.T, f *fakeSessions, id string, at time.Ti
 	}
 	wav := append(media.WAVHeader(toneParams.SampleRate, toneParams.Channels, int64(len(pcm))), pcm...)
 	return body.Filename, wav
+}
+
+// serve starts the app on a loopback listener, for what app.Test cannot
+// do (WebSocket upgrades), and returns its address. Cleanup shuts it down;
+// connections a test opens after serve close first (Cleanup runs last in,
+// first out).
+func (ta *testApp) serve(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ta.app.Listener(ln) }()
+	t.Cleanup(func() {
+		if err := ta.app.ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+// postForm posts values form-encoded to /params, as a browser does, or as
+// htmx does when htmx is set.
+func (ta *testApp) postForm(t *testing.T, values url.Values, htmx bool) response {
+	t.Helper()
+	header := []string{"Content-Type", "application/x-www-form-urlencoded"}
+	if htmx {
+		header = append(header, "HX-Request", "true")
+	}
+	return ta.do(t, http.MethodPost, "/params", values.Encode(), header...)
 }
 
 // response is a fully read response.

@@ -3,6 +3,8 @@ package handlers
 import (
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,8 +13,8 @@ import (
 	"github.com/avatarweb/recorder/views"
 )
 
-// pageSize is how many recordings the page lists.
-const pageSize = 50
+// pageSize is how many recordings one page of the list shows.
+const pageSize = 20
 
 // index renders the recorder page.
 func (h *Handler) index(c *fiber.Ctx) error {
@@ -26,47 +28,98 @@ func (h *Handler) index(c *fiber.Ctx) error {
 // renderIndex renders the page around a given parameters form (the
 // current values, or refused input with its errors).
 func (h *Handler) renderIndex(c *fiber.Ctx, form views.ParamsFormView) error {
-	rows, err := h.recordingRows(c)
+	list, err := h.recordingsView(c)
 	if err != nil {
 		return err
 	}
-	return render(c, views.Index(views.IndexPage{Form: form, Recordings: rows}))
+	return render(c, views.Index(views.IndexPage{Form: form, Recordings: list}))
 }
 
-// recordingsFragment renders just the list, for htmx to swap in.
+// recordingsFragment renders the list for htmx: the whole list, or with
+// ?offset= the next page's items to append.
 func (h *Handler) recordingsFragment(c *fiber.Ctx) error {
-	rows, err := h.recordingRows(c)
+	list, err := h.recordingsView(c)
 	if err != nil {
 		return err
 	}
-	return render(c, views.RecordingsList(rows))
+	if c.QueryInt("offset") > 0 {
+		return render(c, views.RecordingItems(list))
+	}
+	return render(c, views.RecordingsList(list))
 }
 
-func (h *Handler) recordingRows(c *fiber.Ctx) ([]views.RecordingRow, error) {
-	recs, err := h.Library.List(c.UserContext(), pageSize, 0)
+// recordingsView reads one page of the list, from ?offset=.
+func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
+	ctx := c.UserContext()
+	offset := max(c.QueryInt("offset"), 0)
+	recs, err := h.Library.List(ctx, pageSize, offset)
 	if err != nil {
-		return nil, err
+		return views.RecordingsView{}, err
 	}
-	rows := make([]views.RecordingRow, len(recs))
-	for i, r := range recs {
-		rows[i] = recordingRow(r)
+	total, err := h.Library.Count(ctx)
+	if err != nil {
+		return views.RecordingsView{}, err
 	}
-	return rows, nil
+	v := views.RecordingsView{Total: total, Summary: summary(total)}
+	for _, r := range recs {
+		v.Rows = append(v.Rows, recordingRow(r))
+	}
+	if next := offset + len(recs); next < total {
+		v.MoreURL = fmt.Sprintf("/?offset=%d", next)
+		v.MoreFragmentURL = fmt.Sprintf("/ui/recordings?offset=%d", next)
+	}
+	if offset > 0 {
+		v.NewerURL = fmt.Sprintf("/?offset=%d", max(offset-pageSize, 0))
+	}
+	return v, nil
+}
+
+func summary(total int) string {
+	if total == 1 {
+		return "1 recording"
+	}
+	return fmt.Sprintf("%d recordings", total)
 }
 
 func recordingRow(r db.Recording) views.RecordingRow {
 	base := "/recordings/" + url.PathEscape(r.Filename)
-	return views.RecordingRow{
-		Filename: r.Filename,
-		JSONURL:  base,
-		AudioURL: base + "/audio",
-		Created:  r.CreatedAt.Local().Format(time.DateTime),
-		Duration: fmt.Sprintf("%.1f s", r.Duration),
-		Mode:     r.Mode,
-		Format:   fmt.Sprintf("%s %d Hz %s", r.MIME, r.SampleRate, channelsWord(r.Channels)),
-		Size:     humanBytes(r.Bytes),
-		Params:   fmt.Sprintf("%d fps · batch %d", r.FPS, r.BatchSize),
+	name := r.Title
+	if name == "" {
+		name = r.Filename
 	}
+	return views.RecordingRow{
+		ID:          strconv.FormatInt(r.ID, 10),
+		Filename:    r.Filename,
+		Name:        name,
+		Title:       r.Title,
+		URL:         base,
+		AudioURL:    base + "/audio",
+		DownloadURL: base + "/audio?download=1",
+		Ext:         extension(r.MIME),
+		Created:     r.CreatedAt.Local().Format(time.DateTime),
+		Duration:    fmt.Sprintf("%.1f s", r.Duration),
+		Mode:        r.Mode,
+		Format:      fmt.Sprintf("%s %d Hz %s", r.MIME, r.SampleRate, channelsWord(r.Channels)),
+		Size:        humanBytes(r.Bytes),
+		Params:      fmt.Sprintf("%d fps · batch %d", r.FPS, r.BatchSize),
+		Waveform:    views.WaveformPath(r.Peaks),
+	}
+}
+
+// extension names a download by its container.
+func extension(mime string) string {
+	base, _, _ := strings.Cut(mime, ";")
+	switch base {
+	case "audio/wav", "audio/wave", "audio/x-wav":
+		return ".wav"
+	case "audio/webm":
+		return ".webm"
+	case "audio/ogg":
+		return ".ogg"
+	case "audio/mp4", "audio/aac", "audio/x-m4a":
+		return ".m4a"
+	}
+	return ".bin"
 }
 
 func channelsWord(n int) string {

@@ -93,6 +93,16 @@ func (h *Handler) paramsForm(c *fiber.Ctx) error {
 		return err
 	}
 	shown := typed.apply(current)
+	// A field that is not a number must not hide the others' mistakes:
+	// mark the fields that parsed but are out of range too.
+	var ranges media.FieldErrors
+	if errors.As(shown.Validate(), &ranges) {
+		for name, msg := range ranges {
+			if _, ok := fields[name]; !ok {
+				fields[name] = msg
+			}
+		}
+	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	if !isHTMX(c) {
 		return h.renderIndex(c, paramsForm(shown, fields, false))

@@ -3,12 +3,14 @@ package handlers
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/store"
+	"github.com/avatarweb/recorder/views"
 )
 
 // saveRequest is the seed's body for POST /save_recording.
@@ -117,9 +119,57 @@ func (h *Handler) getRecording(c *fiber.Ctx) error {
 // recordingAudio answers the audio decoded from the recording, with Range
 // support so an <audio> element can seek.
 func (h *Handler) recordingAudio(c *fiber.Ctx) error {
-	rec, err := h.Library.Open(c.UserContext(), c.Params("filename"))
+	name := c.Params("filename")
+	rec, err := h.Library.Open(c.UserContext(), name)
 	if err != nil {
 		return err
 	}
+	if c.QueryBool("download") {
+		c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q",
+			strings.TrimSuffix(name, ".json")+extension(rec.Meta.MIME)))
+	}
 	return serveRange(c, rec, rec.Meta.MIME)
+}
+
+// renameRecording sets a recording's title from the row's form.
+func (h *Handler) renameRecording(c *fiber.Ctx) error {
+	ctx, name := c.UserContext(), c.Params("filename")
+	if err := h.Library.Rename(ctx, name, c.FormValue("title")); err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		return c.Redirect("/", fiber.StatusSeeOther)
+	}
+	rec, err := h.Library.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	return render(c, views.RecordingItem(recordingRow(*rec)))
+}
+
+// confirmDelete asks before deleting, for browsers without JavaScript.
+func (h *Handler) confirmDelete(c *fiber.Ctx) error {
+	rec, err := h.Library.Get(c.UserContext(), c.Params("filename"))
+	if err != nil {
+		return err
+	}
+	return render(c, views.DeleteConfirm(recordingRow(*rec)))
+}
+
+// deleteRecording removes a recording's file and row together. htmx gets
+// an empty row (and the list refreshes its count); a plain form goes back
+// to the page; DELETE answers JSON.
+func (h *Handler) deleteRecording(c *fiber.Ctx) error {
+	name := c.Params("filename")
+	if err := h.Library.Delete(c.UserContext(), name); err != nil {
+		return err
+	}
+	switch {
+	case isHTMX(c):
+		c.Set("HX-Trigger", "recordings-changed")
+		return c.SendString("")
+	case c.Method() == fiber.MethodDelete:
+		return success(c, fiber.Map{"message": "recording deleted", "filename": name})
+	}
+	return c.Redirect("/", fiber.StatusSeeOther)
 }

@@ -283,3 +283,116 @@ func TestSessionRoutesErr(t *testing.T) {
 		})
 	}
 }
+
+// startFixtureSession answers the fixture offer as session id; the
+// session stays connecting since no client runs.
+func (ta *testApp) startFixtureSession(t *testing.T, id string) {
+	t.Helper()
+	ta.do(t, http.MethodPost, "/webrtc/offer", offerBody(t, id, fixtureOffer(t))).wantStatus(t, http.StatusOK)
+}
+
+// hostCandidate is a host candidate as a browser trickles it.
+const hostCandidate = "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host"
+
+func TestICECandidate(t *testing.T) {
+	ta, m := newRTCApp(t)
+	ta.startFixtureSession(t, "s1")
+
+	body := func(t *testing.T, id string, candidate any) string {
+		t.Helper()
+		b, err := json.Marshal(map[string]any{"session_id": id, "candidate": candidate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	for _, tt := range []struct {
+		name      string
+		candidate any
+	}{
+		{"OKString", hostCandidate},
+		{"OKObject", map[string]any{"candidate": hostCandidate, "sdpMid": "0", "sdpMLineIndex": 0}},
+		{"OKObjectNoMid", map[string]any{"candidate": "candidate:2 1 udp 2130706431 127.0.0.1 50001 typ host"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := ta.do(t, http.MethodPost, "/webrtc/ice-candidate", body(t, "s1", tt.candidate))
+			res.wantStatus(t, http.StatusOK)
+			var got map[string]string
+			res.decode(t, &got)
+			if want := map[string]string{"status": "success", "session_id": "s1"}; !maps.Equal(got, want) {
+				t.Errorf("answer = %v, want %v", got, want)
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		name, body string
+		status     int
+		msg        string
+	}{
+		{"ErrBadJSON", `{"session_id":"s1","candidate":`, http.StatusBadRequest, "not valid JSON"},
+		{"ErrEmptyBody", ``, http.StatusBadRequest, "not valid JSON"},
+		{"ErrNoSessionID", body(t, "", hostCandidate), http.StatusBadRequest, "session_id is required"},
+		{"ErrNotFound", body(t, "nope", hostCandidate), http.StatusNotFound, `no session "nope"`},
+		{"ErrNoCandidate", `{"session_id":"s1"}`, http.StatusBadRequest, "candidate must be"},
+		{"ErrNumber", body(t, "s1", 42), http.StatusBadRequest, "candidate must be"},
+		{"ErrArray", body(t, "s1", []string{hostCandidate}), http.StatusBadRequest, "candidate must be"},
+		{"ErrObjectWithoutCandidate", body(t, "s1", map[string]any{"sdpMid": "0", "sdpMLineIndex": 0}), http.StatusBadRequest, "candidate must be"},
+		{"ErrObjectBadCandidateType", body(t, "s1", map[string]any{"candidate": 7}), http.StatusBadRequest, "candidate must be"},
+		{"ErrGarbage", body(t, "s1", "candidate:garbage"), http.StatusBadRequest, "the ICE candidate was refused"},
+		{"ErrGarbageObject", body(t, "s1", map[string]any{"candidate": "not a candidate", "sdpMid": "0"}), http.StatusBadRequest, "the ICE candidate was refused"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ta.do(t, http.MethodPost, "/webrtc/ice-candidate", tt.body).wantError(t, tt.status, tt.msg)
+		})
+	}
+
+	t.Run("ErrConflictAfterStop", func(t *testing.T) {
+		ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"s1"}`).wantStatus(t, http.StatusBadRequest) // nothing recorded
+		ta.do(t, http.MethodPost, "/webrtc/ice-candidate", body(t, "s1", hostCandidate)).
+			wantError(t, http.StatusConflict, `session "s1" is not connecting any more`)
+		if n := m.Live(); n != 0 {
+			t.Errorf("Live() = %d, want 0", n)
+		}
+	})
+}
+
+func TestAudioData(t *testing.T) {
+	ta, _ := newRTCApp(t)
+	ta.startFixtureSession(t, "s1")
+
+	t.Run("OK", func(t *testing.T) {
+		res := ta.do(t, http.MethodPost, "/webrtc/audio-data", `{"session_id":"s1","audio_data":"AAAA"}`)
+		res.wantStatus(t, http.StatusOK)
+		var got struct {
+			Status    string              `json:"status"`
+			SessionID string              `json:"session_id"`
+			State     string              `json:"state"`
+			Duration  float64             `json:"duration"`
+			Stats     media.StatsSnapshot `json:"stats"`
+			Framing   rtc.FramingInfo     `json:"framing"`
+		}
+		res.decode(t, &got)
+		if got.Status != "success" || got.SessionID != "s1" || got.State != rtc.StateConnecting ||
+			got.Duration != 0 || got.Stats != (media.StatsSnapshot{}) ||
+			got.Framing.FPS != 30 || got.Framing.BatchSize != 64 || got.Framing.Frames != 0 {
+			t.Errorf("answer = %+v", got)
+		}
+	})
+
+	for _, tt := range []struct {
+		name, body string
+		status     int
+		msg        string
+	}{
+		{"ErrNotFound", `{"session_id":"nope"}`, http.StatusNotFound, `no session "nope"`},
+		{"ErrNoSessionID", `{"audio_data":"AAAA"}`, http.StatusBadRequest, "session_id is required"},
+		{"ErrBadJSON", `{"session_id":`, http.StatusBadRequest, "not valid JSON"},
+		{"ErrWrongType", `{"session_id":["s1"]}`, http.StatusBadRequest, "not valid JSON"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ta.do(t, http.MethodPost, "/webrtc/audio-data", tt.body).wantError(t, tt.status, tt.msg)
+		})
+	}
+}

@@ -3,7 +3,11 @@
 // or the database.
 package views
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // HTMXPath is where the vendored, pinned htmx is served.
 const HTMXPath = "/assets/vendor/htmx-2.0.11.min.js"
@@ -16,7 +20,7 @@ const htmxConfig = `{"responseHandling":[{"code":"204","swap":false},{"code":"[2
 // parameters, or refused input with its errors.
 type IndexPage struct {
 	Form       ParamsFormView
-	Recordings []RecordingRow
+	Recordings RecordingsView
 }
 
 // ParamsFormView is the parameters form: the values shown (the user's own
@@ -37,17 +41,33 @@ type ParamsView struct {
 	Channels   int
 }
 
+// RecordingsView is one page of the recordings list.
+type RecordingsView struct {
+	Rows            []RecordingRow
+	Total           int
+	Summary         string // "42 recordings, 1 h 3 min"
+	MoreURL         string // the next page, as a page link ("" on the last)
+	MoreFragmentURL string // the next page's items, for htmx
+	NewerURL        string // back towards the newest, when not on the first page
+}
+
 // RecordingRow is one line of the recordings list, already formatted.
 type RecordingRow struct {
-	Filename string
-	JSONURL  string
-	AudioURL string
-	Created  string
-	Duration string
-	Mode     string
-	Format   string
-	Size     string
-	Params   string
+	ID          string // for the element id
+	Filename    string
+	Name        string // the title, or the file name when untitled
+	Title       string
+	URL         string // /recordings/{filename}
+	AudioURL    string
+	DownloadURL string
+	Ext         string // of the download: ".wav", ".webm"...
+	Created     string
+	Duration    string
+	Mode        string
+	Format      string
+	Size        string
+	Params      string
+	Waveform    string // SVG path of the peaks in a 120×32 box
 }
 
 func invalid(f ParamsFormView, field string) string {
@@ -62,4 +82,19 @@ func hz(rate int) string {
 		return strconv.Itoa(rate/1000) + " kHz"
 	}
 	return strconv.FormatFloat(float64(rate)/1000, 'f', -1, 64) + " kHz"
+}
+
+// WaveformPath draws peaks (0-255 levels) as a filled, mirrored SVG path
+// in a 120×32 box.
+func WaveformPath(peaks []byte) string {
+	if len(peaks) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	w := 120.0 / float64(len(peaks))
+	for i, p := range peaks {
+		h := float64(p) / 255 * 15
+		fmt.Fprintf(&b, "M%.2f %.2fh%.2fv%.2fh%.2fz", float64(i)*w, 16-h, w*0.8, 2*h+0.5, -w*0.8)
+	}
+	return b.String()
 }

@@ -58,7 +58,7 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 func TestRecordingsList(t *testing.T) {
 	render := func(rows []RecordingRow) string {
 		var b strings.Builder
-		if err := RecordingsList(rows).Render(context.Background(), &b); err != nil {
+		if err := RecordingsList(RecordingsView{Rows: rows, Total: len(rows)}).Render(context.Background(), &b); err != nil {
 			t.Fatal(err)
 		}
 		return b.String()
@@ -67,9 +67,9 @@ func TestRecordingsList(t *testing.T) {
 		t.Errorf("empty list: %s", html)
 	}
 	html := render([]RecordingRow{{
-		Filename: "recording_20261126_130000.json", JSONURL: "/recordings/recording_20261126_130000.json",
+		Filename: "recording_20261126_130000.json", URL: "/recordings/recording_20261126_130000.json",
 		AudioURL: "/recordings/recording_20261126_130000.json/audio", Duration: "3.0 s", Mode: "webrtc",
-	}, {Filename: `<script>alert(1)</script>`}})
+	}, {Filename: `<script>alert(1)</script>`, Name: `<script>alert(1)</script>`}})
 	for _, want := range []string{
 		`data-filename="recording_20261126_130000.json"`,
 		`src="/recordings/recording_20261126_130000.json/audio"`,
