@@ -116,7 +116,9 @@ func (h *Handler) iceCandidate(c *fiber.Ctx) error {
 	var cand webrtc.ICECandidateInit
 	var line string
 	switch {
-	case json.Unmarshal(req.Candidate, &line) == nil:
+	// An empty candidate, or null (which Unmarshal takes as ""), is refused
+	// as the object form's is.
+	case json.Unmarshal(req.Candidate, &line) == nil && line != "":
 		cand.Candidate = line
 	case json.Unmarshal(req.Candidate, &cand) == nil && cand.Candidate != "":
 	default:

@@ -63,7 +63,10 @@ func (h *Handler) ws(conn *websocket.Conn) {
 		defer wg.Done()
 		defer cancel()
 		if err := h.wsWrite(ctx, conn, replies, changes, watch); err != nil {
+			// A client that stopped reading: close the connection so the
+			// read loop below ends too, instead of waiting on it forever.
 			h.Log.Debug("ws: writer ended", "err", err)
+			conn.Close()
 		}
 	}()
 	conn.SetReadLimit(wsReadLimit)
