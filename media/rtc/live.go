@@ -58,7 +58,8 @@ type framing struct {
 	batches   int64
 	samples   int64 // per channel, framed so far
 	features  media.Features
-	firstAt   time.Time // arrival of the first framed audio
+	firstAt   time.Time // arrival of the packet that completed the first frame
+	firstLen  int64     // that frame's samples
 	drift     time.Duration
 	changes   []media.ParamChange
 }
@@ -141,7 +142,9 @@ func (f *framing) noteFrame(fr media.Frame) (fpsChanged bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.frames == 0 {
-		f.firstAt = fr.Arrival
+		// The clock starts when the first frame was complete: audio
+		// after it is what the wall clock since then should match.
+		f.firstAt, f.firstLen = fr.Arrival, int64(fr.Len())
 	}
 	if fr.FPS != f.fps {
 		fpsChanged = f.frames > 0
@@ -152,7 +155,7 @@ func (f *framing) noteFrame(fr media.Frame) (fpsChanged bool) {
 	f.samples += int64(fr.Len())
 	f.features = fr.Features
 	if !f.firstAt.IsZero() {
-		audio := time.Duration(float64(f.samples) / float64(f.rate) * float64(time.Second))
+		audio := time.Duration(float64(f.samples-f.firstLen) / float64(f.rate) * float64(time.Second))
 		f.drift = now.Sub(f.firstAt) - audio
 	}
 	return fpsChanged

@@ -132,7 +132,7 @@ func (s *Session) Info() Info {
 			Codec: codec, DecodedRate: media.OpusRate, Resampler: media.ResamplerName(media.OpusRate, p.SampleRate),
 			OutputRate: p.SampleRate, Channels: p.Channels, FrameSamples: fr.FrameSamples,
 		},
-		RTTms: rtt(pc),
+		RTTms: s.rtt(pc),
 	}
 }
 
@@ -158,9 +158,10 @@ func (s *Session) addICECandidate(c webrtc.ICECandidateInit) error {
 	return nil
 }
 
-// rtt is the ICE round trip of the nominated candidate pair.
-func rtt(pc *webrtc.PeerConnection) float64 {
-	if pc == nil {
+// rtt is the ICE round trip of the nominated candidate pair, while the
+// connection is open.
+func (s *Session) rtt(pc *webrtc.PeerConnection) float64 {
+	if pc == nil || s.finished() {
 		return 0
 	}
 	for _, st := range pc.GetStats() {

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/avatarweb/recorder/media/rtc"
+)
+
+// Time limits of a session's setup and teardown.
+const (
+	connectTimeout = 30 * time.Second
+	finishTimeout  = 30 * time.Second
+	// settleTimeout is how long a session may take to count the packets
+	// sent before it is stopped: well under the server's stall detection
+	// (500 ms), which would pad the take with silence.
+	settleTimeout = 400 * time.Millisecond
+	// maxConnecting bounds the offers in flight at once.
+	maxConnecting = 8
+)
+
+// load is one run of the tool.
+type load struct {
+	cfg     config
+	srv     *serverClient
+	api     *webrtc.API
+	capture capture
+	out     io.Writer
+}
+
+// session is one client and what is known of it.
+type session struct {
+	id   string
+	peer *peer
+	send sendStats
+
+	mu        sync.Mutex
+	info      rtc.Info // newest polled
+	polled    bool
+	streamErr error
+}
+
+func (s *session) latest() (rtc.Info, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.info, s.polled
+}
+
+// run connects every session, streams for the configured duration (or
+// until ctx ends) printing a progress line per interval, then stops every
+// session and prints the table. Sessions are stopped and their takes saved
+// or discarded even when ctx has ended.
+func (l *load) run(ctx context.Context) error {
+	sessions, err := l.connectAll(ctx)
+	if err != nil {
+		l.finishAll(context.WithoutCancel(ctx), sessions)
+		return err
+	}
+	fmt.Fprintf(l.out, "%d sessions connected to %s; streaming %d packets every %s, looped, for %s\n",
+		len(sessions), l.srv.base, len(l.capture.pkts), l.capture.every, l.cfg.duration)
+
+	streamCtx, cancel := context.WithTimeout(ctx, l.cfg.duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, s := range sessions {
+		wg.Go(func() {
+			err := s.peer.stream(streamCtx, l.capture, &s.send)
+			s.mu.Lock()
+			s.streamErr = err
+			s.mu.Unlock()
+		})
+	}
+	start := time.Now()
+	tick := time.NewTicker(l.cfg.every)
+	defer tick.Stop()
+streaming:
+	for {
+		select {
+		case <-streamCtx.Done():
+			break streaming
+		case now := <-tick.C:
+			l.poll(ctx, sessions)
+			fmt.Fprintln(l.out, progress(now.Sub(start), sessions))
+		}
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		fmt.Fprintln(l.out, "interrupted: stopping the sessions")
+	}
+	rows := l.finishAll(context.WithoutCancel(ctx), sessions)
+	writeTable(l.out, rows, l.cfg.save)
+	var errs []error
+	for _, r := range rows {
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("session %s: %w", r.id, r.err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// connectAll sets up every session, a few at a time. On an error it
+// returns the sessions set up so far, for finishAll to end.
+func (l *load) connectAll(ctx context.Context) ([]*session, error) {
+	prefix, err := runID()
+	if err != nil {
+		return nil, err
+	}
+	all := make([]*session, l.cfg.sessions)
+	errs := make([]error, l.cfg.sessions)
+	slots := make(chan struct{}, maxConnecting)
+	var wg sync.WaitGroup
+	for i := range all {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			s := &session{id: fmt.Sprintf("load-%s-%02d", prefix, i+1)}
+			if errs[i] = l.connect(ctx, s); errs[i] == nil {
+				all[i] = s
+			} else {
+				errs[i] = fmt.Errorf("session %s: %w", s.id, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	var ok []*session
+	for _, s := range all {
+		if s != nil {
+			ok = append(ok, s)
+		}
+	}
+	return ok, errors.Join(errs...)
+}
+
+// connect creates the client, trades offer and answer with the server and
+// waits for the connection.
+func (l *load) connect(ctx context.Context, s *session) error {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	p, offer, err := newPeer(ctx, l.api)
+	if err != nil {
+		return err
+	}
+	answer, err := l.srv.offer(ctx, s.id, offer)
+	if err == nil {
+		err = p.accept(ctx, answer)
+	}
+	if err != nil {
+		p.close()
+		// The server may hold a session for this id: end it.
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		defer fcancel()
+		_ = l.srv.discard(fctx, s.id)
+		return err
+	}
+	s.peer = p
+	return nil
+}
+
+// poll reads every session's info at once, within one interval.
+func (l *load) poll(ctx context.Context, sessions []*session) {
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.every)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, s := range sessions {
+		wg.Go(func() {
+			in, err := l.srv.info(ctx, s.id)
+			if err != nil {
+				return // the line shows the previous counters
+			}
+			s.mu.Lock()
+			s.info, s.polled = in, true
+			s.mu.Unlock()
+		})
+	}
+	wg.Wait()
+}
+
+// row is one session's line of the final table.
+type row struct {
+	id        string
+	sent      int64
+	wall      time.Duration // streamed, first packet to end of the last
+	info      rtc.Info      // after stop
+	recording string        // with -save
+	err       error
+}
+
+// finishAll ends every session at once.
+func (l *load) finishAll(ctx context.Context, sessions []*session) []row {
+	rows := make([]row, len(sessions))
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		wg.Go(func() { rows[i] = l.finish(ctx, s) })
+	}
+	wg.Wait()
+	return rows
+}
+
+// finish lets the server count the last packets, stops the session, reads
+// its final counters, saves or discards the take and closes the client.
+func (l *load) finish(ctx context.Context, s *session) row {
+	defer s.peer.close()
+	ctx, cancel := context.WithTimeout(ctx, finishTimeout)
+	defer cancel()
+	r := row{id: s.id}
+	r.sent, r.wall = s.send.snapshot(l.capture.every)
+	s.mu.Lock()
+	r.err = s.streamErr
+	s.mu.Unlock()
+
+	settle := time.Now().Add(settleTimeout)
+	for {
+		in, err := l.srv.info(ctx, s.id)
+		if err != nil || in.Stats.Packets >= r.sent || time.Now().After(settle) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopErr := l.srv.stop(ctx, s.id)
+	in, err := l.srv.info(ctx, s.id)
+	if err != nil {
+		r.err = errors.Join(r.err, stopErr, err)
+		_ = l.srv.discard(ctx, s.id)
+		return r
+	}
+	r.info = in
+	if stopErr != nil {
+		r.err = errors.Join(r.err, stopErr)
+		_ = l.srv.discard(ctx, s.id)
+		return r
+	}
+	if l.cfg.save {
+		r.recording, err = l.srv.save(ctx, s.id, r.wall.Seconds())
+	} else {
+		err = l.srv.discard(ctx, s.id)
+	}
+	r.err = errors.Join(r.err, err)
+	return r
+}
+
+// runID tells this run's session ids from another's.
+func runID() (string, error) {
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("session ids: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}

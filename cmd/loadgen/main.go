@@ -1,0 +1,120 @@
+// Command loadgen puts a running recorder under load: it connects several
+// WebRTC clients at once, streams a real Chromium Opus capture from each in
+// a loop at real time, and reports what the server measures of them.
+//
+// Usage, from the repository root:
+//
+//	go run ./cmd/loadgen -url http://127.0.0.1:8080 -sessions 8 -duration 30s [-capture path.rtp] [-save]
+//
+// Each session is an in-process pion client: it posts its offer to
+// /webrtc/offer, sets the answer, then sends the capture's packets one
+// packet time apart (20 ms for the default capture), looping with sequence
+// numbers and timestamps running on. Once a second loadgen polls
+// GET /webrtc/sessions/{id} for every session and prints one line: sessions
+// live, total frames, the worst p99 latency and the worst drift. At the end
+// (after -duration, or on Ctrl-C) it waits briefly for the server to count
+// the last packets, POSTs /webrtc/stop, reads the session's final counters,
+// then POSTs /save_recording (with -save) or /webrtc/discard, and prints a
+// table: packets sent and counted by the server, lost, frames, batches,
+// latency p50/p99 (RTP arrival → frame emitted, from the server), drift, and
+// the server's duration against the wall time streamed.
+//
+// Loopback only: loadgen refuses a -url whose host is not localhost or a
+// loopback IP, every HTTP connection it opens is checked to go to a
+// loopback address, its clients gather loopback ICE candidates only (no
+// mDNS), and it drops every candidate of the server's answer that is not a
+// loopback IP. It is a tool for loading your own machine, never a remote
+// host; the server must offer loopback candidates (the recorder does by
+// default: -ice-loopback).
+//
+// The default capture, media/testdata/chromium-440hz-celt.rtp, is read
+// relative to the working directory: run loadgen from the repository root
+// or pass -capture.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// defaultCapture is the Chromium CELT capture the tests use.
+const defaultCapture = "media/testdata/chromium-440hz-celt.rtp"
+
+// maxSessions bounds -sessions: this is a load tool, not a flood.
+const maxSessions = 256
+
+// config is what the flags say.
+type config struct {
+	url      string
+	sessions int
+	duration time.Duration
+	capture  string
+	save     bool
+	every    time.Duration // interval of the progress lines and polls
+}
+
+func parseFlags(args []string, output io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "recorder to load: http://localhost or a loopback IP only")
+	fs.IntVar(&c.sessions, "sessions", 4, fmt.Sprintf("concurrent sessions (1-%d)", maxSessions))
+	fs.DurationVar(&c.duration, "duration", 30*time.Second, "how long every session streams")
+	fs.StringVar(&c.capture, "capture", defaultCapture, "RTP capture to stream in a loop (mediatest format)")
+	fs.BoolVar(&c.save, "save", false, "save every take as a recording at the end (default: discard it)")
+	fs.DurationVar(&c.every, "every", time.Second, "interval of the progress lines and session polls")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case c.sessions < 1 || c.sessions > maxSessions:
+		return config{}, fmt.Errorf("-sessions must be 1-%d", maxSessions)
+	case c.duration <= 0:
+		return config{}, errors.New("-duration must be positive")
+	case c.every <= 0:
+		return config{}, errors.New("-every must be positive")
+	}
+	return c, nil
+}
+
+// run loads the server at -url as the flags say, prints progress and the
+// final table to stdout, and returns the first thing that went wrong.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := parseFlags(args, stdout)
+	if err != nil {
+		return err
+	}
+	base, err := loopbackURL(cfg.url)
+	if err != nil {
+		return err
+	}
+	capt, err := readCapture(cfg.capture)
+	if err != nil {
+		return err
+	}
+	srv := newServerClient(base)
+	api, err := newClientAPI()
+	if err != nil {
+		return err
+	}
+	l := &load{cfg: cfg, srv: srv, api: api, capture: capt, out: stdout}
+	return l.run(ctx)
+}
