@@ -21,6 +21,8 @@ type config struct {
 	LogLevel      slog.Level
 	ICELoopback   bool
 	STUN          []string
+	MaxBody       int64 // bytes: any request body, so also one upload chunk
+	MaxTake       int64 // bytes: one MediaRecorder take
 	OfferTimeout  time.Duration
 	ShutdownGrace time.Duration
 
@@ -33,6 +35,7 @@ type config struct {
 func (c config) dbPath() string        { return filepath.Join(c.DataDir, "recorder.db") }
 func (c config) recordingsDir() string { return filepath.Join(c.DataDir, "recordings") }
 func (c config) spoolDir() string      { return filepath.Join(c.DataDir, "spool") }
+func (c config) uploadsDir() string    { return filepath.Join(c.DataDir, "uploads") }
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	env := func(name, def string) string {
@@ -48,6 +51,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.DataDir, "data", env("RECORDER_DATA", "data"), "data directory: recorder.db, recordings/, spool/ (env RECORDER_DATA)")
 	fs.StringVar(&level, "log-level", env("RECORDER_LOG_LEVEL", "info"), "debug, info, warn or error (env RECORDER_LOG_LEVEL)")
 	fs.StringVar(&stun, "stun", env("RECORDER_STUN", ""), "comma-separated STUN/TURN URLs for ICE; none needed on a LAN (env RECORDER_STUN)")
+	var maxBodyMiB, maxTakeMiB int64
+	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save or one upload chunk; larger is refused with 413 (env RECORDER_MAX_BODY)")
+	fs.Int64Var(&maxTakeMiB, "max-take", envInt(env, "RECORDER_MAX_TAKE", 2048), "largest MediaRecorder take in MiB (env RECORDER_MAX_TAKE)")
 	loopback, err := strconv.ParseBool(env("RECORDER_ICE_LOOPBACK", "true"))
 	if err != nil {
 		return c, fmt.Errorf("RECORDER_ICE_LOOPBACK: %w", err)
@@ -67,9 +73,24 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if c.Addr == "" || c.DataDir == "" {
 		return c, errors.New("-addr and -data must not be empty")
 	}
+	if maxBodyMiB < 1 || maxTakeMiB < 1 {
+		return c, errors.New("-max-body and -max-take must be at least 1 MiB")
+	}
+	c.MaxBody, c.MaxTake = maxBodyMiB<<20, maxTakeMiB<<20
 	c.OfferTimeout = 10 * time.Second
 	c.ShutdownGrace = 10 * time.Second
 	return c, nil
+}
+
+// envInt reads a whole number from the environment, or def; a malformed
+// value is reported by flag parsing as the flag's default being wrong, so
+// fall back to def and let the flag override.
+func envInt(env func(string, string) string, name string, def int64) int64 {
+	v, err := strconv.ParseInt(env(name, strconv.FormatInt(def, 10)), 10, 64)
+	if err != nil {
+		return def
+	}
+	return v
 }
 
 func level2slog(s string, dst *slog.Level) error {

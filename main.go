@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
+	"github.com/avatarweb/recorder/media/upload"
 )
 
 func main() {
@@ -58,12 +60,12 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 // server is the wired application: every dependency built once, here.
 type server struct {
-	cfg       config
-	log       *slog.Logger
-	app       *fiber.App
-	db        *db.DB
-	sessions  *rtc.Manager
-	stopApply func()
+	cfg      config
+	log      *slog.Logger
+	app      *fiber.App
+	db       *db.DB
+	sessions *rtc.Manager
+	stop     func() // ends the background loops
 }
 
 func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
@@ -84,10 +86,20 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		database.Close()
 		return nil, err
 	}
+	uploads, err := upload.NewSpooler(cfg.uploadsDir(), cfg.MaxBody, cfg.MaxTake)
+	if err != nil {
+		sessions.Close()
+		database.Close()
+		return nil, err
+	}
+	for _, err := range uploads.Skipped {
+		log.Warn("an upload could not be reloaded; left on disk", "err", err)
+	}
 	lib := &library.Library{
 		Store:    &store.Store{Dir: cfg.recordingsDir()},
 		Index:    database,
 		Sessions: sessions,
+		Uploads:  uploads,
 		Log:      log,
 	}
 	if err := lib.Recover(ctx); err != nil {
@@ -98,6 +110,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Settings:     params,
 		Feed:         hub,
 		Sessions:     sessions,
+		Uploads:      uploads,
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
@@ -106,12 +119,44 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		AppName:               "recorder",
 		DisableStartupMessage: true,
 		ErrorHandler:          handlers.ErrorHandler(log),
-		BodyLimit:             4 << 20,
+		BodyLimit:             int(cfg.MaxBody),
 	})
 	h.Register(app)
 	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
-	srv.stopApply = applyToLiveSessions(params, sessions)
+	stopApply := applyToLiveSessions(params, sessions)
+	stopExpire := expireUploads(uploads, log)
+	srv.stop = func() { stopApply(); stopExpire() }
 	return srv, nil
+}
+
+// uploadMaxAge is how long an unsaved MediaRecorder upload is kept after
+// its last chunk, so a tab that closed does not leave it forever.
+const uploadMaxAge = 24 * time.Hour
+
+// expireUploads removes stale uploads once an hour; it returns the
+// function that stops it.
+func expireUploads(u *upload.Spooler, log *slog.Logger) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			if n := u.Expire(uploadMaxAge); n > 0 {
+				log.Info("expired stale uploads", "count", n)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
 }
 
 // feedQueue is how many batches a consumer may fall behind before it
@@ -154,7 +199,7 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close ends live sessions (their drafts stay on disk) and the database.
 func (s *server) Close() {
-	s.stopApply()
+	s.stop()
 	s.sessions.Close()
 	if err := s.db.Close(); err != nil {
 		s.log.Error("closing database", "err", err)

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/upload"
 )
 
 // ErrorHandler maps domain errors to HTTP status in one place. Only
@@ -43,6 +44,9 @@ func classify(err error) (int, fiber.Map) {
 	case errors.As(err, &fe):
 		body["message"] = fe.Message
 		return fe.Code, body
+	case errors.Is(err, upload.ErrTooLarge):
+		body["message"] = say("too large")
+		return fiber.StatusRequestEntityTooLarge, body
 	case errors.Is(err, media.ErrInvalid):
 		body["message"] = say("invalid request")
 		return fiber.StatusBadRequest, body

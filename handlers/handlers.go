@@ -49,6 +49,8 @@ type Sessions interface {
 // Library saves, lists and opens recordings.
 type Library interface {
 	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error)
+	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*db.Recording, error)
+	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params) (*db.Recording, error)
 	List(ctx context.Context, limit, offset int) ([]db.Recording, error)
 	Count(ctx context.Context) (int, error)
 	Get(ctx context.Context, filename string) (*db.Recording, error)
@@ -63,6 +65,7 @@ type Handler struct {
 	Settings Settings
 	Feed     Feed
 	Sessions Sessions
+	Uploads  Uploads
 	Library  Library
 	Log      *slog.Logger
 	// OfferTimeout bounds ICE gathering while answering an offer.
@@ -87,6 +90,12 @@ func (h *Handler) Register(app *fiber.App) {
 	app.Post("/webrtc/stop", h.stop)
 	app.Post("/webrtc/discard", h.discard)
 	app.Get("/webrtc/sessions/:id", h.sessionInfo)
+
+	app.Post("/uploads", h.beginUpload)
+	app.Get("/uploads/:id", h.uploadStatus)
+	app.Put("/uploads/:id/chunks/:index", h.putChunk)
+	app.Get("/uploads/:id/audio", h.uploadAudio)
+	app.Post("/uploads/:id/discard", h.discardUpload)
 
 	app.Post("/save_recording", h.saveRecording)
 	app.Get("/recordings", h.listRecordings)

@@ -7,10 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/avatarweb/recorder/media/store"
 )
 
 // errUnsatisfiable is a Range that lies wholly past the end.
@@ -59,32 +58,31 @@ func parseRange(header string, size int64) (r byteRange, ok bool, err error) {
 	}
 }
 
-// serveRange answers an open recording's audio, honouring Range. The
-// recording is closed when the response body has been sent.
-func serveRange(c *fiber.Ctx, rec *store.Recording, mime string) error {
+// serveRange answers size bytes of audio, honouring Range. closer is
+// closed when the response body has been sent (or on an early error).
+func serveRange(c *fiber.Ctx, audio io.ReadSeeker, closer io.Closer, size int64, modTime time.Time, mime string) error {
 	c.Set(fiber.HeaderAcceptRanges, "bytes")
-	c.Set(fiber.HeaderLastModified, rec.ModTime.UTC().Format(http.TimeFormat))
-	c.Type(strings.TrimPrefix(mime, "audio/")) // fiber maps the extension back
-	c.Set(fiber.HeaderContentType, mime)
-	r, ok, err := parseRange(c.Get(fiber.HeaderRange), rec.Size)
+	c.Set(fiber.HeaderLastModified, modTime.UTC().Format(http.TimeFormat))
+	r, ok, err := parseRange(c.Get(fiber.HeaderRange), size)
 	if errors.Is(err, errUnsatisfiable) {
-		rec.Close()
-		c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes */%d", rec.Size))
-		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8) // the body is the status text, not audio
+		closer.Close()
+		c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes */%d", size))
+		c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
 		return c.SendStatus(fiber.StatusRequestedRangeNotSatisfiable)
 	}
+	c.Set(fiber.HeaderContentType, mime)
 	if !ok {
-		r = byteRange{0, rec.Size - 1}
+		r = byteRange{0, size - 1}
 	} else {
 		c.Status(fiber.StatusPartialContent)
-		c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes %d-%d/%d", r.start, r.end, rec.Size))
+		c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes %d-%d/%d", r.start, r.end, size))
 	}
-	if _, err := rec.Audio.Seek(r.start, io.SeekStart); err != nil {
-		rec.Close()
-		return fmt.Errorf("seek audio of %q: %w", rec.Filename, err)
+	if _, err := audio.Seek(r.start, io.SeekStart); err != nil {
+		closer.Close()
+		return fmt.Errorf("seek audio: %w", err)
 	}
 	n := r.end - r.start + 1
-	return c.SendStream(readCloser{io.LimitReader(rec.Audio, n), rec}, int(n))
+	return c.SendStream(readCloser{io.LimitReader(audio, n), closer}, int(n))
 }
 
 // readCloser lets fasthttp close the recording after streaming it.

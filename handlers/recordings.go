@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,26 +14,51 @@ import (
 	"github.com/avatarweb/recorder/views"
 )
 
-// saveRequest is the seed's body for POST /save_recording.
+// saveRequest is the seed's body for POST /save_recording, plus
+// upload_id for takes uploaded in chunks.
 type saveRequest struct {
 	SessionID     string  `json:"session_id"`
+	UploadID      string  `json:"upload_id"`
 	RecordingType string  `json:"recording_type"`
 	Duration      float64 `json:"duration"`
+	AudioData     string  `json:"audio_data"` // base64: the seed's whole-take upload
+	MIME          string  `json:"mime"`
 }
 
-// saveRecording turns a WebRTC session's server-side take into a recording.
+// saveRecording saves a take: a WebRTC session's server-side take (any
+// audio_data the client sends along is ignored: the server has the real
+// one), a MediaRecorder take uploaded in chunks, or one sent whole as
+// base64 in the seed's way (bounded by the body limit: 413 beyond it).
 func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	var req saveRequest
 	if err := parseJSON(c, &req); err != nil {
 		return err
 	}
+	ctx := c.UserContext()
+	var rec *db.Recording
+	var err error
 	switch {
-	case req.RecordingType != "webrtc":
-		return media.Invalidf("recording_type %q is not supported: only \"webrtc\" takes are saved by the server so far", req.RecordingType)
-	case req.SessionID == "":
+	case req.RecordingType == "webrtc" && req.SessionID != "":
+		rec, err = h.Library.SaveSession(ctx, req.SessionID, req.Duration)
+	case req.RecordingType == "webrtc":
 		return media.Invalidf("session_id is required")
+	case req.RecordingType != "mediarecorder":
+		return media.Invalidf("recording_type must be \"webrtc\" or \"mediarecorder\", not %q", req.RecordingType)
+	case req.UploadID != "":
+		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*db.Recording, error) {
+			return h.Library.SaveUpload(ctx, req.UploadID, req.Duration, p)
+		})
+	case req.AudioData != "":
+		audio, decErr := base64.StdEncoding.DecodeString(stripDataURL(req.AudioData))
+		if decErr != nil {
+			return &media.Error{Kind: media.ErrInvalid, Message: "audio_data is not base64", Err: decErr}
+		}
+		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*db.Recording, error) {
+			return h.Library.SaveAudio(ctx, audio, req.MIME, req.Duration, p)
+		})
+	default:
+		return media.Invalidf("a mediarecorder take needs upload_id or audio_data")
 	}
-	rec, err := h.Library.SaveSession(c.UserContext(), req.SessionID, req.Duration)
 	if err != nil {
 		return err
 	}
@@ -41,6 +67,25 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		"filename": rec.Filename,
 		"duration": rec.Duration,
 	})
+}
+
+func (h *Handler) saveMediaRecorder(c *fiber.Ctx, save func(media.Params) (*db.Recording, error)) (*db.Recording, error) {
+	p, err := h.Settings.Params(c.UserContext())
+	if err != nil {
+		return nil, err
+	}
+	return save(p)
+}
+
+// stripDataURL accepts audio_data as a data: URL too (what
+// FileReader.readAsDataURL gives), keeping only the base64 part.
+func stripDataURL(s string) string {
+	if strings.HasPrefix(s, "data:") {
+		if _, b64, ok := strings.Cut(s, ","); ok {
+			return b64
+		}
+	}
+	return s
 }
 
 // recordingJSON is one entry of GET /recordings: the seed's fields first.
@@ -128,7 +173,7 @@ func (h *Handler) recordingAudio(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q",
 			strings.TrimSuffix(name, ".json")+extension(rec.Meta.MIME)))
 	}
-	return serveRange(c, rec, rec.Meta.MIME)
+	return serveRange(c, rec.Audio, rec, rec.Size, rec.ModTime, rec.Meta.MIME)
 }
 
 // renameRecording sets a recording's title from the row's form.

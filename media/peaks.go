@@ -51,6 +51,9 @@ func PeaksOf(samples []float32, channels, buckets int) []byte {
 	return out
 }
 
+// Level maps one sample to a 0-255 waveform level.
+func Level(s float32) byte { return level(math.Abs(float64(s))) }
+
 // level maps an amplitude in 0..1 to 0..255 on a square-root scale, so
 // quiet speech still shows in a small thumbnail.
 func level(a float64) byte {

@@ -1,7 +1,9 @@
 // The recorder page's controller: wires the buttons to the mic, the
-// visualizer and a live WebRTC session, and keeps the status line honest.
+// visualizer, and a take in one of two modes: a live WebRTC session the
+// server decodes, or a MediaRecorder recording uploaded as it goes.
 import { postJSON } from './api.js';
-import { MicError, openMic, stopMic } from './mic.js';
+import { MicError, listMics, openMic, stopMic } from './mic.js';
+import { ChunkedRecorder } from './recorder.js';
 import { showMic, showSession } from './stats.js';
 import { Visualizer } from './visualizer.js';
 import { LiveSession, newSessionID } from './webrtc.js';
@@ -11,29 +13,41 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'),
   webrtc: $('btn-webrtc'),
+  record: $('btn-record'),
+  pause: $('btn-pause'),
   stop: $('btn-stop'),
   save: $('btn-save'),
   discard: $('btn-discard'),
   sessionID: $('session-id'),
   elapsed: $('elapsed'),
+  device: $('mic-device'),
   echo: $('opt-echo'),
   noise: $('opt-noise'),
   agc: $('opt-agc'),
+  preview: $('preview'),
+  progress: $('upload-progress'),
+  progressText: $('upload-text'),
 };
 const visualizer = new Visualizer($('spectrum'), $('level'));
 const channel = new LiveChannel({ onParams: paramsChanged, onStats: showSession });
 
 let stream = null;
-let live = null; // the LiveSession being recorded or waiting to be saved
-let liveSince = 0; // when audio started flowing (connection "connected")
+let take = null; // {mode: 'webrtc', live} or {mode: 'record', rec}: the take being made or waiting to be saved
+let since = 0; // when audio started flowing
+let pausedFor = 0; // ms spent paused (record mode)
+let pausedAt = 0;
 let recordedSeconds = 0; // what this page measured, sent with Save
 let ticker = 0;
 
 // setState drives which buttons work; body[data-state] lets tests and CSS follow.
 function setState(state, message, isError = false) {
   document.body.dataset.state = state;
-  ui.webrtc.disabled = !['idle', 'error'].includes(state);
-  ui.stop.disabled = !['connecting', 'live'].includes(state);
+  const idle = ['idle', 'error'].includes(state);
+  ui.webrtc.disabled = !idle;
+  ui.record.disabled = !idle;
+  ui.pause.disabled = !['recording', 'paused'].includes(state);
+  ui.pause.textContent = state === 'paused' ? 'Resume' : 'Pause';
+  ui.stop.disabled = !['connecting', 'live', 'recording', 'paused'].includes(state);
   ui.save.disabled = state !== 'draft';
   ui.discard.disabled = state !== 'draft';
   if (message) {
@@ -42,22 +56,34 @@ function setState(state, message, isError = false) {
   }
 }
 
-async function startWebRTC() {
-  setState('starting', 'Opening the microphone…');
+async function openStream() {
   const asked = {
+    deviceId: ui.device.value ? { exact: ui.device.value } : undefined,
     echoCancellation: ui.echo.checked,
     noiseSuppression: ui.noise.checked,
     autoGainControl: ui.agc.checked,
   };
-  try {
-    stream = await openMic(asked);
-    showMic(stream.getAudioTracks()[0], asked);
-  } catch (err) {
-    setState('error', err instanceof MicError ? err.message : `Microphone error: ${err.message}`, true);
-    return;
-  }
+  stream = await openMic(asked);
+  showMic(stream.getAudioTracks()[0], asked);
+  fillDevices(); // labels are only readable once permission is granted
   visualizer.start(stream);
-  live = new LiveSession(newSessionID(), { onState: onConnectionState });
+}
+
+function failMic(err) {
+  cleanupMedia();
+  take = null;
+  setState('error', err instanceof MicError ? err.message : `Microphone error: ${err.message}`, true);
+}
+
+async function startWebRTC() {
+  setState('starting', 'Opening the microphone…');
+  try {
+    await openStream();
+  } catch (err) {
+    return failMic(err);
+  }
+  const live = new LiveSession(newSessionID(), { onState: onConnectionState });
+  take = { mode: 'webrtc', live };
   ui.sessionID.textContent = live.id;
   channel.watch(live.id);
   setState('connecting', 'Connecting to the server…');
@@ -65,24 +91,148 @@ async function startWebRTC() {
     await live.start(stream);
   } catch (err) {
     cleanupMedia();
-    live = null;
+    take = null;
     setState('error', `Could not start the WebRTC session: ${err.message}`, true);
   }
 }
 
 function onConnectionState(state) {
   if (state === 'connected' && document.body.dataset.state === 'connecting') {
-    liveSince = performance.now();
-    ticker = setInterval(tick, 250);
+    startClock();
     setState('live', 'Recording over WebRTC — the server is decoding your audio live.');
   } else if (state === 'failed') {
     setState('error', 'The WebRTC connection failed. Check the network and try again.', true);
-    stopWebRTC();
+    stop();
   }
 }
 
-function tick() {
-  ui.elapsed.textContent = `${((performance.now() - liveSince) / 1000).toFixed(1)} s`;
+async function startRecord() {
+  setState('starting', 'Opening the microphone…');
+  try {
+    await openStream();
+  } catch (err) {
+    return failMic(err);
+  }
+  const rec = new ChunkedRecorder(stream, { onProgress: showProgress });
+  take = { mode: 'record', rec };
+  try {
+    await rec.start();
+  } catch (err) {
+    cleanupMedia();
+    take = null;
+    setState('error', `Could not start recording: ${err.message}`, true);
+    return;
+  }
+  ui.sessionID.textContent = rec.id;
+  startClock();
+  setState('recording', `Recording (${rec.mime}) — each second is uploaded as it is recorded.`);
+}
+
+function togglePause() {
+  const rec = take?.rec;
+  if (!rec) return;
+  if (rec.paused) {
+    rec.resume();
+    pausedFor += performance.now() - pausedAt;
+    setState('recording', 'Recording resumed.');
+  } else {
+    rec.pause();
+    pausedAt = performance.now();
+    setState('paused', 'Paused. Resume to go on, or Stop to finish the take.');
+  }
+}
+
+function startClock() {
+  since = performance.now();
+  pausedFor = 0;
+  ticker = setInterval(() => (ui.elapsed.textContent = `${elapsed().toFixed(1)} s`), 250);
+}
+
+function elapsed() {
+  const pausedNow = document.body.dataset.state === 'paused' ? performance.now() - pausedAt : 0;
+  return since ? (performance.now() - since - pausedFor - pausedNow) / 1000 : 0;
+}
+
+function showProgress(sent, total) {
+  ui.progress.max = Math.max(total, 1);
+  ui.progress.value = sent;
+  const pending = total - sent;
+  ui.progressText.textContent = pending > 0 ? `${(pending / 1024).toFixed(0)} KiB still uploading` : `${(total / 1024).toFixed(0)} KiB uploaded`;
+}
+
+function cleanupMedia() {
+  clearInterval(ticker);
+  ticker = 0;
+  visualizer.stop();
+  stopMic(stream);
+  stream = null;
+}
+
+async function stop() {
+  if (!take) return;
+  recordedSeconds = elapsed();
+  document.body.dataset.recordedSeconds = recordedSeconds.toFixed(3);
+  setState('stopping', take.mode === 'record' ? 'Finishing the upload…' : 'Stopping…');
+  try {
+    if (take.mode === 'webrtc') {
+      cleanupMedia();
+      const info = await take.live.stop();
+      setState('draft', `Stopped: ${info.duration.toFixed(1)} s recorded. Save it or discard it.`);
+    } else {
+      const status = await take.rec.stop();
+      cleanupMedia();
+      ui.preview.src = `/uploads/${encodeURIComponent(take.rec.id)}/audio`;
+      ui.preview.hidden = false;
+      setState('draft', `Stopped: ${(status.bytes / 1024).toFixed(0)} KiB uploaded. Listen back, then save it or discard it.`);
+    }
+  } catch (err) {
+    cleanupMedia();
+    take = null;
+    setState('error', `Nothing to save: ${err.message}`, true);
+  }
+}
+
+async function save() {
+  setState('saving', 'Saving…');
+  try {
+    const body =
+      take.mode === 'webrtc'
+        ? { session_id: take.live.id, recording_type: 'webrtc', duration: recordedSeconds }
+        : { upload_id: take.rec.id, recording_type: 'mediarecorder', duration: recordedSeconds };
+    const res = await postJSON('/save_recording', body);
+    take = null;
+    hidePreview();
+    document.body.dataset.savedFilename = res.filename;
+    setState('idle', `Saved as ${res.filename}.`);
+    document.body.dispatchEvent(new CustomEvent('recordings-changed', { bubbles: true }));
+  } catch (err) {
+    setState('draft', `Could not save: ${err.message}`, true);
+  }
+}
+
+async function discard() {
+  try {
+    if (take.mode === 'webrtc') await postJSON('/webrtc/discard', { session_id: take.live.id });
+    else await take.rec.discard();
+    take = null;
+    hidePreview();
+    ui.sessionID.textContent = '—';
+    setState('idle', 'Discarded.');
+  } catch (err) {
+    setState('draft', `Could not discard: ${err.message}`, true);
+  }
+}
+
+function hidePreview() {
+  ui.preview.removeAttribute('src');
+  ui.preview.hidden = true;
+}
+
+async function fillDevices() {
+  const mics = await listMics();
+  const chosen = ui.device.value;
+  ui.device.replaceChildren(new Option('Default microphone', ''), ...mics.map((m, i) => new Option(m.label || `Microphone ${i + 1}`, m.deviceId)));
+  ui.device.value = mics.some((m) => m.deviceId === chosen) ? chosen : '';
 }
 
 // paramsChanged refreshes the parameters form when a change made
@@ -103,69 +253,24 @@ document.addEventListener('input', (ev) => {
   if (out) out.textContent = ev.target.value;
 });
 
-function cleanupMedia() {
-  clearInterval(ticker);
-  ticker = 0;
-  visualizer.stop();
-  stopMic(stream);
-  stream = null;
-}
-
-async function stopWebRTC() {
-  if (!live) return;
-  recordedSeconds = liveSince ? (performance.now() - liveSince) / 1000 : 0;
-  document.body.dataset.recordedSeconds = recordedSeconds.toFixed(3);
-  cleanupMedia();
-  setState('stopping', 'Stopping…');
-  try {
-    const info = await live.stop();
-    setState('draft', `Stopped: ${info.duration.toFixed(1)} s recorded. Save it or discard it.`);
-  } catch (err) {
-    live = null;
-    setState('error', `Nothing to save: ${err.message}`, true);
-  }
-}
-
-async function save() {
-  setState('saving', 'Saving…');
-  try {
-    const res = await postJSON('/save_recording', {
-      session_id: live.id,
-      recording_type: 'webrtc',
-      duration: recordedSeconds,
-    });
-    live = null;
-    document.body.dataset.savedFilename = res.filename;
-    setState('idle', `Saved as ${res.filename}.`);
-    document.body.dispatchEvent(new CustomEvent('recordings-changed', { bubbles: true }));
-  } catch (err) {
-    setState('draft', `Could not save: ${err.message}`, true);
-  }
-}
-
-async function discard() {
-  try {
-    await postJSON('/webrtc/discard', { session_id: live.id });
-    live = null;
-    ui.sessionID.textContent = '—';
-    setState('idle', 'Discarded.');
-  } catch (err) {
-    setState('draft', `Could not discard: ${err.message}`, true);
-  }
-}
-
 ui.webrtc.addEventListener('click', startWebRTC);
-ui.stop.addEventListener('click', stopWebRTC);
+ui.record.addEventListener('click', startRecord);
+ui.pause.addEventListener('click', togglePause);
+ui.stop.addEventListener('click', stop);
 ui.save.addEventListener('click', save);
 ui.discard.addEventListener('click', discard);
-window.addEventListener('pagehide', () => live?.pc?.close());
+window.addEventListener('pagehide', () => take?.live?.pc?.close());
 setState('idle');
+fillDevices();
 
-// A handle for the browser console (and tests): the live session and its
-// RTCPeerConnection, e.g. recorder.session.pc.getStats().
+// A handle for the browser console (and tests): the take, its
+// RTCPeerConnection or recorder, and the live channel.
 window.recorder = {
   get session() {
-    return live;
+    return take?.live || null;
+  },
+  get take() {
+    return take;
   },
   channel,
 };

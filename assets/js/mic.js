@@ -3,7 +3,7 @@
 
 export class MicError extends Error {}
 
-export async function openMic({ echoCancellation, noiseSuppression, autoGainControl }) {
+export async function openMic({ deviceId, echoCancellation, noiseSuppression, autoGainControl }) {
   if (!window.isSecureContext) {
     throw new MicError('Recording needs a secure page: open it over https, or as http://localhost on this machine.');
   }
@@ -12,7 +12,7 @@ export async function openMic({ echoCancellation, noiseSuppression, autoGainCont
   }
   try {
     return await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation, noiseSuppression, autoGainControl },
+      audio: { deviceId, echoCancellation, noiseSuppression, autoGainControl },
       video: false,
     });
   } catch (err) {
@@ -37,4 +37,12 @@ function explain(err) {
 
 export function stopMic(stream) {
   stream?.getTracks().forEach((t) => t.stop());
+}
+
+// listMics lists the audio inputs; their labels are empty until the user
+// has granted the microphone once.
+export async function listMics() {
+  if (!navigator.mediaDevices?.enumerateDevices) return [];
+  const all = await navigator.mediaDevices.enumerateDevices();
+  return all.filter((d) => d.kind === 'audioinput' && d.deviceId !== 'default' && d.deviceId !== 'communications');
 }

@@ -45,6 +45,7 @@ type Library struct {
 	Store    *store.Store
 	Index    Index
 	Sessions Sessions
+	Uploads  Uploads
 	Log      *slog.Logger
 	Now      func() time.Time
 }

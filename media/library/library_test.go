@@ -48,7 +48,7 @@ func (failingIndex) InsertRecording(context.Context, *db.Recording) error {
 	return errors.New("disk full")
 }
 
-func newTake(t *testing.T, dir string) rtc.Take {
+func newTake(t testing.TB, dir string) rtc.Take {
 	t.Helper()
 	pcm := media.AppendS16LE(nil, mediatest.Tone(440, 16000, 1, 1.25, 0.5))
 	path := filepath.Join(dir, "session_x.pcm")
@@ -63,7 +63,7 @@ func newTake(t *testing.T, dir string) rtc.Take {
 	}
 }
 
-func setup(t *testing.T) (*library.Library, *db.DB, *fakeSessions, string) {
+func setup(t testing.TB) (*library.Library, *db.DB, *fakeSessions, string) {
 	t.Helper()
 	dir := t.TempDir()
 	database, err := db.Open(context.Background(), filepath.Join(dir, "test.db"))

@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/upload"
+)
+
+// Uploads keeps MediaRecorder takes while their chunks arrive.
+type Uploads interface {
+	Begin(id, mime string) (upload.Status, error)
+	Put(id string, index int, r io.Reader) (upload.Status, error)
+	Status(id string) (upload.Status, error)
+	Preview(id string) (*os.File, int64, string, error)
+	Remove(id string) error
+}
+
+// beginRequest starts (or resumes) a chunked upload.
+type beginRequest struct {
+	UploadID string `json:"upload_id"`
+	MIME     string `json:"mime"`
+}
+
+// beginUpload starts a take: the browser then PUTs its chunks.
+func (h *Handler) beginUpload(c *fiber.Ctx) error {
+	var req beginRequest
+	if err := parseJSON(c, &req); err != nil {
+		return err
+	}
+	if req.UploadID == "" {
+		req.UploadID = fmt.Sprintf("upload_%d", time.Now().UnixNano())
+	}
+	st, err := h.Uploads.Begin(req.UploadID, req.MIME)
+	if err != nil {
+		return err
+	}
+	return success(c, fiber.Map{"upload_id": st.ID, "mime": st.MIME, "next_chunk": st.Next, "bytes": st.Bytes})
+}
+
+// putChunk stores chunk :index of an upload. Sending a chunk again is
+// harmless; the answer always says which chunk the server wants next.
+func (h *Handler) putChunk(c *fiber.Ctx) error {
+	index, err := strconv.Atoi(c.Params("index"))
+	if err != nil || index < 0 {
+		return media.Invalidf("the chunk index must be a whole number ≥ 0")
+	}
+	st, err := h.Uploads.Put(c.Params("id"), index, bytes.NewReader(c.Body()))
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}
+
+// uploadStatus says what the server has of an upload, for resuming.
+func (h *Handler) uploadStatus(c *fiber.Ctx) error {
+	st, err := h.Uploads.Status(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}
+
+// uploadAudio serves what has been uploaded so far, so the user can
+// listen back before saving.
+func (h *Handler) uploadAudio(c *fiber.Ctx) error {
+	f, size, mime, err := h.Uploads.Preview(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	return serveRange(c, f, f, size, st.ModTime(), mime)
+}
+
+// discardUpload drops an upload.
+func (h *Handler) discardUpload(c *fiber.Ctx) error {
+	if err := h.Uploads.Remove(c.Params("id")); err != nil {
+		return err
+	}
+	return success(c, fiber.Map{"upload_id": c.Params("id"), "message": "take discarded"})
+}

@@ -1,0 +1,95 @@
+package library_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/rtc"
+)
+
+// BenchmarkSaveHourTake saves a one-hour 48 kHz mono WebRTC take (a
+// 345 MB spool → a 460 MB base64 JSON file, plus its waveform) and
+// reports the heap's peak above what it was before the save, and the
+// throughput. The goal is under 64 MiB extra, whatever the take's length.
+//
+//	go test -run XXX -bench SaveHourTake -benchtime 1x ./media/library/
+func BenchmarkSaveHourTake(b *testing.B) {
+	lib, _, sessions, _ := setup(b)
+	dir := b.TempDir()
+	const seconds = 3600
+	path := filepath.Join(dir, "hour.pcm")
+	writeToneSpool(b, path, seconds)
+	p := media.DefaultParams()
+	pcmBytes := int64(seconds * media.OpusRate * 2)
+	sessions.take = rtc.Take{SessionID: "session_x", SpoolPath: path, SampleRate: 48000, Channels: 1, Params: p, PCMBytes: pcmBytes}
+
+	b.SetBytes(pcmBytes)
+	var peakMiB float64
+	for b.Loop() {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var peak atomic.Uint64
+		done := make(chan struct{})
+		go sampleHeap(&peak, done)
+		rec, err := lib.SaveSession(context.Background(), "session_x", 0)
+		close(done)
+		if err != nil {
+			b.Fatal(err)
+		}
+		peakMiB = max(peakMiB, float64(peak.Load()-min(peak.Load(), before.HeapInuse))/(1<<20))
+		if err := lib.Delete(context.Background(), rec.Filename); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(peakMiB, "peak_extra_MiB")
+}
+
+// sampleHeap records the largest HeapInuse seen until done closes.
+func sampleHeap(peak *atomic.Uint64, done <-chan struct{}) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		if m.HeapInuse > peak.Load() {
+			peak.Store(m.HeapInuse)
+		}
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// writeToneSpool writes seconds of a 440 Hz tone as a 48 kHz mono spool,
+// one second at a time.
+func writeToneSpool(b *testing.B, path string, seconds int) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	second := media.AppendS16LE(nil, mediatest.Tone(440, 48000, 1, 1, 0.5))
+	for range seconds {
+		if _, err := w.Write(second); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
