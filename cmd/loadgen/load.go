@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"io"
 	"sync"
 	"time"
@@ -32,15 +33,15 @@ type load struct {
 	cfg     config
 	srv     *serverClient
 	api     *webrtc.API
-	capture capture
+	capture rtcsend.Capture
 	out     io.Writer
 }
 
 // session is one client and what is known of it.
 type session struct {
 	id   string
-	peer *peer
-	send sendStats
+	peer *rtcsend.Peer
+	send rtcsend.SendStats
 
 	mu        sync.Mutex
 	info      rtc.Info // newest polled
@@ -65,14 +66,14 @@ func (l *load) run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(l.out, "%d sessions connected to %s; streaming %d packets every %s, looped, for %s\n",
-		len(sessions), l.srv.base, len(l.capture.pkts), l.capture.every, l.cfg.duration)
+		len(sessions), l.srv.base, len(l.capture.Pkts), l.capture.Every, l.cfg.duration)
 
 	streamCtx, cancel := context.WithTimeout(ctx, l.cfg.duration)
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, s := range sessions {
 		wg.Go(func() {
-			err := s.peer.stream(streamCtx, l.capture, &s.send)
+			err := s.peer.Stream(streamCtx, l.capture, &s.send)
 			s.mu.Lock()
 			s.streamErr = err
 			s.mu.Unlock()
@@ -144,16 +145,16 @@ func (l *load) connectAll(ctx context.Context) ([]*session, error) {
 func (l *load) connect(ctx context.Context, s *session) error {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	p, offer, err := newPeer(ctx, l.api)
+	p, offer, err := rtcsend.NewPeer(ctx, l.api)
 	if err != nil {
 		return err
 	}
 	answer, err := l.srv.offer(ctx, s.id, offer)
 	if err == nil {
-		err = p.accept(ctx, answer)
+		err = p.Accept(ctx, answer)
 	}
 	if err != nil {
-		p.close()
+		p.Close()
 		// The server may hold a session for this id: end it.
 		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 		defer fcancel()
@@ -207,11 +208,11 @@ func (l *load) finishAll(ctx context.Context, sessions []*session) []row {
 // finish lets the server count the last packets, stops the session, reads
 // its final counters, saves or discards the take and closes the client.
 func (l *load) finish(ctx context.Context, s *session) row {
-	defer s.peer.close()
+	defer s.peer.Close()
 	ctx, cancel := context.WithTimeout(ctx, finishTimeout)
 	defer cancel()
 	r := row{id: s.id}
-	r.sent, r.wall = s.send.snapshot(l.capture.every)
+	r.sent, r.wall = s.send.Snapshot(l.capture.Every)
 	s.mu.Lock()
 	r.err = s.streamErr
 	s.mu.Unlock()

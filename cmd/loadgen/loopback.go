@@ -53,24 +53,3 @@ func dialLoopback(network, address string, _ syscall.RawConn) error {
 	}
 	return nil
 }
-
-// loopbackCandidates drops every ICE candidate line of an SDP whose
-// address is not a loopback IP (other interfaces, server-reflexive and
-// relay candidates, mDNS names) and reports how many it kept.
-func loopbackCandidates(sdp string) (string, int) {
-	lines := strings.SplitAfter(sdp, "\n")
-	kept, n := lines[:0], 0
-	for _, l := range lines {
-		if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "a=candidate:") {
-			if len(f) < 5 {
-				continue
-			}
-			if ip := net.ParseIP(f[4]); ip == nil || !ip.IsLoopback() {
-				continue
-			}
-			n++
-		}
-		kept = append(kept, l)
-	}
-	return strings.Join(kept, ""), n
-}

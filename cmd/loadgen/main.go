@@ -37,7 +37,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -106,12 +108,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	capt, err := readCapture(cfg.capture)
+	capt, err := rtcsend.ReadCapture(cfg.capture)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: run loadgen from the repository root or pass -capture PATH", err)
+	}
 	if err != nil {
 		return err
 	}
 	srv := newServerClient(base)
-	api, err := newClientAPI()
+	api, err := rtcsend.NewAPI()
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func progress(elapsed time.Duration, sessions []*session) string {
 	var sent, counted, lost, frames int64
 	var p50, p99, drift float64
 	for _, s := range sessions {
-		n, _ := s.send.snapshot(0)
+		n, _ := s.send.Snapshot(0)
 		sent += n
 		in, ok := s.latest()
 		if !ok {

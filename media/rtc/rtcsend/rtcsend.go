@@ -1,4 +1,8 @@
-package main
+// Package rtcsend is a WebRTC sender for tests and load tools: a pion peer
+// that streams a captured Opus stream in a loop, in real time, over
+// loopback only (it gathers loopback candidates only and drops every other
+// candidate from the answer), so it never sends traffic anywhere else.
+package rtcsend
 
 import (
 	"context"
@@ -6,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,71 +23,71 @@ import (
 	"github.com/avatarweb/recorder/media/mediatest"
 )
 
-// opusPayloadType is what the recorder negotiates for Opus.
-const opusPayloadType = 111
+// OpusPayloadType is what the recorder negotiates for Opus.
+const OpusPayloadType = 111
 
-// capture is a recorded stream to send in a loop.
-type capture struct {
-	pkts    []media.Packet
-	step    uint32        // RTP timestamp step between packets
-	every   time.Duration // real time between packets
-	seqSpan uint16        // sequence numbers one loop takes
-	tsSpan  uint32        // timestamps one loop takes
+// Capture is a recorded stream to send in a loop.
+type Capture struct {
+	Pkts    []media.Packet
+	Step    uint32        // RTP timestamp step between packets
+	Every   time.Duration // real time between packets
+	SeqSpan uint16        // sequence numbers one loop takes
+	TsSpan  uint32        // timestamps one loop takes
 }
 
-// readCapture reads a packet capture (mediatest format) and works out its
+// ReadCapture reads a packet capture (mediatest format) and works out its
 // packet time from its timestamps.
-func readCapture(path string) (capture, error) {
+func ReadCapture(path string) (Capture, error) {
 	pkts, err := mediatest.ReadPackets(path, time.Time{})
 	if errors.Is(err, fs.ErrNotExist) {
-		return capture{}, fmt.Errorf("capture %s not found: run loadgen from the repository root or pass -capture PATH", path)
+		return Capture{}, fmt.Errorf("rtcsend: capture %s: %w", path, err)
 	}
 	if err != nil {
-		return capture{}, fmt.Errorf("capture: %w", err)
+		return Capture{}, fmt.Errorf("rtcsend: capture: %w", err)
 	}
 	if len(pkts) < 2 {
-		return capture{}, fmt.Errorf("capture %s: %d packets, need at least 2", path, len(pkts))
+		return Capture{}, fmt.Errorf("rtcsend: capture %s: %d packets, need at least 2", path, len(pkts))
 	}
 	first, last := pkts[0], pkts[len(pkts)-1]
 	n := uint32(len(pkts) - 1)
 	step := (last.Timestamp - first.Timestamp) / n
 	if step == 0 || step > media.OpusRate/8 {
-		return capture{}, fmt.Errorf("capture %s: packets %d timestamps apart on average, want 1-%d", path, step, media.OpusRate/8)
+		return Capture{}, fmt.Errorf("rtcsend: capture %s: packets %d timestamps apart on average, want 1-%d", path, step, media.OpusRate/8)
 	}
-	return capture{
-		pkts:    pkts,
-		step:    step,
-		every:   time.Duration(step) * time.Second / media.OpusRate,
-		seqSpan: last.SequenceNumber - first.SequenceNumber + 1,
-		tsSpan:  last.Timestamp - first.Timestamp + step,
+	return Capture{
+		Pkts:    pkts,
+		Step:    step,
+		Every:   time.Duration(step) * time.Second / media.OpusRate,
+		SeqSpan: last.SequenceNumber - first.SequenceNumber + 1,
+		TsSpan:  last.Timestamp - first.Timestamp + step,
 	}, nil
 }
 
-// packet returns packet i of the endless loop of the capture: sequence
+// Packet returns packet i of the endless loop of the capture: sequence
 // numbers and timestamps run on from one loop to the next.
-func (c capture) packet(i int) *rtp.Packet {
-	loop, p := i/len(c.pkts), c.pkts[i%len(c.pkts)]
+func (c Capture) Packet(i int) *rtp.Packet {
+	loop, p := i/len(c.Pkts), c.Pkts[i%len(c.Pkts)]
 	return &rtp.Packet{
 		Header: rtp.Header{
-			Version: 2, PayloadType: opusPayloadType,
-			SequenceNumber: p.SequenceNumber + uint16(loop)*c.seqSpan,
-			Timestamp:      p.Timestamp + uint32(loop)*c.tsSpan,
+			Version: 2, PayloadType: OpusPayloadType,
+			SequenceNumber: p.SequenceNumber + uint16(loop)*c.SeqSpan,
+			Timestamp:      p.Timestamp + uint32(loop)*c.TsSpan,
 		},
 		Payload: p.Payload,
 	}
 }
 
-// newClientAPI is the pion API every client shares: Opus only, no
+// NewAPI is the pion API every client shares: Opus only, no
 // interceptors (nothing is retransmitted, so the server sees exactly the
 // packets sent), and ICE on loopback IPv4 only, without mDNS.
-func newClientAPI() (*webrtc.API, error) {
+func NewAPI() (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeOpus, ClockRate: media.OpusRate, Channels: 2,
 			SDPFmtpLine: "minptime=10;useinbandfec=1",
 		},
-		PayloadType: opusPayloadType,
+		PayloadType: OpusPayloadType,
 	}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("register opus: %w", err)
 	}
@@ -95,26 +100,26 @@ func newClientAPI() (*webrtc.API, error) {
 		webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
 }
 
-// peer is one client: a peer connection sending one Opus track.
-type peer struct {
+// Peer is one client: a peer connection sending one Opus track.
+type Peer struct {
 	pc        *webrtc.PeerConnection
 	track     *webrtc.TrackLocalStaticRTP
 	connected chan struct{}
 	failed    chan struct{}
 }
 
-// newPeer creates a peer connection and its offer, with every (loopback)
+// NewPeer creates a peer connection and its offer, with every (loopback)
 // ICE candidate gathered.
-func newPeer(ctx context.Context, api *webrtc.API) (_ *peer, _ webrtc.SessionDescription, err error) {
+func NewPeer(ctx context.Context, api *webrtc.API) (_ *Peer, _ webrtc.SessionDescription, err error) {
 	var none webrtc.SessionDescription
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, none, fmt.Errorf("new peer connection: %w", err)
 	}
-	p := &peer{pc: pc, connected: make(chan struct{}), failed: make(chan struct{})}
+	p := &Peer{pc: pc, connected: make(chan struct{}), failed: make(chan struct{})}
 	defer func() {
 		if err != nil {
-			p.close()
+			p.Close()
 		}
 	}()
 	var connected, failed sync.Once
@@ -128,7 +133,7 @@ func newPeer(ctx context.Context, api *webrtc.API) (_ *peer, _ webrtc.SessionDes
 	})
 	p.track, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
 		MimeType: webrtc.MimeTypeOpus, ClockRate: media.OpusRate, Channels: 2,
-	}, "audio", "loadgen")
+	}, "audio", "rtcsend")
 	if err != nil {
 		return nil, none, fmt.Errorf("new track: %w", err)
 	}
@@ -159,10 +164,10 @@ func newPeer(ctx context.Context, api *webrtc.API) (_ *peer, _ webrtc.SessionDes
 	return p, *pc.LocalDescription(), nil
 }
 
-// accept sets the server's answer, less every candidate that is not on
+// Accept sets the server's answer, less every candidate that is not on
 // loopback, and waits for the connection.
-func (p *peer) accept(ctx context.Context, answer webrtc.SessionDescription) error {
-	sdp, n := loopbackCandidates(answer.SDP)
+func (p *Peer) Accept(ctx context.Context, answer webrtc.SessionDescription) error {
+	sdp, n := LoopbackCandidates(answer.SDP)
 	if n == 0 {
 		return errors.New("the server's answer has no loopback ICE candidate (is it running with -ice-loopback?)")
 	}
@@ -180,15 +185,15 @@ func (p *peer) accept(ctx context.Context, answer webrtc.SessionDescription) err
 	}
 }
 
-// stream sends the capture in a loop, each packet at its time counted from
+// Stream sends the capture in a loop, each packet at its time counted from
 // now, until ctx ends. It counts the packets sent and notes when the first
 // and the newest went out.
-func (p *peer) stream(ctx context.Context, c capture, st *sendStats) error {
+func (p *Peer) Stream(ctx context.Context, c Capture, st *SendStats) error {
 	start := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for i := 0; ; i++ {
-		timer.Reset(time.Until(start.Add(time.Duration(i) * c.every)))
+		timer.Reset(time.Until(start.Add(time.Duration(i) * c.Every)))
 		select {
 		case <-ctx.Done():
 			return nil
@@ -196,23 +201,23 @@ func (p *peer) stream(ctx context.Context, c capture, st *sendStats) error {
 			return fmt.Errorf("connection %s after %d packets", p.pc.ConnectionState(), i)
 		case <-timer.C:
 		}
-		if err := p.track.WriteRTP(c.packet(i)); err != nil {
+		if err := p.track.WriteRTP(c.Packet(i)); err != nil {
 			return fmt.Errorf("write packet %d: %w", i, err)
 		}
-		st.sent(time.Now())
+		st.Sent(time.Now())
 	}
 }
 
-func (p *peer) close() { _ = p.pc.Close() }
+func (p *Peer) Close() { _ = p.pc.Close() }
 
-// sendStats is what a stream has sent so far.
-type sendStats struct {
+// SendStats is what a stream has sent so far.
+type SendStats struct {
 	mu          sync.Mutex
 	packets     int64
 	first, last time.Time
 }
 
-func (s *sendStats) sent(at time.Time) {
+func (s *SendStats) Sent(at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.packets == 0 {
@@ -222,13 +227,34 @@ func (s *sendStats) sent(at time.Time) {
 	s.last = at
 }
 
-// snapshot returns the packets sent and the wall time they span, the
+// Snapshot returns the packets sent and the wall time they span, the
 // newest packet's own duration included.
-func (s *sendStats) snapshot(every time.Duration) (int64, time.Duration) {
+func (s *SendStats) Snapshot(every time.Duration) (int64, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.packets == 0 {
 		return 0, 0
 	}
 	return s.packets, s.last.Sub(s.first) + every
+}
+
+// LoopbackCandidates drops every ICE candidate line of an SDP whose
+// address is not a loopback IP (other interfaces, server-reflexive and
+// relay candidates, mDNS names) and reports how many it kept.
+func LoopbackCandidates(sdp string) (string, int) {
+	lines := strings.SplitAfter(sdp, "\n")
+	kept, n := lines[:0], 0
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "a=candidate:") {
+			if len(f) < 5 {
+				continue
+			}
+			if ip := net.ParseIP(f[4]); ip == nil || !ip.IsLoopback() {
+				continue
+			}
+			n++
+		}
+		kept = append(kept, l)
+	}
+	return strings.Join(kept, ""), n
 }
