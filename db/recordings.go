@@ -37,6 +37,7 @@ type Recording struct {
 	Title          string  // the user's name for it; "" until renamed
 	ClientDuration float64 // seconds the browser claimed; 0 when unknown
 	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
+	Missing        bool    // the file was not found at the last start
 }
 
 // MaxTitle bounds a recording's title, in characters.
@@ -44,7 +45,7 @@ const MaxTitle = 200
 
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
-	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks`
+	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing`
 
 // InsertRecording stores r and sets r.ID. A zero r.CreatedAt is set from
 // db.Now; either way it is stored, and left in r, as UTC to the millisecond.
@@ -173,6 +174,38 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 	return nil
 }
 
+// SetMissing flags (or clears) a recording whose file is gone.
+func (db *DB) SetMissing(ctx context.Context, filename string, missing bool) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET missing = ? WHERE filename = ?`, missing, filename)
+	if err != nil {
+		return fmt.Errorf("db: flag recording %q: %w", filename, err)
+	}
+	return nil
+}
+
+// Filenames returns every recording's file name and whether it is flagged
+// missing, for reconciling the index with the directory.
+func (db *DB) Filenames(ctx context.Context) (map[string]bool, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT filename, missing FROM recordings`)
+	if err != nil {
+		return nil, fmt.Errorf("db: list filenames: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		var missing bool
+		if err := rows.Scan(&name, &missing); err != nil {
+			return nil, fmt.Errorf("db: list filenames: %w", err)
+		}
+		out[name] = missing
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list filenames: %w", err)
+	}
+	return out, nil
+}
+
 func nullIfZero(v float64) sql.NullFloat64 {
 	return sql.NullFloat64{Float64: v, Valid: v != 0}
 }
@@ -232,7 +265,7 @@ func scanRecording(s scanner, r *Recording) error {
 	if err := s.Scan(
 		&r.ID, &r.Filename, &createdAt, &r.Duration, &r.SampleRate, &r.Channels,
 		&r.FPS, &r.BatchSize, &r.Mode, &r.MIME, &r.Bytes, &r.SessionID,
-		&r.Title, &clientDuration, &peaks,
+		&r.Title, &clientDuration, &peaks, &r.Missing,
 	); err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func recordingRow(r db.Recording) views.RecordingRow {
 	if name == "" {
 		name = r.Filename
 	}
-	return views.RecordingRow{
+	row := views.RecordingRow{
 		ID:          strconv.FormatInt(r.ID, 10),
 		Filename:    r.Filename,
 		Name:        name,
@@ -104,6 +104,10 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		Params:      fmt.Sprintf("%d fps · batch %d", r.FPS, r.BatchSize),
 		Waveform:    views.WaveformPath(r.Peaks),
 	}
+	if r.Missing {
+		row.Size = "file missing"
+	}
+	return row
 }
 
 // extension names a download by its container.

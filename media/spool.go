@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// spoolFlushEvery bounds how much audio a crash can lose: buffered PCM is
-// written to the file at least this often.
-const spoolFlushEvery = time.Second
+// spoolFlushEvery bounds how much audio a killed process can lose:
+// buffered PCM reaches the file (the OS keeps it if the process dies) at
+// least this often. A write per quarter second costs nothing.
+const spoolFlushEvery = 250 * time.Millisecond
 
 // Spool is the sink stage: it appends PCM to a file on disk as raw
 // little-endian int16, so a take of any length costs no memory.

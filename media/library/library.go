@@ -89,7 +89,7 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		ParamChanges:         take.Framing.Changes,
 	}
 	stats["frames"], stats["batches"] = take.Framing.Frames, take.Framing.Batches
-	name, err := l.Store.SaveWAV(ctx, spool, take.PCMBytes, take.SampleRate, take.Channels, meta)
+	name, err := l.Store.SaveWAV(ctx, io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
 	if errors.Is(err, media.ErrInvalid) {
 		// The draft disagrees with itself (a spool shorter than counted):
 		// the server's fault, not the request's.

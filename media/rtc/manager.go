@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -198,8 +199,19 @@ func (m *Manager) Discard(id string) error {
 		m.cfg.Log.Warn("discard: stop failed", "session_id", id, "err", err)
 	}
 	m.forget(id)
-	if err := os.Remove(s.spoolPath); err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("rtc: discard %q: %w", id, err)
+	return removeSpool(s.spoolPath)
+}
+
+// removeSpool deletes a take's spool and its sidecar.
+func removeSpool(path string) error {
+	var errs []error
+	for _, p := range []string{path, media.SpoolMetaPath(path)} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("rtc: remove spool: %w", err)
 	}
 	return nil
 }
@@ -250,7 +262,7 @@ func (m *Manager) forgetFailed(s *Session) {
 		delete(m.sessions, s.ID)
 	}
 	m.mu.Unlock()
-	if err := os.Remove(s.spoolPath); err != nil && !os.IsNotExist(err) {
+	if err := removeSpool(s.spoolPath); err != nil {
 		m.cfg.Log.Warn("removing empty spool", "session_id", s.ID, "err", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -450,8 +451,12 @@ func TestManager_Discard(t *testing.T) {
 		m := newManager(t, func(c *rtc.Config) { c.SpoolDir = dir })
 		b, s := connect(t, m, "d", params(48000, 1))
 		sendAll(t, b, s, pkts)
-		if files, _ := os.ReadDir(dir); len(files) != 1 {
-			t.Fatalf("spool dir holds %d files while recording, want 1", len(files))
+		if files, _ := os.ReadDir(dir); len(files) != 2 {
+			t.Fatalf("spool dir holds %d files while recording, want the spool and its sidecar", len(files))
+		}
+		meta, err := media.ReadSpoolMeta(filepath.Join(dir, "d.json"))
+		if err != nil || meta.SessionID != "d" || meta.SampleRate != 48000 || meta.Channels != 1 {
+			t.Errorf("sidecar %+v, %v", meta, err)
 		}
 		if err := m.Discard("d"); err != nil {
 			t.Fatal(err)

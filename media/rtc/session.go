@@ -262,6 +262,12 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	if err != nil {
 		return err
 	}
+	// The sidecar first: a spool without one could not be recovered.
+	if err := media.WriteSpoolMeta(s.spoolPath, media.SpoolMeta{
+		SessionID: s.ID, Params: p, SampleRate: p.SampleRate, Channels: p.Channels, StartedAt: s.CreatedAt,
+	}); err != nil {
+		return err
+	}
 	spool, err := media.CreateSpool(s.spoolPath, p.SampleRate, p.Channels, &s.stats)
 	if err != nil {
 		return err

@@ -1,0 +1,173 @@
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/store"
+)
+
+// Reconciler is what reconciling the directory with the index needs of
+// the database beyond Index.
+type Reconciler interface {
+	Filenames(ctx context.Context) (map[string]bool, error)
+	SetMissing(ctx context.Context, filename string, missing bool) error
+}
+
+// RecoverSpools turns every live take left in the spool directory by a
+// crash, a killed process or a shutdown into a saved recording, with all
+// the audio that reached the disk (the spool is flushed every second).
+//
+// It saves rather than restoring drafts because a draft belongs to a page
+// and a session that no longer exist: nobody could press Save. A saved
+// recording is listed, titled "Recovered …", and can be played or deleted.
+func (l *Library) RecoverSpools(ctx context.Context, dir string) (int, error) {
+	metas, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return 0, fmt.Errorf("library: recover spools: %w", err)
+	}
+	n := 0
+	for _, metaPath := range metas {
+		saved, err := l.recoverSpool(ctx, metaPath)
+		if err != nil {
+			l.Log.Error("could not recover a take; its spool is left in place", "spool", metaPath, "err", err)
+			continue
+		}
+		if saved {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, error) {
+	meta, err := media.ReadSpoolMeta(metaPath)
+	if err != nil {
+		return false, err
+	}
+	pcmPath := strings.TrimSuffix(metaPath, ".json") + ".pcm"
+	remove := func() error {
+		return errors.Join(ignoreMissing(os.Remove(pcmPath)), ignoreMissing(os.Remove(metaPath)))
+	}
+	f, err := os.Open(pcmPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, remove()
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	frame := int64(2 * meta.Channels)
+	pcmBytes := st.Size() / frame * frame // a crash may cut the last sample
+	if pcmBytes == 0 {
+		return false, remove()
+	}
+	take := recovered(meta, pcmPath, pcmBytes)
+	rec, err := l.saveTake(ctx, take, 0)
+	if err != nil {
+		return false, err
+	}
+	if err := l.Index.RenameRecording(ctx, rec.Filename, "Recovered "+meta.StartedAt.Local().Format("2006-01-02 15:04")); err != nil {
+		l.Log.Warn("recovered take left untitled", "filename", rec.Filename, "err", err)
+	}
+	l.Log.Info("recovered a take left by a crash or shutdown", "session_id", meta.SessionID,
+		"filename", rec.Filename, "duration_s", rec.Duration)
+	return true, remove()
+}
+
+// Reconcile makes the index agree with the recordings directory: a file
+// without a row gets a row (from the file's own metadata), and a row
+// without a file is flagged missing (cleared again if the file returns).
+func (l *Library) Reconcile(ctx context.Context, r Reconciler) error {
+	rows, err := r.Filenames(ctx)
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(l.Store.Dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("library: reconcile: %w", err)
+	}
+	onDisk := map[string]bool{}
+	for _, e := range entries {
+		if !store.ValidName(e.Name()) || !e.Type().IsRegular() {
+			continue
+		}
+		onDisk[e.Name()] = true
+		if _, indexed := rows[e.Name()]; !indexed {
+			if err := l.indexFile(ctx, e.Name()); err != nil {
+				l.Log.Error("a recording file has no row and could not be indexed", "filename", e.Name(), "err", err)
+			}
+		}
+	}
+	for name, missing := range rows {
+		if onDisk[name] == !missing {
+			continue // consistent: present and not flagged, or absent and flagged
+		}
+		if !onDisk[name] {
+			l.Log.Warn("a recording's file is missing; its row is flagged", "filename", name)
+		}
+		if err := r.SetMissing(ctx, name, !onDisk[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexFile adds the row of a recording file that has none, from the
+// metadata the file carries.
+func (l *Library) indexFile(ctx context.Context, name string) error {
+	rec, err := l.Store.Open(name)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	m := rec.Meta
+	created, err := time.Parse(store.TimeFormat, m.Timestamp)
+	if err != nil {
+		created = rec.ModTime
+	}
+	mode := m.Mode
+	if mode != ModeWebRTC && mode != ModeMediaRecorder {
+		mode = ModeMediaRecorder // a file from the seed app: recorded in the browser
+	}
+	row := &db.Recording{
+		Filename: name, CreatedAt: created, Duration: m.Duration,
+		SampleRate: m.SampleRate, Channels: m.Channels,
+		FPS: m.ProcessingParameters.FPS, BatchSize: m.ProcessingParameters.BatchSize,
+		Mode: mode, MIME: m.MIME, Bytes: rec.Size, SessionID: m.WebRTCSessionID,
+	}
+	if err := l.Index.InsertRecording(ctx, row); err != nil {
+		return err
+	}
+	l.Log.Info("indexed a recording file that had no row", "filename", name)
+	return nil
+}
+
+func ignoreMissing(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// recovered describes a spool left behind as the take it was.
+func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) rtc.Take {
+	return rtc.Take{
+		SessionID: meta.SessionID, SpoolPath: pcmPath,
+		SampleRate: meta.SampleRate, Channels: meta.Channels, Params: meta.Params,
+		PCMBytes: pcmBytes, StartedAt: meta.StartedAt,
+	}
+}

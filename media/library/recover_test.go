@@ -1,0 +1,110 @@
+package library_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
+)
+
+// leaveSpool writes what a live session leaves on disk when the process
+// dies: a sidecar and a spool whose last sample may be cut in half.
+func leaveSpool(t *testing.T, dir, id string, seconds float64, extra int) {
+	t.Helper()
+	pcm := append(media.AppendS16LE(nil, mediatest.Tone(440, 16000, 2, seconds, 0.5)), make([]byte, extra)...)
+	path := filepath.Join(dir, id+".pcm")
+	if err := os.WriteFile(path, pcm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := media.DefaultParams()
+	p.SampleRate, p.Channels = 16000, 2
+	if err := media.WriteSpoolMeta(path, media.SpoolMeta{SessionID: id, Params: p, SampleRate: 16000, Channels: 2, StartedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRecoverSpools(t *testing.T) {
+	ctx := context.Background()
+	lib, database, _, _ := setup(t)
+	spool := t.TempDir()
+	leaveSpool(t, spool, "session_a", 2, 3) // 3 stray bytes: a half-written frame
+	leaveSpool(t, spool, "session_b", 0, 0) // died before any audio
+	if err := os.WriteFile(filepath.Join(spool, "orphan.pcm"), []byte("no sidecar"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n, err := lib.RecoverSpools(ctx, spool)
+	if err != nil || n != 1 {
+		t.Fatalf("recovered %d, %v; want 1", n, err)
+	}
+	recs, err := database.ListRecordings(ctx, 0, 0)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("rows %v, %v", recs, err)
+	}
+	r := recs[0]
+	if r.SessionID != "session_a" || r.Duration != 2 || r.SampleRate != 16000 || r.Channels != 2 ||
+		!strings.HasPrefix(r.Title, "Recovered ") || len(r.Peaks) != media.PeakBuckets {
+		t.Errorf("recovered row %+v", r)
+	}
+	var left []string
+	entries, _ := os.ReadDir(spool)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if !slices.Equal(left, []string{"orphan.pcm"}) {
+		t.Errorf("spool dir after recovery: %v, want only the spool it could not read", left)
+	}
+}
+
+func TestReconcile(t *testing.T) {
+	ctx := context.Background()
+	lib, database, _, recDir := setup(t)
+	a, err := lib.SaveSession(ctx, "session_x", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A file with no row (a crash between the file and the row) ...
+	raw, err := os.ReadFile(filepath.Join(recDir, a.Filename))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unindexed := "recording_20260101_120000.json"
+	if err := os.WriteFile(filepath.Join(recDir, unindexed), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// ... and a row with no file.
+	if err := os.Remove(filepath.Join(recDir, a.Filename)); err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.Reconcile(ctx, database); err != nil {
+		t.Fatal(err)
+	}
+	got, err := database.GetRecording(ctx, unindexed)
+	if err != nil {
+		t.Fatalf("file without a row was not indexed: %v", err)
+	}
+	if got.Duration != a.Duration || got.SampleRate != a.SampleRate || got.SessionID != a.SessionID || got.Mode != "webrtc" || got.Missing {
+		t.Errorf("row made from the file: %+v, want it to match %+v", got, a)
+	}
+	if gone, _ := database.GetRecording(ctx, a.Filename); gone == nil || !gone.Missing {
+		t.Errorf("row without a file: %+v, want it flagged missing", gone)
+	}
+	// The file comes back: the flag clears.
+	if err := os.WriteFile(filepath.Join(recDir, a.Filename), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.Reconcile(ctx, database); err != nil {
+		t.Fatal(err)
+	}
+	if back, _ := database.GetRecording(ctx, a.Filename); back.Missing {
+		t.Error("flag not cleared when the file returned")
+	}
+	if n, _ := database.CountRecordings(ctx); n != 2 {
+		t.Errorf("%d rows, want 2", n)
+	}
+}

@@ -1,0 +1,58 @@
+package media
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// SpoolMeta is written beside a live take's spool when it starts, so that
+// after a crash the next start knows what the raw PCM is and whose it was.
+type SpoolMeta struct {
+	SessionID  string    `json:"session_id"`
+	Params     Params    `json:"processing_parameters"`
+	SampleRate int       `json:"sample_rate"`
+	Channels   int       `json:"channels"`
+	StartedAt  time.Time `json:"started_at"`
+}
+
+// SpoolMetaPath is where the sidecar of the spool at pcmPath lives.
+func SpoolMetaPath(pcmPath string) string {
+	return strings.TrimSuffix(pcmPath, filepath.Ext(pcmPath)) + ".json"
+}
+
+// WriteSpoolMeta writes the sidecar of the spool at pcmPath atomically.
+func WriteSpoolMeta(pcmPath string, m SpoolMeta) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("media: spool meta: %w", err)
+	}
+	path := SpoolMetaPath(pcmPath)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("media: spool meta: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("media: spool meta: %w", err)
+	}
+	return nil
+}
+
+// ReadSpoolMeta reads a sidecar.
+func ReadSpoolMeta(metaPath string) (SpoolMeta, error) {
+	var m SpoolMeta
+	b, err := os.ReadFile(metaPath)
+	if err != nil {
+		return m, fmt.Errorf("media: spool meta: %w", err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("media: spool meta %s: %w", metaPath, err)
+	}
+	if m.SampleRate <= 0 || (m.Channels != 1 && m.Channels != 2) {
+		return m, fmt.Errorf("media: spool meta %s: bad format %d Hz × %d: %w", metaPath, m.SampleRate, m.Channels, ErrInvalid)
+	}
+	return m, nil
+}
