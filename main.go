@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -45,6 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	guard.WarnIfExposed(cfg.Addr, cfg.Token, log)
 	srv, err := newServer(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -54,7 +57,17 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	log.Info("recorder listening", "addr", ln.Addr().String(), "data", cfg.DataDir)
+	scheme := "http"
+	if cfg.TLS {
+		tlsConfig, fp, err := serverTLS(cfg)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https"
+		log.Info("serving HTTPS; check this fingerprint when the browser asks about the certificate", "sha256", fp)
+	}
+	log.Info("recorder listening", "url", scheme+"://"+ln.Addr().String(), "data", cfg.DataDir)
 	return srv.Serve(ctx, ln)
 }
 
@@ -78,6 +91,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		SpoolDir:        cfg.spoolDir(),
 		Feed:            hub,
 		IncludeLoopback: cfg.ICELoopback,
+		MaxSessions:     cfg.MaxSessions,
+		MaxDuration:     cfg.MaxTakeTime,
 		ICEServers:      cfg.STUN,
 		Tap:             cfg.rtpTap,
 		Log:             log,
@@ -119,6 +134,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		ErrorHandler:          handlers.ErrorHandler(log),
 		BodyLimit:             int(cfg.MaxBody),
 	})
+	g := guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log})
+	protect(app, g)
 	h.Register(app)
 	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
 	stopApply := applyToLiveSessions(params, sessions)
@@ -173,6 +190,23 @@ func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg
 	if err := lib.Reconcile(ctx, database); err != nil {
 		log.Error("reconciling recordings with the index", "err", err)
 	}
+}
+
+// protect mounts the guards in front of every route: panics become 500s,
+// security headers go on every answer, cross-site requests are refused,
+// the access token is required when set, JSON routes take only JSON and
+// chunk uploads only octet streams, and new sessions are rate limited.
+func protect(app *fiber.App, g *guard.Guard) {
+	app.Use(g.Recover(), g.Headers(), g.SameOrigin(), g.Auth())
+	app.Get("/login", g.LoginPage())
+	app.Post("/login", g.Login())
+	json := g.RequireJSON()
+	for _, p := range []string{"/update_params", "/webrtc/offer", "/webrtc/ice-candidate", "/webrtc/audio-data",
+		"/webrtc/stop", "/webrtc/discard", "/uploads", "/uploads/:id/discard", "/save_recording"} {
+		app.Post(p, json) // then c.Next() reaches the route's handler
+	}
+	app.Post("/webrtc/offer", g.OfferLimit())
+	app.Put("/uploads/:id/chunks/:index", g.RequireOctetStream())
 }
 
 // feedQueue is how many batches a consumer may fall behind before it

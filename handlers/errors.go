@@ -53,6 +53,9 @@ func classify(err error) (int, fiber.Map) {
 	case errors.Is(err, media.ErrNotFound):
 		body["message"] = say("not found")
 		return fiber.StatusNotFound, body
+	case errors.Is(err, media.ErrBusy):
+		body["message"] = say("busy")
+		return fiber.StatusServiceUnavailable, body
 	case errors.Is(err, media.ErrConflict):
 		body["message"] = say("conflict")
 		return fiber.StatusConflict, body

@@ -15,6 +15,10 @@ var ErrConflict = errors.New("conflict")
 // ErrNotFound marks a session or recording that does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrBusy marks a request refused because the server is at a limit it
+// sets itself (live sessions); trying again later may work.
+var ErrBusy = errors.New("busy")
+
 // Error is a domain error whose Message is written for the person using
 // the app. Kind is one of the sentinels above; Err, if any, is the cause,
 // kept for logs and errors.Is but never shown.

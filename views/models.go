@@ -14,7 +14,7 @@ const HTMXPath = "/assets/vendor/htmx-2.0.11.min.js"
 
 // htmxConfig makes htmx swap 422 answers too, so a refused form comes
 // back with its errors inline while keeping an honest status code.
-const htmxConfig = `{"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}`
+const htmxConfig = `{"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}`
 
 // IndexPage is what the recorder page shows. Form holds the current
 // parameters, or refused input with its errors.

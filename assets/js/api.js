@@ -15,6 +15,10 @@ export async function getJSON(url) {
 }
 
 async function readJSON(res) {
+  if (res.status === 401) {
+    // The server wants its access token: sign in, then come back here.
+    location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+  }
   let data = null;
   try {
     data = await res.json();

@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -45,6 +46,7 @@ func main() {
 
 // config is what the flags say.
 type config struct {
+	token string
 	url   string
 	out   string
 	max   time.Duration
@@ -57,6 +59,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.SetOutput(output)
 	fs.StringVar(&c.url, "url", "", "feed to subscribe to, ws://HOST/feed/SESSION_ID (required)")
 	fs.StringVar(&c.out, "out", "feed.wav", "WAV file to write")
+	fs.StringVar(&c.token, "token", os.Getenv("RECORDER_TOKEN"), "the server's access token, if it has one (default $RECORDER_TOKEN)")
 	fs.DurationVar(&c.max, "max", 0, "stop after this long (0: until the feed ends or Ctrl-C)")
 	fs.DurationVar(&c.every, "every", time.Second, "interval of the statistics lines")
 	if err := fs.Parse(args); err != nil {
@@ -90,7 +93,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 		defer cancel()
 	}
 
-	conn, _, err := websocket.DefaultDialer.DialContext(ctx, cfg.url, nil)
+	var header http.Header
+	if cfg.token != "" {
+		header = http.Header{"Authorization": {"Bearer " + cfg.token}}
+	}
+	conn, _, err := websocket.DefaultDialer.DialContext(ctx, cfg.url, header)
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", cfg.url, err)
 	}

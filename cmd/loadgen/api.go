@@ -22,8 +22,9 @@ const requestTimeout = 15 * time.Second
 
 // serverClient calls the recorder's HTTP API.
 type serverClient struct {
-	base string
-	http *http.Client
+	base  string
+	token string // the server's access token, if it has one
+	http  *http.Client
 }
 
 // newServerClient returns a client of the API at base whose connections
@@ -111,6 +112,9 @@ func (c *serverClient) do(ctx context.Context, method, path string, body, out an
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

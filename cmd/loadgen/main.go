@@ -63,6 +63,7 @@ const maxSessions = 256
 
 // config is what the flags say.
 type config struct {
+	token    string
 	url      string
 	sessions int
 	duration time.Duration
@@ -78,6 +79,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "recorder to load: http://localhost or a loopback IP only")
 	fs.IntVar(&c.sessions, "sessions", 4, fmt.Sprintf("concurrent sessions (1-%d)", maxSessions))
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "how long every session streams")
+	fs.StringVar(&c.token, "token", os.Getenv("RECORDER_TOKEN"), "the server's access token, if it has one (default $RECORDER_TOKEN)")
 	fs.StringVar(&c.capture, "capture", defaultCapture, "RTP capture to stream in a loop (mediatest format)")
 	fs.BoolVar(&c.save, "save", false, "save every take as a recording at the end (default: discard it)")
 	fs.DurationVar(&c.every, "every", time.Second, "interval of the progress lines and session polls")
@@ -116,6 +118,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	srv := newServerClient(base)
+	srv.token = cfg.token
 	api, err := rtcsend.NewAPI()
 	if err != nil {
 		return err

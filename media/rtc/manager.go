@@ -36,6 +36,12 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// StopTimeout bounds how long Stop waits for the pipeline to drain.
 	StopTimeout time.Duration
+	// MaxSessions bounds live sessions at once (0: no bound); an offer
+	// beyond it is refused with media.ErrBusy.
+	MaxSessions int
+	// MaxDuration stops a live take by itself after this long (0: never);
+	// the take stays a draft, as after Stop.
+	MaxDuration time.Duration
 	// FailedTTL is how long a session that ended with nothing recorded
 	// stays visible (so the page can read why) before it is forgotten.
 	FailedTTL time.Duration
@@ -137,6 +143,9 @@ func (m *Manager) register(id string, p media.Params) (*Session, error) {
 	defer m.mu.Unlock()
 	if _, ok := m.sessions[id]; ok {
 		return nil, media.Conflictf("session %q already exists", id)
+	}
+	if m.cfg.MaxSessions > 0 && m.liveLocked() >= m.cfg.MaxSessions {
+		return nil, &media.Error{Kind: media.ErrBusy, Message: fmt.Sprintf("the server is already recording %d live takes, its limit; try again soon", m.cfg.MaxSessions)}
 	}
 	s := newSession(id, p, m.cfg, filepath.Join(m.cfg.SpoolDir, id+".pcm"))
 	s.onFailed = func() {
@@ -245,6 +254,10 @@ func (m *Manager) Apply(p media.Params) {
 func (m *Manager) Live() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.liveLocked()
+}
+
+func (m *Manager) liveLocked() int {
 	n := 0
 	for _, s := range m.sessions {
 		if !s.finished() {

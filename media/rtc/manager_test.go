@@ -554,3 +554,30 @@ func TestFailedSessionsAreForgotten(t *testing.T) {
 		t.Errorf("spool dir not empty: %v", entries)
 	}
 }
+
+func TestLimits(t *testing.T) {
+	t.Run("MaxSessions", func(t *testing.T) {
+		m := newManager(t, func(c *rtc.Config) { c.MaxSessions = 1 })
+		connect(t, m, "first", params(48000, 1))
+		b := newBrowser(t)
+		defer b.close()
+		_, _, err := m.Offer(t.Context(), "second", b.offer, params(48000, 1))
+		if !errors.Is(err, media.ErrBusy) || media.Message(err) == "" {
+			t.Fatalf("offer beyond MaxSessions: %v, want ErrBusy with a message", err)
+		}
+		if _, err := m.Get("second"); !errors.Is(err, media.ErrNotFound) {
+			t.Errorf("the refused session was registered: %v", err)
+		}
+	})
+	t.Run("MaxDuration", func(t *testing.T) {
+		m := newManager(t, func(c *rtc.Config) { c.MaxDuration = 300 * time.Millisecond })
+		b, s := connect(t, m, "long", params(48000, 1))
+		b.send(t, celtCapture(t)[:30]) // 600 ms, past the 300 ms limit
+		waitFor(t, 5*time.Second, func() bool { return s.State() == rtc.StateStopped },
+			func() string { return "a take past MaxDuration is still " + s.State() })
+		take, err := m.Stop("long")
+		if err != nil || take.Duration() < 0.25 || take.Duration() > 1 {
+			t.Errorf("draft after MaxDuration: %.3f s, %v", take.Duration(), err)
+		}
+	})
+}

@@ -247,6 +247,14 @@ func (s *Session) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 	s.codec = fmt.Sprintf("%s/%d/%d %s", codec.MimeType, codec.ClockRate, codec.Channels, codec.SDPFmtpLine)
 	s.started = true
 	s.state.Store(StateLive)
+	if d := s.cfg.MaxDuration; d > 0 {
+		time.AfterFunc(d, func() {
+			if s.State() == StateLive {
+				s.log.Warn("take reached the longest allowed; stopping it (kept as a draft)", "max", d)
+				s.end(true)
+			}
+		})
+	}
 }
 
 // startPipeline wires the stages with small buffered channels; each stage
