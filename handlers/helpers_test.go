@@ -34,6 +34,7 @@ import (
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
+	"github.com/avatarweb/recorder/media/upload"
 )
 
 // sessions is what main.go hands both the handlers and the library.
@@ -49,7 +50,11 @@ type testApp struct {
 	lib     *library.Library
 	dataDir string
 	recDir  string
-	clock   *clock
+	// uploads is the handler's and the library's Spooler, keeping its
+	// takes under uploadDir, with chunks up to 1 MiB.
+	uploads   *upload.Spooler
+	uploadDir string
+	clock     *clock
 	// hub is the handler's Feed, for tests to publish batches and end
 	// sessions.
 	hub *feed.Hub
@@ -73,10 +78,16 @@ func newTestApp(t *testing.T, s sessions) *testApp {
 	clk := &clock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
 	database.Now = clk.Now
 	recDir := filepath.Join(dir, "recordings")
+	uploadDir := filepath.Join(dir, "uploads")
+	spooler, err := upload.NewSpooler(uploadDir, 1<<20, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
 	lib := &library.Library{
 		Store:    &store.Store{Dir: recDir, Now: clk.Now},
 		Index:    database,
 		Sessions: s,
+		Uploads:  spooler,
 		Log:      log,
 		Now:      clk.Now,
 	}
@@ -85,6 +96,7 @@ func newTestApp(t *testing.T, s sessions) *testApp {
 		Settings:     settings.New(database),
 		Feed:         hub,
 		Sessions:     s,
+		Uploads:      spooler,
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
@@ -95,7 +107,10 @@ func newTestApp(t *testing.T, s sessions) *testApp {
 		BodyLimit:             4 << 20,
 	})
 	h.Register(app)
-	return &testApp{app: app, db: database, lib: lib, dataDir: dir, recDir: recDir, clock: clk, hub: hub}
+	return &testApp{
+		app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,
+		uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub,
+	}
 }
 
 // newFakeApp builds the app around fake sessions whose Stop hands out the

@@ -1,7 +1,9 @@
 package upload
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -23,6 +25,11 @@ func (s *Spooler) Preview(id string) (*os.File, int64, string, error) {
 		return nil, 0, "", fmt.Errorf("upload: preview: %w", notFound(id))
 	}
 	f, err := os.Open(filepath.Join(t.dir, spoolFile))
+	if errors.Is(err, fs.ErrNotExist) && st.Bytes == 0 {
+		// Nothing appended yet (the spool is made with chunk 0): an empty
+		// preview, not an error.
+		f, err = os.Open(os.DevNull)
+	}
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("upload: preview %q: %w", id, err)
 	}
