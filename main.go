@@ -193,11 +193,12 @@ func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg
 }
 
 // protect mounts the guards in front of every route: panics become 500s,
-// security headers go on every answer, cross-site requests are refused,
+// security headers go on every answer, without a token only localhost and
+// IP addresses are answered (DNS rebinding), cross-site requests are refused,
 // the access token is required when set, JSON routes take only JSON and
 // chunk uploads only octet streams, and new sessions are rate limited.
 func protect(app *fiber.App, g *guard.Guard) {
-	app.Use(g.Recover(), g.Headers(), g.SameOrigin(), g.Auth())
+	app.Use(g.Recover(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
 	app.Get("/login", g.LoginPage())
 	app.Post("/login", g.Login())
 	json := g.RequireJSON()

@@ -87,6 +87,7 @@ func TestCrossSiteFormRefused(t *testing.T) {
 		{"/update_params", `{"fps":5}`, "application/json"},
 	} {
 		req := httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader(tc.body))
+		req.Host = "localhost:8080"
 		req.Header.Set("Content-Type", tc.ctype)
 		req.Header.Set("Origin", "https://evil.example")
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
