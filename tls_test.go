@@ -44,7 +44,9 @@ func TestServeTLS(t *testing.T) {
 	data, addr := t.TempDir(), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-tls", "-addr", addr, "-data", data, "-log-level", "warn"}, func(string) string { return "" }) }()
+	go func() {
+		done <- run(ctx, []string{"-tls", "-addr", addr, "-data", data, "-log-level", "warn"}, func(string) string { return "" })
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
