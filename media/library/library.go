@@ -117,18 +117,28 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		ClientDuration: clientDuration,
 		Peaks:          peaks,
 	}
-	if err := l.Index.InsertRecording(ctx, rec); err != nil {
-		// The row is the library's record of truth: without it the file
-		// would be an orphan nobody can list, so take the file back.
-		err = fmt.Errorf("library: index %q: %w", name, err)
-		if rmErr := l.Store.Remove(name); rmErr != nil {
-			err = errors.Join(err, rmErr)
-		}
+	if err := l.index(ctx, rec); err != nil {
 		return nil, err
 	}
 	l.Log.Info("recording saved", "filename", name, "session_id", take.SessionID,
 		"duration_s", rec.Duration, "bytes", rec.Bytes)
 	return rec, nil
+}
+
+// index inserts the row of a recording whose file was just saved. The row
+// is the library's record of truth: without it the file would be an
+// orphan nobody can list, so if the row cannot be written the file is
+// taken back.
+func (l *Library) index(ctx context.Context, rec *db.Recording) error {
+	err := l.Index.InsertRecording(ctx, rec)
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("library: index %q: %w", rec.Filename, err)
+	if rmErr := l.Store.Remove(rec.Filename); rmErr != nil {
+		err = errors.Join(err, rmErr)
+	}
+	return err
 }
 
 // spoolPeaks reads the draft's PCM again for its waveform thumbnail.

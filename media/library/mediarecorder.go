@@ -3,7 +3,6 @@ package library
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -143,11 +142,7 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 		Mode: ModeMediaRecorder, MIME: m.mime, Bytes: m.size,
 		ClientDuration: clientDuration, Peaks: m.peaks,
 	}
-	if err := l.Index.InsertRecording(ctx, rec); err != nil {
-		err = fmt.Errorf("library: index %q: %w", name, err)
-		if rmErr := l.Store.Remove(name); rmErr != nil {
-			err = errors.Join(err, rmErr)
-		}
+	if err := l.index(ctx, rec); err != nil {
 		return nil, err
 	}
 	l.Log.Info("recording saved", "filename", name, "mode", ModeMediaRecorder, "mime", m.mime,
