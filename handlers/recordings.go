@@ -14,6 +14,10 @@ import (
 	"github.com/avatarweb/recorder/views"
 )
 
+// maxClientDuration bounds the duration a client may claim for its take
+// (a week): it is stored as client_duration_s, so it must stay sane.
+const maxClientDuration = 7 * 24 * 3600.0
+
 // saveRequest is the seed's body for POST /save_recording, plus
 // upload_id for takes uploaded in chunks.
 type saveRequest struct {
@@ -33,6 +37,9 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	var req saveRequest
 	if err := parseJSON(c, &req); err != nil {
 		return err
+	}
+	if req.Duration < 0 || req.Duration > maxClientDuration {
+		return media.Invalidf("duration must be between 0 and %d seconds", int(maxClientDuration))
 	}
 	ctx := c.UserContext()
 	var rec *db.Recording

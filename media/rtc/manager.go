@@ -268,13 +268,15 @@ func (m *Manager) liveLocked() int {
 }
 
 // forgetFailed drops a session that recorded nothing, with its empty
-// spool, unless the id has since been reused.
+// spool, unless it was discarded already (its spool went then) or its id
+// has since been reused: the spool at that path is then another session's.
 func (m *Manager) forgetFailed(s *Session) {
 	m.mu.Lock()
-	if m.sessions[s.ID] == s {
-		delete(m.sessions, s.ID)
+	defer m.mu.Unlock()
+	if m.sessions[s.ID] != s {
+		return
 	}
-	m.mu.Unlock()
+	delete(m.sessions, s.ID)
 	if err := removeSpool(s.spoolPath); err != nil {
 		m.cfg.Log.Warn("removing empty spool", "session_id", s.ID, "err", err)
 	}

@@ -581,3 +581,23 @@ func TestLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestFailedSessionSparesItsSuccessor: a failed offer's cleanup must not
+// delete the spool of a newer session that took the same id.
+func TestFailedSessionSparesItsSuccessor(t *testing.T) {
+	var dir string
+	m := newManager(t, func(c *rtc.Config) { c.FailedTTL = 200 * time.Millisecond; dir = c.SpoolDir })
+	garbage := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: "garbage"}
+	if _, _, err := m.Offer(t.Context(), "x", garbage, media.DefaultParams()); err == nil {
+		t.Fatal("a garbage offer was answered")
+	}
+	b, s := connect(t, m, "x", params(48000, 1))
+	sendAll(t, b, s, celtCapture(t)[:20])
+	time.Sleep(500 * time.Millisecond) // past the failed session's FailedTTL
+	if _, err := os.Stat(filepath.Join(dir, "x.pcm")); err != nil {
+		t.Fatalf("the new session's spool was deleted by the old one's cleanup: %v", err)
+	}
+	if _, err := m.Stop("x"); err != nil {
+		t.Errorf("the new take is unsaveable: %v", err)
+	}
+}
