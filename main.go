@@ -135,6 +135,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		BodyLimit:             int(cfg.MaxBody),
 	})
 	g := guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log})
+	h.WSRecover = g.RecoverConn()
 	protect(app, g)
 	h.Register(app)
 	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}

@@ -68,6 +68,9 @@ type Handler struct {
 	Uploads  Uploads
 	Library  Library
 	Log      *slog.Logger
+	// WSRecover, when set, handles a panic in a WebSocket handler (the
+	// contrib default prints it and sends the panic value to the client).
+	WSRecover func(*websocket.Conn)
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
 }
@@ -81,8 +84,10 @@ func (h *Handler) Register(app *fiber.App) {
 
 	app.Get("/get_params", h.getParams)
 	app.Post("/update_params", h.updateParams)
-	app.Get("/ws", requireUpgrade, websocket.New(h.ws, wsConfig))
-	app.Get("/feed/:id", requireUpgrade, websocket.New(h.feed, wsConfig))
+	ws := wsConfig
+	ws.RecoverHandler = h.WSRecover
+	app.Get("/ws", requireUpgrade, websocket.New(h.ws, ws))
+	app.Get("/feed/:id", requireUpgrade, websocket.New(h.feed, ws))
 
 	app.Post("/webrtc/offer", h.offer)
 	app.Post("/webrtc/ice-candidate", h.iceCandidate)

@@ -85,6 +85,10 @@ func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, de
 		m, err = l.fixWebM(f, size)
 	case "wav":
 		m, err = measureWAV(f, size)
+	case "mp4":
+		m, err = measureOther(f, size, "audio/mp4", clientDuration)
+	case "ogg":
+		m, err = measureOther(f, size, "audio/ogg", clientDuration)
 	default:
 		m, err = measureOther(f, size, declaredMIME, clientDuration)
 	}

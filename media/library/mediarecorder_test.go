@@ -95,3 +95,20 @@ func TestSaveAudioWebM(t *testing.T) {
 		}
 	})
 }
+
+// TestSaveAudioMP4: a container the server cannot measure yet is stored as
+// sent, labelled by what its bytes are, with the client's duration.
+func TestSaveAudioMP4(t *testing.T) {
+	lib, _, _, _ := setup(t)
+	mp4 := append([]byte("\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A mp42"), bytes.Repeat([]byte{7}, 100)...)
+	rec, err := lib.SaveAudio(context.Background(), mp4, "audio/x-m4a", 4.5, media.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.MIME != "audio/mp4" || rec.Duration != 4.5 || rec.Bytes != int64(len(mp4)) {
+		t.Errorf("row %+v", rec)
+	}
+	if _, err := lib.SaveAudio(context.Background(), mp4, "audio/mp4", 0, media.DefaultParams()); !errors.Is(err, media.ErrInvalid) {
+		t.Errorf("an MP4 with no duration from anyone: %v, want refused", err)
+	}
+}
