@@ -20,18 +20,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/db"
-	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/feed"
-	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
-	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
-	"github.com/avatarweb/recorder/media/upload"
 )
 
 // The fuzz targets build their app once, outside f.Fuzz, so each input
@@ -69,60 +63,13 @@ type fuzzApp struct {
 	log *logBuffer
 }
 
-// newFuzzApp builds the app as newTestApp does, around s.
+// newFuzzApp builds the app as newTestApp does, around s, logging to a
+// buffer the target reads.
 func newFuzzApp(tb testing.TB, s sessions) *fuzzApp {
 	tb.Helper()
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	dir := tb.TempDir()
-	database, err := db.Open(context.Background(), filepath.Join(dir, "recorder.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := database.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
-	clk := &clock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
-	database.Now = clk.Now
-	recDir := filepath.Join(dir, "recordings")
-	uploadDir := filepath.Join(dir, "uploads")
-	spooler, err := upload.NewSpooler(uploadDir, 1<<20, 64<<20)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lib := &library.Library{
-		Store:    &store.Store{Dir: recDir, Now: clk.Now},
-		Index:    database,
-		Sessions: s,
-		Uploads:  spooler,
-		Log:      log,
-		Now:      clk.Now,
-	}
-	hub := feed.NewHub(8)
-	h := &handlers.Handler{
-		Settings:     settings.New(database),
-		Feed:         hub,
-		Sessions:     s,
-		Uploads:      spooler,
-		Library:      lib,
-		Log:          log,
-		OfferTimeout: 10 * time.Second,
-	}
-	app := fiber.New(fiber.Config{
-		DisableStartupMessage: true,
-		ErrorHandler:          handlers.ErrorHandler(log),
-		BodyLimit:             4 << 20,
-	})
-	h.Register(app)
-	return &fuzzApp{
-		testApp: &testApp{
-			app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,
-			uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub,
-		},
-		log: logs,
-	}
+	return &fuzzApp{testApp: buildTestApp(tb, s, log), log: logs}
 }
 
 // newFuzzFakeApp is newFakeApp for a fuzz target: no session has a take.

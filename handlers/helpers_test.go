@@ -64,15 +64,21 @@ type testApp struct {
 // around s, and the real ErrorHandler.
 func newTestApp(t *testing.T, s sessions) *testApp {
 	t.Helper()
-	log := testLogger(t)
-	dir := t.TempDir()
+	return buildTestApp(t, s, testLogger(t))
+}
+
+// buildTestApp is newTestApp with the log given: fuzz targets, which have
+// no *testing.T when they build the app, read theirs back.
+func buildTestApp(tb testing.TB, s sessions, log *slog.Logger) *testApp {
+	tb.Helper()
+	dir := tb.TempDir()
 	database, err := db.Open(context.Background(), filepath.Join(dir, "recorder.db"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		if err := database.Close(); err != nil {
-			t.Error(err)
+			tb.Error(err)
 		}
 	})
 	clk := &clock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
@@ -81,7 +87,7 @@ func newTestApp(t *testing.T, s sessions) *testApp {
 	uploadDir := filepath.Join(dir, "uploads")
 	spooler, err := upload.NewSpooler(uploadDir, 1<<20, 64<<20)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	lib := &library.Library{
 		Store:    &store.Store{Dir: recDir, Now: clk.Now},
