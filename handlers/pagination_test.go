@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -31,15 +32,19 @@ func rows(html string) (names, items []string) {
 func TestPagination(t *testing.T) {
 	t.Parallel()
 	ta, f := newFakeApp(t)
-	// 24 tones a minute apart, then an MP4 take, which the server cannot
-	// read and so has no waveform; newest first, the list is want.
+	// 24 tones a minute apart, then an MP4/AAC take, which the server
+	// measures but cannot decode, so it has no waveform; newest first, the
+	// list is want.
 	var want []string
 	for i := range 24 {
 		name, _ := ta.saveTone(t, f, fmt.Sprintf("s%d", i), t1.Add(time.Duration(i)*time.Minute))
 		want = append(want, name)
 	}
 	ta.clock.Set(t1.Add(24 * time.Minute))
-	mp4 := append([]byte{0, 0, 0, 0x18}, "ftypmp42 not decoded here"...)
+	mp4, err := os.ReadFile("testdata/tone-frag.m4a")
+	if err != nil {
+		t.Fatal(err)
+	}
 	saved, _ := ta.saveOK(t, saveBody(t, map[string]any{
 		"audio_data": base64.StdEncoding.EncodeToString(mp4), "mime": "audio/mp4", "duration": 1.5,
 	}))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/media/webm"
 )
@@ -86,7 +87,7 @@ func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, de
 	case "wav":
 		m, err = measureWAV(f, size)
 	case "mp4":
-		m, err = measureOther(f, size, "audio/mp4", clientDuration)
+		m, err = measureMP4(f, size)
 	case "ogg":
 		m, err = measureOther(f, size, "audio/ogg", clientDuration)
 	default:
@@ -253,9 +254,31 @@ func measureWAV(f *os.File, size int64) (measured, error) {
 	}, nil
 }
 
-// measureOther stores a container the server cannot read yet (MP4/AAC
-// from Safari, Ogg) as it came. Its duration is the client's figure: the
-// one field that is not the server's own measurement.
+// measureMP4 reads an MP4 take (Safari records AAC in fragmented MP4):
+// format and duration from the boxes. There is no AAC decoder here, so
+// it gets no waveform. The duration counts the encoder's priming samples
+// (about 21 ms) that an edit list may tell players to skip.
+func measureMP4(f *os.File, size int64) (measured, error) {
+	info, err := mp4.Probe(f, size)
+	if err != nil {
+		return measured{}, &media.Error{Kind: media.ErrInvalid, Message: "the recording is not a readable MP4 file", Err: err}
+	}
+	mime := "audio/mp4"
+	switch info.Codec {
+	case mp4.CodecAAC:
+		mime = "audio/mp4;codecs=mp4a.40.2"
+	case "Opus":
+		mime = "audio/mp4;codecs=opus"
+	}
+	return measured{
+		audio: f, size: size, mime: mime, sampleRate: info.SampleRate, channels: info.Channels,
+		duration: info.Duration.Seconds(),
+	}, nil
+}
+
+// measureOther stores a container the server cannot read yet (Ogg) as it
+// came. Its duration is the client's figure: the one field that is not
+// the server's own measurement.
 func measureOther(f *os.File, size int64, mime string, clientDuration float64) (measured, error) {
 	if mime == "" || !bytes.HasPrefix([]byte(mime), []byte("audio/")) {
 		return measured{}, media.Invalidf("unrecognized audio: send WebM, WAV, MP4 or Ogg with its audio/* type")

@@ -96,19 +96,25 @@ func TestSaveAudioWebM(t *testing.T) {
 	})
 }
 
-// TestSaveAudioMP4: a container the server cannot measure yet is stored as
-// sent, labelled by what its bytes are, with the client's duration.
+// TestSaveAudioMP4: Safari's fragmented MP4/AAC is measured by the
+// server (the client's label and duration are not what is stored), and
+// an MP4 it cannot read is refused.
 func TestSaveAudioMP4(t *testing.T) {
 	lib, _, _, _ := setup(t)
-	mp4 := append([]byte("\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A mp42"), bytes.Repeat([]byte{7}, 100)...)
-	rec, err := lib.SaveAudio(context.Background(), mp4, "audio/x-m4a", 4.5, media.DefaultParams())
+	raw, err := os.ReadFile("testdata/tone-frag.m4a") // 2.021 s AAC-LC, 48 kHz mono, 4 fragments
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.MIME != "audio/mp4" || rec.Duration != 4.5 || rec.Bytes != int64(len(mp4)) {
+	rec, err := lib.SaveAudio(context.Background(), raw, "audio/x-m4a", 9.5, media.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.MIME != "audio/mp4;codecs=mp4a.40.2" || math.Abs(rec.Duration-2.0213) > 0.001 ||
+		rec.SampleRate != 48000 || rec.Channels != 1 || rec.ClientDuration != 9.5 || rec.Bytes != int64(len(raw)) {
 		t.Errorf("row %+v", rec)
 	}
-	if _, err := lib.SaveAudio(context.Background(), mp4, "audio/mp4", 0, media.DefaultParams()); !errors.Is(err, media.ErrInvalid) {
-		t.Errorf("an MP4 with no duration from anyone: %v, want refused", err)
+	fake := append([]byte("\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A mp42"), bytes.Repeat([]byte{7}, 100)...)
+	if _, err := lib.SaveAudio(context.Background(), fake, "audio/mp4", 3, media.DefaultParams()); !errors.Is(err, media.ErrInvalid) {
+		t.Errorf("an unreadable MP4: %v, want refused", err)
 	}
 }
