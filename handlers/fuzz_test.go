@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -98,37 +97,10 @@ func newFuzzRTCApp(tb testing.TB) (*fuzzApp, *rtc.Manager) {
 	return newFuzzApp(tb, m), m
 }
 
-// send is testApp.do for any testing.TB: the body goes as JSON unless a
-// header says otherwise.
-func (fa *fuzzApp) send(tb testing.TB, method, target, body string, header ...string) response {
-	tb.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, target, r)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := fa.app.Test(req, -1)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, target, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatalf("%s %s: read body: %v", method, target, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
-}
-
 // params reads GET /get_params.
 func (fa *fuzzApp) params(tb testing.TB) media.Params {
 	tb.Helper()
-	res := fa.send(tb, http.MethodGet, "/get_params", "")
+	res := fa.do(tb, http.MethodGet, "/get_params", "")
 	if res.status != http.StatusOK {
 		tb.Fatalf("GET /get_params: status %d, body %.300s", res.status, res.body)
 	}
@@ -208,7 +180,7 @@ func FuzzOffer(f *testing.F) {
 	fa, m := newFuzzRTCApp(f)
 	f.Fuzz(func(t *testing.T, body string) {
 		fa.log.take()
-		res := fa.send(t, http.MethodPost, "/webrtc/offer", body)
+		res := fa.do(t, http.MethodPost, "/webrtc/offer", body)
 		logs := fa.log.take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
 		wantEnvelope(t, res, logs)
@@ -220,7 +192,7 @@ func FuzzOffer(f *testing.F) {
 			if err := json.Unmarshal(res.body, &got); err != nil || got.SessionID == "" || got.Answer.Type != webrtc.SDPTypeAnswer {
 				t.Fatalf("200 without a session and an answer (%v): %.300q", err, res.body)
 			}
-			d := fa.send(t, http.MethodPost, "/webrtc/discard", fuzzJSON(t, map[string]string{"session_id": got.SessionID}))
+			d := fa.do(t, http.MethodPost, "/webrtc/discard", fuzzJSON(t, map[string]string{"session_id": got.SessionID}))
 			if d.status != http.StatusOK {
 				t.Fatalf("discard %q: status %d, body %.300q", got.SessionID, d.status, d.body)
 			}
@@ -259,7 +231,7 @@ func FuzzICECandidate(f *testing.F) {
 				tb.Fatalf("discard %s: %v", id, err)
 			}
 		}
-		if res := fa.send(tb, http.MethodPost, "/webrtc/offer", offer); res.status != http.StatusOK {
+		if res := fa.do(tb, http.MethodPost, "/webrtc/offer", offer); res.status != http.StatusOK {
 			tb.Fatalf("offer %s: status %d, body %.300q", id, res.status, res.body)
 		}
 	}
@@ -267,7 +239,7 @@ func FuzzICECandidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		live(t)
 		fa.log.take()
-		res := fa.send(t, http.MethodPost, "/webrtc/ice-candidate", body)
+		res := fa.do(t, http.MethodPost, "/webrtc/ice-candidate", body)
 		logs := fa.log.take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusConflict)
 		wantEnvelope(t, res, logs)
@@ -292,7 +264,7 @@ func FuzzUpdateParams(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		before := fa.params(t)
 		fa.log.take()
-		res := fa.send(t, http.MethodPost, "/update_params", body)
+		res := fa.do(t, http.MethodPost, "/update_params", body)
 		logs := fa.log.take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusBadRequest, http.StatusUnprocessableEntity)
 		wantEnvelope(t, res, logs)
@@ -331,7 +303,7 @@ func FuzzParamsForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, form string) {
 		before := fa.params(t)
 		fa.log.take()
-		res := fa.send(t, http.MethodPost, "/params", form,
+		res := fa.do(t, http.MethodPost, "/params", form,
 			"Content-Type", "application/x-www-form-urlencoded", "HX-Request", "true")
 		logs := fa.log.take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusUnprocessableEntity)
@@ -400,7 +372,7 @@ func FuzzSaveRecording(f *testing.F) {
 	fa := newFuzzFakeApp(f)
 	f.Fuzz(func(t *testing.T, body string) {
 		fa.log.take()
-		res := fa.send(t, http.MethodPost, "/save_recording", body)
+		res := fa.do(t, http.MethodPost, "/save_recording", body)
 		logs := fa.log.take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusBadRequest, http.StatusNotFound,
 			http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity)
@@ -533,7 +505,7 @@ func FuzzRecordingName(f *testing.F) {
 			{http.MethodPost, target + "/delete"},
 		} {
 			fa.log.take()
-			res := fa.send(t, req.method, req.path, "")
+			res := fa.do(t, req.method, req.path, "")
 			logs := fa.log.take()
 			what := fmt.Sprintf("%s %s", req.method, req.path)
 			if res.status >= 500 {

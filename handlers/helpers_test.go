@@ -337,7 +337,7 @@ type response struct {
 
 // do sends a request through app.Test without a timeout; body is sent
 // as JSON when not empty. header holds name, value pairs.
-func (ta *testApp) do(t *testing.T, method, target, body string, header ...string) response {
+func (ta *testApp) do(t testing.TB, method, target, body string, header ...string) response {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
