@@ -43,7 +43,6 @@ type Sessions interface {
 	AddICECandidate(id string, c webrtc.ICECandidateInit) error
 	Get(id string) (*rtc.Session, error)
 	Stop(id string) (rtc.Take, error)
-	Discard(id string) error
 }
 
 // Library saves, lists and opens recordings.
@@ -51,6 +50,8 @@ type Library interface {
 	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error)
 	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*db.Recording, error)
 	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params) (*db.Recording, error)
+	DiscardSession(sessionID string) error
+	DiscardUpload(uploadID string) error
 	List(ctx context.Context, limit, offset int) ([]db.Recording, error)
 	Count(ctx context.Context) (int, error)
 	Get(ctx context.Context, filename string) (*db.Recording, error)

@@ -41,6 +41,8 @@ func (f *fakeSessions) Release(id string) error {
 	return nil
 }
 
+func (f *fakeSessions) Discard(id string) error { return f.Release(id) }
+
 // failingIndex is a real database whose inserts fail.
 type failingIndex struct{ *db.DB }
 

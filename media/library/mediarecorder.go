@@ -28,20 +28,31 @@ type Uploads interface {
 const WebMOpus = "audio/webm;codecs=opus"
 
 // SaveUpload turns a finished MediaRecorder upload into a recording and
-// removes the upload. p are the processing parameters in force.
+// removes the upload. p are the processing parameters in force. Like a
+// live take, an upload is saved once: a save or discard of it while this
+// one runs, or after, is refused with a conflict.
 func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*db.Recording, error) {
-	path, size, mime, err := l.Uploads.Finish(uploadID)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := l.saveAudioFile(ctx, path, size, mime, clientDuration, p)
-	if err != nil {
-		return nil, err
-	}
-	if err := l.Uploads.Remove(uploadID); err != nil {
-		l.Log.Warn("saved, but the upload could not be removed", "upload_id", uploadID, "err", err)
-	}
-	return rec, nil
+	var rec *db.Recording
+	err := l.once(uploadKey(uploadID), saving, func() (string, error) {
+		path, size, mime, err := l.Uploads.Finish(uploadID)
+		if err != nil {
+			return "", err
+		}
+		if rec, err = l.saveAudioFile(ctx, path, size, mime, clientDuration, p); err != nil {
+			return "", err
+		}
+		if err := l.Uploads.Remove(uploadID); err != nil {
+			l.Log.Warn("saved, but the upload could not be removed", "upload_id", uploadID, "err", err)
+		}
+		return rec.Filename, nil
+	})
+	return rec, err
+}
+
+// DiscardUpload deletes an upload, unless it is being saved or was saved:
+// that is a conflict.
+func (l *Library) DiscardUpload(uploadID string) error {
+	return l.discard(uploadKey(uploadID), func() error { return l.Uploads.Remove(uploadID) })
 }
 
 // SaveAudio saves a whole take sent in one piece (the seed's base64

@@ -166,7 +166,7 @@ func ignoreMissing(err error) error {
 // recovered describes a spool left behind as the take it was.
 func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) rtc.Take {
 	return rtc.Take{
-		SessionID: meta.SessionID, SpoolPath: pcmPath,
+		SessionID: meta.SessionID, TakeID: meta.TakeID, SpoolPath: pcmPath,
 		SampleRate: meta.SampleRate, Channels: meta.Channels, Params: meta.Params,
 		PCMBytes: pcmBytes, StartedAt: meta.StartedAt,
 	}

@@ -288,6 +288,13 @@ func (m *Manager) forget(id string) {
 	m.mu.Unlock()
 }
 
+// newTakeID names one take for good: 128 random bits.
+func newTakeID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 func newSessionID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])

@@ -71,6 +71,7 @@ type Meta struct {
 	Timestamp            string           `json:"timestamp"`         // ISO 8601 UTC with ms; Save fills it from Now if empty
 	Duration             float64          `json:"duration"`          // seconds
 	WebRTCSessionID      string           `json:"webrtc_session_id"` // empty for mediarecorder takes
+	TakeID               string           `json:"take_id,omitempty"` // the take it was saved from, once only
 	MIME                 string           `json:"mime"`              // of the audio file: "audio/wav", "audio/webm", ...
 	SampleRate           int              `json:"sample_rate"`
 	Channels             int              `json:"channels"`
