@@ -265,3 +265,44 @@ func TestSaveRacesDiscardOfSession(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentDeletes: five deletes of one recording at once leave
+// neither its file nor its row, and nothing comes back at the next start.
+// Before, a delete that found the row gone put the file back, and the next
+// start indexed it again: a recording nobody could keep deleted.
+func TestConcurrentDeletes(t *testing.T) {
+	ctx := context.Background()
+	ta, f := newFakeApp(t)
+	for round := range 10 {
+		name, _ := ta.saveTone(t, f, "s1", time.Date(2025, 1, 2, 3, 4, round, 0, time.UTC))
+		answers := ta.parallel(t, 5, func(int) (string, string, string) {
+			return http.MethodDelete, "/recordings/" + name, ""
+		})
+		ok := 0
+		for _, res := range answers {
+			switch res.status {
+			case http.StatusOK:
+				ok++
+			case http.StatusNotFound:
+			default:
+				t.Errorf("delete: %d %s", res.status, res.body)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("round %d: %d deletes succeeded, want 1", round, ok)
+		}
+		if w := ta.written(t); w.rows != 0 || len(w.files) != 0 {
+			t.Fatalf("round %d: after the deletes %d rows, files %q", round, w.rows, w.files)
+		}
+	}
+	// The next start settles and reconciles: nothing returns.
+	if err := ta.lib.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ta.lib.Reconcile(ctx, ta.db); err != nil {
+		t.Fatal(err)
+	}
+	if w := ta.written(t); w.rows != 0 || len(w.files) != 0 {
+		t.Errorf("after a restart %d rows, files %q", w.rows, w.files)
+	}
+}
