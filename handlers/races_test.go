@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,9 +13,12 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media/store"
+	"github.com/avatarweb/recorder/media/upload"
 )
 
 // parallel sends n requests at once and returns their answers.
@@ -304,5 +308,43 @@ func TestConcurrentDeletes(t *testing.T) {
 	}
 	if w := ta.written(t); w.rows != 0 || len(w.files) != 0 {
 		t.Errorf("after a restart %d rows, files %q", w.rows, w.files)
+	}
+}
+
+// keptUploads is the real spooler as a server killed just after saving an
+// upload leaves it: the upload is never removed.
+type keptUploads struct{ *upload.Spooler }
+
+func (keptUploads) Remove(string) error { return nil }
+
+// TestUploadSavedBeforeACrash: a server killed after saving an upload,
+// before removing it, finds the upload again at its next start; saving it
+// again is refused with the recording it became, and the copy goes.
+func TestUploadSavedBeforeACrash(t *testing.T) {
+	ctx := context.Background()
+	ta, _ := newFakeApp(t)
+	ta.begin(t, "u1", "audio/wav")
+	ta.putOK(t, "u1", 0, wavTake(0.5))
+	ta.lib.Uploads = keptUploads{ta.uploads}
+	rec, err := ta.lib.SaveUpload(ctx, "u1", 0, toneParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next start: a new library (no memory of the save) and the
+	// spooler reloaded from disk.
+	reloaded, err := upload.NewSpooler(ta.uploadDir, 1<<20, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted := &library.Library{Store: ta.lib.Store, Index: ta.db, Uploads: reloaded, Log: ta.lib.Log, Now: ta.lib.Now}
+	_, err = restarted.SaveUpload(ctx, "u1", 0, toneParams)
+	if got := media.SavedAs(err); got != rec.Filename {
+		t.Fatalf("saving it again: %v; want it named as saved in %s", err, rec.Filename)
+	}
+	if w := ta.written(t); w.rows != 1 || len(w.files) != 1 {
+		t.Errorf("%d rows, files %q; want the one recording", w.rows, w.files)
+	}
+	if _, err := reloaded.Status("u1"); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("the saved upload is still there: %v", err)
 	}
 }

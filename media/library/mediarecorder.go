@@ -20,6 +20,7 @@ import (
 
 // Uploads hands over MediaRecorder takes uploaded in chunks.
 type Uploads interface {
+	TakeID(id string) (string, error)
 	Finish(id string) (path string, size int64, mime string, err error)
 	Remove(id string) error
 }
@@ -38,15 +39,32 @@ func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuratio
 		if err != nil {
 			return "", err
 		}
-		if rec, err = l.saveAudioFile(ctx, path, size, mime, clientDuration, p); err != nil {
+		takeID, err := l.Uploads.TakeID(uploadID)
+		if err != nil {
 			return "", err
 		}
-		if err := l.Uploads.Remove(uploadID); err != nil {
-			l.Log.Warn("saved, but the upload could not be removed", "upload_id", uploadID, "err", err)
+		if err := l.checkNotSaved(ctx, takeID); err != nil {
+			if media.SavedAs(err) != "" {
+				// Killed after saving it, before removing it: it is only a
+				// copy now.
+				l.removeUpload(uploadID)
+			}
+			return "", err
 		}
+		if rec, err = l.saveAudioFile(ctx, path, size, mime, clientDuration, p, takeID); err != nil {
+			return "", err
+		}
+		l.removeUpload(uploadID)
 		return rec.Filename, nil
 	})
 	return rec, err
+}
+
+// removeUpload drops a saved upload.
+func (l *Library) removeUpload(uploadID string) {
+	if err := l.Uploads.Remove(uploadID); err != nil {
+		l.Log.Warn("saved, but the upload could not be removed", "upload_id", uploadID, "err", err)
+	}
 }
 
 // DiscardUpload deletes an upload, unless it is being saved or was saved:
@@ -76,14 +94,15 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, declaredMIME stri
 	if err != nil {
 		return nil, fmt.Errorf("library: spool audio: %w", err)
 	}
-	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), declaredMIME, clientDuration, p)
+	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), declaredMIME, clientDuration, p, "")
 }
 
 // saveAudioFile measures a browser-recorded file and saves it. What is
 // stored is the server's reading of the audio, not the client's labels:
 // a WebM take is probed, given a real duration and cues (Chromium writes
 // neither, so players could not seek), and labelled by what is in it.
-func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, declaredMIME string, clientDuration float64, p media.Params) (*db.Recording, error) {
+// takeID, if not "", is stored with it: the take is then saved only once.
+func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, declaredMIME string, clientDuration float64, p media.Params, takeID string) (*db.Recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("library: open take: %w", err)
@@ -111,7 +130,7 @@ func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, de
 	if m.duration <= 0 {
 		return nil, media.Invalidf("nothing was recorded: the take holds no audio")
 	}
-	return l.saveMeasured(ctx, m, clientDuration, p)
+	return l.saveMeasured(ctx, m, clientDuration, p, takeID)
 }
 
 // measured is a take ready to store: the bytes to write and what they hold.
@@ -132,7 +151,7 @@ func (m measured) close() {
 	}
 }
 
-func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params) (*db.Recording, error) {
+func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params, takeID string) (*db.Recording, error) {
 	now := l.now()
 	stats := map[string]int64{}
 	if clientDuration > 0 {
@@ -147,6 +166,7 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 		Channels:             m.channels,
 		Mode:                 ModeMediaRecorder,
 		Stats:                stats,
+		TakeID:               takeID,
 	}
 	name, err := l.Store.Save(ctx, m.audio, m.size, meta)
 	if err != nil {
@@ -156,7 +176,7 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 		Filename: name, CreatedAt: now, Duration: m.duration,
 		SampleRate: m.sampleRate, Channels: m.channels, FPS: p.FPS, BatchSize: p.BatchSize,
 		Mode: ModeMediaRecorder, MIME: m.mime, Bytes: m.size,
-		ClientDuration: clientDuration, Peaks: m.peaks,
+		ClientDuration: clientDuration, Peaks: m.peaks, TakeID: meta.TakeID,
 	}
 	if err := l.index(ctx, rec); err != nil {
 		return nil, err

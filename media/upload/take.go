@@ -52,6 +52,10 @@ type state struct {
 	Aside    []asideChunk `json:"aside,omitempty"`
 	Finished bool         `json:"finished,omitempty"`
 	Touched  time.Time    `json:"touched"` // last change, for Expire after a restart
+	// TakeID names this take alone (a client may use its upload id again
+	// once the take is saved): the recording saved from it carries it, so
+	// the take is never saved twice, even across a crash.
+	TakeID string `json:"take_id,omitempty"`
 }
 
 // asideChunk is a chunk held in its own file until the gap before it fills.
