@@ -65,7 +65,14 @@ type testServer struct {
 
 func startServer(t *testing.T, tap func(string, media.Packet)) *testServer {
 	t.Helper()
-	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, func(string) string { return "" })
+	return startServerWith(t, tap)
+}
+
+// startServerWith starts the server with extra flags.
+func startServerWith(t *testing.T, tap func(string, media.Packet), flags ...string) *testServer {
+	t.Helper()
+	args := append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, flags...)
+	cfg, err := parseConfig(args, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

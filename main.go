@@ -117,8 +117,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Uploads:  uploads,
 		Log:      log,
 	}
-	recoverData(ctx, lib, database, cfg, log)
 	params := settings.New(database)
+	recoverData(ctx, lib, database, cfg, log)
+	recoverUploads(ctx, lib, uploads, params, log)
 	h := &handlers.Handler{
 		Settings:     params,
 		Feed:         hub,
@@ -127,6 +128,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
+		MaxTakeTime:  cfg.MaxTakeTime,
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
@@ -191,6 +193,26 @@ func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg
 		log.Error("recovering spooled takes", "err", err)
 	} else if n > 0 {
 		log.Info("recovered takes into recordings", "count", n)
+	}
+}
+
+// recoverUploads saves the MediaRecorder takes a crash or shutdown left
+// unsaved, as recoverData does for live takes.
+func recoverUploads(ctx context.Context, lib *library.Library, uploads *upload.Spooler, params *settings.Settings, log *slog.Logger) {
+	var pending []library.PendingUpload
+	for _, u := range uploads.List() {
+		pending = append(pending, library.PendingUpload{ID: u.ID, Touched: u.Touched})
+	}
+	if len(pending) == 0 {
+		return
+	}
+	p, err := params.Params(ctx)
+	if err != nil {
+		log.Error("recovering uploads: reading the parameters", "err", err)
+		return
+	}
+	if n := lib.RecoverUploads(ctx, pending, p); n > 0 {
+		log.Info("recovered uploads into recordings", "count", n)
 	}
 }
 

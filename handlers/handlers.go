@@ -74,6 +74,9 @@ type Handler struct {
 	WSRecover func(*websocket.Conn)
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
+	// MaxTakeTime is the server's limit on a live take (0: none), so the
+	// page can say why a take ended.
+	MaxTakeTime time.Duration
 }
 
 // Register lists every route.
@@ -81,6 +84,7 @@ func (h *Handler) Register(app *fiber.App) {
 	app.Get("/", h.index)
 	app.Get("/ui/recordings", h.recordingsFragment)
 	app.Get("/ui/params", h.paramsFragment)
+	app.Get("/ui/drafts", h.draftsFragment)
 	app.Post("/params", h.paramsForm)
 
 	app.Get("/get_params", h.getParams)
@@ -96,6 +100,7 @@ func (h *Handler) Register(app *fiber.App) {
 	app.Post("/webrtc/stop", h.stop)
 	app.Post("/webrtc/discard", h.discard)
 	app.Get("/webrtc/sessions/:id", h.sessionInfo)
+	app.Get("/webrtc/sessions/:id/audio", h.draftAudio)
 
 	app.Post("/uploads", h.beginUpload)
 	app.Get("/uploads/:id", h.uploadStatus)

@@ -32,7 +32,9 @@ func (h *Handler) renderIndex(c *fiber.Ctx, form views.ParamsFormView) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.Index(views.IndexPage{Form: form, Recordings: list}))
+	return render(c, views.Index(views.IndexPage{
+		Form: form, Recordings: list, MaxTakeSeconds: int(h.MaxTakeTime / time.Second),
+	}))
 }
 
 // recordingsFragment renders the list for htmx: the whole list, or with

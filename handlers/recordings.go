@@ -27,6 +27,7 @@ type saveRequest struct {
 	Duration      float64 `json:"duration"`
 	AudioData     string  `json:"audio_data"` // base64: the seed's whole-take upload
 	MIME          string  `json:"mime"`
+	Title         string  `json:"title"` // optional, given before saving
 }
 
 // saveRecording saves a take: a WebRTC session's server-side take (any
@@ -68,6 +69,13 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	}
 	if err != nil {
 		return err
+	}
+	if title := strings.TrimSpace(req.Title); title != "" {
+		// The take is saved: a title that cannot be set is logged, not
+		// failed (a retried save would be refused as saved already).
+		if err := h.Library.Rename(ctx, rec.Filename, title); err != nil {
+			h.Log.Warn("saved, but the title was not set", "filename", rec.Filename, "err", err)
+		}
 	}
 	return success(c, fiber.Map{
 		"message":  fmt.Sprintf("Recording saved (%.1f s)", rec.Duration),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // HTMXPath is where the vendored, pinned htmx is served.
@@ -21,6 +22,8 @@ const htmxConfig = `{"includeIndicatorStyles":false,"responseHandling":[{"code":
 type IndexPage struct {
 	Form       ParamsFormView
 	Recordings RecordingsView
+	// MaxTakeSeconds is the server's limit on a live take (0: none).
+	MaxTakeSeconds int
 }
 
 // ParamsFormView is the parameters form: the values shown (the user's own
@@ -97,4 +100,14 @@ func WaveformPath(peaks []byte) string {
 		fmt.Fprintf(&b, "M%.2f %.2fh%.2fv%.2fh%.2fz", float64(i)*w, 16-h, w*0.8, 2*h+0.5, -w*0.8)
 	}
 	return b.String()
+}
+
+// DraftRow is one unsaved take offered again after the page was left.
+type DraftRow struct {
+	ID       string // the session or upload id
+	Mode     string // "webrtc" or "record"
+	ModeName string
+	Started  time.Time // zero when unknown
+	Length   string    // "0:42", or the bytes uploaded
+	AudioURL string
 }

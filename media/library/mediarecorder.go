@@ -3,6 +3,7 @@ package library
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -190,6 +191,14 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 // copy (duration, cues, known sizes) next to it.
 func (l *Library) fixWebM(f *os.File, size int64) (measured, error) {
 	info, err := webm.Probe(f, size)
+	if errors.Is(err, webm.ErrTruncated) {
+		// A take cut short (its page was left or crashed mid-chunk): keep
+		// every element that arrived whole.
+		if n, perr := webm.CompletePrefix(f, size); perr == nil {
+			size = n
+			info, err = webm.Probe(f, size)
+		}
+	}
 	if err != nil {
 		return measured{}, &media.Error{Kind: media.ErrInvalid, Message: "the recording is not a readable WebM file", Err: err}
 	}

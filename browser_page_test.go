@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/webm"
+)
+
+// speechWAV is synthesized English speech with a pause (10.7 s, 22050 Hz
+// mono): what the fake microphone plays in the tests of what users see.
+const speechWAV = "testdata/speech-22050-mono.wav"
+
+type css = chromedp.CSS
+
+// speechBrowser starts headless Chromium whose microphone plays speech.
+func speechBrowser(t *testing.T) context.Context {
+	t.Helper()
+	chromiumPath(t)
+	abs, err := filepath.Abs(speechWAV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newBrowser(t, abs)
+}
+
+// startTake starts a take in mode "webrtc" or "record" the way a user
+// does, and waits until it runs.
+func startTake(mode string) chromedp.Action[chromedp.Void] {
+	btn, running := `[data-testid=btn-webrtc]`, `body[data-state=live]`
+	if mode == "record" {
+		btn, running = `[data-testid=btn-record]`, `body[data-state=recording]`
+	}
+	return chromedp.Steps(chromedp.Click(css(btn)), chromedp.WaitReady(css(running)))
+}
+
+// sampler watches the page text every 100 ms for values that must never
+// show (undefined, NaN, null) and for uncaught errors; window.__bad
+// collects what it saw.
+const sampler = `(() => {
+	if (window.__bad) return;
+	window.__bad = [];
+	const look = () => {
+		const text = document.body.textContent;
+		const m = text.match(/\b(undefined|NaN|null)\b/);
+		if (m) window.__bad.push(text.slice(Math.max(0, m.index - 60), m.index + 20).replace(/\s+/g, ' '));
+	};
+	setInterval(look, 100);
+	window.addEventListener('error', (e) => window.__bad.push('uncaught: ' + e.message));
+	window.addEventListener('unhandledrejection', (e) => window.__bad.push('unhandled: ' + (e.reason && e.reason.message)));
+})()`
+
+// js evaluates JavaScript for its effect.
+func js(src string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](src)(ctx, t)
+		return err
+	})
+}
+
+func badSeen(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__bad || []`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bad
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
+	}
+	return s
+}
+
+// savedAudio decodes a saved recording's audio from its file: samples
+// (first channel), their rate and the recording's duration.
+func savedAudio(t *testing.T, srv *testServer, filename string) ([]float32, int, float64) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		AudioData string  `json:"audio_data"`
+		MIME      string  `json:"mime"`
+		Duration  float64 `json:"duration"`
+		Title     string  `json:"title"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	audio, err := base64.StdEncoding.DecodeString(file.AudioData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case file.MIME == "audio/wav":
+		r := bytes.NewReader(audio)
+		info, err := media.ReadWAVHeader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcm, _ := io.ReadAll(r)
+		return mediatest.Channel(media.S16LEToFloat(nil, pcm), info.Channels, 0), info.SampleRate, file.Duration
+	case strings.HasPrefix(file.MIME, "audio/webm"):
+		pcm, ch, err := webm.DecodeOpus(bytes.NewReader(audio), int64(len(audio)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mediatest.Channel(pcm, ch, 0), media.OpusRate, file.Duration
+	}
+	t.Fatalf("%s: unexpected mime %q", filename, file.MIME)
+	return nil, 0, 0
+}
+
+// TestBrowserNoUndefinedValues makes ten takes in a row, saving or
+// discarding each, and samples the page text every 100 ms: no value on
+// the page may ever read undefined, NaN or null, nothing may throw, and
+// after a take ends the panel must not say the session is live.
+func TestBrowserNoUndefinedValues(t *testing.T) {
+	srv := startServer(t, nil)
+	ctx := speechBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url), js(sampler)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		end, endBtn := "save", `[data-testid=btn-save]`
+		if i%2 == 1 {
+			end, endBtn = "discard", `[data-testid=btn-discard]`
+		}
+		err := chromedp.Do(ctx,
+			startTake("webrtc"),
+			chromedp.Sleep(700*time.Millisecond),
+			chromedp.Click(css(`[data-testid=btn-stop]`)),
+			chromedp.WaitReady(css(`body[data-state=draft]`)),
+			chromedp.Click(css(endBtn)),
+			chromedp.WaitReady(css(`body[data-state=idle]`)),
+			chromedp.Sleep(600*time.Millisecond), // a few stats ticks after the take
+		)
+		if err != nil {
+			t.Fatalf("take %d (%s): %v (status %q)", i+1, end, err, text(t, ctx, `[data-testid=status]`))
+		}
+		if s := text(t, ctx, `[data-testid=server-stats]`); strings.Contains(s, "live") {
+			t.Errorf("take %d: after %s the Server row still says %q", i+1, end, s)
+		}
+	}
+	if bad := badSeen(t, ctx); len(bad) > 0 {
+		t.Errorf("the page showed or threw %d times, first: %q", len(bad), bad[:min(len(bad), 5)])
+	}
+}
+
+// TestBrowserServerStop: a take the server ends by itself (here its time
+// limit) must show on the page within a second, say why, and offer the
+// audio up to that point for saving.
+func TestBrowserServerStop(t *testing.T) {
+	const limit = 3 * time.Second
+	srv := startServerWith(t, nil, "-max-take-time", limit.String())
+	ctx := speechBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url), js(sampler), startTake("webrtc")); err != nil {
+		t.Fatal(err)
+	}
+	id := attrOrFail(t, ctx, `[data-testid=session-id]`)
+	var endedAt time.Time
+	for deadline := time.Now().Add(limit + 5*time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		s, err := srv.sessions.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.State() != rtc.StateLive {
+			endedAt = time.Now()
+			break
+		}
+	}
+	if endedAt.IsZero() {
+		t.Fatal("the server never ended the take")
+	}
+	wctx, cancel := context.WithDeadline(ctx, endedAt.Add(time.Second))
+	err := chromedp.Do(wctx, chromedp.WaitReady(css(`body[data-state=draft]`)))
+	cancel()
+	if err != nil {
+		t.Fatalf("1 s after the server ended the take the page is %q, status %q", attr(t, ctx, "body", "data-state"), text(t, ctx, `[data-testid=status]`))
+	}
+	t.Logf("page showed the end %v after the server", time.Since(endedAt).Round(time.Millisecond))
+	if status := text(t, ctx, `[data-testid=status]`); !strings.Contains(status, "limit") {
+		t.Errorf("status %q does not say the take hit the time limit", status)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(css(`[data-testid=btn-save]`)), chromedp.WaitReady(css(`body[data-saved-filename]`))); err != nil {
+		t.Fatal(err)
+	}
+	samples, rate, dur := savedAudio(t, srv, attr(t, ctx, "body", "data-saved-filename"))
+	if dur < limit.Seconds()-0.3 || dur > limit.Seconds()+0.3 {
+		t.Errorf("saved %.2f s, want the %v the server allowed", dur, limit)
+	}
+	if rms := mediatest.RMS(samples); rms < 0.01 || rate == 0 {
+		t.Errorf("saved audio RMS %.4f at %d Hz: silent", rms, rate)
+	}
+	if bad := badSeen(t, ctx); len(bad) > 0 {
+		t.Errorf("the page showed or threw: %q", bad)
+	}
+}
+
+// TestBrowserReloadMidTake reloads the page in the middle of a take, in
+// both modes: the browser warns before leaving, and after the reload the
+// page offers the unsaved take, which saves with at least 90 % of the
+// audio recorded before the reload.
+func TestBrowserReloadMidTake(t *testing.T) {
+	for _, mode := range []string{"webrtc", "record"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := startServer(t, nil)
+			ctx := speechBrowser(t)
+			var warned atomic.Int32
+			if err := chromedp.Do(ctx, chromedp.Navigate(srv.url)); err != nil {
+				t.Fatal(err)
+			}
+			// Accept the "leave the page?" dialog, counting it.
+			go func() {
+				for e, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
+					if err != nil {
+						return
+					}
+					if e.Type == page.DialogTypeBeforeunload {
+						warned.Add(1)
+					}
+					_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+				}
+			}()
+			if err := chromedp.Do(ctx, js(`1`), startTake(mode)); err != nil {
+				t.Fatal(err)
+			}
+			started := time.Now()
+			id := attrOrFail(t, ctx, `[data-testid=session-id]`)
+			if err := chromedp.Do(ctx, chromedp.Sleep(5*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			held := time.Since(started).Seconds()
+			if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+				t.Fatal(err)
+			}
+			if warned.Load() == 0 {
+				t.Error("leaving the page mid-take gave no warning")
+			}
+			row := fmt.Sprintf(`[data-testid=unsaved-take][data-id=%q]`, id)
+			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			err := chromedp.Do(wctx,
+				chromedp.WaitVisible(css(row)),
+				chromedp.Click(css(row+` [data-testid=unsaved-save]`)),
+				chromedp.WaitReady(css(`body[data-saved-filename]`)),
+			)
+			if err != nil {
+				t.Fatalf("after the reload the take %s was not offered for saving: %v (status %q)", id, err, text(t, ctx, `[data-testid=status]`))
+			}
+			filename := attr(t, ctx, "body", "data-saved-filename")
+			samples, _, dur := savedAudio(t, srv, filename)
+			t.Logf("held %.2f s before the reload, saved %.2f s (%.0f%%)", held, dur, 100*dur/held)
+			if dur < 0.9*held {
+				t.Errorf("saved %.2f s of the %.2f s recorded before the reload: under 90 %%", dur, held)
+			}
+			if rms := mediatest.RMS(samples); rms < 0.01 {
+				t.Errorf("saved audio RMS %.4f: silent", rms)
+			}
+			if err := chromedp.Do(ctx, chromedp.WaitNotPresent(css(row))); err != nil {
+				t.Errorf("the saved take is still offered as unsaved: %v", err)
+			}
+		})
+	}
+}
