@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -284,4 +286,104 @@ func TestBrowserReloadMidTake(t *testing.T) {
 			}
 		})
 	}
+}
+
+// saveToneViaAPI saves a short tone through the API (the seed's
+// whole-take upload) and returns its file name.
+func saveToneViaAPI(t *testing.T, srv *testServer, seconds float64) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tone.wav")
+	if err := mediatest.WriteWAV(path, mediatest.Tone(toneHz, 16000, 1, seconds, 0.5), 16000, 1); err != nil {
+		t.Fatal(err)
+	}
+	wav, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := postJSON(t, srv.url+"/save_recording", map[string]any{
+		"recording_type": "mediarecorder", "audio_data": base64.StdEncoding.EncodeToString(wav), "mime": "audio/wav", "duration": seconds,
+	})
+	name, _ := out["filename"].(string)
+	if name == "" {
+		t.Fatalf("save answered %v", out)
+	}
+	return name
+}
+
+// TestBrowserNoJavaScript: with JavaScript off the page says recording
+// needs it, and the list, playback, rename, delete and the parameters
+// keep working, each confirming what it did.
+func TestBrowserNoJavaScript(t *testing.T) {
+	srv := startServer(t, nil)
+	name := saveToneViaAPI(t, srv, 1)
+	ctx := launch(t)
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	row := fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, name)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.url),
+		chromedp.WaitVisible(css(`[data-testid=nojs]`)),
+		chromedp.WaitVisible(css(row+` audio`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if banner := text(t, ctx, `[data-testid=nojs]`); !strings.Contains(banner, "needs JavaScript") {
+		t.Errorf("banner %q", banner)
+	}
+	// Parameters: the plain form posts, the page comes back saying so.
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(css(`#sample_rate`), "16000"),
+		chromedp.Click(css(`[data-testid=params-submit]`)),
+		chromedp.WaitVisible(css(`[data-testid=params-saved]`)),
+	)
+	if err != nil {
+		t.Fatalf("parameters without JavaScript: %v", err)
+	}
+	if p := getParams(t, srv); p.SampleRate != 16000 {
+		t.Errorf("sample rate %d after the form, want 16000", p.SampleRate)
+	}
+	// Rename.
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(css(row+` input[name=title]`), "Standup notes"),
+		chromedp.Click(css(row+` [data-testid=rename]`)),
+		chromedp.WaitVisible(css(`[data-testid=notice]`)),
+	)
+	if err != nil {
+		t.Fatalf("rename without JavaScript: %v", err)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Value(css(row+` input[name=title]`))); v != "Standup notes" {
+		t.Errorf("title shown %q after renaming", v)
+	}
+	// Delete: a confirmation page, then the list says it is gone.
+	err = chromedp.Do(ctx,
+		chromedp.Click(css(row+` [data-testid=delete]`)),
+		chromedp.WaitVisible(css(`[data-testid=confirm-delete]`)),
+		chromedp.Click(css(`[data-testid=confirm-delete]`)),
+		chromedp.WaitVisible(css(`[data-testid=notice]`)),
+	)
+	if err != nil {
+		t.Fatalf("delete without JavaScript: %v", err)
+	}
+	if n := text(t, ctx, `[data-testid=notice]`); !strings.Contains(n, "Deleted") {
+		t.Errorf("notice after deleting: %q", n)
+	}
+	if ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.querySelector('[data-testid=recording]')`)); !ok {
+		t.Error("the deleted recording is still listed")
+	}
+}
+
+func getParams(t *testing.T, srv *testServer) media.Params {
+	t.Helper()
+	res, err := http.Get(srv.url + "/get_params")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var p media.Params
+	if err := json.NewDecoder(res.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

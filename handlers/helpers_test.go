@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -393,6 +394,14 @@ type errorBody struct {
 func (r response) wantError(t *testing.T, status int, msg string) errorBody {
 	t.Helper()
 	r.wantStatus(t, status)
+	if body := string(r.body); strings.HasPrefix(body, `<p class="inline-error"`) {
+		// An htmx request: the error fragment, shown where the user acted.
+		text := html.UnescapeString(strings.TrimSuffix(body[strings.Index(body, ">")+1:], "</p>"))
+		if !strings.Contains(strings.ToLower(text), strings.ToLower(msg)) {
+			t.Errorf("error fragment %q, want it to contain %q", text, msg)
+		}
+		return errorBody{Status: "error", Message: text}
+	}
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}

@@ -22,7 +22,24 @@ func (h *Handler) index(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.renderIndex(c, paramsForm(p, nil, false))
+	return h.renderIndex(c, paramsForm(p, nil, c.Query("done") == "params"))
+}
+
+// notice confirms, on the page a form without JavaScript returns to,
+// what it did (?done=).
+func notice(c *fiber.Ctx) string {
+	switch c.Query("done") {
+	case "params":
+		return "Parameters saved."
+	case "renamed":
+		return "Title saved."
+	case "deleted":
+		if name := c.Query("name"); name != "" {
+			return "Deleted " + name + "."
+		}
+		return "Recording deleted."
+	}
+	return ""
 }
 
 // renderIndex renders the page around a given parameters form (the
@@ -33,7 +50,7 @@ func (h *Handler) renderIndex(c *fiber.Ctx, form views.ParamsFormView) error {
 		return err
 	}
 	return render(c, views.Index(views.IndexPage{
-		Form: form, Recordings: list, MaxTakeSeconds: int(h.MaxTakeTime / time.Second),
+		Notice: notice(c), Form: form, Recordings: list, MaxTakeSeconds: int(h.MaxTakeTime / time.Second),
 	}))
 }
 

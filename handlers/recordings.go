@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -198,7 +199,7 @@ func (h *Handler) renameRecording(c *fiber.Ctx) error {
 		return err
 	}
 	if !isHTMX(c) {
-		return c.Redirect("/", fiber.StatusSeeOther)
+		return c.Redirect("/?done=renamed", fiber.StatusSeeOther)
 	}
 	rec, err := h.Library.Get(ctx, name)
 	if err != nil {
@@ -231,5 +232,5 @@ func (h *Handler) deleteRecording(c *fiber.Ctx) error {
 	case c.Method() == fiber.MethodDelete:
 		return success(c, fiber.Map{"message": "recording deleted", "filename": name})
 	}
-	return c.Redirect("/", fiber.StatusSeeOther)
+	return c.Redirect("/?done=deleted&name="+url.QueryEscape(name), fiber.StatusSeeOther)
 }

@@ -42,20 +42,43 @@ func Index(p IndexPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"container\"><header><h1>WebRTC Audio Recorder</h1><p id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\" data-testid=\"status\">Ready. Press WebRTC to stream your microphone to the server.</p></header><section id=\"recorder\" class=\"card\" aria-labelledby=\"rec-title\" data-max-take=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"container\"><header><h1>WebRTC Audio Recorder</h1><p id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\" data-testid=\"status\">Ready. Press WebRTC to stream your microphone to the server.</p></header><noscript><p class=\"banner\" data-testid=\"nojs\">Recording needs JavaScript, which is off in this browser. Your recordings, playback, renaming, deleting and the parameters work without it.</p></noscript>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var3 string
-			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(p.MaxTakeSeconds)).Resolve(ctx)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/index.templ`, Line: 14, Col: 113}
+			if p.Notice != "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"notice\" role=\"status\" data-testid=\"notice\">")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var3 string
+				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Notice)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/index.templ`, Line: 16, Col: 67}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<section id=\"recorder\" class=\"card\" aria-labelledby=\"rec-title\" data-max-take=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\"><h2 id=\"rec-title\">Record</h2><div class=\"controls\"><button id=\"btn-webrtc\" type=\"button\" class=\"primary\" data-testid=\"btn-webrtc\" title=\"Stream to the server, decoded live\">WebRTC</button> <button id=\"btn-record\" type=\"button\" class=\"primary\" data-testid=\"btn-record\" title=\"Record in the browser, uploaded as it goes\">Record</button> <button id=\"btn-pause\" type=\"button\" disabled data-testid=\"btn-pause\">Pause</button> <button id=\"btn-stop\" type=\"button\" disabled data-testid=\"btn-stop\">Stop</button> <button id=\"btn-save\" type=\"button\" disabled data-testid=\"btn-save\">Save</button> <button id=\"btn-discard\" type=\"button\" disabled data-testid=\"btn-discard\">Discard</button></div><fieldset class=\"mic-options\"><legend>Microphone</legend> <label>Input <select id=\"mic-device\" data-testid=\"mic-device\"><option value=\"\">Default microphone</option></select></label> <label><input id=\"opt-echo\" type=\"checkbox\" checked> Echo cancellation</label> <label><input id=\"opt-noise\" type=\"checkbox\" checked> Noise suppression</label> <label><input id=\"opt-agc\" type=\"checkbox\" checked> Auto gain</label></fieldset><div class=\"meters\"><meter id=\"level\" min=\"0\" max=\"1\" low=\"0.6\" high=\"0.85\" optimum=\"0.3\" value=\"0\" aria-label=\"Input level\"></meter><canvas id=\"spectrum\" width=\"512\" height=\"120\" aria-label=\"Frequency spectrum\"></canvas></div><div class=\"draft\"><audio id=\"preview\" controls preload=\"none\" hidden data-testid=\"preview\"></audio> <progress id=\"upload-progress\" max=\"1\" value=\"0\" aria-label=\"Upload\"></progress> <span id=\"upload-text\" class=\"hint\" data-testid=\"upload-text\"></span></div><dl class=\"session\"><dt>Session</dt><dd id=\"session-id\" data-testid=\"session-id\">—</dd><dt>Elapsed</dt><dd id=\"elapsed\" data-testid=\"elapsed\">0.0 s</dd><dt>Server</dt><dd id=\"server-stats\" data-testid=\"server-stats\">—</dd></dl></section>")
+			var templ_7745c5c3_Var4 string
+			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(p.MaxTakeSeconds)).Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/index.templ`, Line: 18, Col: 113}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\"><h2 id=\"rec-title\">Record</h2><div class=\"controls\"><button id=\"btn-webrtc\" type=\"button\" class=\"primary\" data-testid=\"btn-webrtc\" title=\"Stream to the server, decoded live\">WebRTC</button> <button id=\"btn-record\" type=\"button\" class=\"primary\" data-testid=\"btn-record\" title=\"Record in the browser, uploaded as it goes\">Record</button> <button id=\"btn-pause\" type=\"button\" disabled data-testid=\"btn-pause\">Pause</button> <button id=\"btn-stop\" type=\"button\" disabled data-testid=\"btn-stop\">Stop</button> <button id=\"btn-save\" type=\"button\" disabled data-testid=\"btn-save\">Save</button> <button id=\"btn-discard\" type=\"button\" disabled data-testid=\"btn-discard\">Discard</button></div><fieldset class=\"mic-options\"><legend>Microphone</legend> <label>Input <select id=\"mic-device\" data-testid=\"mic-device\"><option value=\"\">Default microphone</option></select></label> <label><input id=\"opt-echo\" type=\"checkbox\" checked> Echo cancellation</label> <label><input id=\"opt-noise\" type=\"checkbox\" checked> Noise suppression</label> <label><input id=\"opt-agc\" type=\"checkbox\" checked> Auto gain</label></fieldset><div class=\"meters\"><meter id=\"level\" min=\"0\" max=\"1\" low=\"0.6\" high=\"0.85\" optimum=\"0.3\" value=\"0\" aria-label=\"Input level\"></meter><canvas id=\"spectrum\" width=\"512\" height=\"120\" aria-label=\"Frequency spectrum\"></canvas></div><div class=\"draft\"><audio id=\"preview\" controls preload=\"none\" hidden data-testid=\"preview\"></audio> <progress id=\"upload-progress\" max=\"1\" value=\"0\" aria-label=\"Upload\"></progress> <span id=\"upload-text\" class=\"hint\" data-testid=\"upload-text\"></span></div><dl class=\"session\"><dt>Session</dt><dd id=\"session-id\" data-testid=\"session-id\">—</dd><dt>Elapsed</dt><dd id=\"elapsed\" data-testid=\"elapsed\">0.0 s</dd><dt>Server</dt><dd id=\"server-stats\" data-testid=\"server-stats\">—</dd></dl></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -63,7 +86,7 @@ func Index(p IndexPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<section class=\"card\" aria-labelledby=\"live-title\"><h2 id=\"live-title\">Live processing</h2><dl class=\"chain\" data-testid=\"chain\"><dt>Microphone</dt><dd id=\"chain-mic\">—</dd><dt>Codec</dt><dd id=\"chain-codec\">—</dd><dt>Decoded</dt><dd id=\"chain-decoded\">—</dd><dt>Resampler</dt><dd id=\"chain-resampler\">—</dd><dt>Output</dt><dd id=\"chain-output\">—</dd><dt>Frame</dt><dd id=\"chain-frame\">—</dd></dl><dl class=\"stats\" data-testid=\"live-stats\"><dt>Frames · batches</dt><dd id=\"st-frames\" data-testid=\"st-frames\">—</dd><dt>Packets · lost · late</dt><dd id=\"st-packets\">—</dd><dt>Jitter · RTT</dt><dd id=\"st-network\">—</dd><dt>Latency p50 · p99</dt><dd id=\"st-latency\">—</dd><dt>Drift</dt><dd id=\"st-drift\">—</dd><dt>Gaps · decode errors</dt><dd id=\"st-gaps\">—</dd><dt>Voice · mouth</dt><dd><span id=\"st-voice\">—</span> <meter id=\"st-mouth\" min=\"0\" max=\"1\" value=\"0\" aria-label=\"Mouth openness\"></meter></dd></dl></section><section class=\"card\" aria-labelledby=\"params-title\"><h2 id=\"params-title\">Processing parameters</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section class=\"card\" aria-labelledby=\"live-title\"><h2 id=\"live-title\">Live processing</h2><dl class=\"chain\" data-testid=\"chain\"><dt>Microphone</dt><dd id=\"chain-mic\">—</dd><dt>Codec</dt><dd id=\"chain-codec\">—</dd><dt>Decoded</dt><dd id=\"chain-decoded\">—</dd><dt>Resampler</dt><dd id=\"chain-resampler\">—</dd><dt>Output</dt><dd id=\"chain-output\">—</dd><dt>Frame</dt><dd id=\"chain-frame\">—</dd></dl><dl class=\"stats\" data-testid=\"live-stats\"><dt>Frames · batches</dt><dd id=\"st-frames\" data-testid=\"st-frames\">—</dd><dt>Packets · lost · late</dt><dd id=\"st-packets\">—</dd><dt>Jitter · RTT</dt><dd id=\"st-network\">—</dd><dt>Latency p50 · p99</dt><dd id=\"st-latency\">—</dd><dt>Drift</dt><dd id=\"st-drift\">—</dd><dt>Gaps · decode errors</dt><dd id=\"st-gaps\">—</dd><dt>Voice · mouth</dt><dd><span id=\"st-voice\">—</span> <meter id=\"st-mouth\" min=\"0\" max=\"1\" value=\"0\" aria-label=\"Mouth openness\"></meter></dd></dl></section><section class=\"card\" aria-labelledby=\"params-title\"><h2 id=\"params-title\">Processing parameters</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -71,7 +94,7 @@ func Index(p IndexPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</section><section class=\"card\" aria-labelledby=\"list-title\"><h2 id=\"list-title\">Recordings</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</section><section class=\"card\" aria-labelledby=\"list-title\"><h2 id=\"list-title\">Recordings</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -79,7 +102,7 @@ func Index(p IndexPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</section></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</section></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

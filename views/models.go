@@ -20,6 +20,8 @@ const htmxConfig = `{"includeIndicatorStyles":false,"responseHandling":[{"code":
 // IndexPage is what the recorder page shows. Form holds the current
 // parameters, or refused input with its errors.
 type IndexPage struct {
+	// Notice confirms what a form without JavaScript just did ("" for none).
+	Notice     string
 	Form       ParamsFormView
 	Recordings RecordingsView
 	// MaxTakeSeconds is the server's limit on a live take (0: none).
@@ -110,4 +112,30 @@ type DraftRow struct {
 	Started  time.Time // zero when unknown
 	Length   string    // "0:42", or the bytes uploaded
 	AudioURL string
+}
+
+// ErrorView is a failed request as a page shows it.
+type ErrorView struct {
+	Status  int
+	Title   string // "Not found"
+	Message string // the domain's plain message
+}
+
+var fieldLabels = map[string]string{"fps": "FPS", "batch_size": "Batch size", "sample_rate": "Sample rate", "channels": "Channels"}
+
+// fieldSentence turns a refused field's reason into a sentence: "Sample
+// rate must be one of 8, 16, 22.05 … or 48 kHz."
+func fieldSentence(f ParamsFormView, field, msg string) string {
+	label := fieldLabels[field]
+	if label == "" {
+		label = field
+	}
+	if field == "sample_rate" && strings.HasPrefix(msg, "must be one of") && len(f.SampleRates) > 1 {
+		names := make([]string, len(f.SampleRates))
+		for i, r := range f.SampleRates {
+			names[i] = strings.TrimSuffix(hz(r), " kHz")
+		}
+		msg = "must be one of " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + " kHz"
+	}
+	return label + " " + strings.TrimSuffix(msg, ".") + "."
 }

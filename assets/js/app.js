@@ -463,6 +463,34 @@ window.addEventListener('pagehide', () => {
   }
 });
 document.body.addEventListener('htmx:afterSwap', (ev) => localTimes(ev.target));
+
+// A failed htmx request shows its error where the user acted: the server
+// answers htmx with an error fragment; a lost connection gets a sentence.
+document.body.addEventListener('htmx:responseError', (ev) => {
+  const { elt, xhr } = ev.detail;
+  const html = (xhr.getResponseHeader('Content-Type') || '').startsWith('text/html') ? xhr.responseText : '';
+  inlineError(elt, html, `The server answered ${xhr.status} ${xhr.statusText}.`);
+});
+document.body.addEventListener('htmx:sendError', (ev) => inlineError(ev.detail.elt, '', 'Could not reach the server. Check the connection and try again.'));
+document.body.addEventListener('htmx:beforeRequest', (ev) => {
+  ev.detail.elt.closest?.('li, form, .card')?.querySelector(':scope > .inline-error')?.remove();
+});
+
+function inlineError(elt, html, fallback) {
+  const anchor = elt.closest?.('li, form, .card') || ui.status.parentElement;
+  anchor.querySelector(':scope > .inline-error')?.remove();
+  const tpl = document.createElement('template');
+  tpl.innerHTML = html.trim();
+  let p = tpl.content.querySelector('.inline-error');
+  if (!p) {
+    p = document.createElement('p');
+    p.className = 'inline-error';
+    p.setAttribute('role', 'alert');
+    p.dataset.testid = 'error';
+    p.textContent = fallback;
+  }
+  anchor.append(p);
+}
 setState('idle');
 localTimes(document);
 fillDevices();
