@@ -45,11 +45,24 @@ func speechBrowser(t *testing.T) context.Context {
 // startTake starts a take in mode "webrtc" or "record" the way a user
 // does, and waits until it runs.
 func startTake(mode string) chromedp.Action[chromedp.Void] {
-	btn, running := `[data-testid=btn-webrtc]`, `body[data-state=live]`
+	running := `body[data-state=live]`
 	if mode == "record" {
-		btn, running = `[data-testid=btn-record]`, `body[data-state=recording]`
+		running = `body[data-state=recording]`
 	}
-	return chromedp.Steps(chromedp.Click(css(btn)), chromedp.WaitReady(css(running)))
+	return chromedp.Steps(
+		chromedp.Click(css(`[data-testid=mode-`+mode+`]`)),
+		chromedp.Click(css(`[data-testid=btn-start]`)),
+		chromedp.WaitReady(css(running)),
+	)
+}
+
+// processingOff opens Advanced and turns off echo cancellation, noise
+// suppression and auto gain (a steady tone is what they remove).
+func processingOff() chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		js(`document.getElementById('advanced').open = true`),
+		chromedp.Click(css(`#opt-echo`)), chromedp.Click(css(`#opt-noise`)), chromedp.Click(css(`#opt-agc`)),
+	)
 }
 
 // sampler watches the page text every 100 ms for values that must never
@@ -87,7 +100,7 @@ func badSeen(t *testing.T, ctx context.Context) []string {
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+	s, err := chromedp.Run(ctx, chromedp.TextContent(css(sel)))
 	if err != nil {
 		t.Fatalf("reading %s: %v", sel, err)
 	}
@@ -334,8 +347,11 @@ func TestBrowserNoJavaScript(t *testing.T) {
 	}
 	// Parameters: the plain form posts, the page comes back saying so.
 	err = chromedp.Do(ctx,
+		chromedp.Click(css(`#advanced > summary`)),
 		chromedp.SetValue(css(`#sample_rate`), "16000"),
 		chromedp.Click(css(`[data-testid=params-submit]`)),
+		chromedp.WaitVisible(css(`[data-testid=notice]`)),
+		chromedp.Click(css(`#advanced > summary`)), // a new page: Advanced is closed again
 		chromedp.WaitVisible(css(`[data-testid=params-saved]`)),
 	)
 	if err != nil {
@@ -348,13 +364,13 @@ func TestBrowserNoJavaScript(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.SetValue(css(row+` input[name=title]`), "Standup notes"),
 		chromedp.Click(css(row+` [data-testid=rename]`)),
-		chromedp.WaitVisible(css(`[data-testid=notice]`)),
+		chromedp.WaitVisible(css(row+` input[name=title][value="Standup notes"]`)),
 	)
 	if err != nil {
 		t.Fatalf("rename without JavaScript: %v", err)
 	}
-	if v, _ := chromedp.Run(ctx, chromedp.Value(css(row+` input[name=title]`))); v != "Standup notes" {
-		t.Errorf("title shown %q after renaming", v)
+	if n := text(t, ctx, `[data-testid=notice]`); n != "Title saved." {
+		t.Errorf("notice after renaming: %q", n)
 	}
 	// Delete: a confirmation page, then the list says it is gone.
 	err = chromedp.Do(ctx,
@@ -386,4 +402,119 @@ func getParams(t *testing.T, srv *testServer) media.Params {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// screenshotsEnv, when set to a directory (docs/), makes
+// TestBrowserScreenshots write the README's screenshots there.
+const screenshotsEnv = "RECORDER_SCREENSHOTS"
+
+// TestBrowserScreenshots records a take with the speech fixture, leaves it
+// in review, and photographs the page on a desktop and on a 390×844
+// phone. It checks on both that Stop is on screen while recording.
+func TestBrowserScreenshots(t *testing.T) {
+	srv := startServer(t, nil)
+	first := saveToneViaAPI(t, srv, 2)
+	postForm(t, srv.url+"/recordings/"+first+"/title", "Standup notes")
+	second := saveToneViaAPI(t, srv, 4)
+	postForm(t, srv.url+"/recordings/"+second+"/title", "Interview intro, take 2")
+	dir := os.Getenv(screenshotsEnv)
+	for _, size := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
+		t.Run(size.name, func(t *testing.T) {
+			ctx := speechBrowser(t)
+			err := chromedp.Do(ctx,
+				chromedp.EmulateViewport(size.width, size.height, chromedp.EmulateScale(1), func(p *emulation.SetDeviceMetricsOverrideParams, _ *emulation.SetTouchEmulationEnabledParams) {
+					p.Mobile = size.mobile
+				}),
+				chromedp.Navigate(srv.url),
+				startTake("webrtc"),
+				chromedp.Sleep(1500*time.Millisecond),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Stop must be on screen without scrolling.
+			inView, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+				const r = document.getElementById('btn-stop').getBoundingClientRect();
+				return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight;
+			})()`))
+			if err != nil || !inView {
+				t.Errorf("%s: Stop is not on screen while recording (%v)", size.name, err)
+			}
+			shoot(t, ctx, dir, size.name+"-recording.png")
+			err = chromedp.Do(ctx,
+				chromedp.Sleep(2*time.Second),
+				chromedp.Click(css(`[data-testid=btn-stop]`)),
+				chromedp.WaitReady(css(`body[data-state=draft]`)),
+				chromedp.Sleep(time.Second), // the waveform draws
+				chromedp.SetValue(css(`#take-title`), "Morning voice memo"),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shoot(t, ctx, dir, size.name+"-review.png")
+		})
+	}
+}
+
+func shoot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func postForm(t *testing.T, u, title string) {
+	t.Helper()
+	res, err := http.PostForm(u, map[string][]string{"title": {title}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode >= 400 {
+		t.Fatalf("POST %s: %d", u, res.StatusCode)
+	}
+}
+
+// TestBrowserListInEveryTab: a recording saved, renamed or deleted
+// anywhere (here through the API) shows in an open page within 2 s.
+func TestBrowserListInEveryTab(t *testing.T) {
+	srv := startServer(t, nil)
+	ctx := speechBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url), chromedp.WaitVisible(css(`[data-testid=recordings]`)), chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	within := func(what string, action chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := chromedp.Do(wctx, action); err != nil {
+			t.Fatalf("the open page did not show %s within 2 s: %v", what, err)
+		}
+	}
+	name := saveToneViaAPI(t, srv, 1)
+	row := fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, name)
+	within("the new recording", chromedp.WaitVisible(css(row)))
+	postForm(t, srv.url+"/recordings/"+name+"/title", "Renamed elsewhere")
+	within("the new title", chromedp.WaitReady(css(row+` input[name=title][value="Renamed elsewhere"]`)))
+	req, _ := http.NewRequest(http.MethodDelete, srv.url+"/recordings/"+name, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %d", res.StatusCode)
+	}
+	within("the deletion", chromedp.WaitNotPresent(css(row)))
 }

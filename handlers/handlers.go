@@ -77,6 +77,8 @@ type Handler struct {
 	// MaxTakeTime is the server's limit on a live take (0: none), so the
 	// page can say why a take ended.
 	MaxTakeTime time.Duration
+
+	recordings changeHub // tells open pages the list changed
 }
 
 // Register lists every route.

@@ -115,9 +115,10 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		AudioURL:    base + "/audio",
 		DownloadURL: base + "/audio?download=1",
 		Ext:         extension(r.MIME),
-		Created:     r.CreatedAt.Local().Format(time.DateTime),
-		Duration:    fmt.Sprintf("%.1f s", r.Duration),
-		Mode:        r.Mode,
+		Created:     r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"),
+		CreatedAt:   r.CreatedAt,
+		Duration:    duration(r.Duration),
+		Mode:        modeName(r.Mode),
 		Format:      fmt.Sprintf("%s %d Hz %s", r.MIME, r.SampleRate, channelsWord(r.Channels)),
 		Size:        humanBytes(r.Bytes),
 		Params:      fmt.Sprintf("%d fps · batch %d", r.FPS, r.BatchSize),
@@ -163,4 +164,24 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// duration is a recording's length as people read it: "3.2 s" under a
+// minute, "4:05" or "1:02:03" beyond.
+func duration(s float64) string {
+	if s < 60 {
+		return fmt.Sprintf("%.1f s", s)
+	}
+	return clock(s)
+}
+
+// modeName says how a take was made, in the words of the mode choice.
+func modeName(mode string) string {
+	switch mode {
+	case "webrtc":
+		return "live"
+	case "mediarecorder":
+		return "in the browser"
+	}
+	return mode
 }

@@ -126,7 +126,7 @@ func TestPagination(t *testing.T) {
 			t.Errorf("rows = %q\nwant   %q", names, want[20:])
 		}
 		for _, s := range []string{
-			`<!doctype html>`, `id="recordings"`, `data-testid="btn-webrtc"`,
+			`<!doctype html>`, `id="recordings"`, `data-testid="btn-start"`,
 			`<p class="rec-count">25 recordings</p>`,
 			`<a href="/?offset=0">← Newer recordings</a>`,
 		} {

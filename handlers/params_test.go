@@ -223,7 +223,7 @@ func wantFragment(t *testing.T, res response, status int) shownForm {
 	if !strings.HasPrefix(frag, `<div id="params"`) || !strings.HasSuffix(frag, "</div>") {
 		t.Errorf("not just the fragment: %.200s", frag)
 	}
-	for _, bad := range []string{"<html", "<head", "<body", "btn-webrtc", `id="recordings"`} {
+	for _, bad := range []string{"<html", "<head", "<body", "btn-start", `id="recordings"`} {
 		if strings.Contains(frag, bad) {
 			t.Errorf("fragment holds %q", bad)
 		}
@@ -388,7 +388,7 @@ func TestParamsFormPlain(t *testing.T) {
 			res := ta.postForm(t, tt.form, false)
 			res.wantStatus(t, http.StatusUnprocessableEntity)
 			page := string(res.body)
-			if !strings.HasPrefix(strings.ToLower(page), "<!doctype html>") || !strings.Contains(page, `data-testid="btn-webrtc"`) {
+			if !strings.HasPrefix(strings.ToLower(page), "<!doctype html>") || !strings.Contains(page, `data-testid="btn-start"`) {
 				t.Errorf("not the full page: %.200s", page)
 			}
 			want := tt.shown

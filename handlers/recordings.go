@@ -71,6 +71,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	defer h.recordings.publish()
 	if title := strings.TrimSpace(req.Title); title != "" {
 		// The take is saved: a title that cannot be set is logged, not
 		// failed (a retried save would be refused as saved already).
@@ -198,6 +199,7 @@ func (h *Handler) renameRecording(c *fiber.Ctx) error {
 	if err := h.Library.Rename(ctx, name, c.FormValue("title")); err != nil {
 		return err
 	}
+	h.recordings.publish()
 	if !isHTMX(c) {
 		return c.Redirect("/?done=renamed", fiber.StatusSeeOther)
 	}
@@ -225,6 +227,7 @@ func (h *Handler) deleteRecording(c *fiber.Ctx) error {
 	if err := h.Library.Delete(c.UserContext(), name); err != nil {
 		return err
 	}
+	h.recordings.publish()
 	switch {
 	case isHTMX(c):
 		c.Set("HX-Trigger", "recordings-changed")

@@ -54,6 +54,8 @@ func (h *Handler) ws(conn *websocket.Conn) {
 	defer cancel()
 	changes, unsubscribe := h.Settings.Subscribe()
 	defer unsubscribe()
+	listChanged, unsubscribeList := h.recordings.subscribe()
+	defer unsubscribeList()
 	replies := make(chan any, 16)
 	watch := make(chan string, 1)
 
@@ -62,7 +64,7 @@ func (h *Handler) ws(conn *websocket.Conn) {
 	go func() {
 		defer wg.Done()
 		defer cancel()
-		if err := h.wsWrite(ctx, conn, replies, changes, watch); err != nil {
+		if err := h.wsWrite(ctx, conn, replies, changes, listChanged, watch); err != nil {
 			// A client that stopped reading: close the connection so the
 			// read loop below ends too, instead of waiting on it forever.
 			h.Log.Debug("ws: writer ended", "err", err)
@@ -127,8 +129,8 @@ func (h *Handler) wsHandle(ctx context.Context, data []byte, watch chan string) 
 }
 
 // wsWrite is the connection's only writer: replies, broadcast parameter
-// changes, and the watched session's stats.
-func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-chan any, changes <-chan settings.Change, watch <-chan string) error {
+// changes and recordings list changes, and the watched session's stats.
+func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-chan any, changes <-chan settings.Change, listChanged <-chan struct{}, watch <-chan string) error {
 	tick := time.NewTicker(statsEvery)
 	defer tick.Stop()
 	var watched string
@@ -146,6 +148,8 @@ func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-c
 		case msg = <-replies:
 		case ch := <-changes:
 			msg = fiber.Map{"type": "params_updated", "params": ch.Params, "source": ch.Source}
+		case <-listChanged:
+			msg = fiber.Map{"type": "recordings_changed"}
 		case watched = <-watch:
 			continue
 		case <-tick.C:

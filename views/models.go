@@ -66,7 +66,8 @@ type RecordingRow struct {
 	AudioURL    string
 	DownloadURL string
 	Ext         string // of the download: ".wav", ".webm"...
-	Created     string
+	Created     string    // server-side fallback of CreatedAt
+	CreatedAt   time.Time // shown in the viewer's time zone
 	Duration    string
 	Mode        string
 	Format      string

@@ -10,11 +10,12 @@ import { Visualizer } from './visualizer.js';
 import { LiveSession, newSessionID } from './webrtc.js';
 import { LiveChannel } from './ws.js';
 
+document.documentElement.classList.add('js');
 const $ = (id) => document.getElementById(id);
 const ui = {
   status: $('status'),
-  webrtc: $('btn-webrtc'),
-  record: $('btn-record'),
+  start: $('btn-start'),
+  modes: $('modes'),
   pause: $('btn-pause'),
   stop: $('btn-stop'),
   save: $('btn-save'),
@@ -26,11 +27,43 @@ const ui = {
   noise: $('opt-noise'),
   agc: $('opt-agc'),
   preview: $('preview'),
+  review: $('review'),
+  reviewWave: $('review-wave'),
+  title: $('take-title'),
+  upload: $('upload'),
   progress: $('upload-progress'),
   progressText: $('upload-text'),
 };
-const visualizer = new Visualizer($('spectrum'), $('level'));
-const channel = new LiveChannel({ onParams: paramsChanged, onStats, onGone });
+const visualizer = new Visualizer($('spectrum'), $('level'), $('level-bar'), $('level-peak'));
+// A save, rename or delete anywhere (another tab, the API) refreshes the
+// list here too.
+// listChanged fetches the list afresh; changes that come while it does
+// make it fetch once more when done (htmx would drop them).
+let refreshing = null;
+let again = false;
+function listChanged() {
+  if (refreshing) {
+    again = true;
+    return;
+  }
+  refreshing = (async () => {
+    do {
+      again = false;
+      const res = await fetch('/ui/recordings');
+      const old = $('recordings');
+      if (!res.ok || !old) return;
+      const tpl = document.createElement('template');
+      tpl.innerHTML = (await res.text()).trim();
+      const list = tpl.content.firstElementChild;
+      old.replaceWith(list);
+      window.htmx?.process(list);
+      listShown(list);
+    } while (again);
+  })()
+    .catch((err) => console.warn('refreshing the list:', err.message))
+    .finally(() => (refreshing = null));
+}
+const channel = new LiveChannel({ onParams: paramsChanged, onStats, onGone, onRecordings: listChanged });
 // The server's limit on a live take, in seconds (0: none).
 const maxTake = Number($('recorder')?.dataset.maxTake) || 0;
 
@@ -50,11 +83,15 @@ const running = () => ['connecting', 'live', 'recording', 'paused'].includes(sta
 function setState(next, message, tone = '') {
   document.body.dataset.state = next;
   const idle = ['idle', 'error'].includes(next);
-  ui.webrtc.disabled = !idle;
-  ui.record.disabled = !idle;
-  ui.pause.disabled = !['recording', 'paused'].includes(next);
+  const going = ['connecting', 'live', 'recording', 'paused'].includes(next);
+  ui.start.hidden = !(idle || next === 'starting');
+  ui.start.disabled = !idle;
+  ui.modes.disabled = !idle;
+  ui.stop.hidden = !going && next !== 'stopping';
+  ui.stop.disabled = !going;
+  ui.pause.hidden = !['recording', 'paused'].includes(next);
   ui.pause.textContent = next === 'paused' ? 'Resume' : 'Pause';
-  ui.stop.disabled = !['connecting', 'live', 'recording', 'paused'].includes(next);
+  ui.review.hidden = !['draft', 'saving'].includes(next);
   ui.save.disabled = next !== 'draft';
   ui.discard.disabled = next !== 'draft';
   if (message) say(message, tone);
@@ -67,6 +104,12 @@ function say(message, tone = '') {
 }
 
 const secs = (s) => `${(Number.isFinite(s) ? s : 0).toFixed(1)} s`;
+// mmss is the recording clock: 00:42, 1:02:03 from an hour.
+function mmss(s) {
+  const t = Math.max(0, Math.floor(Number.isFinite(s) ? s : 0));
+  const two = (n) => String(n).padStart(2, '0');
+  return t >= 3600 ? `${Math.floor(t / 3600)}:${two(Math.floor(t / 60) % 60)}:${two(t % 60)}` : `${two(Math.floor(t / 60))}:${two(t % 60)}`;
+}
 
 async function openStream() {
   const asked = {
@@ -195,7 +238,8 @@ async function startRecord() {
   drafts.remember(rec.id, 'record');
   ui.sessionID.textContent = rec.id;
   startClock();
-  setState('recording', `Recording (${rec.mime}) — each half second is uploaded as it is recorded.`);
+  ui.upload.hidden = false;
+  setState('recording', 'Recording in the browser — each half second is uploaded as it is recorded.');
 }
 
 // uploadFailed: the server refused a chunk for good. Recording on would
@@ -222,7 +266,8 @@ function togglePause() {
 function startClock() {
   since = performance.now();
   pausedFor = 0;
-  ticker = setInterval(() => (ui.elapsed.textContent = secs(elapsed())), 250);
+  ui.elapsed.textContent = mmss(0);
+  ticker = setInterval(() => (ui.elapsed.textContent = mmss(elapsed())), 250);
 }
 
 function elapsed() {
@@ -276,9 +321,14 @@ async function stop(why = '') {
   }
 }
 
+// showDraft opens the review: a player with the take's real length,
+// seekable, and its waveform, which seeks too.
 function showDraft(t) {
-  ui.preview.src = t.mode === 'webrtc' ? `/webrtc/sessions/${encodeURIComponent(t.id)}/audio` : `/uploads/${encodeURIComponent(t.id)}/audio`;
-  ui.preview.hidden = false;
+  const url = t.mode === 'webrtc' ? `/webrtc/sessions/${encodeURIComponent(t.id)}/audio` : `/uploads/${encodeURIComponent(t.id)}/audio`;
+  ui.preview.src = url;
+  ui.upload.hidden = true;
+  ui.title.value = '';
+  drawWaveform(ui.reviewWave, url, ui.preview);
 }
 
 async function save() {
@@ -289,12 +339,15 @@ async function save() {
       t.mode === 'webrtc'
         ? { session_id: t.id, recording_type: 'webrtc', duration: recordedSeconds }
         : { upload_id: t.id, recording_type: 'mediarecorder', duration: recordedSeconds };
+    const title = ui.title.value.trim();
+    if (title) body.title = title;
     const res = await saveOnce(body);
     drafts.forget(t.id);
     take = null;
     hidePreview();
     clearSession();
     ui.sessionID.textContent = '—';
+    ui.upload.hidden = true;
     saved(res.filename);
   } catch (err) {
     setState('draft', `Could not save: ${err.message}`, 'error');
@@ -303,8 +356,11 @@ async function save() {
 
 function saved(filename) {
   document.body.dataset.savedFilename = filename;
+  freshName = filename;
+  freshUntil = performance.now() + 4000;
+  freshScrolled = false;
   setState('idle', `Saved as ${filename}.`);
-  document.body.dispatchEvent(new CustomEvent('recordings-changed', { bubbles: true }));
+  listChanged();
 }
 
 // saveOnce saves the take; a retry (a double click, a lost answer) that the
@@ -339,6 +395,7 @@ async function discard() {
     hidePreview();
     clearSession();
     ui.sessionID.textContent = '—';
+    ui.upload.hidden = true;
     setState('idle', 'Discarded.');
   } catch (err) {
     setState('draft', `Could not discard: ${err.message}`, 'error');
@@ -347,7 +404,55 @@ async function discard() {
 
 function hidePreview() {
   ui.preview.removeAttribute('src');
-  ui.preview.hidden = true;
+  ui.preview.load();
+  waveJob++;
+  ui.reviewWave.getContext('2d').clearRect(0, 0, ui.reviewWave.width, ui.reviewWave.height);
+}
+
+// drawWaveform decodes the take in the page (up to 20 minutes of it) and
+// draws its peaks; the drawing seeks the player, and shows where it is.
+let waveJob = 0;
+async function drawWaveform(canvas, url, audio) {
+  const job = ++waveJob;
+  const g = canvas.getContext('2d');
+  g.clearRect(0, 0, canvas.width, canvas.height);
+  let peaks = null;
+  try {
+    const res = await fetch(url);
+    const buf = await res.arrayBuffer();
+    const ctx = new OfflineAudioContext(1, 1, 48000);
+    const audioBuf = await ctx.decodeAudioData(buf);
+    if (audioBuf.duration > 20 * 60) return;
+    const data = audioBuf.getChannelData(0);
+    const n = 200;
+    const step = Math.max(1, Math.floor(data.length / n));
+    peaks = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let p = 0;
+      for (let j = i * step; j < Math.min(data.length, (i + 1) * step); j++) p = Math.max(p, Math.abs(data[j]));
+      peaks[i] = p;
+    }
+  } catch {
+    return; // the player still works without the drawing
+  }
+  if (job !== waveJob) return;
+  const max = Math.max(0.05, ...peaks);
+  const paint = () => {
+    const w = canvas.width / peaks.length;
+    const played = audio.duration ? audio.currentTime / audio.duration : 0;
+    g.clearRect(0, 0, canvas.width, canvas.height);
+    peaks.forEach((p, i) => {
+      const h = Math.max(2, (p / max) * (canvas.height - 4));
+      g.fillStyle = i / peaks.length < played ? '#fb7185' : '#818cf8';
+      g.fillRect(i * w, (canvas.height - h) / 2, Math.max(1, w - 1), h);
+    });
+  };
+  paint();
+  audio.ontimeupdate = paint;
+  canvas.onclick = (ev) => {
+    const r = canvas.getBoundingClientRect();
+    if (audio.duration) audio.currentTime = ((ev.clientX - r.left) / r.width) * audio.duration;
+  };
 }
 
 async function fillDevices() {
@@ -433,8 +538,12 @@ document.addEventListener('input', (ev) => {
   if (out) out.textContent = ev.target.value;
 });
 
-ui.webrtc.addEventListener('click', startWebRTC);
-ui.record.addEventListener('click', startRecord);
+// The recording just saved is marked in the list for a few seconds (the
+// list may be swapped more than once: this tab's save and /ws's word).
+let freshName = '';
+let freshUntil = 0;
+let freshScrolled = false;
+ui.start.addEventListener('click', () => (ui.modes.querySelector('input[name=mode]:checked')?.value === 'record' ? startRecord() : startWebRTC()));
 ui.pause.addEventListener('click', togglePause);
 ui.stop.addEventListener('click', () => stop());
 ui.save.addEventListener('click', save);
@@ -462,7 +571,39 @@ window.addEventListener('pagehide', () => {
     take.rec.flush();
   }
 });
-document.body.addEventListener('htmx:afterSwap', (ev) => localTimes(ev.target));
+document.body.addEventListener('htmx:afterSwap', (ev) => listShown(ev.target));
+
+// listShown dresses a list just swapped in: local times, and the
+// recording just saved marked (it is at the top) and scrolled into view.
+function listShown(root) {
+  localTimes(root);
+  const row = freshName && performance.now() < freshUntil && document.querySelector(`[data-testid=recording][data-filename="${CSS.escape(freshName)}"]`);
+  if (row) {
+    row.classList.add('fresh');
+    if (!freshScrolled) row.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    freshScrolled = true;
+  }
+}
+
+// A recording's waveform is a seek bar for its player.
+document.addEventListener('click', (ev) => {
+  const wave = ev.target.closest?.('svg[data-seek]');
+  const audio = wave?.closest('li')?.querySelector('audio');
+  if (!audio) return;
+  const r = wave.getBoundingClientRect();
+  const seek = () => (audio.currentTime = ((ev.clientX - r.left) / r.width) * audio.duration);
+  if (audio.duration) seek();
+  else audio.addEventListener('loadedmetadata', seek, { once: true });
+});
+
+// Advanced opens by itself when the URL asks (?advanced=1), else as the
+// user last left it.
+const advanced = $('advanced');
+if (advanced) {
+  const asked = new URLSearchParams(location.search).get('advanced');
+  advanced.open = asked ? asked === '1' : localStorage.getItem('recorder.advanced') === 'open';
+  advanced.addEventListener('toggle', () => localStorage.setItem('recorder.advanced', advanced.open ? 'open' : 'closed'));
+}
 
 // A failed htmx request shows its error where the user acted: the server
 // answers htmx with an error fragment; a lost connection gets a sentence.
