@@ -279,6 +279,7 @@ func TestBrowserReloadMidTake(t *testing.T) {
 			defer cancel()
 			err := chromedp.Do(wctx,
 				chromedp.WaitVisible(css(row)),
+				chromedp.SendKeys(css(row+` input[name=title]`), "After the reload"),
 				chromedp.Click(css(row+` [data-testid=unsaved-save]`)),
 				chromedp.WaitReady(css(`body[data-saved-filename]`)),
 			)
@@ -293,6 +294,9 @@ func TestBrowserReloadMidTake(t *testing.T) {
 			}
 			if rms := mediatest.RMS(samples); rms < 0.01 {
 				t.Errorf("saved audio RMS %.4f: silent", rms)
+			}
+			if title := fileTitle(t, srv, filename); title != "After the reload" {
+				t.Errorf("the recording's file is titled %q, want the title typed before saving", title)
 			}
 			if err := chromedp.Do(ctx, chromedp.WaitNotPresent(css(row))); err != nil {
 				t.Errorf("the saved take is still offered as unsaved: %v", err)
@@ -517,4 +521,20 @@ func TestBrowserListInEveryTab(t *testing.T) {
 		t.Fatalf("DELETE: %d", res.StatusCode)
 	}
 	within("the deletion", chromedp.WaitNotPresent(css(row)))
+}
+
+// fileTitle reads the title written in a recording's own file.
+func fileTitle(t *testing.T, srv *testServer, filename string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	return file.Title
 }

@@ -65,7 +65,7 @@ type RecordingRow struct {
 	URL         string // /recordings/{filename}
 	AudioURL    string
 	DownloadURL string
-	Ext         string // of the download: ".wav", ".webm"...
+	Ext         string    // of the download: ".wav", ".webm"...
 	Created     string    // server-side fallback of CreatedAt
 	CreatedAt   time.Time // shown in the viewer's time zone
 	Duration    string

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -243,12 +244,28 @@ func (l *Library) Get(ctx context.Context, filename string) (*db.Recording, erro
 	return l.Index.GetRecording(ctx, filename)
 }
 
-// Rename sets a recording's title.
+// Rename sets a recording's title, in its row and in its file (so the
+// file alone still says what it is). It holds the deletion lock: writing
+// the file while a delete moves it aside would bring it back.
 func (l *Library) Rename(ctx context.Context, filename, title string) error {
 	if !store.ValidName(filename) {
 		return media.Invalidf("%q is not a recording name", filename)
 	}
-	return l.Index.RenameRecording(ctx, filename, title)
+	l.deleting.Lock()
+	defer l.deleting.Unlock()
+	if err := l.Index.RenameRecording(ctx, filename, title); err != nil {
+		return err
+	}
+	err := l.Store.SetMeta(filename, func(m *store.Meta) { m.Title = strings.TrimSpace(title) })
+	if errors.Is(err, store.ErrCorrupt) {
+		// An old file not in the streaming layout: its row has the title.
+		l.Log.Warn("title kept in the index only", "filename", filename, "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("library: rename %q: %w", filename, err)
+	}
+	return nil
 }
 
 // Delete removes a recording's file and row together. The file is moved

@@ -39,7 +39,7 @@ func (l *Library) RecoverUploads(ctx context.Context, pending []PendingUpload, p
 			continue
 		}
 		title := "Recovered " + u.Touched.Local().Format("2006-01-02 15:04")
-		if err := l.Index.RenameRecording(ctx, rec.Filename, title); err != nil {
+		if err := l.Rename(ctx, rec.Filename, title); err != nil {
 			l.Log.Warn("recovered upload left untitled", "filename", rec.Filename, "err", err)
 		}
 		l.Log.Info("recovered an upload left by a crash or shutdown", "upload_id", u.ID,

@@ -61,6 +61,11 @@ func TestRecoverUploads(t *testing.T) {
 	if !strings.HasPrefix(r.Title, "Recovered ") || r.Mode != library.ModeMediaRecorder || r.Duration < 1.0 || r.Duration > 1.6 {
 		t.Errorf("recovered %+v: want a ~1.5 s MediaRecorder take titled Recovered …", r)
 	}
+	if opened, err := lib.Open(ctx, r.Filename); err != nil || opened.Meta.Title != r.Title {
+		t.Errorf("the file's title: %v, %v; want %q", opened, err, r.Title)
+	} else {
+		opened.Close()
+	}
 	if left := sp.List(); len(left) != 0 {
 		t.Errorf("uploads left: %+v", left)
 	}
