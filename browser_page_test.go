@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -537,4 +539,141 @@ func fileTitle(t *testing.T, srv *testServer, filename string) string {
 		t.Fatal(err)
 	}
 	return file.Title
+}
+
+// axeCheck runs axe-core (testdata/axe, injected by the test, never
+// served) on the page and fails on any serious or critical violation.
+func axeCheck(t *testing.T, ctx context.Context, when string) {
+	t.Helper()
+	src, err := os.ReadFile("testdata/axe/axe.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, js(`window.axe ? 0 : (() => {`+string(src)+`
+; return 0; })()`)); err != nil {
+		t.Fatalf("injecting axe-core: %v", err)
+	}
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ['violations']}).then((r) =>
+		r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+			.map((v) => v.impact + ' ' + v.id + ': ' + v.help + ' @ ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("running axe-core %s: %v", when, err)
+	}
+	for _, v := range found {
+		t.Errorf("%s: %s", when, v)
+	}
+}
+
+// TestBrowserAccessibility checks the page with axe-core idle with
+// recordings listed and Advanced open, during a take, and in review.
+func TestBrowserAccessibility(t *testing.T) {
+	srv := startServer(t, nil)
+	name := saveToneViaAPI(t, srv, 1)
+	postForm(t, srv.url+"/recordings/"+name+"/title", "Standup notes")
+	saveToneViaAPI(t, srv, 2)
+	ctx := speechBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/?advanced=1"), chromedp.WaitVisible(css(`[data-testid=recording]`))); err != nil {
+		t.Fatal(err)
+	}
+	if label := attr(t, ctx, fmt.Sprintf(`[data-filename=%q] [data-testid=delete]`, name), "aria-label"); label != "Delete Standup notes" {
+		t.Errorf("the delete button is labelled %q", label)
+	}
+	axeCheck(t, ctx, "idle, with recordings and Advanced open")
+	if err := chromedp.Do(ctx, startTake("webrtc"), chromedp.Sleep(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	axeCheck(t, ctx, "during a take")
+	if err := chromedp.Do(ctx, chromedp.Click(css(`[data-testid=btn-stop]`)), chromedp.WaitReady(css(`body[data-state=draft]`))); err != nil {
+		t.Fatal(err)
+	}
+	axeCheck(t, ctx, "reviewing a take")
+}
+
+// TestBrowserReview records speech in each mode, and before saving checks
+// the review: the player knows the take's real length and can seek, the
+// waveform is drawn; then it saves with a title and finds the new
+// recording first in the list, marked and in view, as long and as loud as
+// what was recorded.
+func TestBrowserReview(t *testing.T) {
+	for _, mode := range []string{"webrtc", "record"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := startServer(t, nil)
+			saveToneViaAPI(t, srv, 1) // an older recording below the new one
+			ctx := speechBrowser(t)
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(srv.url),
+				startTake(mode),
+				chromedp.Sleep(3*time.Second),
+				chromedp.Click(css(`[data-testid=btn-stop]`)),
+				chromedp.WaitVisible(css(`[data-testid=review]`)),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recorded, err := strconv.ParseFloat(attr(t, ctx, "body", "data-recorded-seconds"), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var player struct {
+				Duration, Seekable, Drawn float64
+			}
+			player, err = chromedp.Run(ctx, chromedp.Evaluate[struct{ Duration, Seekable, Drawn float64 }](`new Promise((resolve) => {
+				const a = document.getElementById('preview');
+				const c = document.getElementById('review-wave');
+				const done = () => setTimeout(() => {
+					const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+					let drawn = 0;
+					for (let i = 3; i < px.length; i += 4) if (px[i] > 0) drawn++;
+					resolve({ duration: a.duration, seekable: a.seekable.length ? a.seekable.end(0) : 0, drawn: drawn / (px.length / 4) });
+				}, 800);
+				if (a.readyState >= 1) done(); else a.addEventListener('loadedmetadata', done, { once: true });
+			})`, chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("recorded %.2f s; player: %.2f s, seekable to %.2f s, waveform covers %.0f%%", recorded, player.Duration, player.Seekable, 100*player.Drawn)
+			if math.IsInf(player.Duration, 0) || math.IsNaN(player.Duration) || math.Abs(player.Duration-recorded) > 0.2*recorded {
+				t.Errorf("the review player says %.2f s for a %.2f s take", player.Duration, recorded)
+			}
+			if player.Seekable < 0.8*recorded {
+				t.Errorf("the review player seeks only to %.2f s of %.2f s", player.Seekable, recorded)
+			}
+			if player.Drawn < 0.05 {
+				t.Errorf("the waveform is not drawn (%.1f%% of the canvas)", 100*player.Drawn)
+			}
+			err = chromedp.Do(ctx,
+				chromedp.SendKeys(css(`[data-testid=take-title]`), "Morning memo"),
+				chromedp.Click(css(`[data-testid=btn-save]`)),
+				chromedp.WaitReady(css(`body[data-saved-filename]`)),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			filename := attr(t, ctx, "body", "data-saved-filename")
+			wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			if err := chromedp.Do(wctx, chromedp.WaitVisible(css(fmt.Sprintf(`li.fresh[data-filename=%q]`, filename)))); err != nil {
+				t.Fatalf("the new recording is not marked in the list: %v", err)
+			}
+			first, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+				const li = document.querySelector('[data-testid=recording]');
+				const r = li.getBoundingClientRect();
+				return li.dataset.filename === %q && r.top < innerHeight && r.bottom > 0;
+			})()`, filename)))
+			if err != nil || !first {
+				t.Errorf("the new recording is not first in the list and in view (%v)", err)
+			}
+			if title := fileTitle(t, srv, filename); title != "Morning memo" {
+				t.Errorf("saved with title %q", title)
+			}
+			samples, _, dur := savedAudio(t, srv, filename)
+			if math.Abs(dur-recorded) > 0.15*recorded {
+				t.Errorf("saved %.2f s of a %.2f s take", dur, recorded)
+			}
+			if rms := mediatest.RMS(samples); rms < 0.01 {
+				t.Errorf("saved audio RMS %.4f: silent", rms)
+			}
+		})
+	}
 }

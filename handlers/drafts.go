@@ -12,6 +12,7 @@ import (
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/webm"
 	"github.com/avatarweb/recorder/views"
 )
 
@@ -121,6 +122,43 @@ func (h *Handler) draftAudio(c *fiber.Ctx) error {
 	whole := concatReaderAt{head: head, body: f}
 	size := int64(len(head)) + pcm
 	return serveRange(c, io.NewSectionReader(whole, 0, size), f, size, st.ModTime(), "audio/wav")
+}
+
+// serveUploadPreview serves what is uploaded of a MediaRecorder take. A
+// browser's live WebM has no duration and no cues, so a player shows 0:00
+// and cannot seek: it is served fixed (webm.Fix, up to its last whole
+// element), written to an unlinked temp file. Anything else, or a WebM
+// that cannot be fixed yet, is served as uploaded.
+func serveUploadPreview(c *fiber.Ctx, f *os.File, size int64, modTime time.Time, mime string) error {
+	if strings.HasPrefix(mime, "audio/webm") && size > 0 {
+		if fixed, n, err := fixedWebM(f, size); err == nil {
+			f.Close()
+			return serveRange(c, fixed, fixed, n, modTime, mime)
+		}
+	}
+	return serveRange(c, f, f, size, modTime, mime)
+}
+
+func fixedWebM(f *os.File, size int64) (*os.File, int64, error) {
+	n, err := webm.CompletePrefix(f, size)
+	if err != nil {
+		return nil, 0, err
+	}
+	tmp, err := os.CreateTemp("", "recorder-preview-*.webm")
+	if err != nil {
+		return nil, 0, err
+	}
+	os.Remove(tmp.Name()) // gone once closed
+	if _, err := webm.Fix(tmp, f, n); err != nil {
+		tmp.Close()
+		return nil, 0, err
+	}
+	end, err := tmp.Seek(0, io.SeekEnd)
+	if err != nil {
+		tmp.Close()
+		return nil, 0, err
+	}
+	return tmp, end, nil
 }
 
 // concatReaderAt reads head, then body.
