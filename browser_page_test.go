@@ -307,6 +307,23 @@ func TestBrowserReloadMidTake(t *testing.T) {
 	}
 }
 
+// saveWAVViaAPI saves a WAV file through the API and returns its name.
+func saveWAVViaAPI(t *testing.T, srv *testServer, path string) string {
+	t.Helper()
+	wav, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := postJSON(t, srv.url+"/save_recording", map[string]any{
+		"recording_type": "mediarecorder", "audio_data": base64.StdEncoding.EncodeToString(wav), "mime": "audio/wav",
+	})
+	name, _ := out["filename"].(string)
+	if name == "" {
+		t.Fatalf("save answered %v", out)
+	}
+	return name
+}
+
 // saveToneViaAPI saves a short tone through the API (the seed's
 // whole-take upload) and returns its file name.
 func saveToneViaAPI(t *testing.T, srv *testServer, seconds float64) string {
@@ -419,9 +436,9 @@ const screenshotsEnv = "RECORDER_SCREENSHOTS"
 // phone. It checks on both that Stop is on screen while recording.
 func TestBrowserScreenshots(t *testing.T) {
 	srv := startServer(t, nil)
-	first := saveToneViaAPI(t, srv, 2)
+	first := saveWAVViaAPI(t, srv, speechWAV)
 	postForm(t, srv.url+"/recordings/"+first+"/title", "Standup notes")
-	second := saveToneViaAPI(t, srv, 4)
+	second := saveWAVViaAPI(t, srv, speechWAV)
 	postForm(t, srv.url+"/recordings/"+second+"/title", "Interview intro, take 2")
 	dir := os.Getenv(screenshotsEnv)
 	for _, size := range []struct {
