@@ -203,7 +203,7 @@ func TestBrowserServerStop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.State() != rtc.StateLive {
+		if st := s.State(); st == rtc.StateStopped || st == rtc.StateFailed {
 			endedAt = time.Now()
 			break
 		}
@@ -692,5 +692,59 @@ func TestBrowserReview(t *testing.T) {
 				t.Errorf("saved audio RMS %.4f: silent", rms)
 			}
 		})
+	}
+}
+
+// TestBrowserErrorWhereActed: a refused htmx action shows the server's
+// message in the row the user acted on, instead of nothing.
+func TestBrowserErrorWhereActed(t *testing.T) {
+	srv := startServer(t, nil)
+	name := saveToneViaAPI(t, srv, 1)
+	ctx := speechBrowser(t)
+	row := fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, name)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.url),
+		chromedp.WaitVisible(css(row)),
+		// maxlength stops typing past 200 characters; a script does not.
+		js(fmt.Sprintf(`document.querySelector('%s input[name=title]').value = 'x'.repeat(300)`, strings.ReplaceAll(row, `"`, `\"`))),
+		chromedp.Click(css(row+` [data-testid=rename]`)),
+		chromedp.WaitVisible(css(row+` [data-testid=error]`)),
+	)
+	if err != nil {
+		t.Fatalf("no error shown in the row: %v", err)
+	}
+	if msg := text(t, ctx, row+` [data-testid=error]`); !strings.Contains(msg, "at most 200 characters") {
+		t.Errorf("error in the row: %q", msg)
+	}
+}
+
+// TestBrowserClosedTab closes the tab in the middle of a live take; a new
+// tab of the same browser offers the take, which saves.
+func TestBrowserClosedTab(t *testing.T) {
+	srv := startServer(t, nil)
+	browser := speechBrowser(t)
+	if err := chromedp.Do(browser, chromedp.Navigate(srv.url)); err != nil {
+		t.Fatal(err)
+	}
+	tab, closeTab := chromedp.NewContext(browser)
+	if err := chromedp.Do(tab, chromedp.Navigate(srv.url), startTake("webrtc"), chromedp.Sleep(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	id := attrOrFail(t, tab, `[data-testid=session-id]`)
+	closeTab()
+	row := fmt.Sprintf(`[data-testid=unsaved-take][data-id=%q]`, id)
+	wctx, cancel := context.WithTimeout(browser, 15*time.Second)
+	defer cancel()
+	err := chromedp.Do(wctx,
+		chromedp.Reload(),
+		chromedp.WaitVisible(css(row)),
+		chromedp.Click(css(row+` [data-testid=unsaved-save]`)),
+		chromedp.WaitReady(css(`body[data-saved-filename]`)),
+	)
+	if err != nil {
+		t.Fatalf("after closing its tab the take %s was not offered: %v", id, err)
+	}
+	if _, _, dur := savedAudio(t, srv, attr(t, browser, "body", "data-saved-filename")); dur < 2.5 {
+		t.Errorf("saved %.2f s of a 3 s take", dur)
 	}
 }
