@@ -171,9 +171,6 @@ func (m *Manager) AddICECandidate(id string, c webrtc.ICECandidateInit) error {
 	return s.addICECandidate(c)
 }
 
-// ValidID reports whether id can name a session.
-func ValidID(id string) bool { return sessionIDPattern.MatchString(id) }
-
 // Get returns a session, live or finished.
 func (m *Manager) Get(id string) (*Session, error) {
 	m.mu.Lock()

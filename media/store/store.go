@@ -135,7 +135,7 @@ func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta
 		os.Remove(final)
 		return "", fmt.Errorf("store: save %q: remove temporary file: %w", name, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		os.Remove(final)
 		return "", fmt.Errorf("store: save %q: %w", name, err)
 	}
@@ -178,7 +178,7 @@ func (s *Store) Remove(filename string) error {
 		}
 		return fmt.Errorf("store: remove %q: %w", filename, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		return fmt.Errorf("store: remove %q: %w", filename, err)
 	}
 	return nil
@@ -310,20 +310,4 @@ func linkNew(tmp, dir string, now time.Time) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no free name for %s after %d tries", base, maxSuffix)
-}
-
-// syncDir makes a link or unlink in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	return nil
 }
