@@ -60,7 +60,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&level, "log-level", env("RECORDER_LOG_LEVEL", "info"), "debug, info, warn or error (env RECORDER_LOG_LEVEL)")
 	fs.StringVar(&stun, "stun", env("RECORDER_STUN", ""), "comma-separated STUN/TURN URLs for ICE; none needed on a LAN (env RECORDER_STUN)")
 	var maxBodyMiB, maxTakeMiB int64
-	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save or one upload chunk; larger is refused with 413 (env RECORDER_MAX_BODY)")
+	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save, one upload chunk or one /ws message; larger is refused with 413 (a /ws message closes its WebSocket) (env RECORDER_MAX_BODY)")
 	fs.Int64Var(&maxTakeMiB, "max-take", envInt(env, "RECORDER_MAX_TAKE", 2048), "largest MediaRecorder take in MiB (env RECORDER_MAX_TAKE)")
 	fs.StringVar(&c.Token, "token", env("RECORDER_TOKEN", ""), "access token: when set, every page, API, WebSocket and audio URL needs it (sign in at /login, or Authorization: Bearer); prefer the env var RECORDER_TOKEN, flags show in ps")
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")

@@ -127,6 +127,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
+		MaxMessage:   cfg.MaxBody,
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
