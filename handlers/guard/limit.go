@@ -95,6 +95,16 @@ func (w *window) allow(key string) (ok bool, wait time.Duration) {
 	return true, 0
 }
 
+// giveBack takes back one hit of key, counted by allow for an attempt
+// that turned out right, so right attempts never use up the limit.
+func (w *window) giveBack(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if b := w.hits[key]; b != nil && b.n > 0 {
+		b.n--
+	}
+}
+
 // reset forgets key's hits.
 func (w *window) reset(key string) {
 	w.mu.Lock()
