@@ -26,6 +26,8 @@ type config struct {
 	OfferRate     int // new sessions per client per minute
 	MaxSessions   int // live WebRTC sessions at once
 	MaxTakeTime   time.Duration
+	MaxUploads    int // MediaRecorder uploads open at once, in all
+	MaxUploadsPer int // and per client
 	TLS           bool
 	CertFile      string
 	KeyFile       string
@@ -66,6 +68,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", int(envInt(env, "RECORDER_MAX_SESSIONS", 32)), "live WebRTC sessions at once; beyond it 503 (env RECORDER_MAX_SESSIONS)")
 	fs.DurationVar(&c.MaxTakeTime, "max-take-time", envDuration(env, "RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
+	fs.IntVar(&c.MaxUploads, "max-uploads", int(envInt(env, "RECORDER_MAX_UPLOADS", 64)), "MediaRecorder uploads open at once (begun, not yet saved, discarded or expired); beyond it 503 (env RECORDER_MAX_UPLOADS)")
+	fs.IntVar(&c.MaxUploadsPer, "max-uploads-per-client", int(envInt(env, "RECORDER_MAX_UPLOADS_PER_CLIENT", 8)), "MediaRecorder uploads open at once per client IP (IPv6: per /64); beyond it 429 (env RECORDER_MAX_UPLOADS_PER_CLIENT)")
 	tlsOn, err := strconv.ParseBool(env("RECORDER_TLS", "false"))
 	if err != nil {
 		return c, fmt.Errorf("RECORDER_TLS: %w", err)
@@ -101,6 +105,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	c.SecureCookie = c.TLS
 	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 {
 		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time positive")
+	}
+	if c.MaxUploads < 1 || c.MaxUploadsPer < 1 {
+		return c, errors.New("-max-uploads and -max-uploads-per-client must be at least 1")
 	}
 	if maxBodyMiB < 1 || maxTakeMiB < 1 {
 		return c, errors.New("-max-body and -max-take must be at least 1 MiB")

@@ -107,6 +107,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		database.Close()
 		return nil, err
 	}
+	uploads.MaxOpen, uploads.MaxPerClient = cfg.MaxUploads, cfg.MaxUploadsPer
 	for _, err := range uploads.Skipped {
 		log.Warn("an upload could not be reloaded; left on disk", "err", err)
 	}

@@ -46,7 +46,7 @@ func (g *Guard) Auth() fiber.Handler {
 			return c.Next()
 		}
 		if tok, ok := bearer(c); ok {
-			key := clientKey(c.IP())
+			key := ClientKey(c.IP())
 			if ok, wait := g.logins.allow(key); !ok {
 				g.log.Debug("Bearer token guesses limited", "ip", c.IP())
 				c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
@@ -189,7 +189,7 @@ func (g *Guard) Login() fiber.Handler {
 		if g.cfg.Token == "" {
 			return c.Redirect(next, fiber.StatusSeeOther)
 		}
-		key := clientKey(c.IP())
+		key := ClientKey(c.IP())
 		if ok, wait := g.logins.allow(key); !ok {
 			g.log.Warn("sign-in attempts limited", "ip", c.IP())
 			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))

@@ -23,7 +23,7 @@ func (g *Guard) OfferLimit() fiber.Handler {
 		if g.cfg.OfferRate <= 0 {
 			return c.Next()
 		}
-		if ok, wait := g.offers.allow(clientKey(c.IP())); !ok {
+		if ok, wait := g.offers.allow(ClientKey(c.IP())); !ok {
 			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 			return fail(c, fiber.StatusTooManyRequests, "too many new sessions; try again in a minute")
 		}
@@ -31,9 +31,9 @@ func (g *Guard) OfferLimit() fiber.Handler {
 	}
 }
 
-// clientKey is what a rate limit counts by: the IPv4 address, or the /64
-// of an IPv6 one.
-func clientKey(ip string) string {
+// ClientKey is what a per-client limit counts by: the IPv4 address, or
+// the /64 of an IPv6 one (the block one host holds).
+func ClientKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip
