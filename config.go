@@ -35,6 +35,9 @@ type config struct {
 	MaxTake       int64 // bytes: one MediaRecorder take
 	OfferTimeout  time.Duration
 	ShutdownGrace time.Duration
+	HeaderTimeout time.Duration // to send a request's line and headers
+	IdleTimeout   time.Duration // between requests on a kept-alive connection
+	WriteTimeout  time.Duration // for an answer to make progress
 
 	// rtpTap sees every received RTP packet; tests set it to capture a
 	// real browser's stream. No flag sets it.
@@ -68,6 +71,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", int(envInt(env, "RECORDER_MAX_SESSIONS", 32)), "live WebRTC sessions at once; beyond it 503 (env RECORDER_MAX_SESSIONS)")
 	fs.DurationVar(&c.MaxTakeTime, "max-take-time", envDuration(env, "RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
+	fs.DurationVar(&c.HeaderTimeout, "header-timeout", envDuration(env, "RECORDER_HEADER_TIMEOUT", 10*time.Second), "time a client has to send a request's line and headers; its body then gets this plus 1 s per 4 KiB (env RECORDER_HEADER_TIMEOUT)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(env, "RECORDER_IDLE_TIMEOUT", 2*time.Minute), "a kept-alive connection with no request for this long is closed (env RECORDER_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration(env, "RECORDER_WRITE_TIMEOUT", 30*time.Second), "time to send an answer; a long download may take longer as long as each piece of it goes out within this (env RECORDER_WRITE_TIMEOUT)")
 	fs.IntVar(&c.MaxUploads, "max-uploads", int(envInt(env, "RECORDER_MAX_UPLOADS", 64)), "MediaRecorder uploads open at once (begun, not yet saved, discarded or expired); beyond it 503 (env RECORDER_MAX_UPLOADS)")
 	fs.IntVar(&c.MaxUploadsPer, "max-uploads-per-client", int(envInt(env, "RECORDER_MAX_UPLOADS_PER_CLIENT", 8)), "MediaRecorder uploads open at once per client IP (IPv6: per /64); beyond it 429 (env RECORDER_MAX_UPLOADS_PER_CLIENT)")
 	tlsOn, err := strconv.ParseBool(env("RECORDER_TLS", "false"))
@@ -105,6 +111,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	c.SecureCookie = c.TLS
 	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 {
 		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time positive")
+	}
+	if c.HeaderTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 {
+		return c, errors.New("-header-timeout, -idle-timeout and -write-timeout must be positive")
 	}
 	if c.MaxUploads < 1 || c.MaxUploadsPer < 1 {
 		return c, errors.New("-max-uploads and -max-uploads-per-client must be at least 1")
