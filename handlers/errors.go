@@ -47,6 +47,9 @@ func classify(err error) (int, fiber.Map) {
 	case errors.Is(err, upload.ErrTooLarge):
 		body["message"] = say("too large")
 		return fiber.StatusRequestEntityTooLarge, body
+	case errors.Is(err, upload.ErrTooMany):
+		body["message"] = say("too many requests")
+		return fiber.StatusTooManyRequests, body
 	case errors.Is(err, media.ErrInvalid):
 		body["message"] = say("invalid request")
 		return fiber.StatusBadRequest, body
