@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -39,6 +40,7 @@ type Recording struct {
 	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
 	Missing        bool    // the file was not found at the last start
 	TakeID         string  // the take it was saved from; "" for older rows
+	Waveform       string  // SVG path of Peaks, drawn at save; "" for older rows
 }
 
 // MaxTitle bounds a recording's title, in characters.
@@ -47,7 +49,7 @@ const MaxTitle = 200
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
 	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing,
-	COALESCE(take_id, '')`
+	COALESCE(take_id, ''), waveform`
 
 // RecordingByTake returns the recording saved from take takeID, or an
 // error wrapping media.ErrNotFound.
@@ -99,11 +101,11 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO recordings (
 			filename, created_at, duration_s, sample_rate, channels,
-			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, take_id
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, take_id, waveform
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Filename, formatTime(createdAt), r.Duration, r.SampleRate, r.Channels,
 		r.FPS, r.BatchSize, r.Mode, r.MIME, r.Bytes, r.SessionID, r.Title,
-		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks), sql.NullString{String: r.TakeID, Valid: r.TakeID != ""},
+		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks), sql.NullString{String: r.TakeID, Valid: r.TakeID != ""}, r.Waveform,
 	)
 	switch {
 	case isUniqueViolation(err):
@@ -139,6 +141,67 @@ func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, er
 		return nil, fmt.Errorf("db: get recording %q: %w", filename, err)
 	}
 	return &r, nil
+}
+
+// Cursor is a place in the list, newest first: the created_at and id of
+// a recording. The zero Cursor is the top of the list.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        int64
+}
+
+// IsZero reports whether c is the top of the list.
+func (c Cursor) IsZero() bool { return c.ID == 0 }
+
+// CursorOf is the place of r in the list.
+func CursorOf(r Recording) Cursor { return Cursor{CreatedAt: r.CreatedAt, ID: r.ID} }
+
+// ListOlder returns up to limit recordings that come after c in the list
+// (older), newest first. It reads by the (created_at, id) index, so a page
+// deep in the list costs what the first does.
+func (db *DB) ListOlder(ctx context.Context, c Cursor, limit int) ([]Recording, error) {
+	if c.IsZero() {
+		return db.ListRecordings(ctx, limit, 0)
+	}
+	return db.listPage(ctx, `
+		SELECT `+recordingColumns+`
+		FROM recordings
+		WHERE (created_at, id) < (?, ?)
+		ORDER BY created_at DESC, id DESC
+		LIMIT ?`, formatTime(c.CreatedAt), c.ID, listLimit(limit))
+}
+
+// ListNewer returns up to limit recordings that come just before c in the
+// list (newer), newest first: the page before the one that starts at c.
+func (db *DB) ListNewer(ctx context.Context, c Cursor, limit int) ([]Recording, error) {
+	recs, err := db.listPage(ctx, `
+		SELECT `+recordingColumns+`
+		FROM recordings
+		WHERE (created_at, id) > (?, ?)
+		ORDER BY created_at ASC, id ASC
+		LIMIT ?`, formatTime(c.CreatedAt), c.ID, listLimit(limit))
+	slices.Reverse(recs)
+	return recs, err
+}
+
+func (db *DB) listPage(ctx context.Context, query string, args ...any) ([]Recording, error) {
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list recordings: %w", err)
+	}
+	defer rows.Close()
+	recs := []Recording{}
+	for rows.Next() {
+		var r Recording
+		if err := scanRecording(rows, &r); err != nil {
+			return nil, fmt.Errorf("db: list recordings: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list recordings: %w", err)
+	}
+	return recs, nil
 }
 
 // ListRecordings returns one page of recordings, newest first. A limit <= 0
@@ -238,7 +301,7 @@ func nullIfZero(v float64) sql.NullFloat64 {
 // CountRecordings returns how many recordings are stored.
 func (db *DB) CountRecordings(ctx context.Context) (int, error) {
 	var n int
-	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recordings`).Scan(&n)
+	err := db.db.QueryRowContext(ctx, `SELECT n FROM recordings_count WHERE only_row = 1`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: count recordings: %w", err)
 	}
@@ -290,7 +353,7 @@ func scanRecording(s scanner, r *Recording) error {
 	if err := s.Scan(
 		&r.ID, &r.Filename, &createdAt, &r.Duration, &r.SampleRate, &r.Channels,
 		&r.FPS, &r.BatchSize, &r.Mode, &r.MIME, &r.Bytes, &r.SessionID,
-		&r.Title, &clientDuration, &peaks, &r.Missing, &r.TakeID,
+		&r.Title, &clientDuration, &peaks, &r.Missing, &r.TakeID, &r.Waveform,
 	); err != nil {
 		return err
 	}

@@ -52,6 +52,8 @@ type Library interface {
 	DiscardSession(sessionID string) error
 	DiscardUpload(uploadID string) error
 	List(ctx context.Context, limit, offset int) ([]db.Recording, error)
+	ListOlder(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
+	ListNewer(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
 	Count(ctx context.Context) (int, error)
 	Get(ctx context.Context, filename string) (*db.Recording, error)
 	Rename(ctx context.Context, filename, title string) error

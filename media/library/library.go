@@ -25,6 +25,8 @@ type Index interface {
 	GetRecording(ctx context.Context, filename string) (*db.Recording, error)
 	RecordingByTake(ctx context.Context, takeID string) (*db.Recording, error)
 	ListRecordings(ctx context.Context, limit, offset int) ([]db.Recording, error)
+	ListOlder(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
+	ListNewer(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
 	CountRecordings(ctx context.Context) (int, error)
 	RenameRecording(ctx context.Context, filename, title string) error
 	DeleteRecording(ctx context.Context, filename string) error
@@ -169,6 +171,7 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		TakeID:         take.TakeID,
 		ClientDuration: clientDuration,
 		Peaks:          peaks,
+		Waveform:       media.WaveformPath(peaks),
 	}
 	if err := l.index(ctx, rec); err != nil {
 		return nil, err
@@ -228,6 +231,18 @@ func spoolPeaks(spool *os.File, take rtc.Take) ([]byte, error) {
 // List returns recordings newest first.
 func (l *Library) List(ctx context.Context, limit, offset int) ([]db.Recording, error) {
 	return l.Index.ListRecordings(ctx, limit, offset)
+}
+
+// ListOlder returns up to limit recordings after c in the list (older),
+// newest first.
+func (l *Library) ListOlder(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error) {
+	return l.Index.ListOlder(ctx, c, limit)
+}
+
+// ListNewer returns up to limit recordings just before c in the list
+// (newer), newest first.
+func (l *Library) ListNewer(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error) {
+	return l.Index.ListNewer(ctx, c, limit)
 }
 
 // Count returns how many recordings there are.

@@ -177,6 +177,7 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 		SampleRate: m.sampleRate, Channels: m.channels, FPS: p.FPS, BatchSize: p.BatchSize,
 		Mode: ModeMediaRecorder, MIME: m.mime, Bytes: m.size,
 		ClientDuration: clientDuration, Peaks: m.peaks, TakeID: meta.TakeID,
+		Waveform: media.WaveformPath(m.peaks),
 	}
 	if err := l.index(ctx, rec); err != nil {
 		return nil, err
