@@ -47,6 +47,9 @@ func classify(err error) (int, fiber.Map) {
 	case errors.Is(err, upload.ErrTooLarge):
 		body["message"] = say("too large")
 		return fiber.StatusRequestEntityTooLarge, body
+	case errors.Is(err, media.ErrBadAudio):
+		body["message"] = say("unreadable audio")
+		return fiber.StatusUnprocessableEntity, body
 	case errors.Is(err, media.ErrInvalid):
 		body["message"] = say("invalid request")
 		return fiber.StatusBadRequest, body

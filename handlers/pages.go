@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/views"
 )
 
@@ -95,7 +95,7 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		URL:         base,
 		AudioURL:    base + "/audio",
 		DownloadURL: base + "/audio?download=1",
-		Ext:         extension(r.MIME),
+		Ext:         library.Extension(r.MIME),
 		Created:     r.CreatedAt.Local().Format(time.DateTime),
 		Duration:    fmt.Sprintf("%.1f s", r.Duration),
 		Mode:        r.Mode,
@@ -108,22 +108,6 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		row.Size = "file missing"
 	}
 	return row
-}
-
-// extension names a download by its container.
-func extension(mime string) string {
-	base, _, _ := strings.Cut(mime, ";")
-	switch base {
-	case "audio/wav", "audio/wave", "audio/x-wav":
-		return ".wav"
-	case "audio/webm":
-		return ".webm"
-	case "audio/ogg":
-		return ".ogg"
-	case "audio/mp4", "audio/aac", "audio/x-m4a":
-		return ".m4a"
-	}
-	return ".bin"
 }
 
 func channelsWord(n int) string {

@@ -19,6 +19,11 @@ var ErrNotFound = errors.New("not found")
 // sets itself (live sessions); trying again later may work.
 var ErrBusy = errors.New("busy")
 
+// ErrBadAudio marks audio that does not parse as a container the server
+// reads (WebM, Ogg, MP4, WAV): the request is well formed but its content
+// cannot be processed. It is a kind of ErrInvalid.
+var ErrBadAudio = fmt.Errorf("unreadable audio: %w", ErrInvalid)
+
 // Error is a domain error whose Message is written for the person using
 // the app. Kind is one of the sentinels above; Err, if any, is the cause,
 // kept for logs and errors.Is but never shown.
@@ -56,6 +61,11 @@ func NotFoundf(format string, args ...any) error {
 // Conflictf returns an ErrConflict with a message for users.
 func Conflictf(format string, args ...any) error {
 	return &Error{Kind: ErrConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+// BadAudiof returns an ErrBadAudio with a message for users.
+func BadAudiof(format string, args ...any) error {
+	return &Error{Kind: ErrBadAudio, Message: fmt.Sprintf(format, args...)}
 }
 
 // Message returns the user-facing message of the first *Error in err's
