@@ -86,6 +86,11 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	if err != nil {
 		return nil, err
 	}
+	space := &store.Space{Reserve: cfg.reservePath(), Size: reserveSize, Log: log}
+	if err := space.Keep(); err != nil {
+		log.Warn("no space reserve: on a full disk, deleting may fail too", "err", err)
+	}
+	database.MakeRoom = space.Release
 	hub := feed.NewHub(feedQueue)
 	sessions, err := rtc.NewManager(rtc.Config{
 		SpoolDir:        cfg.spoolDir(),
@@ -111,7 +116,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		log.Warn("an upload could not be reloaded; left on disk", "err", err)
 	}
 	lib := &library.Library{
-		Store:    &store.Store{Dir: cfg.recordingsDir()},
+		Store:    &store.Store{Dir: cfg.recordingsDir(), Space: space},
 		Index:    database,
 		Sessions: sessions,
 		Uploads:  uploads,
@@ -144,6 +149,11 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	srv.stop = func() { stopApply(); stopExpire() }
 	return srv, nil
 }
+
+// reserveSize is the space kept in DATA/space.reserve and given up when a
+// delete finds the disk full: SQLite's WAL needs a few pages even to
+// delete a row.
+const reserveSize = 1 << 20
 
 // uploadMaxAge is how long an unsaved MediaRecorder upload is kept after
 // its last chunk, so a tab that closed does not leave it forever.

@@ -59,10 +59,10 @@ func (db *DB) InsertRecording(ctx context.Context, r *Recording) error {
 	defer tx.Rollback()
 
 	if err := db.insertRecording(ctx, tx, r); err != nil {
-		return err
+		return db.full(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: insert recording %q: %w", r.Filename, err)
+		return db.full(fmt.Errorf("db: insert recording %q: %w", r.Filename, err))
 	}
 	return nil
 }
@@ -162,7 +162,7 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 	}
 	res, err := db.db.ExecContext(ctx, `UPDATE recordings SET title = ? WHERE filename = ?`, title, filename)
 	if err != nil {
-		return fmt.Errorf("db: rename recording %q: %w", filename, err)
+		return db.full(fmt.Errorf("db: rename recording %q: %w", filename, err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -178,7 +178,7 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 func (db *DB) SetMissing(ctx context.Context, filename string, missing bool) error {
 	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET missing = ? WHERE filename = ?`, missing, filename)
 	if err != nil {
-		return fmt.Errorf("db: flag recording %q: %w", filename, err)
+		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
 	}
 	return nil
 }
@@ -221,8 +221,17 @@ func (db *DB) CountRecordings(ctx context.Context) (int, error) {
 }
 
 // DeleteRecording removes the recording stored under filename, or returns an
-// error wrapping media.ErrNotFound if there is none.
+// error wrapping media.ErrNotFound if there is none. Deleting is how space
+// is freed, so on a full disk it asks MakeRoom for room and tries again.
 func (db *DB) DeleteRecording(ctx context.Context, filename string) error {
+	err := db.deleteRecordingTx(ctx, filename)
+	if isFull(err) && db.MakeRoom != nil && db.MakeRoom() {
+		err = db.deleteRecordingTx(ctx, filename)
+	}
+	return db.full(err)
+}
+
+func (db *DB) deleteRecordingTx(ctx context.Context, filename string) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: delete recording %q: %w", filename, err)

@@ -8,18 +8,20 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/media/upload"
 )
 
 // ErrorHandler maps domain errors to HTTP status in one place. Only
-// internal errors are logged; the client gets a plain message in the
+// internal errors are logged (a full disk the store has reported is
+// logged there, once per episode); the client gets a plain message in the
 // seed's envelope {status:"error", message} (the domain's message for
 // users, never the error chain), plus per-field errors for refused
 // parameters.
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, body := classify(err)
-		if status >= fiber.StatusInternalServerError {
+		if status >= fiber.StatusInternalServerError && !store.Reported(err) {
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		}
 		return c.Status(status).JSON(body)
@@ -44,6 +46,9 @@ func classify(err error) (int, fiber.Map) {
 	case errors.As(err, &fe):
 		body["message"] = fe.Message
 		return fe.Code, body
+	case media.IsDiskFull(err):
+		body["message"] = media.DiskFullMessage
+		return fiber.StatusInsufficientStorage, body
 	case errors.Is(err, upload.ErrTooLarge):
 		body["message"] = say("too large")
 		return fiber.StatusRequestEntityTooLarge, body

@@ -42,10 +42,10 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 	tmp, err := os.CreateTemp(l.Store.Dir, ".audio-*.tmp")
 	if err != nil {
 		if err := os.MkdirAll(l.Store.Dir, 0o755); err != nil {
-			return nil, fmt.Errorf("library: spool audio: %w", err)
+			return nil, l.Store.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 		}
 		if tmp, err = os.CreateTemp(l.Store.Dir, ".audio-*.tmp"); err != nil {
-			return nil, fmt.Errorf("library: spool audio: %w", err)
+			return nil, l.Store.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 		}
 	}
 	defer os.Remove(tmp.Name())
@@ -54,7 +54,7 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("library: spool audio: %w", err)
+		return nil, l.Store.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 	}
 	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), clientDuration, p)
 }
@@ -73,7 +73,7 @@ func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, cl
 	defer f.Close()
 	m, err := l.measure(f, size)
 	if err != nil {
-		return nil, err
+		return nil, l.Store.Space.Check(err) // fixing a WebM take writes a copy
 	}
 	defer m.close()
 	if m.duration <= 0 {
