@@ -21,6 +21,7 @@ import (
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -82,13 +83,22 @@ type server struct {
 }
 
 func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
-	database, err := db.Open(ctx, cfg.dbPath())
+	full, err := checkWritable(cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	space := &store.Space{Reserve: cfg.reservePath(), Size: reserveSize, Log: log}
-	if err := space.Keep(); err != nil {
+	if full {
+		// SQLite needs room for its shared-memory and log files even to
+		// open: give up the reserve, so the server starts and recordings
+		// can be deleted. The next save writes it again.
+		space.Release()
+	} else if err := space.Keep(); err != nil {
 		log.Warn("no space reserve: on a full disk, deleting may fail too", "err", err)
+	}
+	database, err := db.Open(ctx, cfg.dbPath())
+	if err != nil {
+		return nil, err
 	}
 	database.MakeRoom = space.Release
 	hub := feed.NewHub(feedQueue)
@@ -148,6 +158,27 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	stopExpire := expireUploads(uploads, log)
 	srv.stop = func() { stopApply(); stopExpire() }
 	return srv, nil
+}
+
+// checkWritable refuses to start on a data directory (or one of its
+// subdirectories) that cannot be written, which would otherwise fail every
+// save. A full disk only gets a warning, since deleting still works; it
+// reports whether the disk is full.
+func checkWritable(cfg config, log *slog.Logger) (full bool, err error) {
+	for _, dir := range []string{cfg.DataDir, cfg.recordingsDir(), cfg.spoolDir(), cfg.uploadsDir()} {
+		err := store.CheckWritable(dir)
+		if media.IsDiskFull(err) {
+			if !full {
+				log.Warn("the disk is full: saving will fail until space is freed; deleting works", "path", dir)
+			}
+			full = true
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return full, nil
 }
 
 // reserveSize is the space kept in DATA/space.reserve and given up when a

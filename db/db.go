@@ -85,6 +85,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("db: open %q: %w", path, err)
 	}
+	if err := db.checkWritable(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("db: open %q: %w", path, err)
+	}
 	if err := db.migrate(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("db: open %q: %w", path, err)
@@ -120,6 +124,21 @@ func (db *DB) checkJournalMode(ctx context.Context) error {
 	}
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	return nil
+}
+
+// checkWritable fails unless the database can be written: SQLite opens a
+// file it may only read (a read-only mount, say) read-only without a word,
+// and every save would fail later. It writes a row and rolls it back.
+func (db *DB) checkWritable(ctx context.Context) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err == nil {
+		defer tx.Rollback()
+		_, err = tx.ExecContext(ctx, `CREATE TABLE write_probe (x INTEGER)`)
+	}
+	if err != nil && !isFull(err) {
+		return fmt.Errorf("the database is not writable: %w", err)
 	}
 	return nil
 }
