@@ -38,6 +38,7 @@ type Recording struct {
 	ClientDuration float64 // seconds the browser claimed; 0 when unknown
 	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
 	Missing        bool    // the file was not found at the last start
+	Damaged        bool    // the file could not be read at the last start
 }
 
 // MaxTitle bounds a recording's title, in characters.
@@ -45,7 +46,7 @@ const MaxTitle = 200
 
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
-	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing`
+	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing, damaged`
 
 // InsertRecording stores r and sets r.ID. A zero r.CreatedAt is set from
 // db.Now; either way it is stored, and left in r, as UTC to the millisecond.
@@ -183,6 +184,37 @@ func (db *DB) SetMissing(ctx context.Context, filename string, missing bool) err
 	return nil
 }
 
+// SetDamaged flags (or clears) a recording whose file cannot be read.
+func (db *DB) SetDamaged(ctx context.Context, filename string, damaged bool) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET damaged = ? WHERE filename = ?`, damaged, filename)
+	if err != nil {
+		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
+	}
+	return nil
+}
+
+// DamagedFilenames returns the file names of the recordings flagged
+// damaged, for reconciling.
+func (db *DB) DamagedFilenames(ctx context.Context) (map[string]bool, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT filename FROM recordings WHERE damaged`)
+	if err != nil {
+		return nil, fmt.Errorf("db: list damaged: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("db: list damaged: %w", err)
+		}
+		out[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list damaged: %w", err)
+	}
+	return out, nil
+}
+
 // Filenames returns every recording's file name and whether it is flagged
 // missing, for reconciling the index with the directory.
 func (db *DB) Filenames(ctx context.Context) (map[string]bool, error) {
@@ -274,7 +306,7 @@ func scanRecording(s scanner, r *Recording) error {
 	if err := s.Scan(
 		&r.ID, &r.Filename, &createdAt, &r.Duration, &r.SampleRate, &r.Channels,
 		&r.FPS, &r.BatchSize, &r.Mode, &r.MIME, &r.Bytes, &r.SessionID,
-		&r.Title, &clientDuration, &peaks, &r.Missing,
+		&r.Title, &clientDuration, &peaks, &r.Missing, &r.Damaged,
 	); err != nil {
 		return err
 	}

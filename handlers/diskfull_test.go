@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,33 +54,6 @@ func fill(t *testing.T, path string) {
 			}
 		}
 	}
-}
-
-// logLines is a slog handler's output that tests can count lines of.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	t   *testing.T
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.t.Logf("%s", bytes.TrimSpace(p))
-	return l.buf.Write(p)
-}
-
-// errors counts the lines logged at level ERROR that contain substr.
-func (l *logLines) errors(substr string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, line := range strings.Split(l.buf.String(), "\n") {
-		if strings.Contains(line, "level=ERROR") && strings.Contains(line, substr) {
-			n++
-		}
-	}
-	return n
 }
 
 // TestDiskFull runs the app on a 4 MiB tmpfs, fills it, and checks

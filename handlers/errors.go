@@ -14,14 +14,19 @@ import (
 
 // ErrorHandler maps domain errors to HTTP status in one place. Only
 // internal errors are logged (a full disk the store has reported is
-// logged there, once per episode); the client gets a plain message in the
+// logged there, once per episode; a damaged recording as a warning, since
+// the start warned of it already); the client gets a plain message in the
 // seed's envelope {status:"error", message} (the domain's message for
 // users, never the error chain), plus per-field errors for refused
 // parameters.
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, body := classify(err)
-		if status >= fiber.StatusInternalServerError && !store.Reported(err) {
+		switch {
+		case status < fiber.StatusInternalServerError, store.Reported(err):
+		case errors.Is(err, media.ErrDamaged):
+			log.Warn("a damaged recording was asked for", "method", c.Method(), "path", c.Path(), "err", err)
+		default:
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		}
 		return c.Status(status).JSON(body)
@@ -49,6 +54,11 @@ func classify(err error) (int, fiber.Map) {
 	case media.IsDiskFull(err):
 		body["message"] = media.DiskFullMessage
 		return fiber.StatusInsufficientStorage, body
+	case errors.Is(err, media.ErrDamaged):
+		// 500: the server's stored file is at fault, not the request, and
+		// asking again will not help; the message says so plainly.
+		body["message"] = say("the recording's file is damaged")
+		return fiber.StatusInternalServerError, body
 	case errors.Is(err, upload.ErrTooLarge):
 		body["message"] = say("too large")
 		return fiber.StatusRequestEntityTooLarge, body

@@ -104,8 +104,11 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		Params:      fmt.Sprintf("%d fps · batch %d", r.FPS, r.BatchSize),
 		Waveform:    views.WaveformPath(r.Peaks),
 	}
-	if r.Missing {
+	switch {
+	case r.Missing:
 		row.Size = "file missing"
+	case r.Damaged:
+		row.Size = "file damaged"
 	}
 	return row
 }

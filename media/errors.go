@@ -34,6 +34,11 @@ func IsDiskFull(err error) bool {
 	return errors.Is(err, ErrDiskFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
+// ErrDamaged marks a stored recording whose file cannot be read: the
+// server's data is at fault, not the request, but the message says so
+// plainly.
+var ErrDamaged = errors.New("damaged")
+
 // ErrBadAudio marks audio that does not parse as a container the server
 // reads (WebM, Ogg, MP4, WAV): the request is well formed but its content
 // cannot be processed. It is a kind of ErrInvalid.
