@@ -2,11 +2,15 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/media/store"
 )
 
 // TestSaveRefusesJunkAudio: random bytes labelled as audio, sent whole or
@@ -69,19 +73,39 @@ func TestSaveOggMeasured(t *testing.T) {
 }
 
 // TestClientMIMENeverEchoed: a 5000-character type or one with CR/LF is
-// neither stored nor sent back in a Content-Type.
+// neither stored nor sent back in a Content-Type: with audio the server
+// cannot read it is refused, with audio it can the server's own type is
+// stored, and a type an older version stored is not echoed either.
 func TestClientMIMENeverEchoed(t *testing.T) {
 	ta, _ := newFakeApp(t)
+	junk := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("not audio "), 100))
 	wav := base64.StdEncoding.EncodeToString(wavTake(0.2))
-	for _, mime := range []string{strings.Repeat("audio/x", 800), "audio/wav\r\nX-Injected: 1", "audio/wav; evil=\"\r\n\""} {
+	hostile := []string{strings.Repeat("audio/x", 800), "audio/wav\r\nX-Injected: 1", "audio/wav; evil=\"\r\n\""}
+	for _, mime := range hostile {
+		before := ta.written(t)
+		ta.do(t, http.MethodPost, "/save_recording", saveBody(t, map[string]any{"audio_data": junk, "mime": mime, "duration": 4})).
+			wantError(t, http.StatusUnprocessableEntity, "unrecognized audio")
+		ta.wantUnchanged(t, before)
+
 		_, rec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": wav, "mime": mime, "duration": 0.2}))
 		if rec.MIME != "audio/wav" {
 			t.Errorf("stored type %.60q", rec.MIME)
 		}
-		res := ta.do(t, http.MethodGet, "/recordings/"+rec.Filename+"/audio", "")
-		res.wantStatus(t, http.StatusOK)
-		if ct := res.header.Get("Content-Type"); ct != "audio/wav" || res.header.Get("X-Injected") != "" {
-			t.Errorf("Content-Type %.60q", ct)
-		}
+	}
+
+	// A recording an older version stored with the client's type.
+	ta.clock.Set(time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC))
+	raw := wavTake(0.2)
+	name, err := ta.lib.Store.Save(context.Background(), bytes.NewReader(raw), int64(len(raw)), store.Meta{MIME: hostile[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ta.lib.Reconcile(context.Background(), ta.db); err != nil {
+		t.Fatal(err)
+	}
+	res := ta.do(t, http.MethodGet, "/recordings/"+name+"/audio", "")
+	res.wantStatus(t, http.StatusOK)
+	if ct := res.header.Get("Content-Type"); ct != "application/octet-stream" || !bytes.Equal(res.body, raw) {
+		t.Errorf("Content-Type %.60q, %d bytes", ct, len(res.body))
 	}
 }
