@@ -217,20 +217,21 @@ func expireUploads(u *upload.Spooler, log *slog.Logger) func() {
 }
 
 // recoverData makes the data directory whole again after a crash, before
-// any request is served: interrupted deletions are settled, takes left in
-// the spool become recordings, and the index is reconciled with the files.
+// any request is served: interrupted deletions are settled, the index is
+// reconciled with the files (a file whose row a crash prevented gets one),
+// and takes left in the spool become recordings unless they are already.
 // Each step logs what it did; none stops the server from starting.
 func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg config, log *slog.Logger) {
 	if err := lib.Recover(ctx); err != nil {
 		log.Error("settling interrupted deletions", "err", err)
 	}
+	if err := lib.Reconcile(ctx, database); err != nil {
+		log.Error("reconciling recordings with the index", "err", err)
+	}
 	if n, err := lib.RecoverSpools(ctx, cfg.spoolDir()); err != nil {
 		log.Error("recovering spooled takes", "err", err)
 	} else if n > 0 {
 		log.Info("recovered takes into recordings", "count", n)
-	}
-	if err := lib.Reconcile(ctx, database); err != nil {
-		log.Error("reconciling recordings with the index", "err", err)
 	}
 }
 

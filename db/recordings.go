@@ -39,6 +39,7 @@ type Recording struct {
 	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
 	Missing        bool    // the file was not found at the last start
 	Damaged        bool    // the file could not be read at the last start
+	TakeID         string  // the take it was saved from; "" for older rows
 }
 
 // MaxTitle bounds a recording's title, in characters.
@@ -46,11 +47,32 @@ const MaxTitle = 200
 
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
-	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing, damaged`
+	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing, damaged,
+	COALESCE(take_id, '')`
+
+// RecordingByTake returns the recording saved from take takeID, or an
+// error wrapping media.ErrNotFound.
+func (db *DB) RecordingByTake(ctx context.Context, takeID string) (*Recording, error) {
+	var r Recording
+	row := db.db.QueryRowContext(ctx, `
+		SELECT `+recordingColumns+`
+		FROM recordings
+		WHERE take_id = ?`,
+		takeID,
+	)
+	err := scanRecording(row, &r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("db: %w", media.NotFoundf("no recording of take %q", takeID))
+	} else if err != nil {
+		return nil, fmt.Errorf("db: recording of take %q: %w", takeID, err)
+	}
+	return &r, nil
+}
 
 // InsertRecording stores r and sets r.ID. A zero r.CreatedAt is set from
 // db.Now; either way it is stored, and left in r, as UTC to the millisecond.
-// A taken filename returns an error wrapping ErrExists; a mode other than
+// A taken filename, or a take saved already, returns an error wrapping
+// ErrExists; a mode other than
 // "webrtc" or "mediarecorder" one wrapping media.ErrInvalid.
 func (db *DB) InsertRecording(ctx context.Context, r *Recording) error {
 	tx, err := db.db.BeginTx(ctx, nil)
@@ -78,11 +100,11 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO recordings (
 			filename, created_at, duration_s, sample_rate, channels,
-			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, take_id
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Filename, formatTime(createdAt), r.Duration, r.SampleRate, r.Channels,
 		r.FPS, r.BatchSize, r.Mode, r.MIME, r.Bytes, r.SessionID, r.Title,
-		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks),
+		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks), sql.NullString{String: r.TakeID, Valid: r.TakeID != ""},
 	)
 	switch {
 	case isUniqueViolation(err):
@@ -306,7 +328,7 @@ func scanRecording(s scanner, r *Recording) error {
 	if err := s.Scan(
 		&r.ID, &r.Filename, &createdAt, &r.Duration, &r.SampleRate, &r.Channels,
 		&r.FPS, &r.BatchSize, &r.Mode, &r.MIME, &r.Bytes, &r.SessionID,
-		&r.Title, &clientDuration, &peaks, &r.Missing, &r.Damaged,
+		&r.Title, &clientDuration, &peaks, &r.Missing, &r.Damaged, &r.TakeID,
 	); err != nil {
 		return err
 	}

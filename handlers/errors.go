@@ -74,6 +74,12 @@ func classify(err error) (int, fiber.Map) {
 	case errors.Is(err, media.ErrBusy):
 		body["message"] = say("busy")
 		return fiber.StatusServiceUnavailable, body
+	case media.SavedAs(err) != "":
+		// A retried save: the take is safe, and the client learns where.
+		name := media.SavedAs(err)
+		body["message"] = (&media.SavedError{Filename: name}).Error()
+		body["filename"] = name
+		return fiber.StatusConflict, body
 	case errors.Is(err, media.ErrConflict):
 		body["message"] = say("conflict")
 		return fiber.StatusConflict, body

@@ -409,6 +409,8 @@ type errorBody struct {
 	Status  string            `json:"status"`
 	Message string            `json:"message"`
 	Errors  map[string]string `json:"errors"`
+	// Filename names the recording a take already became (409 to a save).
+	Filename string `json:"filename"`
 }
 
 // wantError checks status and the error envelope, whose message must

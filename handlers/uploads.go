@@ -20,7 +20,6 @@ type Uploads interface {
 	Put(id string, index int, r io.Reader) (upload.Status, error)
 	Status(id string) (upload.Status, error)
 	Preview(id string) (*os.File, int64, string, error)
-	Remove(id string) error
 }
 
 // beginRequest starts (or resumes) a chunked upload.
@@ -85,7 +84,7 @@ func (h *Handler) uploadAudio(c *fiber.Ctx) error {
 
 // discardUpload drops an upload.
 func (h *Handler) discardUpload(c *fiber.Ctx) error {
-	if err := h.Uploads.Remove(c.Params("id")); err != nil {
+	if err := h.Library.DiscardUpload(c.Params("id")); err != nil {
 		return err
 	}
 	return success(c, fiber.Map{"upload_id": c.Params("id"), "message": "take discarded"})

@@ -91,7 +91,7 @@ func (h *Handler) discard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Sessions.Discard(req.SessionID); err != nil {
+	if err := h.Library.DiscardSession(req.SessionID); err != nil {
 		return err
 	}
 	return success(c, fiber.Map{"session_id": req.SessionID, "message": "take discarded"})

@@ -97,3 +97,26 @@ func Message(err error) string {
 	}
 	return ""
 }
+
+// SavedError reports a take that has already become a recording: saving
+// it again is refused (an ErrConflict), and Filename names the recording
+// so a client that retried can tell its take is safe.
+type SavedError struct {
+	Filename string
+}
+
+func (e *SavedError) Error() string {
+	return fmt.Sprintf("this take was already saved as %s", e.Filename)
+}
+
+// Unwrap makes a SavedError an ErrConflict.
+func (e *SavedError) Unwrap() error { return ErrConflict }
+
+// SavedAs returns the recording an already-saved take became, or "".
+func SavedAs(err error) string {
+	var e *SavedError
+	if errors.As(err, &e) {
+		return e.Filename
+	}
+	return ""
+}

@@ -9,8 +9,8 @@ import (
 	"strings"
 )
 
-// HTMXPath is where the vendored, pinned htmx is served.
-const HTMXPath = "/assets/vendor/htmx-2.0.11.min.js"
+// HTMXFile is the vendored, pinned htmx, as named in the assets.
+const HTMXFile = "vendor/htmx-2.0.11.min.js"
 
 // htmxConfig makes htmx swap 422 answers too, so a refused form comes
 // back with its errors inline while keeping an honest status code.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/avatarweb/recorder/db"
@@ -22,6 +23,7 @@ import (
 type Index interface {
 	InsertRecording(ctx context.Context, r *db.Recording) error
 	GetRecording(ctx context.Context, filename string) (*db.Recording, error)
+	RecordingByTake(ctx context.Context, takeID string) (*db.Recording, error)
 	ListRecordings(ctx context.Context, limit, offset int) ([]db.Recording, error)
 	CountRecordings(ctx context.Context) (int, error)
 	RenameRecording(ctx context.Context, filename, title string) error
@@ -32,6 +34,7 @@ type Index interface {
 type Sessions interface {
 	Stop(id string) (rtc.Take, error)
 	Release(id string) error
+	Discard(id string) error
 }
 
 // Mode names how a recording was made.
@@ -48,27 +51,75 @@ type Library struct {
 	Uploads  Uploads
 	Log      *slog.Logger
 	Now      func() time.Time
+
+	takes    ledger     // each take saved or discarded once
+	deleting sync.Mutex // one deletion at a time: see Delete
 }
 
 // SaveSession stops a WebRTC session if it is still live and turns its
 // take into a recording. clientDuration is what the browser measured; the
-// stored duration is the server's own.
+// stored duration is the server's own. A take is saved once: a save or
+// discard of it while this one runs, or after, is refused with a conflict
+// (a *media.SavedError naming the recording, once it is saved).
 func (l *Library) SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error) {
-	take, err := l.Sessions.Stop(sessionID)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := l.saveTake(ctx, take, clientDuration)
-	if err != nil {
-		return nil, err
-	}
+	var rec *db.Recording
+	err := l.once(sessionKey(sessionID), saving, func() (string, error) {
+		take, err := l.Sessions.Stop(sessionID)
+		if err != nil {
+			return "", err
+		}
+		if rec, err = l.saveTake(ctx, take, clientDuration); err != nil {
+			var saved *media.SavedError
+			if !errors.As(err, &saved) {
+				return "", err
+			}
+			// Saved before (by another node, or before a restart): the draft
+			// is only a copy now.
+			l.release(sessionID)
+			return "", err
+		}
+		l.release(sessionID)
+		return rec.Filename, nil
+	})
+	return rec, err
+}
+
+// release drops a saved session's draft.
+func (l *Library) release(sessionID string) {
 	if err := l.Sessions.Release(sessionID); err != nil {
 		l.Log.Warn("saved, but the draft could not be removed", "session_id", sessionID, "err", err)
 	}
-	return rec, nil
+}
+
+// DiscardSession ends a WebRTC session if it is live and deletes its take,
+// unless the take is being saved or was saved: that is a conflict.
+func (l *Library) DiscardSession(sessionID string) error {
+	return l.discard(sessionKey(sessionID), func() error { return l.Sessions.Discard(sessionID) })
+}
+
+// once runs act, which saves or discards the take under key, if the
+// ledger gives the take to this request, and records how it ended.
+func (l *Library) once(key string, want fateState, act func() (filename string, err error)) error {
+	if err := l.takes.claim(key, want); err != nil {
+		return err
+	}
+	filename, err := act()
+	l.takes.settle(key, err == nil, filename, l.now())
+	if err != nil {
+		return l.takes.explain(key, want, err, l.now())
+	}
+	return nil
+}
+
+// discard runs drop, which deletes the take under key, under the ledger.
+func (l *Library) discard(key string, drop func() error) error {
+	return l.once(key, discarding, func() (string, error) { return "", drop() })
 }
 
 func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration float64) (*db.Recording, error) {
+	if err := l.checkNotSaved(ctx, take.TakeID); err != nil {
+		return nil, err
+	}
 	spool, err := os.Open(take.SpoolPath)
 	if err != nil {
 		return nil, fmt.Errorf("library: open draft %q: %w", take.SessionID, err)
@@ -84,6 +135,7 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		ProcessingParameters: take.Params,
 		Timestamp:            now.UTC().Format(store.TimeFormat),
 		WebRTCSessionID:      take.SessionID,
+		TakeID:               take.TakeID,
 		Mode:                 ModeWebRTC,
 		Stats:                stats,
 		ParamChanges:         take.Framing.Changes,
@@ -114,6 +166,7 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		MIME:           media.WAVMIME,
 		Bytes:          media.WAVHeaderSize + take.PCMBytes,
 		SessionID:      take.SessionID,
+		TakeID:         take.TakeID,
 		ClientDuration: clientDuration,
 		Peaks:          peaks,
 	}
@@ -134,11 +187,34 @@ func (l *Library) index(ctx context.Context, rec *db.Recording) error {
 	if err == nil {
 		return nil
 	}
+	if rec.TakeID != "" && errors.Is(err, db.ErrExists) {
+		// The take was saved meanwhile (by another node, say): its first
+		// recording stands, and this copy goes.
+		if prev, lookErr := l.Index.RecordingByTake(ctx, rec.TakeID); lookErr == nil {
+			err = &media.SavedError{Filename: prev.Filename}
+		}
+	}
 	err = fmt.Errorf("library: index %q: %w", rec.Filename, err)
 	if rmErr := l.Store.Remove(rec.Filename); rmErr != nil {
 		err = errors.Join(err, rmErr)
 	}
 	return err
+}
+
+// checkNotSaved refuses a take that is a recording already, with a
+// *media.SavedError naming it. Takes from before take ids pass.
+func (l *Library) checkNotSaved(ctx context.Context, takeID string) error {
+	if takeID == "" {
+		return nil
+	}
+	prev, err := l.Index.RecordingByTake(ctx, takeID)
+	switch {
+	case err == nil:
+		return &media.SavedError{Filename: prev.Filename}
+	case errors.Is(err, media.ErrNotFound):
+		return nil
+	}
+	return fmt.Errorf("library: look up take %q: %w", takeID, err)
 }
 
 // spoolPeaks reads the draft's PCM again for its waveform thumbnail.
@@ -179,7 +255,15 @@ func (l *Library) Rename(ctx context.Context, filename, title string) error {
 // aside first, then the row deleted, then the file: if the row cannot go,
 // the file comes back, so neither is ever left without the other. A crash
 // between the steps leaves the file aside, and Recover settles it.
+//
+// Deletions run one at a time, so two requests for one recording never
+// interleave: the second finds the row gone and answers not found. And a
+// row found gone at the second step (another node deleted it) means the
+// recording is deleted: the file is finished off, never put back, or it
+// would come back at the next start as a recording nobody can delete.
 func (l *Library) Delete(ctx context.Context, filename string) error {
+	l.deleting.Lock()
+	defer l.deleting.Unlock()
 	if _, err := l.Get(ctx, filename); err != nil {
 		return err
 	}
@@ -192,7 +276,12 @@ func (l *Library) Delete(ctx context.Context, filename string) error {
 	if err != nil {
 		return fmt.Errorf("library: delete %q: %w", filename, err)
 	}
-	if err := l.Index.DeleteRecording(ctx, filename); err != nil {
+	err = l.Index.DeleteRecording(ctx, filename)
+	if errors.Is(err, media.ErrNotFound) {
+		l.Log.Warn("the recording's row went while deleting it; its file goes too", "filename", filename)
+		err = nil
+	}
+	if err != nil {
 		if undoErr := rm.Undo(); undoErr != nil {
 			err = errors.Join(err, undoErr)
 		}

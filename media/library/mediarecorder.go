@@ -13,25 +13,54 @@ import (
 
 // Uploads hands over MediaRecorder takes uploaded in chunks.
 type Uploads interface {
+	TakeID(id string) (string, error)
 	Finish(id string) (path string, size int64, mime string, err error)
 	Remove(id string) error
 }
 
 // SaveUpload turns a finished MediaRecorder upload into a recording and
-// removes the upload. p are the processing parameters in force.
+// removes the upload. p are the processing parameters in force. Like a
+// live take, an upload is saved once: a save or discard of it while this
+// one runs, or after, is refused with a conflict.
 func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*db.Recording, error) {
-	path, size, _, err := l.Uploads.Finish(uploadID)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := l.saveAudioFile(ctx, path, size, clientDuration, p)
-	if err != nil {
-		return nil, err
-	}
+	var rec *db.Recording
+	err := l.once(uploadKey(uploadID), saving, func() (string, error) {
+		path, size, _, err := l.Uploads.Finish(uploadID)
+		if err != nil {
+			return "", err
+		}
+		takeID, err := l.Uploads.TakeID(uploadID)
+		if err != nil {
+			return "", err
+		}
+		if err := l.checkNotSaved(ctx, takeID); err != nil {
+			if media.SavedAs(err) != "" {
+				// Killed after saving it, before removing it: it is only a
+				// copy now.
+				l.removeUpload(uploadID)
+			}
+			return "", err
+		}
+		if rec, err = l.saveAudioFile(ctx, path, size, clientDuration, p, takeID); err != nil {
+			return "", err
+		}
+		l.removeUpload(uploadID)
+		return rec.Filename, nil
+	})
+	return rec, err
+}
+
+// removeUpload drops a saved upload.
+func (l *Library) removeUpload(uploadID string) {
 	if err := l.Uploads.Remove(uploadID); err != nil {
 		l.Log.Warn("saved, but the upload could not be removed", "upload_id", uploadID, "err", err)
 	}
-	return rec, nil
+}
+
+// DiscardUpload deletes an upload, unless it is being saved or was saved:
+// that is a conflict.
+func (l *Library) DiscardUpload(uploadID string) error {
+	return l.discard(uploadKey(uploadID), func() error { return l.Uploads.Remove(uploadID) })
 }
 
 // SaveAudio saves a whole take sent in one piece (the seed's base64
@@ -56,7 +85,7 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 	if err != nil {
 		return nil, l.Store.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 	}
-	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), clientDuration, p)
+	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), clientDuration, p, "")
 }
 
 // saveAudioFile measures a browser-recorded file and saves it. What is
@@ -64,8 +93,9 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 // the container is recognised from the first bytes and must parse, the
 // duration is measured, the type stored is one of the fixed few (see
 // containers.go), and a WebM take is given a real duration and cues
-// (Chromium writes neither, so players could not seek).
-func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, clientDuration float64, p media.Params) (*db.Recording, error) {
+// (Chromium writes neither, so players could not seek). takeID, if not
+// "", is stored with it: the take is then saved only once.
+func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, clientDuration float64, p media.Params, takeID string) (*db.Recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("library: open take: %w", err)
@@ -79,7 +109,7 @@ func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, cl
 	if m.duration <= 0 {
 		return nil, media.Invalidf("nothing was recorded: the take holds no audio")
 	}
-	return l.saveMeasured(ctx, m, clientDuration, p)
+	return l.saveMeasured(ctx, m, clientDuration, p, takeID)
 }
 
 // measured is a take ready to store: the bytes to write and what they hold.
@@ -100,7 +130,7 @@ func (m measured) close() {
 	}
 }
 
-func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params) (*db.Recording, error) {
+func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params, takeID string) (*db.Recording, error) {
 	now := l.now()
 	stats := map[string]int64{}
 	if clientDuration > 0 {
@@ -115,6 +145,7 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 		Channels:             m.channels,
 		Mode:                 ModeMediaRecorder,
 		Stats:                stats,
+		TakeID:               takeID,
 	}
 	name, err := l.Store.Save(ctx, m.audio, m.size, meta)
 	if err != nil {
@@ -124,7 +155,7 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 		Filename: name, CreatedAt: now, Duration: m.duration,
 		SampleRate: m.sampleRate, Channels: m.channels, FPS: p.FPS, BatchSize: p.BatchSize,
 		Mode: ModeMediaRecorder, MIME: m.mime, Bytes: m.size,
-		ClientDuration: clientDuration, Peaks: m.peaks,
+		ClientDuration: clientDuration, Peaks: m.peaks, TakeID: meta.TakeID,
 	}
 	if err := l.index(ctx, rec); err != nil {
 		return nil, err

@@ -28,7 +28,10 @@ type Reconciler interface {
 
 // RecoverSpools turns every live take left in the spool directory by a
 // crash, a killed process or a shutdown into a saved recording, with all
-// the audio that reached the disk (the spool is flushed every second).
+// the audio that reached the disk (the spool is flushed every second). A
+// take that is a recording already (killed after its file was written,
+// before its draft was removed) only loses its draft: call Reconcile
+// first, so a recording file whose row the crash prevented is known.
 //
 // It saves rather than restoring drafts because a draft belongs to a page
 // and a session that no longer exist: nobody could press Save. A saved
@@ -80,6 +83,13 @@ func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, erro
 	}
 	take := recovered(meta, pcmPath, pcmBytes)
 	rec, err := l.saveTake(ctx, take, 0)
+	var saved *media.SavedError
+	if errors.As(err, &saved) {
+		// Killed while saving it: the recording was written, the draft
+		// not yet removed. Finish that save instead of saving it again.
+		l.Log.Info("finished a save a crash interrupted", "session_id", meta.SessionID, "filename", saved.Filename)
+		return false, remove()
+	}
 	if err != nil {
 		return false, err
 	}
@@ -210,6 +220,7 @@ func (l *Library) indexFile(ctx context.Context, name string) error {
 		SampleRate: m.SampleRate, Channels: m.Channels,
 		FPS: m.ProcessingParameters.FPS, BatchSize: m.ProcessingParameters.BatchSize,
 		Mode: mode, MIME: m.MIME, Bytes: rec.Size, SessionID: m.WebRTCSessionID,
+		TakeID: m.TakeID,
 	}
 	if err := l.Index.InsertRecording(ctx, row); err != nil {
 		return err
@@ -228,7 +239,7 @@ func ignoreMissing(err error) error {
 // recovered describes a spool left behind as the take it was.
 func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) rtc.Take {
 	return rtc.Take{
-		SessionID: meta.SessionID, SpoolPath: pcmPath,
+		SessionID: meta.SessionID, TakeID: meta.TakeID, SpoolPath: pcmPath,
 		SampleRate: meta.SampleRate, Channels: meta.Channels, Params: meta.Params,
 		PCMBytes: pcmBytes, StartedAt: meta.StartedAt,
 	}

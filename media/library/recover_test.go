@@ -173,3 +173,53 @@ func TestReconcileDamaged(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoverInterruptedSave: killed while saving a live take, after its
+// recording file was written (with or without its row) and before its
+// draft was removed. Recovery finishes that save: one recording, no
+// draft, never a "Recovered" copy beside it.
+func TestRecoverInterruptedSave(t *testing.T) {
+	for _, rowWritten := range []bool{true, false} {
+		ctx := context.Background()
+		lib, database, sessions, _ := setup(t)
+		spool := t.TempDir()
+		leaveSpool(t, spool, "session_k", 1, 0)
+		meta, err := media.ReadSpoolMeta(filepath.Join(spool, "session_k.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta.TakeID = "take-k"
+		if err := media.WriteSpoolMeta(filepath.Join(spool, "session_k.pcm"), meta); err != nil {
+			t.Fatal(err)
+		}
+		take := sessions.take
+		take.SessionID, take.TakeID, take.SpoolPath = "session_k", "take-k", filepath.Join(spool, "session_k.pcm")
+		take.SampleRate, take.Channels = 16000, 2
+		st, _ := os.Stat(take.SpoolPath)
+		take.PCMBytes = st.Size()
+		sessions.take = take
+		rec, err := lib.SaveSession(ctx, "session_k", 0) // the fake's Release keeps the draft
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rowWritten {
+			if err := database.DeleteRecording(ctx, rec.Filename); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := lib.Reconcile(ctx, database); err != nil {
+			t.Fatal(err)
+		}
+		n, err := lib.RecoverSpools(ctx, spool)
+		if err != nil || n != 0 {
+			t.Errorf("row written %v: recovered %d takes (%v), want 0", rowWritten, n, err)
+		}
+		recs, _ := database.ListRecordings(ctx, 0, 0)
+		if len(recs) != 1 || recs[0].Filename != rec.Filename || recs[0].TakeID != "take-k" {
+			t.Errorf("row written %v: rows %+v, want only %s", rowWritten, recs, rec.Filename)
+		}
+		if left, _ := os.ReadDir(spool); len(left) != 0 {
+			t.Errorf("row written %v: draft left: %v", rowWritten, left)
+		}
+	}
+}

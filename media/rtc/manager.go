@@ -171,9 +171,6 @@ func (m *Manager) AddICECandidate(id string, c webrtc.ICECandidateInit) error {
 	return s.addICECandidate(c)
 }
 
-// ValidID reports whether id can name a session.
-func ValidID(id string) bool { return sessionIDPattern.MatchString(id) }
-
 // Get returns a session, live or finished.
 func (m *Manager) Get(id string) (*Session, error) {
 	m.mu.Lock()
@@ -286,6 +283,13 @@ func (m *Manager) forget(id string) {
 	m.mu.Lock()
 	delete(m.sessions, id)
 	m.mu.Unlock()
+}
+
+// newTakeID names one take for good: 128 random bits.
+func newTakeID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func newSessionID() string {

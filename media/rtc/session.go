@@ -33,6 +33,7 @@ func isEmptyTake(err error) bool { return errors.Is(err, ErrEmptyTake) }
 // spool file, at the session's output format.
 type Take struct {
 	SessionID  string
+	TakeID     string // unique to this take, unlike SessionID
 	SpoolPath  string
 	SampleRate int
 	Channels   int
@@ -76,6 +77,7 @@ type Chain struct {
 // on the RTP timeline) → resample to the session's rate → spool.
 type Session struct {
 	ID        string
+	TakeID    string       // unique to this take: the same ID may come again
 	Params    media.Params // at the start; fps and batch size may change live
 	CreatedAt time.Time
 
@@ -104,7 +106,7 @@ type Session struct {
 
 func newSession(id string, p media.Params, cfg Config, spoolPath string) *Session {
 	s := &Session{
-		ID: id, Params: p, CreatedAt: time.Now(),
+		ID: id, TakeID: newTakeID(), Params: p, CreatedAt: time.Now(),
 		cfg: cfg, log: cfg.Log.With("session_id", id), spoolPath: spoolPath,
 		done: make(chan struct{}),
 		live: newFraming(id, p, cfg.Feed, cfg.Log.With("session_id", id)),
@@ -272,7 +274,7 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	}
 	// The sidecar first: a spool without one could not be recovered.
 	if err := media.WriteSpoolMeta(s.spoolPath, media.SpoolMeta{
-		SessionID: s.ID, Params: p, SampleRate: p.SampleRate, Channels: p.Channels, StartedAt: s.CreatedAt,
+		SessionID: s.ID, TakeID: s.TakeID, Params: p, SampleRate: p.SampleRate, Channels: p.Channels, StartedAt: s.CreatedAt,
 	}); err != nil {
 		return err
 	}
@@ -451,7 +453,7 @@ func (s *Session) take() (Take, error) {
 		return Take{}, ErrEmptyTake
 	}
 	return Take{
-		SessionID: s.ID, SpoolPath: s.spoolPath,
+		SessionID: s.ID, TakeID: s.TakeID, SpoolPath: s.spoolPath,
 		SampleRate: s.Params.SampleRate, Channels: s.Params.Channels, Params: s.Params,
 		PCMBytes: s.spool.Bytes(), StartedAt: s.CreatedAt, Stats: s.stats.Snapshot(),
 		Framing: s.live.info(),

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/avatarweb/recorder/media"
 )
 
 // trashPrefix marks a recording moved aside for deletion. ValidName
@@ -31,7 +33,7 @@ func (s *Store) StageRemove(filename string) (*Removal, error) {
 	if err := os.Rename(path, filepath.Join(s.Dir, trashPrefix+filename)); err != nil {
 		return nil, fmt.Errorf("store: remove %q: %w", filename, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		return nil, fmt.Errorf("store: remove %q: %w", filename, err)
 	}
 	return &Removal{store: s, name: filename}, nil
@@ -42,7 +44,7 @@ func (r *Removal) Undo() error {
 	if err := os.Rename(r.trash(), filepath.Join(r.store.Dir, r.name)); err != nil {
 		return fmt.Errorf("store: restore %q: %w", r.name, err)
 	}
-	return syncDir(r.store.Dir)
+	return media.SyncDir(r.store.Dir)
 }
 
 // Done deletes the recording for good.
@@ -50,7 +52,7 @@ func (r *Removal) Done() error {
 	if err := os.Remove(r.trash()); err != nil {
 		return fmt.Errorf("store: remove %q: %w", r.name, err)
 	}
-	return syncDir(r.store.Dir)
+	return media.SyncDir(r.store.Dir)
 }
 
 func (r *Removal) trash() string { return filepath.Join(r.store.Dir, trashPrefix+r.name) }

@@ -54,7 +54,7 @@ func (s *Space) keep() error {
 		err = os.Rename(tmp, s.Reserve)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(s.Reserve))
+		err = media.SyncDir(filepath.Dir(s.Reserve))
 	}
 	if err != nil {
 		os.Remove(tmp)

@@ -74,6 +74,7 @@ type Meta struct {
 	Timestamp            string           `json:"timestamp"`         // ISO 8601 UTC with ms; Save fills it from Now if empty
 	Duration             float64          `json:"duration"`          // seconds
 	WebRTCSessionID      string           `json:"webrtc_session_id"` // empty for mediarecorder takes
+	TakeID               string           `json:"take_id,omitempty"` // the take it was saved from, once only
 	MIME                 string           `json:"mime"`              // of the audio file: "audio/wav", "audio/webm", ...
 	SampleRate           int              `json:"sample_rate"`
 	Channels             int              `json:"channels"`
@@ -145,7 +146,7 @@ func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta
 		os.Remove(final)
 		return "", fmt.Errorf("store: save %q: remove temporary file: %w", name, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		os.Remove(final)
 		return "", fmt.Errorf("store: save %q: %w", name, err)
 	}
@@ -188,7 +189,7 @@ func (s *Store) Remove(filename string) error {
 		}
 		return fmt.Errorf("store: remove %q: %w", filename, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		return fmt.Errorf("store: remove %q: %w", filename, err)
 	}
 	return nil
@@ -320,20 +321,4 @@ func linkNew(tmp, dir string, now time.Time) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no free name for %s after %d tries", base, maxSuffix)
-}
-
-// syncDir makes a link or unlink in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	return nil
 }

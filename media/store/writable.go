@@ -40,7 +40,7 @@ func CheckWritable(dir string) error {
 		err = os.Remove(f.Name())
 	}
 	if err == nil {
-		err = syncDir(filepath.Clean(dir))
+		err = media.SyncDir(filepath.Clean(dir))
 	}
 	if err != nil {
 		return fail(err)

@@ -21,6 +21,7 @@
 package upload
 
 import (
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -155,7 +156,7 @@ func (s *Spooler) Begin(id, mime string) (Status, error) {
 func (s *Spooler) create(t *take, mime string) (Status, error) {
 	defer t.mu.Unlock()
 	defer close(t.created)
-	st := state{Version: stateVersion, MIME: mime, Touched: s.now()}
+	st := state{Version: stateVersion, MIME: mime, Touched: s.now(), TakeID: newTakeID()}
 	if err := createTakeDir(s.Dir, t.dir, st); err != nil {
 		t.smu.Lock()
 		t.gone = true
@@ -240,6 +241,23 @@ func (s *Spooler) Status(id string) (Status, error) {
 	}
 	t.touched = s.now()
 	return t.statusLocked(), nil
+}
+
+// TakeID returns the id unique to take id (a client may begin another take
+// under the same id once this one is removed); "" for a take begun by an
+// older server.
+func (s *Spooler) TakeID(id string) (string, error) {
+	t, err := s.find(id)
+	if err != nil {
+		return "", fmt.Errorf("upload: take id: %w", err)
+	}
+	<-t.created
+	t.smu.Lock()
+	defer t.smu.Unlock()
+	if t.gone {
+		return "", fmt.Errorf("upload: take id: %w", notFound(id))
+	}
+	return t.st.TakeID, nil
 }
 
 // Finish checks that take id is complete, marks it finished so no new chunk
@@ -383,6 +401,13 @@ func (s *Spooler) tooLarge(n int64) error {
 		return &media.Error{Kind: ErrTooLarge, Message: "a chunk may be at most " + formatBytes(s.MaxChunk)}
 	}
 	return &media.Error{Kind: ErrTooLarge, Message: "a recording may be at most " + formatBytes(s.MaxTake)}
+}
+
+// newTakeID names one take for good: 128 random bits.
+func newTakeID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func validID(id string) bool {
