@@ -1,10 +1,11 @@
 package library
 
 // This file is the one place that knows the containers a MediaRecorder
-// take can come in: how each is recognised from its first bytes (sniff),
-// checked and measured (measure), labelled (its MIME type: one of the
-// fixed few below, never the client's string) and named on download
-// (Extension). A new container is a case in each of those.
+// take can come in: how each is recognised from its first bytes (sniff,
+// also the check reconciling makes of every recording at start), checked
+// and measured (measure), labelled (its MIME type: one of the fixed few
+// below, never the client's string) and named on download (Extension). A
+// new container is a case in each of those.
 
 import (
 	"bytes"
@@ -66,13 +67,6 @@ func sniff(head []byte) container {
 		return containerOgg
 	}
 	return unknown
-}
-
-// Recognised reports whether head, the first bytes of an audio file,
-// starts a container the server reads. It is the cheap check reconciling
-// makes of every recording at start.
-func Recognised(head []byte) bool {
-	return sniff(head) != unknown
 }
 
 // measure recognises the take in f, checks it parses, and measures it.
