@@ -122,6 +122,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		database.Close()
 		return nil, err
 	}
+	uploads.MaxOpen, uploads.MaxPerClient = cfg.MaxUploads, cfg.MaxUploadsPer
 	for _, err := range uploads.Skipped {
 		log.Warn("an upload could not be reloaded; left on disk", "err", err)
 	}
@@ -142,13 +143,22 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
+		MaxMessage:   cfg.MaxBody,
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
 		DisableStartupMessage: true,
 		ErrorHandler:          handlers.ErrorHandler(log),
 		BodyLimit:             int(cfg.MaxBody),
+		// Slow clients: ReadTimeout bounds a request's line and headers
+		// (its body gets more, below); streamed downloads move the write
+		// deadline on as they progress; WebSockets, once upgraded, have
+		// none of these deadlines.
+		ReadTimeout:  cfg.HeaderTimeout,
+		IdleTimeout:  cfg.IdleTimeout,
+		WriteTimeout: cfg.WriteTimeout,
 	})
+	app.Server().HeaderReceived = guard.BodyTimeout(cfg.HeaderTimeout, cfg.MaxBody)
 	g := guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log})
 	h.WSRecover = g.RecoverConn()
 	protect(app, g)

@@ -176,10 +176,13 @@ func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recordin
 }
 
 // RenameRecording sets the title of the recording stored under filename.
-// Surrounding space is trimmed; a title over MaxTitle characters or with
-// control characters is refused.
+// Surrounding space is trimmed; a title that is not valid UTF-8, is over
+// MaxTitle characters or has control characters is refused.
 func (db *DB) RenameRecording(ctx context.Context, filename, title string) error {
 	title = strings.TrimSpace(title)
+	if !utf8.ValidString(title) {
+		return media.Invalidf("the title is not valid UTF-8 text")
+	}
 	if utf8.RuneCountInString(title) > MaxTitle || strings.ContainsFunc(title, unicode.IsControl) {
 		return media.Invalidf("a title is at most %d characters, without control characters", MaxTitle)
 	}

@@ -73,6 +73,10 @@ type Handler struct {
 	WSRecover func(*websocket.Conn)
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
+	// MaxMessage is the largest /ws message in bytes (an audio_data
+	// message is the biggest); 0 means 1 MiB. /feed takes no data
+	// messages at all.
+	MaxMessage int64
 }
 
 // Register lists every route.

@@ -166,7 +166,7 @@ func (h *Handler) getRecording(c *fiber.Ctx) error {
 	}
 	c.Type("json")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("inline; filename=%q", c.Params("filename")))
-	return c.SendStream(f, int(size))
+	return sendStream(c, f, f, size)
 }
 
 // recordingAudio answers the audio decoded from the recording, with Range

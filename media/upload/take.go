@@ -116,6 +116,7 @@ type take struct {
 	// for the whole change, reading the request included.
 	mu      sync.Mutex
 	id, dir string
+	client  string        // who began it, for Spooler.MaxPerClient; "" when reloaded
 	created chan struct{} // closed once Begin has made the take on disk
 	hashes  []byte        // SHA-256 of chunks 0..st.Next-1, 32 bytes each; guarded by mu
 
