@@ -49,6 +49,7 @@ func (c config) dbPath() string        { return filepath.Join(c.DataDir, "record
 func (c config) recordingsDir() string { return filepath.Join(c.DataDir, "recordings") }
 func (c config) spoolDir() string      { return filepath.Join(c.DataDir, "spool") }
 func (c config) uploadsDir() string    { return filepath.Join(c.DataDir, "uploads") }
+func (c config) reservePath() string   { return filepath.Join(c.DataDir, "space.reserve") }
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	env := func(name, def string) string {

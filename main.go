@@ -21,6 +21,7 @@ import (
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -82,10 +83,24 @@ type server struct {
 }
 
 func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
+	full, err := checkWritable(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	space := &store.Space{Reserve: cfg.reservePath(), Size: reserveSize, Log: log}
+	if full {
+		// SQLite needs room for its shared-memory and log files even to
+		// open: give up the reserve, so the server starts and recordings
+		// can be deleted. The next save writes it again.
+		space.Release()
+	} else if err := space.Keep(); err != nil {
+		log.Warn("no space reserve: on a full disk, deleting may fail too", "err", err)
+	}
 	database, err := db.Open(ctx, cfg.dbPath())
 	if err != nil {
 		return nil, err
 	}
+	database.MakeRoom = space.Release
 	hub := feed.NewHub(feedQueue)
 	sessions, err := rtc.NewManager(rtc.Config{
 		SpoolDir:        cfg.spoolDir(),
@@ -112,7 +127,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		log.Warn("an upload could not be reloaded; left on disk", "err", err)
 	}
 	lib := &library.Library{
-		Store:    &store.Store{Dir: cfg.recordingsDir()},
+		Store:    &store.Store{Dir: cfg.recordingsDir(), Space: space},
 		Index:    database,
 		Sessions: sessions,
 		Uploads:  uploads,
@@ -154,6 +169,32 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	srv.stop = func() { stopApply(); stopExpire() }
 	return srv, nil
 }
+
+// checkWritable refuses to start on a data directory (or one of its
+// subdirectories) that cannot be written, which would otherwise fail every
+// save. A full disk only gets a warning, since deleting still works; it
+// reports whether the disk is full.
+func checkWritable(cfg config, log *slog.Logger) (full bool, err error) {
+	for _, dir := range []string{cfg.DataDir, cfg.recordingsDir(), cfg.spoolDir(), cfg.uploadsDir()} {
+		err := store.CheckWritable(dir)
+		if media.IsDiskFull(err) {
+			if !full {
+				log.Warn("the disk is full: saving will fail until space is freed; deleting works", "path", dir)
+			}
+			full = true
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return full, nil
+}
+
+// reserveSize is the space kept in DATA/space.reserve and given up when a
+// delete finds the disk full: SQLite's WAL needs a few pages even to
+// delete a row.
+const reserveSize = 1 << 20
 
 // uploadMaxAge is how long an unsaved MediaRecorder upload is kept after
 // its last chunk, so a tab that closed does not leave it forever.

@@ -39,6 +39,7 @@ type Recording struct {
 	ClientDuration float64 // seconds the browser claimed; 0 when unknown
 	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
 	Missing        bool    // the file was not found at the last start
+	Damaged        bool    // the file could not be read at the last start
 	TakeID         string  // the take it was saved from; "" for older rows
 	Waveform       string  // SVG path of Peaks, drawn at save; "" for older rows
 }
@@ -48,7 +49,7 @@ const MaxTitle = 200
 
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
-	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing,
+	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing, damaged,
 	COALESCE(take_id, ''), waveform`
 
 // RecordingByTake returns the recording saved from take takeID, or an
@@ -83,10 +84,10 @@ func (db *DB) InsertRecording(ctx context.Context, r *Recording) error {
 	defer tx.Rollback()
 
 	if err := db.insertRecording(ctx, tx, r); err != nil {
-		return err
+		return db.full(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: insert recording %q: %w", r.Filename, err)
+		return db.full(fmt.Errorf("db: insert recording %q: %w", r.Filename, err))
 	}
 	return nil
 }
@@ -250,7 +251,7 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 	}
 	res, err := db.db.ExecContext(ctx, `UPDATE recordings SET title = ? WHERE filename = ?`, title, filename)
 	if err != nil {
-		return fmt.Errorf("db: rename recording %q: %w", filename, err)
+		return db.full(fmt.Errorf("db: rename recording %q: %w", filename, err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -266,9 +267,40 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 func (db *DB) SetMissing(ctx context.Context, filename string, missing bool) error {
 	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET missing = ? WHERE filename = ?`, missing, filename)
 	if err != nil {
-		return fmt.Errorf("db: flag recording %q: %w", filename, err)
+		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
 	}
 	return nil
+}
+
+// SetDamaged flags (or clears) a recording whose file cannot be read.
+func (db *DB) SetDamaged(ctx context.Context, filename string, damaged bool) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET damaged = ? WHERE filename = ?`, damaged, filename)
+	if err != nil {
+		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
+	}
+	return nil
+}
+
+// DamagedFilenames returns the file names of the recordings flagged
+// damaged, for reconciling.
+func (db *DB) DamagedFilenames(ctx context.Context) (map[string]bool, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT filename FROM recordings WHERE damaged`)
+	if err != nil {
+		return nil, fmt.Errorf("db: list damaged: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("db: list damaged: %w", err)
+		}
+		out[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list damaged: %w", err)
+	}
+	return out, nil
 }
 
 // Filenames returns every recording's file name and whether it is flagged
@@ -309,8 +341,17 @@ func (db *DB) CountRecordings(ctx context.Context) (int, error) {
 }
 
 // DeleteRecording removes the recording stored under filename, or returns an
-// error wrapping media.ErrNotFound if there is none.
+// error wrapping media.ErrNotFound if there is none. Deleting is how space
+// is freed, so on a full disk it asks MakeRoom for room and tries again.
 func (db *DB) DeleteRecording(ctx context.Context, filename string) error {
+	err := db.deleteRecordingTx(ctx, filename)
+	if isFull(err) && db.MakeRoom != nil && db.MakeRoom() {
+		err = db.deleteRecordingTx(ctx, filename)
+	}
+	return db.full(err)
+}
+
+func (db *DB) deleteRecordingTx(ctx context.Context, filename string) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: delete recording %q: %w", filename, err)
@@ -353,7 +394,7 @@ func scanRecording(s scanner, r *Recording) error {
 	if err := s.Scan(
 		&r.ID, &r.Filename, &createdAt, &r.Duration, &r.SampleRate, &r.Channels,
 		&r.FPS, &r.BatchSize, &r.Mode, &r.MIME, &r.Bytes, &r.SessionID,
-		&r.Title, &clientDuration, &peaks, &r.Missing, &r.TakeID, &r.Waveform,
+		&r.Title, &clientDuration, &peaks, &r.Missing, &r.Damaged, &r.TakeID, &r.Waveform,
 	); err != nil {
 		return err
 	}

@@ -486,3 +486,28 @@ func TestKeysetPages(t *testing.T) {
 		t.Errorf("count after a delete = %d, want 10", n)
 	}
 }
+
+func TestSetDamaged(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	mustInsert(t, db, "a.json", "b.json")
+	if err := db.SetDamaged(ctx, "b.json", true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.DamagedFilenames(ctx)
+	if err != nil || !reflect.DeepEqual(got, map[string]bool{"b.json": true}) {
+		t.Fatalf("damaged = %v, %v", got, err)
+	}
+	if r, _ := db.GetRecording(ctx, "b.json"); r == nil || !r.Damaged || r.Missing {
+		t.Errorf("b = %+v", r)
+	}
+	if r, _ := db.GetRecording(ctx, "a.json"); r == nil || r.Damaged {
+		t.Errorf("a = %+v", r)
+	}
+	if err := db.SetDamaged(ctx, "b.json", false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.DamagedFilenames(ctx); len(got) != 0 {
+		t.Errorf("after clearing: %v", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/views"
 )
 
@@ -137,7 +138,7 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		URL:         base,
 		AudioURL:    base + "/audio",
 		DownloadURL: base + "/audio?download=1",
-		Ext:         extension(r.MIME),
+		Ext:         library.Extension(r.MIME),
 		Created:     r.CreatedAt.Local().Format(time.DateTime),
 		Duration:    fmt.Sprintf("%.1f s", r.Duration),
 		Mode:        r.Mode,
@@ -149,26 +150,13 @@ func recordingRow(r db.Recording) views.RecordingRow {
 	if row.Waveform == "" { // saved before waveforms were kept
 		row.Waveform = media.WaveformPath(r.Peaks)
 	}
-	if r.Missing {
+	switch {
+	case r.Missing:
 		row.Size = "file missing"
+	case r.Damaged:
+		row.Size = "file damaged"
 	}
 	return row
-}
-
-// extension names a download by its container.
-func extension(mime string) string {
-	base, _, _ := strings.Cut(mime, ";")
-	switch base {
-	case "audio/wav", "audio/wave", "audio/x-wav":
-		return ".wav"
-	case "audio/webm":
-		return ".webm"
-	case "audio/ogg":
-		return ".ogg"
-	case "audio/mp4", "audio/aac", "audio/x-m4a":
-		return ".m4a"
-	}
-	return ".bin"
 }
 
 func channelsWord(n int) string {

@@ -339,10 +339,18 @@ func (l *Library) Open(ctx context.Context, filename string) (*store.Recording, 
 	if !store.ValidName(filename) {
 		return nil, media.Invalidf("%q is not a recording name", filename)
 	}
-	if _, err := l.Index.GetRecording(ctx, filename); err != nil {
+	row, err := l.Index.GetRecording(ctx, filename)
+	if err != nil {
 		return nil, err
 	}
-	return l.Store.Open(filename)
+	if row.Damaged {
+		return nil, damaged(filename, nil)
+	}
+	rec, err := l.Store.Open(filename)
+	if errors.Is(err, store.ErrCorrupt) {
+		return nil, damaged(filename, err)
+	}
+	return rec, err
 }
 
 // OpenFile opens a recording's JSON file as stored, for download.

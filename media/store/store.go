@@ -63,6 +63,9 @@ func ValidName(name string) bool {
 type Store struct {
 	Dir string           // recordings directory; Save creates it (0o755) on demand
 	Now func() time.Time // clock for names and timestamps; nil means time.Now
+	// Space is told of every save, so a full disk is logged once per
+	// episode and answered with media.ErrDiskFull; nil just marks the error.
+	Space *Space
 }
 
 // Meta is the metadata saved beside the audio, in the seed app's field names.
@@ -99,8 +102,16 @@ func (s *Store) now() time.Time {
 // so an existing file is never overwritten and a reader never sees half a
 // recording. If audio yields fewer or more than size bytes, fails, or ctx
 // ends (checked between chunks), Save returns an error and leaves nothing
-// behind; a size mismatch wraps media.ErrInvalid.
+// behind; a size mismatch wraps media.ErrInvalid, a full disk
+// media.ErrDiskFull.
 func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta) (filename string, err error) {
+	defer func() {
+		if err != nil {
+			err = s.Space.Check(err)
+		} else {
+			s.Space.Saved()
+		}
+	}()
 	if size < 0 {
 		return "", fmt.Errorf("store: save: negative size %d: %w", size, media.ErrInvalid)
 	}
