@@ -132,6 +132,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Sessions: sessions,
 		Uploads:  uploads,
 		Log:      log,
+		Scratch:  cfg.spoolDir(),
+		Space:    space,
 	}
 	recoverData(ctx, lib, database, cfg, log)
 	params := settings.New(database)

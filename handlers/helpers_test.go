@@ -107,6 +107,8 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger) *te
 		Uploads:  spooler,
 		Log:      log,
 		Now:      clk.Now,
+		Scratch:  dir,
+		Space:    space,
 	}
 	hub := feed.NewHub(8)
 	h := &handlers.Handler{

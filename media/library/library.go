@@ -45,14 +45,38 @@ const (
 	ModeMediaRecorder = "mediarecorder"
 )
 
+// Store keeps recording files (the seed's JSON with the audio as base64,
+// see media/store): a local directory (*store.Store) or a bucket.
+type Store interface {
+	// Save streams exactly size bytes of audio into a new recording and
+	// returns its name; nothing is left behind when it fails.
+	Save(ctx context.Context, audio io.Reader, size int64, meta store.Meta) (string, error)
+	// Open opens a recording's audio for reading with seeks (HTTP Range).
+	Open(ctx context.Context, name string) (*store.Recording, error)
+	// OpenFile opens a recording's JSON file as stored, with its size.
+	OpenFile(ctx context.Context, name string) (io.ReadCloser, int64, error)
+	// Names lists the recordings.
+	Names(ctx context.Context) ([]string, error)
+	// Remove deletes a recording.
+	Remove(ctx context.Context, name string) error
+	// StageRemove moves a recording aside, to be put back or deleted.
+	StageRemove(ctx context.Context, name string) (store.Staged, error)
+	// Trash lists recordings a crash left aside.
+	Trash(ctx context.Context) ([]store.Staged, error)
+}
+
 // Library saves, lists and opens recordings.
 type Library struct {
-	Store    *store.Store
+	Store    Store
 	Index    Index
 	Sessions Sessions
 	Uploads  Uploads
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Scratch is a local directory for temporary copies of takes ("":
+	// the system's), and Space looks after its disk filling up.
+	Scratch string
+	Space   *store.Space
 
 	takes    ledger     // each take saved or discarded once
 	deleting sync.Mutex // one deletion at a time: see Delete
@@ -143,7 +167,11 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		ParamChanges:         take.Framing.Changes,
 	}
 	stats["frames"], stats["batches"] = take.Framing.Frames, take.Framing.Batches
-	name, err := l.Store.SaveWAV(ctx, io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
+	audio, size, meta, err := store.WAV(io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
+	if err != nil {
+		return nil, fmt.Errorf("library: draft %q is damaged: %v", take.SessionID, err)
+	}
+	name, err := l.Store.Save(ctx, audio, size, meta)
 	if errors.Is(err, media.ErrInvalid) {
 		// The draft disagrees with itself (a spool shorter than counted):
 		// the server's fault, not the request's.
@@ -198,7 +226,7 @@ func (l *Library) index(ctx context.Context, rec *db.Recording) error {
 		}
 	}
 	err = fmt.Errorf("library: index %q: %w", rec.Filename, err)
-	if rmErr := l.Store.Remove(rec.Filename); rmErr != nil {
+	if rmErr := l.Store.Remove(ctx, rec.Filename); rmErr != nil {
 		err = errors.Join(err, rmErr)
 	}
 	return err
@@ -282,7 +310,7 @@ func (l *Library) Delete(ctx context.Context, filename string) error {
 	if _, err := l.Get(ctx, filename); err != nil {
 		return err
 	}
-	rm, err := l.Store.StageRemove(filename)
+	rm, err := l.Store.StageRemove(ctx, filename)
 	if errors.Is(err, media.ErrNotFound) {
 		// The row had lost its file already: dropping the row heals it.
 		l.Log.Warn("deleting a recording whose file was missing", "filename", filename)
@@ -312,7 +340,7 @@ func (l *Library) Delete(ctx context.Context, filename string) error {
 // Recover settles deletions a crash interrupted: a file moved aside whose
 // row still exists is put back; one whose row is gone is deleted.
 func (l *Library) Recover(ctx context.Context) error {
-	trash, err := l.Store.Trash()
+	trash, err := l.Store.Trash(ctx)
 	if err != nil {
 		return err
 	}
@@ -346,7 +374,7 @@ func (l *Library) Open(ctx context.Context, filename string) (*store.Recording, 
 	if row.Damaged {
 		return nil, damaged(filename, nil)
 	}
-	rec, err := l.Store.Open(filename)
+	rec, err := l.Store.Open(ctx, filename)
 	if errors.Is(err, store.ErrCorrupt) {
 		return nil, damaged(filename, err)
 	}
@@ -361,7 +389,7 @@ func (l *Library) OpenFile(ctx context.Context, filename string) (io.ReadCloser,
 	if _, err := l.Index.GetRecording(ctx, filename); err != nil {
 		return nil, 0, err
 	}
-	return l.Store.OpenFile(filename)
+	return l.Store.OpenFile(ctx, filename)
 }
 
 func (l *Library) now() time.Time {

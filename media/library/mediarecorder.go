@@ -68,13 +68,13 @@ func (l *Library) DiscardUpload(uploadID string) error {
 // an upload. The client's MIME type is not used: the bytes say what they
 // are.
 func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientDuration float64, p media.Params) (*db.Recording, error) {
-	tmp, err := os.CreateTemp(l.Store.Dir, ".audio-*.tmp")
+	tmp, err := os.CreateTemp(l.Scratch, ".audio-*.tmp")
 	if err != nil {
-		if err := os.MkdirAll(l.Store.Dir, 0o755); err != nil {
-			return nil, l.Store.Space.Check(fmt.Errorf("library: spool audio: %w", err))
+		if err := os.MkdirAll(l.Scratch, 0o755); err != nil {
+			return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 		}
-		if tmp, err = os.CreateTemp(l.Store.Dir, ".audio-*.tmp"); err != nil {
-			return nil, l.Store.Space.Check(fmt.Errorf("library: spool audio: %w", err))
+		if tmp, err = os.CreateTemp(l.Scratch, ".audio-*.tmp"); err != nil {
+			return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 		}
 	}
 	defer os.Remove(tmp.Name())
@@ -83,7 +83,7 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 		err = cerr
 	}
 	if err != nil {
-		return nil, l.Store.Space.Check(fmt.Errorf("library: spool audio: %w", err))
+		return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 	}
 	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), clientDuration, p, "")
 }
@@ -103,7 +103,7 @@ func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, cl
 	defer f.Close()
 	m, err := l.measure(f, size)
 	if err != nil {
-		return nil, l.Store.Space.Check(err) // fixing a WebM take writes a copy
+		return nil, l.Space.Check(err) // fixing a WebM take writes a copy
 	}
 	defer m.close()
 	if m.duration <= 0 {

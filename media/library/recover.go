@@ -115,23 +115,20 @@ func (l *Library) Reconcile(ctx context.Context, r Reconciler) error {
 	if err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(l.Store.Dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	names, err := l.Store.Names(ctx)
+	if err != nil {
 		return fmt.Errorf("library: reconcile: %w", err)
 	}
 	onDisk := map[string]bool{}
-	for _, e := range entries {
-		if !store.ValidName(e.Name()) || !e.Type().IsRegular() {
-			continue
-		}
-		onDisk[e.Name()] = true
-		if _, indexed := rows[e.Name()]; !indexed {
-			if err := l.indexFile(ctx, e.Name()); err != nil {
-				l.Log.Error("a recording file has no row and could not be indexed", "filename", e.Name(), "err", err)
+	for _, name := range names {
+		onDisk[name] = true
+		if _, indexed := rows[name]; !indexed {
+			if err := l.indexFile(ctx, name); err != nil {
+				l.Log.Error("a recording file has no row and could not be indexed", "filename", name, "err", err)
 				continue
 			}
 		}
-		if err := l.checkFile(ctx, r, e.Name(), wasDamaged[e.Name()]); err != nil {
+		if err := l.checkFile(ctx, r, name, wasDamaged[name]); err != nil {
 			return err
 		}
 	}
@@ -153,7 +150,7 @@ func (l *Library) Reconcile(ctx context.Context, r Reconciler) error {
 // readable finds. A file that cannot be read for another reason (an I/O
 // error) is logged and left as it was.
 func (l *Library) checkFile(ctx context.Context, r Reconciler, name string, flagged bool) error {
-	err := l.readable(name)
+	err := l.readable(ctx, name)
 	isDamaged := errors.Is(err, store.ErrCorrupt)
 	if err != nil && !isDamaged {
 		l.Log.Error("could not check a recording file", "filename", name, "err", err)
@@ -175,8 +172,8 @@ func (l *Library) checkFile(ctx context.Context, r Reconciler, name string, flag
 // metadata says, the metadata after it parses), and its audio starts with
 // the header of a container the server reads. It does not decode the
 // whole audio. A file that fails wraps store.ErrCorrupt.
-func (l *Library) readable(name string) error {
-	rec, err := l.Store.Open(name)
+func (l *Library) readable(ctx context.Context, name string) error {
+	rec, err := l.Store.Open(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -201,7 +198,7 @@ func damaged(name string, cause error) error {
 // indexFile adds the row of a recording file that has none, from the
 // metadata the file carries.
 func (l *Library) indexFile(ctx context.Context, name string) error {
-	rec, err := l.Store.Open(name)
+	rec, err := l.Store.Open(ctx, name)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,17 +16,24 @@ import (
 // refuses such names, so a file in the trash is never listed or served.
 const trashPrefix = ".trash-"
 
-// Removal is a recording moved aside for deletion. It lets the library
-// remove the file and its index row together: the row is deleted only
-// once the file is out of the way, and the file comes back if the row
-// cannot go.
+// Staged is a recording moved aside for deletion, by any store. It lets
+// the library remove the file and its index row together: the row is
+// deleted only once the file is out of the way, and the file comes back
+// if the row cannot go. Exactly one of Undo or Done follows.
+type Staged interface {
+	Name() string
+	Undo() error
+	Done() error
+}
+
+// Removal is a recording moved aside in Dir: the local store's Staged.
 type Removal struct {
 	store *Store
 	name  string
 }
 
 // StageRemove moves a recording aside. Then exactly one of Undo or Done.
-func (s *Store) StageRemove(filename string) (*Removal, error) {
+func (s *Store) StageRemove(ctx context.Context, filename string) (Staged, error) {
 	path, _, err := s.lstat(filename)
 	if err != nil {
 		return nil, fmt.Errorf("store: remove %q: %w", filename, err)
@@ -59,7 +67,7 @@ func (r *Removal) trash() string { return filepath.Join(r.store.Dir, trashPrefix
 
 // Trash lists recordings left moved aside by a crash between staging a
 // removal and finishing it, as Removals to Undo or finish with Done.
-func (s *Store) Trash() ([]*Removal, error) {
+func (s *Store) Trash(ctx context.Context) ([]Staged, error) {
 	entries, err := os.ReadDir(s.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -67,7 +75,7 @@ func (s *Store) Trash() ([]*Removal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: list trash: %w", err)
 	}
-	var out []*Removal
+	var out []Staged
 	for _, e := range entries {
 		name, ok := strings.CutPrefix(e.Name(), trashPrefix)
 		if ok && ValidName(name) && e.Type().IsRegular() {

@@ -157,15 +157,27 @@ func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta
 // it prepends a media.WAVHeader and sets meta.MIME, SampleRate, Channels and
 // Duration from the PCM. pcmBytes must be a whole number of frames.
 func (s *Store) SaveWAV(ctx context.Context, pcm io.Reader, pcmBytes int64, sampleRate, channels int, meta Meta) (string, error) {
+	audio, size, meta, err := WAV(pcm, pcmBytes, sampleRate, channels, meta)
+	if err != nil {
+		return "", err
+	}
+	return s.Save(ctx, audio, size, meta)
+}
+
+// WAV turns pcmBytes bytes of little-endian int16 interleaved PCM into a
+// WAV file to save, with meta's MIME, SampleRate, Channels and Duration set
+// from the PCM: it returns the audio to stream, its size and the metadata.
+// pcmBytes must be a whole number of frames.
+func WAV(pcm io.Reader, pcmBytes int64, sampleRate, channels int, meta Meta) (io.Reader, int64, Meta, error) {
 	frameBytes := 2 * int64(channels)
 	switch {
 	case sampleRate <= 0 || channels <= 0 || channels > math.MaxUint16 ||
 		int64(sampleRate)*frameBytes > math.MaxUint32:
-		return "", fmt.Errorf("store: save wav: bad format %d Hz, %d channels: %w", sampleRate, channels, media.ErrInvalid)
+		return nil, 0, meta, fmt.Errorf("store: save wav: bad format %d Hz, %d channels: %w", sampleRate, channels, media.ErrInvalid)
 	case pcmBytes < 0 || pcmBytes%frameBytes != 0:
-		return "", fmt.Errorf("store: save wav: %d bytes is not a whole number of %d-byte frames: %w", pcmBytes, frameBytes, media.ErrInvalid)
+		return nil, 0, meta, fmt.Errorf("store: save wav: %d bytes is not a whole number of %d-byte frames: %w", pcmBytes, frameBytes, media.ErrInvalid)
 	case pcmBytes > math.MaxUint32-(media.WAVHeaderSize-8):
-		return "", fmt.Errorf("store: save wav: %d bytes is too long for a WAV file: %w", pcmBytes, media.ErrInvalid)
+		return nil, 0, meta, fmt.Errorf("store: save wav: %d bytes is too long for a WAV file: %w", pcmBytes, media.ErrInvalid)
 	}
 	info := media.WAVInfo{SampleRate: sampleRate, Channels: channels, DataBytes: pcmBytes}
 	meta.MIME = media.WAVMIME
@@ -173,12 +185,30 @@ func (s *Store) SaveWAV(ctx context.Context, pcm io.Reader, pcmBytes int64, samp
 	meta.Channels = channels
 	meta.Duration = info.Duration()
 	header := media.WAVHeader(sampleRate, channels, pcmBytes)
-	return s.Save(ctx, io.MultiReader(bytes.NewReader(header), pcm), int64(len(header))+pcmBytes, meta)
+	return io.MultiReader(bytes.NewReader(header), pcm), int64(len(header)) + pcmBytes, meta, nil
+}
+
+// Names lists the recordings in Dir (none if Dir does not exist yet).
+func (s *Store) Names(ctx context.Context) ([]string, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if ValidName(e.Name()) && e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }
 
 // Remove deletes a recording. An invalid name wraps media.ErrInvalid; an
 // absent one, or one that is not a regular file, wraps media.ErrNotFound.
-func (s *Store) Remove(filename string) error {
+func (s *Store) Remove(ctx context.Context, filename string) error {
 	path, _, err := s.lstat(filename)
 	if err != nil {
 		return fmt.Errorf("store: remove %q: %w", filename, err)
