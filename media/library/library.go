@@ -15,7 +15,6 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
 )
 
@@ -34,7 +33,7 @@ type Index interface {
 
 // Sessions hands over the takes of live WebRTC sessions.
 type Sessions interface {
-	Stop(id string) (rtc.Take, error)
+	Stop(id string) (media.Take, error)
 	Release(id string) error
 	Discard(id string) error
 }
@@ -142,7 +141,7 @@ func (l *Library) discard(key string, drop func() error) error {
 	return l.once(key, discarding, func() (string, error) { return "", drop() })
 }
 
-func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration float64) (*db.Recording, error) {
+func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration float64) (*db.Recording, error) {
 	if err := l.checkNotSaved(ctx, take.TakeID); err != nil {
 		return nil, err
 	}
@@ -164,9 +163,9 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		TakeID:               take.TakeID,
 		Mode:                 ModeWebRTC,
 		Stats:                stats,
-		ParamChanges:         take.Framing.Changes,
+		ParamChanges:         take.Changes,
 	}
-	stats["frames"], stats["batches"] = take.Framing.Frames, take.Framing.Batches
+	stats["frames"], stats["batches"] = take.Frames, take.Batches
 	audio, size, meta, err := store.WAV(io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
 	if err != nil {
 		return nil, fmt.Errorf("library: draft %q is damaged: %v", take.SessionID, err)
@@ -249,7 +248,7 @@ func (l *Library) checkNotSaved(ctx context.Context, takeID string) error {
 }
 
 // spoolPeaks reads the draft's PCM again for its waveform thumbnail.
-func spoolPeaks(spool *os.File, take rtc.Take) ([]byte, error) {
+func spoolPeaks(spool *os.File, take media.Take) ([]byte, error) {
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
 )
 
@@ -234,8 +233,8 @@ func ignoreMissing(err error) error {
 }
 
 // recovered describes a spool left behind as the take it was.
-func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) rtc.Take {
-	return rtc.Take{
+func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) media.Take {
+	return media.Take{
 		SessionID: meta.SessionID, TakeID: meta.TakeID, SpoolPath: pcmPath,
 		SampleRate: meta.SampleRate, Channels: meta.Channels, Params: meta.Params,
 		PCMBytes: pcmBytes, StartedAt: meta.StartedAt,

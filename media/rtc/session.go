@@ -29,25 +29,8 @@ var ErrEmptyTake error = &media.Error{Kind: media.ErrInvalid, Message: "nothing 
 
 func isEmptyTake(err error) bool { return errors.Is(err, ErrEmptyTake) }
 
-// Take is a finished session's audio: raw little-endian int16 PCM in a
-// spool file, at the session's output format.
-type Take struct {
-	SessionID  string
-	TakeID     string // unique to this take, unlike SessionID
-	SpoolPath  string
-	SampleRate int
-	Channels   int
-	Params     media.Params
-	PCMBytes   int64
-	StartedAt  time.Time
-	Stats      media.StatsSnapshot
-	Framing    FramingInfo // frames, batches and the fps/batch changes in the take
-}
-
-// Duration is the take's length in seconds.
-func (t Take) Duration() float64 {
-	return float64(t.PCMBytes) / float64(2*t.Channels*t.SampleRate)
-}
+// Take is a finished session's audio, as the library saves it.
+type Take = media.Take
 
 // Info is a session as the API reports it.
 type Info struct {
@@ -452,10 +435,11 @@ func (s *Session) take() (Take, error) {
 	if s.spool == nil || s.spool.Bytes() == 0 {
 		return Take{}, ErrEmptyTake
 	}
+	fr := s.live.info()
 	return Take{
 		SessionID: s.ID, TakeID: s.TakeID, SpoolPath: s.spoolPath,
 		SampleRate: s.Params.SampleRate, Channels: s.Params.Channels, Params: s.Params,
 		PCMBytes: s.spool.Bytes(), StartedAt: s.CreatedAt, Stats: s.stats.Snapshot(),
-		Framing: s.live.info(),
+		Frames: fr.Frames, Batches: fr.Batches, Changes: fr.Changes,
 	}, nil
 }
