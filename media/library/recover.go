@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/store"
 )
@@ -211,7 +210,7 @@ func (l *Library) indexFile(ctx context.Context, name string) error {
 	if mode != ModeWebRTC && mode != ModeMediaRecorder {
 		mode = ModeMediaRecorder // a file from the seed app: recorded in the browser
 	}
-	row := &db.Recording{
+	row := &media.Recording{
 		Filename: name, CreatedAt: created, Duration: m.Duration,
 		SampleRate: m.SampleRate, Channels: m.Channels,
 		FPS: m.ProcessingParameters.FPS, BatchSize: m.ProcessingParameters.BatchSize,
