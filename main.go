@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,7 +79,8 @@ type server struct {
 	app      *fiber.App
 	db       *db.DB
 	sessions *rtc.Manager
-	stop     func() // ends the background loops
+	stop     func()      // ends the background loops
+	draining atomic.Bool // set on shutdown: /readyz fails
 }
 
 func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
@@ -93,7 +95,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		IncludeLoopback: cfg.ICELoopback,
 		MaxSessions:     cfg.MaxSessions,
 		MaxDuration:     cfg.MaxTakeTime,
-		ICEServers:      cfg.STUN,
+		Network:         cfg.Network,
 		Tap:             cfg.rtpTap,
 		Log:             log,
 	})
@@ -127,6 +129,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
+		ICE:          sessions,
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
@@ -136,9 +139,10 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	})
 	g := guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log})
 	h.WSRecover = g.RecoverConn()
+	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
+	handlers.Health{Ready: srv.ready, Draining: srv.draining.Load}.Register(app) // before the guards: probes carry no token
 	protect(app, g)
 	h.Register(app)
-	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
 	stopApply := applyToLiveSessions(params, sessions)
 	stopExpire := expireUploads(uploads, log)
 	srv.stop = func() { stopApply(); stopExpire() }
@@ -205,7 +209,7 @@ func protect(app *fiber.App, g *guard.Guard) {
 	app.Post("/login", g.Login())
 	json := g.RequireJSON()
 	for _, p := range []string{"/update_params", "/webrtc/offer", "/webrtc/ice-candidate", "/webrtc/audio-data",
-		"/webrtc/stop", "/webrtc/discard", "/uploads", "/uploads/:id/discard", "/save_recording"} {
+		"/webrtc/stop", "/webrtc/discard", "/webrtc/restart", "/uploads", "/uploads/:id/discard", "/save_recording"} {
 		app.Post(p, json) // then c.Next() reaches the route's handler
 	}
 	app.Post("/webrtc/offer", g.OfferLimit())

@@ -74,6 +74,8 @@ type Handler struct {
 	WSRecover func(*websocket.Conn)
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
+	// ICE, when set, gives pages their STUN/TURN servers.
+	ICE ICE
 }
 
 // Register lists every route.
@@ -96,6 +98,9 @@ func (h *Handler) Register(app *fiber.App) {
 	app.Post("/webrtc/stop", h.stop)
 	app.Post("/webrtc/discard", h.discard)
 	app.Get("/webrtc/sessions/:id", h.sessionInfo)
+	app.Get("/webrtc/sessions/:id/candidates", h.candidates)
+	app.Get("/webrtc/ice-config", h.iceConfig)
+	app.Post("/webrtc/restart", h.restart)
 
 	app.Post("/uploads", h.beginUpload)
 	app.Get("/uploads/:id", h.uploadStatus)
