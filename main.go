@@ -248,6 +248,7 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
+	s.draining.Store(true) // /readyz fails from now on
 	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownGrace); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

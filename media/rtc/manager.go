@@ -253,11 +253,17 @@ func (m *Manager) Close() {
 		all = append(all, s)
 	}
 	m.mu.Unlock()
+	// All at once: shutdown takes one StopTimeout at most, however many
+	// takes are live.
+	var wg sync.WaitGroup
 	for _, s := range all {
-		if _, err := s.stop(m.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
-			m.cfg.Log.Warn("shutdown: stop failed", "session_id", s.ID, "err", err)
-		}
+		wg.Go(func() {
+			if _, err := s.stop(m.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
+				m.cfg.Log.Warn("shutdown: stop failed", "session_id", s.ID, "err", err)
+			}
+		})
 	}
+	wg.Wait()
 	if err := m.sockets.Close(); err != nil {
 		m.cfg.Log.Warn("closing the ICE sockets", "err", err)
 	}
