@@ -215,16 +215,20 @@ func (n Network) configure(se *webrtc.SettingEngine, includeLoopback bool) (*lis
 		keepIface = func(name string) bool { return slices.Contains(n.Interfaces, name) }
 		se.SetInterfaceFilter(keepIface)
 	}
-	// pion's default: every network (TCP only where there is a TCP mux).
-	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6}
+	// Without a choice: UDP, as pion does, and TCP too where there is an
+	// ICE-TCP port (pion leaves TCP out unless asked).
+	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if n.TCPPort > 0 {
+		types = append(types, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
 	if len(n.Networks) > 0 {
 		types = types[:0]
 		for _, s := range n.Networks {
 			t, _ := networkType(s)
 			types = append(types, t)
 		}
-		se.SetNetworkTypes(types)
 	}
+	se.SetNetworkTypes(types)
 	if len(n.PublicIPs) > 0 {
 		var rules []webrtc.ICEAddressRewriteRule
 		for _, p := range n.PublicIPs {
@@ -245,7 +249,10 @@ func (n Network) configure(se *webrtc.SettingEngine, includeLoopback bool) (*lis
 	}
 	l := &listeners{}
 	if n.UDPPort > 0 {
-		opts := []ice.UDPMuxFromPortOption{}
+		// IPv6 link-local addresses reach no browser across a router, and
+		// binding one fails while it is still tentative (just after the
+		// interface came up): leave them out.
+		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() })}
 		if keepIface != nil {
 			opts = append(opts, ice.UDPMuxFromPortWithInterfaceFilter(keepIface))
 		}
