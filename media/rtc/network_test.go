@@ -252,3 +252,21 @@ func TestNetwork_MDNSCandidate(t *testing.T) {
 		t.Errorf("an mDNS candidate was refused: %v", err)
 	}
 }
+
+// TestNetwork_TCPPortAlone: -tcp-port alone offers ICE-TCP (pion gathers
+// no TCP candidates unless TCP networks are named).
+func TestNetwork_TCPPortAlone(t *testing.T) {
+	tcp := freePort(t)
+	m := newManager(t, func(c *rtc.Config) { c.Network = rtc.Network{TCPPort: tcp, Interfaces: []string{"lo"}} })
+	b := newBrowser(t)
+	_, answer, err := m.Offer(t.Context(), "tcp", b.offer, params(48000, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range candidates(answer.SDP) {
+		if c.proto == "tcp" && c.port == strconv.Itoa(tcp) && c.tcptype == "passive" {
+			return
+		}
+	}
+	t.Errorf("no passive TCP candidate on port %d:\n%s", tcp, answer.SDP)
+}
