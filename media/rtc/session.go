@@ -70,6 +70,7 @@ type Session struct {
 	stats     media.Stats
 	state     atomic.Value // string
 	live      *framing
+	net       *netState // own ICE candidates, restarts
 
 	mu       sync.Mutex
 	pc       *webrtc.PeerConnection
@@ -93,6 +94,7 @@ func newSession(id string, p media.Params, cfg Config, spoolPath string) *Sessio
 		cfg: cfg, log: cfg.Log.With("session_id", id), spoolPath: spoolPath,
 		done: make(chan struct{}),
 		live: newFraming(id, p, cfg.Feed, cfg.Log.With("session_id", id)),
+		net:  newNetState(),
 	}
 	s.state.Store(StateConnecting)
 	return s
@@ -165,7 +167,7 @@ func (s *Session) finished() bool {
 	return st == StateStopped || st == StateFailed
 }
 
-func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICEServer, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICEServer, offer webrtc.SessionDescription, trickle bool) (webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
 	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: ice})
 	if err != nil {
@@ -176,6 +178,7 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 	s.mu.Unlock()
 	pc.OnTrack(s.onTrack)
 	pc.OnConnectionStateChange(s.onConnectionState)
+	pc.OnICECandidate(s.net.add)
 	if err := pc.SetRemoteDescription(offer); err != nil {
 		return none, &media.Error{Kind: media.ErrInvalid, Message: "the SDP offer was refused", Err: err}
 	}
@@ -187,10 +190,12 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 	if err := pc.SetLocalDescription(answer); err != nil {
 		return none, fmt.Errorf("rtc: set local description: %w", err)
 	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return none, fmt.Errorf("rtc: gathering candidates: %w", ctx.Err())
+	if !trickle {
+		select {
+		case <-gathered:
+		case <-ctx.Done():
+			return none, fmt.Errorf("rtc: gathering candidates: %w", ctx.Err())
+		}
 	}
 	s.timer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
 		if s.State() == StateConnecting {
