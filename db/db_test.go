@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/avatarweb/recorder/internal/pgtest"
 )
 
 // backend is one engine the index test suite runs against.
@@ -20,14 +23,21 @@ type backend struct {
 	source func(tb testing.TB) string
 }
 
-// requirePostgresEnv makes it a failure when the PostgreSQL half of the
-// suite cannot run (CI sets it); otherwise those tests are skipped.
-const requirePostgresEnv = "RECORDER_REQUIRE_POSTGRES"
+// testPG is the real PostgreSQL server the postgres half of the suite runs
+// against, started by the first test that needs it. Without the server's
+// binaries those tests are skipped (see pgtest.RequireEnv).
+var testPG pgtest.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testPG.Stop()
+	os.Exit(code)
+}
 
 // backends are the engines every index test runs against.
 var backends = []backend{
 	{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "app.db") }},
-	{"postgres", func(tb testing.TB) string { return postgresServer(tb).freshSource(tb) }},
+	{"postgres", func(tb testing.TB) string { return testPG.Get(tb).FreshURL(tb) }},
 }
 
 // forEachBackend runs f as a subtest for each backend.

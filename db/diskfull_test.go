@@ -89,7 +89,7 @@ func TestDeleteOnFullDisk(t *testing.T) {
 // database (without its password), as it does SQLite's. The index's tables
 // are put in a tablespace on a small tmpfs, then filled.
 func TestPostgresDiskFull(t *testing.T) {
-	srv := postgresServer(t)
+	srv := testPG.Get(t)
 	dir, err := os.MkdirTemp("", "recorder-pgfull-")
 	if err != nil {
 		t.Fatal(err)
@@ -103,22 +103,22 @@ func TestPostgresDiskFull(t *testing.T) {
 			t.Errorf("unmount: %v", err)
 		}
 	})
-	if srv.cred != nil {
-		if err := os.Chown(dir, int(srv.cred.Uid), int(srv.cred.Gid)); err != nil {
+	if uid, gid, other := srv.Owner(); other {
+		if err := os.Chown(dir, uid, gid); err != nil {
 			t.Fatal(err)
 		}
 	}
-	admin, err := sql.Open("pgx", srv.url(""))
+	admin, err := sql.Open("pgx", srv.URL(""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	space := fmt.Sprintf("full%d", srv.schemas.Add(1))
+	space := srv.NewName("full")
 	if _, err := admin.Exec(`CREATE TABLESPACE ` + space + ` LOCATION '` + dir + `'`); err != nil {
 		t.Fatal(err)
 	}
 
-	source := srv.freshSource(t) + "&default_tablespace=" + space
+	source := srv.FreshURL(t, "default_tablespace="+space)
 	db := mustOpenAt(t, source)
 	ctx := context.Background()
 	mustInsert(t, db, "a.json")

@@ -1,6 +1,6 @@
-//go:build linux
+//go:build unix
 
-package db
+package pgtest
 
 import (
 	"bytes"
@@ -9,58 +9,24 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
-// The PostgreSQL half of the suite runs against a real server: a
-// throwaway cluster made with initdb in a temp directory and served by
-// postgres on a free loopback port, started once per test binary (by the
-// first test that needs it) and stopped by TestMain. Without the server's
-// binaries those tests are skipped, unless RECORDER_REQUIRE_POSTGRES=1
-// (CI), when they fail.
-
-// testPG is the server the PostgreSQL tests share.
-var testPG struct {
-	once sync.Once
-	srv  *pgServer
-	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if testPG.srv != nil {
-		testPG.srv.stop()
-	}
-	os.Exit(code)
-}
-
-// postgresServer returns the shared server, starting it the first time;
-// it skips tb (or fails it, under RECORDER_REQUIRE_POSTGRES=1) when there
-// is none to be had.
-func postgresServer(tb testing.TB) *pgServer {
-	tb.Helper()
-	testPG.once.Do(func() { testPG.srv, testPG.err = startPostgres() })
-	if testPG.err != nil {
-		if os.Getenv(requirePostgresEnv) == "1" {
-			tb.Fatalf("PostgreSQL tests: %v (%s=1 makes this a failure)", testPG.err, requirePostgresEnv)
-		}
-		tb.Skipf("PostgreSQL tests skipped: %v (install Debian's postgresql package to run them)", testPG.err)
-	}
-	return testPG.srv
-}
-
-// pgServer is a running throwaway PostgreSQL cluster.
-type pgServer struct {
+// Server is a running throwaway PostgreSQL cluster.
+type Server struct {
 	dir     string // temp dir: data/, the socket, the log
 	port    int
 	cred    *syscall.Credential // the user the server runs as; nil: ours
@@ -69,9 +35,9 @@ type pgServer struct {
 	schemas atomic.Int64
 }
 
-// url is the connection URL of database postgres as superuser postgres,
+// URL is the connection URL of database postgres as superuser postgres,
 // with extra runtime parameters (such as search_path) appended.
-func (s *pgServer) url(params string) string {
+func (s *Server) URL(params string) string {
 	u := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
 	if params != "" {
 		u += "&" + params
@@ -79,12 +45,14 @@ func (s *pgServer) url(params string) string {
 	return u
 }
 
-// freshSource returns the URL of an empty schema of its own for one test:
-// a schema, not a database, because it is made in a millisecond.
-func (s *pgServer) freshSource(tb testing.TB) string {
+// FreshURL returns the URL of an empty schema of its own for one test
+// (its search_path): a schema, not a database, because it is made in a
+// millisecond. Settings ("name=value") are set on every connection too.
+// They go in the URL's options, which psql reads as pgx does.
+func (s *Server) FreshURL(tb testing.TB, settings ...string) string {
 	tb.Helper()
-	name := fmt.Sprintf("t%d", s.schemas.Add(1))
-	admin, err := sql.Open("pgx", s.url(""))
+	name := s.NewName("t")
+	admin, err := sql.Open("pgx", s.URL(""))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -92,7 +60,11 @@ func (s *pgServer) freshSource(tb testing.TB) string {
 	if _, err := admin.Exec(`CREATE SCHEMA ` + name); err != nil {
 		tb.Fatalf("create schema: %v", err)
 	}
-	return s.url("search_path=" + name)
+	opts := "-c search_path=" + name
+	for _, set := range settings {
+		opts += " -c " + set
+	}
+	return s.URL("options=" + strings.ReplaceAll(url.QueryEscape(opts), "+", "%20"))
 }
 
 // pgBinDir finds the newest installed PostgreSQL's bin directory (Debian
@@ -120,11 +92,10 @@ func isExecutable(path string) bool {
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
-// startPostgres makes a cluster in a new temp dir and starts it. PostgreSQL
-// refuses to run as root, so when the tests are root (as in CI) the server
-// runs as the postgres system user the Debian package creates, and the temp
-// dir is handed to it.
-func startPostgres() (*pgServer, error) {
+// Start makes a cluster in a new temp dir and starts it. When the tests
+// are root, the temp dir is handed to the postgres user, who runs the
+// server. Stop it with Stop.
+func Start() (*Server, error) {
 	bin, err := pgBinDir()
 	if err != nil {
 		return nil, err
@@ -149,21 +120,21 @@ func startPostgres() (*pgServer, error) {
 			return nil, err
 		}
 	}
-	s := &pgServer{dir: dir, cred: cred, exited: make(chan struct{})}
+	s := &Server{dir: dir, cred: cred, exited: make(chan struct{})}
 	if err := s.start(bin); err != nil {
-		s.stop()
+		s.Stop()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *pgServer) start(bin string) error {
+func (s *Server) start(bin string) error {
 	data := filepath.Join(s.dir, "data")
 	var out bytes.Buffer
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
 		"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions")
 	initdb.Stdout, initdb.Stderr = &out, &out
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGKILL}
+	initdb.SysProcAttr = sysProcAttr(s.cred, syscall.SIGKILL)
 	if err := initdb.Run(); err != nil {
 		return fmt.Errorf("initdb: %w\n%s", err, out.Bytes())
 	}
@@ -193,13 +164,13 @@ func (s *pgServer) start(bin string) error {
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	// SIGQUIT (immediate shutdown) if the test binary dies first, so no
 	// server outlives it.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT}
+	s.cmd.SysProcAttr = sysProcAttr(s.cred, syscall.SIGQUIT)
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
 	go func() { s.cmd.Wait(); close(s.exited) }()
 
-	db, err := sql.Open("pgx", s.url(""))
+	db, err := sql.Open("pgx", s.URL(""))
 	if err != nil {
 		return err
 	}
@@ -226,9 +197,9 @@ func (s *pgServer) start(bin string) error {
 	}
 }
 
-// stop shuts the server down (fast shutdown: open sessions are ended) and
+// Stop shuts the server down (fast shutdown: open sessions are ended) and
 // removes its directory.
-func (s *pgServer) stop() {
+func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Signal(syscall.SIGINT)
 		select {
@@ -249,4 +220,20 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Owner returns the user and group the server runs as, who must own any
+// directory it is to write (a tablespace's), and whether that is another
+// user than the tests'.
+func (s *Server) Owner() (uid, gid int, other bool) {
+	if s.cred == nil {
+		return os.Getuid(), os.Getgid(), false
+	}
+	return int(s.cred.Uid), int(s.cred.Gid), true
+}
+
+// NewName returns a name no other call on s returned, for a schema or a
+// tablespace: prefix and a number.
+func (s *Server) NewName(prefix string) string {
+	return fmt.Sprintf("%s%d", prefix, s.schemas.Add(1))
 }
