@@ -326,3 +326,12 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresPool: a node holds a bounded number of connections to a
+// shared PostgreSQL server.
+func TestPostgresPool(t *testing.T) {
+	db := backends[1].MustOpen(t)
+	if got := db.db.Stats().MaxOpenConnections; got != pgMaxConns {
+		t.Fatalf("MaxOpenConnections = %d, want %d", got, pgMaxConns)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -110,6 +111,10 @@ var sqliteDialect = dialect{
 	local: true,
 }
 
+// pgMaxConns bounds one node's connections to PostgreSQL (the server's
+// default max_connections is 100).
+const pgMaxConns = 16
+
 // pgMigrationLock is the advisory lock key taken while migrating: any
 // fixed number, the same for every node.
 const pgMigrationLock = 0x7265636f72646572 // "recorder"
@@ -120,7 +125,16 @@ var postgresDialect = dialect{
 	open: func(source string) (*sql.DB, string, error) {
 		where := redactURL(source)
 		db, err := sql.Open("pgx", source)
-		return db, where, err
+		if err != nil {
+			return nil, where, err
+		}
+		// A server's connections are few and shared by every node: a
+		// node holds at most pgMaxConns, and keeps them open rather than
+		// reconnecting after each burst (database/sql keeps 2 by default).
+		db.SetMaxOpenConns(pgMaxConns)
+		db.SetMaxIdleConns(pgMaxConns)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		return db, where, nil
 	},
 	migrationsTable: `
 		CREATE TABLE IF NOT EXISTS migrations (
