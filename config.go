@@ -18,6 +18,7 @@ import (
 type config struct {
 	Addr          string
 	DataDir       string
+	DB            string // index: a postgres:// URL or a SQLite file; "" is DATA/recorder.db
 	LogLevel      slog.Level
 	ICELoopback   bool
 	Network       rtc.Network // STUN/TURN, public IPs, media ports, interfaces
@@ -44,6 +45,14 @@ type config struct {
 	rtpTap func(sessionID string, p media.Packet)
 }
 
+// dbSource is where the index is: -db, or the SQLite file in the data dir.
+func (c config) dbSource() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return c.dbPath()
+}
+
 // Paths inside the data directory.
 func (c config) dbPath() string        { return filepath.Join(c.DataDir, "recorder.db") }
 func (c config) recordingsDir() string { return filepath.Join(c.DataDir, "recordings") }
@@ -63,6 +72,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var level string
 	fs.StringVar(&c.Addr, "addr", env("RECORDER_ADDR", ":8080"), "listen address (env RECORDER_ADDR)")
 	fs.StringVar(&c.DataDir, "data", env("RECORDER_DATA", "data"), "data directory: recorder.db, recordings/, spool/ (env RECORDER_DATA)")
+	fs.StringVar(&c.DB, "db", env("RECORDER_DB", ""), "index of recordings and settings: a postgres://user@host/dbname URL (shared by several nodes; password best in PGPASSWORD or ~/.pgpass) or a SQLite file; default DATA/recorder.db (env RECORDER_DB)")
 	fs.StringVar(&level, "log-level", env("RECORDER_LOG_LEVEL", "info"), "debug, info, warn or error (env RECORDER_LOG_LEVEL)")
 	netFlags, err := networkFlags(fs, env)
 	if err != nil {

@@ -101,7 +101,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	} else if err := space.Keep(); err != nil {
 		log.Warn("no space reserve: on a full disk, deleting may fail too", "err", err)
 	}
-	database, err := db.Open(ctx, cfg.dbPath())
+	database, err := db.Open(ctx, cfg.dbSource())
 	if err != nil {
 		return nil, err
 	}
