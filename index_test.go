@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/avatarweb/recorder/db"
-	"github.com/avatarweb/recorder/internal/pgtest"
+	"github.com/avatarweb/recorder/db/pgtest"
 	"github.com/avatarweb/recorder/media"
 )
 

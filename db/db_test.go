@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatarweb/recorder/internal/pgtest"
+	"github.com/avatarweb/recorder/db/pgtest"
 )
 
 // backend is one engine the index test suite runs against.
