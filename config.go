@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store/s3store"
 )
 
@@ -21,8 +21,8 @@ type config struct {
 	DataDir       string
 	LogLevel      slog.Level
 	ICELoopback   bool
-	STUN          []string
-	Token         string // access token; "" leaves the server open
+	Network       rtc.Network // STUN/TURN, public IPs, media ports, interfaces
+	Token         string      // access token; "" leaves the server open
 	SecureCookie  bool
 	OfferRate     int // new sessions per client per minute
 	MaxSessions   int // live WebRTC sessions at once
@@ -64,11 +64,14 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	fs := flag.NewFlagSet("recorder", flag.ContinueOnError)
 	var c config
-	var level, stun string
+	var level string
 	fs.StringVar(&c.Addr, "addr", env("RECORDER_ADDR", ":8080"), "listen address (env RECORDER_ADDR)")
 	fs.StringVar(&c.DataDir, "data", env("RECORDER_DATA", "data"), "data directory: recorder.db, recordings/, spool/ (env RECORDER_DATA)")
 	fs.StringVar(&level, "log-level", env("RECORDER_LOG_LEVEL", "info"), "debug, info, warn or error (env RECORDER_LOG_LEVEL)")
-	fs.StringVar(&stun, "stun", env("RECORDER_STUN", ""), "comma-separated STUN/TURN URLs for ICE; none needed on a LAN (env RECORDER_STUN)")
+	netFlags, err := networkFlags(fs, env)
+	if err != nil {
+		return c, err
+	}
 	var maxBodyMiB, maxTakeMiB int64
 	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save, one upload chunk or one /ws message; larger is refused with 413 (a /ws message closes its WebSocket) (env RECORDER_MAX_BODY)")
 	fs.Int64Var(&maxTakeMiB, "max-take", envInt(env, "RECORDER_MAX_TAKE", 2048), "largest MediaRecorder take in MiB (env RECORDER_MAX_TAKE)")
@@ -119,10 +122,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if err := level2slog(level, &c.LogLevel); err != nil {
 		return c, err
 	}
-	for _, u := range strings.Split(stun, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			c.STUN = append(c.STUN, u)
-		}
+	if c.Network, err = netFlags.parse(); err != nil {
+		return c, err
 	}
 	if c.Addr == "" || c.DataDir == "" {
 		return c, errors.New("-addr and -data must not be empty")

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,6 +32,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "-healthcheck" { // a container's HEALTHCHECK
+		os.Exit(healthcheck(os.Getenv))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
@@ -79,7 +83,8 @@ type server struct {
 	app      *fiber.App
 	db       *db.DB
 	sessions *rtc.Manager
-	stop     func() // ends the background loops
+	stop     func()      // ends the background loops
+	draining atomic.Bool // set on shutdown: /readyz fails
 }
 
 func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
@@ -108,7 +113,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		IncludeLoopback: cfg.ICELoopback,
 		MaxSessions:     cfg.MaxSessions,
 		MaxDuration:     cfg.MaxTakeTime,
-		ICEServers:      cfg.STUN,
+		Network:         cfg.Network,
 		Tap:             cfg.rtpTap,
 		Log:             log,
 	})
@@ -152,6 +157,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
 		MaxMessage:   cfg.MaxBody,
+		ICE:          sessions,
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
@@ -169,9 +175,10 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	app.Server().HeaderReceived = guard.BodyTimeout(cfg.HeaderTimeout, cfg.MaxBody)
 	g := guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log})
 	h.WSRecover = g.RecoverConn()
+	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
+	handlers.Health{Ready: srv.ready, Draining: srv.draining.Load}.Register(app) // before the guards: probes carry no token
 	protect(app, g)
 	h.Register(app)
-	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
 	stopApply := applyToLiveSessions(params, sessions)
 	stopExpire := expireUploads(uploads, log)
 	srv.stop = func() { stopApply(); stopExpire() }
@@ -268,7 +275,7 @@ func protect(app *fiber.App, g *guard.Guard) {
 	app.Post("/login", g.Login())
 	json := g.RequireJSON()
 	for _, p := range []string{"/update_params", "/webrtc/offer", "/webrtc/ice-candidate", "/webrtc/audio-data",
-		"/webrtc/stop", "/webrtc/discard", "/uploads", "/uploads/:id/discard", "/save_recording"} {
+		"/webrtc/stop", "/webrtc/discard", "/webrtc/restart", "/uploads", "/uploads/:id/discard", "/save_recording"} {
 		app.Post(p, json) // then c.Next() reaches the route's handler
 	}
 	app.Post("/webrtc/offer", g.OfferLimit())
@@ -307,6 +314,7 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
+	s.draining.Store(true) // /readyz fails from now on
 	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownGrace); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

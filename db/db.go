@@ -30,9 +30,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// ErrExists marks an insert whose unique key (a recording's filename) is
-// already taken.
-var ErrExists = errors.New("db: already exists")
+// ErrExists marks an insert whose unique key (a recording's filename, or
+// the take it was saved from) is already taken: a media.ErrConflict.
+var ErrExists = fmt.Errorf("db: already exists: %w", media.ErrConflict)
 
 // timeFormat is how timestamps are stored: ISO 8601 in UTC with
 // milliseconds, so text order is time order.

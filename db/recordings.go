@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/avatarweb/recorder/media"
 )
@@ -21,31 +18,12 @@ const (
 	MaxListLimit     = 500 // larger limits are cut to this
 )
 
-// Recording is the metadata of one saved recording file.
-type Recording struct {
-	ID             int64
-	Filename       string
-	CreatedAt      time.Time
-	Duration       float64 // seconds
-	SampleRate     int
-	Channels       int
-	FPS            int
-	BatchSize      int
-	Mode           string // "webrtc" or "mediarecorder"
-	MIME           string
-	Bytes          int64
-	SessionID      string
-	Title          string  // the user's name for it; "" until renamed
-	ClientDuration float64 // seconds the browser claimed; 0 when unknown
-	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
-	Missing        bool    // the file was not found at the last start
-	Damaged        bool    // the file could not be read at the last start
-	TakeID         string  // the take it was saved from; "" for older rows
-	Waveform       string  // SVG path of Peaks, drawn at save; "" for older rows
-}
+// Recording is media.Recording, the domain's; the name stays while
+// callers move.
+type Recording = media.Recording
 
-// MaxTitle bounds a recording's title, in characters.
-const MaxTitle = 200
+// MaxTitle is media.MaxTitle.
+const MaxTitle = media.MaxTitle
 
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
@@ -144,18 +122,11 @@ func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, er
 	return &r, nil
 }
 
-// Cursor is a place in the list, newest first: the created_at and id of
-// a recording. The zero Cursor is the top of the list.
-type Cursor struct {
-	CreatedAt time.Time
-	ID        int64
-}
-
-// IsZero reports whether c is the top of the list.
-func (c Cursor) IsZero() bool { return c.ID == 0 }
+// Cursor is media.Cursor, a place in the list.
+type Cursor = media.Cursor
 
 // CursorOf is the place of r in the list.
-func CursorOf(r Recording) Cursor { return Cursor{CreatedAt: r.CreatedAt, ID: r.ID} }
+func CursorOf(r Recording) Cursor { return media.CursorOf(r) }
 
 // ListOlder returns up to limit recordings that come after c in the list
 // (older), newest first. It reads by the (created_at, id) index, so a page
@@ -242,12 +213,9 @@ func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recordin
 // Surrounding space is trimmed; a title that is not valid UTF-8, is over
 // MaxTitle characters or has control characters is refused.
 func (db *DB) RenameRecording(ctx context.Context, filename, title string) error {
-	title = strings.TrimSpace(title)
-	if !utf8.ValidString(title) {
-		return media.Invalidf("the title is not valid UTF-8 text")
-	}
-	if utf8.RuneCountInString(title) > MaxTitle || strings.ContainsFunc(title, unicode.IsControl) {
-		return media.Invalidf("a title is at most %d characters, without control characters", MaxTitle)
+	title, err := media.CleanTitle(title)
+	if err != nil {
+		return err
 	}
 	res, err := db.db.ExecContext(ctx, `UPDATE recordings SET title = ? WHERE filename = ?`, title, filename)
 	if err != nil {

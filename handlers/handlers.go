@@ -79,6 +79,8 @@ type Handler struct {
 	// message is the biggest); 0 means 1 MiB. /feed takes no data
 	// messages at all.
 	MaxMessage int64
+	// ICE, when set, gives pages their STUN/TURN servers.
+	ICE ICE
 }
 
 // Register lists every route.
@@ -104,6 +106,9 @@ func (h *Handler) Register(app *fiber.App) {
 	app.Post("/webrtc/stop", h.stop)
 	app.Post("/webrtc/discard", h.discard)
 	app.Get("/webrtc/sessions/:id", h.sessionInfo)
+	app.Get("/webrtc/sessions/:id/candidates", h.candidates)
+	app.Get("/webrtc/ice-config", h.iceConfig)
+	app.Post("/webrtc/restart", h.restart)
 
 	app.Post("/uploads", h.beginUpload)
 	app.Get("/uploads/:id", h.uploadStatus)

@@ -13,20 +13,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
 )
 
 // Index is the database side of the library.
 type Index interface {
-	InsertRecording(ctx context.Context, r *db.Recording) error
-	GetRecording(ctx context.Context, filename string) (*db.Recording, error)
-	RecordingByTake(ctx context.Context, takeID string) (*db.Recording, error)
-	ListRecordings(ctx context.Context, limit, offset int) ([]db.Recording, error)
-	ListOlder(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
-	ListNewer(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
+	InsertRecording(ctx context.Context, r *media.Recording) error
+	GetRecording(ctx context.Context, filename string) (*media.Recording, error)
+	RecordingByTake(ctx context.Context, takeID string) (*media.Recording, error)
+	ListRecordings(ctx context.Context, limit, offset int) ([]media.Recording, error)
+	ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
+	ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	CountRecordings(ctx context.Context) (int, error)
 	RenameRecording(ctx context.Context, filename, title string) error
 	DeleteRecording(ctx context.Context, filename string) error
@@ -34,15 +32,15 @@ type Index interface {
 
 // Sessions hands over the takes of live WebRTC sessions.
 type Sessions interface {
-	Stop(id string) (rtc.Take, error)
+	Stop(id string) (media.Take, error)
 	Release(id string) error
 	Discard(id string) error
 }
 
-// Mode names how a recording was made.
+// Modes: how a recording was made (media.ModeWebRTC, ...).
 const (
-	ModeWebRTC        = "webrtc"
-	ModeMediaRecorder = "mediarecorder"
+	ModeWebRTC        = media.ModeWebRTC
+	ModeMediaRecorder = media.ModeMediaRecorder
 )
 
 // Store keeps recording files (the seed's JSON with the audio as base64,
@@ -87,8 +85,8 @@ type Library struct {
 // stored duration is the server's own. A take is saved once: a save or
 // discard of it while this one runs, or after, is refused with a conflict
 // (a *media.SavedError naming the recording, once it is saved).
-func (l *Library) SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error) {
-	var rec *db.Recording
+func (l *Library) SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*media.Recording, error) {
+	var rec *media.Recording
 	err := l.once(sessionKey(sessionID), saving, func() (string, error) {
 		take, err := l.Sessions.Stop(sessionID)
 		if err != nil {
@@ -142,7 +140,7 @@ func (l *Library) discard(key string, drop func() error) error {
 	return l.once(key, discarding, func() (string, error) { return "", drop() })
 }
 
-func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration float64) (*db.Recording, error) {
+func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration float64) (*media.Recording, error) {
 	if err := l.checkNotSaved(ctx, take.TakeID); err != nil {
 		return nil, err
 	}
@@ -164,9 +162,9 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		TakeID:               take.TakeID,
 		Mode:                 ModeWebRTC,
 		Stats:                stats,
-		ParamChanges:         take.Framing.Changes,
+		ParamChanges:         take.Changes,
 	}
-	stats["frames"], stats["batches"] = take.Framing.Frames, take.Framing.Batches
+	stats["frames"], stats["batches"] = take.Frames, take.Batches
 	audio, size, meta, err := store.WAV(io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
 	if err != nil {
 		return nil, fmt.Errorf("library: draft %q is damaged: %v", take.SessionID, err)
@@ -184,7 +182,7 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 	if err != nil {
 		l.Log.Warn("no waveform for the take", "session_id", take.SessionID, "err", err)
 	}
-	rec := &db.Recording{
+	rec := &media.Recording{
 		Filename:       name,
 		CreatedAt:      now,
 		Duration:       take.Duration(),
@@ -213,12 +211,12 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 // is the library's record of truth: without it the file would be an
 // orphan nobody can list, so if the row cannot be written the file is
 // taken back.
-func (l *Library) index(ctx context.Context, rec *db.Recording) error {
+func (l *Library) index(ctx context.Context, rec *media.Recording) error {
 	err := l.Index.InsertRecording(ctx, rec)
 	if err == nil {
 		return nil
 	}
-	if rec.TakeID != "" && errors.Is(err, db.ErrExists) {
+	if rec.TakeID != "" && errors.Is(err, media.ErrConflict) {
 		// The take was saved meanwhile (by another node, say): its first
 		// recording stands, and this copy goes.
 		if prev, lookErr := l.Index.RecordingByTake(ctx, rec.TakeID); lookErr == nil {
@@ -249,7 +247,7 @@ func (l *Library) checkNotSaved(ctx context.Context, takeID string) error {
 }
 
 // spoolPeaks reads the draft's PCM again for its waveform thumbnail.
-func spoolPeaks(spool *os.File, take rtc.Take) ([]byte, error) {
+func spoolPeaks(spool *os.File, take media.Take) ([]byte, error) {
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
@@ -257,19 +255,19 @@ func spoolPeaks(spool *os.File, take rtc.Take) ([]byte, error) {
 }
 
 // List returns recordings newest first.
-func (l *Library) List(ctx context.Context, limit, offset int) ([]db.Recording, error) {
+func (l *Library) List(ctx context.Context, limit, offset int) ([]media.Recording, error) {
 	return l.Index.ListRecordings(ctx, limit, offset)
 }
 
 // ListOlder returns up to limit recordings after c in the list (older),
 // newest first.
-func (l *Library) ListOlder(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error) {
+func (l *Library) ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error) {
 	return l.Index.ListOlder(ctx, c, limit)
 }
 
 // ListNewer returns up to limit recordings just before c in the list
 // (newer), newest first.
-func (l *Library) ListNewer(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error) {
+func (l *Library) ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error) {
 	return l.Index.ListNewer(ctx, c, limit)
 }
 
@@ -279,7 +277,7 @@ func (l *Library) Count(ctx context.Context) (int, error) {
 }
 
 // Get returns a recording's metadata.
-func (l *Library) Get(ctx context.Context, filename string) (*db.Recording, error) {
+func (l *Library) Get(ctx context.Context, filename string) (*media.Recording, error) {
 	if !store.ValidName(filename) {
 		return nil, media.Invalidf("%q is not a recording name", filename)
 	}

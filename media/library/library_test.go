@@ -57,7 +57,7 @@ func (r rowGoesFirst) DeleteRecording(ctx context.Context, filename string) erro
 // failingIndex is a real database whose inserts fail.
 type failingIndex struct{ *db.DB }
 
-func (failingIndex) InsertRecording(context.Context, *db.Recording) error {
+func (failingIndex) InsertRecording(context.Context, *media.Recording) error {
 	return errors.New("disk full")
 }
 

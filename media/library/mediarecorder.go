@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/store"
 )
@@ -22,8 +21,8 @@ type Uploads interface {
 // removes the upload. p are the processing parameters in force. Like a
 // live take, an upload is saved once: a save or discard of it while this
 // one runs, or after, is refused with a conflict.
-func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*db.Recording, error) {
-	var rec *db.Recording
+func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*media.Recording, error) {
+	var rec *media.Recording
 	err := l.once(uploadKey(uploadID), saving, func() (string, error) {
 		path, size, _, err := l.Uploads.Finish(uploadID)
 		if err != nil {
@@ -67,7 +66,7 @@ func (l *Library) DiscardUpload(uploadID string) error {
 // audio_data): it is spooled to a temp file in dir first, then treated as
 // an upload. The client's MIME type is not used: the bytes say what they
 // are.
-func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientDuration float64, p media.Params) (*db.Recording, error) {
+func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientDuration float64, p media.Params) (*media.Recording, error) {
 	tmp, err := os.CreateTemp(l.Scratch, ".audio-*.tmp")
 	if err != nil {
 		if err := os.MkdirAll(l.Scratch, 0o755); err != nil {
@@ -95,7 +94,7 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 // containers.go), and a WebM take is given a real duration and cues
 // (Chromium writes neither, so players could not seek). takeID, if not
 // "", is stored with it: the take is then saved only once.
-func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, clientDuration float64, p media.Params, takeID string) (*db.Recording, error) {
+func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, clientDuration float64, p media.Params, takeID string) (*media.Recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("library: open take: %w", err)
@@ -130,7 +129,7 @@ func (m measured) close() {
 	}
 }
 
-func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params, takeID string) (*db.Recording, error) {
+func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params, takeID string) (*media.Recording, error) {
 	now := l.now()
 	stats := map[string]int64{}
 	if clientDuration > 0 {
@@ -151,7 +150,7 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 	if err != nil {
 		return nil, fmt.Errorf("library: save take: %w", err)
 	}
-	rec := &db.Recording{
+	rec := &media.Recording{
 		Filename: name, CreatedAt: now, Duration: m.duration,
 		SampleRate: m.sampleRate, Channels: m.channels, FPS: p.FPS, BatchSize: p.BatchSize,
 		Mode: ModeMediaRecorder, MIME: m.mime, Bytes: m.size,

@@ -11,9 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
 )
 
@@ -212,7 +210,7 @@ func (l *Library) indexFile(ctx context.Context, name string) error {
 	if mode != ModeWebRTC && mode != ModeMediaRecorder {
 		mode = ModeMediaRecorder // a file from the seed app: recorded in the browser
 	}
-	row := &db.Recording{
+	row := &media.Recording{
 		Filename: name, CreatedAt: created, Duration: m.Duration,
 		SampleRate: m.SampleRate, Channels: m.Channels,
 		FPS: m.ProcessingParameters.FPS, BatchSize: m.ProcessingParameters.BatchSize,
@@ -234,8 +232,8 @@ func ignoreMissing(err error) error {
 }
 
 // recovered describes a spool left behind as the take it was.
-func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) rtc.Take {
-	return rtc.Take{
+func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) media.Take {
+	return media.Take{
 		SessionID: meta.SessionID, TakeID: meta.TakeID, SpoolPath: pcmPath,
 		SampleRate: meta.SampleRate, Channels: meta.Channels, Params: meta.Params,
 		PCMBytes: pcmBytes, StartedAt: meta.StartedAt,

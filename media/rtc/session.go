@@ -29,25 +29,8 @@ var ErrEmptyTake error = &media.Error{Kind: media.ErrInvalid, Message: "nothing 
 
 func isEmptyTake(err error) bool { return errors.Is(err, ErrEmptyTake) }
 
-// Take is a finished session's audio: raw little-endian int16 PCM in a
-// spool file, at the session's output format.
-type Take struct {
-	SessionID  string
-	TakeID     string // unique to this take, unlike SessionID
-	SpoolPath  string
-	SampleRate int
-	Channels   int
-	Params     media.Params
-	PCMBytes   int64
-	StartedAt  time.Time
-	Stats      media.StatsSnapshot
-	Framing    FramingInfo // frames, batches and the fps/batch changes in the take
-}
-
-// Duration is the take's length in seconds.
-func (t Take) Duration() float64 {
-	return float64(t.PCMBytes) / float64(2*t.Channels*t.SampleRate)
-}
+// Take is a finished session's audio, as the library saves it.
+type Take = media.Take
 
 // Info is a session as the API reports it.
 type Info struct {
@@ -87,6 +70,7 @@ type Session struct {
 	stats     media.Stats
 	state     atomic.Value // string
 	live      *framing
+	net       *netState // own ICE candidates, restarts
 
 	mu       sync.Mutex
 	pc       *webrtc.PeerConnection
@@ -110,6 +94,7 @@ func newSession(id string, p media.Params, cfg Config, spoolPath string) *Sessio
 		cfg: cfg, log: cfg.Log.With("session_id", id), spoolPath: spoolPath,
 		done: make(chan struct{}),
 		live: newFraming(id, p, cfg.Feed, cfg.Log.With("session_id", id)),
+		net:  newNetState(),
 	}
 	s.state.Store(StateConnecting)
 	return s
@@ -182,7 +167,7 @@ func (s *Session) finished() bool {
 	return st == StateStopped || st == StateFailed
 }
 
-func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICEServer, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICEServer, offer webrtc.SessionDescription, trickle bool) (webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
 	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: ice})
 	if err != nil {
@@ -193,6 +178,7 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 	s.mu.Unlock()
 	pc.OnTrack(s.onTrack)
 	pc.OnConnectionStateChange(s.onConnectionState)
+	pc.OnICECandidate(s.net.add)
 	if err := pc.SetRemoteDescription(offer); err != nil {
 		return none, &media.Error{Kind: media.ErrInvalid, Message: "the SDP offer was refused", Err: err}
 	}
@@ -204,10 +190,12 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 	if err := pc.SetLocalDescription(answer); err != nil {
 		return none, fmt.Errorf("rtc: set local description: %w", err)
 	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return none, fmt.Errorf("rtc: gathering candidates: %w", ctx.Err())
+	if !trickle {
+		select {
+		case <-gathered:
+		case <-ctx.Done():
+			return none, fmt.Errorf("rtc: gathering candidates: %w", ctx.Err())
+		}
 	}
 	s.timer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
 		if s.State() == StateConnecting {
@@ -452,10 +440,11 @@ func (s *Session) take() (Take, error) {
 	if s.spool == nil || s.spool.Bytes() == 0 {
 		return Take{}, ErrEmptyTake
 	}
+	fr := s.live.info()
 	return Take{
 		SessionID: s.ID, TakeID: s.TakeID, SpoolPath: s.spoolPath,
 		SampleRate: s.Params.SampleRate, Channels: s.Params.Channels, Params: s.Params,
 		PCMBytes: s.spool.Bytes(), StartedAt: s.CreatedAt, Stats: s.stats.Snapshot(),
-		Framing: s.live.info(),
+		Frames: fr.Frames, Batches: fr.Batches, Changes: fr.Changes,
 	}, nil
 }
