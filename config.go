@@ -11,6 +11,7 @@ import (
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/store/s3store"
 )
 
 // config is everything the server reads from flags and the environment.
@@ -39,6 +40,9 @@ type config struct {
 	HeaderTimeout time.Duration // to send a request's line and headers
 	IdleTimeout   time.Duration // between requests on a kept-alive connection
 	WriteTimeout  time.Duration // for an answer to make progress
+	// S3 is where recordings are kept when -store is s3://bucket/prefix;
+	// nil keeps them in DATA/recordings.
+	S3 *s3store.Config
 
 	// rtpTap sees every received RTP packet; tests set it to capture a
 	// real browser's stream. No flag sets it.
@@ -102,8 +106,28 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("RECORDER_ICE_LOOPBACK: %w", err)
 	}
 	fs.BoolVar(&c.ICELoopback, "ice-loopback", loopback, "offer 127.0.0.1 ICE candidates, for a browser on this machine (env RECORDER_ICE_LOOPBACK)")
+	var storeURL, s3Endpoint, s3Region string
+	fs.StringVar(&storeURL, "store", env("RECORDER_STORE", ""), "where recordings are kept: s3://bucket/prefix for an S3-compatible bucket; empty for DATA/recordings (env RECORDER_STORE)")
+	fs.StringVar(&s3Endpoint, "s3-endpoint", env("AWS_ENDPOINT_URL_S3", env("AWS_ENDPOINT_URL", "")), "S3 server URL, such as http://127.0.0.1:7070; empty for AWS (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)")
+	fs.StringVar(&s3Region, "s3-region", env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1")), "S3 region (env AWS_REGION, AWS_DEFAULT_REGION)")
+	pathStyle, err := strconv.ParseBool(env("RECORDER_S3_PATH_STYLE", "false"))
+	if err != nil {
+		return c, fmt.Errorf("RECORDER_S3_PATH_STYLE: %w", err)
+	}
+	s3PathStyle := fs.Bool("s3-path-style", pathStyle, "address buckets as ENDPOINT/bucket, as most S3-compatible servers want (env RECORDER_S3_PATH_STYLE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if storeURL != "" {
+		bucket, prefix, err := s3store.ParseURL(storeURL)
+		if err != nil {
+			return c, fmt.Errorf("-store: %w", err)
+		}
+		// Credentials only from the environment: flags show in ps.
+		c.S3 = &s3store.Config{
+			Bucket: bucket, Prefix: prefix, Endpoint: s3Endpoint, Region: s3Region, PathStyle: *s3PathStyle,
+			AccessKey: getenv("AWS_ACCESS_KEY_ID"), SecretKey: getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: getenv("AWS_SESSION_TOKEN"),
+		}
 	}
 	if err := level2slog(level, &c.LogLevel); err != nil {
 		return c, err
