@@ -120,6 +120,9 @@ func (m *Manager) Offer(ctx context.Context, id string, offer webrtc.SessionDesc
 	if offer.Type != webrtc.SDPTypeOffer || offer.SDP == "" {
 		return nil, none, media.Invalidf("need an SDP offer: {type:\"offer\", sdp}")
 	}
+	if err := checkOffer(offer.SDP); err != nil {
+		return nil, none, err
+	}
 	if id == "" {
 		id = newSessionID()
 	} else if !sessionIDPattern.MatchString(id) {
