@@ -73,6 +73,9 @@ type Handler struct {
 	WSRecover func(*websocket.Conn)
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
+	// BaseContext is the root of every /ws connection: when it ends
+	// (shutdown), they are closed. Nil means context.Background().
+	BaseContext context.Context
 }
 
 // Register lists every route.
