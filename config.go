@@ -26,6 +26,7 @@ type config struct {
 	OfferRate     int // new sessions per client per minute
 	MaxSessions   int // live WebRTC sessions at once
 	MaxTakeTime   time.Duration
+	DraftTTL      time.Duration // an unsaved live take is forgotten (kept on disk) after this
 	TLS           bool
 	CertFile      string
 	KeyFile       string
@@ -66,6 +67,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", int(envInt(env, "RECORDER_MAX_SESSIONS", 32)), "live WebRTC sessions at once; beyond it 503 (env RECORDER_MAX_SESSIONS)")
 	fs.DurationVar(&c.MaxTakeTime, "max-take-time", envDuration(env, "RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
+	fs.DurationVar(&c.DraftTTL, "draft-ttl", envDuration(env, "RECORDER_DRAFT_TTL", 24*time.Hour), "a stopped live take neither saved nor discarded is forgotten after this long; its spool stays on disk and the next start recovers it (env RECORDER_DRAFT_TTL)")
 	tlsOn, err := strconv.ParseBool(env("RECORDER_TLS", "false"))
 	if err != nil {
 		return c, fmt.Errorf("RECORDER_TLS: %w", err)
@@ -99,8 +101,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		c.TLS = true
 	}
 	c.SecureCookie = c.TLS
-	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 {
-		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time positive")
+	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 || c.DraftTTL <= 0 {
+		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time and -draft-ttl positive")
 	}
 	if maxBodyMiB < 1 || maxTakeMiB < 1 {
 		return c, errors.New("-max-body and -max-take must be at least 1 MiB")

@@ -93,6 +93,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		IncludeLoopback: cfg.ICELoopback,
 		MaxSessions:     cfg.MaxSessions,
 		MaxDuration:     cfg.MaxTakeTime,
+		DraftTTL:        cfg.DraftTTL,
+		BaseContext:     ctx, // shutdown stops live takes (kept as drafts)
 		ICEServers:      cfg.STUN,
 		Tap:             cfg.rtpTap,
 		Log:             log,
@@ -127,6 +129,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
+		BaseContext:  ctx, // shutdown closes /ws connections
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
