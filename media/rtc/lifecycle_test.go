@@ -37,7 +37,10 @@ func TestEndedSessionIsCollected(t *testing.T) {
 	waitFor(t, 10*time.Second, func() bool {
 		runtime.GC()
 		return ref.Value() == nil
-	}, func() string { return "the discarded session is still referenced (a timer holds it?)" })
+	}, func() string {
+		buf := make([]byte, 1<<20)
+		return "the discarded session is still referenced (a timer holds it?)\n" + string(buf[:runtime.Stack(buf, true)])
+	})
 }
 
 // TestDraftsExpire: a stopped take nobody saves or discards is forgotten

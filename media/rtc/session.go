@@ -88,17 +88,18 @@ type Session struct {
 	state     atomic.Value // string
 	live      *framing
 
-	mu       sync.Mutex
-	pc       *webrtc.PeerConnection
-	codec    string
-	started  bool // the pipeline runs
-	stopping bool
-	released bool // the Manager forgot the session: no timer may start
-	decoder  *media.Decoder
-	spool    *media.Spool
-	cancel   context.CancelFunc
-	err      error
-	reason   string // why the session failed, for the page
+	mu        sync.Mutex
+	pc        *webrtc.PeerConnection
+	codec     string
+	started   bool // the pipeline runs
+	stopping  bool
+	answering bool // answer() is using pc: it closes pc if stopped meanwhile
+	released  bool // the Manager forgot the session: no timer may start
+	decoder   *media.Decoder
+	spool     *media.Spool
+	cancel    context.CancelFunc
+	err       error
+	reason    string // why the session failed, for the page
 
 	// Timers, each stopped when it can no longer matter, so that an ended
 	// session is not kept alive by a callback hours away.
@@ -201,16 +202,31 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 		return none, fmt.Errorf("rtc: new peer connection: %w", err)
 	}
 	// The session is registered before it is answered, so a Stop or
-	// Discard may have ended it already: then nobody else would close pc.
-	s.mu.Lock()
-	if s.stopping {
-		s.mu.Unlock()
+	// Discard may end it at any point of this. Until answer returns, only
+	// it touches pc (pion must not be closed under a SetDescription that
+	// is still creating the ICE agent): end leaves pc to it, and it closes
+	// pc on its way out if the session was ended meanwhile.
+	closePC := func() {
 		if err := pc.Close(); err != nil {
 			s.log.Warn("closing peer connection", "err", err)
 		}
+	}
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		closePC()
 		return none, s.endedWhileAnswering()
 	}
-	s.pc = pc
+	s.pc, s.answering = pc, true
+	defer func() {
+		s.mu.Lock()
+		s.answering = false
+		stopped := s.stopping
+		s.mu.Unlock()
+		if stopped {
+			closePC()
+		}
+	}()
 	// Shutdown (the base context ending) stops the take as Stop does: the
 	// pipeline drains into the draft, and is cut off after StopTimeout.
 	s.unhookBase = context.AfterFunc(s.cfg.baseContext(), func() {
@@ -498,6 +514,9 @@ func (s *Session) end(explicit bool) {
 		s.decoder.StopAt(time.Now())
 	}
 	pc, started := s.pc, s.started
+	if s.answering {
+		pc = nil // answer closes it as it returns
+	}
 	stopTimer(s.connectTimer)
 	stopTimer(s.maxTimer)
 	s.mu.Unlock()
