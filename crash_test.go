@@ -28,10 +28,7 @@ func TestKillNineRecovers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the server binary")
 	}
-	bin := filepath.Join(t.TempDir(), "recorder")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	data := t.TempDir()
 	addr := freeAddr(t)
 	srv := startBinary(t, bin, addr, data)
@@ -100,6 +97,16 @@ func TestKillNineRecovers(t *testing.T) {
 	if spools, _ := filepath.Glob(filepath.Join(data, "spool", "*")); len(spools) != 0 {
 		t.Errorf("spools left after recovery: %v", spools)
 	}
+}
+
+// buildBinary builds the server into a temp dir and returns its path.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "recorder")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func freeAddr(t *testing.T) string {

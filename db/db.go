@@ -23,14 +23,16 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/avatarweb/recorder/media"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// ErrExists marks an insert whose unique key (a recording's filename) is
-// already taken.
-var ErrExists = errors.New("db: already exists")
+// ErrExists marks an insert whose unique key (a recording's filename, or
+// the take it was saved from) is already taken: a media.ErrConflict.
+var ErrExists = fmt.Errorf("db: already exists: %w", media.ErrConflict)
 
 // timeFormat is how timestamps are stored: ISO 8601 in UTC with
 // milliseconds, so text order is time order.
@@ -48,7 +50,14 @@ const pragmas = "_txlock=immediate" +
 
 // DB is the app's SQLite database. It is safe for concurrent use.
 type DB struct {
-	db *sql.DB
+	db   *sql.DB
+	path string
+
+	// MakeRoom, when set, is called when deleting a recording finds the
+	// disk full (SQLite needs room in its WAL even to delete a row): it
+	// frees some space, such as a reserve file, and reports whether it
+	// did; the delete is then tried once more.
+	MakeRoom func() bool
 
 	// Now returns the current time; it stamps new recordings and saved
 	// params. Open sets it to time.Now; tests replace it.
@@ -70,9 +79,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: open %q: %w", path, err)
 	}
-	db := &DB{db: sqlDB, Now: time.Now}
+	db := &DB{db: sqlDB, path: path, Now: time.Now}
 
 	if err := db.checkJournalMode(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("db: open %q: %w", path, err)
+	}
+	if err := db.checkWritable(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("db: open %q: %w", path, err)
 	}
@@ -111,6 +124,21 @@ func (db *DB) checkJournalMode(ctx context.Context) error {
 	}
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	return nil
+}
+
+// checkWritable fails unless the database can be written: SQLite opens a
+// file it may only read (a read-only mount, say) read-only without a word,
+// and every save would fail later. It writes a row and rolls it back.
+func (db *DB) checkWritable(ctx context.Context) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err == nil {
+		defer tx.Rollback()
+		_, err = tx.ExecContext(ctx, `CREATE TABLE write_probe (x INTEGER)`)
+	}
+	if err != nil && !isFull(err) {
+		return fmt.Errorf("the database is not writable: %w", err)
 	}
 	return nil
 }
@@ -205,6 +233,20 @@ func sqliteCode(err error) int {
 func isUniqueViolation(err error) bool {
 	code := sqliteCode(err)
 	return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isFull reports whether err is SQLite's SQLITE_FULL: the disk is full.
+func isFull(err error) bool {
+	return sqliteCode(err)&0xff == sqlite3.SQLITE_FULL
+}
+
+// full marks err as a full disk when SQLite says so: it then also wraps
+// media.ErrDiskFull in an fs.PathError naming the database file.
+func (db *DB) full(err error) error {
+	if err == nil || !isFull(err) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, &fs.PathError{Op: "write", Path: db.path, Err: media.ErrDiskFull})
 }
 
 // isCheckViolation reports whether err is a CHECK constraint violation.

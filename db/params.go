@@ -41,10 +41,10 @@ func (db *DB) SaveParams(ctx context.Context, p media.Params) error {
 	defer tx.Rollback()
 
 	if err := db.upsertParams(ctx, tx, p); err != nil {
-		return err
+		return db.full(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: save params: %w", err)
+		return db.full(fmt.Errorf("db: save params: %w", err))
 	}
 	return nil
 }

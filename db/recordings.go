@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/avatarweb/recorder/media"
 )
@@ -20,36 +18,41 @@ const (
 	MaxListLimit     = 500 // larger limits are cut to this
 )
 
-// Recording is the metadata of one saved recording file.
-type Recording struct {
-	ID             int64
-	Filename       string
-	CreatedAt      time.Time
-	Duration       float64 // seconds
-	SampleRate     int
-	Channels       int
-	FPS            int
-	BatchSize      int
-	Mode           string // "webrtc" or "mediarecorder"
-	MIME           string
-	Bytes          int64
-	SessionID      string
-	Title          string  // the user's name for it; "" until renamed
-	ClientDuration float64 // seconds the browser claimed; 0 when unknown
-	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
-	Missing        bool    // the file was not found at the last start
-}
+// Recording is media.Recording, the domain's; the name stays while
+// callers move.
+type Recording = media.Recording
 
-// MaxTitle bounds a recording's title, in characters.
-const MaxTitle = 200
+// MaxTitle is media.MaxTitle.
+const MaxTitle = media.MaxTitle
 
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
-	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing`
+	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing, damaged,
+	COALESCE(take_id, ''), waveform`
+
+// RecordingByTake returns the recording saved from take takeID, or an
+// error wrapping media.ErrNotFound.
+func (db *DB) RecordingByTake(ctx context.Context, takeID string) (*Recording, error) {
+	var r Recording
+	row := db.db.QueryRowContext(ctx, `
+		SELECT `+recordingColumns+`
+		FROM recordings
+		WHERE take_id = ?`,
+		takeID,
+	)
+	err := scanRecording(row, &r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("db: %w", media.NotFoundf("no recording of take %q", takeID))
+	} else if err != nil {
+		return nil, fmt.Errorf("db: recording of take %q: %w", takeID, err)
+	}
+	return &r, nil
+}
 
 // InsertRecording stores r and sets r.ID. A zero r.CreatedAt is set from
 // db.Now; either way it is stored, and left in r, as UTC to the millisecond.
-// A taken filename returns an error wrapping ErrExists; a mode other than
+// A taken filename, or a take saved already, returns an error wrapping
+// ErrExists; a mode other than
 // "webrtc" or "mediarecorder" one wrapping media.ErrInvalid.
 func (db *DB) InsertRecording(ctx context.Context, r *Recording) error {
 	tx, err := db.db.BeginTx(ctx, nil)
@@ -59,10 +62,10 @@ func (db *DB) InsertRecording(ctx context.Context, r *Recording) error {
 	defer tx.Rollback()
 
 	if err := db.insertRecording(ctx, tx, r); err != nil {
-		return err
+		return db.full(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: insert recording %q: %w", r.Filename, err)
+		return db.full(fmt.Errorf("db: insert recording %q: %w", r.Filename, err))
 	}
 	return nil
 }
@@ -77,11 +80,11 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO recordings (
 			filename, created_at, duration_s, sample_rate, channels,
-			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, take_id, waveform
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Filename, formatTime(createdAt), r.Duration, r.SampleRate, r.Channels,
 		r.FPS, r.BatchSize, r.Mode, r.MIME, r.Bytes, r.SessionID, r.Title,
-		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks),
+		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks), sql.NullString{String: r.TakeID, Valid: r.TakeID != ""}, r.Waveform,
 	)
 	switch {
 	case isUniqueViolation(err):
@@ -119,6 +122,60 @@ func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, er
 	return &r, nil
 }
 
+// Cursor is media.Cursor, a place in the list.
+type Cursor = media.Cursor
+
+// CursorOf is the place of r in the list.
+func CursorOf(r Recording) Cursor { return media.CursorOf(r) }
+
+// ListOlder returns up to limit recordings that come after c in the list
+// (older), newest first. It reads by the (created_at, id) index, so a page
+// deep in the list costs what the first does.
+func (db *DB) ListOlder(ctx context.Context, c Cursor, limit int) ([]Recording, error) {
+	if c.IsZero() {
+		return db.ListRecordings(ctx, limit, 0)
+	}
+	return db.listPage(ctx, `
+		SELECT `+recordingColumns+`
+		FROM recordings
+		WHERE (created_at, id) < (?, ?)
+		ORDER BY created_at DESC, id DESC
+		LIMIT ?`, formatTime(c.CreatedAt), c.ID, listLimit(limit))
+}
+
+// ListNewer returns up to limit recordings that come just before c in the
+// list (newer), newest first: the page before the one that starts at c.
+func (db *DB) ListNewer(ctx context.Context, c Cursor, limit int) ([]Recording, error) {
+	recs, err := db.listPage(ctx, `
+		SELECT `+recordingColumns+`
+		FROM recordings
+		WHERE (created_at, id) > (?, ?)
+		ORDER BY created_at ASC, id ASC
+		LIMIT ?`, formatTime(c.CreatedAt), c.ID, listLimit(limit))
+	slices.Reverse(recs)
+	return recs, err
+}
+
+func (db *DB) listPage(ctx context.Context, query string, args ...any) ([]Recording, error) {
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list recordings: %w", err)
+	}
+	defer rows.Close()
+	recs := []Recording{}
+	for rows.Next() {
+		var r Recording
+		if err := scanRecording(rows, &r); err != nil {
+			return nil, fmt.Errorf("db: list recordings: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list recordings: %w", err)
+	}
+	return recs, nil
+}
+
 // ListRecordings returns one page of recordings, newest first. A limit <= 0
 // means DefaultListLimit; limits above MaxListLimit are cut to it; a negative
 // offset counts as 0. Past the end it returns an empty, non-nil slice.
@@ -153,16 +210,16 @@ func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recordin
 }
 
 // RenameRecording sets the title of the recording stored under filename.
-// Surrounding space is trimmed; a title over MaxTitle characters or with
-// control characters is refused.
+// Surrounding space is trimmed; a title that is not valid UTF-8, is over
+// MaxTitle characters or has control characters is refused.
 func (db *DB) RenameRecording(ctx context.Context, filename, title string) error {
-	title = strings.TrimSpace(title)
-	if utf8.RuneCountInString(title) > MaxTitle || strings.ContainsFunc(title, unicode.IsControl) {
-		return media.Invalidf("a title is at most %d characters, without control characters", MaxTitle)
+	title, err := media.CleanTitle(title)
+	if err != nil {
+		return err
 	}
 	res, err := db.db.ExecContext(ctx, `UPDATE recordings SET title = ? WHERE filename = ?`, title, filename)
 	if err != nil {
-		return fmt.Errorf("db: rename recording %q: %w", filename, err)
+		return db.full(fmt.Errorf("db: rename recording %q: %w", filename, err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -178,9 +235,40 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 func (db *DB) SetMissing(ctx context.Context, filename string, missing bool) error {
 	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET missing = ? WHERE filename = ?`, missing, filename)
 	if err != nil {
-		return fmt.Errorf("db: flag recording %q: %w", filename, err)
+		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
 	}
 	return nil
+}
+
+// SetDamaged flags (or clears) a recording whose file cannot be read.
+func (db *DB) SetDamaged(ctx context.Context, filename string, damaged bool) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET damaged = ? WHERE filename = ?`, damaged, filename)
+	if err != nil {
+		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
+	}
+	return nil
+}
+
+// DamagedFilenames returns the file names of the recordings flagged
+// damaged, for reconciling.
+func (db *DB) DamagedFilenames(ctx context.Context) (map[string]bool, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT filename FROM recordings WHERE damaged`)
+	if err != nil {
+		return nil, fmt.Errorf("db: list damaged: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("db: list damaged: %w", err)
+		}
+		out[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list damaged: %w", err)
+	}
+	return out, nil
 }
 
 // Filenames returns every recording's file name and whether it is flagged
@@ -213,7 +301,7 @@ func nullIfZero(v float64) sql.NullFloat64 {
 // CountRecordings returns how many recordings are stored.
 func (db *DB) CountRecordings(ctx context.Context) (int, error) {
 	var n int
-	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recordings`).Scan(&n)
+	err := db.db.QueryRowContext(ctx, `SELECT n FROM recordings_count WHERE only_row = 1`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: count recordings: %w", err)
 	}
@@ -221,8 +309,17 @@ func (db *DB) CountRecordings(ctx context.Context) (int, error) {
 }
 
 // DeleteRecording removes the recording stored under filename, or returns an
-// error wrapping media.ErrNotFound if there is none.
+// error wrapping media.ErrNotFound if there is none. Deleting is how space
+// is freed, so on a full disk it asks MakeRoom for room and tries again.
 func (db *DB) DeleteRecording(ctx context.Context, filename string) error {
+	err := db.deleteRecordingTx(ctx, filename)
+	if isFull(err) && db.MakeRoom != nil && db.MakeRoom() {
+		err = db.deleteRecordingTx(ctx, filename)
+	}
+	return db.full(err)
+}
+
+func (db *DB) deleteRecordingTx(ctx context.Context, filename string) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: delete recording %q: %w", filename, err)
@@ -265,7 +362,7 @@ func scanRecording(s scanner, r *Recording) error {
 	if err := s.Scan(
 		&r.ID, &r.Filename, &createdAt, &r.Duration, &r.SampleRate, &r.Channels,
 		&r.FPS, &r.BatchSize, &r.Mode, &r.MIME, &r.Bytes, &r.SessionID,
-		&r.Title, &clientDuration, &peaks, &r.Missing,
+		&r.Title, &clientDuration, &peaks, &r.Missing, &r.Damaged, &r.TakeID, &r.Waveform,
 	); err != nil {
 		return err
 	}

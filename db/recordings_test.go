@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -431,4 +432,82 @@ func TestLibraryColumns(t *testing.T) {
 			t.Errorf("an unknown client duration should be NULL for sqlite3 users, got %v (%v)", v, err)
 		}
 	})
+}
+
+// TestKeysetPages: walking the list by cursors, both ways, visits every
+// recording once in list order, ties on created_at included; and the kept
+// count follows inserts and deletes.
+func TestKeysetPages(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	var want []string
+	for i := range 11 {
+		r := newRecording(fmt.Sprintf("r%02d", i))
+		r.CreatedAt = t0.Add(time.Duration(i/2) * time.Minute) // pairs share a time
+		if err := db.InsertRecording(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		want = append([]string{r.Filename}, want...)
+	}
+	var got []string
+	var pages [][]Recording
+	for c := (Cursor{}); ; {
+		page, err := db.ListOlder(ctx, c, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		pages = append(pages, page)
+		got = append(got, filenames(page)...)
+		c = CursorOf(page[len(page)-1])
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("older pages: %q\nwant %q", got, want)
+	}
+	// Back up from the last page: each Newer page is the page before.
+	for i := len(pages) - 1; i > 0; i-- {
+		newer, err := db.ListNewer(ctx, CursorOf(pages[i][0]), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(filenames(newer), filenames(pages[i-1])) {
+			t.Errorf("newer than page %d: %q, want %q", i, filenames(newer), filenames(pages[i-1]))
+		}
+	}
+	if n := mustCount(t, db); n != 11 {
+		t.Errorf("count = %d, want 11", n)
+	}
+	if err := db.DeleteRecording(ctx, "r03"); err != nil {
+		t.Fatal(err)
+	}
+	if n := mustCount(t, db); n != 10 {
+		t.Errorf("count after a delete = %d, want 10", n)
+	}
+}
+
+func TestSetDamaged(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	mustInsert(t, db, "a.json", "b.json")
+	if err := db.SetDamaged(ctx, "b.json", true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.DamagedFilenames(ctx)
+	if err != nil || !reflect.DeepEqual(got, map[string]bool{"b.json": true}) {
+		t.Fatalf("damaged = %v, %v", got, err)
+	}
+	if r, _ := db.GetRecording(ctx, "b.json"); r == nil || !r.Damaged || r.Missing {
+		t.Errorf("b = %+v", r)
+	}
+	if r, _ := db.GetRecording(ctx, "a.json"); r == nil || r.Damaged {
+		t.Errorf("a = %+v", r)
+	}
+	if err := db.SetDamaged(ctx, "b.json", false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.DamagedFilenames(ctx); len(got) != 0 {
+		t.Errorf("after clearing: %v", got)
+	}
 }

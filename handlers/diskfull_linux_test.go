@@ -17,34 +17,13 @@ import (
 	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
-// mountTmpfs mounts a tmpfs of size on a fresh directory and unmounts it
-// when the test ends; without the right to mount, the test is skipped.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("skipping: cannot mount a %s tmpfs to fill up (needs root or CAP_SYS_ADMIN): %v", size, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v (a file on it still open?)", dir, err)
-			_ = syscall.Unmount(dir, syscall.MNT_DETACH)
-		}
-	})
-	return dir
-}
-
 // TestLiveTakeDiskFull: the data disk fills up during a live take. The
 // page learns at once (the session's info and the /ws stats say failed,
 // "disk full"); Stop answers 200 with the take so far; a save while the
 // disk is still full fails and changes nothing, and the same save once
 // space is freed succeeds with the audio up to the failure.
 func TestLiveTakeDiskFull(t *testing.T) {
-	disk := mountTmpfs(t, "1m")
-	filler := filepath.Join(disk, "filler")
-	if err := os.WriteFile(filler, make([]byte, 800<<10), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	disk := mountTmpfs(t, "4m")
 	m, err := rtc.NewManager(rtc.Config{
 		SpoolDir:        filepath.Join(disk, "spool"),
 		IncludeLoopback: true,
@@ -55,9 +34,16 @@ func TestLiveTakeDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Close)
-	ta := newTestApp(t, m)
-	ta.recDir = filepath.Join(disk, "recordings")
-	ta.lib.Store.Dir = ta.recDir
+	ta := buildTestAppIn(t, disk, m, testLogger(t))
+	// Leave about 3 s of 48 kHz mono PCM free.
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(disk, &st); err != nil {
+		t.Fatal(err)
+	}
+	filler := filepath.Join(disk, "filler")
+	if err := os.WriteFile(filler, make([]byte, int64(st.Bavail)*st.Bsize-300<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	page := newWSClient(t, ta.serve(t))
 
 	// A client streams a tone until the server hangs up.
@@ -137,9 +123,7 @@ func TestLiveTakeDiskFull(t *testing.T) {
 	// Saving while the disk is full fails and leaves nothing behind...
 	save := `{"session_id":"full","recording_type":"webrtc","duration":2}`
 	before := ta.written(t)
-	if res := ta.do(t, http.MethodPost, "/save_recording", save); res.status == http.StatusOK {
-		t.Fatalf("saved onto a full disk: %s", res.body)
-	}
+	ta.do(t, http.MethodPost, "/save_recording", save).wantError(t, http.StatusInsufficientStorage, "disk is full")
 	ta.wantUnchanged(t, before)
 
 	// ...and succeeds once space is freed.

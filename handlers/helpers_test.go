@@ -74,7 +74,13 @@ func newTestApp(t *testing.T, s sessions) *testApp {
 // no *testing.T when they build the app, read theirs back.
 func buildTestApp(tb testing.TB, s sessions, log *slog.Logger) *testApp {
 	tb.Helper()
-	dir := tb.TempDir()
+	return buildTestAppIn(tb, tb.TempDir(), s, log)
+}
+
+// buildTestAppIn is buildTestApp with its data in dir (a file system of
+// the test's choosing, such as a small tmpfs).
+func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger) *testApp {
+	tb.Helper()
 	database, err := db.Open(context.Background(), filepath.Join(dir, "recorder.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -92,13 +98,20 @@ func buildTestApp(tb testing.TB, s sessions, log *slog.Logger) *testApp {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	space := &store.Space{Reserve: filepath.Join(dir, "space.reserve"), Size: 256 << 10, Log: log}
+	if err := space.Keep(); err != nil {
+		tb.Fatal(err)
+	}
+	database.MakeRoom = space.Release
 	lib := &library.Library{
-		Store:    &store.Store{Dir: recDir, Now: clk.Now},
+		Store:    &store.Store{Dir: recDir, Now: clk.Now, Space: space},
 		Index:    database,
 		Sessions: s,
 		Uploads:  spooler,
 		Log:      log,
 		Now:      clk.Now,
+		Scratch:  dir,
+		Space:    space,
 	}
 	hub := feed.NewHub(8)
 	h := &handlers.Handler{
@@ -126,6 +139,20 @@ func buildTestApp(tb testing.TB, s sessions, log *slog.Logger) *testApp {
 // takes registered with addTake, and whose Release forgets them.
 func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
 	t.Helper()
+	f := newFakeSessions()
+	return newTestApp(t, f), f
+}
+
+// newFakeAppIn is newFakeApp with its data in dir and the log given.
+func newFakeAppIn(t *testing.T, dir string, log *slog.Logger) (*testApp, *fakeSessions) {
+	t.Helper()
+	f := newFakeSessions()
+	return buildTestAppIn(t, dir, f, log), f
+}
+
+// newFakeSessions are fake sessions whose Stop hands out the takes
+// registered with addTake, and whose Release forgets them.
+func newFakeSessions() *fakeSessions {
 	f := &fakeSessions{takes: map[string]rtc.Take{}}
 	f.StopFn = func(id string) (rtc.Take, error) {
 		take, ok := f.takes[id]
@@ -138,7 +165,7 @@ func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
 		delete(f.takes, id)
 		return nil
 	}
-	return newTestApp(t, f), f
+	return f
 }
 
 // newRTCApp builds the app around a real rtc.Manager.
@@ -387,6 +414,8 @@ type errorBody struct {
 	Status  string            `json:"status"`
 	Message string            `json:"message"`
 	Errors  map[string]string `json:"errors"`
+	// Filename names the recording a take already became (409 to a save).
+	Filename string `json:"filename"`
 }
 
 // wantError checks status and the error envelope, whose message must

@@ -12,7 +12,11 @@ import (
 // SpoolMeta is written beside a live take's spool when it starts, so that
 // after a crash the next start knows what the raw PCM is and whose it was.
 type SpoolMeta struct {
-	SessionID  string    `json:"session_id"`
+	SessionID string `json:"session_id"`
+	// TakeID names this take alone (a session id may be used again); the
+	// recording saved from it carries it too, so recovery never saves a
+	// take twice.
+	TakeID     string    `json:"take_id,omitempty"`
 	Params     Params    `json:"processing_parameters"`
 	SampleRate int       `json:"sample_rate"`
 	Channels   int       `json:"channels"`

@@ -26,7 +26,10 @@ async function readJSON(res) {
     /* not JSON: fall through to the status text */
   }
   if (!res.ok || data?.status === 'error') {
-    throw new Error(data?.message || `${res.status} ${res.statusText}`);
+    const err = new Error(data?.message || `${res.status} ${res.statusText}`);
+    err.status = res.status;
+    if (res.status === 409 && data?.filename) err.filename = data.filename; // saved already
+    throw err;
   }
   return data;
 }

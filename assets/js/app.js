@@ -211,7 +211,7 @@ async function save() {
       take.mode === 'webrtc'
         ? { session_id: take.live.id, recording_type: 'webrtc', duration: recordedSeconds }
         : { upload_id: take.rec.id, recording_type: 'mediarecorder', duration: recordedSeconds };
-    const res = await postJSON('/save_recording', body);
+    const res = await saveOnce(body);
     take = null;
     hidePreview();
     document.body.dataset.savedFilename = res.filename;
@@ -219,6 +219,18 @@ async function save() {
     document.body.dispatchEvent(new CustomEvent('recordings-changed', { bubbles: true }));
   } catch (err) {
     setState('draft', `Could not save: ${err.message}`, true);
+  }
+}
+
+// saveOnce saves the take; a retry (a double click, a lost answer) that the
+// server refuses because the take is saved already is a success: the
+// answer names the recording it became.
+async function saveOnce(body) {
+  try {
+    return await postJSON('/save_recording', body);
+  } catch (err) {
+    if (err.filename) return { filename: err.filename };
+    throw err;
   }
 }
 

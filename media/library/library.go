@@ -10,19 +10,21 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
 )
 
 // Index is the database side of the library.
 type Index interface {
-	InsertRecording(ctx context.Context, r *db.Recording) error
-	GetRecording(ctx context.Context, filename string) (*db.Recording, error)
-	ListRecordings(ctx context.Context, limit, offset int) ([]db.Recording, error)
+	InsertRecording(ctx context.Context, r *media.Recording) error
+	GetRecording(ctx context.Context, filename string) (*media.Recording, error)
+	RecordingByTake(ctx context.Context, takeID string) (*media.Recording, error)
+	ListRecordings(ctx context.Context, limit, offset int) ([]media.Recording, error)
+	ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
+	ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	CountRecordings(ctx context.Context) (int, error)
 	RenameRecording(ctx context.Context, filename, title string) error
 	DeleteRecording(ctx context.Context, filename string) error
@@ -30,45 +32,118 @@ type Index interface {
 
 // Sessions hands over the takes of live WebRTC sessions.
 type Sessions interface {
-	Stop(id string) (rtc.Take, error)
+	Stop(id string) (media.Take, error)
 	Release(id string) error
+	Discard(id string) error
 }
 
-// Mode names how a recording was made.
+// Modes: how a recording was made (media.ModeWebRTC, ...).
 const (
-	ModeWebRTC        = "webrtc"
-	ModeMediaRecorder = "mediarecorder"
+	ModeWebRTC        = media.ModeWebRTC
+	ModeMediaRecorder = media.ModeMediaRecorder
 )
+
+// Store keeps recording files (the seed's JSON with the audio as base64,
+// see media/store): a local directory (*store.Store) or a bucket.
+type Store interface {
+	// Save streams exactly size bytes of audio into a new recording and
+	// returns its name; nothing is left behind when it fails.
+	Save(ctx context.Context, audio io.Reader, size int64, meta store.Meta) (string, error)
+	// Open opens a recording's audio for reading with seeks (HTTP Range).
+	Open(ctx context.Context, name string) (*store.Recording, error)
+	// OpenFile opens a recording's JSON file as stored, with its size.
+	OpenFile(ctx context.Context, name string) (io.ReadCloser, int64, error)
+	// Names lists the recordings.
+	Names(ctx context.Context) ([]string, error)
+	// Remove deletes a recording.
+	Remove(ctx context.Context, name string) error
+	// StageRemove moves a recording aside, to be put back or deleted.
+	StageRemove(ctx context.Context, name string) (store.Staged, error)
+	// Trash lists recordings a crash left aside.
+	Trash(ctx context.Context) ([]store.Staged, error)
+}
 
 // Library saves, lists and opens recordings.
 type Library struct {
-	Store    *store.Store
+	Store    Store
 	Index    Index
 	Sessions Sessions
 	Uploads  Uploads
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Scratch is a local directory for temporary copies of takes ("":
+	// the system's), and Space looks after its disk filling up.
+	Scratch string
+	Space   *store.Space
+
+	takes    ledger     // each take saved or discarded once
+	deleting sync.Mutex // one deletion at a time: see Delete
 }
 
 // SaveSession stops a WebRTC session if it is still live and turns its
 // take into a recording. clientDuration is what the browser measured; the
-// stored duration is the server's own.
-func (l *Library) SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error) {
-	take, err := l.Sessions.Stop(sessionID)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := l.saveTake(ctx, take, clientDuration)
-	if err != nil {
-		return nil, err
-	}
+// stored duration is the server's own. A take is saved once: a save or
+// discard of it while this one runs, or after, is refused with a conflict
+// (a *media.SavedError naming the recording, once it is saved).
+func (l *Library) SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*media.Recording, error) {
+	var rec *media.Recording
+	err := l.once(sessionKey(sessionID), saving, func() (string, error) {
+		take, err := l.Sessions.Stop(sessionID)
+		if err != nil {
+			return "", err
+		}
+		if rec, err = l.saveTake(ctx, take, clientDuration); err != nil {
+			var saved *media.SavedError
+			if !errors.As(err, &saved) {
+				return "", err
+			}
+			// Saved before (by another node, or before a restart): the draft
+			// is only a copy now.
+			l.release(sessionID)
+			return "", err
+		}
+		l.release(sessionID)
+		return rec.Filename, nil
+	})
+	return rec, err
+}
+
+// release drops a saved session's draft.
+func (l *Library) release(sessionID string) {
 	if err := l.Sessions.Release(sessionID); err != nil {
 		l.Log.Warn("saved, but the draft could not be removed", "session_id", sessionID, "err", err)
 	}
-	return rec, nil
 }
 
-func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration float64) (*db.Recording, error) {
+// DiscardSession ends a WebRTC session if it is live and deletes its take,
+// unless the take is being saved or was saved: that is a conflict.
+func (l *Library) DiscardSession(sessionID string) error {
+	return l.discard(sessionKey(sessionID), func() error { return l.Sessions.Discard(sessionID) })
+}
+
+// once runs act, which saves or discards the take under key, if the
+// ledger gives the take to this request, and records how it ended.
+func (l *Library) once(key string, want fateState, act func() (filename string, err error)) error {
+	if err := l.takes.claim(key, want); err != nil {
+		return err
+	}
+	filename, err := act()
+	l.takes.settle(key, err == nil, filename, l.now())
+	if err != nil {
+		return l.takes.explain(key, want, err, l.now())
+	}
+	return nil
+}
+
+// discard runs drop, which deletes the take under key, under the ledger.
+func (l *Library) discard(key string, drop func() error) error {
+	return l.once(key, discarding, func() (string, error) { return "", drop() })
+}
+
+func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration float64) (*media.Recording, error) {
+	if err := l.checkNotSaved(ctx, take.TakeID); err != nil {
+		return nil, err
+	}
 	spool, err := os.Open(take.SpoolPath)
 	if err != nil {
 		return nil, fmt.Errorf("library: open draft %q: %w", take.SessionID, err)
@@ -84,12 +159,17 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		ProcessingParameters: take.Params,
 		Timestamp:            now.UTC().Format(store.TimeFormat),
 		WebRTCSessionID:      take.SessionID,
+		TakeID:               take.TakeID,
 		Mode:                 ModeWebRTC,
 		Stats:                stats,
-		ParamChanges:         take.Framing.Changes,
+		ParamChanges:         take.Changes,
 	}
-	stats["frames"], stats["batches"] = take.Framing.Frames, take.Framing.Batches
-	name, err := l.Store.SaveWAV(ctx, io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
+	stats["frames"], stats["batches"] = take.Frames, take.Batches
+	audio, size, meta, err := store.WAV(io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
+	if err != nil {
+		return nil, fmt.Errorf("library: draft %q is damaged: %v", take.SessionID, err)
+	}
+	name, err := l.Store.Save(ctx, audio, size, meta)
 	if errors.Is(err, media.ErrInvalid) {
 		// The draft disagrees with itself (a spool shorter than counted):
 		// the server's fault, not the request's.
@@ -102,7 +182,7 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 	if err != nil {
 		l.Log.Warn("no waveform for the take", "session_id", take.SessionID, "err", err)
 	}
-	rec := &db.Recording{
+	rec := &media.Recording{
 		Filename:       name,
 		CreatedAt:      now,
 		Duration:       take.Duration(),
@@ -114,8 +194,10 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		MIME:           media.WAVMIME,
 		Bytes:          media.WAVHeaderSize + take.PCMBytes,
 		SessionID:      take.SessionID,
+		TakeID:         take.TakeID,
 		ClientDuration: clientDuration,
 		Peaks:          peaks,
+		Waveform:       media.WaveformPath(peaks),
 	}
 	if err := l.index(ctx, rec); err != nil {
 		return nil, err
@@ -129,20 +211,43 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 // is the library's record of truth: without it the file would be an
 // orphan nobody can list, so if the row cannot be written the file is
 // taken back.
-func (l *Library) index(ctx context.Context, rec *db.Recording) error {
+func (l *Library) index(ctx context.Context, rec *media.Recording) error {
 	err := l.Index.InsertRecording(ctx, rec)
 	if err == nil {
 		return nil
 	}
+	if rec.TakeID != "" && errors.Is(err, media.ErrConflict) {
+		// The take was saved meanwhile (by another node, say): its first
+		// recording stands, and this copy goes.
+		if prev, lookErr := l.Index.RecordingByTake(ctx, rec.TakeID); lookErr == nil {
+			err = &media.SavedError{Filename: prev.Filename}
+		}
+	}
 	err = fmt.Errorf("library: index %q: %w", rec.Filename, err)
-	if rmErr := l.Store.Remove(rec.Filename); rmErr != nil {
+	if rmErr := l.Store.Remove(ctx, rec.Filename); rmErr != nil {
 		err = errors.Join(err, rmErr)
 	}
 	return err
 }
 
+// checkNotSaved refuses a take that is a recording already, with a
+// *media.SavedError naming it. Takes from before take ids pass.
+func (l *Library) checkNotSaved(ctx context.Context, takeID string) error {
+	if takeID == "" {
+		return nil
+	}
+	prev, err := l.Index.RecordingByTake(ctx, takeID)
+	switch {
+	case err == nil:
+		return &media.SavedError{Filename: prev.Filename}
+	case errors.Is(err, media.ErrNotFound):
+		return nil
+	}
+	return fmt.Errorf("library: look up take %q: %w", takeID, err)
+}
+
 // spoolPeaks reads the draft's PCM again for its waveform thumbnail.
-func spoolPeaks(spool *os.File, take rtc.Take) ([]byte, error) {
+func spoolPeaks(spool *os.File, take media.Take) ([]byte, error) {
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
@@ -150,8 +255,20 @@ func spoolPeaks(spool *os.File, take rtc.Take) ([]byte, error) {
 }
 
 // List returns recordings newest first.
-func (l *Library) List(ctx context.Context, limit, offset int) ([]db.Recording, error) {
+func (l *Library) List(ctx context.Context, limit, offset int) ([]media.Recording, error) {
 	return l.Index.ListRecordings(ctx, limit, offset)
+}
+
+// ListOlder returns up to limit recordings after c in the list (older),
+// newest first.
+func (l *Library) ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error) {
+	return l.Index.ListOlder(ctx, c, limit)
+}
+
+// ListNewer returns up to limit recordings just before c in the list
+// (newer), newest first.
+func (l *Library) ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error) {
+	return l.Index.ListNewer(ctx, c, limit)
 }
 
 // Count returns how many recordings there are.
@@ -160,7 +277,7 @@ func (l *Library) Count(ctx context.Context) (int, error) {
 }
 
 // Get returns a recording's metadata.
-func (l *Library) Get(ctx context.Context, filename string) (*db.Recording, error) {
+func (l *Library) Get(ctx context.Context, filename string) (*media.Recording, error) {
 	if !store.ValidName(filename) {
 		return nil, media.Invalidf("%q is not a recording name", filename)
 	}
@@ -179,11 +296,19 @@ func (l *Library) Rename(ctx context.Context, filename, title string) error {
 // aside first, then the row deleted, then the file: if the row cannot go,
 // the file comes back, so neither is ever left without the other. A crash
 // between the steps leaves the file aside, and Recover settles it.
+//
+// Deletions run one at a time, so two requests for one recording never
+// interleave: the second finds the row gone and answers not found. And a
+// row found gone at the second step (another node deleted it) means the
+// recording is deleted: the file is finished off, never put back, or it
+// would come back at the next start as a recording nobody can delete.
 func (l *Library) Delete(ctx context.Context, filename string) error {
+	l.deleting.Lock()
+	defer l.deleting.Unlock()
 	if _, err := l.Get(ctx, filename); err != nil {
 		return err
 	}
-	rm, err := l.Store.StageRemove(filename)
+	rm, err := l.Store.StageRemove(ctx, filename)
 	if errors.Is(err, media.ErrNotFound) {
 		// The row had lost its file already: dropping the row heals it.
 		l.Log.Warn("deleting a recording whose file was missing", "filename", filename)
@@ -192,7 +317,12 @@ func (l *Library) Delete(ctx context.Context, filename string) error {
 	if err != nil {
 		return fmt.Errorf("library: delete %q: %w", filename, err)
 	}
-	if err := l.Index.DeleteRecording(ctx, filename); err != nil {
+	err = l.Index.DeleteRecording(ctx, filename)
+	if errors.Is(err, media.ErrNotFound) {
+		l.Log.Warn("the recording's row went while deleting it; its file goes too", "filename", filename)
+		err = nil
+	}
+	if err != nil {
 		if undoErr := rm.Undo(); undoErr != nil {
 			err = errors.Join(err, undoErr)
 		}
@@ -208,7 +338,7 @@ func (l *Library) Delete(ctx context.Context, filename string) error {
 // Recover settles deletions a crash interrupted: a file moved aside whose
 // row still exists is put back; one whose row is gone is deleted.
 func (l *Library) Recover(ctx context.Context) error {
-	trash, err := l.Store.Trash()
+	trash, err := l.Store.Trash(ctx)
 	if err != nil {
 		return err
 	}
@@ -235,10 +365,18 @@ func (l *Library) Open(ctx context.Context, filename string) (*store.Recording, 
 	if !store.ValidName(filename) {
 		return nil, media.Invalidf("%q is not a recording name", filename)
 	}
-	if _, err := l.Index.GetRecording(ctx, filename); err != nil {
+	row, err := l.Index.GetRecording(ctx, filename)
+	if err != nil {
 		return nil, err
 	}
-	return l.Store.Open(filename)
+	if row.Damaged {
+		return nil, damaged(filename, nil)
+	}
+	rec, err := l.Store.Open(ctx, filename)
+	if errors.Is(err, store.ErrCorrupt) {
+		return nil, damaged(filename, err)
+	}
+	return rec, err
 }
 
 // OpenFile opens a recording's JSON file as stored, for download.
@@ -249,7 +387,7 @@ func (l *Library) OpenFile(ctx context.Context, filename string) (io.ReadCloser,
 	if _, err := l.Index.GetRecording(ctx, filename); err != nil {
 		return nil, 0, err
 	}
-	return l.Store.OpenFile(filename)
+	return l.Store.OpenFile(ctx, filename)
 }
 
 func (l *Library) now() time.Time {

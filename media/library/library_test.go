@@ -41,10 +41,23 @@ func (f *fakeSessions) Release(id string) error {
 	return nil
 }
 
+func (f *fakeSessions) Discard(id string) error { return f.Release(id) }
+
+// rowGoesFirst is a real database in which another node deletes each
+// row just before this one does.
+type rowGoesFirst struct{ *db.DB }
+
+func (r rowGoesFirst) DeleteRecording(ctx context.Context, filename string) error {
+	if err := r.DB.DeleteRecording(ctx, filename); err != nil {
+		return err
+	}
+	return r.DB.DeleteRecording(ctx, filename)
+}
+
 // failingIndex is a real database whose inserts fail.
 type failingIndex struct{ *db.DB }
 
-func (failingIndex) InsertRecording(context.Context, *db.Recording) error {
+func (failingIndex) InsertRecording(context.Context, *media.Recording) error {
 	return errors.New("disk full")
 }
 
@@ -220,6 +233,28 @@ func TestDelete(t *testing.T) {
 		}
 		opened.Close()
 	})
+	t.Run("RowGoneMeanwhile", func(t *testing.T) {
+		// Another node deletes the row between this one's two steps: the
+		// recording is deleted, so the file must not come back.
+		lib, database, _, recDir := setup(t)
+		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lib.Index = rowGoesFirst{database}
+		if err := lib.Delete(ctx, rec.Filename); err != nil {
+			t.Fatal(err)
+		}
+		if err := lib.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := lib.Reconcile(ctx, database); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := database.CountRecordings(ctx); n != 0 || len(files(t, recDir)) != 0 {
+			t.Errorf("after delete and a restart: %d rows, files %v", n, files(t, recDir))
+		}
+	})
 	t.Run("FileAlreadyGone", func(t *testing.T) {
 		lib, database, _, recDir := setup(t)
 		rec, err := lib.SaveSession(ctx, "session_x", 0)
@@ -263,11 +298,11 @@ func TestRecover(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Crash 1: kept was moved aside, its row never deleted.
-	if _, err := lib.Store.StageRemove(kept.Filename); err != nil {
+	if _, err := lib.Store.StageRemove(context.Background(), kept.Filename); err != nil {
 		t.Fatal(err)
 	}
 	// Crash 2: gone was moved aside and its row deleted, the file not yet.
-	if _, err := lib.Store.StageRemove(gone.Filename); err != nil {
+	if _, err := lib.Store.StageRemove(context.Background(), gone.Filename); err != nil {
 		t.Fatal(err)
 	}
 	if err := database.DeleteRecording(ctx, gone.Filename); err != nil {

@@ -1,7 +1,10 @@
 package library_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,5 +109,117 @@ func TestReconcile(t *testing.T) {
 	}
 	if n, _ := database.CountRecordings(ctx); n != 2 {
 		t.Errorf("%d rows, want 2", n)
+	}
+}
+
+// TestReconcileDamaged: a file that fails the cheap check at start is
+// flagged damaged with a warning, opening it says so plainly, and the
+// flag clears when the file is whole again.
+func TestReconcileDamaged(t *testing.T) {
+	ctx := context.Background()
+	lib, database, _, recDir := setup(t)
+	var logs bytes.Buffer
+	lib.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	a, err := lib.SaveSession(ctx, "session_x", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(recDir, a.Filename)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		file []byte
+	}{
+		{"cut short", raw[:len(raw)-300]},
+		{"no container", append([]byte(`{"audio_data":"AAAAAAAAAAAAAAAA`), raw[len(`{"audio_data":"AAAAAAAAAAAAAAAA`):]...)},
+		{"metadata broken", bytes.Replace(raw, []byte(`"timestamp":`), []byte(`"timestamp";`), 1)},
+		{"empty", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs.Reset()
+			if err := os.WriteFile(path, tc.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := lib.Reconcile(ctx, database); err != nil {
+				t.Fatal(err)
+			}
+			if row, _ := database.GetRecording(ctx, a.Filename); row == nil || !row.Damaged || row.Missing {
+				t.Errorf("row %+v, want it flagged damaged", row)
+			}
+			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), a.Filename) {
+				t.Errorf("no warning:\n%s", logs.String())
+			}
+			_, err := lib.Open(ctx, a.Filename)
+			if !errors.Is(err, media.ErrDamaged) || !strings.Contains(media.Message(err), "damaged") {
+				t.Errorf("Open = %v, want a plain ErrDamaged", err)
+			}
+			if err := os.WriteFile(path, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := lib.Reconcile(ctx, database); err != nil {
+				t.Fatal(err)
+			}
+			if row, _ := database.GetRecording(ctx, a.Filename); row == nil || row.Damaged {
+				t.Errorf("row %+v, want the flag cleared", row)
+			}
+			rec, err := lib.Open(ctx, a.Filename)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Close()
+		})
+	}
+}
+
+// TestRecoverInterruptedSave: killed while saving a live take, after its
+// recording file was written (with or without its row) and before its
+// draft was removed. Recovery finishes that save: one recording, no
+// draft, never a "Recovered" copy beside it.
+func TestRecoverInterruptedSave(t *testing.T) {
+	for _, rowWritten := range []bool{true, false} {
+		ctx := context.Background()
+		lib, database, sessions, _ := setup(t)
+		spool := t.TempDir()
+		leaveSpool(t, spool, "session_k", 1, 0)
+		meta, err := media.ReadSpoolMeta(filepath.Join(spool, "session_k.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta.TakeID = "take-k"
+		if err := media.WriteSpoolMeta(filepath.Join(spool, "session_k.pcm"), meta); err != nil {
+			t.Fatal(err)
+		}
+		take := sessions.take
+		take.SessionID, take.TakeID, take.SpoolPath = "session_k", "take-k", filepath.Join(spool, "session_k.pcm")
+		take.SampleRate, take.Channels = 16000, 2
+		st, _ := os.Stat(take.SpoolPath)
+		take.PCMBytes = st.Size()
+		sessions.take = take
+		rec, err := lib.SaveSession(ctx, "session_k", 0) // the fake's Release keeps the draft
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rowWritten {
+			if err := database.DeleteRecording(ctx, rec.Filename); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := lib.Reconcile(ctx, database); err != nil {
+			t.Fatal(err)
+		}
+		n, err := lib.RecoverSpools(ctx, spool)
+		if err != nil || n != 0 {
+			t.Errorf("row written %v: recovered %d takes (%v), want 0", rowWritten, n, err)
+		}
+		recs, _ := database.ListRecordings(ctx, 0, 0)
+		if len(recs) != 1 || recs[0].Filename != rec.Filename || recs[0].TakeID != "take-k" {
+			t.Errorf("row written %v: rows %+v, want only %s", rowWritten, recs, rec.Filename)
+		}
+		if left, _ := os.ReadDir(spool); len(left) != 0 {
+			t.Errorf("row written %v: draft left: %v", rowWritten, left)
+		}
 	}
 }

@@ -32,6 +32,9 @@ type Config struct {
 	IncludeLoopback bool
 	// ICEServers are STUN/TURN URLs; none are needed on a LAN.
 	ICEServers []string
+	// Network is where ICE gathers, what it advertises and which STUN and
+	// TURN servers (with credentials) both ends use.
+	Network Network
 	// ConnectTimeout ends a session that has not connected by then.
 	ConnectTimeout time.Duration
 	// StopTimeout bounds how long Stop waits for the pipeline to drain.
@@ -62,8 +65,9 @@ type Config struct {
 
 // Manager owns every live session and every draft take.
 type Manager struct {
-	cfg Config
-	api *webrtc.API
+	cfg     Config
+	api     *webrtc.API
+	sockets *listeners // the UDP and TCP muxes shared by every session
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -90,14 +94,14 @@ func NewManager(cfg Config) (*Manager, error) {
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return nil, fmt.Errorf("rtc: spool dir: %w", err)
 	}
-	api, err := newAPI(cfg)
+	api, sockets, err := newAPI(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{cfg: cfg, api: api, sessions: map[string]*Session{}}, nil
+	return &Manager{cfg: cfg, api: api, sockets: sockets, sessions: map[string]*Session{}}, nil
 }
 
-func newAPI(cfg Config) (*webrtc.API, error) {
+func newAPI(cfg Config) (*webrtc.API, *listeners, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -106,15 +110,19 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 		},
 		PayloadType: 111,
 	}, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, fmt.Errorf("rtc: register opus: %w", err)
+		return nil, nil, fmt.Errorf("rtc: register opus: %w", err)
 	}
 	reg := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		return nil, fmt.Errorf("rtc: interceptors: %w", err)
+		return nil, nil, fmt.Errorf("rtc: interceptors: %w", err)
 	}
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+	sockets, err := cfg.Network.configure(&se, cfg.IncludeLoopback)
+	if err != nil {
+		return nil, nil, err
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), sockets, nil
 }
 
 var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -123,6 +131,10 @@ var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // with every ICE candidate in it (gathering completes before answering, so
 // no trickle is needed). id may be empty: one is issued.
 func (m *Manager) Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*Session, webrtc.SessionDescription, error) {
+	return m.offer(ctx, id, offer, p, OfferOptions{})
+}
+
+func (m *Manager) offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o OfferOptions) (*Session, webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
 	if err := p.Validate(); err != nil {
 		return nil, none, err
@@ -142,7 +154,7 @@ func (m *Manager) Offer(ctx context.Context, id string, offer webrtc.SessionDesc
 	if err != nil {
 		return nil, none, err
 	}
-	answer, err := s.answer(ctx, m.api, m.iceServers(), offer)
+	answer, err := s.answer(ctx, m.api, m.iceServers(), offer, o.Trickle)
 	if err != nil {
 		s.end(false)
 		m.forget(id)
@@ -180,10 +192,18 @@ func (c Config) baseContext() context.Context {
 }
 
 func (m *Manager) iceServers() []webrtc.ICEServer {
-	if len(m.cfg.ICEServers) == 0 {
-		return nil
+	servers := m.cfg.Network.Servers(time.Now())
+	if len(m.cfg.ICEServers) > 0 {
+		servers = append(servers, webrtc.ICEServer{URLs: m.cfg.ICEServers})
 	}
-	return []webrtc.ICEServer{{URLs: m.cfg.ICEServers}}
+	return servers
+}
+
+// BrowserICE is the ICE configuration a page builds its peer connection
+// with: the STUN and TURN servers (TURN credentials made fresh when they
+// come from a shared secret) and the transport policy.
+func (m *Manager) BrowserICE(now time.Time) BrowserICE {
+	return m.cfg.Network.Browser(now)
 }
 
 // AddICECandidate adds a candidate the browser trickled after its offer.
@@ -194,9 +214,6 @@ func (m *Manager) AddICECandidate(id string, c webrtc.ICECandidateInit) error {
 	}
 	return s.addICECandidate(c)
 }
-
-// ValidID reports whether id can name a session.
-func ValidID(id string) bool { return sessionIDPattern.MatchString(id) }
 
 // Get returns a session, live or finished.
 func (m *Manager) Get(id string) (*Session, error) {
@@ -257,10 +274,19 @@ func (m *Manager) Close() {
 		all = append(all, s)
 	}
 	m.mu.Unlock()
+	// All at once: shutdown takes one StopTimeout at most, however many
+	// takes are live.
+	var wg sync.WaitGroup
 	for _, s := range all {
-		if _, err := s.stop(m.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
-			m.cfg.Log.Warn("shutdown: stop failed", "session_id", s.ID, "err", err)
-		}
+		wg.Go(func() {
+			if _, err := s.stop(m.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
+				m.cfg.Log.Warn("shutdown: stop failed", "session_id", s.ID, "err", err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := m.sockets.Close(); err != nil {
+		m.cfg.Log.Warn("closing the ICE sockets", "err", err)
 	}
 }
 
@@ -328,6 +354,13 @@ func (m *Manager) forget(id string) {
 	if s != nil {
 		s.release()
 	}
+}
+
+// newTakeID names one take for good: 128 random bits.
+func newTakeID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func newSessionID() string {

@@ -30,24 +30,8 @@ var ErrEmptyTake error = &media.Error{Kind: media.ErrInvalid, Message: "nothing 
 
 func isEmptyTake(err error) bool { return errors.Is(err, ErrEmptyTake) }
 
-// Take is a finished session's audio: raw little-endian int16 PCM in a
-// spool file, at the session's output format.
-type Take struct {
-	SessionID  string
-	SpoolPath  string
-	SampleRate int
-	Channels   int
-	Params     media.Params
-	PCMBytes   int64
-	StartedAt  time.Time
-	Stats      media.StatsSnapshot
-	Framing    FramingInfo // frames, batches and the fps/batch changes in the take
-}
-
-// Duration is the take's length in seconds.
-func (t Take) Duration() float64 {
-	return float64(t.PCMBytes) / float64(2*t.Channels*t.SampleRate)
-}
+// Take is a finished session's audio, as the library saves it.
+type Take = media.Take
 
 // Info is a session as the API reports it.
 type Info struct {
@@ -78,6 +62,7 @@ type Chain struct {
 // on the RTP timeline) → resample to the session's rate → spool.
 type Session struct {
 	ID        string
+	TakeID    string       // unique to this take: the same ID may come again
 	Params    media.Params // at the start; fps and batch size may change live
 	CreatedAt time.Time
 
@@ -87,6 +72,7 @@ type Session struct {
 	stats     media.Stats
 	state     atomic.Value // string
 	live      *framing
+	net       *netState // own ICE candidates, restarts
 
 	mu        sync.Mutex
 	pc        *webrtc.PeerConnection
@@ -119,10 +105,11 @@ type Session struct {
 
 func newSession(id string, p media.Params, cfg Config, spoolPath string) *Session {
 	s := &Session{
-		ID: id, Params: p, CreatedAt: time.Now(),
+		ID: id, TakeID: newTakeID(), Params: p, CreatedAt: time.Now(),
 		cfg: cfg, log: cfg.Log.With("session_id", id), spoolPath: spoolPath,
 		done: make(chan struct{}),
 		live: newFraming(id, p, cfg.Feed, cfg.Log.With("session_id", id)),
+		net:  newNetState(),
 	}
 	s.state.Store(StateConnecting)
 	return s
@@ -195,7 +182,7 @@ func (s *Session) finished() bool {
 	return st == StateStopped || st == StateFailed
 }
 
-func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICEServer, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICEServer, offer webrtc.SessionDescription, trickle bool) (webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
 	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: ice})
 	if err != nil {
@@ -237,6 +224,7 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 	s.mu.Unlock()
 	pc.OnTrack(s.onTrack)
 	pc.OnConnectionStateChange(s.onConnectionState)
+	pc.OnICECandidate(s.net.add)
 	if err := pc.SetRemoteDescription(offer); err != nil {
 		return none, s.answerError(&media.Error{Kind: media.ErrInvalid, Message: "the SDP offer was refused", Err: err})
 	}
@@ -248,12 +236,14 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 	if err := pc.SetLocalDescription(answer); err != nil {
 		return none, s.answerError(fmt.Errorf("rtc: set local description: %w", err))
 	}
-	select {
-	case <-gathered:
-	case <-s.done:
-		return none, s.endedWhileAnswering()
-	case <-ctx.Done():
-		return none, fmt.Errorf("rtc: gathering candidates: %w", ctx.Err())
+	if !trickle {
+		select {
+		case <-gathered:
+		case <-s.done:
+			return none, s.endedWhileAnswering()
+		case <-ctx.Done():
+			return none, fmt.Errorf("rtc: gathering candidates: %w", ctx.Err())
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -365,7 +355,7 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	}
 	// The sidecar first: a spool without one could not be recovered.
 	if err := media.WriteSpoolMeta(s.spoolPath, media.SpoolMeta{
-		SessionID: s.ID, Params: p, SampleRate: p.SampleRate, Channels: p.Channels, StartedAt: s.CreatedAt,
+		SessionID: s.ID, TakeID: s.TakeID, Params: p, SampleRate: p.SampleRate, Channels: p.Channels, StartedAt: s.CreatedAt,
 	}); err != nil {
 		return err
 	}
@@ -377,7 +367,7 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	reorder := &media.Reorder{Stats: &s.stats}
 
 	// The base context's values, not its end: shutdown stops the session
-	// through newSession's hook, which drains the pipeline before it cuts.
+	// through the hook answer() sets, which drains the pipeline before it cuts.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(s.cfg.baseContext()))
 	s.cancel = cancel
 	packets := make(chan media.Packet, 64)
@@ -618,10 +608,11 @@ func (s *Session) take() (Take, error) {
 	}
 	// A take that failed part-way (a full disk) is still a draft: the
 	// spool holds it up to the last good write.
+	fr := s.live.info()
 	return Take{
-		SessionID: s.ID, SpoolPath: s.spoolPath,
+		SessionID: s.ID, TakeID: s.TakeID, SpoolPath: s.spoolPath,
 		SampleRate: s.Params.SampleRate, Channels: s.Params.Channels, Params: s.Params,
 		PCMBytes: s.spool.Bytes(), StartedAt: s.CreatedAt, Stats: s.stats.Snapshot(),
-		Framing: s.live.info(),
+		Frames: fr.Frames, Batches: fr.Batches, Changes: fr.Changes,
 	}, nil
 }

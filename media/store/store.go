@@ -63,6 +63,9 @@ func ValidName(name string) bool {
 type Store struct {
 	Dir string           // recordings directory; Save creates it (0o755) on demand
 	Now func() time.Time // clock for names and timestamps; nil means time.Now
+	// Space is told of every save, so a full disk is logged once per
+	// episode and answered with media.ErrDiskFull; nil just marks the error.
+	Space *Space
 }
 
 // Meta is the metadata saved beside the audio, in the seed app's field names.
@@ -71,6 +74,7 @@ type Meta struct {
 	Timestamp            string           `json:"timestamp"`         // ISO 8601 UTC with ms; Save fills it from Now if empty
 	Duration             float64          `json:"duration"`          // seconds
 	WebRTCSessionID      string           `json:"webrtc_session_id"` // empty for mediarecorder takes
+	TakeID               string           `json:"take_id,omitempty"` // the take it was saved from, once only
 	MIME                 string           `json:"mime"`              // of the audio file: "audio/wav", "audio/webm", ...
 	SampleRate           int              `json:"sample_rate"`
 	Channels             int              `json:"channels"`
@@ -98,8 +102,16 @@ func (s *Store) now() time.Time {
 // so an existing file is never overwritten and a reader never sees half a
 // recording. If audio yields fewer or more than size bytes, fails, or ctx
 // ends (checked between chunks), Save returns an error and leaves nothing
-// behind; a size mismatch wraps media.ErrInvalid.
+// behind; a size mismatch wraps media.ErrInvalid, a full disk
+// media.ErrDiskFull.
 func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta) (filename string, err error) {
+	defer func() {
+		if err != nil {
+			err = s.Space.Check(err)
+		} else {
+			s.Space.Saved()
+		}
+	}()
 	if size < 0 {
 		return "", fmt.Errorf("store: save: negative size %d: %w", size, media.ErrInvalid)
 	}
@@ -134,7 +146,7 @@ func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta
 		os.Remove(final)
 		return "", fmt.Errorf("store: save %q: remove temporary file: %w", name, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		os.Remove(final)
 		return "", fmt.Errorf("store: save %q: %w", name, err)
 	}
@@ -145,15 +157,27 @@ func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta
 // it prepends a media.WAVHeader and sets meta.MIME, SampleRate, Channels and
 // Duration from the PCM. pcmBytes must be a whole number of frames.
 func (s *Store) SaveWAV(ctx context.Context, pcm io.Reader, pcmBytes int64, sampleRate, channels int, meta Meta) (string, error) {
+	audio, size, meta, err := WAV(pcm, pcmBytes, sampleRate, channels, meta)
+	if err != nil {
+		return "", err
+	}
+	return s.Save(ctx, audio, size, meta)
+}
+
+// WAV turns pcmBytes bytes of little-endian int16 interleaved PCM into a
+// WAV file to save, with meta's MIME, SampleRate, Channels and Duration set
+// from the PCM: it returns the audio to stream, its size and the metadata.
+// pcmBytes must be a whole number of frames.
+func WAV(pcm io.Reader, pcmBytes int64, sampleRate, channels int, meta Meta) (io.Reader, int64, Meta, error) {
 	frameBytes := 2 * int64(channels)
 	switch {
 	case sampleRate <= 0 || channels <= 0 || channels > math.MaxUint16 ||
 		int64(sampleRate)*frameBytes > math.MaxUint32:
-		return "", fmt.Errorf("store: save wav: bad format %d Hz, %d channels: %w", sampleRate, channels, media.ErrInvalid)
+		return nil, 0, meta, fmt.Errorf("store: save wav: bad format %d Hz, %d channels: %w", sampleRate, channels, media.ErrInvalid)
 	case pcmBytes < 0 || pcmBytes%frameBytes != 0:
-		return "", fmt.Errorf("store: save wav: %d bytes is not a whole number of %d-byte frames: %w", pcmBytes, frameBytes, media.ErrInvalid)
+		return nil, 0, meta, fmt.Errorf("store: save wav: %d bytes is not a whole number of %d-byte frames: %w", pcmBytes, frameBytes, media.ErrInvalid)
 	case pcmBytes > math.MaxUint32-(media.WAVHeaderSize-8):
-		return "", fmt.Errorf("store: save wav: %d bytes is too long for a WAV file: %w", pcmBytes, media.ErrInvalid)
+		return nil, 0, meta, fmt.Errorf("store: save wav: %d bytes is too long for a WAV file: %w", pcmBytes, media.ErrInvalid)
 	}
 	info := media.WAVInfo{SampleRate: sampleRate, Channels: channels, DataBytes: pcmBytes}
 	meta.MIME = media.WAVMIME
@@ -161,12 +185,30 @@ func (s *Store) SaveWAV(ctx context.Context, pcm io.Reader, pcmBytes int64, samp
 	meta.Channels = channels
 	meta.Duration = info.Duration()
 	header := media.WAVHeader(sampleRate, channels, pcmBytes)
-	return s.Save(ctx, io.MultiReader(bytes.NewReader(header), pcm), int64(len(header))+pcmBytes, meta)
+	return io.MultiReader(bytes.NewReader(header), pcm), int64(len(header)) + pcmBytes, meta, nil
+}
+
+// Names lists the recordings in Dir (none if Dir does not exist yet).
+func (s *Store) Names(ctx context.Context) ([]string, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if ValidName(e.Name()) && e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }
 
 // Remove deletes a recording. An invalid name wraps media.ErrInvalid; an
 // absent one, or one that is not a regular file, wraps media.ErrNotFound.
-func (s *Store) Remove(filename string) error {
+func (s *Store) Remove(ctx context.Context, filename string) error {
 	path, _, err := s.lstat(filename)
 	if err != nil {
 		return fmt.Errorf("store: remove %q: %w", filename, err)
@@ -177,7 +219,7 @@ func (s *Store) Remove(filename string) error {
 		}
 		return fmt.Errorf("store: remove %q: %w", filename, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		return fmt.Errorf("store: remove %q: %w", filename, err)
 	}
 	return nil
@@ -309,20 +351,4 @@ func linkNew(tmp, dir string, now time.Time) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no free name for %s after %d tries", base, maxSuffix)
-}
-
-// syncDir makes a link or unlink in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	return nil
 }
