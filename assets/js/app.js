@@ -89,6 +89,9 @@ async function startWebRTC() {
   setState('connecting', 'Connecting to the server…');
   try {
     await live.start(stream);
+    // Again, now that the server has the session: a watch that reached it
+    // before the offer was answered "gone" and dropped.
+    if (take?.live === live) channel.watch(live.id);
   } catch (err) {
     cleanupMedia();
     take = null;
