@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -433,7 +432,7 @@ func (s *Session) fail(err error) {
 // failureReason says in plain words why a pipeline failed.
 func failureReason(err error) string {
 	switch {
-	case errors.Is(err, syscall.ENOSPC):
+	case media.IsDiskFull(err):
 		return "disk full: the server ran out of disk space while recording"
 	case media.Message(err) != "":
 		return media.Message(err)
