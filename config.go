@@ -28,8 +28,9 @@ type config struct {
 	OfferRate     int // new sessions per client per minute
 	MaxSessions   int // live WebRTC sessions at once
 	MaxTakeTime   time.Duration
-	MaxUploads    int // MediaRecorder uploads open at once, in all
-	MaxUploadsPer int // and per client
+	DraftTTL      time.Duration // an unsaved live take is forgotten (kept on disk) after this
+	MaxUploads    int           // MediaRecorder uploads open at once, in all
+	MaxUploadsPer int           // and per client
 	TLS           bool
 	CertFile      string
 	KeyFile       string
@@ -89,6 +90,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", int(envInt(env, "RECORDER_MAX_SESSIONS", 32)), "live WebRTC sessions at once; beyond it 503 (env RECORDER_MAX_SESSIONS)")
 	fs.DurationVar(&c.MaxTakeTime, "max-take-time", envDuration(env, "RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
+	fs.DurationVar(&c.DraftTTL, "draft-ttl", envDuration(env, "RECORDER_DRAFT_TTL", 24*time.Hour), "a stopped live take neither saved nor discarded is forgotten after this long; its spool stays on disk and the next start recovers it (env RECORDER_DRAFT_TTL)")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", envDuration(env, "RECORDER_HEADER_TIMEOUT", 10*time.Second), "time a client has to send a request's line and headers; its body then gets this plus 1 s per 4 KiB (env RECORDER_HEADER_TIMEOUT)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(env, "RECORDER_IDLE_TIMEOUT", 2*time.Minute), "a kept-alive connection with no request for this long is closed (env RECORDER_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration(env, "RECORDER_WRITE_TIMEOUT", 30*time.Second), "time to send an answer; a long download may take longer as long as each piece of it goes out within this (env RECORDER_WRITE_TIMEOUT)")
@@ -145,8 +147,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		c.TLS = true
 	}
 	c.SecureCookie = c.TLS
-	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 {
-		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time positive")
+	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 || c.DraftTTL <= 0 {
+		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time and -draft-ttl positive")
 	}
 	if c.HeaderTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 {
 		return c, errors.New("-header-timeout, -idle-timeout and -write-timeout must be positive")

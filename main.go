@@ -113,6 +113,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		IncludeLoopback: cfg.ICELoopback,
 		MaxSessions:     cfg.MaxSessions,
 		MaxDuration:     cfg.MaxTakeTime,
+		DraftTTL:        cfg.DraftTTL,
+		BaseContext:     ctx, // shutdown stops live takes (kept as drafts)
 		Network:         cfg.Network,
 		Tap:             cfg.rtpTap,
 		Log:             log,
@@ -156,6 +158,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
+		BaseContext:  ctx, // shutdown closes /ws connections
 		MaxMessage:   cfg.MaxBody,
 		ICE:          sessions,
 	}
