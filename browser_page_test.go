@@ -191,7 +191,7 @@ func TestBrowserNoUndefinedValues(t *testing.T) {
 // audio up to that point for saving.
 func TestBrowserServerStop(t *testing.T) {
 	const limit = 3 * time.Second
-	srv := startServerWith(t, nil, "-max-take-time", limit.String())
+	srv := startServer(t, nil, "-max-take-time", limit.String())
 	ctx := speechBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url), js(sampler), startTake("webrtc")); err != nil {
 		t.Fatal(err)

@@ -63,16 +63,9 @@ type testServer struct {
 	url string
 }
 
-func startServer(t *testing.T, tap func(string, media.Packet)) *testServer {
+func startServer(t *testing.T, tap func(string, media.Packet), flags ...string) *testServer {
 	t.Helper()
-	return startServerWith(t, tap)
-}
-
-// startServerWith starts the server with extra flags.
-func startServerWith(t *testing.T, tap func(string, media.Packet), flags ...string) *testServer {
-	t.Helper()
-	args := append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, flags...)
-	cfg, err := parseConfig(args, func(string) string { return "" })
+	cfg, err := parseConfig(append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, flags...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -30,6 +32,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "-healthcheck" { // a container's HEALTHCHECK
+		os.Exit(healthcheck(os.Getenv))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
@@ -78,14 +83,29 @@ type server struct {
 	app      *fiber.App
 	db       *db.DB
 	sessions *rtc.Manager
-	stop     func() // ends the background loops
+	stop     func()      // ends the background loops
+	draining atomic.Bool // set on shutdown: /readyz fails
 }
 
 func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
-	database, err := db.Open(ctx, cfg.dbPath())
+	full, err := checkWritable(cfg, log)
 	if err != nil {
 		return nil, err
 	}
+	space := &store.Space{Reserve: cfg.reservePath(), Size: reserveSize, Log: log}
+	if full {
+		// SQLite needs room for its shared-memory and log files even to
+		// open: give up the reserve, so the server starts and recordings
+		// can be deleted. The next save writes it again.
+		space.Release()
+	} else if err := space.Keep(); err != nil {
+		log.Warn("no space reserve: on a full disk, deleting may fail too", "err", err)
+	}
+	database, err := db.Open(ctx, cfg.dbSource())
+	if err != nil {
+		return nil, err
+	}
+	database.MakeRoom = space.Release
 	hub := feed.NewHub(feedQueue)
 	sessions, err := rtc.NewManager(rtc.Config{
 		SpoolDir:        cfg.spoolDir(),
@@ -93,7 +113,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		IncludeLoopback: cfg.ICELoopback,
 		MaxSessions:     cfg.MaxSessions,
 		MaxDuration:     cfg.MaxTakeTime,
-		ICEServers:      cfg.STUN,
+		DraftTTL:        cfg.DraftTTL,
+		BaseContext:     ctx, // shutdown stops live takes (kept as drafts)
+		Network:         cfg.Network,
 		Tap:             cfg.rtpTap,
 		Log:             log,
 	})
@@ -107,15 +129,24 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		database.Close()
 		return nil, err
 	}
+	uploads.MaxOpen, uploads.MaxPerClient = cfg.MaxUploads, cfg.MaxUploadsPer
+	recordings, err := openStore(ctx, cfg, space, log)
+	if err != nil {
+		sessions.Close()
+		database.Close()
+		return nil, err
+	}
 	for _, err := range uploads.Skipped {
 		log.Warn("an upload could not be reloaded; left on disk", "err", err)
 	}
 	lib := &library.Library{
-		Store:    &store.Store{Dir: cfg.recordingsDir()},
+		Store:    recordings,
 		Index:    database,
 		Sessions: sessions,
 		Uploads:  uploads,
 		Log:      log,
+		Scratch:  cfg.spoolDir(),
+		Space:    space,
 	}
 	params := settings.New(database)
 	recoverData(ctx, lib, database, cfg, log)
@@ -128,6 +159,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
+		BaseContext:  ctx, // shutdown closes /ws connections
+		MaxMessage:   cfg.MaxBody,
+		ICE:          sessions,
 		MaxTakeTime:  cfg.MaxTakeTime,
 	}
 	app := fiber.New(fiber.Config{
@@ -135,17 +169,56 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		DisableStartupMessage: true,
 		ErrorHandler:          handlers.ErrorHandler(log),
 		BodyLimit:             int(cfg.MaxBody),
+		// Slow clients: ReadTimeout bounds a request's line and headers
+		// (its body gets more, below); streamed downloads move the write
+		// deadline on as they progress; WebSockets, once upgraded, have
+		// none of these deadlines.
+		ReadTimeout:  cfg.HeaderTimeout,
+		IdleTimeout:  cfg.IdleTimeout,
+		WriteTimeout: cfg.WriteTimeout,
 	})
+	app.Server().HeaderReceived = guard.BodyTimeout(cfg.HeaderTimeout, cfg.MaxBody)
 	g := guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log})
 	h.WSRecover = g.RecoverConn()
+	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
+	handlers.Health{Ready: srv.ready, Draining: srv.draining.Load}.Register(app) // before the guards: probes carry no token
 	protect(app, g)
 	h.Register(app)
-	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
 	stopApply := applyToLiveSessions(params, sessions)
 	stopExpire := expireUploads(uploads, log)
 	srv.stop = func() { stopApply(); stopExpire() }
 	return srv, nil
 }
+
+// checkWritable refuses to start on a data directory (or one of its
+// subdirectories) that cannot be written, which would otherwise fail every
+// save. A full disk only gets a warning, since deleting still works; it
+// reports whether the disk is full.
+func checkWritable(cfg config, log *slog.Logger) (full bool, err error) {
+	dirs := []string{cfg.DataDir, cfg.spoolDir(), cfg.uploadsDir()}
+	if cfg.S3 == nil {
+		dirs = append(dirs, cfg.recordingsDir())
+	}
+	for _, dir := range dirs {
+		err := store.CheckWritable(dir)
+		if media.IsDiskFull(err) {
+			if !full {
+				log.Warn("the disk is full: saving will fail until space is freed; deleting works", "path", dir)
+			}
+			full = true
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return full, nil
+}
+
+// reserveSize is the space kept in DATA/space.reserve and given up when a
+// delete finds the disk full: SQLite's WAL needs a few pages even to
+// delete a row.
+const reserveSize = 1 << 20
 
 // uploadMaxAge is how long an unsaved MediaRecorder upload is kept after
 // its last chunk, so a tab that closed does not leave it forever.
@@ -227,7 +300,7 @@ func protect(app *fiber.App, g *guard.Guard) {
 	app.Post("/login", g.Login())
 	json := g.RequireJSON()
 	for _, p := range []string{"/update_params", "/webrtc/offer", "/webrtc/ice-candidate", "/webrtc/audio-data",
-		"/webrtc/stop", "/webrtc/discard", "/uploads", "/uploads/:id/discard", "/save_recording"} {
+		"/webrtc/stop", "/webrtc/discard", "/webrtc/restart", "/uploads", "/uploads/:id/discard", "/save_recording"} {
 		app.Post(p, json) // then c.Next() reaches the route's handler
 	}
 	app.Post("/webrtc/offer", g.OfferLimit())
@@ -266,6 +339,7 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
+	s.draining.Store(true) // /readyz fails from now on
 	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownGrace); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

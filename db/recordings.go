@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/avatarweb/recorder/media"
 )
@@ -20,43 +18,26 @@ const (
 	MaxListLimit     = 500 // larger limits are cut to this
 )
 
-// Recording is the metadata of one saved recording file.
-type Recording struct {
-	ID             int64
-	Filename       string
-	CreatedAt      time.Time
-	Duration       float64 // seconds
-	SampleRate     int
-	Channels       int
-	FPS            int
-	BatchSize      int
-	Mode           string // "webrtc" or "mediarecorder"
-	MIME           string
-	Bytes          int64
-	SessionID      string
-	Title          string  // the user's name for it; "" until renamed
-	ClientDuration float64 // seconds the browser claimed; 0 when unknown
-	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
-	Missing        bool    // the file was not found at the last start
-	TakeID         string  // the take it was saved from; "" for older rows
-}
+// Recording is media.Recording, the domain's; the name stays while
+// callers move.
+type Recording = media.Recording
 
-// MaxTitle bounds a recording's title, in characters.
-const MaxTitle = 200
+// MaxTitle is media.MaxTitle.
+const MaxTitle = media.MaxTitle
 
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
-	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing,
-	COALESCE(take_id, '')`
+	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing, damaged,
+	COALESCE(take_id, ''), waveform`
 
 // RecordingByTake returns the recording saved from take takeID, or an
 // error wrapping media.ErrNotFound.
 func (db *DB) RecordingByTake(ctx context.Context, takeID string) (*Recording, error) {
 	var r Recording
-	row := db.db.QueryRowContext(ctx, `
+	row := db.db.QueryRowContext(ctx, db.q(`
 		SELECT `+recordingColumns+`
 		FROM recordings
-		WHERE take_id = ?`,
+		WHERE take_id = ?`),
 		takeID,
 	)
 	err := scanRecording(row, &r)
@@ -81,10 +62,10 @@ func (db *DB) InsertRecording(ctx context.Context, r *Recording) error {
 	defer tx.Rollback()
 
 	if err := db.insertRecording(ctx, tx, r); err != nil {
-		return err
+		return db.full(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: insert recording %q: %w", r.Filename, err)
+		return db.full(fmt.Errorf("db: insert recording %q: %w", r.Filename, err))
 	}
 	return nil
 }
@@ -96,25 +77,23 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 	}
 	createdAt = createdAt.UTC().Truncate(time.Millisecond)
 
-	res, err := tx.ExecContext(ctx, `
+	var id int64
+	err := tx.QueryRowContext(ctx, db.q(`
 		INSERT INTO recordings (
 			filename, created_at, duration_s, sample_rate, channels,
-			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, take_id
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, take_id, waveform
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`),
 		r.Filename, formatTime(createdAt), r.Duration, r.SampleRate, r.Channels,
 		r.FPS, r.BatchSize, r.Mode, r.MIME, r.Bytes, r.SessionID, r.Title,
-		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks), sql.NullString{String: r.TakeID, Valid: r.TakeID != ""},
-	)
+		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks), sql.NullString{String: r.TakeID, Valid: r.TakeID != ""}, r.Waveform,
+	).Scan(&id)
 	switch {
-	case isUniqueViolation(err):
+	case db.isUniqueViolation(err):
 		return fmt.Errorf("db: insert recording %q: %w", r.Filename, ErrExists)
-	case isCheckViolation(err):
+	case db.isCheckViolation(err):
 		return fmt.Errorf("db: insert recording %q: %w: %w", r.Filename, media.ErrInvalid, err)
 	case err != nil:
-		return fmt.Errorf("db: insert recording %q: %w", r.Filename, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
 		return fmt.Errorf("db: insert recording %q: %w", r.Filename, err)
 	}
 	r.ID = id
@@ -126,10 +105,10 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 // wrapping media.ErrNotFound.
 func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, error) {
 	var r Recording
-	row := db.db.QueryRowContext(ctx, `
+	row := db.db.QueryRowContext(ctx, db.q(`
 		SELECT `+recordingColumns+`
 		FROM recordings
-		WHERE filename = ?`,
+		WHERE filename = ?`),
 		filename,
 	)
 	err := scanRecording(row, &r)
@@ -141,6 +120,60 @@ func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, er
 	return &r, nil
 }
 
+// Cursor is media.Cursor, a place in the list.
+type Cursor = media.Cursor
+
+// CursorOf is the place of r in the list.
+func CursorOf(r Recording) Cursor { return media.CursorOf(r) }
+
+// ListOlder returns up to limit recordings that come after c in the list
+// (older), newest first. It reads by the (created_at, id) index, so a page
+// deep in the list costs what the first does.
+func (db *DB) ListOlder(ctx context.Context, c Cursor, limit int) ([]Recording, error) {
+	if c.IsZero() {
+		return db.ListRecordings(ctx, limit, 0)
+	}
+	return db.listPage(ctx, `
+		SELECT `+recordingColumns+`
+		FROM recordings
+		WHERE (created_at, id) < (?, ?)
+		ORDER BY created_at DESC, id DESC
+		LIMIT ?`, formatTime(c.CreatedAt), c.ID, listLimit(limit))
+}
+
+// ListNewer returns up to limit recordings that come just before c in the
+// list (newer), newest first: the page before the one that starts at c.
+func (db *DB) ListNewer(ctx context.Context, c Cursor, limit int) ([]Recording, error) {
+	recs, err := db.listPage(ctx, `
+		SELECT `+recordingColumns+`
+		FROM recordings
+		WHERE (created_at, id) > (?, ?)
+		ORDER BY created_at ASC, id ASC
+		LIMIT ?`, formatTime(c.CreatedAt), c.ID, listLimit(limit))
+	slices.Reverse(recs)
+	return recs, err
+}
+
+func (db *DB) listPage(ctx context.Context, query string, args ...any) ([]Recording, error) {
+	rows, err := db.db.QueryContext(ctx, db.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: list recordings: %w", err)
+	}
+	defer rows.Close()
+	recs := []Recording{}
+	for rows.Next() {
+		var r Recording
+		if err := scanRecording(rows, &r); err != nil {
+			return nil, fmt.Errorf("db: list recordings: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list recordings: %w", err)
+	}
+	return recs, nil
+}
+
 // ListRecordings returns one page of recordings, newest first. A limit <= 0
 // means DefaultListLimit; limits above MaxListLimit are cut to it; a negative
 // offset counts as 0. Past the end it returns an empty, non-nil slice.
@@ -148,11 +181,11 @@ func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recordin
 	limit = listLimit(limit)
 	offset = max(offset, 0)
 
-	rows, err := db.db.QueryContext(ctx, `
+	rows, err := db.db.QueryContext(ctx, db.q(`
 		SELECT `+recordingColumns+`
 		FROM recordings
 		ORDER BY created_at DESC, id DESC
-		LIMIT ? OFFSET ?`,
+		LIMIT ? OFFSET ?`),
 		limit, offset,
 	)
 	if err != nil {
@@ -175,16 +208,16 @@ func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recordin
 }
 
 // RenameRecording sets the title of the recording stored under filename.
-// Surrounding space is trimmed; a title over MaxTitle characters or with
-// control characters is refused.
+// Surrounding space is trimmed; a title that is not valid UTF-8, is over
+// MaxTitle characters or has control characters is refused.
 func (db *DB) RenameRecording(ctx context.Context, filename, title string) error {
-	title = strings.TrimSpace(title)
-	if utf8.RuneCountInString(title) > MaxTitle || strings.ContainsFunc(title, unicode.IsControl) {
-		return media.Invalidf("a title is at most %d characters, without control characters", MaxTitle)
-	}
-	res, err := db.db.ExecContext(ctx, `UPDATE recordings SET title = ? WHERE filename = ?`, title, filename)
+	title, err := media.CleanTitle(title)
 	if err != nil {
-		return fmt.Errorf("db: rename recording %q: %w", filename, err)
+		return err
+	}
+	res, err := db.db.ExecContext(ctx, db.q(`UPDATE recordings SET title = ? WHERE filename = ?`), title, filename)
+	if err != nil {
+		return db.full(fmt.Errorf("db: rename recording %q: %w", filename, err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -198,11 +231,42 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 
 // SetMissing flags (or clears) a recording whose file is gone.
 func (db *DB) SetMissing(ctx context.Context, filename string, missing bool) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET missing = ? WHERE filename = ?`, missing, filename)
+	_, err := db.db.ExecContext(ctx, db.q(`UPDATE recordings SET missing = ? WHERE filename = ?`), missing, filename)
 	if err != nil {
-		return fmt.Errorf("db: flag recording %q: %w", filename, err)
+		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
 	}
 	return nil
+}
+
+// SetDamaged flags (or clears) a recording whose file cannot be read.
+func (db *DB) SetDamaged(ctx context.Context, filename string, damaged bool) error {
+	_, err := db.db.ExecContext(ctx, db.q(`UPDATE recordings SET damaged = ? WHERE filename = ?`), damaged, filename)
+	if err != nil {
+		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
+	}
+	return nil
+}
+
+// DamagedFilenames returns the file names of the recordings flagged
+// damaged, for reconciling.
+func (db *DB) DamagedFilenames(ctx context.Context) (map[string]bool, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT filename FROM recordings WHERE damaged`)
+	if err != nil {
+		return nil, fmt.Errorf("db: list damaged: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("db: list damaged: %w", err)
+		}
+		out[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: list damaged: %w", err)
+	}
+	return out, nil
 }
 
 // Filenames returns every recording's file name and whether it is flagged
@@ -235,7 +299,7 @@ func nullIfZero(v float64) sql.NullFloat64 {
 // CountRecordings returns how many recordings are stored.
 func (db *DB) CountRecordings(ctx context.Context) (int, error) {
 	var n int
-	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recordings`).Scan(&n)
+	err := db.db.QueryRowContext(ctx, `SELECT n FROM recordings_count WHERE only_row = 1`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: count recordings: %w", err)
 	}
@@ -243,15 +307,24 @@ func (db *DB) CountRecordings(ctx context.Context) (int, error) {
 }
 
 // DeleteRecording removes the recording stored under filename, or returns an
-// error wrapping media.ErrNotFound if there is none.
+// error wrapping media.ErrNotFound if there is none. Deleting is how space
+// is freed, so on a full disk it asks MakeRoom for room and tries again.
 func (db *DB) DeleteRecording(ctx context.Context, filename string) error {
+	err := db.deleteRecordingTx(ctx, filename)
+	if db.isFull(err) && db.d.local && db.MakeRoom != nil && db.MakeRoom() {
+		err = db.deleteRecordingTx(ctx, filename)
+	}
+	return db.full(err)
+}
+
+func (db *DB) deleteRecordingTx(ctx context.Context, filename string) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: delete recording %q: %w", filename, err)
 	}
 	defer tx.Rollback()
 
-	if err := deleteRecording(ctx, tx, filename); err != nil {
+	if err := db.deleteRecording(ctx, tx, filename); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -260,8 +333,8 @@ func (db *DB) DeleteRecording(ctx context.Context, filename string) error {
 	return nil
 }
 
-func deleteRecording(ctx context.Context, tx *sql.Tx, filename string) error {
-	res, err := tx.ExecContext(ctx, `DELETE FROM recordings WHERE filename = ?`, filename)
+func (db *DB) deleteRecording(ctx context.Context, tx *sql.Tx, filename string) error {
+	res, err := tx.ExecContext(ctx, db.q(`DELETE FROM recordings WHERE filename = ?`), filename)
 	if err != nil {
 		return fmt.Errorf("db: delete recording %q: %w", filename, err)
 	}
@@ -287,7 +360,7 @@ func scanRecording(s scanner, r *Recording) error {
 	if err := s.Scan(
 		&r.ID, &r.Filename, &createdAt, &r.Duration, &r.SampleRate, &r.Channels,
 		&r.FPS, &r.BatchSize, &r.Mode, &r.MIME, &r.Bytes, &r.SessionID,
-		&r.Title, &clientDuration, &peaks, &r.Missing, &r.TakeID,
+		&r.Title, &clientDuration, &peaks, &r.Missing, &r.Damaged, &r.TakeID, &r.Waveform,
 	); err != nil {
 		return err
 	}

@@ -12,21 +12,28 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/media/upload"
 	"github.com/avatarweb/recorder/views"
 )
 
 // ErrorHandler maps domain errors to HTTP status in one place. Only
-// internal errors are logged. The client gets the domain's plain message
-// (never the error chain) in the form it asked for: an htmx request an
-// error fragment to show where the user acted, a browser without
-// JavaScript (asking for HTML) an error page in the layout, and an API
-// client the seed's envelope {status:"error", message}, plus per-field
-// errors for refused parameters.
+// internal errors are logged (a full disk the store has reported is
+// logged there, once per episode; a damaged recording as a warning, since
+// the start warned of it already). The client gets the domain's plain
+// message (never the error chain) in the form it asked for: an htmx
+// request an error fragment to show where the user acted, a browser
+// without JavaScript (asking for HTML) an error page in the layout, and
+// an API client the seed's envelope {status:"error", message}, plus
+// per-field errors for refused parameters.
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, body := classify(err)
-		if status >= fiber.StatusInternalServerError {
+		switch {
+		case status < fiber.StatusInternalServerError, store.Reported(err):
+		case errors.Is(err, media.ErrDamaged):
+			log.Warn("a damaged recording was asked for", "method", c.Method(), "path", c.Path(), "err", err)
+		default:
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		}
 		c.Status(status)
@@ -85,9 +92,23 @@ func classify(err error) (int, fiber.Map) {
 	case errors.As(err, &fe):
 		body["message"] = fe.Message
 		return fe.Code, body
+	case media.IsDiskFull(err):
+		body["message"] = media.DiskFullMessage
+		return fiber.StatusInsufficientStorage, body
+	case errors.Is(err, media.ErrDamaged):
+		// 500: the server's stored file is at fault, not the request, and
+		// asking again will not help; the message says so plainly.
+		body["message"] = say("the recording's file is damaged")
+		return fiber.StatusInternalServerError, body
 	case errors.Is(err, upload.ErrTooLarge):
 		body["message"] = say("too large")
 		return fiber.StatusRequestEntityTooLarge, body
+	case errors.Is(err, upload.ErrTooMany):
+		body["message"] = say("too many requests")
+		return fiber.StatusTooManyRequests, body
+	case errors.Is(err, media.ErrBadAudio):
+		body["message"] = say("unreadable audio")
+		return fiber.StatusUnprocessableEntity, body
 	case errors.Is(err, media.ErrInvalid):
 		body["message"] = say("invalid request")
 		return fiber.StatusBadRequest, body

@@ -28,7 +28,7 @@ func TestErrorForms(t *testing.T) {
 			"Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 		res.wantStatus(t, http.StatusNotFound)
 		body := string(res.body)
-		for _, want := range []string{"<!doctype html>", "<h1 id=\"error-title\">Not Found</h1>", "No recording named", `href="/"`, "/assets/style.css"} {
+		for _, want := range []string{"<!doctype html>", "<h1 id=\"error-title\">Not Found</h1>", "No recording named", `href="/"`, "style.css"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("error page lacks %q: %.400s", want, body)
 			}

@@ -7,13 +7,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/assets"
@@ -53,6 +52,8 @@ type Library interface {
 	DiscardSession(sessionID string) error
 	DiscardUpload(uploadID string) error
 	List(ctx context.Context, limit, offset int) ([]db.Recording, error)
+	ListOlder(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
+	ListNewer(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
 	Count(ctx context.Context) (int, error)
 	Get(ctx context.Context, filename string) (*db.Recording, error)
 	Rename(ctx context.Context, filename, title string) error
@@ -74,6 +75,15 @@ type Handler struct {
 	WSRecover func(*websocket.Conn)
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
+	// BaseContext is the root of every /ws connection: when it ends
+	// (shutdown), they are closed. Nil means context.Background().
+	BaseContext context.Context
+	// MaxMessage is the largest /ws message in bytes (an audio_data
+	// message is the biggest); 0 means 1 MiB. /feed takes no data
+	// messages at all.
+	MaxMessage int64
+	// ICE, when set, gives pages their STUN/TURN servers.
+	ICE ICE
 	// MaxTakeTime is the server's limit on a live take (0: none), so the
 	// page can say why a take ended.
 	MaxTakeTime time.Duration
@@ -83,10 +93,13 @@ type Handler struct {
 
 // Register lists every route.
 func (h *Handler) Register(app *fiber.App) {
-	app.Get("/", h.index)
-	app.Get("/ui/recordings", h.recordingsFragment)
-	app.Get("/ui/params", h.paramsFragment)
-	app.Get("/ui/drafts", h.draftsFragment)
+	// Pages and fragments are compressed (a long list is mostly markup);
+	// audio, downloads and WebSockets are not.
+	pages := compress.New()
+	app.Get("/", pages, h.index)
+	app.Get("/ui/recordings", pages, h.recordingsFragment)
+	app.Get("/ui/params", pages, h.paramsFragment)
+	app.Get("/ui/drafts", pages, h.draftsFragment)
 	app.Post("/params", h.paramsForm)
 
 	app.Get("/get_params", h.getParams)
@@ -102,6 +115,9 @@ func (h *Handler) Register(app *fiber.App) {
 	app.Post("/webrtc/stop", h.stop)
 	app.Post("/webrtc/discard", h.discard)
 	app.Get("/webrtc/sessions/:id", h.sessionInfo)
+	app.Get("/webrtc/sessions/:id/candidates", h.candidates)
+	app.Get("/webrtc/ice-config", h.iceConfig)
+	app.Post("/webrtc/restart", h.restart)
 	app.Get("/webrtc/sessions/:id/audio", h.draftAudio)
 
 	app.Post("/uploads", h.beginUpload)
@@ -119,15 +135,14 @@ func (h *Handler) Register(app *fiber.App) {
 	app.Post("/recordings/:filename/delete", h.deleteRecording)
 	app.Delete("/recordings/:filename", h.deleteRecording)
 
-	app.Use("/assets", filesystem.New(filesystem.Config{
-		Root:   http.FS(assets.FS),
-		MaxAge: 3600,
-	}))
+	app.Get("/assets/*", serveAssets(assets.Load(), time.Now()))
 }
 
-// render writes a templ component as the HTML response.
+// render writes a templ component as the HTML response. Pages are
+// revalidated on every visit: they name the current assets' version.
 func render(c *fiber.Ctx, component templ.Component) error {
 	c.Type("html", "utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return component.Render(c.UserContext(), c.Response().BodyWriter())
 }
 

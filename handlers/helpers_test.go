@@ -59,6 +59,9 @@ type testApp struct {
 	// hub is the handler's Feed, for tests to publish batches and end
 	// sessions.
 	hub *feed.Hub
+	// handler is the app's Handler, for a test to set fields before it
+	// serves.
+	handler *handlers.Handler
 }
 
 // newTestApp builds the app with a real database, store and library
@@ -72,7 +75,13 @@ func newTestApp(t *testing.T, s sessions) *testApp {
 // no *testing.T when they build the app, read theirs back.
 func buildTestApp(tb testing.TB, s sessions, log *slog.Logger) *testApp {
 	tb.Helper()
-	dir := tb.TempDir()
+	return buildTestAppIn(tb, tb.TempDir(), s, log)
+}
+
+// buildTestAppIn is buildTestApp with its data in dir (a file system of
+// the test's choosing, such as a small tmpfs).
+func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger) *testApp {
+	tb.Helper()
 	database, err := db.Open(context.Background(), filepath.Join(dir, "recorder.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -90,13 +99,20 @@ func buildTestApp(tb testing.TB, s sessions, log *slog.Logger) *testApp {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	space := &store.Space{Reserve: filepath.Join(dir, "space.reserve"), Size: 256 << 10, Log: log}
+	if err := space.Keep(); err != nil {
+		tb.Fatal(err)
+	}
+	database.MakeRoom = space.Release
 	lib := &library.Library{
-		Store:    &store.Store{Dir: recDir, Now: clk.Now},
+		Store:    &store.Store{Dir: recDir, Now: clk.Now, Space: space},
 		Index:    database,
 		Sessions: s,
 		Uploads:  spooler,
 		Log:      log,
 		Now:      clk.Now,
+		Scratch:  dir,
+		Space:    space,
 	}
 	hub := feed.NewHub(8)
 	h := &handlers.Handler{
@@ -116,7 +132,7 @@ func buildTestApp(tb testing.TB, s sessions, log *slog.Logger) *testApp {
 	h.Register(app)
 	return &testApp{
 		app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,
-		uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub,
+		uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub, handler: h,
 	}
 }
 
@@ -124,6 +140,20 @@ func buildTestApp(tb testing.TB, s sessions, log *slog.Logger) *testApp {
 // takes registered with addTake, and whose Release forgets them.
 func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
 	t.Helper()
+	f := newFakeSessions()
+	return newTestApp(t, f), f
+}
+
+// newFakeAppIn is newFakeApp with its data in dir and the log given.
+func newFakeAppIn(t *testing.T, dir string, log *slog.Logger) (*testApp, *fakeSessions) {
+	t.Helper()
+	f := newFakeSessions()
+	return buildTestAppIn(t, dir, f, log), f
+}
+
+// newFakeSessions are fake sessions whose Stop hands out the takes
+// registered with addTake, and whose Release forgets them.
+func newFakeSessions() *fakeSessions {
 	f := &fakeSessions{takes: map[string]rtc.Take{}}
 	f.StopFn = func(id string) (rtc.Take, error) {
 		take, ok := f.takes[id]
@@ -136,7 +166,7 @@ func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
 		delete(f.takes, id)
 		return nil
 	}
-	return newTestApp(t, f), f
+	return f
 }
 
 // newRTCApp builds the app around a real rtc.Manager.

@@ -185,8 +185,8 @@ func TestSaveMediaRecorder(t *testing.T) {
 		{"ErrHeaderOnly", map[string]any{"audio_data": headerOnly, "mime": "audio/webm", "duration": 3}, http.StatusBadRequest, "nothing was recorded"},
 		{"ErrNotBase64", map[string]any{"audio_data": "not base64!", "duration": 1}, http.StatusBadRequest, "audio_data is not base64"},
 		{"ErrDataURLNotBase64", map[string]any{"audio_data": "data:audio/webm;base64,%%%"}, http.StatusBadRequest, "audio_data is not base64"},
-		{"ErrNotAudio", map[string]any{"audio_data": base64.StdEncoding.EncodeToString([]byte("<html>hello</html>")), "mime": "text/html"}, http.StatusBadRequest, "unrecognized audio"},
-		{"ErrBrokenWAV", map[string]any{"audio_data": base64.StdEncoding.EncodeToString(wavTake(0.1)[:30])}, http.StatusBadRequest, "not a 16-bit PCM WAV"},
+		{"ErrNotAudio", map[string]any{"audio_data": base64.StdEncoding.EncodeToString([]byte("<html>hello</html>")), "mime": "text/html"}, http.StatusUnprocessableEntity, "unrecognized audio"},
+		{"ErrBrokenWAV", map[string]any{"audio_data": base64.StdEncoding.EncodeToString(wavTake(0.1)[:30])}, http.StatusUnprocessableEntity, "not a 16-bit PCM WAV"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before, uploads := ta.written(t), ta.uploadFiles(t)

@@ -10,6 +10,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/views"
 )
 
@@ -55,23 +57,43 @@ func (h *Handler) renderIndex(c *fiber.Ctx, form views.ParamsFormView) error {
 }
 
 // recordingsFragment renders the list for htmx: the whole list, or with
-// ?offset= the next page's items to append.
+// ?before= the next page's items to append.
 func (h *Handler) recordingsFragment(c *fiber.Ctx) error {
 	list, err := h.recordingsView(c)
 	if err != nil {
 		return err
 	}
-	if c.QueryInt("offset") > 0 {
+	if c.Query("before") != "" {
 		return render(c, views.RecordingItems(list))
 	}
 	return render(c, views.RecordingsList(list))
 }
 
-// recordingsView reads one page of the list, from ?offset=.
+// recordingsView reads one page of the list: the newest, the page older
+// than ?before=, or the page newer than ?after= (cursors the page's own
+// links carry, so paging works without JavaScript). Pages are read by
+// keyset, so a deep page costs what the first does.
 func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 	ctx := c.UserContext()
-	offset := max(c.QueryInt("offset"), 0)
-	recs, err := h.Library.List(ctx, pageSize, offset)
+	before, err := parseCursor(c.Query("before"))
+	if err != nil {
+		return views.RecordingsView{}, err
+	}
+	after, err := parseCursor(c.Query("after"))
+	if err != nil {
+		return views.RecordingsView{}, err
+	}
+	var recs []db.Recording
+	hasOlder, hasNewer := false, !before.IsZero()
+	if !after.IsZero() {
+		// One more than a page tells whether there are newer still.
+		if recs, err = h.Library.ListNewer(ctx, after, pageSize+1); err == nil && len(recs) > pageSize {
+			recs, hasNewer = recs[1:], true
+		}
+		hasOlder = true
+	} else if recs, err = h.Library.ListOlder(ctx, before, pageSize+1); err == nil && len(recs) > pageSize {
+		recs, hasOlder = recs[:pageSize], true
+	}
 	if err != nil {
 		return views.RecordingsView{}, err
 	}
@@ -83,14 +105,35 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 	for _, r := range recs {
 		v.Rows = append(v.Rows, recordingRow(r))
 	}
-	if next := offset + len(recs); next < total {
-		v.MoreURL = fmt.Sprintf("/?offset=%d", next)
-		v.MoreFragmentURL = fmt.Sprintf("/ui/recordings?offset=%d", next)
+	if len(recs) > 0 && hasOlder {
+		cur := formatCursor(db.CursorOf(recs[len(recs)-1]))
+		v.MoreURL = "/?before=" + cur
+		v.MoreFragmentURL = "/ui/recordings?before=" + cur
 	}
-	if offset > 0 {
-		v.NewerURL = fmt.Sprintf("/?offset=%d", max(offset-pageSize, 0))
+	if len(recs) > 0 && hasNewer {
+		v.NewerURL = "/?after=" + formatCursor(db.CursorOf(recs[0]))
 	}
 	return v, nil
+}
+
+// formatCursor writes a list position for a URL: milliseconds since the
+// epoch and the row id.
+func formatCursor(c db.Cursor) string {
+	return strconv.FormatInt(c.CreatedAt.UnixMilli(), 10) + "." + strconv.FormatInt(c.ID, 10)
+}
+
+// parseCursor reads formatCursor's form; "" is the top of the list.
+func parseCursor(s string) (db.Cursor, error) {
+	if s == "" {
+		return db.Cursor{}, nil
+	}
+	ms, id, ok := strings.Cut(s, ".")
+	t, err1 := strconv.ParseInt(ms, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n <= 0 {
+		return db.Cursor{}, media.Invalidf("%q is not a place in the list", s)
+	}
+	return db.Cursor{CreatedAt: time.UnixMilli(t), ID: n}, nil
 }
 
 func summary(total int) string {
@@ -114,7 +157,7 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		URL:         base,
 		AudioURL:    base + "/audio",
 		DownloadURL: base + "/audio?download=1",
-		Ext:         extension(r.MIME),
+		Ext:         library.Extension(r.MIME),
 		Created:     r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"),
 		CreatedAt:   r.CreatedAt,
 		Duration:    duration(r.Duration),
@@ -122,28 +165,21 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		Format:      fmt.Sprintf("%s %d Hz %s", r.MIME, r.SampleRate, channelsWord(r.Channels)),
 		Size:        humanBytes(r.Bytes),
 		Params:      fmt.Sprintf("%d fps · batch %d", r.FPS, r.BatchSize),
-		Waveform:    views.WaveformPath(r.Peaks),
+		Waveform:    r.Waveform,
 	}
-	if r.Missing {
+	if row.Waveform == "" { // saved before waveforms were kept
+		row.Waveform = media.WaveformPath(r.Peaks)
+	}
+	switch {
+	case r.Missing:
 		row.Size = "file missing"
+	case r.Damaged:
+		row.Size = "file damaged"
+	}
+	if r.Missing || r.Damaged {
+		row.Problem = row.Size
 	}
 	return row
-}
-
-// extension names a download by its container.
-func extension(mime string) string {
-	base, _, _ := strings.Cut(mime, ";")
-	switch base {
-	case "audio/wav", "audio/wave", "audio/x-wav":
-		return ".wav"
-	case "audio/webm":
-		return ".webm"
-	case "audio/ogg":
-		return ".ogg"
-	case "audio/mp4", "audio/aac", "audio/x-m4a":
-		return ".m4a"
-	}
-	return ".bin"
 }
 
 func channelsWord(n int) string {

@@ -2,6 +2,8 @@ package handlers_test
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -28,8 +30,8 @@ func TestIndex(t *testing.T) {
 			`data-testid="btn-stop"`,
 			`data-testid="btn-save"`,
 			`data-testid="btn-discard"`,
-			`<script src="` + views.HTMXPath + `"`,
-			`src="/assets/js/app.js"`,
+			`<script src="` + assets.Path(views.HTMXFile) + `"`,
+			`src="` + assets.Path("js/app.js") + `"`,
 			`id="recordings"`,
 			"No recordings yet.",
 			// the default params, in the form
@@ -107,7 +109,8 @@ func TestAssets(t *testing.T) {
 		path, file, typ string
 	}{
 		{"/assets/js/app.js", "js/app.js", "text/javascript"},
-		{views.HTMXPath, strings.TrimPrefix(views.HTMXPath, "/assets/"), "text/javascript"},
+		{assets.Path("js/app.js"), "js/app.js", "text/javascript"},
+		{assets.Path(views.HTMXFile), views.HTMXFile, "text/javascript"},
 		{"/assets/style.css", "style.css", "text/css"},
 	} {
 		t.Run("OK"+tt.path, func(t *testing.T) {
@@ -140,6 +143,53 @@ func TestAssets(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("Caching", func(t *testing.T) {
+		versioned := ta.do(t, http.MethodGet, assets.Path("js/app.js"), "")
+		versioned.wantStatus(t, http.StatusOK)
+		if cc := versioned.header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+			t.Errorf("versioned asset: Cache-Control %q, want immutable", cc)
+		}
+		plain := ta.do(t, http.MethodGet, "/assets/js/app.js", "")
+		etag := plain.header.Get("ETag")
+		if cc := plain.header.Get("Cache-Control"); cc != "no-cache" || etag == "" || plain.header.Get("Last-Modified") == "" {
+			t.Errorf("plain asset: Cache-Control %q, ETag %q, Last-Modified %q", cc, etag, plain.header.Get("Last-Modified"))
+		}
+		again := ta.do(t, http.MethodGet, "/assets/js/app.js", "", "If-None-Match", etag)
+		if again.status != http.StatusNotModified || len(again.body) != 0 {
+			t.Errorf("conditional request: %d with %d bytes, want 304 and none", again.status, len(again.body))
+		}
+		page := ta.do(t, http.MethodGet, "/", "", "Accept-Encoding", "gzip")
+		if cc := page.header.Get("Cache-Control"); cc != "no-cache" {
+			t.Errorf("page: Cache-Control %q, want no-cache", cc)
+		}
+		if ce := page.header.Get("Content-Encoding"); ce != "gzip" {
+			t.Errorf("page: Content-Encoding %q, want gzip", ce)
+		}
+	})
+
+	t.Run("Gzip", func(t *testing.T) {
+		want, err := fs.ReadFile(assets.FS, views.HTMXFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := ta.do(t, http.MethodGet, assets.Path(views.HTMXFile), "", "Accept-Encoding", "gzip, br")
+		res.wantStatus(t, http.StatusOK)
+		if res.header.Get("Content-Encoding") != "gzip" || !strings.Contains(res.header.Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("Content-Encoding %q, Vary %q", res.header.Get("Content-Encoding"), res.header.Get("Vary"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(res.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("gunzipped %d bytes (%v), want the %d of htmx", len(got), err, len(want))
+		}
+		if len(res.body) > len(want)/2 {
+			t.Errorf("gzip sent %d bytes of %d", len(res.body), len(want))
+		}
+	})
 
 	t.Run("ErrForbiddenDirectory", func(t *testing.T) {
 		res := ta.do(t, http.MethodGet, "/assets/js/", "")

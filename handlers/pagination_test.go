@@ -1,12 +1,14 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,24 @@ import (
 
 // rowRE finds the rows of the recordings list, capturing the file name.
 var rowRE = regexp.MustCompile(`<li data-testid="recording" data-filename="([^"]+)"`)
+
+// moreRE finds the "More" link: the next page, and its items for htmx.
+var moreRE = regexp.MustCompile(`<a href="(/\?before=[0-9]+\.[0-9]+)" hx-get="(/ui/recordings\?before=[0-9]+\.[0-9]+)" hx-target="closest li" hx-swap="outerHTML" data-testid="more">`)
+
+// newerRE finds the link back to newer recordings.
+var newerRE = regexp.MustCompile(`<a href="(/\?after=[0-9]+\.[0-9]+)">← Newer recordings</a>`)
+
+// links returns the page's More link (page and fragment) and its Newer
+// link; "" where there is none.
+func links(html string) (more, moreFrag, newer string) {
+	if m := moreRE.FindStringSubmatch(html); m != nil {
+		more, moreFrag = m[1], m[2]
+	}
+	if m := newerRE.FindStringSubmatch(html); m != nil {
+		newer = m[1]
+	}
+	return more, moreFrag, newer
+}
 
 // rows returns the file names of the list's rows, in order, and each
 // row's HTML.
@@ -27,6 +47,16 @@ func rows(html string) (names, items []string) {
 		items = append(items, html[m[0]:m[0]+end])
 	}
 	return names, items
+}
+
+// cursorOf is the list position of recording name, as the page links it.
+func cursorOf(t *testing.T, ta *testApp, name string) string {
+	t.Helper()
+	r, err := ta.db.GetRecording(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.FormatInt(r.CreatedAt.UnixMilli(), 10) + "." + strconv.FormatInt(r.ID, 10)
 }
 
 func TestPagination(t *testing.T) {
@@ -63,10 +93,15 @@ func TestPagination(t *testing.T) {
 	}
 
 	var first, second []string
+	var more, moreFrag string
 	t.Run("OKFirstPage", func(t *testing.T) {
 		page := get(t, "/")
 		var items []string
 		first, items = rows(page)
+		var newer string
+		if more, moreFrag, newer = links(page); more == "" || newer != "" {
+			t.Errorf("first page: More %q, Newer %q; want a More link only", more, newer)
+		}
 		if !slices.Equal(first, want[:20]) {
 			t.Errorf("rows = %q\nwant   %q", first, want[:20])
 		}
@@ -76,7 +111,6 @@ func TestPagination(t *testing.T) {
 		for _, s := range []string{
 			`<!doctype html>`,
 			`<p class="rec-count">25 recordings</p>`,
-			`<a href="/?offset=20" hx-get="/ui/recordings?offset=20" hx-target="closest li" hx-swap="outerHTML" data-testid="more">`,
 			`<input name="title" value="Renamed take"`,
 		} {
 			if !strings.Contains(strings.ToLower(page), strings.ToLower(s)) {
@@ -98,7 +132,10 @@ func TestPagination(t *testing.T) {
 	})
 
 	t.Run("OKMoreFragment", func(t *testing.T) {
-		frag := get(t, "/ui/recordings?offset=20")
+		if moreFrag == "" {
+			t.Skip("no More link")
+		}
+		frag := get(t, moreFrag)
 		second, _ = rows(frag)
 		if !slices.Equal(second, want[20:]) {
 			t.Errorf("rows = %q\nwant   %q", second, want[20:])
@@ -120,15 +157,24 @@ func TestPagination(t *testing.T) {
 	})
 
 	t.Run("OKSecondPage", func(t *testing.T) {
-		page := get(t, "/?offset=20")
+		if more == "" {
+			t.Skip("no More link")
+		}
+		page := get(t, more)
 		names, _ := rows(page)
 		if !slices.Equal(names, want[20:]) {
 			t.Errorf("rows = %q\nwant   %q", names, want[20:])
 		}
+		_, _, newer := links(page)
+		if newer == "" {
+			t.Fatal("the second page has no link to newer recordings")
+		}
+		if back, _ := rows(get(t, newer)); !slices.Equal(back, want[:20]) {
+			t.Errorf("Newer from the second page: rows %q\nwant %q", back, want[:20])
+		}
 		for _, s := range []string{
 			`<!doctype html>`, `id="recordings"`, `data-testid="btn-start"`,
 			`<p class="rec-count">25 recordings</p>`,
-			`<a href="/?offset=0">← Newer recordings</a>`,
 		} {
 			if !strings.Contains(strings.ToLower(page), strings.ToLower(s)) {
 				t.Errorf("page lacks %q", s)
@@ -152,14 +198,29 @@ func TestPagination(t *testing.T) {
 	})
 
 	t.Run("OKMiddlePage", func(t *testing.T) {
-		page := get(t, "/?offset=3")
+		// Older than the third row: rows 3..22, with links both ways.
+		third := cursorOf(t, ta, want[2])
+		page := get(t, "/?before="+third)
 		names, _ := rows(page)
 		if !slices.Equal(names, want[3:23]) {
 			t.Errorf("rows = %q\nwant   %q", names, want[3:23])
 		}
-		for _, s := range []string{`href="/?offset=0"`, `href="/?offset=23" hx-get="/ui/recordings?offset=23"`} {
-			if !strings.Contains(page, s) {
-				t.Errorf("page lacks %q", s)
+		more, _, newer := links(page)
+		if more == "" || newer == "" {
+			t.Fatalf("middle page: More %q, Newer %q", more, newer)
+		}
+		if rest, _ := rows(get(t, more)); !slices.Equal(rest, want[23:]) {
+			t.Errorf("More from the middle: %q, want %q", rest, want[23:])
+		}
+		if top, _ := rows(get(t, newer)); !slices.Equal(top, want[:3]) {
+			t.Errorf("Newer from the middle: %q, want %q", top, want[:3])
+		}
+	})
+
+	t.Run("ErrBadCursor", func(t *testing.T) {
+		for _, target := range []string{"/?before=x", "/?after=1.", "/ui/recordings?before=1.-3"} {
+			if res := ta.do(t, http.MethodGet, target, ""); res.status != http.StatusBadRequest {
+				t.Errorf("%s: status %d, want 400", target, res.status)
 			}
 		}
 	})
@@ -168,8 +229,7 @@ func TestPagination(t *testing.T) {
 		// What htmx fetches on "recordings-changed": the first page, wrapped.
 		frag := get(t, "/ui/recordings")
 		names, _ := rows(frag)
-		if !strings.HasPrefix(frag, `<div id="recordings"`) || !slices.Equal(names, want[:20]) ||
-			!strings.Contains(frag, `href="/?offset=20"`) {
+		if m, _, _ := links(frag); !strings.HasPrefix(frag, `<div id="recordings"`) || !slices.Equal(names, want[:20]) || m != more {
 			t.Errorf("fragment rows %q: %.300s", names, frag)
 		}
 	})

@@ -82,11 +82,5 @@ func serveRange(c *fiber.Ctx, audio io.ReadSeeker, closer io.Closer, size int64,
 		return fmt.Errorf("seek audio: %w", err)
 	}
 	n := r.end - r.start + 1
-	return c.SendStream(readCloser{io.LimitReader(audio, n), closer}, int(n))
-}
-
-// readCloser lets fasthttp close the recording after streaming it.
-type readCloser struct {
-	io.Reader
-	io.Closer
+	return sendStream(c, io.LimitReader(audio, n), closer, n)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/views"
 )
@@ -175,7 +176,7 @@ func (h *Handler) getRecording(c *fiber.Ctx) error {
 	}
 	c.Type("json")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("inline; filename=%q", c.Params("filename")))
-	return c.SendStream(f, int(size))
+	return sendStream(c, f, f, size)
 }
 
 // recordingAudio answers the audio decoded from the recording, with Range
@@ -188,9 +189,9 @@ func (h *Handler) recordingAudio(c *fiber.Ctx) error {
 	}
 	if c.QueryBool("download") {
 		c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q",
-			strings.TrimSuffix(name, ".json")+extension(rec.Meta.MIME)))
+			strings.TrimSuffix(name, ".json")+library.Extension(rec.Meta.MIME)))
 	}
-	return serveRange(c, rec.Audio, rec, rec.Size, rec.ModTime, rec.Meta.MIME)
+	return serveRange(c, rec.Audio, rec, rec.Size, rec.ModTime, library.ServedMIME(rec.Meta.MIME))
 }
 
 // renameRecording sets a recording's title from the row's form.

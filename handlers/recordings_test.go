@@ -56,7 +56,7 @@ func TestSaveRecording(t *testing.T) {
 			ID: rec.ID, Filename: name, CreatedAt: t1, Duration: 0.5,
 			SampleRate: 16000, Channels: 1, FPS: 25, BatchSize: 32,
 			Mode: "webrtc", MIME: "audio/wav", Bytes: 44 + int64(len(pcm)), SessionID: "s1",
-			ClientDuration: rec.ClientDuration, Peaks: rec.Peaks,
+			ClientDuration: rec.ClientDuration, Peaks: rec.Peaks, Waveform: media.WaveformPath(rec.Peaks),
 		}
 		if !reflect.DeepEqual(*rec, want) {
 			t.Errorf("row = %+v\nwant  %+v", *rec, want)

@@ -10,13 +10,14 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/upload"
 )
 
 // Uploads keeps MediaRecorder takes while their chunks arrive.
 type Uploads interface {
-	Begin(id, mime string) (upload.Status, error)
+	Begin(client, id, mime string) (upload.Status, error)
 	Put(id string, index int, r io.Reader) (upload.Status, error)
 	Status(id string) (upload.Status, error)
 	Preview(id string) (*os.File, int64, string, error)
@@ -28,7 +29,8 @@ type beginRequest struct {
 	MIME     string `json:"mime"`
 }
 
-// beginUpload starts a take: the browser then PUTs its chunks.
+// beginUpload starts a take: the browser then PUTs its chunks. Takes
+// are counted per client as the rate limits count them (guard.ClientKey).
 func (h *Handler) beginUpload(c *fiber.Ctx) error {
 	var req beginRequest
 	if err := parseJSON(c, &req); err != nil {
@@ -37,7 +39,7 @@ func (h *Handler) beginUpload(c *fiber.Ctx) error {
 	if req.UploadID == "" {
 		req.UploadID = fmt.Sprintf("upload_%d", time.Now().UnixNano())
 	}
-	st, err := h.Uploads.Begin(req.UploadID, req.MIME)
+	st, err := h.Uploads.Begin(guard.ClientKey(c.IP()), req.UploadID, req.MIME)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // defaultOfferTimeout bounds ICE gathering when the Handler sets none.
@@ -18,6 +19,9 @@ const defaultOfferTimeout = 10 * time.Second
 type offerRequest struct {
 	Offer     webrtc.SessionDescription `json:"offer"`
 	SessionID string                    `json:"session_id"`
+	// Trickle asks for the answer at once; the server's candidates follow
+	// from GET /webrtc/sessions/:id/candidates.
+	Trickle bool `json:"trickle,omitempty"`
 }
 
 // sessionRequest names a session: the body of stop and discard.
@@ -43,17 +47,23 @@ func (h *Handler) offer(c *fiber.Ctx) error {
 	if err := parseJSON(c, &req); err != nil {
 		return err
 	}
-	timeout := h.OfferTimeout
-	if timeout <= 0 {
-		timeout = defaultOfferTimeout
-	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), timeout)
+	ctx, cancel := context.WithTimeout(c.UserContext(), h.offerTimeout())
 	defer cancel()
 	params, err := h.Settings.Params(ctx)
 	if err != nil {
 		return err
 	}
-	s, answer, err := h.Sessions.Offer(ctx, req.SessionID, req.Offer, params)
+	offer := h.Sessions.Offer
+	if req.Trickle {
+		t, err := h.trickler()
+		if err != nil {
+			return err
+		}
+		offer = func(ctx context.Context, id string, o webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error) {
+			return t.OfferWith(ctx, id, o, p, rtc.OfferOptions{Trickle: true})
+		}
+	}
+	s, answer, err := offer(ctx, req.SessionID, req.Offer, params)
 	if err != nil {
 		return err
 	}
@@ -80,9 +90,13 @@ func (h *Handler) stop(c *fiber.Ctx) error {
 		return err
 	}
 	info := s.Info()
-	return success(c, fiber.Map{
+	answer := fiber.Map{
 		"session_id": info.SessionID, "state": info.State, "duration": info.Duration, "stats": info.Stats,
-	})
+	}
+	if info.Reason != "" {
+		answer["reason"] = info.Reason // a take that failed part-way (disk full) is still a draft
+	}
+	return success(c, answer)
 }
 
 // discard drops a session's take.

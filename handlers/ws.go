@@ -18,8 +18,12 @@ import (
 )
 
 const (
-	// wsReadLimit bounds one incoming WebSocket message.
+	// wsReadLimit bounds one incoming /ws message when
+	// Handler.MaxMessage is not set.
 	wsReadLimit = 1 << 20
+	// feedReadLimit bounds a data message on /feed, which takes none: the
+	// size of a control frame's payload.
+	feedReadLimit = 125
 	// wsWriteTimeout drops a client that stops reading.
 	wsWriteTimeout = 5 * time.Second
 	// statsEvery is how often a watched session's stats are pushed.
@@ -50,8 +54,23 @@ type wsMessage struct {
 // (every page hears every change, whoever made it), ping/pong, and the
 // stats of the session the page watches, a few times a second.
 func (h *Handler) ws(conn *websocket.Conn) {
-	ctx, cancel := context.WithCancel(context.Background())
+	base := h.baseContext()
+	ctx, cancel := context.WithCancel(base)
 	defer cancel()
+	// Shutdown closes the connection, which ends the read loop below. The
+	// conn is pooled once this handler returns: wait for a close under way.
+	closed := make(chan struct{})
+	unhook := context.AfterFunc(base, func() {
+		defer close(closed)
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		conn.Close()
+	})
+	defer func() {
+		if !unhook() {
+			<-closed
+		}
+	}()
 	changes, unsubscribe := h.Settings.Subscribe()
 	defer unsubscribe()
 	listChanged, unsubscribeList := h.recordings.subscribe()
@@ -71,7 +90,7 @@ func (h *Handler) ws(conn *websocket.Conn) {
 			conn.Close()
 		}
 	}()
-	conn.SetReadLimit(wsReadLimit)
+	conn.SetReadLimit(h.maxMessage())
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
@@ -88,6 +107,13 @@ func (h *Handler) ws(conn *websocket.Conn) {
 	}
 	cancel()
 	wg.Wait()
+}
+
+func (h *Handler) baseContext() context.Context {
+	if h.BaseContext == nil {
+		return context.Background()
+	}
+	return h.BaseContext
 }
 
 // wsHandle answers one message.
@@ -169,6 +195,15 @@ func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-c
 	}
 }
 
+// maxMessage is the largest /ws message read; a bigger one closes the
+// connection (1009) before it is read.
+func (h *Handler) maxMessage() int64 {
+	if h.MaxMessage > 0 {
+		return h.MaxMessage
+	}
+	return wsReadLimit
+}
+
 func wsError(err error) fiber.Map {
 	_, body := classify(err)
 	body["type"] = "error"
@@ -204,13 +239,9 @@ func (h *Handler) feed(conn *websocket.Conn) {
 	sub := h.Feed.Subscribe(conn.Params("id"))
 	defer sub.Close()
 	gone := make(chan struct{})
-	go func() { // reads only to notice the consumer leaving
+	go func() { // reads only control frames and the consumer leaving
 		defer close(gone)
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
-		}
+		h.feedRead(conn)
 	}()
 	defer func() {
 		conn.Close()
@@ -237,4 +268,18 @@ func (h *Handler) feed(conn *websocket.Conn) {
 			return
 		}
 	}
+}
+
+// feedRead reads a feed connection until it ends, answering pings. The
+// feed is send-only: the first data message, whatever its size, closes
+// the connection (1003) unread, and the read limit makes sure not even a
+// frame of it is buffered.
+func (h *Handler) feedRead(conn *websocket.Conn) {
+	conn.SetReadLimit(feedReadLimit)
+	if _, _, err := conn.NextReader(); err != nil { // control frames are handled inside
+		return
+	}
+	h.Log.Debug("feed: consumer sent a data message; closing")
+	_ = conn.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(websocket.CloseUnsupportedData, "the feed is send-only"), time.Now().Add(time.Second))
 }

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
-
-	"github.com/pion/opus"
 )
 
 // OpusRate is the RTP clock and native decode rate of Opus.
@@ -47,7 +45,7 @@ type Decoder struct {
 	Log   *slog.Logger
 
 	channels  int
-	opus      opus.Decoder
+	opus      opusDecoder
 	buf       []float32
 	started   bool
 	next      int64 // extended RTP timestamp of the next sample to write
@@ -69,7 +67,7 @@ type Decoder struct {
 // NewDecoder returns a decoder producing 48 kHz PCM with channels channels
 // (a mono stream is copied to both channels when channels is 2).
 func NewDecoder(channels int, stats *Stats, log *slog.Logger) (*Decoder, error) {
-	dec, err := opus.NewDecoderWithOutput(OpusRate, channels)
+	dec, err := newOpusDecoder(channels)
 	if err != nil {
 		return nil, fmt.Errorf("media: new opus decoder (%d ch): %w: %w", channels, ErrInvalid, err)
 	}

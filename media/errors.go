@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // ErrInvalid marks input that breaks a domain rule; handlers map it to 4xx.
@@ -18,6 +19,30 @@ var ErrNotFound = errors.New("not found")
 // ErrBusy marks a request refused because the server is at a limit it
 // sets itself (live sessions); trying again later may work.
 var ErrBusy = errors.New("busy")
+
+// ErrDiskFull marks a write refused for want of space on the disk. Code
+// that finds the disk full wraps it (see IsDiskFull for the system's own
+// errors); handlers answer 507 with DiskFullMessage.
+var ErrDiskFull = errors.New("disk full")
+
+// DiskFullMessage is what users are told when the disk is full.
+const DiskFullMessage = "the server's disk is full"
+
+// IsDiskFull reports whether err says the disk is full: ErrDiskFull, or
+// the system's ENOSPC or EDQUOT anywhere in its chain.
+func IsDiskFull(err error) bool {
+	return errors.Is(err, ErrDiskFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// ErrDamaged marks a stored recording whose file cannot be read: the
+// server's data is at fault, not the request, but the message says so
+// plainly.
+var ErrDamaged = errors.New("damaged")
+
+// ErrBadAudio marks audio that does not parse as a container the server
+// reads (WebM, Ogg, MP4, WAV): the request is well formed but its content
+// cannot be processed. It is a kind of ErrInvalid.
+var ErrBadAudio = fmt.Errorf("unreadable audio: %w", ErrInvalid)
 
 // Error is a domain error whose Message is written for the person using
 // the app. Kind is one of the sentinels above; Err, if any, is the cause,
@@ -56,6 +81,11 @@ func NotFoundf(format string, args ...any) error {
 // Conflictf returns an ErrConflict with a message for users.
 func Conflictf(format string, args ...any) error {
 	return &Error{Kind: ErrConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+// BadAudiof returns an ErrBadAudio with a message for users.
+func BadAudiof(format string, args ...any) error {
+	return &Error{Kind: ErrBadAudio, Message: fmt.Sprintf(format, args...)}
 }
 
 // Message returns the user-facing message of the first *Error in err's

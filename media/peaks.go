@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 )
 
 // PeakBuckets is how many levels a waveform thumbnail has.
@@ -58,4 +59,29 @@ func Level(s float32) byte { return level(math.Abs(float64(s))) }
 // quiet speech still shows in a small thumbnail.
 func level(a float64) byte {
 	return byte(math.Round(math.Sqrt(min(a, 1)) * 255))
+}
+
+// WaveformPath draws peaks (0-255 levels) as a filled, mirrored SVG path
+// in a 120×32 box: one bar per bucket. It is drawn once, when a recording
+// is saved, and kept with it: the list shows many at a time.
+func WaveformPath(peaks []byte) string {
+	if len(peaks) == 0 {
+		return ""
+	}
+	b := make([]byte, 0, len(peaks)*40)
+	w := 120.0 / float64(len(peaks))
+	num := func(prefix byte, v float64) {
+		b = append(b, prefix)
+		b = strconv.AppendFloat(b, v, 'f', 2, 64)
+	}
+	for i, p := range peaks {
+		h := float64(p) / 255 * 15
+		num('M', float64(i)*w)
+		num(' ', 16-h)
+		num('h', w*0.8)
+		num('v', 2*h+0.5)
+		num('h', -w*0.8)
+		b = append(b, 'z')
+	}
+	return string(b)
 }

@@ -4,14 +4,13 @@
 package views
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// HTMXPath is where the vendored, pinned htmx is served.
-const HTMXPath = "/assets/vendor/htmx-2.0.11.min.js"
+// HTMXFile is the vendored, pinned htmx, as named in the assets.
+const HTMXFile = "vendor/htmx-2.0.11.min.js"
 
 // htmxConfig makes htmx swap 422 answers too, so a refused form comes
 // back with its errors inline while keeping an honest status code.
@@ -73,6 +72,7 @@ type RecordingRow struct {
 	Format      string
 	Size        string
 	Params      string
+	Problem     string // "file missing", "file damaged": shown first
 	Waveform    string // SVG path of the peaks in a 120×32 box
 }
 
@@ -88,21 +88,6 @@ func hz(rate int) string {
 		return strconv.Itoa(rate/1000) + " kHz"
 	}
 	return strconv.FormatFloat(float64(rate)/1000, 'f', -1, 64) + " kHz"
-}
-
-// WaveformPath draws peaks (0-255 levels) as a filled, mirrored SVG path
-// in a 120×32 box.
-func WaveformPath(peaks []byte) string {
-	if len(peaks) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	w := 120.0 / float64(len(peaks))
-	for i, p := range peaks {
-		h := float64(p) / 255 * 15
-		fmt.Fprintf(&b, "M%.2f %.2fh%.2fv%.2fh%.2fz", float64(i)*w, 16-h, w*0.8, 2*h+0.5, -w*0.8)
-	}
-	return b.String()
 }
 
 // DraftRow is one unsaved take offered again after the page was left.

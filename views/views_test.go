@@ -1,6 +1,8 @@
 package views
 
 import (
+	"github.com/avatarweb/recorder/assets"
+
 	"bytes"
 	"context"
 	"os"
@@ -99,7 +101,7 @@ func TestIndexEmbedsFragmentAndAssets(t *testing.T) {
 	}
 	html := b.String()
 	for _, want := range []string{
-		`src="` + HTMXPath + `"`, `type="module" src="/assets/js/app.js"`, `id="recordings"`,
+		`src="` + assets.Path(HTMXFile) + `"`, `type="module" src="` + assets.Path("js/app.js") + `"`, `id="recordings"`,
 		`data-testid="btn-start"`, `data-testid="btn-stop"`, `data-testid="btn-save"`, `data-testid="btn-discard"`,
 		`name="fps" type="range" min="1" max="60" step="1" value="25"`, `value="32"`,
 		`<option value="16000" selected>16 kHz</option>`, `<option value="44100">44.1 kHz</option>`,

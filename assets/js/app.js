@@ -305,7 +305,8 @@ async function stop(why = '') {
       cleanupMedia();
       const info = await t.live.stop();
       showDraft(t);
-      setState('draft', `${why ? why + ' ' : ''}Stopped: ${secs(info.duration)} recorded. Listen back, then save it or discard it.`, why ? 'warn' : '');
+      const because = why || (info.reason ? `The take ended: ${info.reason}.` : '');
+      setState('draft', `${because ? because + ' ' : ''}Stopped: ${secs(info.duration)} recorded. Listen back, then save it or discard it.`, because ? 'warn' : '');
     } else {
       const status = await t.rec.stop();
       cleanupMedia();

@@ -65,7 +65,8 @@ export function showSession(info) {
   set('st-voice', feat.voice ? 'voice' : 'quiet');
   const mouth = $('st-mouth');
   if (mouth) mouth.value = isNum(feat.mouth) ? feat.mouth : 0;
-  const state = stateWords[info.state] || DASH;
+  const words = stateWords[info.state] || DASH;
+  const state = info.reason ? `${words} (${info.reason})` : words;
   set('server-stats', `${state} · ${fixed(info.duration)} s decoded · ${count(s.packets)} packets · ${count(s.lost_packets)} lost · ${count(s.gaps)} gaps`);
 }
 

@@ -29,6 +29,12 @@ const (
 // cannot set headers; non-browser WebSocket clients (the feed consumer)
 // send the Bearer header. Comparisons are constant-time.
 //
+// A Bearer token is a guess until it matches: wrong ones count against
+// the client IP's sign-in attempts (loginTries a minute, shared with the
+// form). Beyond them the request gets 429 with Retry-After, and the token
+// is not compared at all, so guessing on stays fruitless; a right token
+// does not count.
+//
 // A refused page load (GET or HEAD accepting text/html) is redirected
 // (303) to /login?next=<path>; anything else gets 401 {status:"error",
 // message} with WWW-Authenticate: Bearer, and, for htmx requests, an
@@ -36,7 +42,23 @@ const (
 // than failing silently.
 func (g *Guard) Auth() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if g.cfg.Token == "" || open(c) || g.authorized(c) {
+		if g.cfg.Token == "" || open(c) {
+			return c.Next()
+		}
+		if tok, ok := bearer(c); ok {
+			key := ClientKey(c.IP())
+			if ok, wait := g.logins.allow(key); !ok {
+				g.log.Debug("Bearer token guesses limited", "ip", c.IP())
+				c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
+				return fail(c, fiber.StatusTooManyRequests, "too many wrong tokens; try again in a minute")
+			}
+			if g.tokenMatches(tok) {
+				g.logins.giveBack(key)
+				return c.Next()
+			}
+			g.log.Warn("request refused: wrong Bearer token", "ip", c.IP(), "path", c.Path())
+		}
+		if g.signedIn(c) {
 			return c.Next()
 		}
 		if isPageLoad(c) {
@@ -66,13 +88,17 @@ func open(c *fiber.Ctx) bool {
 	return false
 }
 
-// authorized reports whether the request carries the token or a session.
-func (g *Guard) authorized(c *fiber.Ctx) bool {
-	if scheme, tok, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " "); ok && strings.EqualFold(scheme, "Bearer") {
-		if g.tokenMatches(strings.TrimSpace(tok)) {
-			return true
-		}
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(c *fiber.Ctx) (string, bool) {
+	scheme, tok, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
 	}
+	return strings.TrimSpace(tok), true
+}
+
+// signedIn reports whether the request carries the session cookie.
+func (g *Guard) signedIn(c *fiber.Ctx) bool {
 	if v := c.Cookies(g.cfg.CookieName); v != "" {
 		return subtle.ConstantTimeCompare([]byte(v), []byte(g.session)) == 1
 	}
@@ -137,11 +163,13 @@ func safeNext(next string) string {
 }
 
 // LoginPage serves GET /login: the sign-in form. Without a token, or when
-// the browser is already signed in, it goes straight on to next.
+// the browser is already signed in (its cookie; a Bearer token is not
+// looked at here, so the page is no way to test guesses), it goes
+// straight on to next.
 func (g *Guard) LoginPage() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		next := safeNext(c.Query("next"))
-		if g.cfg.Token == "" || g.authorized(c) {
+		if g.cfg.Token == "" || g.signedIn(c) {
 			return c.Redirect(next, fiber.StatusSeeOther)
 		}
 		return g.renderLogin(c, fiber.StatusOK, next, "")
@@ -161,7 +189,7 @@ func (g *Guard) Login() fiber.Handler {
 		if g.cfg.Token == "" {
 			return c.Redirect(next, fiber.StatusSeeOther)
 		}
-		key := clientKey(c.IP())
+		key := ClientKey(c.IP())
 		if ok, wait := g.logins.allow(key); !ok {
 			g.log.Warn("sign-in attempts limited", "ip", c.IP())
 			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))

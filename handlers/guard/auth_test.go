@@ -113,7 +113,7 @@ func TestAuth(t *testing.T) {
 	}
 	cookie := sessionCookie(t, resp)
 
-	for _, tc := range protected {
+	for i, tc := range protected {
 		t.Run(tc.method+" "+tc.target, func(t *testing.T) {
 			t.Run("refused", func(t *testing.T) {
 				resp, body := do(t, app, request(tc.method, tc.target, "{}", tc.headers...))
@@ -136,7 +136,9 @@ func TestAuth(t *testing.T) {
 				}
 			})
 			t.Run("wrong token", func(t *testing.T) {
-				h := append([]string{"Authorization", "Bearer not-the-token", "Cookie", guard.DefaultCookieName + "=" + token}, tc.headers...)
+				// Each from its own address: wrong tokens are rate limited.
+				h := append([]string{"Authorization", "Bearer not-the-token", "Cookie", guard.DefaultCookieName + "=" + token,
+					"X-Real-IP", "198.51.100." + strconv.Itoa(i+1)}, tc.headers...)
 				resp, body := do(t, app, request(tc.method, tc.target, "{}", h...))
 				if resp.StatusCode != 401 && resp.StatusCode != 303 {
 					t.Errorf("status = %d, want refused (%s)", resp.StatusCode, body)
@@ -208,7 +210,7 @@ func TestAuth(t *testing.T) {
 		if strings.Contains(cookie.Value, token) || cookie.Value == url.QueryEscape(token) {
 			t.Errorf("the cookie holds the raw token: %q", cookie.Value)
 		}
-		resp, _ := do(t, app, request("GET", "/get_params", "", "Authorization", "Bearer "+cookie.Value))
+		resp, _ := do(t, app, request("GET", "/get_params", "", "Authorization", "Bearer "+cookie.Value, "X-Real-IP", "198.51.100.254"))
 		if resp.StatusCode != 401 {
 			t.Errorf("the cookie value works as the Bearer token: %d", resp.StatusCode)
 		}

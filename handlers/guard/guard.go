@@ -1,9 +1,11 @@
 // Package guard is the recorder's front door: the Fiber middleware that
 // keeps a server reachable from a network safe to run. It recovers
 // panics, sets security headers, refuses cross-site requests, checks an
-// optional access token (with a small sign-in page), and rate-limits new
-// WebRTC sessions. Everything is configured by one Config built in main;
-// the package holds no global state.
+// optional access token (with a small sign-in page), rate-limits new
+// WebRTC sessions and wrong tokens, and times out slow request bodies
+// (BodyTimeout, a fasthttp hook rather than middleware). Everything is
+// configured by one Config built in main; the package holds no global
+// state.
 //
 // Wiring, in main, before the routes:
 //

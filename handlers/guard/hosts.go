@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"strings"
@@ -15,6 +16,11 @@ import (
 // (a rebinding attack needs a DNS name of its own). With a token the
 // sign-in cookie, bound to the real host, already stops it, so any Host
 // is accepted.
+//
+// A request with more than one Host header is refused (400) first, token
+// or not: fasthttp keeps only the last one, while a proxy or log in front
+// may go by the first, so such a request means different things to
+// different readers.
 func (g *Guard) Hosts() fiber.Handler {
 	own := map[string]bool{"localhost": true}
 	if h, err := os.Hostname(); err == nil && h != "" {
@@ -22,6 +28,9 @@ func (g *Guard) Hosts() fiber.Handler {
 		own[strings.ToLower(h)+".local"] = true
 	}
 	return func(c *fiber.Ctx) error {
+		if hostHeaders(c) > 1 {
+			return fail(c, fiber.StatusBadRequest, "the request has more than one Host header")
+		}
 		if g.cfg.Token != "" {
 			return c.Next()
 		}
@@ -36,4 +45,16 @@ func (g *Guard) Hosts() fiber.Handler {
 		return fail(c, fiber.StatusMisdirectedRequest,
 			"this server answers localhost or its IP addresses; to use another name, start it with a token")
 	}
+}
+
+// hostHeaders counts the request's Host headers as received (fasthttp's
+// parsed header holds only the last).
+func hostHeaders(c *fiber.Ctx) int {
+	n := 0
+	c.Request().Header.VisitAllInOrder(func(key, _ []byte) {
+		if bytes.EqualFold(key, []byte(fiber.HeaderHost)) {
+			n++
+		}
+	})
+	return n
 }

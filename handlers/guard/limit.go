@@ -23,7 +23,7 @@ func (g *Guard) OfferLimit() fiber.Handler {
 		if g.cfg.OfferRate <= 0 {
 			return c.Next()
 		}
-		if ok, wait := g.offers.allow(clientKey(c.IP())); !ok {
+		if ok, wait := g.offers.allow(ClientKey(c.IP())); !ok {
 			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 			return fail(c, fiber.StatusTooManyRequests, "too many new sessions; try again in a minute")
 		}
@@ -31,9 +31,9 @@ func (g *Guard) OfferLimit() fiber.Handler {
 	}
 }
 
-// clientKey is what a rate limit counts by: the IPv4 address, or the /64
-// of an IPv6 one.
-func clientKey(ip string) string {
+// ClientKey is what a per-client limit counts by: the IPv4 address, or
+// the /64 of an IPv6 one (the block one host holds).
+func ClientKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip
@@ -93,6 +93,16 @@ func (w *window) allow(key string) (ok bool, wait time.Duration) {
 	}
 	b.n++
 	return true, 0
+}
+
+// giveBack takes back one hit of key, counted by allow for an attempt
+// that turned out right, so right attempts never use up the limit.
+func (w *window) giveBack(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if b := w.hits[key]; b != nil && b.n > 0 {
+		b.n--
+	}
 }
 
 // reset forgets key's hits.

@@ -14,18 +14,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
 )
 
 // Index is the database side of the library.
 type Index interface {
-	InsertRecording(ctx context.Context, r *db.Recording) error
-	GetRecording(ctx context.Context, filename string) (*db.Recording, error)
-	RecordingByTake(ctx context.Context, takeID string) (*db.Recording, error)
-	ListRecordings(ctx context.Context, limit, offset int) ([]db.Recording, error)
+	InsertRecording(ctx context.Context, r *media.Recording) error
+	GetRecording(ctx context.Context, filename string) (*media.Recording, error)
+	RecordingByTake(ctx context.Context, takeID string) (*media.Recording, error)
+	ListRecordings(ctx context.Context, limit, offset int) ([]media.Recording, error)
+	ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
+	ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	CountRecordings(ctx context.Context) (int, error)
 	RenameRecording(ctx context.Context, filename, title string) error
 	DeleteRecording(ctx context.Context, filename string) error
@@ -33,25 +33,55 @@ type Index interface {
 
 // Sessions hands over the takes of live WebRTC sessions.
 type Sessions interface {
-	Stop(id string) (rtc.Take, error)
+	Stop(id string) (media.Take, error)
 	Release(id string) error
 	Discard(id string) error
 }
 
-// Mode names how a recording was made.
+// Modes: how a recording was made (media.ModeWebRTC, ...).
 const (
-	ModeWebRTC        = "webrtc"
-	ModeMediaRecorder = "mediarecorder"
+	ModeWebRTC        = media.ModeWebRTC
+	ModeMediaRecorder = media.ModeMediaRecorder
 )
+
+// Store keeps recording files (the seed's JSON with the audio as base64,
+// see media/store): a local directory (*store.Store) or a bucket.
+type Store interface {
+	// Save streams exactly size bytes of audio into a new recording and
+	// returns its name; nothing is left behind when it fails.
+	Save(ctx context.Context, audio io.Reader, size int64, meta store.Meta) (string, error)
+	// Open opens a recording's audio for reading with seeks (HTTP Range).
+	Open(ctx context.Context, name string) (*store.Recording, error)
+	// OpenFile opens a recording's JSON file as stored, with its size.
+	OpenFile(ctx context.Context, name string) (io.ReadCloser, int64, error)
+	// Names lists the recordings.
+	Names(ctx context.Context) ([]string, error)
+	// Remove deletes a recording.
+	Remove(ctx context.Context, name string) error
+	// StageRemove moves a recording aside, to be put back or deleted.
+	StageRemove(ctx context.Context, name string) (store.Staged, error)
+	// Trash lists recordings a crash left aside.
+	Trash(ctx context.Context) ([]store.Staged, error)
+}
+
+// MetaWriter is a Store that can rewrite a recording's metadata in place
+// (the directory store can); Rename writes the title into the file then.
+type MetaWriter interface {
+	SetMeta(name string, edit func(*store.Meta)) error
+}
 
 // Library saves, lists and opens recordings.
 type Library struct {
-	Store    *store.Store
+	Store    Store
 	Index    Index
 	Sessions Sessions
 	Uploads  Uploads
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Scratch is a local directory for temporary copies of takes ("":
+	// the system's), and Space looks after its disk filling up.
+	Scratch string
+	Space   *store.Space
 
 	takes    ledger     // each take saved or discarded once
 	deleting sync.Mutex // one deletion at a time: see Delete
@@ -62,8 +92,8 @@ type Library struct {
 // stored duration is the server's own. A take is saved once: a save or
 // discard of it while this one runs, or after, is refused with a conflict
 // (a *media.SavedError naming the recording, once it is saved).
-func (l *Library) SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error) {
-	var rec *db.Recording
+func (l *Library) SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*media.Recording, error) {
+	var rec *media.Recording
 	err := l.once(sessionKey(sessionID), saving, func() (string, error) {
 		take, err := l.Sessions.Stop(sessionID)
 		if err != nil {
@@ -117,7 +147,7 @@ func (l *Library) discard(key string, drop func() error) error {
 	return l.once(key, discarding, func() (string, error) { return "", drop() })
 }
 
-func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration float64) (*db.Recording, error) {
+func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration float64) (*media.Recording, error) {
 	if err := l.checkNotSaved(ctx, take.TakeID); err != nil {
 		return nil, err
 	}
@@ -139,10 +169,14 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		TakeID:               take.TakeID,
 		Mode:                 ModeWebRTC,
 		Stats:                stats,
-		ParamChanges:         take.Framing.Changes,
+		ParamChanges:         take.Changes,
 	}
-	stats["frames"], stats["batches"] = take.Framing.Frames, take.Framing.Batches
-	name, err := l.Store.SaveWAV(ctx, io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
+	stats["frames"], stats["batches"] = take.Frames, take.Batches
+	audio, size, meta, err := store.WAV(io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
+	if err != nil {
+		return nil, fmt.Errorf("library: draft %q is damaged: %v", take.SessionID, err)
+	}
+	name, err := l.Store.Save(ctx, audio, size, meta)
 	if errors.Is(err, media.ErrInvalid) {
 		// The draft disagrees with itself (a spool shorter than counted):
 		// the server's fault, not the request's.
@@ -155,7 +189,7 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 	if err != nil {
 		l.Log.Warn("no waveform for the take", "session_id", take.SessionID, "err", err)
 	}
-	rec := &db.Recording{
+	rec := &media.Recording{
 		Filename:       name,
 		CreatedAt:      now,
 		Duration:       take.Duration(),
@@ -170,6 +204,7 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 		TakeID:         take.TakeID,
 		ClientDuration: clientDuration,
 		Peaks:          peaks,
+		Waveform:       media.WaveformPath(peaks),
 	}
 	if err := l.index(ctx, rec); err != nil {
 		return nil, err
@@ -183,12 +218,12 @@ func (l *Library) saveTake(ctx context.Context, take rtc.Take, clientDuration fl
 // is the library's record of truth: without it the file would be an
 // orphan nobody can list, so if the row cannot be written the file is
 // taken back.
-func (l *Library) index(ctx context.Context, rec *db.Recording) error {
+func (l *Library) index(ctx context.Context, rec *media.Recording) error {
 	err := l.Index.InsertRecording(ctx, rec)
 	if err == nil {
 		return nil
 	}
-	if rec.TakeID != "" && errors.Is(err, db.ErrExists) {
+	if rec.TakeID != "" && errors.Is(err, media.ErrConflict) {
 		// The take was saved meanwhile (by another node, say): its first
 		// recording stands, and this copy goes.
 		if prev, lookErr := l.Index.RecordingByTake(ctx, rec.TakeID); lookErr == nil {
@@ -196,7 +231,7 @@ func (l *Library) index(ctx context.Context, rec *db.Recording) error {
 		}
 	}
 	err = fmt.Errorf("library: index %q: %w", rec.Filename, err)
-	if rmErr := l.Store.Remove(rec.Filename); rmErr != nil {
+	if rmErr := l.Store.Remove(ctx, rec.Filename); rmErr != nil {
 		err = errors.Join(err, rmErr)
 	}
 	return err
@@ -219,7 +254,7 @@ func (l *Library) checkNotSaved(ctx context.Context, takeID string) error {
 }
 
 // spoolPeaks reads the draft's PCM again for its waveform thumbnail.
-func spoolPeaks(spool *os.File, take rtc.Take) ([]byte, error) {
+func spoolPeaks(spool *os.File, take media.Take) ([]byte, error) {
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
@@ -227,8 +262,20 @@ func spoolPeaks(spool *os.File, take rtc.Take) ([]byte, error) {
 }
 
 // List returns recordings newest first.
-func (l *Library) List(ctx context.Context, limit, offset int) ([]db.Recording, error) {
+func (l *Library) List(ctx context.Context, limit, offset int) ([]media.Recording, error) {
 	return l.Index.ListRecordings(ctx, limit, offset)
+}
+
+// ListOlder returns up to limit recordings after c in the list (older),
+// newest first.
+func (l *Library) ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error) {
+	return l.Index.ListOlder(ctx, c, limit)
+}
+
+// ListNewer returns up to limit recordings just before c in the list
+// (newer), newest first.
+func (l *Library) ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error) {
+	return l.Index.ListNewer(ctx, c, limit)
 }
 
 // Count returns how many recordings there are.
@@ -237,7 +284,7 @@ func (l *Library) Count(ctx context.Context) (int, error) {
 }
 
 // Get returns a recording's metadata.
-func (l *Library) Get(ctx context.Context, filename string) (*db.Recording, error) {
+func (l *Library) Get(ctx context.Context, filename string) (*media.Recording, error) {
 	if !store.ValidName(filename) {
 		return nil, media.Invalidf("%q is not a recording name", filename)
 	}
@@ -256,7 +303,11 @@ func (l *Library) Rename(ctx context.Context, filename, title string) error {
 	if err := l.Index.RenameRecording(ctx, filename, title); err != nil {
 		return err
 	}
-	err := l.Store.SetMeta(filename, func(m *store.Meta) { m.Title = strings.TrimSpace(title) })
+	files, ok := l.Store.(MetaWriter)
+	if !ok {
+		return nil // a store that cannot rewrite metadata: the row has the title
+	}
+	err := files.SetMeta(filename, func(m *store.Meta) { m.Title = strings.TrimSpace(title) })
 	if errors.Is(err, store.ErrCorrupt) {
 		// An old file not in the streaming layout: its row has the title.
 		l.Log.Warn("title kept in the index only", "filename", filename, "err", err)
@@ -284,7 +335,7 @@ func (l *Library) Delete(ctx context.Context, filename string) error {
 	if _, err := l.Get(ctx, filename); err != nil {
 		return err
 	}
-	rm, err := l.Store.StageRemove(filename)
+	rm, err := l.Store.StageRemove(ctx, filename)
 	if errors.Is(err, media.ErrNotFound) {
 		// The row had lost its file already: dropping the row heals it.
 		l.Log.Warn("deleting a recording whose file was missing", "filename", filename)
@@ -314,7 +365,7 @@ func (l *Library) Delete(ctx context.Context, filename string) error {
 // Recover settles deletions a crash interrupted: a file moved aside whose
 // row still exists is put back; one whose row is gone is deleted.
 func (l *Library) Recover(ctx context.Context) error {
-	trash, err := l.Store.Trash()
+	trash, err := l.Store.Trash(ctx)
 	if err != nil {
 		return err
 	}
@@ -341,10 +392,18 @@ func (l *Library) Open(ctx context.Context, filename string) (*store.Recording, 
 	if !store.ValidName(filename) {
 		return nil, media.Invalidf("%q is not a recording name", filename)
 	}
-	if _, err := l.Index.GetRecording(ctx, filename); err != nil {
+	row, err := l.Index.GetRecording(ctx, filename)
+	if err != nil {
 		return nil, err
 	}
-	return l.Store.Open(filename)
+	if row.Damaged {
+		return nil, damaged(filename, nil)
+	}
+	rec, err := l.Store.Open(ctx, filename)
+	if errors.Is(err, store.ErrCorrupt) {
+		return nil, damaged(filename, err)
+	}
+	return rec, err
 }
 
 // OpenFile opens a recording's JSON file as stored, for download.
@@ -355,7 +414,7 @@ func (l *Library) OpenFile(ctx context.Context, filename string) (io.ReadCloser,
 	if _, err := l.Index.GetRecording(ctx, filename); err != nil {
 		return nil, 0, err
 	}
-	return l.Store.OpenFile(filename)
+	return l.Store.OpenFile(ctx, filename)
 }
 
 func (l *Library) now() time.Time {

@@ -57,7 +57,7 @@ func (r rowGoesFirst) DeleteRecording(ctx context.Context, filename string) erro
 // failingIndex is a real database whose inserts fail.
 type failingIndex struct{ *db.DB }
 
-func (failingIndex) InsertRecording(context.Context, *db.Recording) error {
+func (failingIndex) InsertRecording(context.Context, *media.Recording) error {
 	return errors.New("disk full")
 }
 
@@ -298,11 +298,11 @@ func TestRecover(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Crash 1: kept was moved aside, its row never deleted.
-	if _, err := lib.Store.StageRemove(kept.Filename); err != nil {
+	if _, err := lib.Store.StageRemove(context.Background(), kept.Filename); err != nil {
 		t.Fatal(err)
 	}
 	// Crash 2: gone was moved aside and its row deleted, the file not yet.
-	if _, err := lib.Store.StageRemove(gone.Filename); err != nil {
+	if _, err := lib.Store.StageRemove(context.Background(), gone.Filename); err != nil {
 		t.Fatal(err)
 	}
 	if err := database.DeleteRecording(ctx, gone.Filename); err != nil {

@@ -1,22 +1,13 @@
 package library
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"time"
 
-	"github.com/pion/opus"
-
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/store"
-	"github.com/avatarweb/recorder/media/webm"
 )
 
 // Uploads hands over MediaRecorder takes uploaded in chunks.
@@ -26,17 +17,14 @@ type Uploads interface {
 	Remove(id string) error
 }
 
-// WebMOpus is what a fixed Chromium/Firefox take is labelled.
-const WebMOpus = "audio/webm;codecs=opus"
-
 // SaveUpload turns a finished MediaRecorder upload into a recording and
 // removes the upload. p are the processing parameters in force. Like a
 // live take, an upload is saved once: a save or discard of it while this
 // one runs, or after, is refused with a conflict.
-func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*db.Recording, error) {
-	var rec *db.Recording
+func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*media.Recording, error) {
+	var rec *media.Recording
 	err := l.once(uploadKey(uploadID), saving, func() (string, error) {
-		path, size, mime, err := l.Uploads.Finish(uploadID)
+		path, size, _, err := l.Uploads.Finish(uploadID)
 		if err != nil {
 			return "", err
 		}
@@ -52,7 +40,7 @@ func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuratio
 			}
 			return "", err
 		}
-		if rec, err = l.saveAudioFile(ctx, path, size, mime, clientDuration, p, takeID); err != nil {
+		if rec, err = l.saveAudioFile(ctx, path, size, clientDuration, p, takeID); err != nil {
 			return "", err
 		}
 		l.removeUpload(uploadID)
@@ -76,15 +64,16 @@ func (l *Library) DiscardUpload(uploadID string) error {
 
 // SaveAudio saves a whole take sent in one piece (the seed's base64
 // audio_data): it is spooled to a temp file in dir first, then treated as
-// an upload.
-func (l *Library) SaveAudio(ctx context.Context, audio []byte, declaredMIME string, clientDuration float64, p media.Params) (*db.Recording, error) {
-	tmp, err := os.CreateTemp(l.Store.Dir, ".audio-*.tmp")
+// an upload. The client's MIME type is not used: the bytes say what they
+// are.
+func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientDuration float64, p media.Params) (*media.Recording, error) {
+	tmp, err := os.CreateTemp(l.Scratch, ".audio-*.tmp")
 	if err != nil {
-		if err := os.MkdirAll(l.Store.Dir, 0o755); err != nil {
-			return nil, fmt.Errorf("library: spool audio: %w", err)
+		if err := os.MkdirAll(l.Scratch, 0o755); err != nil {
+			return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 		}
-		if tmp, err = os.CreateTemp(l.Store.Dir, ".audio-*.tmp"); err != nil {
-			return nil, fmt.Errorf("library: spool audio: %w", err)
+		if tmp, err = os.CreateTemp(l.Scratch, ".audio-*.tmp"); err != nil {
+			return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 		}
 	}
 	defer os.Remove(tmp.Name())
@@ -93,39 +82,27 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, declaredMIME stri
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("library: spool audio: %w", err)
+		return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 	}
-	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), declaredMIME, clientDuration, p, "")
+	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), clientDuration, p, "")
 }
 
 // saveAudioFile measures a browser-recorded file and saves it. What is
-// stored is the server's reading of the audio, not the client's labels:
-// a WebM take is probed, given a real duration and cues (Chromium writes
-// neither, so players could not seek), and labelled by what is in it.
-// takeID, if not "", is stored with it: the take is then saved only once.
-func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, declaredMIME string, clientDuration float64, p media.Params, takeID string) (*db.Recording, error) {
+// stored is the server's reading of the audio, never the client's labels:
+// the container is recognised from the first bytes and must parse, the
+// duration is measured, the type stored is one of the fixed few (see
+// containers.go), and a WebM take is given a real duration and cues
+// (Chromium writes neither, so players could not seek). takeID, if not
+// "", is stored with it: the take is then saved only once.
+func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, clientDuration float64, p media.Params, takeID string) (*media.Recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("library: open take: %w", err)
 	}
 	defer f.Close()
-	var head [12]byte
-	n, _ := f.ReadAt(head[:], 0)
-	var m measured
-	switch sniff(head[:n]) {
-	case "webm":
-		m, err = l.fixWebM(f, size)
-	case "wav":
-		m, err = measureWAV(f, size)
-	case "mp4":
-		m, err = measureMP4(f, size)
-	case "ogg":
-		m, err = measureOther(f, size, "audio/ogg", clientDuration)
-	default:
-		m, err = measureOther(f, size, declaredMIME, clientDuration)
-	}
+	m, err := l.measure(f, size)
 	if err != nil {
-		return nil, err
+		return nil, l.Space.Check(err) // fixing a WebM take writes a copy
 	}
 	defer m.close()
 	if m.duration <= 0 {
@@ -152,7 +129,7 @@ func (m measured) close() {
 	}
 }
 
-func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params, takeID string) (*db.Recording, error) {
+func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params, takeID string) (*media.Recording, error) {
 	now := l.now()
 	stats := map[string]int64{}
 	if clientDuration > 0 {
@@ -173,11 +150,12 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 	if err != nil {
 		return nil, fmt.Errorf("library: save take: %w", err)
 	}
-	rec := &db.Recording{
+	rec := &media.Recording{
 		Filename: name, CreatedAt: now, Duration: m.duration,
 		SampleRate: m.sampleRate, Channels: m.channels, FPS: p.FPS, BatchSize: p.BatchSize,
 		Mode: ModeMediaRecorder, MIME: m.mime, Bytes: m.size,
 		ClientDuration: clientDuration, Peaks: m.peaks, TakeID: meta.TakeID,
+		Waveform: media.WaveformPath(m.peaks),
 	}
 	if err := l.index(ctx, rec); err != nil {
 		return nil, err
@@ -185,158 +163,4 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 	l.Log.Info("recording saved", "filename", name, "mode", ModeMediaRecorder, "mime", m.mime,
 		"duration_s", m.duration, "client_duration_s", clientDuration, "bytes", m.size)
 	return rec, nil
-}
-
-// fixWebM probes the take, refuses an empty one, and writes the fixed
-// copy (duration, cues, known sizes) next to it.
-func (l *Library) fixWebM(f *os.File, size int64) (measured, error) {
-	info, err := webm.Probe(f, size)
-	if errors.Is(err, webm.ErrTruncated) {
-		// A take cut short (its page was left or crashed mid-chunk): keep
-		// every element that arrived whole.
-		if n, perr := webm.CompletePrefix(f, size); perr == nil {
-			size = n
-			info, err = webm.Probe(f, size)
-		}
-	}
-	if err != nil {
-		return measured{}, &media.Error{Kind: media.ErrInvalid, Message: "the recording is not a readable WebM file", Err: err}
-	}
-	if info.Blocks == 0 {
-		return measured{}, media.Invalidf("nothing was recorded: the WebM file has headers but no audio")
-	}
-	fixed, err := os.CreateTemp(filepath.Dir(f.Name()), ".fixed-*.webm")
-	if err != nil {
-		return measured{}, fmt.Errorf("library: fix webm: %w", err)
-	}
-	cleanup := func() { fixed.Close(); os.Remove(fixed.Name()) }
-	out, err := webm.Fix(fixed, f, size)
-	if err == nil {
-		_, err = fixed.Seek(0, io.SeekStart)
-	}
-	var fixedSize int64
-	if err == nil {
-		fixedSize, err = fixed.Seek(0, io.SeekEnd)
-	}
-	if err == nil {
-		_, err = fixed.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		cleanup()
-		return measured{}, fmt.Errorf("library: fix webm: %w", err)
-	}
-	mime := WebMOpus
-	if out.Codec != webm.CodecOpus {
-		mime = "audio/webm"
-	}
-	peaks, err := webmPeaks(fixed, fixedSize, out)
-	if err != nil {
-		l.Log.Warn("no waveform for the take", "err", err)
-	}
-	if _, err := fixed.Seek(0, io.SeekStart); err != nil {
-		cleanup()
-		return measured{}, fmt.Errorf("library: fix webm: %w", err)
-	}
-	return measured{
-		audio: fixed, size: fixedSize, mime: mime, sampleRate: out.SampleRate, channels: out.Channels,
-		duration: out.Duration.Seconds(), peaks: peaks, cleanup: cleanup,
-	}, nil
-}
-
-// webmPeaks decodes the Opus track packet by packet for the waveform.
-func webmPeaks(r io.ReaderAt, size int64, info webm.Info) ([]byte, error) {
-	if info.Codec != webm.CodecOpus || info.Duration <= 0 {
-		return nil, nil
-	}
-	channels := max(1, min(info.Channels, 2))
-	dec, err := opus.NewDecoderWithOutput(media.OpusRate, channels)
-	if err != nil {
-		return nil, err
-	}
-	total := int64(info.Duration.Seconds() * media.OpusRate)
-	peaks := make([]byte, media.PeakBuckets)
-	pcm := make([]float32, media.OpusRate*120/1000*channels)
-	var at int64
-	err = webm.Packets(r, size, func(_ time.Duration, packet []byte) error {
-		n, err := dec.DecodeToFloat32(packet, pcm)
-		if err != nil {
-			return nil // a damaged packet just leaves its span flat
-		}
-		for i := range n {
-			b := int(min(at*int64(media.PeakBuckets)/max(total, 1), media.PeakBuckets-1))
-			for c := range channels {
-				peaks[b] = max(peaks[b], media.Level(pcm[i*channels+c]))
-			}
-			at++
-		}
-		return nil
-	})
-	return peaks, err
-}
-
-// measureWAV reads a WAV take's header for its format and duration.
-func measureWAV(f *os.File, size int64) (measured, error) {
-	info, err := media.ReadWAVHeader(f)
-	if err != nil {
-		return measured{}, &media.Error{Kind: media.ErrInvalid, Message: "the recording is not a 16-bit PCM WAV file", Err: err}
-	}
-	frames := info.DataBytes / int64(2*info.Channels)
-	peaks, err := media.Peaks(f, info.Channels, frames, media.PeakBuckets)
-	if err != nil {
-		return measured{}, &media.Error{Kind: media.ErrInvalid, Message: "the WAV file is shorter than its header says", Err: err}
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return measured{}, err
-	}
-	return measured{
-		audio: f, size: size, mime: media.WAVMIME, sampleRate: info.SampleRate, channels: info.Channels,
-		duration: info.Duration(), peaks: peaks,
-	}, nil
-}
-
-// measureMP4 reads an MP4 take (Safari records AAC in fragmented MP4):
-// format and duration from the boxes. There is no AAC decoder here, so
-// it gets no waveform. The duration counts the encoder's priming samples
-// (about 21 ms) that an edit list may tell players to skip.
-func measureMP4(f *os.File, size int64) (measured, error) {
-	info, err := mp4.Probe(f, size)
-	if err != nil {
-		return measured{}, &media.Error{Kind: media.ErrInvalid, Message: "the recording is not a readable MP4 file", Err: err}
-	}
-	mime := "audio/mp4"
-	switch info.Codec {
-	case mp4.CodecAAC:
-		mime = "audio/mp4;codecs=mp4a.40.2"
-	case "Opus":
-		mime = "audio/mp4;codecs=opus"
-	}
-	return measured{
-		audio: f, size: size, mime: mime, sampleRate: info.SampleRate, channels: info.Channels,
-		duration: info.Duration.Seconds(),
-	}, nil
-}
-
-// measureOther stores a container the server cannot read yet (Ogg) as it
-// came. Its duration is the client's figure: the one field that is not
-// the server's own measurement.
-func measureOther(f *os.File, size int64, mime string, clientDuration float64) (measured, error) {
-	if mime == "" || !bytes.HasPrefix([]byte(mime), []byte("audio/")) {
-		return measured{}, media.Invalidf("unrecognized audio: send WebM, WAV, MP4 or Ogg with its audio/* type")
-	}
-	return measured{audio: f, size: size, mime: mime, duration: clientDuration}, nil
-}
-
-// sniff names a container from its first bytes.
-func sniff(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1A, 0x45, 0xDF, 0xA3}):
-		return "webm"
-	case len(head) >= 12 && string(head[0:4]) == "RIFF" && string(head[8:12]) == "WAVE":
-		return "wav"
-	case len(head) >= 8 && string(head[4:8]) == "ftyp":
-		return "mp4"
-	case bytes.HasPrefix(head, []byte("OggS")):
-		return "ogg"
-	}
-	return ""
 }

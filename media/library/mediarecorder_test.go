@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/avatarweb/recorder/media"
@@ -116,5 +118,115 @@ func TestSaveAudioMP4(t *testing.T) {
 	fake := append([]byte("\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A mp42"), bytes.Repeat([]byte{7}, 100)...)
 	if _, err := lib.SaveAudio(context.Background(), fake, "audio/mp4", 3, media.DefaultParams()); !errors.Is(err, media.ErrInvalid) {
 		t.Errorf("an unreadable MP4: %v, want refused", err)
+	}
+}
+
+// TestSaveAudioOgg: Firefox's Ogg Opus is measured by the server (not
+// stored with the client's duration) and labelled with one fixed type.
+func TestSaveAudioOgg(t *testing.T) {
+	lib, _, _, _ := setup(t)
+	raw, err := os.ReadFile("testdata/tone-440hz-mono.opus") // 1.5 s, pre-skip 312
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := lib.SaveAudio(context.Background(), raw, "audio/ogg", 9.5, media.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.MIME != library.OggOpus || rec.Duration != 1.5 || rec.SampleRate != 48000 || rec.Channels != 1 ||
+		rec.ClientDuration != 9.5 || rec.Bytes != int64(len(raw)) {
+		t.Errorf("row %+v", rec)
+	}
+	if len(rec.Peaks) != media.PeakBuckets || slices.Max(rec.Peaks) < 100 {
+		t.Errorf("waveform %v, want the tone's level", rec.Peaks)
+	}
+}
+
+// TestSaveAudioRefusesJunk: bytes that do not parse as the container
+// their first bytes (or the client's label) name are refused with a
+// plain message, and nothing is written.
+func TestSaveAudioRefusesJunk(t *testing.T) {
+	ctx := context.Background()
+	ogg, err := os.ReadFile("testdata/tone-440hz-mono.opus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	junk := bytes.Repeat([]byte{0x5a, 0x13, 0x77}, 2000)
+	for _, tc := range []struct {
+		name, mime string
+		audio      []byte
+	}{
+		{"junk labelled webm", "audio/webm;codecs=opus", junk},
+		{"junk labelled ogg", "audio/ogg", junk},
+		{"junk labelled mp4", "audio/mp4", junk},
+		{"junk labelled wav", "audio/wav", junk},
+		{"OggS then junk", "audio/ogg", append([]byte("OggS"), junk...)},
+		{"Ogg cut short", "audio/ogg", ogg[:len(ogg)-500]},
+		{"Ogg with a flipped byte", "audio/ogg", flip(ogg, len(ogg)/2)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lib, database, _, recDir := setup(t)
+			_, err := lib.SaveAudio(ctx, tc.audio, tc.mime, 3, media.DefaultParams())
+			if !errors.Is(err, media.ErrBadAudio) || media.Message(err) == "" {
+				t.Errorf("got %v, want a plain ErrBadAudio", err)
+			}
+			if n, _ := database.CountRecordings(ctx); n != 0 || len(files(t, recDir)) != 0 {
+				t.Errorf("written: %d rows, files %v", n, files(t, recDir))
+			}
+		})
+	}
+}
+
+func flip(b []byte, at int) []byte {
+	b = bytes.Clone(b)
+	b[at] ^= 0x40
+	return b
+}
+
+// TestStoredMIMEIsTheServers: whatever the client calls its take (a
+// 5000-character type, one with CRLF in it), the row and the file hold
+// one of the fixed types the server chose from the bytes.
+func TestStoredMIMEIsTheServers(t *testing.T) {
+	ctx := context.Background()
+	webmRaw, err := os.ReadFile("testdata/chromium-440hz.webm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oggRaw, err := os.ReadFile("testdata/tone-440hz-mono.opus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp4Raw, err := os.ReadFile("testdata/tone-frag.m4a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := media.AppendS16LE(nil, mediatest.Tone(440, 16000, 1, 0.5, 0.5))
+	wav := append(media.WAVHeader(16000, 1, int64(len(pcm))), pcm...)
+	hostile := []string{"", strings.Repeat("a", 5000), "audio/wav\r\nX-Injected: 1", "text/html", "audio/webm;codecs=vorbis"}
+	for _, tc := range []struct {
+		name  string
+		audio []byte
+		want  string
+	}{
+		{"webm", webmRaw, library.WebMOpus},
+		{"ogg", oggRaw, library.OggOpus},
+		{"mp4", mp4Raw, library.MP4AAC},
+		{"wav", wav, library.WAV},
+	} {
+		for i, mime := range hostile {
+			lib, _, _, _ := setup(t)
+			rec, err := lib.SaveAudio(ctx, tc.audio, mime, 1, media.DefaultParams())
+			if err != nil {
+				t.Fatalf("%s labelled %.40q: %v", tc.name, mime, err)
+			}
+			opened, err := lib.Open(ctx, rec.Filename)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opened.Close()
+			if rec.MIME != tc.want || opened.Meta.MIME != tc.want {
+				t.Errorf("%s, label %d: row %q, file %q; want %q", tc.name, i, rec.MIME, opened.Meta.MIME, tc.want)
+			}
+		}
 	}
 }

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
 )
 
@@ -21,6 +20,8 @@ import (
 type Reconciler interface {
 	Filenames(ctx context.Context) (map[string]bool, error)
 	SetMissing(ctx context.Context, filename string, missing bool) error
+	DamagedFilenames(ctx context.Context) (map[string]bool, error)
+	SetDamaged(ctx context.Context, filename string, damaged bool) error
 }
 
 // RecoverSpools turns every live take left in the spool directory by a
@@ -99,27 +100,34 @@ func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, erro
 }
 
 // Reconcile makes the index agree with the recordings directory: a file
-// without a row gets a row (from the file's own metadata), and a row
-// without a file is flagged missing (cleared again if the file returns).
+// without a row gets a row (from the file's own metadata), a row without a
+// file is flagged missing (cleared again if the file returns), and a file
+// that fails a cheap check (see readable) is flagged damaged, with a
+// warning, so the list shows it and playing it says why it cannot.
 func (l *Library) Reconcile(ctx context.Context, r Reconciler) error {
 	rows, err := r.Filenames(ctx)
 	if err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(l.Store.Dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	wasDamaged, err := r.DamagedFilenames(ctx)
+	if err != nil {
+		return err
+	}
+	names, err := l.Store.Names(ctx)
+	if err != nil {
 		return fmt.Errorf("library: reconcile: %w", err)
 	}
 	onDisk := map[string]bool{}
-	for _, e := range entries {
-		if !store.ValidName(e.Name()) || !e.Type().IsRegular() {
-			continue
-		}
-		onDisk[e.Name()] = true
-		if _, indexed := rows[e.Name()]; !indexed {
-			if err := l.indexFile(ctx, e.Name()); err != nil {
-				l.Log.Error("a recording file has no row and could not be indexed", "filename", e.Name(), "err", err)
+	for _, name := range names {
+		onDisk[name] = true
+		if _, indexed := rows[name]; !indexed {
+			if err := l.indexFile(ctx, name); err != nil {
+				l.Log.Error("a recording file has no row and could not be indexed", "filename", name, "err", err)
+				continue
 			}
+		}
+		if err := l.checkFile(ctx, r, name, wasDamaged[name]); err != nil {
+			return err
 		}
 	}
 	for name, missing := range rows {
@@ -136,10 +144,59 @@ func (l *Library) Reconcile(ctx context.Context, r Reconciler) error {
 	return nil
 }
 
+// checkFile flags a recording damaged, or clears the flag, by what
+// readable finds. A file that cannot be read for another reason (an I/O
+// error) is logged and left as it was.
+func (l *Library) checkFile(ctx context.Context, r Reconciler, name string, flagged bool) error {
+	err := l.readable(ctx, name)
+	isDamaged := errors.Is(err, store.ErrCorrupt)
+	if err != nil && !isDamaged {
+		l.Log.Error("could not check a recording file", "filename", name, "err", err)
+		return nil
+	}
+	if isDamaged == flagged {
+		return nil
+	}
+	if isDamaged {
+		l.Log.Warn("a recording's file is damaged and cannot be played; its row is flagged", "filename", name, "err", err)
+	} else {
+		l.Log.Info("a recording's file reads again; its damaged flag is cleared", "filename", name)
+	}
+	return r.SetDamaged(ctx, name, isDamaged)
+}
+
+// readable is the cheap check made of every recording file at start: it
+// opens as the store reads it (audio_data first, the base64 the length the
+// metadata says, the metadata after it parses), and its audio starts with
+// the header of a container the server reads. It does not decode the
+// whole audio. A file that fails wraps store.ErrCorrupt.
+func (l *Library) readable(ctx context.Context, name string) error {
+	rec, err := l.Store.Open(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	var head [sniffLen]byte
+	n, err := io.ReadFull(rec.Audio, head[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read audio: %w: %w", store.ErrCorrupt, err)
+	}
+	if sniff(head[:n]) == unknown {
+		return fmt.Errorf("the audio starts with %x, no container the server reads: %w", head[:n], store.ErrCorrupt)
+	}
+	return nil
+}
+
+// damaged is the error for a recording whose file cannot be read.
+func damaged(name string, cause error) error {
+	return &media.Error{Kind: media.ErrDamaged, Err: cause,
+		Message: fmt.Sprintf("the file of %s is damaged and cannot be played; it can still be deleted", name)}
+}
+
 // indexFile adds the row of a recording file that has none, from the
 // metadata the file carries.
 func (l *Library) indexFile(ctx context.Context, name string) error {
-	rec, err := l.Store.Open(name)
+	rec, err := l.Store.Open(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -153,7 +210,7 @@ func (l *Library) indexFile(ctx context.Context, name string) error {
 	if mode != ModeWebRTC && mode != ModeMediaRecorder {
 		mode = ModeMediaRecorder // a file from the seed app: recorded in the browser
 	}
-	row := &db.Recording{
+	row := &media.Recording{
 		Filename: name, CreatedAt: created, Duration: m.Duration,
 		SampleRate: m.SampleRate, Channels: m.Channels,
 		FPS: m.ProcessingParameters.FPS, BatchSize: m.ProcessingParameters.BatchSize,
@@ -175,8 +232,8 @@ func ignoreMissing(err error) error {
 }
 
 // recovered describes a spool left behind as the take it was.
-func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) rtc.Take {
-	return rtc.Take{
+func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) media.Take {
+	return media.Take{
 		SessionID: meta.SessionID, TakeID: meta.TakeID, SpoolPath: pcmPath,
 		SampleRate: meta.SampleRate, Channels: meta.Channels, Params: meta.Params,
 		PCMBytes: pcmBytes, StartedAt: meta.StartedAt,

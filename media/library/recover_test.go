@@ -1,7 +1,10 @@
 package library_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,6 +109,68 @@ func TestReconcile(t *testing.T) {
 	}
 	if n, _ := database.CountRecordings(ctx); n != 2 {
 		t.Errorf("%d rows, want 2", n)
+	}
+}
+
+// TestReconcileDamaged: a file that fails the cheap check at start is
+// flagged damaged with a warning, opening it says so plainly, and the
+// flag clears when the file is whole again.
+func TestReconcileDamaged(t *testing.T) {
+	ctx := context.Background()
+	lib, database, _, recDir := setup(t)
+	var logs bytes.Buffer
+	lib.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	a, err := lib.SaveSession(ctx, "session_x", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(recDir, a.Filename)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		file []byte
+	}{
+		{"cut short", raw[:len(raw)-300]},
+		{"no container", append([]byte(`{"audio_data":"AAAAAAAAAAAAAAAA`), raw[len(`{"audio_data":"AAAAAAAAAAAAAAAA`):]...)},
+		{"metadata broken", bytes.Replace(raw, []byte(`"timestamp":`), []byte(`"timestamp";`), 1)},
+		{"empty", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs.Reset()
+			if err := os.WriteFile(path, tc.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := lib.Reconcile(ctx, database); err != nil {
+				t.Fatal(err)
+			}
+			if row, _ := database.GetRecording(ctx, a.Filename); row == nil || !row.Damaged || row.Missing {
+				t.Errorf("row %+v, want it flagged damaged", row)
+			}
+			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), a.Filename) {
+				t.Errorf("no warning:\n%s", logs.String())
+			}
+			_, err := lib.Open(ctx, a.Filename)
+			if !errors.Is(err, media.ErrDamaged) || !strings.Contains(media.Message(err), "damaged") {
+				t.Errorf("Open = %v, want a plain ErrDamaged", err)
+			}
+			if err := os.WriteFile(path, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := lib.Reconcile(ctx, database); err != nil {
+				t.Fatal(err)
+			}
+			if row, _ := database.GetRecording(ctx, a.Filename); row == nil || row.Damaged {
+				t.Errorf("row %+v, want the flag cleared", row)
+			}
+			rec, err := lib.Open(ctx, a.Filename)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Close()
+		})
 	}
 }
 

@@ -28,7 +28,7 @@ func TestRecoverUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	lib.Uploads = sp
-	if _, err := sp.Begin("cut", "audio/webm;codecs=opus"); err != nil {
+	if _, err := sp.Begin("test", "cut", "audio/webm;codecs=opus"); err != nil {
 		t.Fatal(err)
 	}
 	// Two chunks, the second ending mid-block: everything but the block cut
@@ -39,7 +39,7 @@ func TestRecoverUploads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := sp.Begin("empty", "audio/webm;codecs=opus"); err != nil {
+	if _, err := sp.Begin("test", "empty", "audio/webm;codecs=opus"); err != nil {
 		t.Fatal(err)
 	}
 	var pending []library.PendingUpload

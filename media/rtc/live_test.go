@@ -83,8 +83,8 @@ func TestFraming(t *testing.T) {
 	if f := info.Features; f.RMS < 0.3 || f.RMS > 0.4 || f.Peak < 0.45 || f.Peak > 0.55 {
 		t.Errorf("a 440 Hz tone at -6 dBFS: features %+v, want RMS ~0.35 and peak ~0.5", f)
 	}
-	if take.Framing.Frames != info.Frames || len(take.Framing.Changes) != 0 {
-		t.Errorf("take framing %+v", take.Framing)
+	if take.Frames != info.Frames || len(take.Changes) != 0 {
+		t.Errorf("take: %d frames, changes %+v", take.Frames, take.Changes)
 	}
 }
 
@@ -107,7 +107,7 @@ func TestFramingApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changes := take.Framing.Changes
+	changes := take.Changes
 	if len(changes) != 2 || changes[0].FPS != 25 || changes[1].BatchSize != 32 {
 		t.Fatalf("changes %+v, want fps 25 then batch 32", changes)
 	}
@@ -121,7 +121,7 @@ func TestFramingApply(t *testing.T) {
 				t.Errorf("batch %d mixes %d and %d fps", bt.Index, fps, fr.FPS)
 			}
 			want := int64(48000 / fr.FPS)
-			if fr.Start != framed || int64(fr.Len()) != want && fr.Index != take.Framing.Frames-1 {
+			if fr.Start != framed || int64(fr.Len()) != want && fr.Index != take.Frames-1 {
 				t.Errorf("frame %d at %d fps: %d samples from %d, want %d from %d", fr.Index, fr.FPS, fr.Len(), fr.Start, want, framed)
 			}
 			if fr.FPS == 25 && fr.Index < changes[0].Frame || fr.FPS == 30 && fr.Index >= changes[0].Frame {

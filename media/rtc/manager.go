@@ -32,6 +32,9 @@ type Config struct {
 	IncludeLoopback bool
 	// ICEServers are STUN/TURN URLs; none are needed on a LAN.
 	ICEServers []string
+	// Network is where ICE gathers, what it advertises and which STUN and
+	// TURN servers (with credentials) both ends use.
+	Network Network
 	// ConnectTimeout ends a session that has not connected by then.
 	ConnectTimeout time.Duration
 	// StopTimeout bounds how long Stop waits for the pipeline to drain.
@@ -45,6 +48,13 @@ type Config struct {
 	// FailedTTL is how long a session that ended with nothing recorded
 	// stays visible (so the page can read why) before it is forgotten.
 	FailedTTL time.Duration
+	// DraftTTL is how long an ended take stays a draft, neither saved nor
+	// discarded, before the Manager forgets it (default 24 h). Its spool
+	// stays on disk: the next start recovers it into a recording.
+	DraftTTL time.Duration
+	// BaseContext is the root of every session: when it ends (shutdown),
+	// live takes stop and stay drafts. Nil means context.Background().
+	BaseContext context.Context
 	// Feed, when set, receives every session's batches as they are cut.
 	Feed Feed
 	// Tap, when set, sees every RTP packet as received (tests capture
@@ -55,8 +65,9 @@ type Config struct {
 
 // Manager owns every live session and every draft take.
 type Manager struct {
-	cfg Config
-	api *webrtc.API
+	cfg     Config
+	api     *webrtc.API
+	sockets *listeners // the UDP and TCP muxes shared by every session
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -77,17 +88,20 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.FailedTTL <= 0 {
 		cfg.FailedTTL = time.Minute
 	}
+	if cfg.DraftTTL <= 0 {
+		cfg.DraftTTL = 24 * time.Hour
+	}
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return nil, fmt.Errorf("rtc: spool dir: %w", err)
 	}
-	api, err := newAPI(cfg)
+	api, sockets, err := newAPI(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{cfg: cfg, api: api, sessions: map[string]*Session{}}, nil
+	return &Manager{cfg: cfg, api: api, sockets: sockets, sessions: map[string]*Session{}}, nil
 }
 
-func newAPI(cfg Config) (*webrtc.API, error) {
+func newAPI(cfg Config) (*webrtc.API, *listeners, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -96,15 +110,19 @@ func newAPI(cfg Config) (*webrtc.API, error) {
 		},
 		PayloadType: 111,
 	}, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, fmt.Errorf("rtc: register opus: %w", err)
+		return nil, nil, fmt.Errorf("rtc: register opus: %w", err)
 	}
 	reg := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		return nil, fmt.Errorf("rtc: interceptors: %w", err)
+		return nil, nil, fmt.Errorf("rtc: interceptors: %w", err)
 	}
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+	sockets, err := cfg.Network.configure(&se, cfg.IncludeLoopback)
+	if err != nil {
+		return nil, nil, err
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), sockets, nil
 }
 
 var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -113,12 +131,19 @@ var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // with every ICE candidate in it (gathering completes before answering, so
 // no trickle is needed). id may be empty: one is issued.
 func (m *Manager) Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*Session, webrtc.SessionDescription, error) {
+	return m.offer(ctx, id, offer, p, OfferOptions{})
+}
+
+func (m *Manager) offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o OfferOptions) (*Session, webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
 	if err := p.Validate(); err != nil {
 		return nil, none, err
 	}
 	if offer.Type != webrtc.SDPTypeOffer || offer.SDP == "" {
 		return nil, none, media.Invalidf("need an SDP offer: {type:\"offer\", sdp}")
+	}
+	if err := checkOffer(offer.SDP); err != nil {
+		return nil, none, err
 	}
 	if id == "" {
 		id = newSessionID()
@@ -129,7 +154,7 @@ func (m *Manager) Offer(ctx context.Context, id string, offer webrtc.SessionDesc
 	if err != nil {
 		return nil, none, err
 	}
-	answer, err := s.answer(ctx, m.api, m.iceServers(), offer)
+	answer, err := s.answer(ctx, m.api, m.iceServers(), offer, o.Trickle)
 	if err != nil {
 		s.end(false)
 		m.forget(id)
@@ -147,19 +172,38 @@ func (m *Manager) register(id string, p media.Params) (*Session, error) {
 	if m.cfg.MaxSessions > 0 && m.liveLocked() >= m.cfg.MaxSessions {
 		return nil, &media.Error{Kind: media.ErrBusy, Message: fmt.Sprintf("the server is already recording %d live takes, its limit; try again soon", m.cfg.MaxSessions)}
 	}
-	s := newSession(id, p, m.cfg, filepath.Join(m.cfg.SpoolDir, id+".pcm"))
-	s.onFailed = func() {
-		time.AfterFunc(m.cfg.FailedTTL, func() { m.forgetFailed(s) })
+	spoolPath := filepath.Join(m.cfg.SpoolDir, id+".pcm")
+	if _, err := os.Stat(spoolPath); err == nil {
+		// An expired draft's: a new take must not overwrite it.
+		return nil, media.Conflictf("session %q already exists (as an unsaved take kept on disk)", id)
 	}
+	s := newSession(id, p, m.cfg, spoolPath)
+	s.onFailed = func() { m.forgetFailed(s) }
+	s.onDraftExpired = func() { m.forgetDraft(s) }
 	m.sessions[id] = s
 	return s, nil
 }
 
-func (m *Manager) iceServers() []webrtc.ICEServer {
-	if len(m.cfg.ICEServers) == 0 {
-		return nil
+func (c Config) baseContext() context.Context {
+	if c.BaseContext == nil {
+		return context.Background()
 	}
-	return []webrtc.ICEServer{{URLs: m.cfg.ICEServers}}
+	return c.BaseContext
+}
+
+func (m *Manager) iceServers() []webrtc.ICEServer {
+	servers := m.cfg.Network.Servers(time.Now())
+	if len(m.cfg.ICEServers) > 0 {
+		servers = append(servers, webrtc.ICEServer{URLs: m.cfg.ICEServers})
+	}
+	return servers
+}
+
+// BrowserICE is the ICE configuration a page builds its peer connection
+// with: the STUN and TURN servers (TURN credentials made fresh when they
+// come from a shared secret) and the transport policy.
+func (m *Manager) BrowserICE(now time.Time) BrowserICE {
+	return m.cfg.Network.Browser(now)
 }
 
 // AddICECandidate adds a candidate the browser trickled after its offer.
@@ -170,9 +214,6 @@ func (m *Manager) AddICECandidate(id string, c webrtc.ICECandidateInit) error {
 	}
 	return s.addICECandidate(c)
 }
-
-// ValidID reports whether id can name a session.
-func ValidID(id string) bool { return sessionIDPattern.MatchString(id) }
 
 // Get returns a session, live or finished.
 func (m *Manager) Get(id string) (*Session, error) {
@@ -233,10 +274,19 @@ func (m *Manager) Close() {
 		all = append(all, s)
 	}
 	m.mu.Unlock()
+	// All at once: shutdown takes one StopTimeout at most, however many
+	// takes are live.
+	var wg sync.WaitGroup
 	for _, s := range all {
-		if _, err := s.stop(m.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
-			m.cfg.Log.Warn("shutdown: stop failed", "session_id", s.ID, "err", err)
-		}
+		wg.Go(func() {
+			if _, err := s.stop(m.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
+				m.cfg.Log.Warn("shutdown: stop failed", "session_id", s.ID, "err", err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := m.sockets.Close(); err != nil {
+		m.cfg.Log.Warn("closing the ICE sockets", "err", err)
 	}
 }
 
@@ -282,10 +332,28 @@ func (m *Manager) forgetFailed(s *Session) {
 	}
 }
 
+// forgetDraft drops a draft nobody saved or discarded within DraftTTL,
+// unless it is gone already. Its spool is kept, not deleted: the next
+// start recovers it into a recording.
+func (m *Manager) forgetDraft(s *Session) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sessions[s.ID] != s {
+		return
+	}
+	delete(m.sessions, s.ID)
+	m.cfg.Log.Warn("an unsaved draft expired: forgotten, its spool kept on disk for recovery at the next start",
+		"session_id", s.ID, "spool", s.spoolPath, "draft_ttl", m.cfg.DraftTTL)
+}
+
 func (m *Manager) forget(id string) {
 	m.mu.Lock()
+	s := m.sessions[id]
 	delete(m.sessions, id)
 	m.mu.Unlock()
+	if s != nil {
+		s.release()
+	}
 }
 
 // newTakeID names one take for good: 128 random bits.

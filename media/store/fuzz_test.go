@@ -137,7 +137,7 @@ func FuzzOpen(f *testing.F) {
 		if err := os.WriteFile(path, file, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		rec, err := s.Open(name)
+		rec, err := s.Open(context.Background(), name)
 		if err != nil {
 			if !errors.Is(err, store.ErrCorrupt) {
 				t.Fatalf("Open: %v, which is not ErrCorrupt", err)

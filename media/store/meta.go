@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/avatarweb/recorder/media"
 )
 
 // SetMeta rewrites a recording's metadata (its title, say) with edit,
@@ -66,7 +68,7 @@ func (s *Store) SetMeta(filename string, edit func(*Meta)) (err error) {
 	if err = os.Rename(tmp.Name(), filepath.Join(s.Dir, filename)); err != nil {
 		return fmt.Errorf("store: set meta %q: %w", filename, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		return fmt.Errorf("store: set meta %q: %w", filename, err)
 	}
 	return nil

@@ -31,7 +31,7 @@ func TestSetMeta(t *testing.T) {
 			if err := s.SetMeta(name, func(m *store.Meta) { m.Title = title }); err != nil {
 				t.Fatal(err)
 			}
-			rec, err := s.Open(name)
+			rec, err := s.Open(context.Background(), name)
 			if err != nil {
 				t.Fatal(err)
 			}

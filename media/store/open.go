@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -37,16 +38,16 @@ type Recording struct {
 	ModTime  time.Time     // of the recording file
 	Audio    io.ReadSeeker // the decoded audio file: Size bytes
 
-	file *os.File // nil once closed, or for legacy files read whole
+	closer io.Closer // the file behind Audio; nil once closed, or for legacy files read whole
 }
 
 // Close releases the recording's file. It is safe to call more than once.
 func (r *Recording) Close() error {
-	f := r.file
+	f := r.closer
 	if f == nil {
 		return nil
 	}
-	r.file = nil
+	r.closer = nil
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("store: close %q: %w", r.Filename, err)
 	}
@@ -61,28 +62,27 @@ func (r *Recording) Close() error {
 // whole: Open reads the first bytes and the tail, and the audio is decoded as
 // it is read. Other files, such as the Python seed's, whose key order
 // differs, are decoded whole into memory.
-func (s *Store) Open(filename string) (*Recording, error) {
+func (s *Store) Open(ctx context.Context, filename string) (*Recording, error) {
 	f, err := s.open(filename)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %q: %w", filename, err)
 	}
-	rec, err := load(f)
+	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("store: open %q: %w", filename, err)
 	}
-	rec.Filename = filename
-	if rec.file == nil {
-		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("store: open %q: %w", filename, err)
-		}
+	rec, err := Load(f, fi.Size(), fi.ModTime(), f)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: %w", filename, err)
 	}
+	rec.Filename = filename
 	return rec, nil
 }
 
 // OpenFile opens a recording's JSON file as stored, for download, and
 // returns its size.
-func (s *Store) OpenFile(filename string) (*os.File, int64, error) {
+func (s *Store) OpenFile(ctx context.Context, filename string) (io.ReadCloser, int64, error) {
 	f, err := s.open(filename)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: open %q: %w", filename, err)
@@ -121,15 +121,25 @@ func (s *Store) open(name string) (*os.File, error) {
 	return f, nil
 }
 
-// load reads the layout of an open recording file. It keeps f in the
-// returned Recording unless the file was read whole.
-func load(f *os.File) (*Recording, error) {
-	fi, err := f.Stat()
+// Load reads the layout of a recording file of size bytes, read through f
+// (a local file, or ranged reads of an object), and returns it open. The
+// Recording's Close closes closer, which Load closes itself when it fails
+// or when it read the file whole. Every store's Open ends here.
+func Load(f io.ReaderAt, size int64, modTime time.Time, closer io.Closer) (*Recording, error) {
+	rec, err := load(f, size, modTime, closer)
+	if err != nil || rec.closer == nil {
+		if cerr := closer.Close(); err == nil && cerr != nil {
+			return nil, cerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	size := fi.Size()
-	rec := &Recording{ModTime: fi.ModTime()}
+	return rec, nil
+}
+
+func load(f io.ReaderAt, size int64, modTime time.Time, closer io.Closer) (*Recording, error) {
+	rec := &Recording{ModTime: modTime}
 
 	var head [len(audioPrefix)]byte
 	if size >= int64(len(head)) {
@@ -142,7 +152,7 @@ func load(f *os.File) (*Recording, error) {
 		if err == nil {
 			rec.Meta, rec.Size = l.meta, l.size
 			rec.Audio = newB64Reader(io.NewSectionReader(f, int64(len(audioPrefix)), l.encLen), l.size)
-			rec.file = f
+			rec.closer = closer
 			return rec, nil
 		}
 		if !errors.Is(err, errNotPlain) {

@@ -28,7 +28,7 @@ func TestSeek(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec, err := s.Open(name)
+		rec, err := s.Open(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +244,7 @@ func TestOpenCorrupt(t *testing.T) {
 		`[1,2,3]`,
 	} {
 		writeRecording(t, s, baseName, content)
-		rec, err := s.Open(baseName)
+		rec, err := s.Open(context.Background(), baseName)
 		if err == nil {
 			rec.Close()
 			t.Errorf("case %d: opened", i)
@@ -259,7 +259,7 @@ func TestOpenCorrupt(t *testing.T) {
 	damaged := []byte(text)
 	damaged[1000] = '='
 	writeRecording(t, s, baseName, string(damaged))
-	rec, err := s.Open(baseName)
+	rec, err := s.Open(context.Background(), baseName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestOpenCorrupt(t *testing.T) {
 	if err := os.WriteFile(path, bigText, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec2, err := s.Open(name)
+	rec2, err := s.Open(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestOpenCorrupt(t *testing.T) {
 	}
 	damaged[len(damaged)-200] = '\n'
 	writeRecording(t, s, baseName, string(damaged))
-	if _, err := s.Open(baseName); !errors.Is(err, store.ErrCorrupt) {
+	if _, err := s.Open(context.Background(), baseName); !errors.Is(err, store.ErrCorrupt) {
 		t.Errorf("open of audio with a newline: err = %v, want ErrCorrupt", err)
 	}
 }

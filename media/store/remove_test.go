@@ -25,17 +25,17 @@ func TestStageRemove(t *testing.T) {
 	}
 	t.Run("Undo", func(t *testing.T) {
 		name := save(t)
-		rm, err := s.StageRemove(name)
+		rm, err := s.StageRemove(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Open(name); !errors.Is(err, media.ErrNotFound) {
+		if _, err := s.Open(context.Background(), name); !errors.Is(err, media.ErrNotFound) {
 			t.Errorf("staged recording still opens: %v", err)
 		}
 		if err := rm.Undo(); err != nil {
 			t.Fatal(err)
 		}
-		rec, err := s.Open(name)
+		rec, err := s.Open(context.Background(), name)
 		if err != nil {
 			t.Fatalf("undone removal: %v", err)
 		}
@@ -43,7 +43,7 @@ func TestStageRemove(t *testing.T) {
 	})
 	t.Run("Done", func(t *testing.T) {
 		name := save(t)
-		rm, err := s.StageRemove(name)
+		rm, err := s.StageRemove(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,10 +56,10 @@ func TestStageRemove(t *testing.T) {
 	})
 	t.Run("TrashAfterCrash", func(t *testing.T) {
 		name := save(t)
-		if _, err := s.StageRemove(name); err != nil { // then the process "dies"
+		if _, err := s.StageRemove(context.Background(), name); err != nil { // then the process "dies"
 			t.Fatal(err)
 		}
-		trash, err := s.Trash()
+		trash, err := s.Trash(context.Background())
 		if err != nil || len(trash) != 1 || trash[0].Name() != name {
 			t.Fatalf("Trash() = %v, %v; want the staged %s", trash, err, name)
 		}
@@ -71,12 +71,12 @@ func TestStageRemove(t *testing.T) {
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
-		if _, err := s.StageRemove("../x.json"); !errors.Is(err, media.ErrInvalid) {
+		if _, err := s.StageRemove(context.Background(), "../x.json"); !errors.Is(err, media.ErrInvalid) {
 			t.Errorf("bad name: %v", err)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		if _, err := s.StageRemove("recording_20000101_000000.json"); !errors.Is(err, media.ErrNotFound) {
+		if _, err := s.StageRemove(context.Background(), "recording_20000101_000000.json"); !errors.Is(err, media.ErrNotFound) {
 			t.Errorf("missing: %v", err)
 		}
 	})

@@ -46,8 +46,8 @@ const (
 	chunkDecoded = 48 << 10
 	chunkEncoded = chunkDecoded / 3 * 4
 
-	// maxSuffix bounds the _2, _3, ... names tried for one second.
-	maxSuffix = 10000
+	// MaxSuffix bounds the _2, _3, ... names tried for one second.
+	MaxSuffix = 10000
 )
 
 var validName = regexp.MustCompile(`^recording_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.json$`)
@@ -63,6 +63,9 @@ func ValidName(name string) bool {
 type Store struct {
 	Dir string           // recordings directory; Save creates it (0o755) on demand
 	Now func() time.Time // clock for names and timestamps; nil means time.Now
+	// Space is told of every save, so a full disk is logged once per
+	// episode and answered with media.ErrDiskFull; nil just marks the error.
+	Space *Space
 }
 
 // Meta is the metadata saved beside the audio, in the seed app's field names.
@@ -101,8 +104,16 @@ func (s *Store) now() time.Time {
 // so an existing file is never overwritten and a reader never sees half a
 // recording. If audio yields fewer or more than size bytes, fails, or ctx
 // ends (checked between chunks), Save returns an error and leaves nothing
-// behind; a size mismatch wraps media.ErrInvalid.
+// behind; a size mismatch wraps media.ErrInvalid, a full disk
+// media.ErrDiskFull.
 func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta) (filename string, err error) {
+	defer func() {
+		if err != nil {
+			err = s.Space.Check(err)
+		} else {
+			s.Space.Saved()
+		}
+	}()
 	if size < 0 {
 		return "", fmt.Errorf("store: save: negative size %d: %w", size, media.ErrInvalid)
 	}
@@ -137,7 +148,7 @@ func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta
 		os.Remove(final)
 		return "", fmt.Errorf("store: save %q: remove temporary file: %w", name, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		os.Remove(final)
 		return "", fmt.Errorf("store: save %q: %w", name, err)
 	}
@@ -148,15 +159,27 @@ func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta
 // it prepends a media.WAVHeader and sets meta.MIME, SampleRate, Channels and
 // Duration from the PCM. pcmBytes must be a whole number of frames.
 func (s *Store) SaveWAV(ctx context.Context, pcm io.Reader, pcmBytes int64, sampleRate, channels int, meta Meta) (string, error) {
+	audio, size, meta, err := WAV(pcm, pcmBytes, sampleRate, channels, meta)
+	if err != nil {
+		return "", err
+	}
+	return s.Save(ctx, audio, size, meta)
+}
+
+// WAV turns pcmBytes bytes of little-endian int16 interleaved PCM into a
+// WAV file to save, with meta's MIME, SampleRate, Channels and Duration set
+// from the PCM: it returns the audio to stream, its size and the metadata.
+// pcmBytes must be a whole number of frames.
+func WAV(pcm io.Reader, pcmBytes int64, sampleRate, channels int, meta Meta) (io.Reader, int64, Meta, error) {
 	frameBytes := 2 * int64(channels)
 	switch {
 	case sampleRate <= 0 || channels <= 0 || channels > math.MaxUint16 ||
 		int64(sampleRate)*frameBytes > math.MaxUint32:
-		return "", fmt.Errorf("store: save wav: bad format %d Hz, %d channels: %w", sampleRate, channels, media.ErrInvalid)
+		return nil, 0, meta, fmt.Errorf("store: save wav: bad format %d Hz, %d channels: %w", sampleRate, channels, media.ErrInvalid)
 	case pcmBytes < 0 || pcmBytes%frameBytes != 0:
-		return "", fmt.Errorf("store: save wav: %d bytes is not a whole number of %d-byte frames: %w", pcmBytes, frameBytes, media.ErrInvalid)
+		return nil, 0, meta, fmt.Errorf("store: save wav: %d bytes is not a whole number of %d-byte frames: %w", pcmBytes, frameBytes, media.ErrInvalid)
 	case pcmBytes > math.MaxUint32-(media.WAVHeaderSize-8):
-		return "", fmt.Errorf("store: save wav: %d bytes is too long for a WAV file: %w", pcmBytes, media.ErrInvalid)
+		return nil, 0, meta, fmt.Errorf("store: save wav: %d bytes is too long for a WAV file: %w", pcmBytes, media.ErrInvalid)
 	}
 	info := media.WAVInfo{SampleRate: sampleRate, Channels: channels, DataBytes: pcmBytes}
 	meta.MIME = media.WAVMIME
@@ -164,12 +187,30 @@ func (s *Store) SaveWAV(ctx context.Context, pcm io.Reader, pcmBytes int64, samp
 	meta.Channels = channels
 	meta.Duration = info.Duration()
 	header := media.WAVHeader(sampleRate, channels, pcmBytes)
-	return s.Save(ctx, io.MultiReader(bytes.NewReader(header), pcm), int64(len(header))+pcmBytes, meta)
+	return io.MultiReader(bytes.NewReader(header), pcm), int64(len(header)) + pcmBytes, meta, nil
+}
+
+// Names lists the recordings in Dir (none if Dir does not exist yet).
+func (s *Store) Names(ctx context.Context) ([]string, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if ValidName(e.Name()) && e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }
 
 // Remove deletes a recording. An invalid name wraps media.ErrInvalid; an
 // absent one, or one that is not a regular file, wraps media.ErrNotFound.
-func (s *Store) Remove(filename string) error {
+func (s *Store) Remove(ctx context.Context, filename string) error {
 	path, _, err := s.lstat(filename)
 	if err != nil {
 		return fmt.Errorf("store: remove %q: %w", filename, err)
@@ -180,7 +221,7 @@ func (s *Store) Remove(filename string) error {
 		}
 		return fmt.Errorf("store: remove %q: %w", filename, err)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := media.SyncDir(s.Dir); err != nil {
 		return fmt.Errorf("store: remove %q: %w", filename, err)
 	}
 	return nil
@@ -246,6 +287,23 @@ func createTemp(dir string) (*os.File, error) {
 	return nil, errors.New("no free temporary file name")
 }
 
+// Encode writes a whole recording to w, one chunk at a time: the
+// audio_data member as base64 streamed from audio, which must yield exactly
+// size bytes and then io.EOF, then meta's members, with meta.Bytes set to
+// size. A size mismatch wraps media.ErrInvalid; ctx is checked between
+// chunks. Every store writes its recordings with it.
+func Encode(ctx context.Context, w io.Writer, audio io.Reader, size int64, meta Meta) error {
+	if size < 0 {
+		return fmt.Errorf("negative size %d: %w", size, media.ErrInvalid)
+	}
+	meta.Bytes = size
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("encode metadata: %w", err)
+	}
+	return encode(ctx, w, audio, size, metaJSON)
+}
+
 // encode writes the recording: the audio_data member streamed from exactly
 // size bytes of audio, then the members of metaJSON (a JSON object).
 func encode(ctx context.Context, w io.Writer, audio io.Reader, size int64, metaJSON []byte) error {
@@ -290,20 +348,32 @@ func encode(ctx context.Context, w io.Writer, audio io.Reader, size int64, metaJ
 	return err
 }
 
+// NameFor returns the i-th name a recording saved at now may take, i from
+// 1 to MaxSuffix: recording_YYYYMMDD_HHMMSS.json (in now's location) for
+// 1, then _2.json, _3.json, ... Every store tries them in order and takes
+// the first free one, never overwriting a recording.
+func NameFor(now time.Time, i int) (string, error) {
+	base := now.Format("recording_20060102_150405")
+	name := base + ".json"
+	if i > 1 {
+		name = base + "_" + strconv.Itoa(i) + ".json"
+	}
+	if i < 1 || i > MaxSuffix || !ValidName(name) {
+		return "", fmt.Errorf("no valid recording name %d for %s", i, base)
+	}
+	return name, nil
+}
+
 // linkNew hard-links tmp to the first free recording name for now in dir and
 // returns that name. os.Link fails on an existing name, so nothing is ever
 // overwritten, even by a concurrent Save.
 func linkNew(tmp, dir string, now time.Time) (string, error) {
-	base := now.Format("recording_20060102_150405")
-	if !ValidName(base + ".json") {
-		return "", fmt.Errorf("clock gives no valid name: %q", base)
-	}
-	for i := 1; i <= maxSuffix; i++ {
-		name := base + ".json"
-		if i > 1 {
-			name = base + "_" + strconv.Itoa(i) + ".json"
+	for i := 1; i <= MaxSuffix; i++ {
+		name, err := NameFor(now, i)
+		if err != nil {
+			return "", err
 		}
-		err := os.Link(tmp, filepath.Join(dir, name))
+		err = os.Link(tmp, filepath.Join(dir, name))
 		if err == nil {
 			return name, nil
 		}
@@ -311,21 +381,5 @@ func linkNew(tmp, dir string, now time.Time) (string, error) {
 			return "", err
 		}
 	}
-	return "", fmt.Errorf("no free name for %s after %d tries", base, maxSuffix)
-}
-
-// syncDir makes a link or unlink in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	return nil
+	return "", fmt.Errorf("no free name for %s after %d tries", now.Format("recording_20060102_150405"), MaxSuffix)
 }

@@ -73,7 +73,7 @@ func testMeta() store.Meta {
 // openAll opens name and reads its whole audio.
 func openAll(tb testing.TB, s *store.Store, name string) (*store.Recording, []byte) {
 	tb.Helper()
-	rec, err := s.Open(name)
+	rec, err := s.Open(context.Background(), name)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -456,10 +456,10 @@ func TestInvalidName(t *testing.T) {
 		"sub/recording_20261126_130507.json",
 		`..\recording_20261126_130507.json`,
 	} {
-		if _, err := s.Open(name); !errors.Is(err, media.ErrInvalid) {
+		if _, err := s.Open(context.Background(), name); !errors.Is(err, media.ErrInvalid) {
 			t.Errorf("Open(%q): err = %v, want ErrInvalid", name, err)
 		}
-		if err := s.Remove(name); !errors.Is(err, media.ErrInvalid) {
+		if err := s.Remove(context.Background(), name); !errors.Is(err, media.ErrInvalid) {
 			t.Errorf("Remove(%q): err = %v, want ErrInvalid", name, err)
 		}
 	}
@@ -484,10 +484,10 @@ func TestSymlink(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(s.Dir, name)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Open(name); !errors.Is(err, media.ErrNotFound) {
+	if _, err := s.Open(context.Background(), name); !errors.Is(err, media.ErrNotFound) {
 		t.Errorf("Open: err = %v, want ErrNotFound", err)
 	}
-	if err := s.Remove(name); !errors.Is(err, media.ErrNotFound) {
+	if err := s.Remove(context.Background(), name); !errors.Is(err, media.ErrNotFound) {
 		t.Errorf("Remove: err = %v, want ErrNotFound", err)
 	}
 	if _, err := os.Lstat(filepath.Join(s.Dir, name)); err != nil {
@@ -502,10 +502,10 @@ func TestSymlink(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(s.Dir, dirName), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Open(dirName); !errors.Is(err, media.ErrNotFound) {
+	if _, err := s.Open(context.Background(), dirName); !errors.Is(err, media.ErrNotFound) {
 		t.Errorf("Open(directory): err = %v, want ErrNotFound", err)
 	}
-	if err := s.Remove(dirName); !errors.Is(err, media.ErrNotFound) {
+	if err := s.Remove(context.Background(), dirName); !errors.Is(err, media.ErrNotFound) {
 		t.Errorf("Remove(directory): err = %v, want ErrNotFound", err)
 	}
 }
@@ -517,7 +517,7 @@ func TestRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("OK", func(t *testing.T) {
-		if err := s.Remove(name); err != nil {
+		if err := s.Remove(context.Background(), name); err != nil {
 			t.Fatal(err)
 		}
 		if names := dirNames(t, s.Dir); len(names) != 0 {
@@ -525,16 +525,16 @@ func TestRemove(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		if err := s.Remove(name); !errors.Is(err, media.ErrNotFound) {
+		if err := s.Remove(context.Background(), name); !errors.Is(err, media.ErrNotFound) {
 			t.Errorf("Remove: err = %v, want ErrNotFound", err)
 		}
-		if _, err := s.Open(name); !errors.Is(err, media.ErrNotFound) {
+		if _, err := s.Open(context.Background(), name); !errors.Is(err, media.ErrNotFound) {
 			t.Errorf("Open: err = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("NoDir", func(t *testing.T) {
 		s := newStore(t)
-		if _, err := s.Open(baseName); !errors.Is(err, media.ErrNotFound) {
+		if _, err := s.Open(context.Background(), baseName); !errors.Is(err, media.ErrNotFound) {
 			t.Errorf("Open: err = %v, want ErrNotFound", err)
 		}
 	})
@@ -546,7 +546,7 @@ func TestRecordingClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := s.Open(name)
+	rec, err := s.Open(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -612,7 +612,7 @@ func TestMemory(t *testing.T) {
 	var rec *store.Recording
 	var same bool
 	n = allocated(func() {
-		rec, err = s.Open(name)
+		rec, err = s.Open(context.Background(), name)
 		if err != nil {
 			return
 		}
@@ -665,7 +665,7 @@ func BenchmarkSaveWAV(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.Remove(name); err != nil {
+		if err := s.Remove(context.Background(), name); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -681,7 +681,7 @@ func BenchmarkOpenRead(b *testing.B) {
 	b.SetBytes(pcmBytes + media.WAVHeaderSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		rec, err := s.Open(name)
+		rec, err := s.Open(context.Background(), name)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -168,7 +168,7 @@ func FuzzPut(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Begin(fuzzID, fuzzMIME); err != nil {
+		if _, err := s.Begin("", fuzzID, fuzzMIME); err != nil {
 			t.Fatal(err)
 		}
 		m := &putModel{aside: map[int][]byte{}}

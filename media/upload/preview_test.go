@@ -15,7 +15,7 @@ func TestPreview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Begin("take1", "audio/webm;codecs=opus"); err != nil {
+	if _, err := s.Begin("", "take1", "audio/webm;codecs=opus"); err != nil {
 		t.Fatal(err)
 	}
 	for i, chunk := range []string{"first ", "second"} {

@@ -116,6 +116,7 @@ type take struct {
 	// for the whole change, reading the request included.
 	mu      sync.Mutex
 	id, dir string
+	client  string        // who began it, for Spooler.MaxPerClient; "" when reloaded
 	created chan struct{} // closed once Begin has made the take on disk
 	hashes  []byte        // SHA-256 of chunks 0..st.Next-1, 32 bytes each; guarded by mu
 
@@ -439,7 +440,7 @@ func createTakeDir(parent, final string, st state) error {
 		os.RemoveAll(tmp)
 		return err
 	}
-	if err := syncDir(parent); err != nil {
+	if err := media.SyncDir(parent); err != nil {
 		os.RemoveAll(final)
 		return err
 	}
@@ -608,22 +609,6 @@ func checkMIME(m string) error {
 	mt, _, err := mime.ParseMediaType(m)
 	if (err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter)) || !strings.HasPrefix(mt, "audio/") {
 		return notAudio
-	}
-	return nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
 	}
 	return nil
 }

@@ -44,6 +44,11 @@ const MaxAhead = 8
 // MaxChunk or a take over MaxTake; the HTTP layer maps it to 413.
 var ErrTooLarge = errors.New("too large")
 
+// ErrTooMany is the Kind of the *media.Error returned when a client
+// begins a take beyond Spooler.MaxPerClient; the HTTP layer maps it to
+// 429.
+var ErrTooMany = errors.New("too many")
+
 // Status is what the server has of a take.
 type Status struct {
 	ID   string `json:"upload_id"`
@@ -71,14 +76,23 @@ type Spooler struct {
 	MaxTake  int64            // largest take accepted, in bytes, counting chunks held aside
 	Now      func() time.Time // clock for Expire; nil means time.Now
 
+	// MaxOpen caps the takes held at once (begun, or reloaded at start,
+	// and not yet removed or expired); beyond it Begin refuses a new take
+	// with media.ErrBusy. MaxPerClient caps those begun by one client,
+	// beyond which Begin refuses with ErrTooMany. 0 means no cap. Takes
+	// reloaded at start count toward MaxOpen only.
+	MaxOpen      int
+	MaxPerClient int
+
 	// Skipped lists the takes in Dir that NewSpooler could not load, with
 	// why. They are left on disk untouched for someone to look at; their
 	// ids cannot be begun again until they are moved away.
 	Skipped []error
 
-	mu    sync.Mutex
-	takes map[string]*take
-	bufs  sync.Pool // *[]byte of copyBufSize
+	mu      sync.Mutex
+	takes   map[string]*take
+	clients map[string]int // takes in s.takes per client, for MaxPerClient
+	bufs    sync.Pool      // *[]byte of copyBufSize
 }
 
 // NewSpooler creates dir if needed and loads the takes already in it, so
@@ -106,11 +120,15 @@ func (s *Spooler) now() time.Time {
 	return time.Now()
 }
 
-// Begin starts a take, or resumes it when id exists with the same mime.
-// id is 1 to 64 of A-Z a-z 0-9 _ -, chosen by the client; mime is the
-// recorder's audio/* type, such as "audio/webm;codecs=opus", at most 100
-// characters. An existing id with another mime is a media.ErrConflict.
-func (s *Spooler) Begin(id, mime string) (Status, error) {
+// Begin starts a take for client, or resumes it when id exists with the
+// same mime (whoever asks: a phone may change networks mid-take). id is 1
+// to 64 of A-Z a-z 0-9 _ -, chosen by the client; mime is the recorder's
+// audio/* type, such as "audio/webm;codecs=opus", at most 100 characters.
+// An existing id with another mime is a media.ErrConflict. client names
+// who begins a new take, for MaxPerClient ("" counts toward MaxOpen
+// only); a new take beyond the caps is refused (ErrTooMany, media.ErrBusy)
+// and leaves nothing behind.
+func (s *Spooler) Begin(client, id, mime string) (Status, error) {
 	if !validID(id) {
 		return Status{}, fmt.Errorf("upload: begin: %w", invalidID(id))
 	}
@@ -124,11 +142,15 @@ func (s *Spooler) Begin(id, mime string) (Status, error) {
 		}
 		t := s.takes[id]
 		if t == nil {
+			if err := s.admitLocked(client); err != nil {
+				s.mu.Unlock()
+				return Status{}, fmt.Errorf("upload: begin %q: %w", id, err)
+			}
 			// Publish the take locked, so the disk work runs outside s.mu
 			// and whoever finds the take meanwhile waits for it.
-			t = &take{id: id, dir: filepath.Join(s.Dir, id), created: make(chan struct{})}
+			t = &take{id: id, client: client, dir: filepath.Join(s.Dir, id), created: make(chan struct{})}
 			t.mu.Lock()
-			s.takes[id] = t
+			s.addLocked(t)
 			s.mu.Unlock()
 			return s.create(t, mime)
 		}
@@ -327,7 +349,7 @@ func (s *Spooler) Expire(maxAge time.Duration) int {
 	now := s.now()
 	var dirs []string
 	s.mu.Lock()
-	for id, t := range s.takes {
+	for _, t := range s.takes {
 		if !t.mu.TryLock() {
 			continue
 		}
@@ -336,7 +358,7 @@ func (s *Spooler) Expire(maxAge time.Duration) int {
 		t.smu.Unlock()
 		if stale {
 			if gone, err := t.retire(s.Dir); err == nil {
-				delete(s.takes, id)
+				s.dropLocked(t)
 				dirs = append(dirs, gone)
 			}
 		}
@@ -381,9 +403,42 @@ func (s *Spooler) lock(id string) (*take, error) {
 func (s *Spooler) forget(t *take) {
 	s.mu.Lock()
 	if s.takes[t.id] == t {
-		delete(s.takes, t.id)
+		s.dropLocked(t)
 	}
 	s.mu.Unlock()
+}
+
+// admitLocked checks that client may begin one more take. s.mu is held.
+func (s *Spooler) admitLocked(client string) error {
+	if client != "" && s.MaxPerClient > 0 && s.clients[client] >= s.MaxPerClient {
+		return &media.Error{Kind: ErrTooMany, Message: fmt.Sprintf(
+			"%d uploads in progress from your address already: save or discard one first", s.clients[client])}
+	}
+	if s.MaxOpen > 0 && len(s.takes) >= s.MaxOpen {
+		return &media.Error{Kind: media.ErrBusy, Message: "the server has too many uploads in progress; try again later"}
+	}
+	return nil
+}
+
+// addLocked puts t in s.takes and counts it for its client. s.mu is held.
+func (s *Spooler) addLocked(t *take) {
+	s.takes[t.id] = t
+	if t.client != "" {
+		if s.clients == nil {
+			s.clients = map[string]int{}
+		}
+		s.clients[t.client]++
+	}
+}
+
+// dropLocked removes t, which is in s.takes, and uncounts it. s.mu is held.
+func (s *Spooler) dropLocked(t *take) {
+	delete(s.takes, t.id)
+	if t.client != "" {
+		if s.clients[t.client]--; s.clients[t.client] <= 0 {
+			delete(s.clients, t.client)
+		}
+	}
 }
 
 // buffer returns a copy buffer; put it back in s.bufs.

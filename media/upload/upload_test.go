@@ -80,7 +80,7 @@ func randomChunks(seed uint64, sizes ...int) [][]byte {
 
 func begin(tb testing.TB, s *upload.Spooler, id string) upload.Status {
 	tb.Helper()
-	st, err := s.Begin(id, webm)
+	st, err := s.Begin("", id, webm)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -436,7 +436,7 @@ func TestRestart(t *testing.T) {
 	if _, err := s2.Put("restart", 1, bytes.NewReader(chunks[2])); !errors.Is(err, media.ErrConflict) {
 		t.Errorf("chunk 1 with other bytes after restart: %v", err)
 	}
-	if _, err := s2.Begin("restart", "audio/mp4"); !errors.Is(err, media.ErrConflict) {
+	if _, err := s2.Begin("", "restart", "audio/mp4"); !errors.Is(err, media.ErrConflict) {
 		t.Errorf("Begin with another type after restart: %v", err)
 	}
 	put(t, s2, "restart", 3, chunks[3])
@@ -601,7 +601,7 @@ func TestValidation(t *testing.T) {
 	begin(t, s, "ok")
 
 	for _, id := range []string{"", "../x", "a/b", "..", ".", "a b", "é", strings.Repeat("a", 65), "x\x00"} {
-		if _, err := s.Begin(id, webm); !errors.Is(err, media.ErrInvalid) {
+		if _, err := s.Begin("", id, webm); !errors.Is(err, media.ErrInvalid) {
 			t.Errorf("Begin(%q): %v, want ErrInvalid", id, err)
 		}
 		if _, err := s.Put(id, 0, strings.NewReader("x")); !errors.Is(err, media.ErrInvalid) {
@@ -609,21 +609,21 @@ func TestValidation(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"a", "A-z_09", strings.Repeat("a", 64), "-"} {
-		if _, err := s.Begin(id, webm); err != nil {
+		if _, err := s.Begin("", id, webm); err != nil {
 			t.Errorf("Begin(%q): %v", id, err)
 		}
 	}
 	for _, mime := range []string{"", "text/html", "audio/", "audio", "video/webm", "audio/" + strings.Repeat("x", 194), "audio/webm\n", "/webm"} {
-		if _, err := s.Begin("m", mime); !errors.Is(err, media.ErrInvalid) {
+		if _, err := s.Begin("", "m", mime); !errors.Is(err, media.ErrInvalid) {
 			t.Errorf("Begin mime %q: %v, want ErrInvalid", mime, err)
 		}
 	}
 	for i, mime := range []string{"audio/webm;codecs=opus", "audio/mp4", "audio/ogg; codecs=\"opus\"", "Audio/WebM", "audio/mp4;codecs=mp4a.40.2", "audio/" + strings.Repeat("x", 94)} {
-		if _, err := s.Begin(fmt.Sprint("mime", i), mime); err != nil {
+		if _, err := s.Begin("", fmt.Sprint("mime", i), mime); err != nil {
 			t.Errorf("Begin mime %q: %v", mime, err)
 		}
 	}
-	if _, err := s.Begin("ok", "audio/mp4"); !errors.Is(err, media.ErrConflict) {
+	if _, err := s.Begin("", "ok", "audio/mp4"); !errors.Is(err, media.ErrConflict) {
 		t.Errorf("Begin with another type: %v, want ErrConflict", err)
 	}
 	if _, err := s.Put("ok", -1, strings.NewReader("x")); !errors.Is(err, media.ErrInvalid) {
@@ -676,7 +676,7 @@ func TestConcurrent(t *testing.T) {
 		// Two clients Begin the same new take at once.
 		for range 2 {
 			wg.Go(func() {
-				if _, err := s.Begin(id, webm); err != nil {
+				if _, err := s.Begin("", id, webm); err != nil {
 					errs <- err
 				}
 			})

@@ -45,12 +45,36 @@ type piece struct {
 // ErrNotWebM, and no output; a failure while writing may leave part of a
 // file in w. It returns the Info of the written file.
 func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
-	wk := newWalker(r, size)
-	var (
-		pieces   []piece
-		infoBody []byte
-		haveInfo bool
-	)
+	sc, err := scan(r, size)
+	if err != nil {
+		return Info{}, err
+	}
+	lay := layOut(sc)
+	if err := lay.write(w, r, sc); err != nil {
+		return Info{}, err
+	}
+	info := sc.wk.info
+	info.HasDuration = true
+	info.HeaderDuration = ticksToDuration(sc.ticks, info.TimecodeScale)
+	info.HasCues = lay.hasCues
+	return info, nil
+}
+
+// scanned is the first pass over a file: its top-level elements as pieces
+// to write again, the Info to rewrite, and the length of the audio.
+type scanned struct {
+	wk       *walker
+	pieces   []piece
+	infoBody []byte  // Info's children less Duration and CRC-32
+	ticks    float64 // the audio's length in timecode ticks
+}
+
+// scan reads the whole file, keeping its elements in order except those
+// Fix writes anew (SeekHead, Cues, Void, CRC-32, a second Info).
+func scan(r io.ReaderAt, size int64) (*scanned, error) {
+	sc := &scanned{wk: newWalker(r, size)}
+	wk := sc.wk
+	haveInfo := false
 	wk.onTop = func(e element) error {
 		switch e.id {
 		case idSeekHead, idCues, idVoid, idCRC32:
@@ -61,62 +85,66 @@ func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
 			}
 			haveInfo = true
 			var err error
-			if infoBody, err = infoWithoutDuration(wk.c, e); err != nil {
+			if sc.infoBody, err = infoWithoutDuration(wk.c, e); err != nil {
 				return err
 			}
-			pieces = append(pieces, piece{kind: pieceInfo, id: e.id})
+			sc.pieces = append(sc.pieces, piece{kind: pieceInfo, id: e.id})
 			return nil
 		}
-		pieces = append(pieces, piece{kind: pieceCopy, id: e.id, off: e.off, end: e.end()})
+		sc.pieces = append(sc.pieces, piece{kind: pieceCopy, id: e.id, off: e.off, end: e.end()})
 		return nil
 	}
 	wk.onCluster = func(cl cluster) error {
-		pieces = append(pieces, piece{kind: pieceCluster, id: idCluster, dataOff: cl.dataOff, end: cl.end, timecode: cl.timecode})
+		sc.pieces = append(sc.pieces, piece{kind: pieceCluster, id: idCluster, dataOff: cl.dataOff, end: cl.end, timecode: cl.timecode})
 		return nil
 	}
 	if err := wk.walk(); err != nil {
-		return Info{}, err
+		return nil, err
 	}
 	if !haveInfo {
-		return Info{}, fmt.Errorf("webm: no Segment Info: %w", ErrNotWebM)
+		return nil, fmt.Errorf("webm: no Segment Info: %w", ErrNotWebM)
 	}
-
-	info := wk.info
-	var ticks float64
-	if info.Blocks > 0 {
-		ticks = wk.endTicks()
+	if wk.info.Blocks > 0 {
+		sc.ticks = wk.endTicks()
 	}
-	infoEl := appendID(nil, idInfo)
-	infoEl = appendVint(infoEl, uint64(len(infoBody)+11), sizeLen(uint64(len(infoBody)+11)))
-	infoEl = append(infoEl, infoBody...)
-	infoEl = appendID(infoEl, idDuration)
-	infoEl = appendVint(infoEl, 8, 1)
-	infoEl = binary.BigEndian.AppendUint64(infoEl, math.Float64bits(ticks))
+	return sc, nil
+}
 
-	// Lay the Segment out: SeekHead, then the pieces in their order with
-	// Cues before the first Cluster. Every size is known before any
-	// position is: the positions inside Cues and SeekHead are fixed-width.
+// segmentLayout is where everything goes in the new Segment: SeekHead, then the
+// pieces in their order with Cues before the first Cluster. Every size is
+// known before any position is: the positions inside Cues and SeekHead
+// are fixed-width.
+type segmentLayout struct {
+	infoEl   []byte // the new Info element, Duration included
+	seeks    []seek
+	segSize  int64
+	cuesBody uint64
+	hasCues  bool
+}
+
+// layOut sets each piece's position in sc.pieces and returns the layout.
+func layOut(sc *scanned) segmentLayout {
+	lay := segmentLayout{infoEl: infoElement(sc.infoBody, sc.ticks)}
 	var scratch []byte
-	var cuesBody uint64
-	for _, p := range pieces {
+	for _, p := range sc.pieces {
 		if p.kind == pieceCluster {
-			scratch = appendCuePoint(scratch[:0], p.timecode, wk.track, 0)
-			cuesBody += uint64(len(scratch))
+			scratch = appendCuePoint(scratch[:0], p.timecode, sc.wk.track, 0)
+			lay.cuesBody += uint64(len(scratch))
 		}
 	}
-	hasCues := cuesBody > 0
+	lay.hasCues = lay.cuesBody > 0
 	cuesSize := int64(0)
-	if hasCues {
-		cuesSize = int64(headerLen(idCues, cuesBody)) + int64(cuesBody)
+	if lay.hasCues {
+		cuesSize = int64(headerLen(idCues, lay.cuesBody)) + int64(lay.cuesBody)
 	}
-	seeks := []seek{{id: idInfo}, {id: idTracks}}
-	if hasCues {
-		seeks = append(seeks, seek{id: idCues})
+	lay.seeks = []seek{{id: idInfo}, {id: idTracks}}
+	if lay.hasCues {
+		lay.seeks = append(lay.seeks, seek{id: idCues})
 	}
-	pos := int64(len(appendSeekHead(nil, seeks)))
+	pos := int64(len(appendSeekHead(nil, lay.seeks)))
 	cuesPos := int64(-1)
-	for i := range pieces {
-		p := &pieces[i]
+	for i := range sc.pieces {
+		p := &sc.pieces[i]
 		if p.kind == pieceCluster && cuesPos < 0 {
 			cuesPos = pos
 			pos += cuesSize
@@ -124,72 +152,84 @@ func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
 		p.pos = pos
 		switch p.kind {
 		case pieceInfo:
-			pos += int64(len(infoEl))
+			pos += int64(len(lay.infoEl))
 		case pieceCopy:
 			pos += p.end - p.off
 		case pieceCluster:
 			pos += int64(idLen(idCluster)) + 8 + p.end - p.dataOff
 		}
 	}
-	segSize := pos
-	for i := range seeks {
-		switch seeks[i].id {
+	lay.segSize = pos
+	for i := range lay.seeks {
+		switch lay.seeks[i].id {
 		case idCues:
-			seeks[i].pos = cuesPos
+			lay.seeks[i].pos = cuesPos
 		default:
-			for _, p := range pieces {
-				if p.id == seeks[i].id {
-					seeks[i].pos = p.pos
+			for _, p := range sc.pieces {
+				if p.id == lay.seeks[i].id {
+					lay.seeks[i].pos = p.pos
 					break
 				}
 			}
 		}
 	}
+	return lay
+}
 
-	// Write it.
+// infoElement is a whole Info element: body, then a Duration of ticks.
+func infoElement(body []byte, ticks float64) []byte {
+	el := appendID(nil, idInfo)
+	el = appendVint(el, uint64(len(body)+11), sizeLen(uint64(len(body)+11)))
+	el = append(el, body...)
+	el = appendID(el, idDuration)
+	el = appendVint(el, 8, 1)
+	return binary.BigEndian.AppendUint64(el, math.Float64bits(ticks))
+}
+
+// write writes the fixed file: the EBML header as it was, then the
+// Segment as laid out, copying the pieces from r.
+func (lay segmentLayout) write(w io.Writer, r io.ReaderAt, sc *scanned) error {
 	bw := bufio.NewWriterSize(w, bufSize)
 	buf := make([]byte, bufSize)
-	if err := copyRange(bw, r, 0, wk.ebmlEnd, buf); err != nil {
-		return Info{}, err
+	if err := copyRange(bw, r, 0, sc.wk.ebmlEnd, buf); err != nil {
+		return err
 	}
-	head := appendID(scratch[:0], idSegment)
-	head = appendVint(head, uint64(segSize), 8)
-	head = appendSeekHead(head, seeks)
+	head := appendID(nil, idSegment)
+	head = appendVint(head, uint64(lay.segSize), 8)
+	head = appendSeekHead(head, lay.seeks)
 	if err := write(bw, head); err != nil {
-		return Info{}, err
+		return err
 	}
 	cuesDone := false
-	for _, p := range pieces {
+	var scratch []byte
+	for _, p := range sc.pieces {
 		var err error
 		if p.kind == pieceCluster && !cuesDone {
 			cuesDone = true
-			err = writeCues(bw, pieces, cuesBody, wk.track)
+			err = writeCues(bw, sc.pieces, lay.cuesBody, sc.wk.track)
 		}
 		if err == nil {
 			switch p.kind {
 			case pieceInfo:
-				err = write(bw, infoEl)
+				err = write(bw, lay.infoEl)
 			case pieceCopy:
 				err = copyRange(bw, r, p.off, p.end, buf)
 			case pieceCluster:
-				h := appendID(scratch[:0], idCluster)
-				h = appendVint(h, uint64(p.end-p.dataOff), 8)
-				if err = write(bw, h); err == nil {
+				scratch = appendID(scratch[:0], idCluster)
+				scratch = appendVint(scratch, uint64(p.end-p.dataOff), 8)
+				if err = write(bw, scratch); err == nil {
 					err = copyRange(bw, r, p.dataOff, p.end, buf)
 				}
 			}
 		}
 		if err != nil {
-			return Info{}, err
+			return err
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return Info{}, fmt.Errorf("webm: write: %w", err)
+		return fmt.Errorf("webm: write: %w", err)
 	}
-	info.HasDuration = true
-	info.HeaderDuration = ticksToDuration(ticks, info.TimecodeScale)
-	info.HasCues = hasCues
-	return info, nil
+	return nil
 }
 
 // infoWithoutDuration returns the children of Info except Duration and

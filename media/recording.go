@@ -1,0 +1,66 @@
+package media
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Recording is the metadata of one saved recording file.
+type Recording struct {
+	ID             int64
+	Filename       string
+	CreatedAt      time.Time
+	Duration       float64 // seconds
+	SampleRate     int
+	Channels       int
+	FPS            int
+	BatchSize      int
+	Mode           string // "webrtc" or "mediarecorder"
+	MIME           string
+	Bytes          int64
+	SessionID      string
+	Title          string  // the user's name for it; "" until renamed
+	ClientDuration float64 // seconds the browser claimed; 0 when unknown
+	Peaks          []byte  // waveform thumbnail: one 0-255 level per bucket
+	Missing        bool    // the file was not found at the last start
+	Damaged        bool    // the file could not be read at the last start
+	TakeID         string  // the take it was saved from; "" for older rows
+	Waveform       string  // SVG path of Peaks, drawn at save; "" for older rows
+}
+
+// MaxTitle bounds a recording's title, in characters.
+const MaxTitle = 200
+
+// Modes: how a recording was made.
+const (
+	ModeWebRTC        = "webrtc"        // streamed live to the server
+	ModeMediaRecorder = "mediarecorder" // recorded in the browser, uploaded
+)
+
+// CleanTitle checks a title a person gave a recording and returns it
+// trimmed: valid UTF-8, at most MaxTitle characters, no control characters.
+func CleanTitle(title string) (string, error) {
+	title = strings.TrimSpace(title)
+	if !utf8.ValidString(title) {
+		return "", Invalidf("the title is not valid UTF-8 text")
+	}
+	if utf8.RuneCountInString(title) > MaxTitle || strings.ContainsFunc(title, unicode.IsControl) {
+		return "", Invalidf("a title is at most %d characters, without control characters", MaxTitle)
+	}
+	return title, nil
+}
+
+// Cursor is a place in the list, newest first: the created_at and id of
+// a recording. The zero Cursor is the top of the list.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        int64
+}
+
+// IsZero reports whether c is the top of the list.
+func (c Cursor) IsZero() bool { return c.ID == 0 }
+
+// CursorOf is the place of r in the list.
+func CursorOf(r Recording) Cursor { return Cursor{CreatedAt: r.CreatedAt, ID: r.ID} }
