@@ -28,6 +28,7 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
@@ -123,12 +124,11 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger) *te
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
 	}
-	app := fiber.New(fiber.Config{
-		DisableStartupMessage: true,
-		ErrorHandler:          handlers.ErrorHandler(log),
-		BodyLimit:             4 << 20,
+	app := handlers.NewApp(h, handlers.AppConfig{
+		Guard:   guard.New(guard.Config{Log: log}),
+		Log:     log,
+		MaxBody: 4 << 20,
 	})
-	h.Register(app)
 	return &testApp{
 		app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,
 		uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub, handler: h,
@@ -374,6 +374,7 @@ func (ta *testApp) do(t testing.TB, method, target, body string, header ...strin
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, target, r)
+	req.Host = "localhost" // the guards answer only local names without a token
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
