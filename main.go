@@ -140,6 +140,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Scratch:  cfg.spoolDir(),
 		Space:    space,
 	}
+	cluster := joinCluster(ctx, cfg, database, lib, sessions, log) // nil for one node
 	recoverData(ctx, lib, database, cfg, log)
 	params := settings.New(database)
 	h := &handlers.Handler{
@@ -172,10 +173,15 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
 	handlers.Health{Ready: srv.ready, Draining: srv.draining.Load}.Register(app) // before the guards: probes carry no token
 	protect(app, g)
+	stopCluster := func() {}
+	if cluster != nil {
+		cluster.Register(app) // before the routes: it forwards other nodes' sessions
+		stopCluster = runCluster(params, lib, log)
+	}
 	h.Register(app)
 	stopApply := applyToLiveSessions(params, sessions)
 	stopExpire := expireUploads(uploads, log)
-	srv.stop = func() { stopApply(); stopExpire() }
+	srv.stop = func() { stopCluster(); stopApply(); stopExpire() }
 	return srv, nil
 }
 
