@@ -21,6 +21,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/avatarweb/recorder/media/rtc/rtcsend"
+	"github.com/avatarweb/recorder/media/store/s3store/s3test"
 )
 
 // clusterStore is a recordings store the nodes of TestTwoNodes share. Its
@@ -29,22 +30,47 @@ import (
 // s3://…) is one more entry.
 type clusterStore struct {
 	name  string
-	setup func(t *testing.T) (node func(t *testing.T, data string) []string, files func(t *testing.T) []string)
+	setup func(t *testing.T) (node nodeStore, files func(t *testing.T) []string)
 }
+
+// nodeStore readies a node's data directory for the shared store and
+// returns the arguments and environment the node runs with.
+type nodeStore func(t *testing.T, data string) (args, env []string)
 
 var clusterStores = []clusterStore{
 	{"SharedDir", sharedDirStore},
+	{"S3", s3BucketStore},
+}
+
+// s3BucketStore is one bucket on a real S3-compatible server (versitygw).
+func s3BucketStore(t *testing.T) (nodeStore, func(*testing.T) []string) {
+	gw := s3test.Start(t)
+	cfg := gw.Config(t, "takes/")
+	node := func(*testing.T, string) ([]string, []string) {
+		return []string{"-store", "s3://" + cfg.Bucket + "/takes", "-s3-endpoint", gw.Endpoint, "-s3-path-style"},
+			[]string{"AWS_ACCESS_KEY_ID=" + cfg.AccessKey, "AWS_SECRET_ACCESS_KEY=" + cfg.SecretKey}
+	}
+	files := func(t *testing.T) []string {
+		keys, uploads := gw.Keys(t, cfg.Bucket)
+		var names []string
+		for _, k := range append(keys, uploads...) {
+			names = append(names, strings.TrimPrefix(k, "takes/"))
+		}
+		slices.Sort(names)
+		return names
+	}
+	return node, files
 }
 
 // sharedDirStore is one directory both nodes keep recordings in, as a
 // network file system mounted at DATA/recordings on each node would be.
-func sharedDirStore(t *testing.T) (func(*testing.T, string) []string, func(*testing.T) []string) {
+func sharedDirStore(t *testing.T) (nodeStore, func(*testing.T) []string) {
 	shared := t.TempDir()
-	node := func(t *testing.T, data string) []string {
+	node := func(t *testing.T, data string) ([]string, []string) {
 		if err := os.Symlink(shared, filepath.Join(data, "recordings")); err != nil && !os.IsExist(err) {
 			t.Fatal(err)
 		}
-		return nil
+		return nil, nil
 	}
 	files := func(t *testing.T) []string {
 		entries, err := os.ReadDir(shared)
@@ -79,25 +105,26 @@ func TestTwoNodes(t *testing.T) {
 // node is one running recorder process of the test.
 type node struct {
 	id, base, data string
-	args           []string
+	args, env      []string
 	cmd            *exec.Cmd
 }
 
-func startNode(t *testing.T, bin, id, dbURL string, storeArgs func(*testing.T, string) []string) *node {
+func startNode(t *testing.T, bin, id, dbURL string, storeFor nodeStore) *node {
 	t.Helper()
 	n := &node{id: id, data: t.TempDir()}
 	addr := freeAddr(t)
 	n.base = "http://" + addr
-	n.args = append([]string{"-addr", addr, "-data", n.data, "-node-id", id, "-advertise-url", n.base, "-log-level", "warn"},
-		storeArgs(t, n.data)...)
-	n.start(t, bin, dbURL)
+	args, env := storeFor(t, n.data)
+	n.args = append([]string{"-addr", addr, "-data", n.data, "-node-id", id, "-advertise-url", n.base, "-log-level", "warn"}, args...)
+	n.env = append(os.Environ(), append(env, "RECORDER_DB="+dbURL)...)
+	n.start(t, bin)
 	return n
 }
 
-func (n *node) start(t *testing.T, bin, dbURL string) {
+func (n *node) start(t *testing.T, bin string) {
 	t.Helper()
 	cmd := exec.Command(bin, n.args...)
-	cmd.Env = append(os.Environ(), "RECORDER_DB="+dbURL)
+	cmd.Env = n.env
 	cmd.Stderr = testWriter{t}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -375,7 +402,7 @@ func testTwoNodes(t *testing.T, st clusterStore) {
 		wg.Wait()
 		stopSending()
 
-		a.start(t, bin, dbURL)
+		a.start(t, bin)
 		var onA, onB listing
 		getJSON(t, a.base+"/recordings", &onA)
 		getJSON(t, b.base+"/recordings", &onB)

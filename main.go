@@ -113,6 +113,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		IncludeLoopback: cfg.ICELoopback,
 		MaxSessions:     cfg.MaxSessions,
 		MaxDuration:     cfg.MaxTakeTime,
+		DraftTTL:        cfg.DraftTTL,
+		BaseContext:     ctx, // shutdown stops live takes (kept as drafts)
 		Network:         cfg.Network,
 		Tap:             cfg.rtpTap,
 		Log:             log,
@@ -128,11 +130,17 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		return nil, err
 	}
 	uploads.MaxOpen, uploads.MaxPerClient = cfg.MaxUploads, cfg.MaxUploadsPer
+	recordings, err := openStore(ctx, cfg, space, log)
+	if err != nil {
+		sessions.Close()
+		database.Close()
+		return nil, err
+	}
 	for _, err := range uploads.Skipped {
 		log.Warn("an upload could not be reloaded; left on disk", "err", err)
 	}
 	lib := &library.Library{
-		Store:    &store.Store{Dir: cfg.recordingsDir(), Space: space},
+		Store:    recordings,
 		Index:    database,
 		Sessions: sessions,
 		Uploads:  uploads,
@@ -151,6 +159,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
+		BaseContext:  ctx, // shutdown closes /ws connections
 		MaxMessage:   cfg.MaxBody,
 		ICE:          sessions,
 	}
@@ -190,7 +199,11 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 // save. A full disk only gets a warning, since deleting still works; it
 // reports whether the disk is full.
 func checkWritable(cfg config, log *slog.Logger) (full bool, err error) {
-	for _, dir := range []string{cfg.DataDir, cfg.recordingsDir(), cfg.spoolDir(), cfg.uploadsDir()} {
+	dirs := []string{cfg.DataDir, cfg.spoolDir(), cfg.uploadsDir()}
+	if cfg.S3 == nil {
+		dirs = append(dirs, cfg.recordingsDir())
+	}
+	for _, dir := range dirs {
 		err := store.CheckWritable(dir)
 		if media.IsDiskFull(err) {
 			if !full {

@@ -75,6 +75,9 @@ type Handler struct {
 	WSRecover func(*websocket.Conn)
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
+	// BaseContext is the root of every /ws connection: when it ends
+	// (shutdown), they are closed. Nil means context.Background().
+	BaseContext context.Context
 	// MaxMessage is the largest /ws message in bytes (an audio_data
 	// message is the biggest); 0 means 1 MiB. /feed takes no data
 	// messages at all.

@@ -58,6 +58,9 @@ type testApp struct {
 	// hub is the handler's Feed, for tests to publish batches and end
 	// sessions.
 	hub *feed.Hub
+	// handler is the app's Handler, for a test to set fields before it
+	// serves.
+	handler *handlers.Handler
 }
 
 // newTestApp builds the app with a real database, store and library
@@ -128,7 +131,7 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger) *te
 	h.Register(app)
 	return &testApp{
 		app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,
-		uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub,
+		uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub, handler: h,
 	}
 }
 

@@ -90,9 +90,13 @@ func (h *Handler) stop(c *fiber.Ctx) error {
 		return err
 	}
 	info := s.Info()
-	return success(c, fiber.Map{
+	answer := fiber.Map{
 		"session_id": info.SessionID, "state": info.State, "duration": info.Duration, "stats": info.Stats,
-	})
+	}
+	if info.Reason != "" {
+		answer["reason"] = info.Reason // a take that failed part-way (disk full) is still a draft
+	}
+	return success(c, answer)
 }
 
 // discard drops a session's take.

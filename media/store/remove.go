@@ -13,9 +13,10 @@ import (
 	"github.com/avatarweb/recorder/media"
 )
 
-// trashPrefix marks a recording moved aside for deletion. ValidName
-// refuses such names, so a file in the trash is never listed or served.
-const trashPrefix = ".trash-"
+// TrashPrefix marks a recording moved aside for deletion, in every store.
+// ValidName refuses such names, so a file in the trash is never listed or
+// served.
+const TrashPrefix = ".trash-"
 
 // Staged is a recording moved aside for deletion, by any store. It lets
 // the library remove the file and its index row together: the row is
@@ -40,7 +41,7 @@ func (s *Store) StageRemove(ctx context.Context, filename string) (Staged, error
 	if err != nil {
 		return nil, fmt.Errorf("store: remove %q: %w", filename, err)
 	}
-	trash := filepath.Join(s.Dir, trashPrefix+filename)
+	trash := filepath.Join(s.Dir, TrashPrefix+filename)
 	if err := os.Rename(path, trash); err != nil {
 		return nil, fmt.Errorf("store: remove %q: %w", filename, err)
 	}
@@ -73,7 +74,7 @@ func (r *Removal) Done() error {
 	return media.SyncDir(r.store.Dir)
 }
 
-func (r *Removal) trash() string { return filepath.Join(r.store.Dir, trashPrefix+r.name) }
+func (r *Removal) trash() string { return filepath.Join(r.store.Dir, TrashPrefix+r.name) }
 
 // Trash lists recordings left moved aside by a crash between staging a
 // removal and finishing it, as Removals to Undo or finish with Done.
@@ -87,7 +88,7 @@ func (s *Store) Trash(ctx context.Context) ([]Staged, error) {
 	}
 	var out []Staged
 	for _, e := range entries {
-		name, ok := strings.CutPrefix(e.Name(), trashPrefix)
+		name, ok := strings.CutPrefix(e.Name(), TrashPrefix)
 		if !ok || !ValidName(name) || !e.Type().IsRegular() {
 			continue
 		}
