@@ -148,6 +148,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Scratch:  cfg.spoolDir(),
 		Space:    space,
 	}
+	cluster := joinCluster(ctx, cfg, database, lib, sessions, log) // nil for one node
 	recoverData(ctx, lib, database, cfg, log)
 	params := settings.New(database)
 	h := &handlers.Handler{
@@ -171,10 +172,15 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		HeaderTimeout: cfg.HeaderTimeout,
 		IdleTimeout:   cfg.IdleTimeout,
 		WriteTimeout:  cfg.WriteTimeout,
+		Cluster:       cluster,
 	})
+	stopCluster := func() {}
+	if cluster != nil {
+		stopCluster = runCluster(params, lib, log)
+	}
 	stopApply := applyToLiveSessions(params, sessions)
 	stopExpire := expireUploads(uploads, log)
-	srv.stop = func() { stopApply(); stopExpire() }
+	srv.stop = func() { stopCluster(); stopApply(); stopExpire() }
 	return srv, nil
 }
 

@@ -26,6 +26,9 @@ type AppConfig struct {
 	// streamed downloads move on as they progress. WebSockets, once
 	// upgraded, have none of these deadlines. Zero: no limit.
 	HeaderTimeout, IdleTimeout, WriteTimeout time.Duration
+	// Cluster, when set, forwards requests for another node's sessions
+	// to that node; nil for a single node.
+	Cluster *Cluster
 }
 
 // NewApp builds the whole HTTP app: its error handler and limits, the
@@ -48,6 +51,9 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 	h.WSRecover = g.RecoverConn()
 	cfg.Health.Register(app) // before the guards: probes carry no token
 	app.Use(g.Recover(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
+	if cfg.Cluster != nil {
+		cfg.Cluster.Register(app) // before the routes: it forwards other nodes' sessions
+	}
 	h.routes(app, g)
 	return app
 }
