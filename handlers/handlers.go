@@ -35,11 +35,17 @@ type Feed interface {
 }
 
 // Sessions runs live WebRTC sessions.
+// It answers in values: a handler never holds a live session, and a
+// stand-in needs no pion.
 type Sessions interface {
-	Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error)
+	Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
 	AddICECandidate(id string, c webrtc.ICECandidateInit) error
-	Get(id string) (*rtc.Session, error)
-	Stop(id string) (rtc.Take, error)
+	Info(id string) (rtc.Info, error)
+	Stop(id string) (media.Take, error)
+	// WaitCandidates long-polls a session's own ICE candidates.
+	WaitCandidates(ctx context.Context, id string, from int) ([]webrtc.ICECandidateInit, bool, error)
+	// Restart answers an ICE restart offer for a live session.
+	Restart(ctx context.Context, id string, offer webrtc.SessionDescription) (webrtc.SessionDescription, error)
 }
 
 // Library saves, lists and opens recordings.
