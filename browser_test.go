@@ -538,15 +538,14 @@ func TestBrowserMediaRecorder(t *testing.T) {
 		t.Fatalf("driving the page: %v (status line: %q)", err, status)
 	}
 	// Listen back before saving: the preview plays what was uploaded.
-	canPlay, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise((resolve) => {
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise((resolve) => {
 		const a = document.getElementById('preview');
-		if (a.readyState >= 2) return resolve(true);
-		a.addEventListener('loadeddata', () => resolve(true), { once: true });
-		a.addEventListener('error', () => resolve(false), { once: true });
-		a.load();
+		if (a.readyState >= 2) return resolve('');
+		a.addEventListener('loadeddata', () => resolve(''), { once: true });
+		a.addEventListener('error', () => resolve('error ' + (a.error && a.error.code) + ': ' + (a.error && a.error.message)), { once: true });
 	})`, chromedp.EvalAwaitPromise))
-	if err != nil || !canPlay {
-		t.Errorf("the listen-back player could not load the uploaded take: %v", err)
+	if err != nil || loaded != "" {
+		t.Errorf("the listen-back player could not load the uploaded take: %v %s", err, loaded)
 	}
 	recorded, err := strconv.ParseFloat(attr(t, ctx, "body", "data-recorded-seconds"), 64)
 	if err != nil {

@@ -61,16 +61,19 @@ func (h *Handler) draftsFragment(c *fiber.Ctx) error {
 // is waited for a moment.
 func (h *Handler) sessionDraft(id string) (views.DraftRow, bool) {
 	for deadline := time.Now().Add(draftSettle); ; time.Sleep(50 * time.Millisecond) {
-		s, err := h.Sessions.Get(id)
+		info, err := h.Sessions.Info(id)
 		if err != nil {
 			return views.DraftRow{}, false
 		}
-		info := s.Info()
 		switch info.State {
 		case rtc.StateStopped:
+			take, err := h.Sessions.Stop(id) // ended already: only reads the take
+			if err != nil {
+				return views.DraftRow{}, false
+			}
 			return views.DraftRow{
 				ID: id, Mode: "webrtc", ModeName: "Live to the server",
-				Started:  s.CreatedAt,
+				Started:  take.StartedAt,
 				Length:   clock(info.Duration),
 				AudioURL: "/webrtc/sessions/" + url.PathEscape(id) + "/audio",
 			}, true
@@ -97,12 +100,12 @@ func splitIDs(s string) []string {
 // the page can play it back, show its length and seek before saving.
 func (h *Handler) draftAudio(c *fiber.Ctx) error {
 	id := c.Params("id")
-	s, err := h.Sessions.Get(id)
+	info, err := h.Sessions.Info(id)
 	if err != nil {
 		return err
 	}
-	if st := s.State(); st != rtc.StateStopped {
-		return media.Conflictf("the take %q is %s, not a draft", id, st)
+	if info.State != rtc.StateStopped {
+		return media.Conflictf("the take %q is %s, not a draft", id, info.State)
 	}
 	take, err := h.Sessions.Stop(id) // ended already: only reads the take
 	if err != nil {

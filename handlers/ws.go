@@ -182,12 +182,12 @@ func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-c
 			if watched == "" {
 				continue
 			}
-			s, err := h.Sessions.Get(watched)
+			info, err := h.Sessions.Info(watched)
 			if err != nil {
 				msg, watched = fiber.Map{"type": "stats", "session_id": watched, "state": "gone"}, ""
 				break
 			}
-			msg = fiber.Map{"type": "stats", "session": s.Info()}
+			msg = fiber.Map{"type": "stats", "session": info}
 		}
 		if err := send(msg); err != nil {
 			return err
