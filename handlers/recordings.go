@@ -48,11 +48,11 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	var rec *db.Recording
 	var err error
 	switch {
-	case req.RecordingType == "webrtc" && req.SessionID != "":
+	case req.RecordingType == media.ModeWebRTC && req.SessionID != "":
 		rec, err = h.Library.SaveSession(ctx, req.SessionID, req.Duration)
-	case req.RecordingType == "webrtc":
+	case req.RecordingType == media.ModeWebRTC:
 		return media.Invalidf("session_id is required")
-	case req.RecordingType != "mediarecorder":
+	case req.RecordingType != media.ModeMediaRecorder:
 		return media.Invalidf("recording_type must be \"webrtc\" or \"mediarecorder\", not %q", req.RecordingType)
 	case req.UploadID != "":
 		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*db.Recording, error) {
