@@ -21,7 +21,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
@@ -74,9 +73,9 @@ func newFuzzApp(tb testing.TB, s sessions) *fuzzApp {
 // newFuzzFakeApp is newFakeApp for a fuzz target: no session has a take.
 func newFuzzFakeApp(tb testing.TB) *fuzzApp {
 	tb.Helper()
-	f := &fakeSessions{takes: map[string]rtc.Take{}}
-	f.StopFn = func(id string) (rtc.Take, error) {
-		return rtc.Take{}, fmt.Errorf("fake: %w", media.NotFoundf("no session %q", id))
+	f := &fakeSessions{takes: map[string]media.Take{}}
+	f.StopFn = func(id string) (media.Take, error) {
+		return media.Take{}, fmt.Errorf("fake: %w", media.NotFoundf("no session %q", id))
 	}
 	f.ReleaseFn = func(string) error { return nil }
 	return newFuzzApp(tb, f)
@@ -457,7 +456,7 @@ func FuzzRecordingName(f *testing.F) {
 		tb.Helper()
 		for _, name := range []string{link, missing} {
 			if _, err := fa.db.GetRecording(ctx, name); errors.Is(err, media.ErrNotFound) {
-				if err := fa.db.InsertRecording(ctx, &db.Recording{Filename: name, Duration: 1, SampleRate: 8000, Channels: 1,
+				if err := fa.db.InsertRecording(ctx, &media.Recording{Filename: name, Duration: 1, SampleRate: 8000, Channels: 1,
 					FPS: 30, BatchSize: 64, Mode: "mediarecorder", MIME: "audio/wav", Bytes: 10}); err != nil {
 					tb.Fatal(err)
 				}

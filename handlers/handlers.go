@@ -14,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -50,16 +49,16 @@ type Sessions interface {
 
 // Library saves, lists and opens recordings.
 type Library interface {
-	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error)
-	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*db.Recording, error)
-	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params) (*db.Recording, error)
+	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*media.Recording, error)
+	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*media.Recording, error)
+	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params) (*media.Recording, error)
 	DiscardSession(sessionID string) error
 	DiscardUpload(uploadID string) error
-	List(ctx context.Context, limit, offset int) ([]db.Recording, error)
-	ListOlder(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
-	ListNewer(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
+	List(ctx context.Context, limit, offset int) ([]media.Recording, error)
+	ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
+	ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	Count(ctx context.Context) (int, error)
-	Get(ctx context.Context, filename string) (*db.Recording, error)
+	Get(ctx context.Context, filename string) (*media.Recording, error)
 	Rename(ctx context.Context, filename, title string) error
 	Delete(ctx context.Context, filename string) error
 	Open(ctx context.Context, filename string) (*store.Recording, error)

@@ -154,11 +154,11 @@ func newFakeAppIn(t *testing.T, dir string, log *slog.Logger) (*testApp, *fakeSe
 // newFakeSessions are fake sessions whose Stop hands out the takes
 // registered with addTake, and whose Release forgets them.
 func newFakeSessions() *fakeSessions {
-	f := &fakeSessions{takes: map[string]rtc.Take{}}
-	f.StopFn = func(id string) (rtc.Take, error) {
+	f := &fakeSessions{takes: map[string]media.Take{}}
+	f.StopFn = func(id string) (media.Take, error) {
 		take, ok := f.takes[id]
 		if !ok {
-			return rtc.Take{}, fmt.Errorf("fake: %w", media.NotFoundf("no session %q", id))
+			return media.Take{}, fmt.Errorf("fake: %w", media.NotFoundf("no session %q", id))
 		}
 		return take, nil
 	}
@@ -213,11 +213,11 @@ func (c *clock) Set(t time.Time) {
 type fakeSessions struct {
 	StartFn   func(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
 	InfoFn    func(id string) (rtc.Info, error)
-	StopFn    func(id string) (rtc.Take, error)
+	StopFn    func(id string) (media.Take, error)
 	DiscardFn func(id string) error
 	ReleaseFn func(id string) error
 
-	takes    map[string]rtc.Take
+	takes    map[string]media.Take
 	stopped  []string // ids passed to Stop, in order
 	released []string // ids passed to Release, in order
 }
@@ -248,10 +248,10 @@ func (f *fakeSessions) Info(id string) (rtc.Info, error) {
 	return f.InfoFn(id)
 }
 
-func (f *fakeSessions) Stop(id string) (rtc.Take, error) {
+func (f *fakeSessions) Stop(id string) (media.Take, error) {
 	f.stopped = append(f.stopped, id)
 	if f.StopFn == nil {
-		return rtc.Take{}, errUnset
+		return media.Take{}, errUnset
 	}
 	return f.StopFn(id)
 }
@@ -286,13 +286,13 @@ func tone(sampleRate, channels int, seconds float64) []byte {
 
 // addTake writes pcm to a spool file and registers it as the take of
 // session id, at params p.
-func (f *fakeSessions) addTake(t *testing.T, id string, p media.Params, pcm []byte) rtc.Take {
+func (f *fakeSessions) addTake(t *testing.T, id string, p media.Params, pcm []byte) media.Take {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), id+".pcm")
 	if err := os.WriteFile(path, pcm, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	take := rtc.Take{
+	take := media.Take{
 		SessionID:  id,
 		SpoolPath:  path,
 		SampleRate: p.SampleRate,

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/views"
@@ -83,7 +82,7 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 	if err != nil {
 		return views.RecordingsView{}, err
 	}
-	var recs []db.Recording
+	var recs []media.Recording
 	hasOlder, hasNewer := false, !before.IsZero()
 	if !after.IsZero() {
 		// One more than a page tells whether there are newer still.
@@ -106,34 +105,34 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 		v.Rows = append(v.Rows, recordingRow(r))
 	}
 	if len(recs) > 0 && hasOlder {
-		cur := formatCursor(db.CursorOf(recs[len(recs)-1]))
+		cur := formatCursor(media.CursorOf(recs[len(recs)-1]))
 		v.MoreURL = "/?before=" + cur
 		v.MoreFragmentURL = "/ui/recordings?before=" + cur
 	}
 	if len(recs) > 0 && hasNewer {
-		v.NewerURL = "/?after=" + formatCursor(db.CursorOf(recs[0]))
+		v.NewerURL = "/?after=" + formatCursor(media.CursorOf(recs[0]))
 	}
 	return v, nil
 }
 
 // formatCursor writes a list position for a URL: milliseconds since the
 // epoch and the row id.
-func formatCursor(c db.Cursor) string {
+func formatCursor(c media.Cursor) string {
 	return strconv.FormatInt(c.CreatedAt.UnixMilli(), 10) + "." + strconv.FormatInt(c.ID, 10)
 }
 
 // parseCursor reads formatCursor's form; "" is the top of the list.
-func parseCursor(s string) (db.Cursor, error) {
+func parseCursor(s string) (media.Cursor, error) {
 	if s == "" {
-		return db.Cursor{}, nil
+		return media.Cursor{}, nil
 	}
 	ms, id, ok := strings.Cut(s, ".")
 	t, err1 := strconv.ParseInt(ms, 10, 64)
 	n, err2 := strconv.ParseInt(id, 10, 64)
 	if !ok || err1 != nil || err2 != nil || n <= 0 {
-		return db.Cursor{}, media.Invalidf("%q is not a place in the list", s)
+		return media.Cursor{}, media.Invalidf("%q is not a place in the list", s)
 	}
-	return db.Cursor{CreatedAt: time.UnixMilli(t), ID: n}, nil
+	return media.Cursor{CreatedAt: time.UnixMilli(t), ID: n}, nil
 }
 
 func summary(total int) string {
@@ -143,7 +142,7 @@ func summary(total int) string {
 	return fmt.Sprintf("%d recordings", total)
 }
 
-func recordingRow(r db.Recording) views.RecordingRow {
+func recordingRow(r media.Recording) views.RecordingRow {
 	base := "/recordings/" + url.PathEscape(r.Filename)
 	name := r.Title
 	if name == "" {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/store"
@@ -45,7 +44,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		return media.Invalidf("duration must be between 0 and %d seconds", int(maxClientDuration))
 	}
 	ctx := c.UserContext()
-	var rec *db.Recording
+	var rec *media.Recording
 	var err error
 	switch {
 	case req.RecordingType == media.ModeWebRTC && req.SessionID != "":
@@ -55,7 +54,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	case req.RecordingType != media.ModeMediaRecorder:
 		return media.Invalidf("recording_type must be \"webrtc\" or \"mediarecorder\", not %q", req.RecordingType)
 	case req.UploadID != "":
-		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*db.Recording, error) {
+		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*media.Recording, error) {
 			return h.Library.SaveUpload(ctx, req.UploadID, req.Duration, p)
 		})
 	case req.AudioData != "":
@@ -63,7 +62,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		if decErr != nil {
 			return &media.Error{Kind: media.ErrInvalid, Message: "audio_data is not base64", Err: decErr}
 		}
-		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*db.Recording, error) {
+		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*media.Recording, error) {
 			return h.Library.SaveAudio(ctx, audio, req.MIME, req.Duration, p)
 		})
 	default:
@@ -87,7 +86,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	})
 }
 
-func (h *Handler) saveMediaRecorder(c *fiber.Ctx, save func(media.Params) (*db.Recording, error)) (*db.Recording, error) {
+func (h *Handler) saveMediaRecorder(c *fiber.Ctx, save func(media.Params) (*media.Recording, error)) (*media.Recording, error) {
 	p, err := h.Settings.Params(c.UserContext())
 	if err != nil {
 		return nil, err
@@ -120,7 +119,7 @@ type recordingJSON struct {
 	SessionID            string       `json:"webrtc_session_id,omitempty"`
 }
 
-func toJSON(r db.Recording) recordingJSON {
+func toJSON(r media.Recording) recordingJSON {
 	return recordingJSON{
 		Filename:  r.Filename,
 		Timestamp: r.CreatedAt.UTC().Format(store.TimeFormat),

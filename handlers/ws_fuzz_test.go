@@ -35,8 +35,8 @@ func (noSessions) AddICECandidate(string, webrtc.ICECandidateInit) error {
 func (noSessions) Info(string) (rtc.Info, error) {
 	return rtc.Info{}, media.NotFoundf("no sessions here")
 }
-func (noSessions) Stop(string) (rtc.Take, error) {
-	return rtc.Take{}, media.NotFoundf("no sessions here")
+func (noSessions) Stop(string) (media.Take, error) {
+	return media.Take{}, media.NotFoundf("no sessions here")
 }
 func (noSessions) Discard(string) error { return media.NotFoundf("no sessions here") }
 

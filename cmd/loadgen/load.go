@@ -6,10 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"io"
 	"sync"
 	"time"
+
+	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 
 	"github.com/pion/webrtc/v4"
 

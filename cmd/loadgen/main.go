@@ -37,13 +37,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"io"
 	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 func main() {

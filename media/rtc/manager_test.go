@@ -191,7 +191,7 @@ func TestSession_Record(t *testing.T) {
 			swapped[i].payload, swapped[i+1].payload = swapped[i+1].payload, swapped[i].payload
 		}
 		// Both runs at once; t.Run returns when both have.
-		var take, want rtc.Take
+		var take, want media.Take
 		var s *rtc.Session
 		t.Run("Runs", func(t *testing.T) {
 			t.Run("InOrder", func(t *testing.T) {
