@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/store/s3store"
 )
 
 // config is everything the server reads from flags and the environment.
@@ -18,6 +20,7 @@ import (
 type config struct {
 	Addr          string
 	DataDir       string
+	DB            string // index: a postgres:// URL or a SQLite file; "" is DATA/recorder.db
 	LogLevel      slog.Level
 	ICELoopback   bool
 	Network       rtc.Network // STUN/TURN, public IPs, media ports, interfaces
@@ -26,8 +29,9 @@ type config struct {
 	OfferRate     int // new sessions per client per minute
 	MaxSessions   int // live WebRTC sessions at once
 	MaxTakeTime   time.Duration
-	MaxUploads    int // MediaRecorder uploads open at once, in all
-	MaxUploadsPer int // and per client
+	DraftTTL      time.Duration // an unsaved live take is forgotten (kept on disk) after this
+	MaxUploads    int           // MediaRecorder uploads open at once, in all
+	MaxUploadsPer int           // and per client
 	TLS           bool
 	CertFile      string
 	KeyFile       string
@@ -38,10 +42,22 @@ type config struct {
 	HeaderTimeout time.Duration // to send a request's line and headers
 	IdleTimeout   time.Duration // between requests on a kept-alive connection
 	WriteTimeout  time.Duration // for an answer to make progress
+	Node          media.Node    // this node among several sharing a PostgreSQL index
+	// S3 is where recordings are kept when -store is s3://bucket/prefix;
+	// nil keeps them in DATA/recordings.
+	S3 *s3store.Config
 
 	// rtpTap sees every received RTP packet; tests set it to capture a
 	// real browser's stream. No flag sets it.
 	rtpTap func(sessionID string, p media.Packet)
+}
+
+// dbSource is where the index is: -db, or the SQLite file in the data dir.
+func (c config) dbSource() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return c.dbPath()
 }
 
 // Paths inside the data directory.
@@ -63,11 +79,13 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var level string
 	fs.StringVar(&c.Addr, "addr", env("RECORDER_ADDR", ":8080"), "listen address (env RECORDER_ADDR)")
 	fs.StringVar(&c.DataDir, "data", env("RECORDER_DATA", "data"), "data directory: recorder.db, recordings/, spool/ (env RECORDER_DATA)")
+	fs.StringVar(&c.DB, "db", env("RECORDER_DB", ""), "index of recordings and settings: a postgres://user@host/dbname URL (shared by several nodes; password best in PGPASSWORD or ~/.pgpass) or a SQLite file; default DATA/recorder.db (env RECORDER_DB)")
 	fs.StringVar(&level, "log-level", env("RECORDER_LOG_LEVEL", "info"), "debug, info, warn or error (env RECORDER_LOG_LEVEL)")
 	netFlags, err := networkFlags(fs, env)
 	if err != nil {
 		return c, err
 	}
+	nodeFlags := clusterFlags(fs, env)
 	var maxBodyMiB, maxTakeMiB int64
 	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save, one upload chunk or one /ws message; larger is refused with 413 (a /ws message closes its WebSocket) (env RECORDER_MAX_BODY)")
 	fs.Int64Var(&maxTakeMiB, "max-take", envInt(env, "RECORDER_MAX_TAKE", 2048), "largest MediaRecorder take in MiB (env RECORDER_MAX_TAKE)")
@@ -75,6 +93,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", int(envInt(env, "RECORDER_MAX_SESSIONS", 32)), "live WebRTC sessions at once; beyond it 503 (env RECORDER_MAX_SESSIONS)")
 	fs.DurationVar(&c.MaxTakeTime, "max-take-time", envDuration(env, "RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
+	fs.DurationVar(&c.DraftTTL, "draft-ttl", envDuration(env, "RECORDER_DRAFT_TTL", 24*time.Hour), "a stopped live take neither saved nor discarded is forgotten after this long; its spool stays on disk and the next start recovers it (env RECORDER_DRAFT_TTL)")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", envDuration(env, "RECORDER_HEADER_TIMEOUT", 10*time.Second), "time a client has to send a request's line and headers; its body then gets this plus 1 s per 4 KiB (env RECORDER_HEADER_TIMEOUT)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(env, "RECORDER_IDLE_TIMEOUT", 2*time.Minute), "a kept-alive connection with no request for this long is closed (env RECORDER_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration(env, "RECORDER_WRITE_TIMEOUT", 30*time.Second), "time to send an answer; a long download may take longer as long as each piece of it goes out within this (env RECORDER_WRITE_TIMEOUT)")
@@ -92,8 +111,28 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("RECORDER_ICE_LOOPBACK: %w", err)
 	}
 	fs.BoolVar(&c.ICELoopback, "ice-loopback", loopback, "offer 127.0.0.1 ICE candidates, for a browser on this machine (env RECORDER_ICE_LOOPBACK)")
+	var storeURL, s3Endpoint, s3Region string
+	fs.StringVar(&storeURL, "store", env("RECORDER_STORE", ""), "where recordings are kept: s3://bucket/prefix for an S3-compatible bucket; empty for DATA/recordings (env RECORDER_STORE)")
+	fs.StringVar(&s3Endpoint, "s3-endpoint", env("AWS_ENDPOINT_URL_S3", env("AWS_ENDPOINT_URL", "")), "S3 server URL, such as http://127.0.0.1:7070; empty for AWS (env AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)")
+	fs.StringVar(&s3Region, "s3-region", env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1")), "S3 region (env AWS_REGION, AWS_DEFAULT_REGION)")
+	pathStyle, err := strconv.ParseBool(env("RECORDER_S3_PATH_STYLE", "false"))
+	if err != nil {
+		return c, fmt.Errorf("RECORDER_S3_PATH_STYLE: %w", err)
+	}
+	s3PathStyle := fs.Bool("s3-path-style", pathStyle, "address buckets as ENDPOINT/bucket, as most S3-compatible servers want (env RECORDER_S3_PATH_STYLE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if storeURL != "" {
+		bucket, prefix, err := s3store.ParseURL(storeURL)
+		if err != nil {
+			return c, fmt.Errorf("-store: %w", err)
+		}
+		// Credentials only from the environment: flags show in ps.
+		c.S3 = &s3store.Config{
+			Bucket: bucket, Prefix: prefix, Endpoint: s3Endpoint, Region: s3Region, PathStyle: *s3PathStyle,
+			AccessKey: getenv("AWS_ACCESS_KEY_ID"), SecretKey: getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: getenv("AWS_SESSION_TOKEN"),
+		}
 	}
 	if err := level2slog(level, &c.LogLevel); err != nil {
 		return c, err
@@ -111,8 +150,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		c.TLS = true
 	}
 	c.SecureCookie = c.TLS
-	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 {
-		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time positive")
+	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 || c.DraftTTL <= 0 {
+		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time and -draft-ttl positive")
 	}
 	if c.HeaderTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 {
 		return c, errors.New("-header-timeout, -idle-timeout and -write-timeout must be positive")
@@ -124,6 +163,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, errors.New("-max-body and -max-take must be at least 1 MiB")
 	}
 	c.MaxBody, c.MaxTake = maxBodyMiB<<20, maxTakeMiB<<20
+	if c.Node, err = nodeFlags.parse(c.Addr, c.TLS, os.Hostname); err != nil {
+		return c, err
+	}
 	c.OfferTimeout = 10 * time.Second
 	c.ShutdownGrace = 10 * time.Second
 	return c, nil

@@ -101,7 +101,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	} else if err := space.Keep(); err != nil {
 		log.Warn("no space reserve: on a full disk, deleting may fail too", "err", err)
 	}
-	database, err := db.Open(ctx, cfg.dbPath())
+	database, err := db.Open(ctx, cfg.dbSource())
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +113,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		IncludeLoopback: cfg.ICELoopback,
 		MaxSessions:     cfg.MaxSessions,
 		MaxDuration:     cfg.MaxTakeTime,
+		DraftTTL:        cfg.DraftTTL,
+		BaseContext:     ctx, // shutdown stops live takes (kept as drafts)
 		Network:         cfg.Network,
 		Tap:             cfg.rtpTap,
 		Log:             log,
@@ -128,11 +130,17 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		return nil, err
 	}
 	uploads.MaxOpen, uploads.MaxPerClient = cfg.MaxUploads, cfg.MaxUploadsPer
+	recordings, err := openStore(ctx, cfg, space, log)
+	if err != nil {
+		sessions.Close()
+		database.Close()
+		return nil, err
+	}
 	for _, err := range uploads.Skipped {
 		log.Warn("an upload could not be reloaded; left on disk", "err", err)
 	}
 	lib := &library.Library{
-		Store:    &store.Store{Dir: cfg.recordingsDir(), Space: space},
+		Store:    recordings,
 		Index:    database,
 		Sessions: sessions,
 		Uploads:  uploads,
@@ -140,6 +148,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Scratch:  cfg.spoolDir(),
 		Space:    space,
 	}
+	cluster := joinCluster(ctx, cfg, database, lib, sessions, log) // nil for one node
 	recoverData(ctx, lib, database, cfg, log)
 	params := settings.New(database)
 	h := &handlers.Handler{
@@ -150,32 +159,28 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
+		BaseContext:  ctx, // shutdown closes /ws connections
 		MaxMessage:   cfg.MaxBody,
 		ICE:          sessions,
 	}
-	app := fiber.New(fiber.Config{
-		AppName:               "recorder",
-		DisableStartupMessage: true,
-		ErrorHandler:          handlers.ErrorHandler(log),
-		BodyLimit:             int(cfg.MaxBody),
-		// Slow clients: ReadTimeout bounds a request's line and headers
-		// (its body gets more, below); streamed downloads move the write
-		// deadline on as they progress; WebSockets, once upgraded, have
-		// none of these deadlines.
-		ReadTimeout:  cfg.HeaderTimeout,
-		IdleTimeout:  cfg.IdleTimeout,
-		WriteTimeout: cfg.WriteTimeout,
+	srv := &server{cfg: cfg, log: log, db: database, sessions: sessions}
+	srv.app = handlers.NewApp(h, handlers.AppConfig{
+		Guard:         guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log}),
+		Health:        handlers.Health{Ready: srv.ready, Draining: srv.draining.Load},
+		Log:           log,
+		MaxBody:       cfg.MaxBody,
+		HeaderTimeout: cfg.HeaderTimeout,
+		IdleTimeout:   cfg.IdleTimeout,
+		WriteTimeout:  cfg.WriteTimeout,
+		Cluster:       cluster,
 	})
-	app.Server().HeaderReceived = guard.BodyTimeout(cfg.HeaderTimeout, cfg.MaxBody)
-	g := guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log})
-	h.WSRecover = g.RecoverConn()
-	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
-	handlers.Health{Ready: srv.ready, Draining: srv.draining.Load}.Register(app) // before the guards: probes carry no token
-	protect(app, g)
-	h.Register(app)
+	stopCluster := func() {}
+	if cluster != nil {
+		stopCluster = runCluster(params, lib, log)
+	}
 	stopApply := applyToLiveSessions(params, sessions)
 	stopExpire := expireUploads(uploads, log)
-	srv.stop = func() { stopApply(); stopExpire() }
+	srv.stop = func() { stopCluster(); stopApply(); stopExpire() }
 	return srv, nil
 }
 
@@ -184,7 +189,11 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 // save. A full disk only gets a warning, since deleting still works; it
 // reports whether the disk is full.
 func checkWritable(cfg config, log *slog.Logger) (full bool, err error) {
-	for _, dir := range []string{cfg.DataDir, cfg.recordingsDir(), cfg.spoolDir(), cfg.uploadsDir()} {
+	dirs := []string{cfg.DataDir, cfg.spoolDir(), cfg.uploadsDir()}
+	if cfg.S3 == nil {
+		dirs = append(dirs, cfg.recordingsDir())
+	}
+	for _, dir := range dirs {
 		err := store.CheckWritable(dir)
 		if media.IsDiskFull(err) {
 			if !full {
@@ -252,24 +261,6 @@ func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg
 	} else if n > 0 {
 		log.Info("recovered takes into recordings", "count", n)
 	}
-}
-
-// protect mounts the guards in front of every route: panics become 500s,
-// security headers go on every answer, without a token only localhost and
-// IP addresses are answered (DNS rebinding), cross-site requests are refused,
-// the access token is required when set, JSON routes take only JSON and
-// chunk uploads only octet streams, and new sessions are rate limited.
-func protect(app *fiber.App, g *guard.Guard) {
-	app.Use(g.Recover(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
-	app.Get("/login", g.LoginPage())
-	app.Post("/login", g.Login())
-	json := g.RequireJSON()
-	for _, p := range []string{"/update_params", "/webrtc/offer", "/webrtc/ice-candidate", "/webrtc/audio-data",
-		"/webrtc/stop", "/webrtc/discard", "/webrtc/restart", "/uploads", "/uploads/:id/discard", "/save_recording"} {
-		app.Post(p, json) // then c.Next() reaches the route's handler
-	}
-	app.Post("/webrtc/offer", g.OfferLimit())
-	app.Put("/uploads/:id/chunks/:index", g.RequireOctetStream())
 }
 
 // feedQueue is how many batches a consumer may fall behind before it

@@ -1,7 +1,12 @@
 // Package db is the app's storage: it owns every SQL statement. It keeps
-// recording metadata and the saved processing parameters in one SQLite file,
-// opened through the pure-Go modernc.org/sqlite driver, and upgrades that
-// file's schema with the embedded, numbered migrations/*.sql files.
+// recording metadata and the saved processing parameters in an index: by
+// default one SQLite file, opened through the pure-Go modernc.org/sqlite
+// driver; or a PostgreSQL database, through pgx, that several nodes can
+// share. Both are reached through database/sql with one code path; what
+// differs between the two is kept in a dialect (dialect.go). Each dialect
+// upgrades its schema with its own embedded, numbered migrations
+// (migrations/sqlite/NNNN_name.sql and migrations/postgres/NNNN_name.sql,
+// the same names in both).
 //
 // Lookups that find nothing return errors wrapping media.ErrNotFound, so
 // handlers map a single sentinel to 404.
@@ -14,49 +19,37 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
-	"strings"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/avatarweb/recorder/media"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // ErrExists marks an insert whose unique key (a recording's filename, or
 // the take it was saved from) is already taken: a media.ErrConflict.
 var ErrExists = fmt.Errorf("db: already exists: %w", media.ErrConflict)
 
-// timeFormat is how timestamps are stored: ISO 8601 in UTC with
-// milliseconds, so text order is time order.
+// timeFormat is how timestamps are written: ISO 8601 in UTC with
+// milliseconds, so SQLite's text order is time order (PostgreSQL reads
+// them into timestamptz).
 const timeFormat = "2006-01-02T15:04:05.000Z"
 
-// pragmas are applied by the driver to every connection in the pool.
-// _txlock=immediate makes write transactions start with BEGIN IMMEDIATE, so a
-// writer waits (up to busy_timeout) for the write lock up front instead of
-// failing with "database is locked" when it upgrades a read lock.
-const pragmas = "_txlock=immediate" +
-	"&_pragma=busy_timeout(5000)" +
-	"&_pragma=journal_mode(WAL)" +
-	"&_pragma=foreign_keys(1)" +
-	"&_pragma=synchronous(NORMAL)"
-
-// DB is the app's SQLite database. It is safe for concurrent use.
+// DB is the app's index: a SQLite file or a PostgreSQL database. It is
+// safe for concurrent use.
 type DB struct {
-	db   *sql.DB
-	path string
+	db    *sql.DB
+	d     *dialect
+	where string // the file path, or the URL without its password
 
 	// MakeRoom, when set, is called when deleting a recording finds the
 	// disk full (SQLite needs room in its WAL even to delete a row): it
 	// frees some space, such as a reserve file, and reports whether it
-	// did; the delete is then tried once more.
+	// did; the delete is then tried once more. It is not called for
+	// PostgreSQL, whose disk is the server's, not this machine's.
 	MakeRoom func() bool
 
 	// Now returns the current time; it stamps new recordings and saved
@@ -64,34 +57,34 @@ type DB struct {
 	Now func() time.Time
 }
 
-// Open opens (creating if needed) the SQLite database at path, creating its
-// parent directory if missing, and applies any migrations not yet applied.
-func Open(ctx context.Context, path string) (*DB, error) {
-	if path == "" {
+// Open opens the index at source and applies any migrations not yet
+// applied. A source starting with postgres:// or postgresql:// is a
+// PostgreSQL connection URL (as pgx reads it: sslmode, and the PG*
+// environment variables for what it leaves out); anything else is the path
+// of a SQLite file, created, with its parent directory, if missing.
+func Open(ctx context.Context, source string) (*DB, error) {
+	if source == "" {
 		return nil, errors.New("db: open: empty path")
 	}
-	path = filepath.Clean(path)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("db: open %q: %w", path, err)
-	}
-
-	sqlDB, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+pragmas)
+	d := dialectOf(source)
+	sqlDB, where, err := d.open(source)
 	if err != nil {
-		return nil, fmt.Errorf("db: open %q: %w", path, err)
+		return nil, fmt.Errorf("db: open %q: %w", where, err)
 	}
-	db := &DB{db: sqlDB, path: path, Now: time.Now}
+	db := &DB{db: sqlDB, d: d, where: where, Now: time.Now}
 
-	if err := db.checkJournalMode(ctx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("db: open %q: %w", path, err)
+	if d.check != nil {
+		err = d.check(ctx, sqlDB)
 	}
-	if err := db.checkWritable(ctx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("db: open %q: %w", path, err)
+	if err == nil {
+		err = db.checkWritable(ctx)
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err == nil {
+		err = db.migrate(ctx)
+	}
+	if err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("db: open %q: %w", path, err)
+		return nil, fmt.Errorf("db: open %q: %w", where, err)
 	}
 	return db, nil
 }
@@ -104,6 +97,9 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// q returns query, written with ? placeholders, in the dialect's own.
+func (db *DB) q(query string) string { return db.d.rebind(query) }
+
 // now returns the current time from db.Now, in UTC and truncated to the
 // millisecond precision timestamps are stored with.
 func (db *DB) now() time.Time {
@@ -114,71 +110,73 @@ func (db *DB) now() time.Time {
 	return now().UTC().Truncate(time.Millisecond)
 }
 
-// checkJournalMode fails unless the database really is in WAL mode: SQLite
-// silently keeps its old journal mode where WAL is unsupported.
-func (db *DB) checkJournalMode(ctx context.Context) error {
-	var mode string
-	err := db.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
-	if err != nil {
-		return fmt.Errorf("journal mode: %w", err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal mode is %q, want wal", mode)
-	}
-	return nil
-}
-
 // checkWritable fails unless the database can be written: SQLite opens a
 // file it may only read (a read-only mount, say) read-only without a word,
-// and every save would fail later. It writes a row and rolls it back.
+// and every save would fail later; a PostgreSQL standby refuses writes. It
+// creates a table and rolls it back.
 func (db *DB) checkWritable(ctx context.Context) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err == nil {
 		defer tx.Rollback()
 		_, err = tx.ExecContext(ctx, `CREATE TABLE write_probe (x INTEGER)`)
 	}
-	if err != nil && !isFull(err) {
+	if err != nil && !db.isFull(err) {
 		return fmt.Errorf("the database is not writable: %w", err)
 	}
 	return nil
 }
 
-// migrate applies the embedded migrations in name order, each once.
+// migrate applies the dialect's embedded migrations in name order, each
+// once. The migrations table records each by its file name alone
+// ("0001_init.sql"), the same in both dialects.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.db.ExecContext(ctx, `
-		CREATE TABLE IF NOT EXISTS migrations (
-			name       TEXT PRIMARY KEY,
-			applied_at TEXT
-		)`,
-	); err != nil {
+	if err := db.inMigrationTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.d.migrationsTable)
+		return err
+	}); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
 
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	names, err := fs.Glob(migrationFS, db.d.migrations+"/*.sql")
 	if err != nil {
 		return fmt.Errorf("list migrations: %w", err)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := db.migrateFile(ctx, name); err != nil {
+		if err := db.inMigrationTx(ctx, func(tx *sql.Tx) error {
+			return db.migrateFile(ctx, tx, name)
+		}); err != nil {
 			return fmt.Errorf("migration %s: %w", path.Base(name), err)
 		}
 	}
 	return nil
 }
 
-// migrateFile applies one migration file in its own transaction and records
-// it in the migrations table, unless it is recorded there already.
-func (db *DB) migrateFile(ctx context.Context, name string) error {
+// inMigrationTx runs f in a transaction that holds the dialect's migration
+// lock, and commits if f succeeds.
+func (db *DB) inMigrationTx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if db.d.lockMigrations != "" {
+		if _, err := tx.ExecContext(ctx, db.d.lockMigrations); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+	}
+	if err := f(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
+// migrateFile applies one migration file and records it in the migrations
+// table, unless it is recorded there already.
+func (db *DB) migrateFile(ctx context.Context, tx *sql.Tx, name string) error {
 	base := path.Base(name)
 	var n int
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, base).Scan(&n)
+	err := tx.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM migrations WHERE name = ?`), base).Scan(&n)
 	if err != nil {
 		return err
 	} else if n != 0 {
@@ -192,26 +190,20 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO migrations (name, applied_at) VALUES (?, ?)`,
+	_, err = tx.ExecContext(ctx,
+		db.q(`INSERT INTO migrations (name, applied_at) VALUES (?, ?)`),
 		base, formatTime(db.now()),
-	); err != nil {
-		return err
-	}
-	return tx.Commit()
+	)
+	return err
 }
 
-// escapePath makes a file path safe to put in a SQLite URI filename.
-func escapePath(p string) string {
-	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
-}
-
-// formatTime renders t the way timestamps are stored.
+// formatTime renders t the way timestamps are written.
 func formatTime(t time.Time) string {
 	return t.UTC().Format(timeFormat)
 }
 
-// parseTime reads a stored timestamp.
+// parseTime reads a stored timestamp: SQLite's text, or PostgreSQL's
+// timestamptz as database/sql renders it into a string (RFC 3339).
 func parseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
@@ -220,36 +212,21 @@ func parseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// sqliteCode returns the extended SQLite result code of err, or 0.
-func sqliteCode(err error) int {
-	var serr *sqlite.Error
-	if errors.As(err, &serr) {
-		return serr.Code()
-	}
-	return 0
-}
-
 // isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY violation.
-func isUniqueViolation(err error) bool {
-	code := sqliteCode(err)
-	return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-}
-
-// isFull reports whether err is SQLite's SQLITE_FULL: the disk is full.
-func isFull(err error) bool {
-	return sqliteCode(err)&0xff == sqlite3.SQLITE_FULL
-}
-
-// full marks err as a full disk when SQLite says so: it then also wraps
-// media.ErrDiskFull in an fs.PathError naming the database file.
-func (db *DB) full(err error) error {
-	if err == nil || !isFull(err) {
-		return err
-	}
-	return fmt.Errorf("%w (%w)", err, &fs.PathError{Op: "write", Path: db.path, Err: media.ErrDiskFull})
-}
+func (db *DB) isUniqueViolation(err error) bool { return err != nil && db.d.uniqueViolation(err) }
 
 // isCheckViolation reports whether err is a CHECK constraint violation.
-func isCheckViolation(err error) bool {
-	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_CHECK
+func (db *DB) isCheckViolation(err error) bool { return err != nil && db.d.checkViolation(err) }
+
+// isFull reports whether err says the database's disk is full.
+func (db *DB) isFull(err error) bool { return err != nil && db.d.diskFull(err) }
+
+// full marks err as a full disk when the database says so: it then also
+// wraps media.ErrDiskFull in an fs.PathError naming the database (its file,
+// or its URL without the password).
+func (db *DB) full(err error) error {
+	if !db.isFull(err) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, &fs.PathError{Op: "write", Path: db.where, Err: media.ErrDiskFull})
 }

@@ -5,7 +5,11 @@ package db
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -78,4 +82,79 @@ func TestDeleteOnFullDisk(t *testing.T) {
 			t.Errorf("row b: %v", err)
 		}
 	}
+}
+
+// TestPostgresDiskFull: a PostgreSQL server out of room says so with
+// SQLSTATE 53100, and the index reports it as a full disk naming the
+// database (without its password), as it does SQLite's. The index's tables
+// are put in a tablespace on a small tmpfs, then filled.
+func TestPostgresDiskFull(t *testing.T) {
+	srv := testPG.Get(t)
+	dir, err := os.MkdirTemp("", "recorder-pgfull-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("PostgreSQL disk-full test skipped: cannot mount a tmpfs (%v); it needs root or CAP_SYS_ADMIN", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("unmount: %v", err)
+		}
+	})
+	if uid, gid, other := srv.Owner(); other {
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin, err := sql.Open("pgx", srv.URL(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	space := srv.NewName("full")
+	if _, err := admin.Exec(`CREATE TABLESPACE ` + space + ` LOCATION '` + dir + `'`); err != nil {
+		t.Fatal(err)
+	}
+
+	source := srv.FreshURL(t, "default_tablespace="+space)
+	db := mustOpenAt(t, source)
+	ctx := context.Background()
+	mustInsert(t, db, "a.json")
+
+	// Waveforms of random hex, which compresses little, until the disk
+	// is full.
+	var insertErr error
+	for i := 0; insertErr == nil; i++ {
+		if i == 1000 {
+			t.Fatal("1000 inserts of 64 KiB fitted in a 1 MiB tablespace")
+		}
+		r := newRecording(fmt.Sprintf("fill%03d.json", i))
+		r.Waveform = hex.EncodeToString(randomBytes(t, 32<<10))
+		insertErr = db.InsertRecording(ctx, r)
+	}
+	var pe *fs.PathError
+	if !media.IsDiskFull(insertErr) || !errors.As(insertErr, &pe) || pe.Path != redactURL(source) {
+		t.Fatalf("insert on a full disk: %v; want a disk-full error naming %s", insertErr, redactURL(source))
+	}
+	// The failed insert left the index whole: its row and its count are
+	// not there, and deleting still works.
+	n := mustCount(t, db)
+	var rows int
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM recordings`).Scan(&rows); err != nil || rows != n {
+		t.Fatalf("kept count %d, rows %d (%v)", n, rows, err)
+	}
+	if err := db.DeleteRecording(ctx, "a.json"); err != nil {
+		t.Fatalf("delete on a full disk: %v", err)
+	}
+}
+
+func randomBytes(tb testing.TB, n int) []byte {
+	tb.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }

@@ -50,7 +50,7 @@ func (db *DB) SaveParams(ctx context.Context, p media.Params) error {
 }
 
 func (db *DB) upsertParams(ctx context.Context, tx *sql.Tx, p media.Params) error {
-	if _, err := tx.ExecContext(ctx, `
+	if _, err := tx.ExecContext(ctx, db.q(`
 		INSERT INTO params (id, fps, batch_size, sample_rate, channels, updated_at)
 		VALUES (1, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
@@ -58,7 +58,7 @@ func (db *DB) upsertParams(ctx context.Context, tx *sql.Tx, p media.Params) erro
 			batch_size  = excluded.batch_size,
 			sample_rate = excluded.sample_rate,
 			channels    = excluded.channels,
-			updated_at  = excluded.updated_at`,
+			updated_at  = excluded.updated_at`),
 		p.FPS, p.BatchSize, p.SampleRate, p.Channels, formatTime(db.now()),
 	); err != nil {
 		return fmt.Errorf("db: save params: %w", err)

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -28,11 +27,13 @@ func countParamsRows(tb testing.TB, db *DB) int {
 	return n
 }
 
-func TestParams(t *testing.T) {
+func TestParams(t *testing.T) { forEachBackend(t, testParams) }
+
+func testParams(t *testing.T, b backend) {
 	ctx := context.Background()
 
 	t.Run("Default", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		if got, want := mustParams(t, db), media.DefaultParams(); got != want {
 			t.Fatalf("Params = %+v, want defaults %+v", got, want)
 		}
@@ -42,8 +43,8 @@ func TestParams(t *testing.T) {
 	})
 
 	t.Run("OK", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "app.db")
-		db := mustOpenAt(t, path)
+		source := b.source(t)
+		db := mustOpenAt(t, source)
 		db.Now = func() time.Time { return t0 }
 
 		p := media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 2}
@@ -63,7 +64,7 @@ func TestParams(t *testing.T) {
 			t.Fatalf("params rows = %d, want 1", n)
 		}
 		var updatedAt string
-		if err := db.db.QueryRow(`SELECT updated_at FROM params`).Scan(&updatedAt); err != nil {
+		if err := db.db.QueryRow(`SELECT ` + textUTC(b, "updated_at") + ` FROM params`).Scan(&updatedAt); err != nil {
 			t.Fatal(err)
 		}
 		if updatedAt != "2026-11-26T13:05:07.123Z" {
@@ -73,14 +74,14 @@ func TestParams(t *testing.T) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
-		db = mustOpenAt(t, path)
+		db = mustOpenAt(t, source)
 		if got := mustParams(t, db); got != p {
 			t.Fatalf("after reopen Params = %+v, want %+v", got, p)
 		}
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		saved := media.Params{FPS: 10, BatchSize: 32, SampleRate: 8000, Channels: 1}
 
 		bad := media.Params{FPS: 0, BatchSize: 33, SampleRate: 12345, Channels: 3}
@@ -113,10 +114,10 @@ func TestParams(t *testing.T) {
 
 	t.Run("SingleRow", func(t *testing.T) {
 		// The schema allows no second params row.
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		_, err := db.db.Exec(`INSERT INTO params (id, fps, batch_size, sample_rate, channels, updated_at)
 			VALUES (2, 30, 64, 48000, 1, '2026-01-01T00:00:00.000Z')`)
-		if !isCheckViolation(err) {
+		if !db.isCheckViolation(err) {
 			t.Fatalf("err = %v, want CHECK constraint failure", err)
 		}
 	})

@@ -34,10 +34,10 @@ const recordingColumns = `id, filename, created_at, duration_s, sample_rate, cha
 // error wrapping media.ErrNotFound.
 func (db *DB) RecordingByTake(ctx context.Context, takeID string) (*Recording, error) {
 	var r Recording
-	row := db.db.QueryRowContext(ctx, `
+	row := db.db.QueryRowContext(ctx, db.q(`
 		SELECT `+recordingColumns+`
 		FROM recordings
-		WHERE take_id = ?`,
+		WHERE take_id = ?`),
 		takeID,
 	)
 	err := scanRecording(row, &r)
@@ -77,25 +77,23 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 	}
 	createdAt = createdAt.UTC().Truncate(time.Millisecond)
 
-	res, err := tx.ExecContext(ctx, `
+	var id int64
+	err := tx.QueryRowContext(ctx, db.q(`
 		INSERT INTO recordings (
 			filename, created_at, duration_s, sample_rate, channels,
 			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, take_id, waveform
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`),
 		r.Filename, formatTime(createdAt), r.Duration, r.SampleRate, r.Channels,
 		r.FPS, r.BatchSize, r.Mode, r.MIME, r.Bytes, r.SessionID, r.Title,
 		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks), sql.NullString{String: r.TakeID, Valid: r.TakeID != ""}, r.Waveform,
-	)
+	).Scan(&id)
 	switch {
-	case isUniqueViolation(err):
+	case db.isUniqueViolation(err):
 		return fmt.Errorf("db: insert recording %q: %w", r.Filename, ErrExists)
-	case isCheckViolation(err):
+	case db.isCheckViolation(err):
 		return fmt.Errorf("db: insert recording %q: %w: %w", r.Filename, media.ErrInvalid, err)
 	case err != nil:
-		return fmt.Errorf("db: insert recording %q: %w", r.Filename, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
 		return fmt.Errorf("db: insert recording %q: %w", r.Filename, err)
 	}
 	r.ID = id
@@ -107,10 +105,10 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 // wrapping media.ErrNotFound.
 func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, error) {
 	var r Recording
-	row := db.db.QueryRowContext(ctx, `
+	row := db.db.QueryRowContext(ctx, db.q(`
 		SELECT `+recordingColumns+`
 		FROM recordings
-		WHERE filename = ?`,
+		WHERE filename = ?`),
 		filename,
 	)
 	err := scanRecording(row, &r)
@@ -157,7 +155,7 @@ func (db *DB) ListNewer(ctx context.Context, c Cursor, limit int) ([]Recording, 
 }
 
 func (db *DB) listPage(ctx context.Context, query string, args ...any) ([]Recording, error) {
-	rows, err := db.db.QueryContext(ctx, query, args...)
+	rows, err := db.db.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list recordings: %w", err)
 	}
@@ -183,11 +181,11 @@ func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recordin
 	limit = listLimit(limit)
 	offset = max(offset, 0)
 
-	rows, err := db.db.QueryContext(ctx, `
+	rows, err := db.db.QueryContext(ctx, db.q(`
 		SELECT `+recordingColumns+`
 		FROM recordings
 		ORDER BY created_at DESC, id DESC
-		LIMIT ? OFFSET ?`,
+		LIMIT ? OFFSET ?`),
 		limit, offset,
 	)
 	if err != nil {
@@ -217,7 +215,7 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 	if err != nil {
 		return err
 	}
-	res, err := db.db.ExecContext(ctx, `UPDATE recordings SET title = ? WHERE filename = ?`, title, filename)
+	res, err := db.db.ExecContext(ctx, db.q(`UPDATE recordings SET title = ? WHERE filename = ?`), title, filename)
 	if err != nil {
 		return db.full(fmt.Errorf("db: rename recording %q: %w", filename, err))
 	}
@@ -233,7 +231,7 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 
 // SetMissing flags (or clears) a recording whose file is gone.
 func (db *DB) SetMissing(ctx context.Context, filename string, missing bool) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET missing = ? WHERE filename = ?`, missing, filename)
+	_, err := db.db.ExecContext(ctx, db.q(`UPDATE recordings SET missing = ? WHERE filename = ?`), missing, filename)
 	if err != nil {
 		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
 	}
@@ -242,7 +240,7 @@ func (db *DB) SetMissing(ctx context.Context, filename string, missing bool) err
 
 // SetDamaged flags (or clears) a recording whose file cannot be read.
 func (db *DB) SetDamaged(ctx context.Context, filename string, damaged bool) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE recordings SET damaged = ? WHERE filename = ?`, damaged, filename)
+	_, err := db.db.ExecContext(ctx, db.q(`UPDATE recordings SET damaged = ? WHERE filename = ?`), damaged, filename)
 	if err != nil {
 		return db.full(fmt.Errorf("db: flag recording %q: %w", filename, err))
 	}
@@ -313,7 +311,7 @@ func (db *DB) CountRecordings(ctx context.Context) (int, error) {
 // is freed, so on a full disk it asks MakeRoom for room and tries again.
 func (db *DB) DeleteRecording(ctx context.Context, filename string) error {
 	err := db.deleteRecordingTx(ctx, filename)
-	if isFull(err) && db.MakeRoom != nil && db.MakeRoom() {
+	if db.isFull(err) && db.d.local && db.MakeRoom != nil && db.MakeRoom() {
 		err = db.deleteRecordingTx(ctx, filename)
 	}
 	return db.full(err)
@@ -326,7 +324,7 @@ func (db *DB) deleteRecordingTx(ctx context.Context, filename string) error {
 	}
 	defer tx.Rollback()
 
-	if err := deleteRecording(ctx, tx, filename); err != nil {
+	if err := db.deleteRecording(ctx, tx, filename); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -335,8 +333,8 @@ func (db *DB) deleteRecordingTx(ctx context.Context, filename string) error {
 	return nil
 }
 
-func deleteRecording(ctx context.Context, tx *sql.Tx, filename string) error {
-	res, err := tx.ExecContext(ctx, `DELETE FROM recordings WHERE filename = ?`, filename)
+func (db *DB) deleteRecording(ctx context.Context, tx *sql.Tx, filename string) error {
+	res, err := tx.ExecContext(ctx, db.q(`DELETE FROM recordings WHERE filename = ?`), filename)
 	if err != nil {
 		return fmt.Errorf("db: delete recording %q: %w", filename, err)
 	}

@@ -15,6 +15,15 @@ import (
 	"github.com/avatarweb/recorder/media"
 )
 
+// textUTC is an SQL expression for the timestamp column col as text the
+// way SQLite stores it: for PostgreSQL, its timestamptz rendered so.
+func textUTC(b backend, col string) string {
+	if b.name == "postgres" {
+		return `to_char(` + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+	}
+	return col
+}
+
 // newRecording returns a valid recording named filename with zero ID and
 // CreatedAt.
 func newRecording(filename string) *Recording {
@@ -61,11 +70,13 @@ func filenames(recs []Recording) []string {
 
 var t0 = time.Date(2026, 11, 26, 13, 5, 7, 123_456_789, time.UTC)
 
-func TestInsertRecording(t *testing.T) {
+func TestInsertRecording(t *testing.T) { forEachBackend(t, testInsertRecording) }
+
+func testInsertRecording(t *testing.T, b backend) {
 	ctx := context.Background()
 
 	t.Run("OK", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		db.Now = func() time.Time { return t0.In(time.FixedZone("X", 3600)) }
 
 		r := newRecording("a.wav")
@@ -88,9 +99,9 @@ func TestInsertRecording(t *testing.T) {
 			t.Fatalf("GetRecording =\n%+v\nwant\n%+v", got, r)
 		}
 
-		// What a person sees in the sqlite3 shell.
+		// What a person sees in the sqlite3 shell, or psql in UTC.
 		var createdAt string
-		err = db.db.QueryRowContext(ctx, `SELECT created_at FROM recordings WHERE id = ?`, r.ID).Scan(&createdAt)
+		err = db.db.QueryRowContext(ctx, db.q(`SELECT `+textUTC(b, "created_at")+` FROM recordings WHERE id = ?`), r.ID).Scan(&createdAt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +111,7 @@ func TestInsertRecording(t *testing.T) {
 	})
 
 	t.Run("KeepsCreatedAt", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		db.Now = func() time.Time { t.Fatal("Now called"); return time.Time{} }
 
 		r := newRecording("b.webm")
@@ -124,7 +135,7 @@ func TestInsertRecording(t *testing.T) {
 	})
 
 	t.Run("ErrExists", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		orig := newRecording("dup.wav")
 		if err := db.InsertRecording(ctx, orig); err != nil {
 			t.Fatal(err)
@@ -153,7 +164,7 @@ func TestInsertRecording(t *testing.T) {
 	})
 
 	t.Run("ErrBadMode", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		r := newRecording("bad.wav")
 		r.Mode = "carrier-pigeon"
 		err := db.InsertRecording(ctx, r)
@@ -170,18 +181,18 @@ func TestInsertRecording(t *testing.T) {
 
 	t.Run("CheckConstraintRawSQL", func(t *testing.T) {
 		// The schema itself refuses a bad mode, whoever writes the row.
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		_, err := db.db.ExecContext(ctx, `
 			INSERT INTO recordings (filename, created_at, duration_s, sample_rate,
 				channels, fps, batch_size, mode, mime, bytes)
 			VALUES ('x', '2026-01-01T00:00:00.000Z', 1, 48000, 1, 30, 64, 'WebRTC', 'audio/wav', 1)`)
-		if !isCheckViolation(err) {
+		if !db.isCheckViolation(err) {
 			t.Fatalf("err = %v, want CHECK constraint failure", err)
 		}
 	})
 
 	t.Run("Concurrent", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		const workers, perWorker = 16, 20
 
 		var wg sync.WaitGroup
@@ -207,11 +218,13 @@ func TestInsertRecording(t *testing.T) {
 	})
 }
 
-func TestGetRecording(t *testing.T) {
+func TestGetRecording(t *testing.T) { forEachBackend(t, testGetRecording) }
+
+func testGetRecording(t *testing.T, b backend) {
 	ctx := context.Background()
 
 	t.Run("ErrNotFound", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		mustInsert(t, db, "a.wav")
 		r, err := db.GetRecording(ctx, "nope.wav")
 		if !errors.Is(err, media.ErrNotFound) {
@@ -223,11 +236,13 @@ func TestGetRecording(t *testing.T) {
 	})
 }
 
-func TestListRecordings(t *testing.T) {
+func TestListRecordings(t *testing.T) { forEachBackend(t, testListRecordings) }
+
+func testListRecordings(t *testing.T, b backend) {
 	ctx := context.Background()
 
 	t.Run("OK", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		// Out of insertion order: c is newest, then a and b share a timestamp
 		// (the later id wins), then d is oldest.
 		for _, tc := range []struct {
@@ -256,7 +271,7 @@ func TestListRecordings(t *testing.T) {
 	})
 
 	t.Run("Empty", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		recs, err := db.ListRecordings(ctx, 10, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -267,7 +282,7 @@ func TestListRecordings(t *testing.T) {
 	})
 
 	t.Run("Pagination", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		db.Now = fixedClock(t0, time.Second)
 		var all []string
 		for i := range 7 {
@@ -300,7 +315,7 @@ func TestListRecordings(t *testing.T) {
 	})
 
 	t.Run("DefaultLimit", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		db.Now = fixedClock(t0, time.Millisecond)
 		for i := range DefaultListLimit + 5 {
 			mustInsert(t, db, fmt.Sprintf("r%03d", i))
@@ -329,9 +344,11 @@ func TestListRecordings(t *testing.T) {
 	})
 }
 
-func TestCountRecordings(t *testing.T) {
+func TestCountRecordings(t *testing.T) { forEachBackend(t, testCountRecordings) }
+
+func testCountRecordings(t *testing.T, b backend) {
 	t.Run("OK", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		if n := mustCount(t, db); n != 0 {
 			t.Fatalf("count = %d, want 0", n)
 		}
@@ -342,11 +359,13 @@ func TestCountRecordings(t *testing.T) {
 	})
 }
 
-func TestDeleteRecording(t *testing.T) {
+func TestDeleteRecording(t *testing.T) { forEachBackend(t, testDeleteRecording) }
+
+func testDeleteRecording(t *testing.T, b backend) {
 	ctx := context.Background()
 
 	t.Run("OK", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		mustInsert(t, db, "a", "b")
 		if err := db.DeleteRecording(ctx, "a"); err != nil {
 			t.Fatal(err)
@@ -365,7 +384,7 @@ func TestDeleteRecording(t *testing.T) {
 	})
 
 	t.Run("ErrNotFound", func(t *testing.T) {
-		db := MustOpen(t)
+		db := b.MustOpen(t)
 		mustInsert(t, db, "a")
 		err := db.DeleteRecording(ctx, "nope")
 		if !errors.Is(err, media.ErrNotFound) {
@@ -377,9 +396,11 @@ func TestDeleteRecording(t *testing.T) {
 	})
 }
 
-func TestLibraryColumns(t *testing.T) {
+func TestLibraryColumns(t *testing.T) { forEachBackend(t, testLibraryColumns) }
+
+func testLibraryColumns(t *testing.T, b backend) {
 	ctx := context.Background()
-	db := MustOpen(t)
+	db := b.MustOpen(t)
 	r := &Recording{
 		Filename: "recording_20261126_130000.json", Duration: 3, SampleRate: 48000, Channels: 2,
 		FPS: 30, BatchSize: 64, Mode: "mediarecorder", MIME: "audio/webm;codecs=opus", Bytes: 100,
@@ -420,7 +441,7 @@ func TestLibraryColumns(t *testing.T) {
 	})
 	t.Run("NullClientDuration", func(t *testing.T) {
 		var v sql.NullFloat64
-		if err := db.db.QueryRowContext(ctx, `SELECT client_duration_s FROM recordings WHERE filename = ?`, r.Filename).Scan(&v); err != nil || !v.Valid {
+		if err := db.db.QueryRowContext(ctx, db.q(`SELECT client_duration_s FROM recordings WHERE filename = ?`), r.Filename).Scan(&v); err != nil || !v.Valid {
 			t.Fatalf("client_duration_s: %v %v", v, err)
 		}
 		other := *r
@@ -428,8 +449,8 @@ func TestLibraryColumns(t *testing.T) {
 		if err := db.InsertRecording(ctx, &other); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.db.QueryRowContext(ctx, `SELECT client_duration_s FROM recordings WHERE filename = ?`, other.Filename).Scan(&v); err != nil || v.Valid {
-			t.Errorf("an unknown client duration should be NULL for sqlite3 users, got %v (%v)", v, err)
+		if err := db.db.QueryRowContext(ctx, db.q(`SELECT client_duration_s FROM recordings WHERE filename = ?`), other.Filename).Scan(&v); err != nil || v.Valid {
+			t.Errorf("an unknown client duration should be NULL for sqlite3 and psql users, got %v (%v)", v, err)
 		}
 	})
 }
@@ -437,9 +458,11 @@ func TestLibraryColumns(t *testing.T) {
 // TestKeysetPages: walking the list by cursors, both ways, visits every
 // recording once in list order, ties on created_at included; and the kept
 // count follows inserts and deletes.
-func TestKeysetPages(t *testing.T) {
+func TestKeysetPages(t *testing.T) { forEachBackend(t, testKeysetPages) }
+
+func testKeysetPages(t *testing.T, b backend) {
 	ctx := context.Background()
-	db := MustOpen(t)
+	db := b.MustOpen(t)
 	var want []string
 	for i := range 11 {
 		r := newRecording(fmt.Sprintf("r%02d", i))
@@ -487,8 +510,10 @@ func TestKeysetPages(t *testing.T) {
 	}
 }
 
-func TestSetDamaged(t *testing.T) {
-	db := MustOpen(t)
+func TestSetDamaged(t *testing.T) { forEachBackend(t, testSetDamaged) }
+
+func testSetDamaged(t *testing.T, b backend) {
+	db := b.MustOpen(t)
 	ctx := context.Background()
 	mustInsert(t, db, "a.json", "b.json")
 	if err := db.SetDamaged(ctx, "b.json", true); err != nil {

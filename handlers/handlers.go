@@ -12,10 +12,8 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/avatarweb/recorder/assets"
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
@@ -37,11 +35,17 @@ type Feed interface {
 }
 
 // Sessions runs live WebRTC sessions.
+// It answers in values: a handler never holds a live session, and a
+// stand-in needs no pion.
 type Sessions interface {
-	Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error)
+	Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
 	AddICECandidate(id string, c webrtc.ICECandidateInit) error
-	Get(id string) (*rtc.Session, error)
-	Stop(id string) (rtc.Take, error)
+	Info(id string) (rtc.Info, error)
+	Stop(id string) (media.Take, error)
+	// WaitCandidates long-polls a session's own ICE candidates.
+	WaitCandidates(ctx context.Context, id string, from int) ([]webrtc.ICECandidateInit, bool, error)
+	// Restart answers an ICE restart offer for a live session.
+	Restart(ctx context.Context, id string, offer webrtc.SessionDescription) (webrtc.SessionDescription, error)
 }
 
 // Library saves, lists and opens recordings.
@@ -75,57 +79,15 @@ type Handler struct {
 	WSRecover func(*websocket.Conn)
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
+	// BaseContext is the root of every /ws connection: when it ends
+	// (shutdown), they are closed. Nil means context.Background().
+	BaseContext context.Context
 	// MaxMessage is the largest /ws message in bytes (an audio_data
 	// message is the biggest); 0 means 1 MiB. /feed takes no data
 	// messages at all.
 	MaxMessage int64
 	// ICE, when set, gives pages their STUN/TURN servers.
 	ICE ICE
-}
-
-// Register lists every route.
-func (h *Handler) Register(app *fiber.App) {
-	// Pages and fragments are compressed (a long list is mostly markup);
-	// audio, downloads and WebSockets are not.
-	pages := compress.New()
-	app.Get("/", pages, h.index)
-	app.Get("/ui/recordings", pages, h.recordingsFragment)
-	app.Get("/ui/params", pages, h.paramsFragment)
-	app.Post("/params", h.paramsForm)
-
-	app.Get("/get_params", h.getParams)
-	app.Post("/update_params", h.updateParams)
-	ws := wsConfig
-	ws.RecoverHandler = h.WSRecover
-	app.Get("/ws", requireUpgrade, websocket.New(h.ws, ws))
-	app.Get("/feed/:id", requireUpgrade, websocket.New(h.feed, ws))
-
-	app.Post("/webrtc/offer", h.offer)
-	app.Post("/webrtc/ice-candidate", h.iceCandidate)
-	app.Post("/webrtc/audio-data", h.audioData)
-	app.Post("/webrtc/stop", h.stop)
-	app.Post("/webrtc/discard", h.discard)
-	app.Get("/webrtc/sessions/:id", h.sessionInfo)
-	app.Get("/webrtc/sessions/:id/candidates", h.candidates)
-	app.Get("/webrtc/ice-config", h.iceConfig)
-	app.Post("/webrtc/restart", h.restart)
-
-	app.Post("/uploads", h.beginUpload)
-	app.Get("/uploads/:id", h.uploadStatus)
-	app.Put("/uploads/:id/chunks/:index", h.putChunk)
-	app.Get("/uploads/:id/audio", h.uploadAudio)
-	app.Post("/uploads/:id/discard", h.discardUpload)
-
-	app.Post("/save_recording", h.saveRecording)
-	app.Get("/recordings", h.listRecordings)
-	app.Get("/recordings/:filename", h.getRecording)
-	app.Get("/recordings/:filename/audio", h.recordingAudio)
-	app.Post("/recordings/:filename/title", h.renameRecording)
-	app.Get("/recordings/:filename/delete", h.confirmDelete)
-	app.Post("/recordings/:filename/delete", h.deleteRecording)
-	app.Delete("/recordings/:filename", h.deleteRecording)
-
-	app.Get("/assets/*", serveAssets(assets.Load(), time.Now()))
 }
 
 // render writes a templ component as the HTML response. Pages are

@@ -28,6 +28,7 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
@@ -58,6 +59,9 @@ type testApp struct {
 	// hub is the handler's Feed, for tests to publish batches and end
 	// sessions.
 	hub *feed.Hub
+	// handler is the app's Handler, for a test to set fields before it
+	// serves.
+	handler *handlers.Handler
 }
 
 // newTestApp builds the app with a real database, store and library
@@ -120,15 +124,14 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger) *te
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
 	}
-	app := fiber.New(fiber.Config{
-		DisableStartupMessage: true,
-		ErrorHandler:          handlers.ErrorHandler(log),
-		BodyLimit:             4 << 20,
+	app := handlers.NewApp(h, handlers.AppConfig{
+		Guard:   guard.New(guard.Config{Log: log}),
+		Log:     log,
+		MaxBody: 4 << 20,
 	})
-	h.Register(app)
 	return &testApp{
 		app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,
-		uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub,
+		uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub, handler: h,
 	}
 }
 
@@ -207,8 +210,8 @@ func (c *clock) Set(t time.Time) {
 // fakeSessions is a hand-written Sessions: each method calls its function
 // field, or fails with an internal error when the test left it unset.
 type fakeSessions struct {
-	OfferFn   func(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error)
-	GetFn     func(id string) (*rtc.Session, error)
+	StartFn   func(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
+	InfoFn    func(id string) (rtc.Info, error)
 	StopFn    func(id string) (rtc.Take, error)
 	DiscardFn func(id string) error
 	ReleaseFn func(id string) error
@@ -220,20 +223,28 @@ type fakeSessions struct {
 
 var errUnset = errors.New("fake: method not set")
 
-func (f *fakeSessions) Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error) {
-	if f.OfferFn == nil {
-		return nil, webrtc.SessionDescription{}, errUnset
+func (f *fakeSessions) Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error) {
+	if f.StartFn == nil {
+		return rtc.Info{}, webrtc.SessionDescription{}, errUnset
 	}
-	return f.OfferFn(ctx, id, offer, p)
+	return f.StartFn(ctx, id, offer, p, o)
+}
+
+func (f *fakeSessions) WaitCandidates(context.Context, string, int) ([]webrtc.ICECandidateInit, bool, error) {
+	return nil, false, errUnset
+}
+
+func (f *fakeSessions) Restart(context.Context, string, webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	return webrtc.SessionDescription{}, errUnset
 }
 
 func (f *fakeSessions) AddICECandidate(string, webrtc.ICECandidateInit) error { return errUnset }
 
-func (f *fakeSessions) Get(id string) (*rtc.Session, error) {
-	if f.GetFn == nil {
-		return nil, errUnset
+func (f *fakeSessions) Info(id string) (rtc.Info, error) {
+	if f.InfoFn == nil {
+		return rtc.Info{}, errUnset
 	}
-	return f.GetFn(id)
+	return f.InfoFn(id)
 }
 
 func (f *fakeSessions) Stop(id string) (rtc.Take, error) {
@@ -371,6 +382,7 @@ func (ta *testApp) do(t testing.TB, method, target, body string, header ...strin
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, target, r)
+	req.Host = "localhost" // the guards answer only local names without a token
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -1,10 +1,9 @@
 package handlers_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
+	"fmt"
 	"maps"
 	"net/http"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -196,25 +194,16 @@ func TestSessionLifecycle(t *testing.T) {
 }
 
 // TestStopOK stops a session whose take the fake hands back; the answer
-// reports the session's state and counters.
+// reports the session's state and counters: no pion needed, the
+// handler deals in values.
 func TestStopOK(t *testing.T) {
-	m, err := rtc.NewManager(rtc.Config{SpoolDir: t.TempDir(), ConnectTimeout: time.Minute, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
-	s, _, err := m.Offer(context.Background(), "s1", fixtureOffer(t), toneParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	ta, f := newFakeApp(t)
 	f.addTake(t, "s1", toneParams, tone(toneParams.SampleRate, toneParams.Channels, 0.1))
-	f.GetFn = func(id string) (*rtc.Session, error) {
+	f.InfoFn = func(id string) (rtc.Info, error) {
 		if id != "s1" {
-			return nil, media.ErrNotFound
+			return rtc.Info{}, media.ErrNotFound
 		}
-		return s, nil
+		return rtc.Info{SessionID: "s1", State: rtc.StateConnecting, Params: toneParams}, nil
 	}
 	res := ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"s1"}`)
 	res.wantStatus(t, http.StatusOK)
@@ -396,6 +385,75 @@ func TestAudioData(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ta.do(t, http.MethodPost, "/webrtc/audio-data", tt.body).wantError(t, tt.status, tt.msg)
+		})
+	}
+}
+
+// offerWithMedia is the fixture offer with its audio section replaced by
+// sections: each a media line and its attributes (mid, direction, codecs).
+func offerWithMedia(t *testing.T, sections ...string) webrtc.SessionDescription {
+	t.Helper()
+	offer := fixtureOffer(t)
+	head, _, ok := strings.Cut(offer.SDP, "m=audio")
+	if !ok {
+		t.Fatal("the fixture offer has no audio section")
+	}
+	const transport = "c=IN IP4 0.0.0.0\r\na=ice-ufrag:hTst\r\na=ice-pwd:handlersTestIcePasswordX01\r\n" +
+		"a=fingerprint:sha-256 42:0D:EF:05:62:B3:09:67:42:93:97:BD:79:CF:CB:60:97:71:04:1E:EF:FD:A4:DB:8C:A9:31:B8:2C:90:4D:28\r\n" +
+		"a=setup:actpass\r\n"
+	sdp := strings.ReplaceAll(head, "\n", "\r\n")
+	sdp = strings.ReplaceAll(sdp, "\r\r\n", "\r\n")
+	for i, s := range sections {
+		mline, attrs, _ := strings.Cut(s, "\n")
+		sdp += mline + "\r\n" + transport + fmt.Sprintf("a=mid:%d\r\n", i) + strings.ReplaceAll(attrs, "\n", "\r\n")
+	}
+	return webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}
+}
+
+// TestOfferErrNoOpusAudio: an offer that sends no Opus audio (a data
+// channel, video, or audio in another codec) is refused at once with 400,
+// and holds no session slot.
+func TestOfferErrNoOpusAudio(t *testing.T) {
+	const (
+		opus = "m=audio 9 UDP/TLS/RTP/SAVPF 111\na=sendonly\na=rtcp-mux\na=rtpmap:111 opus/48000/2\na=fmtp:111 minptime=10;useinbandfec=1\n"
+		pcmu = "m=audio 9 UDP/TLS/RTP/SAVPF 0 8\na=sendonly\na=rtcp-mux\na=rtpmap:0 PCMU/8000\na=rtpmap:8 PCMA/8000\n"
+		vp8  = "m=video 9 UDP/TLS/RTP/SAVPF 96\na=sendonly\na=rtcp-mux\na=rtpmap:96 VP8/90000\n"
+		data = "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\na=sctp-port:5000\n"
+	)
+	for _, tt := range []struct {
+		name     string
+		sections []string
+	}{
+		{"DataChannelOnly", []string{data}},
+		{"VideoOnly", []string{vp8}},
+		{"PCMUOnly", []string{pcmu}},
+		{"PCMUAndData", []string{pcmu, data}},
+		{"OpusRecvOnly", []string{strings.Replace(opus, "a=sendonly", "a=recvonly", 1)}},
+		{"NoMedia", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ta, m := newRTCApp(t)
+			body := offerBody(t, "s1", offerWithMedia(t, tt.sections...))
+			ta.do(t, http.MethodPost, "/webrtc/offer", body).wantError(t, http.StatusBadRequest, "Opus audio")
+			wantNoSession(t, m, "s1")
+		})
+	}
+	// Opus audio beside other media is what a browser may send: accepted.
+	for _, tt := range []struct {
+		name     string
+		sections []string
+	}{
+		{"OpusAlone", []string{opus}},
+		{"OpusAfterVideo", []string{vp8, opus}},
+		{"OpusWithData", []string{opus, data}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ta, m := newRTCApp(t)
+			ta.do(t, http.MethodPost, "/webrtc/offer", offerBody(t, "s1", offerWithMedia(t, tt.sections...))).
+				wantStatus(t, http.StatusOK)
+			if n := m.Live(); n != 1 {
+				t.Errorf("Live() = %d, want 1", n)
+			}
 		})
 	}
 }

@@ -54,8 +54,23 @@ type wsMessage struct {
 // (every page hears every change, whoever made it), ping/pong, and the
 // stats of the session the page watches, a few times a second.
 func (h *Handler) ws(conn *websocket.Conn) {
-	ctx, cancel := context.WithCancel(context.Background())
+	base := h.baseContext()
+	ctx, cancel := context.WithCancel(base)
 	defer cancel()
+	// Shutdown closes the connection, which ends the read loop below. The
+	// conn is pooled once this handler returns: wait for a close under way.
+	closed := make(chan struct{})
+	unhook := context.AfterFunc(base, func() {
+		defer close(closed)
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		conn.Close()
+	})
+	defer func() {
+		if !unhook() {
+			<-closed
+		}
+	}()
 	changes, unsubscribe := h.Settings.Subscribe()
 	defer unsubscribe()
 	replies := make(chan any, 16)
@@ -90,6 +105,13 @@ func (h *Handler) ws(conn *websocket.Conn) {
 	}
 	cancel()
 	wg.Wait()
+}
+
+func (h *Handler) baseContext() context.Context {
+	if h.BaseContext == nil {
+		return context.Background()
+	}
+	return h.BaseContext
 }
 
 // wsHandle answers one message.
@@ -156,12 +178,12 @@ func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-c
 			if watched == "" {
 				continue
 			}
-			s, err := h.Sessions.Get(watched)
+			info, err := h.Sessions.Info(watched)
 			if err != nil {
 				msg, watched = fiber.Map{"type": "stats", "session_id": watched, "state": "gone"}, ""
 				break
 			}
-			msg = fiber.Map{"type": "stats", "session": s.Info()}
+			msg = fiber.Map{"type": "stats", "session": info}
 		}
 		if err := send(msg); err != nil {
 			return err

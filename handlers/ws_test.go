@@ -640,3 +640,30 @@ func TestFeed(t *testing.T) {
 		})
 	}
 }
+
+// TestWSEndsWithBaseContext: when the server's base context ends
+// (shutdown), every /ws connection is closed with "going away", instead of
+// outliving the server.
+func TestWSEndsWithBaseContext(t *testing.T) {
+	ta, _ := newFakeApp(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ta.handler.BaseContext = ctx
+	c := newWSClient(t, ta.serve(t))
+	c.sync(t) // connected and answering
+
+	cancel()
+	if err := c.conn.SetReadDeadline(time.Now().Add(wsWait)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, _, err := c.conn.ReadMessage()
+		if err == nil {
+			continue // stats or a reply already on its way
+		}
+		if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Errorf("after the base context ended: %v, want a going-away close", err)
+		}
+		return
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 )
@@ -16,6 +17,11 @@ const spoolFlushEvery = 250 * time.Millisecond
 
 // Spool is the sink stage: it appends PCM to a file on disk as raw
 // little-endian int16, so a take of any length costs no memory.
+//
+// A write the disk refuses (a full disk: ENOSPC) is final: the spool takes
+// nothing after it, and on Close it keeps the whole sample frames that
+// reached the file before it, so the take up to the last good write can
+// still be saved.
 type Spool struct {
 	Path       string
 	SampleRate int
@@ -23,9 +29,12 @@ type Spool struct {
 	Stats      *Stats
 
 	f         *os.File
+	out       io.Writer // the file, or a test's wrapper around it
 	w         *bufio.Writer
 	buf       []byte
-	bytes     int64
+	bytes     int64 // taken by Write (buffered or written)
+	written   int64 // reached the file
+	err       error // the first failed write; nothing is taken after it
 	lastFlush time.Time
 }
 
@@ -35,42 +44,88 @@ func CreateSpool(path string, sampleRate, channels int, stats *Stats) (*Spool, e
 	if err != nil {
 		return nil, fmt.Errorf("media: create spool: %w", err)
 	}
-	return &Spool{
+	s := &Spool{
 		Path: path, SampleRate: sampleRate, Channels: channels, Stats: stats,
-		f: f, w: bufio.NewWriterSize(f, 64<<10), lastFlush: time.Now(),
-	}, nil
+		f: f, out: f, lastFlush: time.Now(),
+	}
+	s.w = bufio.NewWriterSize(writerFunc(s.writeFile), 64<<10)
+	return s, nil
 }
 
-// Write appends one block. Its format must match the spool's.
+// writeFile is what the buffer flushes into: it counts what reached the
+// file, a short write included.
+func (s *Spool) writeFile(p []byte) (int, error) {
+	n, err := s.out.Write(p)
+	s.written += int64(n)
+	return n, err
+}
+
+// Write appends one block. Its format must match the spool's. After a
+// write has failed, every Write returns that failure.
 func (s *Spool) Write(p PCM) error {
 	if p.SampleRate != s.SampleRate || p.Channels != s.Channels {
 		return fmt.Errorf("media: spool is %d Hz × %d, got %d Hz × %d: %w",
 			s.SampleRate, s.Channels, p.SampleRate, p.Channels, ErrInvalid)
 	}
+	if s.err != nil {
+		return s.err
+	}
 	s.buf = AppendS16LE(s.buf[:0], p.Samples)
 	if _, err := s.w.Write(s.buf); err != nil {
-		return fmt.Errorf("media: write spool: %w", err)
+		return s.fail(err)
 	}
 	s.bytes += int64(len(s.buf))
 	s.Stats.OutputFrames.Add(int64(p.Frames()))
 	if time.Since(s.lastFlush) >= spoolFlushEvery {
 		s.lastFlush = time.Now()
 		if err := s.w.Flush(); err != nil {
-			return fmt.Errorf("media: flush spool: %w", err)
+			return s.fail(err)
 		}
 	}
 	return nil
 }
 
-// Bytes returns how many PCM bytes have been written.
-func (s *Spool) Bytes() int64 { return s.bytes }
+// fail makes a write error final.
+func (s *Spool) fail(err error) error {
+	s.err = fmt.Errorf("media: write spool %s: %w", s.Path, err)
+	return s.err
+}
 
-// Close flushes and closes the file; the spool stays on disk.
+// Err returns the write error that ended the spool, or nil.
+func (s *Spool) Err() error { return s.err }
+
+// Bytes returns how many PCM bytes the take holds: those written, or after
+// a failed write the whole sample frames that reached the file.
+func (s *Spool) Bytes() int64 {
+	if s.err != nil {
+		return s.kept()
+	}
+	return s.bytes
+}
+
+// kept is the written bytes, less a sample frame a short write cut.
+func (s *Spool) kept() int64 {
+	frame := int64(2 * s.Channels)
+	return s.written / frame * frame
+}
+
+// Close flushes and closes the file; the spool stays on disk. After a
+// failed write it cuts the file to the whole frames before the failure.
 func (s *Spool) Close() error {
 	if s.f == nil {
 		return nil
 	}
-	err := s.w.Flush()
+	var err error
+	if s.err == nil {
+		if ferr := s.w.Flush(); ferr != nil {
+			err = s.fail(ferr)
+		}
+	}
+	if s.err != nil {
+		// Cutting a file needs no free space; counters follow the file.
+		err = errors.Join(err, s.f.Truncate(s.kept()))
+		s.Stats.OutputFrames.Store(s.kept() / int64(2*s.Channels))
+	}
 	err = errors.Join(err, s.f.Close())
 	s.f = nil
 	if err != nil {
@@ -82,7 +137,7 @@ func (s *Spool) Close() error {
 // Run is the stage loop: it writes every block from in until in closes or
 // ctx ends, then closes the spool. When out is not nil each block is passed
 // on after it is written (the spool is a tee in front of the framer), and
-// out is closed at the end.
+// out is closed at the end. A failed write ends Run with its error.
 func (s *Spool) Run(ctx context.Context, in <-chan PCM, out chan<- PCM) error {
 	defer s.Close()
 	if out != nil {
@@ -110,3 +165,7 @@ func (s *Spool) Run(ctx context.Context, in <-chan PCM, out chan<- PCM) error {
 		}
 	}
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/avatarweb/recorder/media"
@@ -107,5 +109,72 @@ func TestParamsValidate(t *testing.T) {
 		if !errors.As(err, &fields) || !errors.Is(err, media.ErrInvalid) || fields[tc.field] == "" || len(fields) != 1 {
 			t.Errorf("%+v: got %v, want one error on %s", p, err, tc.field)
 		}
+	}
+}
+
+// fullDisk is a file that takes room bytes, then refuses the rest of a
+// write as a full disk does: a short write and ENOSPC.
+type fullDisk struct {
+	w    io.Writer
+	room int
+}
+
+func (d *fullDisk) Write(p []byte) (int, error) {
+	n := min(len(p), d.room)
+	n, err := d.w.Write(p[:n])
+	d.room -= n
+	if err == nil && n < len(p) {
+		err = &os.PathError{Op: "write", Path: "take.pcm", Err: syscall.ENOSPC}
+	}
+	return n, err
+}
+
+// TestSpoolDiskFull: a write the disk refuses ends the stage with the
+// error (ENOSPC in its chain), takes nothing more, and leaves the spool
+// holding whole sample frames up to the last byte that reached the disk,
+// which Bytes and the stats report.
+func TestSpoolDiskFull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "take.pcm")
+	stats := &media.Stats{}
+	spool, err := media.CreateSpool(path, 16000, 2, stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const room = 10_001 // not a whole stereo frame: the disk cuts a sample
+	media.WrapSpoolFile(spool, func(w io.Writer) io.Writer { return &fullDisk{w: w, room: room} })
+	tone := mediatest.Tone(440, 16000, 2, 1.5, 0.5)
+	in := make(chan media.PCM)
+	out := make(chan media.PCM, 100)
+	done := make(chan error, 1)
+	go func() { done <- spool.Run(context.Background(), in, out) }()
+	var runErr error
+feed:
+	for off := 0; off < len(tone); off += 640 {
+		select {
+		case in <- media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2}:
+		case runErr = <-done:
+			break feed
+		}
+	}
+	if runErr == nil {
+		close(in)
+		runErr = <-done
+	}
+	if !errors.Is(runErr, syscall.ENOSPC) {
+		t.Fatalf("Run ended with %v, want the disk's ENOSPC", runErr)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const kept = room / 4 * 4
+	if want := media.AppendS16LE(nil, tone)[:kept]; !bytes.Equal(got, want) {
+		t.Errorf("spool has %d bytes, want the first %d bytes of the tone", len(got), kept)
+	}
+	if spool.Bytes() != kept || stats.OutputFrames.Load() != kept/4 {
+		t.Errorf("Bytes() %d, OutputFrames %d; want %d bytes, %d frames", spool.Bytes(), stats.OutputFrames.Load(), kept, kept/4)
+	}
+	if err := spool.Write(media.PCM{Samples: tone[:640], SampleRate: 16000, Channels: 2}); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("Write after the failure: %v, want the same error", err)
 	}
 }

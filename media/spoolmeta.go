@@ -37,9 +37,11 @@ func WriteSpoolMeta(pcmPath string, m SpoolMeta) error {
 	path := SpoolMetaPath(pcmPath)
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		_ = os.Remove(tmp) // a full disk may have left part of it
 		return fmt.Errorf("media: spool meta: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("media: spool meta: %w", err)
 	}
 	return nil

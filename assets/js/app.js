@@ -29,7 +29,7 @@ const ui = {
   progressText: $('upload-text'),
 };
 const visualizer = new Visualizer($('spectrum'), $('level'));
-const channel = new LiveChannel({ onParams: paramsChanged, onStats: showSession });
+const channel = new LiveChannel({ onParams: paramsChanged, onStats: sessionChanged });
 
 let stream = null;
 let take = null; // {mode: 'webrtc', live} or {mode: 'record', rec}: the take being made or waiting to be saved
@@ -89,6 +89,9 @@ async function startWebRTC() {
   setState('connecting', 'Connecting to the server…');
   try {
     await live.start(stream);
+    // Again, now that the server has the session: a watch that reached it
+    // before the offer was answered "gone" and dropped.
+    if (take?.live === live) channel.watch(live.id);
   } catch (err) {
     cleanupMedia();
     take = null;
@@ -96,11 +99,22 @@ async function startWebRTC() {
   }
 }
 
+// sessionChanged shows the watched session's stats; a take the server
+// ended by itself (a full disk, the longest take allowed) is stopped here
+// too, so the page offers its draft and says why.
+function sessionChanged(info) {
+  if (!info.chain) return; // a session that is gone
+  showSession(info);
+  const ended = ['failed', 'stopped'].includes(info.state);
+  const ours = take?.mode === 'webrtc' && take.live.id === info.session_id;
+  if (ended && ours && ['connecting', 'live'].includes(document.body.dataset.state)) stop();
+}
+
 function onConnectionState(state) {
   if (state === 'connected' && document.body.dataset.state === 'connecting') {
     startClock();
     setState('live', 'Recording over WebRTC — the server is decoding your audio live.');
-  } else if (state === 'failed') {
+  } else if (state === 'failed' && ['connecting', 'live'].includes(document.body.dataset.state)) {
     setState('error', 'The WebRTC connection failed. Check the network and try again.', true);
     stop();
   }
@@ -177,7 +191,8 @@ async function stop() {
     if (take.mode === 'webrtc') {
       cleanupMedia();
       const info = await take.live.stop();
-      setState('draft', `Stopped: ${info.duration.toFixed(1)} s recorded. Save it or discard it.`);
+      const why = info.reason ? ` (${info.reason})` : '';
+      setState('draft', `Stopped${why}: ${info.duration.toFixed(1)} s recorded. Save it or discard it.`, Boolean(info.reason));
     } else {
       const status = await take.rec.stop();
       cleanupMedia();

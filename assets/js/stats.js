@@ -45,5 +45,6 @@ export function showSession(info) {
   set('st-voice', feat.voice ? 'voice' : 'quiet');
   const mouth = $('st-mouth');
   if (mouth) mouth.value = feat.mouth || 0;
-  set('server-stats', `${info.state} · ${info.duration.toFixed(1)} s decoded · ${s.packets} packets · ${s.lost_packets} lost · ${s.gaps} gaps`);
+  const state = info.reason ? `${info.state} (${info.reason})` : info.state;
+  set('server-stats', `${state} · ${(info.duration || 0).toFixed(1)} s decoded · ${s.packets} packets · ${s.lost_packets} lost · ${s.gaps} gaps`);
 }

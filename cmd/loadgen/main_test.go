@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
@@ -71,12 +70,11 @@ func startServer(t *testing.T) *testServer {
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
 	}
-	app := fiber.New(fiber.Config{
-		DisableStartupMessage: true,
-		ErrorHandler:          handlers.ErrorHandler(log),
-		BodyLimit:             4 << 20,
+	app := handlers.NewApp(h, handlers.AppConfig{
+		Guard:   guard.New(guard.Config{OfferRate: 0, Log: log}),
+		Log:     log,
+		MaxBody: 4 << 20,
 	})
-	h.Register(app)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

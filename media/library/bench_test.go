@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/store/s3store/s3test"
 )
 
 // BenchmarkSaveHourTake saves a one-hour 48 kHz mono WebRTC take (a
@@ -23,6 +25,22 @@ import (
 //	go test -run XXX -bench SaveHourTake -benchtime 1x ./media/library/
 func BenchmarkSaveHourTake(b *testing.B) {
 	lib, _, sessions, _ := setup(b)
+	saveHourTake(b, lib, sessions)
+}
+
+// BenchmarkSaveHourTakeS3 is BenchmarkSaveHourTake into a bucket of a real
+// S3-compatible server (versitygw, on this machine): a multipart upload
+// of 8 MiB parts.
+//
+//	go test -run XXX -bench SaveHourTakeS3 -benchtime 1x ./media/library/
+func BenchmarkSaveHourTakeS3(b *testing.B) {
+	gw := s3test.Start(b)
+	lib, _, sessions, _ := setup(b)
+	lib.Store = gw.NewStore(b, lib.Now)
+	saveHourTake(b, lib, sessions)
+}
+
+func saveHourTake(b *testing.B, lib *library.Library, sessions *fakeSessions) {
 	dir := b.TempDir()
 	const seconds = 3600
 	path := filepath.Join(dir, "hour.pcm")

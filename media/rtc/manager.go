@@ -48,6 +48,13 @@ type Config struct {
 	// FailedTTL is how long a session that ended with nothing recorded
 	// stays visible (so the page can read why) before it is forgotten.
 	FailedTTL time.Duration
+	// DraftTTL is how long an ended take stays a draft, neither saved nor
+	// discarded, before the Manager forgets it (default 24 h). Its spool
+	// stays on disk: the next start recovers it into a recording.
+	DraftTTL time.Duration
+	// BaseContext is the root of every session: when it ends (shutdown),
+	// live takes stop and stay drafts. Nil means context.Background().
+	BaseContext context.Context
 	// Feed, when set, receives every session's batches as they are cut.
 	Feed Feed
 	// Tap, when set, sees every RTP packet as received (tests capture
@@ -80,6 +87,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	if cfg.FailedTTL <= 0 {
 		cfg.FailedTTL = time.Minute
+	}
+	if cfg.DraftTTL <= 0 {
+		cfg.DraftTTL = 24 * time.Hour
 	}
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return nil, fmt.Errorf("rtc: spool dir: %w", err)
@@ -132,6 +142,9 @@ func (m *Manager) offer(ctx context.Context, id string, offer webrtc.SessionDesc
 	if offer.Type != webrtc.SDPTypeOffer || offer.SDP == "" {
 		return nil, none, media.Invalidf("need an SDP offer: {type:\"offer\", sdp}")
 	}
+	if err := checkOffer(offer.SDP); err != nil {
+		return nil, none, err
+	}
 	if id == "" {
 		id = newSessionID()
 	} else if !sessionIDPattern.MatchString(id) {
@@ -159,12 +172,23 @@ func (m *Manager) register(id string, p media.Params) (*Session, error) {
 	if m.cfg.MaxSessions > 0 && m.liveLocked() >= m.cfg.MaxSessions {
 		return nil, &media.Error{Kind: media.ErrBusy, Message: fmt.Sprintf("the server is already recording %d live takes, its limit; try again soon", m.cfg.MaxSessions)}
 	}
-	s := newSession(id, p, m.cfg, filepath.Join(m.cfg.SpoolDir, id+".pcm"))
-	s.onFailed = func() {
-		time.AfterFunc(m.cfg.FailedTTL, func() { m.forgetFailed(s) })
+	spoolPath := filepath.Join(m.cfg.SpoolDir, id+".pcm")
+	if _, err := os.Stat(spoolPath); err == nil {
+		// An expired draft's: a new take must not overwrite it.
+		return nil, media.Conflictf("session %q already exists (as an unsaved take kept on disk)", id)
 	}
+	s := newSession(id, p, m.cfg, spoolPath)
+	s.onFailed = func() { m.forgetFailed(s) }
+	s.onDraftExpired = func() { m.forgetDraft(s) }
 	m.sessions[id] = s
 	return s, nil
+}
+
+func (c Config) baseContext() context.Context {
+	if c.BaseContext == nil {
+		return context.Background()
+	}
+	return c.BaseContext
 }
 
 func (m *Manager) iceServers() []webrtc.ICEServer {
@@ -308,10 +332,28 @@ func (m *Manager) forgetFailed(s *Session) {
 	}
 }
 
+// forgetDraft drops a draft nobody saved or discarded within DraftTTL,
+// unless it is gone already. Its spool is kept, not deleted: the next
+// start recovers it into a recording.
+func (m *Manager) forgetDraft(s *Session) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sessions[s.ID] != s {
+		return
+	}
+	delete(m.sessions, s.ID)
+	m.cfg.Log.Warn("an unsaved draft expired: forgotten, its spool kept on disk for recovery at the next start",
+		"session_id", s.ID, "spool", s.spoolPath, "draft_ttl", m.cfg.DraftTTL)
+}
+
 func (m *Manager) forget(id string) {
 	m.mu.Lock()
+	s := m.sessions[id]
 	delete(m.sessions, id)
 	m.mu.Unlock()
+	if s != nil {
+		s.release()
+	}
 }
 
 // newTakeID names one take for good: 128 random bits.

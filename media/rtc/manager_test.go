@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -601,4 +603,52 @@ func TestFailedSessionSparesItsSuccessor(t *testing.T) {
 	if _, err := m.Stop("x"); err != nil {
 		t.Errorf("the new take is unsaveable: %v", err)
 	}
+}
+
+// TestSession_StopWhileAnswering also runs alone: a session is registered
+// before its offer is answered, so a Stop can reach it mid-answer. The
+// session must end cleanly either way: nothing live, no timer or peer
+// connection left running (run with -race: the answer and the stop touch
+// the same fields from two goroutines).
+func TestSession_StopWhileAnswering(t *testing.T) {
+	baseline := settledGoroutines()
+	m := newManager(t, func(c *rtc.Config) { c.ConnectTimeout = time.Minute })
+	b := newBrowser(t)
+	offer := b.offer
+	const n = 16
+	var wg sync.WaitGroup
+	for i := range n {
+		id := fmt.Sprintf("race-%d", i)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			if _, _, err := m.Offer(ctx, id, offer, params(48000, 1)); err != nil && !errors.Is(err, media.ErrConflict) {
+				t.Errorf("Offer %s: %v, want an answer or a conflict (stopped while answering)", id, err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * 4 * time.Millisecond) // some mid-answer, some after
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+				_, err := m.Stop(id)
+				if errors.Is(err, media.ErrNotFound) {
+					continue
+				}
+				if !errors.Is(err, rtc.ErrEmptyTake) {
+					t.Errorf("Stop %s: %v, want ErrEmptyTake", id, err)
+				}
+				return
+			}
+			t.Errorf("Stop %s: never found the session", id)
+		}()
+	}
+	wg.Wait()
+	if live := m.Live(); live != 0 {
+		t.Errorf("Live() = %d after every session was stopped", live)
+	}
+	m.Close()
+	b.close()
+	waitGoroutines(t, baseline)
 }

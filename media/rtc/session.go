@@ -36,6 +36,7 @@ type Take = media.Take
 type Info struct {
 	SessionID string              `json:"session_id"`
 	State     string              `json:"state"`
+	Reason    string              `json:"reason,omitempty"`      // why a failed session failed, in plain words
 	Params    media.Params        `json:"processing_parameters"` // in force now
 	Duration  float64             `json:"duration"`
 	Codec     string              `json:"codec,omitempty"`
@@ -72,20 +73,33 @@ type Session struct {
 	live      *framing
 	net       *netState // own ICE candidates, restarts
 
-	mu       sync.Mutex
-	pc       *webrtc.PeerConnection
-	codec    string
-	started  bool // the pipeline runs
-	stopping bool
-	decoder  *media.Decoder
-	spool    *media.Spool
-	cancel   context.CancelFunc
-	err      error
+	mu        sync.Mutex
+	pc        *webrtc.PeerConnection
+	codec     string
+	started   bool // the pipeline runs
+	stopping  bool
+	answering bool // answer() is using pc: it closes pc if stopped meanwhile
+	released  bool // the Manager forgot the session: no timer may start
+	decoder   *media.Decoder
+	spool     *media.Spool
+	cancel    context.CancelFunc
+	err       error
+	reason    string // why the session failed, for the page
+
+	// Timers, each stopped when it can no longer matter, so that an ended
+	// session is not kept alive by a callback hours away.
+	connectTimer *time.Timer // ends a session that never connects
+	maxTimer     *time.Timer // stops a take at MaxDuration
+	expiry       *time.Timer // forgets an ended session (FailedTTL or DraftTTL)
+	unhookBase   func() bool // stops the session when the base context ends
 
 	done     chan struct{}
 	doneOnce sync.Once
-	onFailed func() // called once if the session ends with nothing recorded
-	timer    *time.Timer
+	// onFailed is called once, FailedTTL after the session ended with
+	// nothing recorded; onDraftExpired, DraftTTL after it ended with a
+	// draft that was neither saved nor discarded since.
+	onFailed       func()
+	onDraftExpired func()
 }
 
 func newSession(id string, p media.Params, cfg Config, spoolPath string) *Session {
@@ -106,14 +120,14 @@ func (s *Session) State() string { return s.state.Load().(string) }
 // Info returns the session's state and counters.
 func (s *Session) Info() Info {
 	s.mu.Lock()
-	codec, pc := s.codec, s.pc
+	codec, pc, reason := s.codec, s.pc, s.reason
 	s.mu.Unlock()
 	st := s.stats.Snapshot()
 	fr := s.live.info()
 	p := s.Params
 	p.FPS, p.BatchSize = fr.FPS, fr.BatchSize
 	return Info{
-		SessionID: s.ID, State: s.State(), Params: p, Codec: codec, Stats: st, Framing: fr,
+		SessionID: s.ID, State: s.State(), Reason: reason, Params: p, Codec: codec, Stats: st, Framing: fr,
 		Duration: float64(st.OutputFrames) / float64(s.Params.SampleRate),
 		Chain: Chain{
 			Codec: codec, DecodedRate: media.OpusRate, Resampler: media.ResamplerName(media.OpusRate, p.SampleRate),
@@ -173,37 +187,101 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 	if err != nil {
 		return none, fmt.Errorf("rtc: new peer connection: %w", err)
 	}
+	// The session is registered before it is answered, so a Stop or
+	// Discard may end it at any point of this. Until answer returns, only
+	// it touches pc (pion must not be closed under a SetDescription that
+	// is still creating the ICE agent): end leaves pc to it, and it closes
+	// pc on its way out if the session was ended meanwhile.
+	closePC := func() {
+		if err := pc.Close(); err != nil {
+			s.log.Warn("closing peer connection", "err", err)
+		}
+	}
 	s.mu.Lock()
-	s.pc = pc
+	if s.stopping {
+		s.mu.Unlock()
+		closePC()
+		return none, s.endedWhileAnswering()
+	}
+	s.pc, s.answering = pc, true
+	defer func() {
+		s.mu.Lock()
+		s.answering = false
+		stopped := s.stopping
+		s.mu.Unlock()
+		if stopped {
+			closePC()
+		}
+	}()
+	// Shutdown (the base context ending) stops the take as Stop does: the
+	// pipeline drains into the draft, and is cut off after StopTimeout.
+	s.unhookBase = context.AfterFunc(s.cfg.baseContext(), func() {
+		if _, err := s.stop(s.cfg.StopTimeout); err != nil && !isEmptyTake(err) {
+			s.log.Warn("shutdown: stopping the session", "err", err)
+		}
+	})
 	s.mu.Unlock()
 	pc.OnTrack(s.onTrack)
 	pc.OnConnectionStateChange(s.onConnectionState)
 	pc.OnICECandidate(s.net.add)
 	if err := pc.SetRemoteDescription(offer); err != nil {
-		return none, &media.Error{Kind: media.ErrInvalid, Message: "the SDP offer was refused", Err: err}
+		return none, s.answerError(&media.Error{Kind: media.ErrInvalid, Message: "the SDP offer was refused", Err: err})
 	}
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		return none, &media.Error{Kind: media.ErrInvalid, Message: "no answer fits the SDP offer (is there an Opus audio track?)", Err: err}
+		return none, s.answerError(&media.Error{Kind: media.ErrInvalid, Message: "no answer fits the SDP offer (is there an Opus audio track?)", Err: err})
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		return none, fmt.Errorf("rtc: set local description: %w", err)
+		return none, s.answerError(fmt.Errorf("rtc: set local description: %w", err))
 	}
 	if !trickle {
 		select {
 		case <-gathered:
+		case <-s.done:
+			return none, s.endedWhileAnswering()
 		case <-ctx.Done():
 			return none, fmt.Errorf("rtc: gathering candidates: %w", ctx.Err())
 		}
 	}
-	s.timer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return none, s.endedWhileAnswering()
+	}
+	s.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
 		if s.State() == StateConnecting {
 			s.log.Warn("no audio before the connect timeout; ending session")
+			s.setReason(fmt.Sprintf("no audio reached the server within %s of the offer", s.cfg.ConnectTimeout))
 			s.end(false)
 		}
 	})
 	return *pc.LocalDescription(), nil
+}
+
+// answerError is err, unless the session was ended while it was being
+// answered: closing its peer connection is what made the step fail then.
+func (s *Session) answerError(err error) error {
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping {
+		return s.endedWhileAnswering()
+	}
+	return err
+}
+
+func (s *Session) endedWhileAnswering() error {
+	return media.Conflictf("session %q was stopped before its offer was answered", s.ID)
+}
+
+// setReason records why the session fails; the first reason stands.
+func (s *Session) setReason(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reason == "" {
+		s.reason = reason
+	}
 }
 
 func (s *Session) onConnectionState(st webrtc.PeerConnectionState) {
@@ -230,7 +308,10 @@ func (s *Session) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 	}
 	if err := s.startPipeline(track); err != nil {
 		s.err = err
-		s.log.Error("cannot start pipeline", "err", err)
+		if s.reason == "" {
+			s.reason = failureReason(err)
+		}
+		s.log.Error("cannot start pipeline", "reason", s.reason, "err", err)
 		go s.end(false)
 		return
 	}
@@ -238,7 +319,7 @@ func (s *Session) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 	s.started = true
 	s.state.Store(StateLive)
 	if d := s.cfg.MaxDuration; d > 0 {
-		time.AfterFunc(d, func() {
+		s.maxTimer = time.AfterFunc(d, func() {
 			if s.State() == StateLive {
 				s.log.Warn("take reached the longest allowed; stopping it (kept as a draft)", "max", d)
 				s.end(true)
@@ -249,7 +330,10 @@ func (s *Session) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 
 // startPipeline wires the stages with small buffered channels; each stage
 // ends when its input closes, so closing the peer connection drains them
-// all in order. Called with s.mu held.
+// all in order. A stage that fails (a full disk under the spool) ends the
+// whole pipeline at once: its context is cancelled, so no stage is left
+// blocked on a neighbour that has gone, and the peer connection is closed.
+// Called with s.mu held.
 func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	p := s.Params
 	dec, err := media.NewDecoder(p.Channels, &s.stats, s.log)
@@ -257,6 +341,14 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 		return err
 	}
 	rs, err := media.NewResampler(media.OpusRate, p.SampleRate, p.Channels)
+	if err != nil {
+		return err
+	}
+	framer, err := media.NewFramer(p.SampleRate, p.Channels, p.FPS)
+	if err != nil {
+		return err
+	}
+	batcher, err := media.NewBatcher(p.BatchSize)
 	if err != nil {
 		return err
 	}
@@ -270,18 +362,12 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	if err != nil {
 		return err
 	}
-	framer, err := media.NewFramer(p.SampleRate, p.Channels, p.FPS)
-	if err != nil {
-		return err
-	}
-	batcher, err := media.NewBatcher(p.BatchSize)
-	if err != nil {
-		return err
-	}
 	s.decoder, s.spool = dec, spool
 	reorder := &media.Reorder{Stats: &s.stats}
 
-	ctx, cancel := context.WithCancel(context.Background())
+	// The base context's values, not its end: shutdown stops the session
+	// through the hook answer() sets, which drains the pipeline before it cuts.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(s.cfg.baseContext()))
 	s.cancel = cancel
 	packets := make(chan media.Packet, 64)
 	ordered := make(chan media.Packet, 16)
@@ -297,10 +383,17 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := f(); err != nil && !errors.Is(err, context.Canceled) {
-				errMu.Lock()
-				errs = append(errs, err)
-				errMu.Unlock()
+			err := f()
+			if err == nil || errors.Is(err, context.Canceled) {
+				return
+			}
+			errMu.Lock()
+			errs = append(errs, err)
+			first := len(errs) == 1
+			errMu.Unlock()
+			if first {
+				cancel()
+				s.fail(err)
 			}
 		}()
 	}
@@ -314,12 +407,37 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	go func() {
 		wg.Wait()
 		cancel()
+		errMu.Lock()
+		err := errors.Join(errs...)
+		errMu.Unlock()
 		s.mu.Lock()
-		s.err = errors.Join(errs...)
+		s.err = err
 		s.mu.Unlock()
 		s.finish()
 	}()
 	return nil
+}
+
+// fail ends a take whose pipeline broke: the reason goes to the page and
+// the log at once, and the peer connection is closed. What the spool
+// holds up to its last good write stays a draft.
+func (s *Session) fail(err error) {
+	reason := failureReason(err)
+	s.setReason(reason)
+	s.log.Error("live take failed; ending it, the audio up to the failure stays a draft",
+		"reason", reason, "spool", s.spoolPath, "err", err)
+	go s.end(false)
+}
+
+// failureReason says in plain words why a pipeline failed.
+func failureReason(err error) string {
+	switch {
+	case media.IsDiskFull(err):
+		return "disk full: the server ran out of disk space while recording"
+	case media.Message(err) != "":
+		return media.Message(err)
+	}
+	return "the server could not process the audio (its log says why)"
 }
 
 // maxBadReads is how many packets in a row pion may refuse to hand over
@@ -385,11 +503,13 @@ func (s *Session) end(explicit bool) {
 		s.decoder.StopAt(time.Now())
 	}
 	pc, started := s.pc, s.started
+	if s.answering {
+		pc = nil // answer closes it as it returns
+	}
+	stopTimer(s.connectTimer)
+	stopTimer(s.maxTimer)
 	s.mu.Unlock()
 
-	if s.timer != nil {
-		s.timer.Stop()
-	}
 	if pc != nil {
 		if err := pc.Close(); err != nil {
 			s.log.Warn("closing peer connection", "err", err)
@@ -400,19 +520,63 @@ func (s *Session) end(explicit bool) {
 	}
 }
 
+// finish settles the session's state once its pipeline is done (or was
+// never started): stopped with a draft; failed, with its reason, when the
+// pipeline broke (a draft may still hold the audio before that) or nothing
+// was recorded. It starts the timer that forgets the session.
 func (s *Session) finish() {
 	s.doneOnce.Do(func() {
-		if s.stats.OutputFrames.Load() > 0 {
-			s.state.Store(StateStopped)
-		} else {
+		s.mu.Lock()
+		if s.unhookBase != nil {
+			s.unhookBase()
+		}
+		hasDraft := s.spool != nil && s.spool.Bytes() > 0
+		failed := s.err != nil || !hasDraft
+		switch {
+		case s.reason != "" || !failed:
+		case s.err != nil:
+			s.reason = failureReason(s.err)
+		default:
+			s.reason = media.Message(ErrEmptyTake)
+		}
+		stopTimer(s.connectTimer)
+		stopTimer(s.maxTimer)
+		if !s.released {
+			ttl, expire := s.cfg.FailedTTL, s.onFailed
+			if hasDraft {
+				ttl, expire = s.cfg.DraftTTL, s.onDraftExpired
+			}
+			if expire != nil && ttl > 0 {
+				s.expiry = time.AfterFunc(ttl, expire)
+			}
+		}
+		reason := s.reason
+		s.mu.Unlock()
+		if failed {
 			s.state.Store(StateFailed)
+		} else {
+			s.state.Store(StateStopped)
 		}
-		s.log.Info("session ended", "state", s.State(), "stats", s.stats.Snapshot())
+		s.log.Info("session ended", "state", s.State(), "reason", reason, "draft", hasDraft, "stats", s.stats.Snapshot())
 		close(s.done)
-		if s.State() == StateFailed && s.onFailed != nil {
-			s.onFailed()
-		}
 	})
+}
+
+// release is the Manager forgetting the session: no timer of it may run
+// on.
+func (s *Session) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.released = true
+	stopTimer(s.connectTimer)
+	stopTimer(s.maxTimer)
+	stopTimer(s.expiry)
+}
+
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
 }
 
 // stop ends the session (if live) and waits for its take.
@@ -434,12 +598,15 @@ func (s *Session) stop(timeout time.Duration) (Take, error) {
 func (s *Session) take() (Take, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
-		return Take{}, fmt.Errorf("rtc: session %q: %w", s.ID, s.err)
-	}
 	if s.spool == nil || s.spool.Bytes() == 0 {
+		if s.err != nil {
+			return Take{}, &media.Error{Kind: media.ErrInvalid, Message: "nothing was recorded: " + s.reason,
+				Err: errors.Join(ErrEmptyTake, fmt.Errorf("rtc: session %q: %w", s.ID, s.err))}
+		}
 		return Take{}, ErrEmptyTake
 	}
+	// A take that failed part-way (a full disk) is still a draft: the
+	// spool holds it up to the last good write.
 	fr := s.live.info()
 	return Take{
 		SessionID: s.ID, TakeID: s.TakeID, SpoolPath: s.spoolPath,

@@ -46,8 +46,8 @@ const (
 	chunkDecoded = 48 << 10
 	chunkEncoded = chunkDecoded / 3 * 4
 
-	// maxSuffix bounds the _2, _3, ... names tried for one second.
-	maxSuffix = 10000
+	// MaxSuffix bounds the _2, _3, ... names tried for one second.
+	MaxSuffix = 10000
 )
 
 var validName = regexp.MustCompile(`^recording_[0-9]{8}_[0-9]{6}(_[0-9]+)?\.json$`)
@@ -285,6 +285,23 @@ func createTemp(dir string) (*os.File, error) {
 	return nil, errors.New("no free temporary file name")
 }
 
+// Encode writes a whole recording to w, one chunk at a time: the
+// audio_data member as base64 streamed from audio, which must yield exactly
+// size bytes and then io.EOF, then meta's members, with meta.Bytes set to
+// size. A size mismatch wraps media.ErrInvalid; ctx is checked between
+// chunks. Every store writes its recordings with it.
+func Encode(ctx context.Context, w io.Writer, audio io.Reader, size int64, meta Meta) error {
+	if size < 0 {
+		return fmt.Errorf("negative size %d: %w", size, media.ErrInvalid)
+	}
+	meta.Bytes = size
+	metaJSON, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("encode metadata: %w", err)
+	}
+	return encode(ctx, w, audio, size, metaJSON)
+}
+
 // encode writes the recording: the audio_data member streamed from exactly
 // size bytes of audio, then the members of metaJSON (a JSON object).
 func encode(ctx context.Context, w io.Writer, audio io.Reader, size int64, metaJSON []byte) error {
@@ -329,20 +346,32 @@ func encode(ctx context.Context, w io.Writer, audio io.Reader, size int64, metaJ
 	return err
 }
 
+// NameFor returns the i-th name a recording saved at now may take, i from
+// 1 to MaxSuffix: recording_YYYYMMDD_HHMMSS.json (in now's location) for
+// 1, then _2.json, _3.json, ... Every store tries them in order and takes
+// the first free one, never overwriting a recording.
+func NameFor(now time.Time, i int) (string, error) {
+	base := now.Format("recording_20060102_150405")
+	name := base + ".json"
+	if i > 1 {
+		name = base + "_" + strconv.Itoa(i) + ".json"
+	}
+	if i < 1 || i > MaxSuffix || !ValidName(name) {
+		return "", fmt.Errorf("no valid recording name %d for %s", i, base)
+	}
+	return name, nil
+}
+
 // linkNew hard-links tmp to the first free recording name for now in dir and
 // returns that name. os.Link fails on an existing name, so nothing is ever
 // overwritten, even by a concurrent Save.
 func linkNew(tmp, dir string, now time.Time) (string, error) {
-	base := now.Format("recording_20060102_150405")
-	if !ValidName(base + ".json") {
-		return "", fmt.Errorf("clock gives no valid name: %q", base)
-	}
-	for i := 1; i <= maxSuffix; i++ {
-		name := base + ".json"
-		if i > 1 {
-			name = base + "_" + strconv.Itoa(i) + ".json"
+	for i := 1; i <= MaxSuffix; i++ {
+		name, err := NameFor(now, i)
+		if err != nil {
+			return "", err
 		}
-		err := os.Link(tmp, filepath.Join(dir, name))
+		err = os.Link(tmp, filepath.Join(dir, name))
 		if err == nil {
 			return name, nil
 		}
@@ -350,5 +379,5 @@ func linkNew(tmp, dir string, now time.Time) (string, error) {
 			return "", err
 		}
 	}
-	return "", fmt.Errorf("no free name for %s after %d tries", base, maxSuffix)
+	return "", fmt.Errorf("no free name for %s after %d tries", now.Format("recording_20060102_150405"), MaxSuffix)
 }

@@ -1,0 +1,241 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// A dialect is what differs between the SQL engines the index runs on. The
+// rest of the package is one code path over database/sql: statements are
+// written once, with ? placeholders, and the few things the engines do
+// differently are looked up here. Upserts (INSERT … ON CONFLICT … DO UPDATE
+// SET x = excluded.x) and INSERT … RETURNING are spelled the same by both,
+// so they are not here; the schemas, triggers included, differ and live in
+// each dialect's own migrations folder.
+type dialect struct {
+	name string // "sqlite" or "postgres"
+
+	// migrations is the folder of migrationFS holding this dialect's
+	// NNNN_name.sql files; both folders have the same names.
+	migrations string
+
+	// open connects to source, a file path or a URL, and returns the
+	// pool and a name for source fit for logs and errors (no password).
+	open func(source string) (db *sql.DB, where string, err error)
+
+	// check, if set, fails when the opened database cannot serve.
+	check func(ctx context.Context, db *sql.DB) error
+
+	// migrationsTable creates the table that records applied migrations.
+	migrationsTable string
+
+	// lockMigrations, if set, is run first in every migration
+	// transaction: it makes nodes that start at once migrate one at a time.
+	lockMigrations string
+
+	// rebind turns a statement's ? placeholders into the dialect's own.
+	rebind func(query string) string
+
+	// Error classification.
+	uniqueViolation func(error) bool // UNIQUE or PRIMARY KEY
+	checkViolation  func(error) bool // CHECK
+	diskFull        func(error) bool // no space left where the data lives
+
+	// local reports that the data lives on this machine's disk, so freeing
+	// space here (DB.MakeRoom) can let a write through.
+	local bool
+}
+
+// dialectOf picks the dialect for source: a postgres:// or postgresql://
+// URL is PostgreSQL; anything else is a SQLite file path.
+func dialectOf(source string) *dialect {
+	if strings.HasPrefix(source, "postgres://") || strings.HasPrefix(source, "postgresql://") {
+		return &postgresDialect
+	}
+	return &sqliteDialect
+}
+
+// sqlitePragmas are applied by the driver to every connection in the pool.
+// _txlock=immediate makes write transactions start with BEGIN IMMEDIATE, so
+// a writer waits (up to busy_timeout) for the write lock up front instead of
+// failing with "database is locked" when it upgrades a read lock.
+const sqlitePragmas = "_txlock=immediate" +
+	"&_pragma=busy_timeout(5000)" +
+	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=foreign_keys(1)" +
+	"&_pragma=synchronous(NORMAL)"
+
+var sqliteDialect = dialect{
+	name:       "sqlite",
+	migrations: "migrations/sqlite",
+	open: func(path string) (*sql.DB, string, error) {
+		path = filepath.Clean(path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, path, err
+		}
+		db, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+sqlitePragmas)
+		return db, path, err
+	},
+	check: checkJournalMode,
+	migrationsTable: `
+		CREATE TABLE IF NOT EXISTS migrations (
+			name       TEXT PRIMARY KEY,
+			applied_at TEXT
+		)`,
+	// BEGIN IMMEDIATE (see sqlitePragmas) already makes writers take turns.
+	lockMigrations: "",
+	rebind:         func(q string) string { return q },
+	uniqueViolation: func(err error) bool {
+		code := sqliteCode(err)
+		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	},
+	checkViolation: func(err error) bool {
+		return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_CHECK
+	},
+	diskFull: func(err error) bool {
+		return err != nil && sqliteCode(err)&0xff == sqlite3.SQLITE_FULL
+	},
+	local: true,
+}
+
+// pgMaxConns bounds one node's connections to PostgreSQL (the server's
+// default max_connections is 100).
+const pgMaxConns = 16
+
+// pgMigrationLock is the advisory lock key taken while migrating: any
+// fixed number, the same for every node.
+const pgMigrationLock = 0x7265636f72646572 // "recorder"
+
+var postgresDialect = dialect{
+	name:       "postgres",
+	migrations: "migrations/postgres",
+	open: func(source string) (*sql.DB, string, error) {
+		where := redactURL(source)
+		db, err := sql.Open("pgx", source)
+		if err != nil {
+			return nil, where, err
+		}
+		// A server's connections are few and shared by every node: a
+		// node holds at most pgMaxConns, and keeps them open rather than
+		// reconnecting after each burst (database/sql keeps 2 by default).
+		db.SetMaxOpenConns(pgMaxConns)
+		db.SetMaxIdleConns(pgMaxConns)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		return db, where, nil
+	},
+	migrationsTable: `
+		CREATE TABLE IF NOT EXISTS migrations (
+			name       text PRIMARY KEY,
+			applied_at timestamptz
+		)`,
+	// CREATE TABLE IF NOT EXISTS and "is it applied yet?" are not safe
+	// against another node doing the same at the same moment; the lock
+	// is held until the transaction ends.
+	lockMigrations:  `SELECT pg_advisory_xact_lock(` + strconv.FormatInt(pgMigrationLock, 10) + `)`,
+	rebind:          dollarPlaceholders,
+	uniqueViolation: func(err error) bool { return pgCode(err) == "23505" }, // unique_violation
+	checkViolation:  func(err error) bool { return pgCode(err) == "23514" }, // check_violation
+	diskFull:        func(err error) bool { return pgCode(err) == "53100" }, // disk_full
+	local:           false,
+}
+
+// checkJournalMode fails unless the database really is in WAL mode: SQLite
+// silently keeps its old journal mode where WAL is unsupported.
+func checkJournalMode(ctx context.Context, db *sql.DB) error {
+	var mode string
+	err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
+	if err != nil {
+		return fmt.Errorf("journal mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	return nil
+}
+
+// escapePath makes a file path safe to put in a SQLite URI filename.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// sqliteCode returns the extended SQLite result code of err, or 0.
+func sqliteCode(err error) int {
+	var serr *sqlite.Error
+	if errors.As(err, &serr) {
+		return serr.Code()
+	}
+	return 0
+}
+
+// pgCode returns the SQLSTATE of a PostgreSQL error, or "".
+func pgCode(err error) string {
+	var perr *pgconn.PgError
+	if errors.As(err, &perr) {
+		return perr.Code
+	}
+	return ""
+}
+
+// dollarPlaceholders rewrites the ? placeholders of q as $1, $2, …,
+// leaving alone any ? inside quotes or comments.
+func dollarPlaceholders(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'' || c == '"':
+			end := strings.IndexByte(q[i+1:], c)
+			if end < 0 {
+				b.WriteString(q[i:])
+				return b.String()
+			}
+			b.WriteString(q[i : i+end+2])
+			i += end + 1
+		case c == '-' && strings.HasPrefix(q[i:], "--"):
+			end := strings.IndexByte(q[i:], '\n')
+			if end < 0 {
+				b.WriteString(q[i:])
+				return b.String()
+			}
+			b.WriteString(q[i : i+end+1])
+			i += end
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// redactURL names a database URL without its password and options, for
+// logs and errors.
+func redactURL(source string) string {
+	u, err := url.Parse(source)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	u.User = url.User(u.User.Username())
+	if u.User.Username() == "" {
+		u.User = nil
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u.String()
+}

@@ -1,0 +1,7 @@
+package media
+
+import "io"
+
+// WrapSpoolFile puts wrap's writer between the spool's buffer and its
+// file, so a test can make writes fail as a full disk does.
+func WrapSpoolFile(s *Spool, wrap func(io.Writer) io.Writer) { s.out = wrap(s.out) }
