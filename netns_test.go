@@ -590,9 +590,13 @@ func netScenarios(t *testing.T, n *topology, kind netBrowserKind, bin, wav strin
 		})
 		t.Logf("before: %s; after: %s", before.Text, after.Text)
 		samples, rate := checkNetTake(t, srv, name, rec, kind.tone)
-		// The gap is silence, and the take is as long as the wall clock.
+		// The gap is silence, and the take is as long as the wall clock. The
+		// take starts with the first packet, the page's clock with the
+		// click: on a busy machine Firefox's first packet came 0.5 s after
+		// it, and the server pads a stopped take's tail only beyond 0.25 s.
+		// A gap not kept would leave the take 2 s short or more.
 		dur := float64(len(samples)) / float64(rate)
-		if math.Abs(dur-rec) > 0.5 {
+		if math.Abs(dur-rec) > 1 {
 			t.Errorf("take %.2f s, wall time %.2f s: the gap was not kept as silence", dur, rec)
 		}
 		if quiet := longestQuiet(samples, rate); quiet < 1.5 {
