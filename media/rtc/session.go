@@ -467,7 +467,7 @@ func (s *Session) readRTP(ctx context.Context, track *webrtc.TrackRemote, out ch
 		bad = 0
 		p := media.Packet{
 			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp,
-			Payload: pkt.Payload, Arrival: time.Now(),
+			Payload: pkt.Payload, Padding: pkt.PaddingSize, Arrival: time.Now(),
 		}
 		if s.cfg.Tap != nil {
 			s.cfg.Tap(s.ID, p)
