@@ -33,6 +33,7 @@ type config struct {
 	MaxTake       int64 // bytes: one MediaRecorder take
 	OfferTimeout  time.Duration
 	ShutdownGrace time.Duration
+	Metrics       bool // serve /metrics
 
 	// rtpTap sees every received RTP packet; tests set it to capture a
 	// real browser's stream. No flag sets it.
@@ -78,6 +79,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("RECORDER_ICE_LOOPBACK: %w", err)
 	}
 	fs.BoolVar(&c.ICELoopback, "ice-loopback", loopback, "offer 127.0.0.1 ICE candidates, for a browser on this machine (env RECORDER_ICE_LOOPBACK)")
+	metricsOn, err := strconv.ParseBool(env("RECORDER_METRICS", "false"))
+	if err != nil {
+		return c, fmt.Errorf("RECORDER_METRICS: %w", err)
+	}
+	fs.BoolVar(&c.Metrics, "metrics", metricsOn, "serve /metrics in the Prometheus text format (behind the access token when one is set) (env RECORDER_METRICS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -137,6 +137,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	g := guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log})
 	h.WSRecover = g.RecoverConn()
 	protect(app, g)
+	if cfg.Metrics {
+		app.Get("/metrics", metricsHandler(newRegistry(sessions, uploads)))
+	}
 	h.Register(app)
 	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
 	stopApply := applyToLiveSessions(params, sessions)
