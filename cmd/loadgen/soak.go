@@ -21,7 +21,10 @@ import (
 // -report-every it prints a row: the sessions the server has live and its
 // drafts, the takes saved, discarded and failed, the packets the server
 // counted lost, and the server's RSS, heap in use, heap live after the last
-// GC, goroutines and open files, from its /metrics. The server must run
+// GC, goroutines and open files, from its /metrics. With -delete every
+// recording is deleted once saved, so that a long soak does not fill the
+// disk (it writes about 4 MB per minute of audio saved: 7 GB in 30 minutes
+// of 50 sessions) and deletions are soaked too. The server must run
 // with -metrics, -max-sessions at least -sessions and -offer-rate 0 (one
 // client opens a new session every few seconds per slot).
 //
@@ -69,6 +72,7 @@ type soakRow struct {
 	Live        int     `json:"live"`   // the server's sessions connecting or recording
 	Drafts      int     `json:"drafts"` // the server's stopped takes not yet saved or discarded
 	Saves       int64   `json:"saves"`
+	Deletes     int64   `json:"deletes"` // saved, then deleted (-delete)
 	Discards    int64   `json:"discards"`
 	Errors      int64   `json:"errors"` // takes that failed
 	LostPackets int64   `json:"lost_packets"`
@@ -102,10 +106,10 @@ type soaker struct {
 	l     *load
 	start time.Time
 
-	takes                   atomic.Int64 // begun, for the save/discard turn
-	saves, discards, failed atomic.Int64
-	lost                    atomic.Int64
-	connecting              chan struct{} // bounds the offers in flight
+	takes                            atomic.Int64 // begun, for the save/discard turn
+	saves, deletes, discards, failed atomic.Int64
+	lost                             atomic.Int64
+	connecting                       chan struct{} // bounds the offers in flight
 
 	mu        sync.Mutex // guards the output and shownErrs
 	shownErrs int
@@ -212,6 +216,15 @@ func (k *soaker) take(ctx context.Context, id string) {
 		k.fail(id, r.err)
 	case save:
 		k.saves.Add(1)
+		if k.l.cfg.deleteSaved {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+			defer cancel()
+			if err := k.l.srv.deleteRecording(dctx, r.recording); err != nil {
+				k.fail(id, err)
+			} else {
+				k.deletes.Add(1)
+			}
+		}
 	default:
 		k.discards.Add(1)
 	}
@@ -244,7 +257,7 @@ func (k *soaker) fail(id string, err error) {
 // gives a row, with the takes counted and the error noted.
 func (k *soaker) scrape(ctx context.Context, phase string) (soakRow, error) {
 	r := soakRow{
-		Phase: phase, Saves: k.saves.Load(), Discards: k.discards.Load(),
+		Phase: phase, Saves: k.saves.Load(), Deletes: k.deletes.Load(), Discards: k.discards.Load(),
 		Errors: k.failed.Load(), LostPackets: k.lost.Load(),
 	}
 	if !k.start.IsZero() {
@@ -301,8 +314,8 @@ func judge(rows []soakRow, warmup int) verdict {
 		}
 	}
 	add(check{Name: "errors", Judged: true, Pass: rest.Errors == 0 && scrapeErrs == 0,
-		Detail: fmt.Sprintf("%d takes failed (%d saved, %d discarded); %d scrapes of /metrics failed",
-			rest.Errors, rest.Saves, rest.Discards, scrapeErrs)})
+		Detail: fmt.Sprintf("%d takes failed (%d saved, %d of them deleted, %d discarded); %d scrapes of /metrics failed",
+			rest.Errors, rest.Saves, rest.Deletes, rest.Discards, scrapeErrs)})
 
 	var judged []soakRow
 	for i, r := range run {
@@ -389,7 +402,7 @@ func atRest(name string, base int, rest soakRow, n, margin int) check {
 			n, base, margin, rest.Live, rest.Drafts)}
 }
 
-const soakColumns = "%-9s %5s %6s %7s %8s %6s %6s %8s %9s %9s %10s %5s\n"
+const soakColumns = "%-9s %5s %6s %7s %7s %8s %6s %6s %8s %9s %9s %10s %5s\n"
 
 // header prints what runs and the column heads.
 func (k *soaker) header() {
@@ -406,15 +419,20 @@ func (k *soaker) header() {
 			TakeMaxS   float64 `json:"take_max_s"`
 			Saves      int     `json:"mix_saves"`
 			Discards   int     `json:"mix_discards"`
+			Delete     bool    `json:"delete_saved"`
 			ReportS    float64 `json:"report_every_s"`
 			WarmupRows int     `json:"warmup_reports"`
 		}{"start", k.l.srv.base, cfg.sessions, cfg.soak.Seconds(), cfg.takeMin.Seconds(), cfg.takeMax.Seconds(),
-			cfg.mixSave, cfg.mixDiscard, cfg.reportEvery.Seconds(), cfg.warmup})
+			cfg.mixSave, cfg.mixDiscard, cfg.deleteSaved, cfg.reportEvery.Seconds(), cfg.warmup})
 		return
 	}
-	fmt.Fprintf(k.l.out, "soak: %d sessions against %s for %s; takes of %s–%s, saved:discarded %d:%d; a report every %s\n",
-		cfg.sessions, k.l.srv.base, cfg.soak, cfg.takeMin, cfg.takeMax, cfg.mixSave, cfg.mixDiscard, cfg.reportEvery)
-	fmt.Fprintf(k.l.out, soakColumns, "elapsed", "live", "drafts", "saves", "discards", "errors", "lost",
+	deleted := ""
+	if cfg.deleteSaved {
+		deleted = " (each recording deleted once saved)"
+	}
+	fmt.Fprintf(k.l.out, "soak: %d sessions against %s for %s; takes of %s–%s, saved:discarded %d:%d%s; a report every %s\n",
+		cfg.sessions, k.l.srv.base, cfg.soak, cfg.takeMin, cfg.takeMax, cfg.mixSave, cfg.mixDiscard, deleted, cfg.reportEvery)
+	fmt.Fprintf(k.l.out, soakColumns, "elapsed", "live", "drafts", "saves", "deleted", "discards", "errors", "lost",
 		"rss_MiB", "heap_MiB", "live_MiB", "goroutines", "fds")
 }
 
@@ -443,7 +461,7 @@ func (k *soaker) print(r soakRow) {
 	}
 	mib := func(b float64) string { return fmt.Sprintf("%.1f", b/(1<<20)) }
 	fmt.Fprintf(k.l.out, soakColumns, elapsed, fmt.Sprint(r.Live), fmt.Sprint(r.Drafts), fmt.Sprint(r.Saves),
-		fmt.Sprint(r.Discards), fmt.Sprint(r.Errors), fmt.Sprint(r.LostPackets),
+		fmt.Sprint(r.Deletes), fmt.Sprint(r.Discards), fmt.Sprint(r.Errors), fmt.Sprint(r.LostPackets),
 		mib(r.RSSBytes), mib(r.HeapInuse), mib(r.HeapLive), fmt.Sprint(r.Goroutines), fmt.Sprint(r.FDs))
 }
 

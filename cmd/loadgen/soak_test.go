@@ -73,12 +73,13 @@ func logSoak(t *testing.T, o soakOutput, warmup int) {
 }
 
 // TestSoakQuick runs a few seconds of soak against the in-process server:
-// takes begin, end, are saved and discarded in turn, every report reads
-// the server's figures. (It runs under the race detector too.)
+// takes begin, end, are saved (then deleted) and discarded in turn, every
+// report reads the server's figures. (It runs under the race detector
+// too.)
 func TestSoakQuick(t *testing.T) {
 	srv := startServer(t)
 	args := []string{"-url", srv.url, "-capture", testCapture, "-json",
-		"-soak", "5s", "-sessions", "3", "-take-min", "500ms", "-take-max", "1500ms", "-mix", "1:1",
+		"-soak", "5s", "-sessions", "3", "-take-min", "500ms", "-take-max", "1500ms", "-mix", "1:1", "-delete",
 		"-report-every", "1s", "-warmup", "1", "-settle", "20s"}
 	var out bytes.Buffer
 	if err := run(t.Context(), args, &out); err != nil && !errors.Is(err, errSoakFailed) {
@@ -93,8 +94,11 @@ func TestSoakQuick(t *testing.T) {
 	if rest.Saves == 0 || rest.Discards == 0 || rest.Saves-rest.Discards > 1 || rest.Discards-rest.Saves > 1 {
 		t.Errorf("%d saves and %d discards; want both, one for one", rest.Saves, rest.Discards)
 	}
-	if n, err := srv.db.CountRecordings(t.Context()); err != nil || int64(n) != rest.Saves {
-		t.Errorf("%d recordings (%v) for %d saves", n, err, rest.Saves)
+	if rest.Deletes != rest.Saves {
+		t.Errorf("%d of %d saved recordings deleted", rest.Deletes, rest.Saves)
+	}
+	if n, err := srv.db.CountRecordings(t.Context()); err != nil || n != 0 {
+		t.Errorf("%d recordings (%v) left after -delete", n, err)
 	}
 	if run := o.rows[1 : len(o.rows)-1]; len(run) < 4 {
 		t.Errorf("%d reports in a 5 s soak reporting every second", len(run))
