@@ -45,7 +45,8 @@ type config struct {
 	Node          media.Node    // this node among several sharing a PostgreSQL index
 	// S3 is where recordings are kept when -store is s3://bucket/prefix;
 	// nil keeps them in DATA/recordings.
-	S3 *s3store.Config
+	S3      *s3store.Config
+	Metrics bool // serve /metrics
 
 	// rtpTap sees every received RTP packet; tests set it to capture a
 	// real browser's stream. No flag sets it.
@@ -120,6 +121,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("RECORDER_S3_PATH_STYLE: %w", err)
 	}
 	s3PathStyle := fs.Bool("s3-path-style", pathStyle, "address buckets as ENDPOINT/bucket, as most S3-compatible servers want (env RECORDER_S3_PATH_STYLE)")
+	metricsOn, err := strconv.ParseBool(env("RECORDER_METRICS", "false"))
+	if err != nil {
+		return c, fmt.Errorf("RECORDER_METRICS: %w", err)
+	}
+	fs.BoolVar(&c.Metrics, "metrics", metricsOn, "serve /metrics in the Prometheus text format (behind the access token when one is set) (env RECORDER_METRICS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -112,6 +112,9 @@ func (h *Handler) routes(app *fiber.App, g *guard.Guard) {
 	plain.delete("/recordings/:filename", h.deleteRecording)
 
 	plain.get("/assets/*", serveAssets(assets.Load(), time.Now()))
+	if h.Metrics != nil {
+		plain.get("/metrics", h.Metrics)
+	}
 }
 
 // group adds routes that share middleware, the middleware first.

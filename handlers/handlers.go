@@ -76,6 +76,8 @@ type Handler struct {
 	// WSRecover, when set, handles a panic in a WebSocket handler (the
 	// contrib default prints it and sends the panic value to the client).
 	WSRecover func(*websocket.Conn)
+	// Metrics, when set, answers GET /metrics (behind the guards).
+	Metrics fiber.Handler
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
 	// BaseContext is the root of every /ws connection: when it ends
