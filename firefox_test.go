@@ -139,8 +139,8 @@ func (p *ffPage) attr(sel, name string) string {
 // saved file name and the seconds the page recorded.
 func (p *ffPage) recordLive(url string, during func()) (string, float64) {
 	p.t.Helper()
-	p.do("starting a live take", p.navigate(url), p.waitFor(`[data-testid=btn-webrtc]`),
-		p.click(`[data-testid=btn-webrtc]`), p.waitFor(`body[data-state=live]`))
+	p.do("starting a live take", p.navigate(url), p.waitFor(`[data-testid=btn-start]`),
+		p.click(`[data-testid=mode-webrtc]`), p.click(`[data-testid=btn-start]`), p.waitFor(`body[data-state=live]`))
 	during()
 	p.do("stopping and saving", p.click(`[data-testid=btn-stop]`), p.waitFor(`body[data-state=draft]`),
 		p.click(`[data-testid=btn-save]`), p.waitFor(`body[data-saved-filename]`))
@@ -253,8 +253,8 @@ func TestFirefoxMediaRecorder(t *testing.T) {
 	firefoxPath(t)
 	srv := startServer(t, nil)
 	p := newFirefox(t, nil, nil, "")
-	p.do("recording with a pause", p.navigate(srv.url), p.waitFor(`[data-testid=btn-record]`),
-		p.click(`[data-testid=btn-record]`), p.waitFor(`body[data-state=recording]`),
+	p.do("recording with a pause", p.navigate(srv.url), p.waitFor(`[data-testid=btn-start]`),
+		p.click(`[data-testid=mode-record]`), p.click(`[data-testid=btn-start]`), p.waitFor(`body[data-state=recording]`),
 		sleep(1500*time.Millisecond),
 		p.click(`[data-testid=btn-pause]`), p.waitFor(`body[data-state=paused]`),
 		sleep(time.Second),

@@ -87,7 +87,18 @@ var sqliteDialect = dialect{
 			return nil, path, err
 		}
 		db, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+sqlitePragmas)
-		return db, path, err
+		if err != nil {
+			return nil, path, err
+		}
+		// A few connections, kept open. Writers take turns anyway (BEGIN
+		// IMMEDIATE); WAL lets the others read meanwhile. Closing a
+		// connection while another holds a lock leaves SQLite holding the
+		// closed one's file descriptors (it cannot release POSIX locks
+		// per connection), so a pool that opens and closes under load
+		// piles them up; one that keeps its connections does not.
+		db.SetMaxOpenConns(sqliteMaxConns)
+		db.SetMaxIdleConns(sqliteMaxConns)
+		return db, path, nil
 	},
 	check: checkJournalMode,
 	migrationsTable: `
@@ -110,6 +121,9 @@ var sqliteDialect = dialect{
 	},
 	local: true,
 }
+
+// sqliteMaxConns bounds the connections to the SQLite file.
+const sqliteMaxConns = 4
 
 // pgMaxConns bounds one node's connections to PostgreSQL (the server's
 // default max_connections is 100).
