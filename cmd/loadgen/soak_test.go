@@ -305,7 +305,7 @@ func TestJudge(t *testing.T) {
 			}
 		}, "open files"},
 		{"GoroutinesLeftAtRest", func(rows []soakRow) { rows[len(rows)-1].Goroutines = 40 }, "goroutines at rest"},
-		{"FilesLeftAtRest", func(rows []soakRow) { rows[len(rows)-1].FDs = 30 }, "open files at rest"},
+		{"FilesLeftAtRest", func(rows []soakRow) { rows[len(rows)-1].FDs = rows[0].FDs + restFDs + 5 }, "open files at rest"},
 		{"NoFiguresAtRest", func(rows []soakRow) { rows[len(rows)-1].ScrapeError = "timeout" }, "goroutines at rest"},
 		{"TooShort", func(rows []soakRow) {}, "flat"},
 	} {
