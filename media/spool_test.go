@@ -2,7 +2,6 @@ package media_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -22,14 +21,12 @@ func TestSpoolRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	tone := mediatest.Tone(440, 16000, 2, 1.5, 0.5)
-	in := make(chan media.PCM)
-	done := make(chan error, 1)
-	go func() { done <- spool.Run(context.Background(), in, nil) }()
 	for off := 0; off < len(tone); off += 640 { // 20 ms stereo blocks
-		in <- media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2}
+		if err := spool.Write(media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	close(in)
-	if err := <-done; err != nil {
+	if err := spool.Close(); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)
@@ -143,25 +140,18 @@ func TestSpoolDiskFull(t *testing.T) {
 	const room = 10_001 // not a whole stereo frame: the disk cuts a sample
 	media.WrapSpoolFile(spool, func(w io.Writer) io.Writer { return &fullDisk{w: w, room: room} })
 	tone := mediatest.Tone(440, 16000, 2, 1.5, 0.5)
-	in := make(chan media.PCM)
-	out := make(chan media.PCM, 100)
-	done := make(chan error, 1)
-	go func() { done <- spool.Run(context.Background(), in, out) }()
 	var runErr error
-feed:
-	for off := 0; off < len(tone); off += 640 {
-		select {
-		case in <- media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2}:
-		case runErr = <-done:
-			break feed
-		}
+	for off := 0; off < len(tone) && runErr == nil; off += 640 {
+		runErr = spool.Write(media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2})
 	}
 	if runErr == nil {
-		close(in)
-		runErr = <-done
+		runErr = spool.Close()
 	}
 	if !errors.Is(runErr, syscall.ENOSPC) {
-		t.Fatalf("Run ended with %v, want the disk's ENOSPC", runErr)
+		t.Fatalf("writing ended with %v, want the disk's ENOSPC", runErr)
+	}
+	if err := spool.Close(); err != nil && !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Close: %v", err)
 	}
 	got, err := os.ReadFile(path)
 	if err != nil {

@@ -1,9 +1,9 @@
 package rtc
 
 import (
-	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/avatarweb/recorder/media"
@@ -11,7 +11,8 @@ import (
 
 // Feed receives a session's batches as they are cut: the consumer
 // WebSocket hub. Publish must not block; its error (a batch it cannot
-// encode) is logged once and never stops the session.
+// encode) is logged once and never stops the session. The batch is valid
+// only during the call (its buffers are reused): Batch.Clone keeps one.
 type Feed interface {
 	Publish(sessionID string, b media.Batch, p media.Params) error
 	End(sessionID string)
@@ -47,8 +48,11 @@ type framing struct {
 	log            *slog.Logger
 	feedFailed     bool
 
-	fpsIn  chan int // newest requested fps, for the framer
-	sizeIn chan int // newest requested batch size, for the batcher
+	// The newest requested fps and batch size, for the session's
+	// goroutine to apply between packets; requested says one is waiting.
+	requested atomic.Bool
+	reqMu     sync.Mutex
+	req       media.Params
 
 	latency media.LatencyHistogram
 
@@ -67,7 +71,6 @@ type framing struct {
 func newFraming(id string, p media.Params, feed Feed, log *slog.Logger) *framing {
 	return &framing{
 		rate: p.SampleRate, channels: p.Channels, feed: feed, sessionID: id, log: log,
-		fpsIn: make(chan int, 1), sizeIn: make(chan int, 1),
 		fps: p.FPS, size: p.BatchSize,
 	}
 }
@@ -75,66 +78,52 @@ func newFraming(id string, p media.Params, feed Feed, log *slog.Logger) *framing
 // request asks for new fps and batch size; they apply at the next frame
 // (fps) and batch (batch size) boundary. Only the newest request counts.
 func (f *framing) request(p media.Params) {
-	replace(f.fpsIn, p.FPS)
-	replace(f.sizeIn, p.BatchSize)
+	f.reqMu.Lock()
+	f.req = p
+	f.reqMu.Unlock()
+	f.requested.Store(true)
 }
 
-func replace(ch chan int, v int) {
-	select {
-	case <-ch:
-	default:
-	}
-	ch <- v
-}
-
-// cut is the stage after the framer: it measures each frame, groups frames
-// into batches (never mixing frame rates in one batch: a batch in progress
-// when the fps changes goes out short), and publishes the batches.
-func (f *framing) cut(ctx context.Context, frames <-chan media.Frame, batcher *media.Batcher) error {
-	if f.feed != nil {
-		defer f.feed.End(f.sessionID)
-	}
-	publish := func(b media.Batch) error {
-		f.noteBatch(b)
-		if f.feed == nil {
-			return nil
-		}
-		err := f.feed.Publish(f.sessionID, b, media.Params{
-			FPS: b.Frames[0].FPS, BatchSize: b.BatchSize, SampleRate: f.rate, Channels: f.channels,
-		})
-		if err != nil && !f.feedFailed {
-			f.feedFailed = true
-			f.log.Error("feed refused a batch; consumers miss it", "batch", b.Index, "err", err)
-		}
+// apply hands a waiting request to the chain; called by the session's
+// goroutine between packets.
+func (f *framing) apply(c *media.Chain) error {
+	if !f.requested.Load() {
 		return nil
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case n := <-f.sizeIn:
-			if err := batcher.SetBatchSize(n); err != nil {
-				return err
-			}
-		case fr, ok := <-frames:
-			if !ok {
-				return batcher.Flush(publish)
-			}
-			if f.noteFrame(fr) {
-				if err := batcher.Flush(publish); err != nil {
-					return err
-				}
-			}
-			if err := batcher.Push(fr, publish); err != nil {
-				return err
-			}
-		}
+	f.reqMu.Lock()
+	p := f.req
+	f.requested.Store(false)
+	f.reqMu.Unlock()
+	if err := c.SetFPS(p.FPS); err != nil {
+		return err
+	}
+	return c.SetBatchSize(p.BatchSize)
+}
+
+// publish counts a batch and hands it to the feed.
+func (f *framing) publish(b media.Batch) {
+	f.noteBatch(b)
+	if f.feed == nil {
+		return
+	}
+	err := f.feed.Publish(f.sessionID, b, media.Params{
+		FPS: b.Frames[0].FPS, BatchSize: b.BatchSize, SampleRate: f.rate, Channels: f.channels,
+	})
+	if err != nil && !f.feedFailed {
+		f.feedFailed = true
+		f.log.Error("feed refused a batch; consumers miss it", "batch", b.Index, "err", err)
 	}
 }
 
-// noteFrame counts a frame and reports whether its fps differs from the
-// frame before it.
-func (f *framing) noteFrame(fr media.Frame) (fpsChanged bool) {
+// end tells the feed the session's batches are over.
+func (f *framing) end() {
+	if f.feed != nil {
+		f.feed.End(f.sessionID)
+	}
+}
+
+// noteFrame counts a frame and its latencies.
+func (f *framing) noteFrame(fr media.Frame, lag time.Duration) {
 	now := time.Now()
 	if !fr.Arrival.IsZero() {
 		f.latency.Observe(now.Sub(fr.Arrival))
@@ -147,7 +136,6 @@ func (f *framing) noteFrame(fr media.Frame) (fpsChanged bool) {
 		f.firstAt, f.firstLen = fr.Arrival, int64(fr.Len())
 	}
 	if fr.FPS != f.fps {
-		fpsChanged = f.frames > 0
 		f.fps = fr.FPS
 		f.logChange(fr)
 	}
@@ -158,7 +146,6 @@ func (f *framing) noteFrame(fr media.Frame) (fpsChanged bool) {
 		audio := time.Duration(float64(f.samples-f.firstLen) / float64(f.rate) * float64(time.Second))
 		f.drift = now.Sub(f.firstAt) - audio
 	}
-	return fpsChanged
 }
 
 func (f *framing) noteBatch(b media.Batch) {

@@ -21,7 +21,7 @@ type recordingFeed struct {
 func (f *recordingFeed) Publish(_ string, b media.Batch, p media.Params) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.batches = append(f.batches, b)
+	f.batches = append(f.batches, b.Clone()) // valid only during Publish
 	f.params = append(f.params, p)
 	return nil
 }
