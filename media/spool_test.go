@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -166,5 +168,32 @@ func TestSpoolDiskFull(t *testing.T) {
 	}
 	if err := spool.Write(media.PCM{Samples: tone[:640], SampleRate: 16000, Channels: 2}); !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("Write after the failure: %v, want the same error", err)
+	}
+}
+
+// TestFloatToS16Rounding: the conversion rounds half away from zero and
+// clips exactly as math.Round would, on random samples and the edges.
+func TestFloatToS16Rounding(t *testing.T) {
+	ref := func(s float32) int16 {
+		v := math.Round(float64(s) * 32767)
+		return int16(max(min(v, math.MaxInt16), math.MinInt16))
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	check := func(s float32) {
+		if got, want := media.FloatToS16(s), ref(s); got != want {
+			t.Fatalf("FloatToS16(%v) = %d, want %d", s, got, want)
+		}
+	}
+	for range 1_000_000 {
+		check(float32(rng.Float64()*2.4 - 1.2))
+	}
+	for k := -32768; k <= 32768; k++ { // the halfway points and their neighbours
+		half := (float64(k) + 0.5) / 32767
+		for _, s := range []float32{float32(half), math.Nextafter32(float32(half), 2), math.Nextafter32(float32(half), -2)} {
+			check(s)
+		}
+	}
+	for _, s := range []float32{0, 1, -1, 2, -2, float32(math.Inf(1)), float32(math.Inf(-1)), math.SmallestNonzeroFloat32} {
+		check(s)
 	}
 }

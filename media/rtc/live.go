@@ -18,7 +18,7 @@ type Feed interface {
 	End(sessionID string)
 }
 
-// Latency summarizes RTP arrival → frame emitted.
+// Latency summarizes a latency histogram (quantiles to within 2.2 %).
 type Latency struct {
 	P50ms float64 `json:"p50_ms"`
 	P99ms float64 `json:"p99_ms"`
@@ -28,15 +28,22 @@ type Latency struct {
 
 // FramingInfo is the live framing state of a session.
 type FramingInfo struct {
-	FPS          int                 `json:"fps"`
-	BatchSize    int                 `json:"batch_size"`
-	Frames       int64               `json:"frames"`
-	Batches      int64               `json:"batches"`
-	FrameSamples float64             `json:"frame_samples"` // sample_rate / fps, per channel
-	Latency      Latency             `json:"latency"`
-	DriftMs      float64             `json:"drift_ms"` // at the newest frame: wall clock since the first minus audio framed
-	Features     media.Features      `json:"features"` // of the newest frame
-	Changes      []media.ParamChange `json:"param_changes,omitempty"`
+	FPS           int     `json:"fps"`
+	BatchSize     int     `json:"batch_size"`
+	Frames        int64   `json:"frames"`
+	Batches       int64   `json:"batches"`
+	FrameSamples  float64 `json:"frame_samples"`  // sample_rate / fps, per channel
+	Latency       Latency `json:"latency"`        // RTP packet read → frame emitted, whole session
+	LatencyRecent Latency `json:"latency_recent"` // the same over the last 10–20 s
+	// Lag is end-to-end: frame emitted → the stream position of the packet
+	// that completed it (RTP time on the wall clock, anchored by the
+	// session's first packets), so it also counts network jitter, the
+	// reorder wait and any queueing before the read. Whole session.
+	Lag       Latency             `json:"lag"`
+	LagRecent Latency             `json:"lag_recent"` // the same over the last 10–20 s
+	DriftMs   float64             `json:"drift_ms"`   // at the newest frame: wall clock since the first minus audio framed
+	Features  media.Features      `json:"features"`   // of the newest frame
+	Changes   []media.ParamChange `json:"param_changes,omitempty"`
 }
 
 // framing is the session's live branch: frames and batches cut from the
@@ -54,9 +61,9 @@ type framing struct {
 	reqMu     sync.Mutex
 	req       media.Params
 
-	latency media.LatencyHistogram
-
 	mu        sync.Mutex
+	latency   media.WindowedLatency
+	lag       media.WindowedLatency
 	fps, size int // in force: as the newest frame and batch were cut
 	frames    int64
 	batches   int64
@@ -125,11 +132,14 @@ func (f *framing) end() {
 // noteFrame counts a frame and its latencies.
 func (f *framing) noteFrame(fr media.Frame, lag time.Duration) {
 	now := time.Now()
-	if !fr.Arrival.IsZero() {
-		f.latency.Observe(now.Sub(fr.Arrival))
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !fr.Arrival.IsZero() {
+		f.latency.Observe(now, now.Sub(fr.Arrival))
+	}
+	if lag >= 0 {
+		f.lag.Observe(now, lag)
+	}
 	if f.frames == 0 {
 		// The clock starts when the first frame was complete: audio
 		// after it is what the wall clock since then should match.
@@ -173,13 +183,19 @@ func (f *framing) info() FramingInfo {
 		FrameSamples: float64(f.rate) / float64(f.fps),
 		Features:     f.features,
 		Changes:      append([]media.ParamChange(nil), f.changes...),
-		Latency: Latency{
-			P50ms: ms(f.latency.Quantile(0.5)), P99ms: ms(f.latency.Quantile(0.99)),
-			MaxMs: ms(f.latency.Max()), Count: f.latency.Count(),
-		},
 	}
+	now := time.Now()
+	in.Latency, in.Lag = summary(&f.latency.All), summary(&f.lag.All)
+	recent := f.latency.Recent(now)
+	in.LatencyRecent = summary(&recent)
+	recent = f.lag.Recent(now)
+	in.LagRecent = summary(&recent)
 	in.DriftMs = ms(f.drift)
 	return in
+}
+
+func summary(h *media.LatencyHistogram) Latency {
+	return Latency{P50ms: ms(h.Quantile(0.5)), P99ms: ms(h.Quantile(0.99)), MaxMs: ms(h.Max()), Count: h.Count()}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

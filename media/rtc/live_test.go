@@ -78,6 +78,13 @@ func TestFraming(t *testing.T) {
 	if info.Latency.Count != info.Frames || info.Latency.P50ms <= 0 || info.Latency.P99ms < info.Latency.P50ms {
 		t.Errorf("latency %+v for %d frames", info.Latency, info.Frames)
 	}
+	// Every frame but those the stop drains has an end-to-end lag.
+	if l := info.Lag; l.Count < info.Frames-2 || l.Count > info.Frames || l.P50ms <= 0 || l.P99ms < l.P50ms || l.MaxMs < l.P99ms {
+		t.Errorf("lag %+v for %d frames", l, info.Frames)
+	}
+	if r := info.LatencyRecent; r.Count == 0 || r.Count > info.Latency.Count {
+		t.Errorf("recent latency %+v, whole session %+v", r, info.Latency)
+	}
 	// A tone from the first frame on is the background to the voice
 	// detector (its noise floor starts there), but its level is measured.
 	if f := info.Features; f.RMS < 0.3 || f.RMS > 0.4 || f.Peak < 0.45 || f.Peak > 0.55 {
