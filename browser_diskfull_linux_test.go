@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -19,16 +20,7 @@ import (
 func TestBrowserDiskFull(t *testing.T) {
 	chromiumPath(t)
 	wav := toneWAV(t)
-	data := t.TempDir()
-	if err := syscall.Mount("tmpfs", data, "tmpfs", 0, "size=4m"); err != nil {
-		t.Skipf("skipping: cannot mount a tmpfs data disk to fill up (needs root or CAP_SYS_ADMIN): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(data, 0); err != nil {
-			t.Errorf("unmount %s: %v", data, err)
-			_ = syscall.Unmount(data, syscall.MNT_DETACH)
-		}
-	})
+	data := mediatest.Tmpfs(t, "4m")
 	cfg, err := parseConfig([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -67,8 +59,8 @@ func TestBrowserDiskFull(t *testing.T) {
 	page := newBrowser(t, wav)
 	err = chromedp.Do(page,
 		chromedp.Navigate("http://"+ln.Addr().String()),
-		chromedp.WaitVisible(css(`[data-testid=btn-webrtc]`)),
-		chromedp.Click(css(`[data-testid=btn-webrtc]`)),
+		chromedp.WaitVisible(css(`[data-testid=btn-start]`)),
+		chromedp.Click(css(`[data-testid=btn-start]`)),
 		chromedp.WaitReady(css(`body[data-state=live]`)),
 		chromedp.WaitReady(css(`body[data-state=draft]`)), // stopped by the page, not by us
 	)

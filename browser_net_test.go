@@ -24,7 +24,7 @@ func TestBrowserTrickle(t *testing.T) {
 	type css = chromedp.CSS
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(srv.url),
-		chromedp.Click(css(`[data-testid=btn-webrtc]`)),
+		chromedp.Click(css(`[data-testid=btn-start]`)),
 		chromedp.WaitReady(css(`body[data-state=live]`)),
 	)
 	if err != nil {

@@ -197,7 +197,7 @@ func TestBrowserMicErrors(t *testing.T) {
 			type css = chromedp.CSS
 			err := chromedp.Do(ctx,
 				chromedp.Navigate(srv.url),
-				chromedp.Click(css(`[data-testid=btn-webrtc]`)),
+				chromedp.Click(css(`[data-testid=btn-start]`)),
 				chromedp.WaitReady(css(`body[data-state=error]`)),
 			)
 			if err != nil {
@@ -207,7 +207,7 @@ func TestBrowserMicErrors(t *testing.T) {
 			if err != nil || !strings.Contains(status, tc.want) {
 				t.Errorf("status line %q (err %v), want it to say %q", status, err, tc.want)
 			}
-			disabled, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('btn-webrtc').disabled`))
+			disabled, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('btn-start').disabled`))
 			if disabled {
 				t.Error("WebRTC button stays disabled after the error: the user cannot retry")
 			}
@@ -260,12 +260,11 @@ func recordWebRTC(t *testing.T, ctx context.Context, url string, hold time.Durat
 	}
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(url),
-		chromedp.WaitVisible(css(`[data-testid=btn-webrtc]`)),
+		chromedp.WaitVisible(css(`[data-testid=btn-start]`)),
 		// A steady tone is what echo cancellation, noise suppression and
 		// auto gain are built to remove: turn them off for the test.
-		chromedp.Click(css(`#opt-echo`)), chromedp.Click(css(`#opt-noise`)), chromedp.Click(css(`#opt-agc`)),
-		chromedp.Click(css(`[data-testid=btn-webrtc]`)),
-		chromedp.WaitReady(css(`body[data-state=live]`)),
+		processingOff(),
+		startTake("webrtc"),
 		capBitrate,
 		chromedp.Sleep(hold),
 		chromedp.Click(css(`[data-testid=btn-stop]`)),
@@ -408,9 +407,8 @@ func TestBrowserLiveParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := chromedp.Do(rec,
-		chromedp.Click(css(`#opt-echo`)), chromedp.Click(css(`#opt-noise`)), chromedp.Click(css(`#opt-agc`)),
-		chromedp.Click(css(`[data-testid=btn-webrtc]`)),
-		chromedp.WaitReady(css(`body[data-state=live]`)),
+		processingOff(),
+		startTake("webrtc"),
 		chromedp.Sleep(time.Second),
 		// fps through the form (htmx posts it and swaps the fragment).
 		chromedp.SetValue(css(`#fps`), "25"),
@@ -505,7 +503,7 @@ func waitShown(t *testing.T, ctx context.Context, sel, what string) {
 
 func attrOrFail(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	text, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
 	if err != nil || text == "" {
 		t.Fatalf("%s: %q, %v", sel, text, err)
 	}
@@ -523,9 +521,8 @@ func TestBrowserMediaRecorder(t *testing.T) {
 	type css = chromedp.CSS
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.url),
-		chromedp.Click(css(`#opt-echo`)), chromedp.Click(css(`#opt-noise`)), chromedp.Click(css(`#opt-agc`)),
-		chromedp.Click(css(`[data-testid=btn-record]`)),
-		chromedp.WaitReady(css(`body[data-state=recording]`)),
+		processingOff(),
+		startTake("record"),
 		chromedp.Sleep(1500*time.Millisecond),
 		chromedp.Click(css(`[data-testid=btn-pause]`)),
 		chromedp.WaitReady(css(`body[data-state=paused]`)),
@@ -541,15 +538,14 @@ func TestBrowserMediaRecorder(t *testing.T) {
 		t.Fatalf("driving the page: %v (status line: %q)", err, status)
 	}
 	// Listen back before saving: the preview plays what was uploaded.
-	canPlay, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise((resolve) => {
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise((resolve) => {
 		const a = document.getElementById('preview');
-		if (a.readyState >= 2) return resolve(true);
-		a.addEventListener('loadeddata', () => resolve(true), { once: true });
-		a.addEventListener('error', () => resolve(false), { once: true });
-		a.load();
+		if (a.readyState >= 2) return resolve('');
+		a.addEventListener('loadeddata', () => resolve(''), { once: true });
+		a.addEventListener('error', () => resolve('error ' + (a.error && a.error.code) + ': ' + (a.error && a.error.message)), { once: true });
 	})`, chromedp.EvalAwaitPromise))
-	if err != nil || !canPlay {
-		t.Errorf("the listen-back player could not load the uploaded take: %v", err)
+	if err != nil || loaded != "" {
+		t.Errorf("the listen-back player could not load the uploaded take: %v %s", err, loaded)
 	}
 	recorded, err := strconv.ParseFloat(attr(t, ctx, "body", "data-recorded-seconds"), 64)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -41,9 +42,11 @@ type config struct {
 	HeaderTimeout time.Duration // to send a request's line and headers
 	IdleTimeout   time.Duration // between requests on a kept-alive connection
 	WriteTimeout  time.Duration // for an answer to make progress
+	Node          media.Node    // this node among several sharing a PostgreSQL index
 	// S3 is where recordings are kept when -store is s3://bucket/prefix;
 	// nil keeps them in DATA/recordings.
-	S3 *s3store.Config
+	S3      *s3store.Config
+	Metrics bool // serve /metrics
 
 	// rtpTap sees every received RTP packet; tests set it to capture a
 	// real browser's stream. No flag sets it.
@@ -83,6 +86,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if err != nil {
 		return c, err
 	}
+	nodeFlags := clusterFlags(fs, env)
 	var maxBodyMiB, maxTakeMiB int64
 	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save, one upload chunk or one /ws message; larger is refused with 413 (a /ws message closes its WebSocket) (env RECORDER_MAX_BODY)")
 	fs.Int64Var(&maxTakeMiB, "max-take", envInt(env, "RECORDER_MAX_TAKE", 2048), "largest MediaRecorder take in MiB (env RECORDER_MAX_TAKE)")
@@ -117,6 +121,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("RECORDER_S3_PATH_STYLE: %w", err)
 	}
 	s3PathStyle := fs.Bool("s3-path-style", pathStyle, "address buckets as ENDPOINT/bucket, as most S3-compatible servers want (env RECORDER_S3_PATH_STYLE)")
+	metricsOn, err := strconv.ParseBool(env("RECORDER_METRICS", "false"))
+	if err != nil {
+		return c, fmt.Errorf("RECORDER_METRICS: %w", err)
+	}
+	fs.BoolVar(&c.Metrics, "metrics", metricsOn, "serve /metrics in the Prometheus text format (behind the access token when one is set) (env RECORDER_METRICS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -160,6 +169,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, errors.New("-max-body and -max-take must be at least 1 MiB")
 	}
 	c.MaxBody, c.MaxTake = maxBodyMiB<<20, maxTakeMiB<<20
+	if c.Node, err = nodeFlags.parse(c.Addr, c.TLS, os.Hostname); err != nil {
+		return c, err
+	}
 	c.OfferTimeout = 10 * time.Second
 	c.ShutdownGrace = 10 * time.Second
 	return c, nil

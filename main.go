@@ -148,8 +148,10 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Scratch:  cfg.spoolDir(),
 		Space:    space,
 	}
+	cluster := joinCluster(ctx, cfg, database, lib, sessions, log) // nil for one node
 	recoverData(ctx, lib, database, cfg, log)
 	params := settings.New(database)
+	recoverUploads(ctx, lib, uploads, params, log)
 	h := &handlers.Handler{
 		Settings:     params,
 		Feed:         hub,
@@ -161,30 +163,29 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		BaseContext:  ctx, // shutdown closes /ws connections
 		MaxMessage:   cfg.MaxBody,
 		ICE:          sessions,
+		MaxTakeTime:  cfg.MaxTakeTime,
 	}
-	app := fiber.New(fiber.Config{
-		AppName:               "recorder",
-		DisableStartupMessage: true,
-		ErrorHandler:          handlers.ErrorHandler(log),
-		BodyLimit:             int(cfg.MaxBody),
-		// Slow clients: ReadTimeout bounds a request's line and headers
-		// (its body gets more, below); streamed downloads move the write
-		// deadline on as they progress; WebSockets, once upgraded, have
-		// none of these deadlines.
-		ReadTimeout:  cfg.HeaderTimeout,
-		IdleTimeout:  cfg.IdleTimeout,
-		WriteTimeout: cfg.WriteTimeout,
+	if cfg.Metrics {
+		h.Metrics = metricsHandler(newRegistry(sessions, uploads))
+	}
+	srv := &server{cfg: cfg, log: log, db: database, sessions: sessions}
+	srv.app = handlers.NewApp(h, handlers.AppConfig{
+		Guard:         guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log}),
+		Health:        handlers.Health{Ready: srv.ready, Draining: srv.draining.Load},
+		Log:           log,
+		MaxBody:       cfg.MaxBody,
+		HeaderTimeout: cfg.HeaderTimeout,
+		IdleTimeout:   cfg.IdleTimeout,
+		WriteTimeout:  cfg.WriteTimeout,
+		Cluster:       cluster,
 	})
-	app.Server().HeaderReceived = guard.BodyTimeout(cfg.HeaderTimeout, cfg.MaxBody)
-	g := guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log})
-	h.WSRecover = g.RecoverConn()
-	srv := &server{cfg: cfg, log: log, app: app, db: database, sessions: sessions}
-	handlers.Health{Ready: srv.ready, Draining: srv.draining.Load}.Register(app) // before the guards: probes carry no token
-	protect(app, g)
-	h.Register(app)
+	stopCluster := func() {}
+	if cluster != nil {
+		stopCluster = runCluster(params, lib, log)
+	}
 	stopApply := applyToLiveSessions(params, sessions)
 	stopExpire := expireUploads(uploads, log)
-	srv.stop = func() { stopApply(); stopExpire() }
+	srv.stop = func() { stopCluster(); stopApply(); stopExpire() }
 	return srv, nil
 }
 
@@ -267,22 +268,24 @@ func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg
 	}
 }
 
-// protect mounts the guards in front of every route: panics become 500s,
-// security headers go on every answer, without a token only localhost and
-// IP addresses are answered (DNS rebinding), cross-site requests are refused,
-// the access token is required when set, JSON routes take only JSON and
-// chunk uploads only octet streams, and new sessions are rate limited.
-func protect(app *fiber.App, g *guard.Guard) {
-	app.Use(g.Recover(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
-	app.Get("/login", g.LoginPage())
-	app.Post("/login", g.Login())
-	json := g.RequireJSON()
-	for _, p := range []string{"/update_params", "/webrtc/offer", "/webrtc/ice-candidate", "/webrtc/audio-data",
-		"/webrtc/stop", "/webrtc/discard", "/webrtc/restart", "/uploads", "/uploads/:id/discard", "/save_recording"} {
-		app.Post(p, json) // then c.Next() reaches the route's handler
+// recoverUploads saves the MediaRecorder takes a crash or shutdown left
+// unsaved, as recoverData does for live takes.
+func recoverUploads(ctx context.Context, lib *library.Library, uploads *upload.Spooler, params *settings.Settings, log *slog.Logger) {
+	var pending []library.PendingUpload
+	for _, u := range uploads.List() {
+		pending = append(pending, library.PendingUpload{ID: u.ID, Touched: u.Touched})
 	}
-	app.Post("/webrtc/offer", g.OfferLimit())
-	app.Put("/uploads/:id/chunks/:index", g.RequireOctetStream())
+	if len(pending) == 0 {
+		return
+	}
+	p, err := params.Params(ctx)
+	if err != nil {
+		log.Error("recovering uploads: reading the parameters", "err", err)
+		return
+	}
+	if n := lib.RecoverUploads(ctx, pending, p); n > 0 {
+		log.Info("recovered uploads into recordings", "count", n)
+	}
 }
 
 // feedQueue is how many batches a consumer may fall behind before it

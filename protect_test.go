@@ -14,7 +14,7 @@ import (
 // one with it through (whatever the route then answers).
 func TestEveryRouteNeedsTheToken(t *testing.T) {
 	const token = "s3cret-token-for-tests"
-	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, func(name string) string {
+	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0", "-metrics"}, func(name string) string {
 		if name == "RECORDER_TOKEN" {
 			return token
 		}

@@ -10,24 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-)
 
-// mountTmpfs mounts a small tmpfs on a new temp dir, or skips the test
-// where mounting is not allowed. Root ignores file modes, so a read-only
-// mount is how a test run as root gets a directory it cannot write.
-func mountTmpfs(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=16m"); err != nil {
-		t.Skipf("read-only data test skipped: cannot mount a tmpfs (%v); it needs root or CAP_SYS_ADMIN", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
+	"github.com/avatarweb/recorder/media/mediatest"
+)
 
 // readOnly makes dir (or a file) read-only: a remount of the tmpfs when
 // it is its root, else a read-only bind mount of it on itself.
@@ -64,7 +49,7 @@ func TestRefusesUnwritableData(t *testing.T) {
 			name = "data"
 		}
 		t.Run(name, func(t *testing.T) {
-			data := mountTmpfs(t)
+			data := mediatest.Tmpfs(t, "16m")
 			cfg, err := parseConfig([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +81,7 @@ func TestRefusesUnwritableData(t *testing.T) {
 // TestStartsOnFullDisk: a full disk is not an unwritable one; the server
 // starts (with a warning) so recordings can be deleted to free space.
 func TestStartsOnFullDisk(t *testing.T) {
-	data := mountTmpfs(t)
+	data := mediatest.Tmpfs(t, "16m")
 	cfg, err := parseConfig([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

@@ -13,25 +13,17 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
 )
 
 // TestDeleteOnFullDisk: SQLite needs room in its WAL even to delete a row,
 // so on a full disk a delete fails with a disk-full error naming the
 // database file, unless MakeRoom frees space, when it succeeds.
 func TestDeleteOnFullDisk(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=2m"); err != nil {
-		t.Skipf("disk-full test skipped: cannot mount a tmpfs (%v); it needs root or CAP_SYS_ADMIN", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount: %v", err)
-		}
-	})
+	dir := mediatest.Tmpfs(t, "2m")
 	path := filepath.Join(dir, "recorder.db")
 	db := mustOpenAt(t, path)
 	ctx := context.Background()
@@ -90,19 +82,7 @@ func TestDeleteOnFullDisk(t *testing.T) {
 // are put in a tablespace on a small tmpfs, then filled.
 func TestPostgresDiskFull(t *testing.T) {
 	srv := testPG.Get(t)
-	dir, err := os.MkdirTemp("", "recorder-pgfull-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("PostgreSQL disk-full test skipped: cannot mount a tmpfs (%v); it needs root or CAP_SYS_ADMIN", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount: %v", err)
-		}
-	})
+	dir := mediatest.Tmpfs(t, "1m")
 	if uid, gid, other := srv.Owner(); other {
 		if err := os.Chown(dir, uid, gid); err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
@@ -23,7 +24,7 @@ import (
 // disk is still full fails and changes nothing, and the same save once
 // space is freed succeeds with the audio up to the failure.
 func TestLiveTakeDiskFull(t *testing.T) {
-	disk := mountTmpfs(t, "4m")
+	disk := mediatest.Tmpfs(t, "4m")
 	m, err := rtc.NewManager(rtc.Config{
 		SpoolDir:        filepath.Join(disk, "spool"),
 		IncludeLoopback: true,

@@ -16,24 +16,8 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
 )
-
-// mountTmpfs mounts a tmpfs of the given size (as mount's size= option)
-// on a new temp dir, or skips the test where mounting is not allowed.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("disk-full test skipped: cannot mount a %s tmpfs (%v); it needs root or CAP_SYS_ADMIN", size, err)
-	}
-	// Registered after TempDir's cleanup, so it runs before it.
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
 
 // fill writes to path until the file system is full.
 func fill(t *testing.T, path string) {
@@ -62,7 +46,7 @@ func fill(t *testing.T, path string) {
 // refused, that deleting still works (so users can free space), and that
 // saving works again once space is freed.
 func TestDiskFull(t *testing.T) {
-	dir := mountTmpfs(t, "4m")
+	dir := mediatest.Tmpfs(t, "4m")
 	logs := &logLines{t: t}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ta, sessions := newFakeAppIn(t, dir, log)

@@ -4,21 +4,28 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/media/upload"
+	"github.com/avatarweb/recorder/views"
 )
 
 // ErrorHandler maps domain errors to HTTP status in one place. Only
 // internal errors are logged (a full disk the store has reported is
 // logged there, once per episode; a damaged recording as a warning, since
-// the start warned of it already); the client gets a plain message in the
-// seed's envelope {status:"error", message} (the domain's message for
-// users, never the error chain), plus per-field errors for refused
-// parameters.
+// the start warned of it already). The client gets the domain's plain
+// message (never the error chain) in the form it asked for: an htmx
+// request an error fragment to show where the user acted, a browser
+// without JavaScript (asking for HTML) an error page in the layout, and
+// an API client the seed's envelope {status:"error", message}, plus
+// per-field errors for refused parameters.
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, body := classify(err)
@@ -29,8 +36,42 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 		default:
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		}
-		return c.Status(status).JSON(body)
+		c.Status(status)
+		switch {
+		case isHTMX(c):
+			return render(c, views.ErrorFragment(sentence(body)))
+		case wantsHTML(c):
+			return render(c, views.ErrorPage(views.ErrorView{Status: status, Title: http.StatusText(status), Message: sentence(body)}))
+		}
+		return c.JSON(body)
 	}
+}
+
+// wantsHTML: a browser navigating (a link, a form without JavaScript)
+// asks for HTML first; fetch, curl and API clients do not.
+func wantsHTML(c *fiber.Ctx) bool {
+	return strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
+}
+
+// sentence is the body's message for a page: the per-field reasons of
+// refused parameters spelled out, a capital first, a full stop last.
+func sentence(body fiber.Map) string {
+	msg, _ := body["message"].(string)
+	if fields, ok := body["errors"].(media.FieldErrors); ok && len(fields) > 0 {
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(fields)) {
+			parts = append(parts, strings.ReplaceAll(name, "_", " ")+" "+fields[name])
+		}
+		msg = strings.Join(parts, "; ")
+	}
+	if msg == "" {
+		return "Something went wrong."
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
 
 func classify(err error) (int, fiber.Map) {

@@ -15,14 +15,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
 )
@@ -34,39 +33,17 @@ import (
 // every request, so state one input leaves behind is part of the next
 // input's starting point only where the target restores it.
 
-// logBuffer collects the app's log lines, so a failing input shows the
-// error chain behind an "internal error".
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// take returns what was logged since the last take.
-func (b *logBuffer) take() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	b.buf.Reset()
-	return s
-}
-
 // fuzzApp is a testApp plus the log the fuzz target reads.
 type fuzzApp struct {
 	*testApp
-	log *logBuffer
+	log *mediatest.LogBuffer
 }
 
 // newFuzzApp builds the app as newTestApp does, around s, logging to a
 // buffer the target reads.
 func newFuzzApp(tb testing.TB, s sessions) *fuzzApp {
 	tb.Helper()
-	logs := &logBuffer{}
+	logs := &mediatest.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	return &fuzzApp{testApp: buildTestApp(tb, s, log), log: logs}
 }
@@ -74,9 +51,9 @@ func newFuzzApp(tb testing.TB, s sessions) *fuzzApp {
 // newFuzzFakeApp is newFakeApp for a fuzz target: no session has a take.
 func newFuzzFakeApp(tb testing.TB) *fuzzApp {
 	tb.Helper()
-	f := &fakeSessions{takes: map[string]rtc.Take{}}
-	f.StopFn = func(id string) (rtc.Take, error) {
-		return rtc.Take{}, fmt.Errorf("fake: %w", media.NotFoundf("no session %q", id))
+	f := &fakeSessions{takes: map[string]media.Take{}}
+	f.StopFn = func(id string) (media.Take, error) {
+		return media.Take{}, fmt.Errorf("fake: %w", media.NotFoundf("no session %q", id))
 	}
 	f.ReleaseFn = func(string) error { return nil }
 	return newFuzzApp(tb, f)
@@ -179,9 +156,9 @@ func FuzzOffer(f *testing.F) {
 
 	fa, m := newFuzzRTCApp(f)
 	f.Fuzz(func(t *testing.T, body string) {
-		fa.log.take()
+		fa.log.Take()
 		res := fa.do(t, http.MethodPost, "/webrtc/offer", body)
-		logs := fa.log.take()
+		logs := fa.log.Take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
 		wantEnvelope(t, res, logs)
 		if res.status == http.StatusOK {
@@ -238,9 +215,9 @@ func FuzzICECandidate(f *testing.F) {
 	live(f)
 	f.Fuzz(func(t *testing.T, body string) {
 		live(t)
-		fa.log.take()
+		fa.log.Take()
 		res := fa.do(t, http.MethodPost, "/webrtc/ice-candidate", body)
-		logs := fa.log.take()
+		logs := fa.log.Take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusConflict)
 		wantEnvelope(t, res, logs)
 	})
@@ -263,9 +240,9 @@ func FuzzUpdateParams(f *testing.F) {
 	fa := newFuzzFakeApp(f)
 	f.Fuzz(func(t *testing.T, body string) {
 		before := fa.params(t)
-		fa.log.take()
+		fa.log.Take()
 		res := fa.do(t, http.MethodPost, "/update_params", body)
-		logs := fa.log.take()
+		logs := fa.log.Take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusBadRequest, http.StatusUnprocessableEntity)
 		wantEnvelope(t, res, logs)
 		after := fa.params(t)
@@ -302,10 +279,10 @@ func FuzzParamsForm(f *testing.F) {
 	fa := newFuzzFakeApp(f)
 	f.Fuzz(func(t *testing.T, form string) {
 		before := fa.params(t)
-		fa.log.take()
+		fa.log.Take()
 		res := fa.do(t, http.MethodPost, "/params", form,
 			"Content-Type", "application/x-www-form-urlencoded", "HX-Request", "true")
-		logs := fa.log.take()
+		logs := fa.log.Take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusUnprocessableEntity)
 		if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 			t.Fatalf("status %d with Content-Type %q, want the form fragment", res.status, ct)
@@ -371,9 +348,9 @@ func FuzzSaveRecording(f *testing.F) {
 
 	fa := newFuzzFakeApp(f)
 	f.Fuzz(func(t *testing.T, body string) {
-		fa.log.take()
+		fa.log.Take()
 		res := fa.do(t, http.MethodPost, "/save_recording", body)
-		logs := fa.log.take()
+		logs := fa.log.Take()
 		wantStatusIn(t, res, logs, http.StatusOK, http.StatusBadRequest, http.StatusNotFound,
 			http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity)
 		wantEnvelope(t, res, logs)
@@ -457,7 +434,7 @@ func FuzzRecordingName(f *testing.F) {
 		tb.Helper()
 		for _, name := range []string{link, missing} {
 			if _, err := fa.db.GetRecording(ctx, name); errors.Is(err, media.ErrNotFound) {
-				if err := fa.db.InsertRecording(ctx, &db.Recording{Filename: name, Duration: 1, SampleRate: 8000, Channels: 1,
+				if err := fa.db.InsertRecording(ctx, &media.Recording{Filename: name, Duration: 1, SampleRate: 8000, Channels: 1,
 					FPS: 30, BatchSize: 64, Mode: "mediarecorder", MIME: "audio/wav", Bytes: 10}); err != nil {
 					tb.Fatal(err)
 				}
@@ -504,9 +481,9 @@ func FuzzRecordingName(f *testing.F) {
 			{http.MethodGet, target + "/audio"},
 			{http.MethodPost, target + "/delete"},
 		} {
-			fa.log.take()
+			fa.log.Take()
 			res := fa.do(t, req.method, req.path, "")
-			logs := fa.log.take()
+			logs := fa.log.Take()
 			what := fmt.Sprintf("%s %s", req.method, req.path)
 			if res.status >= 500 {
 				t.Fatalf("%s: status %d, body %.300q; logs:\n%s", what, res.status, res.body, logs)

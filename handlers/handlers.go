@@ -12,11 +12,8 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/avatarweb/recorder/assets"
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -37,25 +34,31 @@ type Feed interface {
 }
 
 // Sessions runs live WebRTC sessions.
+// It answers in values: a handler never holds a live session, and a
+// stand-in needs no pion.
 type Sessions interface {
-	Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error)
+	Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
 	AddICECandidate(id string, c webrtc.ICECandidateInit) error
-	Get(id string) (*rtc.Session, error)
-	Stop(id string) (rtc.Take, error)
+	Info(id string) (rtc.Info, error)
+	Stop(id string) (media.Take, error)
+	// WaitCandidates long-polls a session's own ICE candidates.
+	WaitCandidates(ctx context.Context, id string, from int) ([]webrtc.ICECandidateInit, bool, error)
+	// Restart answers an ICE restart offer for a live session.
+	Restart(ctx context.Context, id string, offer webrtc.SessionDescription) (webrtc.SessionDescription, error)
 }
 
 // Library saves, lists and opens recordings.
 type Library interface {
-	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*db.Recording, error)
-	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*db.Recording, error)
-	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params) (*db.Recording, error)
+	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*media.Recording, error)
+	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*media.Recording, error)
+	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params) (*media.Recording, error)
 	DiscardSession(sessionID string) error
 	DiscardUpload(uploadID string) error
-	List(ctx context.Context, limit, offset int) ([]db.Recording, error)
-	ListOlder(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
-	ListNewer(ctx context.Context, c db.Cursor, limit int) ([]db.Recording, error)
+	List(ctx context.Context, limit, offset int) ([]media.Recording, error)
+	ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
+	ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	Count(ctx context.Context) (int, error)
-	Get(ctx context.Context, filename string) (*db.Recording, error)
+	Get(ctx context.Context, filename string) (*media.Recording, error)
 	Rename(ctx context.Context, filename, title string) error
 	Delete(ctx context.Context, filename string) error
 	Open(ctx context.Context, filename string) (*store.Recording, error)
@@ -73,6 +76,8 @@ type Handler struct {
 	// WSRecover, when set, handles a panic in a WebSocket handler (the
 	// contrib default prints it and sends the panic value to the client).
 	WSRecover func(*websocket.Conn)
+	// Metrics, when set, answers GET /metrics (behind the guards).
+	Metrics fiber.Handler
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
 	// BaseContext is the root of every /ws connection: when it ends
@@ -84,51 +89,11 @@ type Handler struct {
 	MaxMessage int64
 	// ICE, when set, gives pages their STUN/TURN servers.
 	ICE ICE
-}
+	// MaxTakeTime is the server's limit on a live take (0: none), so the
+	// page can say why a take ended.
+	MaxTakeTime time.Duration
 
-// Register lists every route.
-func (h *Handler) Register(app *fiber.App) {
-	// Pages and fragments are compressed (a long list is mostly markup);
-	// audio, downloads and WebSockets are not.
-	pages := compress.New()
-	app.Get("/", pages, h.index)
-	app.Get("/ui/recordings", pages, h.recordingsFragment)
-	app.Get("/ui/params", pages, h.paramsFragment)
-	app.Post("/params", h.paramsForm)
-
-	app.Get("/get_params", h.getParams)
-	app.Post("/update_params", h.updateParams)
-	ws := wsConfig
-	ws.RecoverHandler = h.WSRecover
-	app.Get("/ws", requireUpgrade, websocket.New(h.ws, ws))
-	app.Get("/feed/:id", requireUpgrade, websocket.New(h.feed, ws))
-
-	app.Post("/webrtc/offer", h.offer)
-	app.Post("/webrtc/ice-candidate", h.iceCandidate)
-	app.Post("/webrtc/audio-data", h.audioData)
-	app.Post("/webrtc/stop", h.stop)
-	app.Post("/webrtc/discard", h.discard)
-	app.Get("/webrtc/sessions/:id", h.sessionInfo)
-	app.Get("/webrtc/sessions/:id/candidates", h.candidates)
-	app.Get("/webrtc/ice-config", h.iceConfig)
-	app.Post("/webrtc/restart", h.restart)
-
-	app.Post("/uploads", h.beginUpload)
-	app.Get("/uploads/:id", h.uploadStatus)
-	app.Put("/uploads/:id/chunks/:index", h.putChunk)
-	app.Get("/uploads/:id/audio", h.uploadAudio)
-	app.Post("/uploads/:id/discard", h.discardUpload)
-
-	app.Post("/save_recording", h.saveRecording)
-	app.Get("/recordings", h.listRecordings)
-	app.Get("/recordings/:filename", h.getRecording)
-	app.Get("/recordings/:filename/audio", h.recordingAudio)
-	app.Post("/recordings/:filename/title", h.renameRecording)
-	app.Get("/recordings/:filename/delete", h.confirmDelete)
-	app.Post("/recordings/:filename/delete", h.deleteRecording)
-	app.Delete("/recordings/:filename", h.deleteRecording)
-
-	app.Get("/assets/*", serveAssets(assets.Load(), time.Now()))
+	recordings changeHub // tells open pages the list changed
 }
 
 // render writes a templ component as the HTML response. Pages are

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
@@ -123,12 +125,11 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger) *te
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
 	}
-	app := fiber.New(fiber.Config{
-		DisableStartupMessage: true,
-		ErrorHandler:          handlers.ErrorHandler(log),
-		BodyLimit:             4 << 20,
+	app := handlers.NewApp(h, handlers.AppConfig{
+		Guard:   guard.New(guard.Config{Log: log}),
+		Log:     log,
+		MaxBody: 4 << 20,
 	})
-	h.Register(app)
 	return &testApp{
 		app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,
 		uploads: spooler, uploadDir: uploadDir, clock: clk, hub: hub, handler: h,
@@ -153,11 +154,11 @@ func newFakeAppIn(t *testing.T, dir string, log *slog.Logger) (*testApp, *fakeSe
 // newFakeSessions are fake sessions whose Stop hands out the takes
 // registered with addTake, and whose Release forgets them.
 func newFakeSessions() *fakeSessions {
-	f := &fakeSessions{takes: map[string]rtc.Take{}}
-	f.StopFn = func(id string) (rtc.Take, error) {
+	f := &fakeSessions{takes: map[string]media.Take{}}
+	f.StopFn = func(id string) (media.Take, error) {
 		take, ok := f.takes[id]
 		if !ok {
-			return rtc.Take{}, fmt.Errorf("fake: %w", media.NotFoundf("no session %q", id))
+			return media.Take{}, fmt.Errorf("fake: %w", media.NotFoundf("no session %q", id))
 		}
 		return take, nil
 	}
@@ -210,39 +211,47 @@ func (c *clock) Set(t time.Time) {
 // fakeSessions is a hand-written Sessions: each method calls its function
 // field, or fails with an internal error when the test left it unset.
 type fakeSessions struct {
-	OfferFn   func(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error)
-	GetFn     func(id string) (*rtc.Session, error)
-	StopFn    func(id string) (rtc.Take, error)
+	StartFn   func(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
+	InfoFn    func(id string) (rtc.Info, error)
+	StopFn    func(id string) (media.Take, error)
 	DiscardFn func(id string) error
 	ReleaseFn func(id string) error
 
-	takes    map[string]rtc.Take
+	takes    map[string]media.Take
 	stopped  []string // ids passed to Stop, in order
 	released []string // ids passed to Release, in order
 }
 
 var errUnset = errors.New("fake: method not set")
 
-func (f *fakeSessions) Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error) {
-	if f.OfferFn == nil {
-		return nil, webrtc.SessionDescription{}, errUnset
+func (f *fakeSessions) Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error) {
+	if f.StartFn == nil {
+		return rtc.Info{}, webrtc.SessionDescription{}, errUnset
 	}
-	return f.OfferFn(ctx, id, offer, p)
+	return f.StartFn(ctx, id, offer, p, o)
+}
+
+func (f *fakeSessions) WaitCandidates(context.Context, string, int) ([]webrtc.ICECandidateInit, bool, error) {
+	return nil, false, errUnset
+}
+
+func (f *fakeSessions) Restart(context.Context, string, webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	return webrtc.SessionDescription{}, errUnset
 }
 
 func (f *fakeSessions) AddICECandidate(string, webrtc.ICECandidateInit) error { return errUnset }
 
-func (f *fakeSessions) Get(id string) (*rtc.Session, error) {
-	if f.GetFn == nil {
-		return nil, errUnset
+func (f *fakeSessions) Info(id string) (rtc.Info, error) {
+	if f.InfoFn == nil {
+		return rtc.Info{}, errUnset
 	}
-	return f.GetFn(id)
+	return f.InfoFn(id)
 }
 
-func (f *fakeSessions) Stop(id string) (rtc.Take, error) {
+func (f *fakeSessions) Stop(id string) (media.Take, error) {
 	f.stopped = append(f.stopped, id)
 	if f.StopFn == nil {
-		return rtc.Take{}, errUnset
+		return media.Take{}, errUnset
 	}
 	return f.StopFn(id)
 }
@@ -277,13 +286,13 @@ func tone(sampleRate, channels int, seconds float64) []byte {
 
 // addTake writes pcm to a spool file and registers it as the take of
 // session id, at params p.
-func (f *fakeSessions) addTake(t *testing.T, id string, p media.Params, pcm []byte) rtc.Take {
+func (f *fakeSessions) addTake(t *testing.T, id string, p media.Params, pcm []byte) media.Take {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), id+".pcm")
 	if err := os.WriteFile(path, pcm, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	take := rtc.Take{
+	take := media.Take{
 		SessionID:  id,
 		SpoolPath:  path,
 		SampleRate: p.SampleRate,
@@ -374,6 +383,7 @@ func (ta *testApp) do(t testing.TB, method, target, body string, header ...strin
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, target, r)
+	req.Host = "localhost" // the guards answer only local names without a token
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -423,6 +433,14 @@ type errorBody struct {
 func (r response) wantError(t *testing.T, status int, msg string) errorBody {
 	t.Helper()
 	r.wantStatus(t, status)
+	if body := string(r.body); strings.HasPrefix(body, `<p class="inline-error"`) {
+		// An htmx request: the error fragment, shown where the user acted.
+		text := html.UnescapeString(strings.TrimSuffix(body[strings.Index(body, ">")+1:], "</p>"))
+		if !strings.Contains(strings.ToLower(text), strings.ToLower(msg)) {
+			t.Errorf("error fragment %q, want it to contain %q", text, msg)
+		}
+		return errorBody{Status: "error", Message: text}
+	}
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}

@@ -27,7 +27,7 @@ func fillIndex(tb testing.TB, d *db.DB, n int) {
 	}
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
-		r := &db.Recording{
+		r := &media.Recording{
 			Filename:  fmt.Sprintf("recording_%s_%d.json", start.Add(time.Duration(i)*time.Second).Format("20060102_150405"), i),
 			CreatedAt: start.Add(time.Duration(i) * time.Second),
 			Duration:  3, SampleRate: 48000, Channels: 1, FPS: 30, BatchSize: 64,
@@ -45,7 +45,7 @@ func deepURL(b *testing.B, ta *testApp) string {
 	if err != nil || len(recs) != 1 {
 		b.Fatal(err)
 	}
-	c := db.CursorOf(recs[0])
+	c := media.CursorOf(recs[0])
 	return fmt.Sprintf("/?before=%d.%d", c.CreatedAt.UnixMilli(), c.ID)
 }
 
@@ -60,6 +60,7 @@ func BenchmarkRecordingsPage(b *testing.B) {
 			var times []time.Duration
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodGet, tc.url, nil)
+				req.Host = "localhost"
 				t0 := time.Now()
 				res, err := ta.app.Test(req, -1)
 				times = append(times, time.Since(t0))

@@ -74,8 +74,8 @@ func TestRenameRecording(t *testing.T) {
 	t.Run("OKPlain", func(t *testing.T) {
 		res := ta.postTitle(t, name, "Évening", false)
 		res.wantStatus(t, http.StatusSeeOther)
-		if loc := res.header.Get("Location"); loc != "/" {
-			t.Errorf("Location = %q, want /", loc)
+		if loc := res.header.Get("Location"); loc != "/?done=renamed" {
+			t.Errorf("Location = %q, want /?done=renamed", loc)
 		}
 		if got := ta.title(t, name); got != "Évening" {
 			t.Errorf("title = %q", got)
@@ -161,10 +161,15 @@ func TestDeleteRecording(t *testing.T) {
 		name, _ := ta.saveTone(t, f, "s1", t1)
 		res := ta.do(t, http.MethodPost, "/recordings/"+name+"/delete", "")
 		res.wantStatus(t, http.StatusSeeOther)
-		if loc := res.header.Get("Location"); loc != "/" {
-			t.Errorf("Location = %q, want /", loc)
+		loc := res.header.Get("Location")
+		if want := "/?done=deleted&name=" + url.QueryEscape(name); loc != want {
+			t.Errorf("Location = %q, want %s", loc, want)
 		}
 		ta.wantGone(t, name)
+		// The page it goes back to confirms it.
+		if page := ta.do(t, http.MethodGet, loc, ""); !strings.Contains(string(page.body), "Deleted "+name+".") {
+			t.Errorf("the page does not confirm the deletion: %.300s", page.body)
+		}
 	})
 
 	t.Run("OKHTMX", func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/upload"
 	"github.com/avatarweb/recorder/media/webm"
 )
@@ -52,7 +52,7 @@ func saveBody(t *testing.T, fields map[string]any) string {
 }
 
 // saveOK posts body to /save_recording and returns the saved row.
-func (ta *testApp) saveOK(t *testing.T, body string) (saveAnswer, *db.Recording) {
+func (ta *testApp) saveOK(t *testing.T, body string) (saveAnswer, *media.Recording) {
 	t.Helper()
 	res := ta.do(t, http.MethodPost, "/save_recording", body)
 	res.wantStatus(t, http.StatusOK)
@@ -73,7 +73,7 @@ func (ta *testApp) saveOK(t *testing.T, body string) (saveAnswer, *db.Recording)
 
 // wantFixedWebM checks that recording name is the fixture as the server
 // stores it: Opus in WebM, measured, with a duration and cues.
-func (ta *testApp) wantFixedWebM(t *testing.T, rec *db.Recording, clientDuration float64) {
+func (ta *testApp) wantFixedWebM(t *testing.T, rec *media.Recording, clientDuration float64) {
 	t.Helper()
 	if rec.Mode != "mediarecorder" || rec.MIME != "audio/webm;codecs=opus" || rec.SampleRate != 48000 ||
 		math.Abs(rec.Duration-1.98) > 0.03 || rec.ClientDuration != clientDuration || len(rec.Peaks) == 0 {

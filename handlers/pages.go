@@ -9,7 +9,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/views"
@@ -24,7 +23,24 @@ func (h *Handler) index(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.renderIndex(c, paramsForm(p, nil, false))
+	return h.renderIndex(c, paramsForm(p, nil, c.Query("done") == "params"))
+}
+
+// notice confirms, on the page a form without JavaScript returns to,
+// what it did (?done=).
+func notice(c *fiber.Ctx) string {
+	switch c.Query("done") {
+	case "params":
+		return "Parameters saved."
+	case "renamed":
+		return "Title saved."
+	case "deleted":
+		if name := c.Query("name"); name != "" {
+			return "Deleted " + name + "."
+		}
+		return "Recording deleted."
+	}
+	return ""
 }
 
 // renderIndex renders the page around a given parameters form (the
@@ -34,7 +50,9 @@ func (h *Handler) renderIndex(c *fiber.Ctx, form views.ParamsFormView) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.Index(views.IndexPage{Form: form, Recordings: list}))
+	return render(c, views.Index(views.IndexPage{
+		Notice: notice(c), Form: form, Recordings: list, MaxTakeSeconds: int(h.MaxTakeTime / time.Second),
+	}))
 }
 
 // recordingsFragment renders the list for htmx: the whole list, or with
@@ -64,7 +82,7 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 	if err != nil {
 		return views.RecordingsView{}, err
 	}
-	var recs []db.Recording
+	var recs []media.Recording
 	hasOlder, hasNewer := false, !before.IsZero()
 	if !after.IsZero() {
 		// One more than a page tells whether there are newer still.
@@ -87,34 +105,34 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 		v.Rows = append(v.Rows, recordingRow(r))
 	}
 	if len(recs) > 0 && hasOlder {
-		cur := formatCursor(db.CursorOf(recs[len(recs)-1]))
+		cur := formatCursor(media.CursorOf(recs[len(recs)-1]))
 		v.MoreURL = "/?before=" + cur
 		v.MoreFragmentURL = "/ui/recordings?before=" + cur
 	}
 	if len(recs) > 0 && hasNewer {
-		v.NewerURL = "/?after=" + formatCursor(db.CursorOf(recs[0]))
+		v.NewerURL = "/?after=" + formatCursor(media.CursorOf(recs[0]))
 	}
 	return v, nil
 }
 
 // formatCursor writes a list position for a URL: milliseconds since the
 // epoch and the row id.
-func formatCursor(c db.Cursor) string {
+func formatCursor(c media.Cursor) string {
 	return strconv.FormatInt(c.CreatedAt.UnixMilli(), 10) + "." + strconv.FormatInt(c.ID, 10)
 }
 
 // parseCursor reads formatCursor's form; "" is the top of the list.
-func parseCursor(s string) (db.Cursor, error) {
+func parseCursor(s string) (media.Cursor, error) {
 	if s == "" {
-		return db.Cursor{}, nil
+		return media.Cursor{}, nil
 	}
 	ms, id, ok := strings.Cut(s, ".")
 	t, err1 := strconv.ParseInt(ms, 10, 64)
 	n, err2 := strconv.ParseInt(id, 10, 64)
 	if !ok || err1 != nil || err2 != nil || n <= 0 {
-		return db.Cursor{}, media.Invalidf("%q is not a place in the list", s)
+		return media.Cursor{}, media.Invalidf("%q is not a place in the list", s)
 	}
-	return db.Cursor{CreatedAt: time.UnixMilli(t), ID: n}, nil
+	return media.Cursor{CreatedAt: time.UnixMilli(t), ID: n}, nil
 }
 
 func summary(total int) string {
@@ -124,7 +142,7 @@ func summary(total int) string {
 	return fmt.Sprintf("%d recordings", total)
 }
 
-func recordingRow(r db.Recording) views.RecordingRow {
+func recordingRow(r media.Recording) views.RecordingRow {
 	base := "/recordings/" + url.PathEscape(r.Filename)
 	name := r.Title
 	if name == "" {
@@ -139,9 +157,10 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		AudioURL:    base + "/audio",
 		DownloadURL: base + "/audio?download=1",
 		Ext:         library.Extension(r.MIME),
-		Created:     r.CreatedAt.Local().Format(time.DateTime),
-		Duration:    fmt.Sprintf("%.1f s", r.Duration),
-		Mode:        r.Mode,
+		Created:     r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"),
+		CreatedAt:   r.CreatedAt,
+		Duration:    duration(r.Duration),
+		Mode:        modeName(r.Mode),
 		Format:      fmt.Sprintf("%s %d Hz %s", r.MIME, r.SampleRate, channelsWord(r.Channels)),
 		Size:        humanBytes(r.Bytes),
 		Params:      fmt.Sprintf("%d fps · batch %d", r.FPS, r.BatchSize),
@@ -155,6 +174,9 @@ func recordingRow(r db.Recording) views.RecordingRow {
 		row.Size = "file missing"
 	case r.Damaged:
 		row.Size = "file damaged"
+	}
+	if r.Missing || r.Damaged {
+		row.Problem = row.Size
 	}
 	return row
 }
@@ -177,4 +199,24 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// duration is a recording's length as people read it: "3.2 s" under a
+// minute, "4:05" or "1:02:03" beyond.
+func duration(s float64) string {
+	if s < 60 {
+		return fmt.Sprintf("%.1f s", s)
+	}
+	return clock(s)
+}
+
+// modeName says how a take was made, in the words of the mode choice.
+func modeName(mode string) string {
+	switch mode {
+	case "webrtc":
+		return "live"
+	case "mediarecorder":
+		return "in the browser"
+	}
+	return mode
 }

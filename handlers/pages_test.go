@@ -26,7 +26,7 @@ func TestIndex(t *testing.T) {
 		page := string(res.body)
 		for _, want := range []string{
 			"<!doctype html>",
-			`data-testid="btn-webrtc"`,
+			`data-testid="btn-start"`,
 			`data-testid="btn-stop"`,
 			`data-testid="btn-save"`,
 			`data-testid="btn-discard"`,
@@ -90,7 +90,7 @@ func TestRecordingsFragment(t *testing.T) {
 		if !strings.HasPrefix(frag, `<div id="recordings"`) || !strings.HasSuffix(frag, "</div>") {
 			t.Errorf("not just the fragment: %.200s", frag)
 		}
-		for _, bad := range []string{"<html", "<head", "<body", "btn-webrtc"} {
+		for _, bad := range []string{"<html", "<head", "<body", "btn-start"} {
 			if strings.Contains(frag, bad) {
 				t.Errorf("fragment holds %q", bad)
 			}

@@ -173,7 +173,7 @@ func TestPagination(t *testing.T) {
 			t.Errorf("Newer from the second page: rows %q\nwant %q", back, want[:20])
 		}
 		for _, s := range []string{
-			`<!doctype html>`, `id="recordings"`, `data-testid="btn-webrtc"`,
+			`<!doctype html>`, `id="recordings"`, `data-testid="btn-start"`,
 			`<p class="rec-count">25 recordings</p>`,
 		} {
 			if !strings.Contains(strings.ToLower(page), strings.ToLower(s)) {

@@ -84,7 +84,7 @@ func (h *Handler) paramsForm(c *fiber.Ctx) error {
 	if fields == nil {
 		h.Log.Info("parameters updated", "params", next, "source", "form")
 		if !isHTMX(c) {
-			return c.Redirect("/", fiber.StatusSeeOther)
+			return c.Redirect("/?done=params#params", fiber.StatusSeeOther)
 		}
 		return render(c, views.ParamsForm(paramsForm(next, nil, true)))
 	}

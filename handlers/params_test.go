@@ -111,7 +111,7 @@ func TestUpdateParams(t *testing.T) {
 		want := map[string]string{
 			"fps":         "must be between 1 and 60",
 			"batch_size":  "must be a multiple of 16 between 16 and 256",
-			"sample_rate": "must be one of [8000 16000 22050 24000 32000 44100 48000]",
+			"sample_rate": "must be one of 8000, 16000, 22050, 24000, 32000, 44100 or 48000 (Hz)",
 			"channels":    "must be 1 (mono) or 2 (stereo)",
 		}
 		if !maps.Equal(e.Errors, want) {
@@ -223,7 +223,7 @@ func wantFragment(t *testing.T, res response, status int) shownForm {
 	if !strings.HasPrefix(frag, `<div id="params"`) || !strings.HasSuffix(frag, "</div>") {
 		t.Errorf("not just the fragment: %.200s", frag)
 	}
-	for _, bad := range []string{"<html", "<head", "<body", "btn-webrtc", `id="recordings"`} {
+	for _, bad := range []string{"<html", "<head", "<body", "btn-start", `id="recordings"`} {
 		if strings.Contains(frag, bad) {
 			t.Errorf("fragment holds %q", bad)
 		}
@@ -338,8 +338,8 @@ func TestParamsFormHTMX(t *testing.T) {
 		res := ta.postForm(t, url.Values{"fps": {"abc"}, "batch_size": {"24"}}, true)
 		res.wantStatus(t, http.StatusUnprocessableEntity)
 		for field, msg := range map[string]string{
-			"fps":        "must be a whole number",
-			"batch_size": "must be a multiple of 16 between 16 and 256",
+			"fps":        "FPS must be a whole number.",
+			"batch_size": "Batch size must be a multiple of 16 between 16 and 256.",
 		} {
 			if want := `data-testid="error-` + field + `">` + msg + "</p>"; !strings.Contains(string(res.body), want) {
 				t.Errorf("fragment lacks %s", want)
@@ -355,16 +355,19 @@ func TestParamsFormPlain(t *testing.T) {
 		want := media.Params{FPS: 50, BatchSize: 32, SampleRate: 44100, Channels: 2}
 		res := ta.postForm(t, url.Values{"fps": {"50"}, "batch_size": {"32"}, "sample_rate": {"44100"}, "channels": {"2"}}, false)
 		res.wantStatus(t, http.StatusSeeOther)
-		if loc := res.header.Get("Location"); loc != "/" {
-			t.Errorf("Location = %q, want /", loc)
+		loc := res.header.Get("Location")
+		if loc != "/?done=params#params" {
+			t.Errorf("Location = %q, want /?done=params#params", loc)
 		}
 		if p := ta.getParams(t); p != want {
 			t.Errorf("stored %+v, want %+v", p, want)
 		}
-		// The page it redirects to shows them.
-		res = ta.do(t, http.MethodGet, "/", "")
+		// The page it redirects to shows them, and says they are saved.
+		res = ta.do(t, http.MethodGet, loc, "")
 		res.wantStatus(t, http.StatusOK)
-		wantForm(t, readForm(t, string(res.body)), formOf(want))
+		shown := formOf(want)
+		shown.saved = true
+		wantForm(t, readForm(t, string(res.body)), shown)
 	})
 
 	current := media.Params{FPS: 50, BatchSize: 32, SampleRate: 44100, Channels: 2}
@@ -385,7 +388,7 @@ func TestParamsFormPlain(t *testing.T) {
 			res := ta.postForm(t, tt.form, false)
 			res.wantStatus(t, http.StatusUnprocessableEntity)
 			page := string(res.body)
-			if !strings.HasPrefix(strings.ToLower(page), "<!doctype html>") || !strings.Contains(page, `data-testid="btn-webrtc"`) {
+			if !strings.HasPrefix(strings.ToLower(page), "<!doctype html>") || !strings.Contains(page, `data-testid="btn-start"`) {
 				t.Errorf("not the full page: %.200s", page)
 			}
 			want := tt.shown

@@ -3,12 +3,12 @@ package handlers
 import (
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/store"
@@ -28,6 +28,7 @@ type saveRequest struct {
 	Duration      float64 `json:"duration"`
 	AudioData     string  `json:"audio_data"` // base64: the seed's whole-take upload
 	MIME          string  `json:"mime"`
+	Title         string  `json:"title"` // optional, given before saving
 }
 
 // saveRecording saves a take: a WebRTC session's server-side take (any
@@ -43,17 +44,17 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		return media.Invalidf("duration must be between 0 and %d seconds", int(maxClientDuration))
 	}
 	ctx := c.UserContext()
-	var rec *db.Recording
+	var rec *media.Recording
 	var err error
 	switch {
-	case req.RecordingType == "webrtc" && req.SessionID != "":
+	case req.RecordingType == media.ModeWebRTC && req.SessionID != "":
 		rec, err = h.Library.SaveSession(ctx, req.SessionID, req.Duration)
-	case req.RecordingType == "webrtc":
+	case req.RecordingType == media.ModeWebRTC:
 		return media.Invalidf("session_id is required")
-	case req.RecordingType != "mediarecorder":
+	case req.RecordingType != media.ModeMediaRecorder:
 		return media.Invalidf("recording_type must be \"webrtc\" or \"mediarecorder\", not %q", req.RecordingType)
 	case req.UploadID != "":
-		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*db.Recording, error) {
+		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*media.Recording, error) {
 			return h.Library.SaveUpload(ctx, req.UploadID, req.Duration, p)
 		})
 	case req.AudioData != "":
@@ -61,7 +62,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		if decErr != nil {
 			return &media.Error{Kind: media.ErrInvalid, Message: "audio_data is not base64", Err: decErr}
 		}
-		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*db.Recording, error) {
+		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*media.Recording, error) {
 			return h.Library.SaveAudio(ctx, audio, req.MIME, req.Duration, p)
 		})
 	default:
@@ -70,6 +71,14 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	defer h.recordings.publish()
+	if title := strings.TrimSpace(req.Title); title != "" {
+		// The take is saved: a title that cannot be set is logged, not
+		// failed (a retried save would be refused as saved already).
+		if err := h.Library.Rename(ctx, rec.Filename, title); err != nil {
+			h.Log.Warn("saved, but the title was not set", "filename", rec.Filename, "err", err)
+		}
+	}
 	return success(c, fiber.Map{
 		"message":  fmt.Sprintf("Recording saved (%.1f s)", rec.Duration),
 		"filename": rec.Filename,
@@ -77,7 +86,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	})
 }
 
-func (h *Handler) saveMediaRecorder(c *fiber.Ctx, save func(media.Params) (*db.Recording, error)) (*db.Recording, error) {
+func (h *Handler) saveMediaRecorder(c *fiber.Ctx, save func(media.Params) (*media.Recording, error)) (*media.Recording, error) {
 	p, err := h.Settings.Params(c.UserContext())
 	if err != nil {
 		return nil, err
@@ -110,7 +119,7 @@ type recordingJSON struct {
 	SessionID            string       `json:"webrtc_session_id,omitempty"`
 }
 
-func toJSON(r db.Recording) recordingJSON {
+func toJSON(r media.Recording) recordingJSON {
 	return recordingJSON{
 		Filename:  r.Filename,
 		Timestamp: r.CreatedAt.UTC().Format(store.TimeFormat),
@@ -190,8 +199,9 @@ func (h *Handler) renameRecording(c *fiber.Ctx) error {
 	if err := h.Library.Rename(ctx, name, c.FormValue("title")); err != nil {
 		return err
 	}
+	h.recordings.publish()
 	if !isHTMX(c) {
-		return c.Redirect("/", fiber.StatusSeeOther)
+		return c.Redirect("/?done=renamed", fiber.StatusSeeOther)
 	}
 	rec, err := h.Library.Get(ctx, name)
 	if err != nil {
@@ -217,6 +227,7 @@ func (h *Handler) deleteRecording(c *fiber.Ctx) error {
 	if err := h.Library.Delete(c.UserContext(), name); err != nil {
 		return err
 	}
+	h.recordings.publish()
 	switch {
 	case isHTMX(c):
 		c.Set("HX-Trigger", "recordings-changed")
@@ -224,5 +235,5 @@ func (h *Handler) deleteRecording(c *fiber.Ctx) error {
 	case c.Method() == fiber.MethodDelete:
 		return success(c, fiber.Map{"message": "recording deleted", "filename": name})
 	}
-	return c.Redirect("/", fiber.StatusSeeOther)
+	return c.Redirect("/?done=deleted&name="+url.QueryEscape(name), fiber.StatusSeeOther)
 }

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/rtc"
 )
@@ -52,7 +51,7 @@ func TestSaveRecording(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := db.Recording{
+		want := media.Recording{
 			ID: rec.ID, Filename: name, CreatedAt: t1, Duration: 0.5,
 			SampleRate: 16000, Channels: 1, FPS: 25, BatchSize: 32,
 			Mode: "webrtc", MIME: "audio/wav", Bytes: 44 + int64(len(pcm)), SessionID: "s1",
@@ -130,12 +129,12 @@ func TestSaveRecording(t *testing.T) {
 			ta, f := newFakeApp(t)
 			// A take is waiting for s1: a refused request must not save it.
 			f.addTake(t, "s1", toneParams, tone(toneParams.SampleRate, toneParams.Channels, 0.1))
-			f.takes["nospool"] = rtc.Take{SessionID: "nospool", SpoolPath: filepath.Join(t.TempDir(), "gone.pcm"),
+			f.takes["nospool"] = media.Take{SessionID: "nospool", SpoolPath: filepath.Join(t.TempDir(), "gone.pcm"),
 				SampleRate: 16000, Channels: 1, Params: toneParams, PCMBytes: 3200}
 			stop := f.StopFn
-			f.StopFn = func(id string) (rtc.Take, error) {
+			f.StopFn = func(id string) (media.Take, error) {
 				if id == "empty" {
-					return rtc.Take{}, rtc.ErrEmptyTake
+					return media.Take{}, rtc.ErrEmptyTake
 				}
 				return stop(id)
 			}

@@ -81,7 +81,7 @@ func (h *Handler) uploadAudio(c *fiber.Ctx) error {
 		f.Close()
 		return err
 	}
-	return serveRange(c, f, f, size, st.ModTime(), mime)
+	return serveUploadPreview(c, f, size, st.ModTime(), mime)
 }
 
 // discardUpload drops an upload.

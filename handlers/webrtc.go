@@ -53,24 +53,14 @@ func (h *Handler) offer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	offer := h.Sessions.Offer
-	if req.Trickle {
-		t, err := h.trickler()
-		if err != nil {
-			return err
-		}
-		offer = func(ctx context.Context, id string, o webrtc.SessionDescription, p media.Params) (*rtc.Session, webrtc.SessionDescription, error) {
-			return t.OfferWith(ctx, id, o, p, rtc.OfferOptions{Trickle: true})
-		}
-	}
-	s, answer, err := offer(ctx, req.SessionID, req.Offer, params)
+	s, answer, err := h.Sessions.Start(ctx, req.SessionID, req.Offer, params, rtc.OfferOptions{Trickle: req.Trickle})
 	if err != nil {
 		return err
 	}
-	h.Log.Info("webrtc session started", "session_id", s.ID, "params", params)
+	h.Log.Info("webrtc session started", "session_id", s.SessionID, "params", params)
 	return success(c, fiber.Map{
 		"answer":                answer,
-		"session_id":            s.ID,
+		"session_id":            s.SessionID,
 		"processing_parameters": s.Params,
 	})
 }
@@ -85,11 +75,10 @@ func (h *Handler) stop(c *fiber.Ctx) error {
 	if _, err := h.Sessions.Stop(req.SessionID); err != nil {
 		return err
 	}
-	s, err := h.Sessions.Get(req.SessionID)
+	info, err := h.Sessions.Info(req.SessionID)
 	if err != nil {
 		return err
 	}
-	info := s.Info()
 	answer := fiber.Map{
 		"session_id": info.SessionID, "state": info.State, "duration": info.Duration, "stats": info.Stats,
 	}
@@ -151,11 +140,10 @@ func (h *Handler) audioData(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s, err := h.Sessions.Get(req.SessionID)
+	info, err := h.Sessions.Info(req.SessionID)
 	if err != nil {
 		return err
 	}
-	info := s.Info()
 	return success(c, fiber.Map{
 		"session_id": info.SessionID, "state": info.State, "duration": info.Duration,
 		"stats": info.Stats, "framing": info.Framing,
@@ -164,9 +152,9 @@ func (h *Handler) audioData(c *fiber.Ctx) error {
 
 // sessionInfo reports a session's state and live counters.
 func (h *Handler) sessionInfo(c *fiber.Ctx) error {
-	s, err := h.Sessions.Get(c.Params("id"))
+	info, err := h.Sessions.Info(c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(s.Info())
+	return c.JSON(info)
 }

@@ -73,6 +73,8 @@ func (h *Handler) ws(conn *websocket.Conn) {
 	}()
 	changes, unsubscribe := h.Settings.Subscribe()
 	defer unsubscribe()
+	listChanged, unsubscribeList := h.recordings.subscribe()
+	defer unsubscribeList()
 	replies := make(chan any, 16)
 	watch := make(chan string, 1)
 
@@ -81,7 +83,7 @@ func (h *Handler) ws(conn *websocket.Conn) {
 	go func() {
 		defer wg.Done()
 		defer cancel()
-		if err := h.wsWrite(ctx, conn, replies, changes, watch); err != nil {
+		if err := h.wsWrite(ctx, conn, replies, changes, listChanged, watch); err != nil {
 			// A client that stopped reading: close the connection so the
 			// read loop below ends too, instead of waiting on it forever.
 			h.Log.Debug("ws: writer ended", "err", err)
@@ -153,8 +155,8 @@ func (h *Handler) wsHandle(ctx context.Context, data []byte, watch chan string) 
 }
 
 // wsWrite is the connection's only writer: replies, broadcast parameter
-// changes, and the watched session's stats.
-func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-chan any, changes <-chan settings.Change, watch <-chan string) error {
+// changes and recordings list changes, and the watched session's stats.
+func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-chan any, changes <-chan settings.Change, listChanged <-chan struct{}, watch <-chan string) error {
 	tick := time.NewTicker(statsEvery)
 	defer tick.Stop()
 	var watched string
@@ -172,18 +174,20 @@ func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-c
 		case msg = <-replies:
 		case ch := <-changes:
 			msg = fiber.Map{"type": "params_updated", "params": ch.Params, "source": ch.Source}
+		case <-listChanged:
+			msg = fiber.Map{"type": "recordings_changed"}
 		case watched = <-watch:
 			continue
 		case <-tick.C:
 			if watched == "" {
 				continue
 			}
-			s, err := h.Sessions.Get(watched)
+			info, err := h.Sessions.Info(watched)
 			if err != nil {
 				msg, watched = fiber.Map{"type": "stats", "session_id": watched, "state": "gone"}, ""
 				break
 			}
-			msg = fiber.Map{"type": "stats", "session": s.Info()}
+			msg = fiber.Map{"type": "stats", "session": info}
 		}
 		if err := send(msg); err != nil {
 			return err

@@ -20,15 +20,23 @@ import (
 // one, and whatever it asked would be answered "not found".
 type noSessions struct{}
 
-func (noSessions) Offer(context.Context, string, webrtc.SessionDescription, media.Params) (*rtc.Session, webrtc.SessionDescription, error) {
-	return nil, webrtc.SessionDescription{}, media.NotFoundf("no sessions here")
+func (noSessions) Start(context.Context, string, webrtc.SessionDescription, media.Params, rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error) {
+	return rtc.Info{}, webrtc.SessionDescription{}, media.NotFoundf("no sessions here")
+}
+func (noSessions) WaitCandidates(context.Context, string, int) ([]webrtc.ICECandidateInit, bool, error) {
+	return nil, false, media.NotFoundf("no sessions here")
+}
+func (noSessions) Restart(context.Context, string, webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	return webrtc.SessionDescription{}, media.NotFoundf("no sessions here")
 }
 func (noSessions) AddICECandidate(string, webrtc.ICECandidateInit) error {
 	return media.NotFoundf("no sessions here")
 }
-func (noSessions) Get(string) (*rtc.Session, error) { return nil, media.NotFoundf("no sessions here") }
-func (noSessions) Stop(string) (rtc.Take, error) {
-	return rtc.Take{}, media.NotFoundf("no sessions here")
+func (noSessions) Info(string) (rtc.Info, error) {
+	return rtc.Info{}, media.NotFoundf("no sessions here")
+}
+func (noSessions) Stop(string) (media.Take, error) {
+	return media.Take{}, media.NotFoundf("no sessions here")
 }
 func (noSessions) Discard(string) error { return media.NotFoundf("no sessions here") }
 

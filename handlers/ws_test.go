@@ -364,7 +364,7 @@ func TestWSParamsBroadcast(t *testing.T) {
 		wantMsg(t, got, wsMsg{Type: "error", Status: "error", Message: "invalid parameters", Errors: map[string]string{
 			"fps":         "must be between 1 and 60",
 			"batch_size":  "must be a multiple of 16 between 16 and 256",
-			"sample_rate": "must be one of [8000 16000 22050 24000 32000 44100 48000]",
+			"sample_rate": "must be one of 8000, 16000, 22050, 24000, 32000, 44100 or 48000 (Hz)",
 			"channels":    "must be 1 (mono) or 2 (stereo)",
 		}})
 		a.wantQuiet(t, "a")

@@ -97,7 +97,18 @@ func (d *Decoder) StopAt(t time.Time) { d.stopAt.Store(t.UnixNano()) }
 
 // Decode places one packet on the timeline and emits its PCM, preceded by
 // silence for any gap since the previous packet.
+//
+// A packet with no payload is not an Opus packet (RFC 6716 §3.1: every
+// packet has at least its TOC byte) but RTP padding alone: WebRTC senders
+// (Firefox at the start of a call, Chromium after a network change) send
+// bursts of them, stamped with the timestamp of the audio packet before,
+// to probe the bandwidth. It is counted apart and leaves the timeline as
+// it is.
 func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
+	if len(p.Payload) == 0 {
+		d.Stats.EmptyPackets.Add(1)
+		return nil
+	}
 	ts := d.extend(p.Timestamp)
 	if !d.started {
 		d.started, d.next, d.firstAt = true, ts, p.Arrival
@@ -121,7 +132,8 @@ func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
 		d.Stats.DecodeErrors.Add(1)
 		if !d.loggedBad {
 			d.loggedBad = true
-			d.Log.Warn("opus packet refused; its time becomes silence", "err", err, "seq", p.SequenceNumber)
+			d.Log.Warn("opus packet refused; its time becomes silence", "err", err, "seq", p.SequenceNumber,
+				"bytes", len(p.Payload), "head", fmt.Sprintf("%x", p.Payload[:min(4, len(p.Payload))]))
 		}
 		return nil
 	}

@@ -107,6 +107,52 @@ func TestDecoderStereo(t *testing.T) {
 	checkTone(t, left)
 }
 
+// TestDecoderFirefoxPackets decodes what Firefox sent for its fake
+// microphone (a 1 kHz sine). Firefox opens the stream with a burst of
+// RTP packets that are padding alone (its bandwidth probe), each stamped
+// with the timestamp of the audio packet before it: they carry no audio,
+// are no decode error, and must leave the timeline alone. Every audio
+// packet decodes, and the take is the tone, as long as its timestamps say.
+func TestDecoderFirefoxPackets(t *testing.T) {
+	pkts := capture(t, "firefox-1khz.rtp")
+	var empty int64
+	var lastTS uint32
+	for i, p := range pkts {
+		if len(p.Payload) == 0 {
+			empty++
+			if i == 0 || p.Timestamp != lastTS {
+				t.Fatalf("capture: empty packet %d has timestamp %d, the audio before it %d", i, p.Timestamp, lastTS)
+			}
+		}
+		lastTS = p.Timestamp
+	}
+	if empty == 0 {
+		t.Fatal("the capture has no padding-only packets: it does not show what it is here for")
+	}
+	pcm, stats := decodeAll(t, 1, pkts, time.Time{})
+	if got := stats.DecodeErrors.Load(); got != 0 {
+		t.Errorf("%d decode errors of %d packets: padding-only packets are not Opus packets the codec refused", got, len(pkts))
+	}
+	if got := stats.EmptyPackets.Load(); got != empty {
+		t.Errorf("%d empty packets counted, the capture has %d", got, empty)
+	}
+	if got, want := stats.DecodedSamples.Load(), int64(len(pkts)-int(empty))*packetFrames; got != want {
+		t.Errorf("decoded %d samples, want %d: every audio packet in full", got, want)
+	}
+	if len(pcm) != timeline(pkts) || stats.Gaps.Load() != 0 {
+		t.Errorf("take of %d samples with %d gaps, timeline is %d", len(pcm), stats.Gaps.Load(), timeline(pkts))
+	}
+	steady := pcm[media.OpusRate/5:]
+	if f := mediatest.DominantFrequency(steady, media.OpusRate); math.Abs(f-1000) > 1 {
+		t.Errorf("dominant frequency %.2f Hz, want 1000 ± 1 (Firefox's fake microphone)", f)
+	}
+	if rms := mediatest.RMS(steady); rms < 0.05 {
+		t.Errorf("RMS %.3f: the tone came out too quiet", rms)
+	} else {
+		t.Logf("%d packets, %d padding-only; %.3f s of 1 kHz at RMS %.3f", len(pkts), empty, float64(len(pcm))/media.OpusRate, rms)
+	}
+}
+
 // TestDecoderGaps removes or damages packets and checks the take keeps its
 // real-time length, with silence exactly where the audio went missing.
 func TestDecoderGaps(t *testing.T) {
@@ -118,6 +164,7 @@ func TestDecoderGaps(t *testing.T) {
 		silentLen   int   // samples of silence expected there
 		gaps        int64 // gaps counted
 		decodeErrs  int64
+		empty       int64 // packets with no payload
 		gapSamples  int64
 		wantSilence bool
 	}{
@@ -140,7 +187,7 @@ func TestDecoderGaps(t *testing.T) {
 				p[60].Payload = nil
 				return p
 			},
-			silentFrom: 60, silentLen: packetFrames, gaps: 1, decodeErrs: 1, gapSamples: packetFrames, wantSilence: true,
+			silentFrom: 60, silentLen: packetFrames, gaps: 1, empty: 1, gapSamples: packetFrames, wantSilence: true,
 		},
 		{
 			name: "DTXPause", // a second with no packets: the timestamp jumps
@@ -180,6 +227,9 @@ func TestDecoderGaps(t *testing.T) {
 			}
 			if g, e, s := stats.Gaps.Load(), stats.DecodeErrors.Load(), stats.GapSamples.Load(); g != tc.gaps || e != tc.decodeErrs || s != tc.gapSamples {
 				t.Errorf("gaps %d decode errors %d gap samples %d, want %d %d %d", g, e, s, tc.gaps, tc.decodeErrs, tc.gapSamples)
+			}
+			if e := stats.EmptyPackets.Load(); e != tc.empty {
+				t.Errorf("%d empty packets, want %d", e, tc.empty)
 			}
 			if tc.wantSilence {
 				start := int(orig[tc.silentFrom].Timestamp - orig[0].Timestamp)

@@ -7,7 +7,11 @@ type Packet struct {
 	SequenceNumber uint16
 	Timestamp      uint32 // RTP media clock (48 kHz for Opus)
 	Payload        []byte
-	Arrival        time.Time
+	// Padding is how many RTP padding bytes followed the payload (already
+	// removed from Payload). A packet with padding and no payload carries
+	// no audio: senders use them to probe bandwidth.
+	Padding uint8
+	Arrival time.Time
 }
 
 // DefaultReorderDepth is how many packets the reorder buffer holds while it
@@ -43,7 +47,9 @@ type Reorder struct {
 func (r *Reorder) Push(p Packet, emit func(Packet) error) error {
 	r.Stats.Packets.Add(1)
 	r.Stats.PayloadBytes.Add(int64(len(p.Payload)))
-	r.updateJitter(p)
+	if len(p.Payload) > 0 { // padding goes out when the pacer sends it, not at its timestamp's time
+		r.updateJitter(p)
+	}
 	ext := r.extend(p.SequenceNumber)
 	if !r.started {
 		r.started, r.next = true, ext

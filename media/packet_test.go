@@ -94,7 +94,7 @@ func TestReorderJitter(t *testing.T) {
 			r := &Reorder{Stats: stats}
 			start := time.Unix(1000, 0)
 			for i := range 500 {
-				p := Packet{SequenceNumber: uint16(i), Timestamp: uint32(i * 960),
+				p := Packet{SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Payload: []byte{0xfc},
 					Arrival: start.Add(time.Duration(i)*20*time.Millisecond + tc.offset(i))}
 				if err := r.Push(p, func(Packet) error { return nil }); err != nil {
 					t.Fatal(err)
@@ -105,5 +105,39 @@ func TestReorderJitter(t *testing.T) {
 				t.Errorf("jitter %v, want %v..%v", got, tc.min, tc.max)
 			}
 		})
+	}
+}
+
+// TestReorderJitterIgnoresPadding: padding-only packets (a sender's
+// bandwidth probe) go out when the pacer sends them, stamped with the
+// previous audio packet's timestamp; they say nothing about the network's
+// jitter. Audio arriving exactly on time, with probes between, is no
+// jitter at all.
+func TestReorderJitterIgnoresPadding(t *testing.T) {
+	stats := &Stats{}
+	r := &Reorder{Stats: stats}
+	start := time.Unix(1000, 0)
+	seq := uint16(1)
+	emit := func(Packet) error { return nil }
+	for i := range 50 {
+		ts := uint32(i * 960)
+		at := start.Add(time.Duration(i) * 20 * time.Millisecond)
+		if err := r.Push(Packet{SequenceNumber: seq, Timestamp: ts, Payload: []byte{0xfc}, Arrival: at}, emit); err != nil {
+			t.Fatal(err)
+		}
+		seq++
+		for k := range 3 { // a burst of probes after it
+			p := Packet{SequenceNumber: seq, Timestamp: ts, Padding: 255, Arrival: at.Add(time.Duration(k+1) * 3 * time.Millisecond)}
+			if err := r.Push(p, emit); err != nil {
+				t.Fatal(err)
+			}
+			seq++
+		}
+	}
+	if j := stats.JitterMicros.Load(); j != 0 {
+		t.Errorf("jitter %d µs from audio that arrived exactly on time", j)
+	}
+	if n := stats.Packets.Load(); n != 200 {
+		t.Errorf("counted %d packets, want 200", n)
 	}
 }

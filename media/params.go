@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -74,7 +75,7 @@ func (p Params) Validate() error {
 		errs["batch_size"] = fmt.Sprintf("must be a multiple of %d between %d and %d", BatchStep, MinBatchSize, MaxBatchSize)
 	}
 	if !slices.Contains(SampleRates, p.SampleRate) {
-		errs["sample_rate"] = fmt.Sprintf("must be one of %v", SampleRates)
+		errs["sample_rate"] = "must be one of " + listInts(SampleRates, "or") + " (Hz)"
 	}
 	if p.Channels != 1 && p.Channels != 2 {
 		errs["channels"] = "must be 1 (mono) or 2 (stereo)"
@@ -83,4 +84,16 @@ func (p Params) Validate() error {
 		return errs
 	}
 	return nil
+}
+
+// listInts spells out numbers as a list: "1, 2 or 3".
+func listInts(ns []int, and string) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = strconv.Itoa(n)
+	}
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " " + and + " " + parts[len(parts)-1]
 }

@@ -10,6 +10,7 @@ type Stats struct {
 	LostPackets    atomic.Int64 // sequence numbers never received
 	LatePackets    atomic.Int64 // arrived after their turn, or duplicates: dropped
 	DecodeErrors   atomic.Int64 // packets the Opus decoder refused
+	EmptyPackets   atomic.Int64 // packets with no payload (RTP padding only: a sender's bandwidth probes); no audio, no error
 	GapSamples     atomic.Int64 // silence inserted for lost packets, DTX and stalls (48 kHz samples)
 	TrimmedSamples atomic.Int64 // decoded audio dropped because the timeline had moved past it (48 kHz)
 	Gaps           atomic.Int64 // how many separate gaps were filled
@@ -25,6 +26,7 @@ type StatsSnapshot struct {
 	LostPackets    int64 `json:"lost_packets"`
 	LatePackets    int64 `json:"late_packets"`
 	DecodeErrors   int64 `json:"decode_errors"`
+	EmptyPackets   int64 `json:"empty_packets"`
 	GapSamples     int64 `json:"gap_samples"`
 	TrimmedSamples int64 `json:"trimmed_samples"`
 	Gaps           int64 `json:"gaps"`
@@ -41,6 +43,7 @@ func (s *Stats) Snapshot() StatsSnapshot {
 		LostPackets:    s.LostPackets.Load(),
 		LatePackets:    s.LatePackets.Load(),
 		DecodeErrors:   s.DecodeErrors.Load(),
+		EmptyPackets:   s.EmptyPackets.Load(),
 		GapSamples:     s.GapSamples.Load(),
 		TrimmedSamples: s.TrimmedSamples.Load(),
 		Gaps:           s.Gaps.Load(),
@@ -58,6 +61,7 @@ func (s StatsSnapshot) Map() map[string]int64 {
 		"lost_packets":    s.LostPackets,
 		"late_packets":    s.LatePackets,
 		"decode_errors":   s.DecodeErrors,
+		"empty_packets":   s.EmptyPackets,
 		"gap_samples":     s.GapSamples,
 		"trimmed_samples": s.TrimmedSamples,
 		"gaps":            s.Gaps,

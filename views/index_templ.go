@@ -9,8 +9,11 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-// Index is the recorder page: controls, meters, the session panel and the
-// recordings list.
+import "strconv"
+
+// Index is the recorder page: the recorder (mode, record, stop, review),
+// unsaved takes, the recordings, and an Advanced section with the
+// microphone options, the live processing panel and the parameters.
 func Index(p IndexPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -40,15 +43,51 @@ func Index(p IndexPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"container\"><header><h1>WebRTC Audio Recorder</h1><p id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\" data-testid=\"status\">Ready. Press WebRTC to stream your microphone to the server.</p></header><section class=\"card\" aria-labelledby=\"rec-title\"><h2 id=\"rec-title\">Record</h2><div class=\"controls\"><button id=\"btn-webrtc\" type=\"button\" class=\"primary\" data-testid=\"btn-webrtc\" title=\"Stream to the server, decoded live\">WebRTC</button> <button id=\"btn-record\" type=\"button\" class=\"primary\" data-testid=\"btn-record\" title=\"Record in the browser, uploaded as it goes\">Record</button> <button id=\"btn-pause\" type=\"button\" disabled data-testid=\"btn-pause\">Pause</button> <button id=\"btn-stop\" type=\"button\" disabled data-testid=\"btn-stop\">Stop</button> <button id=\"btn-save\" type=\"button\" disabled data-testid=\"btn-save\">Save</button> <button id=\"btn-discard\" type=\"button\" disabled data-testid=\"btn-discard\">Discard</button></div><fieldset class=\"mic-options\"><legend>Microphone</legend> <label>Input <select id=\"mic-device\" data-testid=\"mic-device\"><option value=\"\">Default microphone</option></select></label> <label><input id=\"opt-echo\" type=\"checkbox\" checked> Echo cancellation</label> <label><input id=\"opt-noise\" type=\"checkbox\" checked> Noise suppression</label> <label><input id=\"opt-agc\" type=\"checkbox\" checked> Auto gain</label></fieldset><div class=\"meters\"><meter id=\"level\" min=\"0\" max=\"1\" low=\"0.6\" high=\"0.85\" optimum=\"0.3\" value=\"0\" aria-label=\"Input level\"></meter><canvas id=\"spectrum\" width=\"512\" height=\"120\" aria-label=\"Frequency spectrum\"></canvas></div><div class=\"draft\"><audio id=\"preview\" controls preload=\"none\" hidden data-testid=\"preview\"></audio> <progress id=\"upload-progress\" max=\"1\" value=\"0\" aria-label=\"Upload\"></progress> <span id=\"upload-text\" class=\"hint\" data-testid=\"upload-text\"></span></div><dl class=\"session\"><dt>Session</dt><dd id=\"session-id\" data-testid=\"session-id\">—</dd><dt>Elapsed</dt><dd id=\"elapsed\" data-testid=\"elapsed\">0.0 s</dd><dt>Server</dt><dd id=\"server-stats\" data-testid=\"server-stats\">—</dd></dl></section><section class=\"card\" aria-labelledby=\"live-title\"><h2 id=\"live-title\">Live processing</h2><dl class=\"chain\" data-testid=\"chain\"><dt>Microphone</dt><dd id=\"chain-mic\">—</dd><dt>Codec</dt><dd id=\"chain-codec\">—</dd><dt>Decoded</dt><dd id=\"chain-decoded\">—</dd><dt>Resampler</dt><dd id=\"chain-resampler\">—</dd><dt>Output</dt><dd id=\"chain-output\">—</dd><dt>Frame</dt><dd id=\"chain-frame\">—</dd></dl><dl class=\"stats\" data-testid=\"live-stats\"><dt>Frames · batches</dt><dd id=\"st-frames\" data-testid=\"st-frames\">—</dd><dt>Packets · lost · late</dt><dd id=\"st-packets\">—</dd><dt>Jitter · RTT</dt><dd id=\"st-network\">—</dd><dt>Latency p50 · p99</dt><dd id=\"st-latency\">—</dd><dt>Drift</dt><dd id=\"st-drift\">—</dd><dt>Gaps · decode errors</dt><dd id=\"st-gaps\">—</dd><dt>Voice · mouth</dt><dd><span id=\"st-voice\">—</span> <meter id=\"st-mouth\" min=\"0\" max=\"1\" value=\"0\" aria-label=\"Mouth openness\"></meter></dd></dl></section><section class=\"card\" aria-labelledby=\"params-title\"><h2 id=\"params-title\">Processing parameters</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<a class=\"skip\" href=\"#recorder\">Skip to the recorder</a><main class=\"container\"><header class=\"top\"><h1><span class=\"logo\" aria-hidden=\"true\"></span>Recorder</h1><p class=\"tagline\">Record your voice, listen back, keep the takes you like.</p></header><noscript><p class=\"banner\" data-testid=\"nojs\">Recording needs JavaScript, which is off in this browser. Your recordings, playback, renaming, deleting and the parameters work without it.</p></noscript>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ParamsForm(p.Form).Render(ctx, templ_7745c5c3_Buffer)
+			if p.Notice != "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"notice\" role=\"status\" data-testid=\"notice\">")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var3 string
+				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Notice)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/index.templ`, Line: 18, Col: 67}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<section id=\"recorder\" class=\"card recorder js-only\" aria-labelledby=\"rec-title\" data-max-take=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</section><section class=\"card\" aria-labelledby=\"list-title\"><h2 id=\"list-title\">Recordings</h2>")
+			var templ_7745c5c3_Var4 string
+			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(p.MaxTakeSeconds)).Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/index.templ`, Line: 20, Col: 130}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\"><h2 id=\"rec-title\" class=\"sr-only\">New recording</h2><fieldset class=\"modes\" id=\"modes\"><legend>How to record</legend> <label class=\"mode\"><input type=\"radio\" name=\"mode\" value=\"webrtc\" id=\"mode-webrtc\" data-testid=\"mode-webrtc\" checked> <span class=\"mode-name\">Live to the server</span> <span class=\"mode-hint\">Streams over WebRTC as you speak; the server processes it live.</span></label> <label class=\"mode\"><input type=\"radio\" name=\"mode\" value=\"record\" id=\"mode-record\" data-testid=\"mode-record\"> <span class=\"mode-name\">Record in the browser</span> <span class=\"mode-hint\">Records here, uploads every half second; best on a shaky network.</span></label></fieldset><div class=\"deck\"><button id=\"btn-start\" type=\"button\" class=\"rec-btn\" data-testid=\"btn-start\"><span class=\"rec-dot\" aria-hidden=\"true\"></span><span class=\"rec-label\">Record</span></button> <button id=\"btn-stop\" type=\"button\" class=\"stop-btn\" data-testid=\"btn-stop\" hidden><span class=\"stop-square\" aria-hidden=\"true\"></span><span class=\"rec-label\">Stop</span></button><div class=\"clock\"><span class=\"live-dot\" aria-hidden=\"true\"></span> <span id=\"elapsed\" class=\"timer\" data-testid=\"elapsed\" role=\"timer\" aria-label=\"Recording time\">00:00</span></div><button id=\"btn-pause\" type=\"button\" class=\"quiet\" data-testid=\"btn-pause\" hidden>Pause</button></div><p id=\"status\" class=\"status\" role=\"status\" aria-live=\"polite\" data-testid=\"status\">Ready. Choose how to record, then press Record.</p><div class=\"meters\" aria-hidden=\"true\"><div class=\"level-track\"><div id=\"level-bar\" class=\"level-bar\"></div><div id=\"level-peak\" class=\"level-peak\"></div></div><canvas id=\"spectrum\" width=\"600\" height=\"64\"></canvas></div><meter id=\"level\" class=\"sr-only\" min=\"0\" max=\"1\" value=\"0\" aria-label=\"Input level\"></meter><div class=\"upload\" id=\"upload\" hidden><progress id=\"upload-progress\" max=\"1\" value=\"0\" aria-label=\"Uploaded\"></progress> <span id=\"upload-text\" class=\"hint\" data-testid=\"upload-text\"></span></div><div id=\"review\" class=\"review\" data-testid=\"review\" hidden><h3>Listen back</h3><audio id=\"preview\" controls preload=\"metadata\" data-testid=\"preview\" aria-label=\"Play the new take\"></audio><canvas id=\"review-wave\" class=\"wave\" width=\"800\" height=\"64\" data-testid=\"review-wave\" aria-hidden=\"true\"></canvas><div class=\"review-actions\"><label for=\"take-title\" class=\"sr-only\">Title of the new take</label> <input id=\"take-title\" class=\"title-input\" data-testid=\"take-title\" maxlength=\"200\" placeholder=\"Title (optional)\"> <button id=\"btn-save\" type=\"button\" class=\"primary\" data-testid=\"btn-save\">Save</button> <button id=\"btn-discard\" type=\"button\" class=\"quiet\" data-testid=\"btn-discard\">Discard</button></div></div></section>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = UnsavedTakes(nil).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section class=\"card\" aria-labelledby=\"list-title\"><h2 id=\"list-title\">Recordings</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -56,13 +95,21 @@ func Index(p IndexPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</section></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</section><details id=\"advanced\" class=\"card advanced\" data-testid=\"advanced\"><summary>Advanced: microphone, live processing, parameters</summary><div class=\"adv-grid\"><section aria-labelledby=\"mic-title\"><h3 id=\"mic-title\">Microphone</h3><div class=\"mic-options\"><label>Input <select id=\"mic-device\" data-testid=\"mic-device\"><option value=\"\">Default microphone</option></select></label> <label><input id=\"opt-echo\" type=\"checkbox\" checked> Echo cancellation</label> <label><input id=\"opt-noise\" type=\"checkbox\" checked> Noise suppression</label> <label><input id=\"opt-agc\" type=\"checkbox\" checked> Auto gain</label></div><h3 id=\"live-title\">Live processing</h3><p class=\"hint\">What the server does with a live take: the format at each step, then frames and batches as a lip-sync model would get them.</p><dl class=\"stats\" data-testid=\"chain\"><dt>Session</dt><dd id=\"session-id\" data-testid=\"session-id\">—</dd><dt>Server</dt><dd id=\"server-stats\" data-testid=\"server-stats\">—</dd><dt>Microphone</dt><dd id=\"chain-mic\">—</dd><dt>Codec</dt><dd id=\"chain-codec\">—</dd><dt>Decoded</dt><dd id=\"chain-decoded\">—</dd><dt>Resampler</dt><dd id=\"chain-resampler\">—</dd><dt>Output</dt><dd id=\"chain-output\">—</dd><dt>Frame</dt><dd id=\"chain-frame\">—</dd></dl><dl class=\"stats\" data-testid=\"live-stats\"><dt>Frames · batches</dt><dd id=\"st-frames\" data-testid=\"st-frames\">—</dd><dt>Packets · lost · late</dt><dd id=\"st-packets\">—</dd><dt>Jitter · RTT</dt><dd id=\"st-network\">—</dd><dt>Latency p50 · p99</dt><dd id=\"st-latency\">—</dd><dt>Drift</dt><dd id=\"st-drift\">—</dd><dt>Gaps · decode errors</dt><dd id=\"st-gaps\">—</dd><dt>Voice · mouth</dt><dd><span id=\"st-voice\">—</span> <meter id=\"st-mouth\" min=\"0\" max=\"1\" value=\"0\" aria-label=\"Mouth openness\"></meter></dd></dl></section><section aria-labelledby=\"params-title\"><h3 id=\"params-title\">Processing parameters</h3>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = ParamsForm(p.Form).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</section></div></details></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout("WebRTC Audio Recorder").Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout("Recorder").Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -5,6 +5,8 @@ package views
 
 import (
 	"strconv"
+	"strings"
+	"time"
 )
 
 // HTMXFile is the vendored, pinned htmx, as named in the assets.
@@ -17,8 +19,12 @@ const htmxConfig = `{"includeIndicatorStyles":false,"responseHandling":[{"code":
 // IndexPage is what the recorder page shows. Form holds the current
 // parameters, or refused input with its errors.
 type IndexPage struct {
+	// Notice confirms what a form without JavaScript just did ("" for none).
+	Notice     string
 	Form       ParamsFormView
 	Recordings RecordingsView
+	// MaxTakeSeconds is the server's limit on a live take (0: none).
+	MaxTakeSeconds int
 }
 
 // ParamsFormView is the parameters form: the values shown (the user's own
@@ -58,13 +64,15 @@ type RecordingRow struct {
 	URL         string // /recordings/{filename}
 	AudioURL    string
 	DownloadURL string
-	Ext         string // of the download: ".wav", ".webm"...
-	Created     string
+	Ext         string    // of the download: ".wav", ".webm"...
+	Created     string    // server-side fallback of CreatedAt
+	CreatedAt   time.Time // shown in the viewer's time zone
 	Duration    string
 	Mode        string
 	Format      string
 	Size        string
 	Params      string
+	Problem     string // "file missing", "file damaged": shown first
 	Waveform    string // SVG path of the peaks in a 120×32 box
 }
 
@@ -80,4 +88,40 @@ func hz(rate int) string {
 		return strconv.Itoa(rate/1000) + " kHz"
 	}
 	return strconv.FormatFloat(float64(rate)/1000, 'f', -1, 64) + " kHz"
+}
+
+// DraftRow is one unsaved take offered again after the page was left.
+type DraftRow struct {
+	ID       string // the session or upload id
+	Mode     string // "webrtc" or "record"
+	ModeName string
+	Started  time.Time // zero when unknown
+	Length   string    // "0:42", or the bytes uploaded
+	AudioURL string
+}
+
+// ErrorView is a failed request as a page shows it.
+type ErrorView struct {
+	Status  int
+	Title   string // "Not found"
+	Message string // the domain's plain message
+}
+
+var fieldLabels = map[string]string{"fps": "FPS", "batch_size": "Batch size", "sample_rate": "Sample rate", "channels": "Channels"}
+
+// fieldSentence turns a refused field's reason into a sentence: "Sample
+// rate must be one of 8, 16, 22.05 … or 48 kHz."
+func fieldSentence(f ParamsFormView, field, msg string) string {
+	label := fieldLabels[field]
+	if label == "" {
+		label = field
+	}
+	if field == "sample_rate" && strings.HasPrefix(msg, "must be one of") && len(f.SampleRates) > 1 {
+		names := make([]string, len(f.SampleRates))
+		for i, r := range f.SampleRates {
+			names[i] = strings.TrimSuffix(hz(r), " kHz")
+		}
+		msg = "must be one of " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + " kHz"
+	}
+	return label + " " + strings.TrimSuffix(msg, ".") + "."
 }

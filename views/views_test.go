@@ -102,7 +102,7 @@ func TestIndexEmbedsFragmentAndAssets(t *testing.T) {
 	html := b.String()
 	for _, want := range []string{
 		`src="` + assets.Path(HTMXFile) + `"`, `type="module" src="` + assets.Path("js/app.js") + `"`, `id="recordings"`,
-		`data-testid="btn-webrtc"`, `data-testid="btn-stop"`, `data-testid="btn-save"`, `data-testid="btn-discard"`,
+		`data-testid="btn-start"`, `data-testid="btn-stop"`, `data-testid="btn-save"`, `data-testid="btn-discard"`,
 		`name="fps" type="range" min="1" max="60" step="1" value="25"`, `value="32"`,
 		`<option value="16000" selected>16 kHz</option>`, `<option value="44100">44.1 kHz</option>`,
 		`<option value="2" selected>Stereo</option>`, `<canvas id="spectrum"`, `hx-post="/params"`, `action="/params"`,

@@ -1,11 +1,13 @@
 // JSON calls to the server. Every failure becomes an Error carrying the
 // server's own message.
 
-export async function postJSON(url, body) {
+// signal, if given, can abort the request (e.g. AbortSignal.timeout).
+export async function postJSON(url, body, { signal } = {}) {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
+    signal,
   });
   return readJSON(res);
 }

@@ -5,7 +5,12 @@
 // has is harmless), so a lost connection resumes where it stopped.
 import { getJSON, postJSON } from './api.js';
 
-const TIMESLICE_MS = 1000;
+// Half a second per chunk: a reload or a closed tab loses at most that.
+const TIMESLICE_MS = 500;
+// Chunks up to this size are sent with keepalive, so the last ones still
+// reach the server while the page unloads (browsers cap keepalive bodies
+// in flight at 64 KiB).
+const KEEPALIVE_MAX = 32 * 1024;
 
 // pickMime chooses what this browser records: Opus in WebM on Chromium
 // and Firefox, AAC in MP4 on Safari.
@@ -15,9 +20,12 @@ export function pickMime() {
 }
 
 export class ChunkedRecorder {
-  constructor(stream, { onProgress } = {}) {
+  constructor(stream, { onProgress, onFailed } = {}) {
     this.stream = stream;
     this.onProgress = onProgress || (() => {});
+    // onFailed hears once that the server refused a chunk for good (the
+    // take too large, the disk full…): recording on would lose audio.
+    this.onFailed = onFailed || (() => {});
     this.queue = []; // chunks not yet acknowledged: {index, blob}
     this.nextIndex = 0;
     this.sentBytes = 0;
@@ -75,7 +83,7 @@ export class ChunkedRecorder {
 
   pump() {
     if (this.sending || this.queue.length === 0) return this.sending;
-    this.sending = this.sendHead().finally(() => {
+    this.sending = this.sendHead().catch((err) => this.onFailed(err)).finally(() => {
       this.sending = null;
       if (this.queue.length > 0) this.pump();
     });
@@ -90,6 +98,7 @@ export class ChunkedRecorder {
           method: 'PUT',
           headers: { 'Content-Type': 'application/octet-stream' },
           body: blob,
+          keepalive: blob.size <= KEEPALIVE_MAX,
         });
         if (res.ok) break;
         if (res.status < 500 && res.status !== 429) {
@@ -111,6 +120,11 @@ export class ChunkedRecorder {
     this.queue.shift();
     this.sentBytes += blob.size;
     this.onProgress(this.sentBytes, this.totalBytes);
+  }
+
+  // flush hands over what is recorded so far (the page is being left).
+  flush() {
+    if (this.recorder?.state === 'recording') this.recorder.requestData();
   }
 
   async discard() {

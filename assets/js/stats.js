@@ -1,12 +1,24 @@
 // The live processing panel: the format chain from microphone to frames,
-// and the session's counters as the server reports them.
+// and the session's counters as the server reports them. Every value goes
+// through a formatter that shows "—" for anything missing, so the panel
+// never prints undefined, NaN or null.
 
 const $ = (id) => document.getElementById(id);
 const set = (id, text) => {
   const el = $(id);
   if (el) el.textContent = text;
 };
-const ms = (v) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
+const DASH = '—';
+const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+const fixed = (v, digits = 1) => (isNum(v) ? v.toFixed(digits) : DASH);
+const count = (v) => (isNum(v) ? String(Math.round(v)) : DASH);
+const ms = (v) => (isNum(v) ? `${v.toFixed(v < 10 ? 1 : 0)} ms` : DASH);
+const hz = (v) => (isNum(v) && v > 0 ? `${v} Hz` : DASH);
+
+const panelIDs = [
+  'chain-mic', 'chain-codec', 'chain-decoded', 'chain-resampler', 'chain-output', 'chain-frame',
+  'st-frames', 'st-packets', 'st-network', 'st-latency', 'st-drift', 'st-gaps', 'st-voice', 'server-stats',
+];
 
 // showMic shows what the browser actually applied to the track, beside
 // what was asked for.
@@ -14,8 +26,8 @@ export function showMic(track, asked) {
   const s = track.getSettings();
   const parts = [
     track.label || 'microphone',
-    s.sampleRate ? `${s.sampleRate} Hz` : null,
-    s.channelCount ? `${s.channelCount} ch` : null,
+    isNum(s.sampleRate) ? `${s.sampleRate} Hz` : null,
+    isNum(s.channelCount) ? `${s.channelCount} ch` : null,
     `echo ${onOff(s.echoCancellation)}${asked.echoCancellation === s.echoCancellation ? '' : ' (asked ' + onOff(asked.echoCancellation) + ')'}`,
     `noise ${onOff(s.noiseSuppression)}`,
     `gain ${onOff(s.autoGainControl)}`,
@@ -25,26 +37,42 @@ export function showMic(track, asked) {
 
 const onOff = (v) => (v === undefined ? '?' : v ? 'on' : 'off');
 
+const stateWords = {
+  connecting: 'connecting',
+  live: 'live',
+  stopped: 'ended (draft)',
+  failed: 'failed',
+};
+
+// showSession renders one session report (the "stats" message's session).
 export function showSession(info) {
   const c = info.chain || {};
   const f = info.framing || {};
   const s = info.stats || {};
-  if (c.codec) set('chain-codec', c.codec);
-  set('chain-decoded', `${c.decoded_rate} Hz (Opus, placed on the RTP timeline)`);
-  set('chain-resampler', c.resampler || '—');
-  set('chain-output', `${c.output_rate} Hz · ${c.channels === 2 ? 'stereo' : 'mono'}`);
-  set('chain-frame', `${(f.frame_samples || 0).toFixed(2).replace(/\.00$/, '')} samples · ${f.fps} fps · batches of ${f.batch_size}`);
-  set('st-frames', `${f.frames} frames · ${f.batches} batches`);
-  set('st-packets', `${s.packets} · ${s.lost_packets} lost · ${s.late_packets} late`);
-  set('st-network', `${(s.jitter_us / 1000).toFixed(1)} ms · ${info.rtt_ms ? ms(info.rtt_ms) : '—'}`);
+  set('chain-codec', c.codec || DASH);
+  set('chain-decoded', isNum(c.decoded_rate) ? `${c.decoded_rate} Hz (Opus, placed on the RTP timeline)` : DASH);
+  set('chain-resampler', c.resampler || DASH);
+  set('chain-output', isNum(c.output_rate) ? `${hz(c.output_rate)} · ${c.channels === 2 ? 'stereo' : 'mono'}` : DASH);
+  set('chain-frame', isNum(f.fps) ? `${fixed(f.frame_samples || 0, 2).replace(/\.00$/, '')} samples · ${f.fps} fps · batches of ${count(f.batch_size)}` : DASH);
+  set('st-frames', `${count(f.frames)} frames · ${count(f.batches)} batches`);
+  set('st-packets', `${count(s.packets)} · ${count(s.lost_packets)} lost · ${count(s.late_packets)} late`);
+  set('st-network', `${isNum(s.jitter_us) ? ms(s.jitter_us / 1000) : DASH} · ${info.rtt_ms ? ms(info.rtt_ms) : DASH}`);
   const l = f.latency || {};
-  set('st-latency', l.count ? `${ms(l.p50_ms)} · ${ms(l.p99_ms)}` : '—');
-  set('st-drift', f.frames ? ms(f.drift_ms) : '—');
-  set('st-gaps', `${s.gaps} gaps (${(s.gap_samples / 48000).toFixed(2)} s) · ${s.decode_errors} decode errors`);
+  set('st-latency', l.count ? `${ms(l.p50_ms)} · ${ms(l.p99_ms)}` : DASH);
+  set('st-drift', f.frames ? ms(f.drift_ms) : DASH);
+  set('st-gaps', `${count(s.gaps)} gaps (${isNum(s.gap_samples) ? fixed(s.gap_samples / 48000, 2) : DASH} s) · ${count(s.decode_errors)} decode errors`);
   const feat = f.features || {};
   set('st-voice', feat.voice ? 'voice' : 'quiet');
   const mouth = $('st-mouth');
-  if (mouth) mouth.value = feat.mouth || 0;
-  const state = info.reason ? `${info.state} (${info.reason})` : info.state;
-  set('server-stats', `${state} · ${(info.duration || 0).toFixed(1)} s decoded · ${s.packets} packets · ${s.lost_packets} lost · ${s.gaps} gaps`);
+  if (mouth) mouth.value = isNum(feat.mouth) ? feat.mouth : 0;
+  const words = stateWords[info.state] || DASH;
+  const state = info.reason ? `${words} (${info.reason})` : words;
+  set('server-stats', `${state} · ${fixed(info.duration)} s decoded · ${count(s.packets)} packets · ${count(s.lost_packets)} lost · ${count(s.gaps)} gaps`);
+}
+
+// clearSession empties the panel when no take is watched.
+export function clearSession() {
+  for (const id of panelIDs) set(id, DASH);
+  const mouth = $('st-mouth');
+  if (mouth) mouth.value = 0;
 }

@@ -1,13 +1,22 @@
-// Level meter and spectrum: an AnalyserNode (fftSize 256, as in the seed)
-// drawn on a canvas every animation frame while a stream is open.
+// Level meter and spectrum: an AnalyserNode drawn every animation frame
+// while a stream is open. The level is the RMS of each frame in dBFS,
+// rising at once and falling back slowly (decay), with a peak marker that
+// holds for a second; the spectrum is cleared when the stream stops.
+
+const FLOOR_DB = -60; // the meter's left end
+const DECAY_DB_PER_S = 24;
+const HOLD_MS = 1000;
 
 export class Visualizer {
-  constructor(canvas, meter) {
+  constructor(canvas, meter, bar, peak) {
     this.canvas = canvas;
     this.meter = meter;
+    this.bar = bar;
+    this.peak = peak;
     this.ctx2d = canvas.getContext('2d');
     this.audio = null;
     this.raf = 0;
+    this.clear();
   }
 
   start(stream) {
@@ -15,10 +24,15 @@ export class Visualizer {
     this.audio = new AudioContext();
     const source = this.audio.createMediaStreamSource(stream);
     this.analyser = this.audio.createAnalyser();
-    this.analyser.fftSize = 256;
+    this.analyser.fftSize = 1024;
+    this.analyser.smoothingTimeConstant = 0.7;
     source.connect(this.analyser);
     this.freq = new Uint8Array(this.analyser.frequencyBinCount);
     this.wave = new Float32Array(this.analyser.fftSize);
+    this.level = FLOOR_DB;
+    this.peakDb = FLOOR_DB;
+    this.peakAt = 0;
+    this.last = performance.now();
     const draw = () => {
       this.raf = requestAnimationFrame(draw);
       this.draw();
@@ -28,19 +42,45 @@ export class Visualizer {
 
   draw() {
     const { ctx2d: g, canvas, analyser } = this;
-    analyser.getByteFrequencyData(this.freq);
+    const now = performance.now();
+    const dt = (now - this.last) / 1000;
+    this.last = now;
     analyser.getFloatTimeDomainData(this.wave);
-    let peak = 0;
-    for (const v of this.wave) peak = Math.max(peak, Math.abs(v));
-    this.meter.value = peak;
-    g.fillStyle = '#0f172a';
-    g.fillRect(0, 0, canvas.width, canvas.height);
-    const w = canvas.width / this.freq.length;
-    for (let i = 0; i < this.freq.length; i++) {
-      const h = (this.freq[i] / 255) * canvas.height;
-      g.fillStyle = `hsl(${200 + (i / this.freq.length) * 120}, 80%, 60%)`;
-      g.fillRect(i * w, canvas.height - h, Math.max(1, w - 1), h);
+    let sum = 0;
+    for (const v of this.wave) sum += v * v;
+    const rms = Math.sqrt(sum / this.wave.length);
+    const db = Math.max(FLOOR_DB, 20 * Math.log10(rms || 1e-9));
+    this.level = db > this.level ? db : Math.max(db, this.level - DECAY_DB_PER_S * dt);
+    if (db >= this.peakDb || now - this.peakAt > HOLD_MS) {
+      this.peakDb = db;
+      this.peakAt = now;
     }
+    this.showLevel(this.level, this.peakDb);
+
+    analyser.getByteFrequencyData(this.freq);
+    g.clearRect(0, 0, canvas.width, canvas.height);
+    const bins = 64; // speech lives in the low bins: group them
+    const per = Math.floor(this.freq.length / 2 / bins);
+    const w = canvas.width / bins;
+    for (let i = 0; i < bins; i++) {
+      let v = 0;
+      for (let j = 0; j < per; j++) v = Math.max(v, this.freq[i * per + j]);
+      const h = Math.max(1, (v / 255) * canvas.height);
+      g.fillStyle = `hsl(${230 + (i / bins) * 110}, 85%, 68%)`;
+      g.fillRect(i * w + 1, canvas.height - h, Math.max(1, w - 2), h);
+    }
+  }
+
+  showLevel(db, peakDb) {
+    const frac = (d) => Math.min(1, Math.max(0, (d - FLOOR_DB) / -FLOOR_DB));
+    if (this.bar) this.bar.style.transform = `scaleX(${frac(db)})`;
+    if (this.peak) this.peak.style.left = `calc(${(frac(peakDb) * 100).toFixed(1)}% - 2px)`;
+    if (this.meter) this.meter.value = frac(db);
+  }
+
+  clear() {
+    this.ctx2d.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.showLevel(FLOOR_DB, FLOOR_DB);
   }
 
   stop() {
@@ -48,6 +88,6 @@ export class Visualizer {
     this.raf = 0;
     this.audio?.close();
     this.audio = null;
-    if (this.meter) this.meter.value = 0;
+    this.clear();
   }
 }

@@ -10,6 +10,11 @@ import { NetFacts } from './netfacts.js';
 
 // How long to keep restarting ICE before the take is given up.
 const RESTART_FOR_MS = 60000;
+// How long one restart request may take. After a network change a
+// request can go out on a kept-alive connection from the old address and
+// never be answered (Firefox keeps such connections for seconds); it is
+// abandoned, which closes that connection, and the next try opens another.
+const RESTART_REQUEST_MS = 4000;
 
 export function newSessionID() {
   const rand = crypto.getRandomValues(new Uint32Array(2));
@@ -108,7 +113,11 @@ export class LiveSession {
     try {
       const offer = await pc.createOffer({ iceRestart: true });
       await pc.setLocalDescription(offer);
-      const res = await postJSON('/webrtc/restart', { session_id: this.id, offer: { type: offer.type, sdp: offer.sdp } });
+      const res = await postJSON(
+        '/webrtc/restart',
+        { session_id: this.id, offer: { type: offer.type, sdp: offer.sdp } },
+        { signal: AbortSignal.timeout(RESTART_REQUEST_MS) },
+      );
       await pc.setRemoteDescription(res.answer);
       this.facts?.restarted();
     } catch (err) {

@@ -3,9 +3,11 @@
 // times a second. It reconnects by itself, backing off up to 5 s.
 
 export class LiveChannel {
-  constructor({ onParams, onStats, onError } = {}) {
+  constructor({ onParams, onStats, onGone, onRecordings, onError } = {}) {
     this.onParams = onParams || (() => {});
     this.onStats = onStats || (() => {});
+    this.onGone = onGone || (() => {});
+    this.onRecordings = onRecordings || (() => {});
     this.onError = onError || (() => {});
     this.watching = null;
     this.retry = 250;
@@ -35,7 +37,13 @@ export class LiveChannel {
         this.onParams(msg.params, msg.source);
         break;
       case 'stats':
-        this.onStats(msg.session || msg);
+        // A report of the watched session, or word that it is unknown to
+        // the server (it stops watching then): two kinds, two renderers.
+        if (msg.session) this.onStats(msg.session);
+        else if (msg.state === 'gone' && msg.session_id === this.watching) this.onGone(msg.session_id);
+        break;
+      case 'recordings_changed':
+        this.onRecordings(msg);
         break;
       case 'error':
         this.onError(msg);
@@ -51,8 +59,10 @@ export class LiveChannel {
     return false;
   }
 
+  // watch asks for a session's stats; call it once the server has the
+  // session (its offer answered), and with null when the take is over.
   watch(sessionID) {
-    this.watching = sessionID;
+    this.watching = sessionID || null;
     this.send({ type: 'watch', session_id: sessionID || '' });
   }
 

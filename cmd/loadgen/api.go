@@ -90,6 +90,11 @@ func (c *serverClient) save(ctx context.Context, id string, seconds float64) (st
 	return resp.Filename, err
 }
 
+// deleteRecording deletes a saved recording, file and row.
+func (c *serverClient) deleteRecording(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/recordings/"+url.PathEscape(name), nil, nil)
+}
+
 // discard deletes a session's draft.
 func (c *serverClient) discard(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodPost, "/webrtc/discard", map[string]string{"session_id": id}, nil)

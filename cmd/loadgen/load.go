@@ -6,10 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"io"
 	"sync"
 	"time"
+
+	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 
 	"github.com/pion/webrtc/v4"
 
@@ -199,15 +200,16 @@ func (l *load) finishAll(ctx context.Context, sessions []*session) []row {
 	rows := make([]row, len(sessions))
 	var wg sync.WaitGroup
 	for i, s := range sessions {
-		wg.Go(func() { rows[i] = l.finish(ctx, s) })
+		wg.Go(func() { rows[i] = l.finish(ctx, s, l.cfg.save) })
 	}
 	wg.Wait()
 	return rows
 }
 
 // finish lets the server count the last packets, stops the session, reads
-// its final counters, saves or discards the take and closes the client.
-func (l *load) finish(ctx context.Context, s *session) row {
+// its final counters, saves (with save) or discards the take and closes the
+// client.
+func (l *load) finish(ctx context.Context, s *session, save bool) row {
 	defer s.peer.Close()
 	ctx, cancel := context.WithTimeout(ctx, finishTimeout)
 	defer cancel()
@@ -238,7 +240,7 @@ func (l *load) finish(ctx context.Context, s *session) row {
 		_ = l.srv.discard(ctx, s.id)
 		return r
 	}
-	if l.cfg.save {
+	if save {
 		r.recording, err = l.srv.save(ctx, s.id, r.wall.Seconds())
 	} else {
 		err = l.srv.discard(ctx, s.id)

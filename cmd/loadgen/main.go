@@ -5,6 +5,7 @@
 // Usage, from the repository root:
 //
 //	go run ./cmd/loadgen -url http://127.0.0.1:8080 -sessions 8 -duration 30s [-capture path.rtp] [-save]
+//	go run ./cmd/loadgen -url http://127.0.0.1:8080 -sessions 50 -soak 30m [-report-every 1m] [-json]
 //
 // Each session is an in-process pion client: it posts its offer to
 // /webrtc/offer, sets the answer, then sends the capture's packets one
@@ -27,6 +28,11 @@
 // host; the server must offer loopback candidates (the recorder does by
 // default: -ice-loopback).
 //
+// With -soak, loadgen runs a soak instead: takes of random length, saved
+// or discarded, one after another in every session slot, with a report of
+// the server's memory, goroutines and open files every -report-every and a
+// verdict at the end; see soak.go.
+//
 // The default capture, media/testdata/chromium-440hz-celt.rtp, is read
 // relative to the working directory: run loadgen from the repository root
 // or pass -capture.
@@ -37,13 +43,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"io"
 	"io/fs"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 func main() {
@@ -70,6 +79,16 @@ type config struct {
 	capture  string
 	save     bool
 	every    time.Duration // interval of the progress lines and polls
+
+	// Soak mode, when soak > 0.
+	soak                time.Duration
+	takeMin, takeMax    time.Duration
+	mixSave, mixDiscard int // takes saved to takes discarded
+	reportEvery         time.Duration
+	warmup              int // reports left out of the verdict
+	settle              time.Duration
+	deleteSaved         bool
+	json                bool
 }
 
 func parseFlags(args []string, output io.Writer) (config, error) {
@@ -83,8 +102,22 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.StringVar(&c.capture, "capture", defaultCapture, "RTP capture to stream in a loop (mediatest format)")
 	fs.BoolVar(&c.save, "save", false, "save every take as a recording at the end (default: discard it)")
 	fs.DurationVar(&c.every, "every", time.Second, "interval of the progress lines and session polls")
+	fs.DurationVar(&c.soak, "soak", 0, fmt.Sprintf("run a soak for this long (at most %s): takes of random length saved or discarded in turn, a report of the server's memory, goroutines and open files every -report-every (the server needs -metrics)", maxSoak))
+	fs.DurationVar(&c.takeMin, "take-min", 5*time.Second, "soak: shortest take")
+	fs.DurationVar(&c.takeMax, "take-max", 30*time.Second, "soak: longest take")
+	mix := fs.String("mix", "2:1", "soak: takes saved to takes discarded, SAVES:DISCARDS")
+	fs.DurationVar(&c.reportEvery, "report-every", time.Minute, "soak: interval of the reports")
+	fs.IntVar(&c.warmup, "warmup", 2, "soak: reports left out of the verdict as warm-up")
+	fs.DurationVar(&c.settle, "settle", time.Minute, "soak: how long the server may take to come back to rest after it")
+	fs.BoolVar(&c.deleteSaved, "delete", false, "soak: delete each recording once saved, so a long soak does not fill the disk (a 17 s take at 48 kHz is about 2 MB)")
+	fs.BoolVar(&c.json, "json", false, "soak: print the reports and the verdict as JSON, one object a line")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	if c.soak != 0 {
+		if err := c.checkSoak(*mix); err != nil {
+			return config{}, err
+		}
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -97,6 +130,27 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		return config{}, errors.New("-every must be positive")
 	}
 	return c, nil
+}
+
+// checkSoak validates the soak flags and reads -mix.
+func (c *config) checkSoak(mix string) error {
+	save, discard, ok := strings.Cut(mix, ":")
+	var err1, err2 error
+	c.mixSave, err1 = strconv.Atoi(save)
+	c.mixDiscard, err2 = strconv.Atoi(discard)
+	switch {
+	case !ok || err1 != nil || err2 != nil || c.mixSave < 0 || c.mixDiscard < 0 || c.mixSave+c.mixDiscard == 0:
+		return fmt.Errorf("-mix %q: want SAVES:DISCARDS, such as 2:1", mix)
+	case c.soak < 0 || c.soak > maxSoak:
+		return fmt.Errorf("-soak must be positive and at most %s", maxSoak)
+	case c.takeMin < 100*time.Millisecond || c.takeMax < c.takeMin:
+		return errors.New("-take-min must be at least 100ms and -take-max at least -take-min")
+	case c.reportEvery < time.Second:
+		return errors.New("-report-every must be at least 1s")
+	case c.warmup < 0 || c.settle < 0:
+		return errors.New("-warmup and -settle must not be negative")
+	}
+	return nil
 }
 
 // run loads the server at -url as the flags say, prints progress and the
@@ -124,5 +178,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	l := &load{cfg: cfg, srv: srv, api: api, capture: capt, out: stdout}
+	if cfg.soak > 0 {
+		return l.soak(ctx)
+	}
 	return l.run(ctx)
 }

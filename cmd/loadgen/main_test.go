@@ -7,15 +7,20 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
@@ -71,12 +76,12 @@ func startServer(t *testing.T) *testServer {
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
 	}
-	app := fiber.New(fiber.Config{
-		DisableStartupMessage: true,
-		ErrorHandler:          handlers.ErrorHandler(log),
-		BodyLimit:             4 << 20,
+	h.Metrics = adaptor.HTTPHandler(promhttp.HandlerFor(testRegistry(sessions), promhttp.HandlerOpts{}))
+	app := handlers.NewApp(h, handlers.AppConfig{
+		Guard:   guard.New(guard.Config{OfferRate: 0, Log: log}),
+		Log:     log,
+		MaxBody: 4 << 20,
 	})
-	h.Register(app)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +95,22 @@ func startServer(t *testing.T) *testServer {
 		<-served
 	})
 	return &testServer{url: "http://" + ln.Addr().String(), db: database, sessions: sessions}
+}
+
+// testRegistry is what the recorder's -metrics serves, as far as the soak
+// reads it: runtime, process, live sessions and drafts.
+func testRegistry(sessions *rtc.Manager) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "recorder_sessions_live", Help: "live"},
+			func() float64 { return float64(sessions.Live()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "recorder_drafts", Help: "drafts"},
+			func() float64 { return float64(sessions.Drafts()) }),
+	)
+	return reg
 }
 
 // tableRows parses the final table: one map of column → value per row.

@@ -7,16 +7,9 @@
 // configured by one Config built in main; the package holds no global
 // state.
 //
-// Wiring, in main, before the routes:
-//
-//	app.Use(g.Recover(), g.Headers(), g.SameOrigin(), g.Auth())
-//	app.Get("/login", g.LoginPage())
-//	app.Post("/login", g.Login())
-//	json := g.RequireJSON()
-//	for _, p := range jsonRoutes { app.Post(p, json) } // each falls through to its handler
-//	app.Post("/webrtc/offer", g.OfferLimit())
-//	app.Put("/uploads/:id/chunks/:index", g.RequireOctetStream())
-//	h.Register(app)
+// handlers.NewApp mounts them: Recover, Headers, Hosts, SameOrigin and
+// Auth in front of every route; RequireJSON, RequireOctetStream and
+// OfferLimit on the route groups that need them.
 package guard
 
 import (

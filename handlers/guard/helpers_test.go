@@ -1,7 +1,6 @@
 package guard_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,29 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/gofiber/fiber/v2"
 )
 
-// logBuffer is a slog.Logger writing text to a buffer tests can read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func newLog() (*slog.Logger, *logBuffer) {
-	lb := &logBuffer{}
+func newLog() (*slog.Logger, *mediatest.LogBuffer) {
+	lb := &mediatest.LogBuffer{}
 	return slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug})), lb
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store/s3store/s3test"
 )
 
@@ -47,7 +46,7 @@ func saveHourTake(b *testing.B, lib *library.Library, sessions *fakeSessions) {
 	writeToneSpool(b, path, seconds)
 	p := media.DefaultParams()
 	pcmBytes := int64(seconds * media.OpusRate * 2)
-	sessions.take = rtc.Take{SessionID: "session_x", SpoolPath: path, SampleRate: 48000, Channels: 1, Params: p, PCMBytes: pcmBytes}
+	sessions.take = media.Take{SessionID: "session_x", SpoolPath: path, SampleRate: 48000, Channels: 1, Params: p, PCMBytes: pcmBytes}
 
 	b.SetBytes(pcmBytes)
 	var peakMiB float64

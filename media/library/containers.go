@@ -9,6 +9,7 @@ package library
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -126,6 +127,14 @@ func ServedMIME(mime string) string {
 // it.
 func (l *Library) fixWebM(f *os.File, size int64) (measured, error) {
 	info, err := webm.Probe(f, size)
+	if errors.Is(err, webm.ErrTruncated) {
+		// A take cut short (its page was left or crashed mid-chunk): keep
+		// every element that arrived whole.
+		if n, perr := webm.CompletePrefix(f, size); perr == nil {
+			size = n
+			info, err = webm.Probe(f, size)
+		}
+	}
 	if err != nil {
 		return measured{}, &media.Error{Kind: media.ErrBadAudio, Message: "the recording is not a readable WebM file", Err: err}
 	}

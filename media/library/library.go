@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,6 +64,12 @@ type Store interface {
 	Trash(ctx context.Context) ([]store.Staged, error)
 }
 
+// MetaWriter is a Store that can rewrite a recording's metadata in place
+// (the directory store can); Rename writes the title into the file then.
+type MetaWriter interface {
+	SetMeta(name string, edit func(*store.Meta)) error
+}
+
 // Library saves, lists and opens recordings.
 type Library struct {
 	Store    Store
@@ -75,6 +82,12 @@ type Library struct {
 	// the system's), and Space looks after its disk filling up.
 	Scratch string
 	Space   *store.Space
+	// Grace, when several nodes share the store and the index, is how
+	// long Recover and Reconcile leave alone what another node may still
+	// be working on: a recording moved aside for deletion, or a file whose
+	// row is about to be written, younger than Grace. 0 (one node) settles
+	// everything at once.
+	Grace time.Duration
 
 	takes    ledger     // each take saved or discarded once
 	deleting sync.Mutex // one deletion at a time: see Delete
@@ -219,7 +232,14 @@ func (l *Library) index(ctx context.Context, rec *media.Recording) error {
 	if rec.TakeID != "" && errors.Is(err, media.ErrConflict) {
 		// The take was saved meanwhile (by another node, say): its first
 		// recording stands, and this copy goes.
-		if prev, lookErr := l.Index.RecordingByTake(ctx, rec.TakeID); lookErr == nil {
+		prev, lookErr := l.Index.RecordingByTake(ctx, rec.TakeID)
+		if lookErr == nil && prev.Filename == rec.Filename {
+			// This very file was indexed meanwhile, from its own metadata,
+			// by another node's Reconcile: the row is this save's. Taking
+			// the file back would leave that row without it.
+			return nil
+		}
+		if lookErr == nil {
 			err = &media.SavedError{Filename: prev.Filename}
 		}
 	}
@@ -284,12 +304,32 @@ func (l *Library) Get(ctx context.Context, filename string) (*media.Recording, e
 	return l.Index.GetRecording(ctx, filename)
 }
 
-// Rename sets a recording's title.
+// Rename sets a recording's title, in its row and in its file (so the
+// file alone still says what it is). It holds the deletion lock: writing
+// the file while a delete moves it aside would bring it back.
 func (l *Library) Rename(ctx context.Context, filename, title string) error {
 	if !store.ValidName(filename) {
 		return media.Invalidf("%q is not a recording name", filename)
 	}
-	return l.Index.RenameRecording(ctx, filename, title)
+	l.deleting.Lock()
+	defer l.deleting.Unlock()
+	if err := l.Index.RenameRecording(ctx, filename, title); err != nil {
+		return err
+	}
+	files, ok := l.Store.(MetaWriter)
+	if !ok {
+		return nil // a store that cannot rewrite metadata: the row has the title
+	}
+	err := files.SetMeta(filename, func(m *store.Meta) { m.Title = strings.TrimSpace(title) })
+	if errors.Is(err, store.ErrCorrupt) {
+		// An old file not in the streaming layout: its row has the title.
+		l.Log.Warn("title kept in the index only", "filename", filename, "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("library: rename %q: %w", filename, err)
+	}
+	return nil
 }
 
 // Delete removes a recording's file and row together. The file is moved
@@ -343,6 +383,10 @@ func (l *Library) Recover(ctx context.Context) error {
 		return err
 	}
 	for _, rm := range trash {
+		if !l.settled(rm) {
+			l.Log.Debug("a deletion may still be under way on another node; left for now", "filename", rm.Name())
+			continue
+		}
 		_, err := l.Index.GetRecording(ctx, rm.Name())
 		switch {
 		case err == nil:
@@ -357,6 +401,21 @@ func (l *Library) Recover(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// stagedAt is a store.Staged that knows when it was moved aside.
+type stagedAt interface{ StagedAt() time.Time }
+
+// settled reports whether a recording moved aside may be settled: always
+// with one node; with several, once it has been aside for Grace (a
+// deletion takes milliseconds, so one older than that was cut short by a
+// crash). A store that cannot tell when is left alone when Grace is set.
+func (l *Library) settled(rm store.Staged) bool {
+	if l.Grace <= 0 {
+		return true
+	}
+	at, ok := rm.(stagedAt)
+	return ok && time.Since(at.StagedAt()) >= l.Grace
 }
 
 // Open returns a recording the index knows, with its file opened. The

@@ -15,23 +15,22 @@ import (
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store"
 )
 
 // fakeSessions hands out one prepared take.
 type fakeSessions struct {
-	take     rtc.Take
+	take     media.Take
 	stopErr  error
 	released []string
 }
 
-func (f *fakeSessions) Stop(id string) (rtc.Take, error) {
+func (f *fakeSessions) Stop(id string) (media.Take, error) {
 	if f.stopErr != nil {
-		return rtc.Take{}, f.stopErr
+		return media.Take{}, f.stopErr
 	}
 	if id != f.take.SessionID {
-		return rtc.Take{}, media.ErrNotFound
+		return media.Take{}, media.ErrNotFound
 	}
 	return f.take, nil
 }
@@ -61,7 +60,7 @@ func (failingIndex) InsertRecording(context.Context, *media.Recording) error {
 	return errors.New("disk full")
 }
 
-func newTake(t testing.TB, dir string) rtc.Take {
+func newTake(t testing.TB, dir string) media.Take {
 	t.Helper()
 	pcm := media.AppendS16LE(nil, mediatest.Tone(440, 16000, 1, 1.25, 0.5))
 	path := filepath.Join(dir, "session_x.pcm")
@@ -70,7 +69,7 @@ func newTake(t testing.TB, dir string) rtc.Take {
 	}
 	p := media.DefaultParams()
 	p.SampleRate = 16000
-	return rtc.Take{
+	return media.Take{
 		SessionID: "session_x", SpoolPath: path, SampleRate: 16000, Channels: 1,
 		Params: p, PCMBytes: int64(len(pcm)),
 	}

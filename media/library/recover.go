@@ -201,6 +201,12 @@ func (l *Library) indexFile(ctx context.Context, name string) error {
 		return err
 	}
 	defer rec.Close()
+	if l.Grace > 0 && time.Since(rec.ModTime) < l.Grace {
+		// Another node sharing the store may have just written it, and be
+		// about to write its row: leave it to that node.
+		l.Log.Debug("a new recording file without a row is left to the node saving it", "filename", name)
+		return nil
+	}
 	m := rec.Meta
 	created, err := time.Parse(store.TimeFormat, m.Timestamp)
 	if err != nil {

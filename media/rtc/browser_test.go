@@ -290,7 +290,7 @@ func sendAll(t testing.TB, b *browser, s *rtc.Session, pkts []sendPacket) {
 }
 
 // record runs a whole session: connect, send pkts, Stop.
-func record(t testing.TB, m *rtc.Manager, id string, p media.Params, pkts []sendPacket) (rtc.Take, *rtc.Session) {
+func record(t testing.TB, m *rtc.Manager, id string, p media.Params, pkts []sendPacket) (media.Take, *rtc.Session) {
 	t.Helper()
 	b, s := connect(t, m, id, p)
 	if got := s.State(); got != rtc.StateConnecting && got != rtc.StateLive {
@@ -320,7 +320,7 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() bool, what func() 
 }
 
 // readTake reads a take's spool file as float samples and checks its size.
-func readTake(t testing.TB, take rtc.Take) []float32 {
+func readTake(t testing.TB, take media.Take) []float32 {
 	t.Helper()
 	data, err := os.ReadFile(take.SpoolPath)
 	if err != nil {

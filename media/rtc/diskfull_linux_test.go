@@ -1,58 +1,21 @@
 package rtc_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
-
-// mountTmpfs mounts a tmpfs of size (as mount -o size= takes it) on a
-// fresh directory and unmounts it when the test ends. Without the right
-// to mount (not root, no CAP_SYS_ADMIN, a sandbox) the test is skipped.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("skipping: cannot mount a %s tmpfs to fill up (needs root or CAP_SYS_ADMIN): %v", size, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v (a file on it still open?)", dir, err)
-			_ = syscall.Unmount(dir, syscall.MNT_DETACH)
-		}
-	})
-	return dir
-}
-
-// logBuffer keeps what a Manager logs, for a test to read while it runs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // streamTone connects an rtcsend client to session id on m and streams the
 // Chromium capture in a loop until the test ends or the connection does;
@@ -95,8 +58,8 @@ func streamTone(t *testing.T, m *rtc.Manager, id string) (*rtc.Session, <-chan e
 // connection is closed, and the take up to the last good write is a draft
 // that Stop returns (and that can be saved once there is space again).
 func TestSession_DiskFull(t *testing.T) {
-	disk := mountTmpfs(t, "160k") // ~1.6 s of 48 kHz mono after the sidecar
-	logs := &logBuffer{}
+	disk := mediatest.Tmpfs(t, "160k") // ~1.6 s of 48 kHz mono after the sidecar
+	logs := &mediatest.LogBuffer{}
 	m := newManager(t, func(c *rtc.Config) {
 		c.SpoolDir = filepath.Join(disk, "spool")
 		c.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -153,7 +116,7 @@ func TestSession_DiskFull(t *testing.T) {
 // nothing was recorded and why, and nothing is left behind in the spool
 // directory (not even a half-written sidecar).
 func TestSession_DiskFullAtStart(t *testing.T) {
-	disk := mountTmpfs(t, "64k")
+	disk := mediatest.Tmpfs(t, "64k")
 	spoolDir := filepath.Join(disk, "spool")
 	m := newManager(t, func(c *rtc.Config) { c.SpoolDir = spoolDir; c.FailedTTL = 200 * time.Millisecond })
 	fill(t, filepath.Join(disk, "filler"))

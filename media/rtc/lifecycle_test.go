@@ -12,6 +12,7 @@ import (
 	"weak"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/rtc"
 )
 
@@ -49,7 +50,7 @@ func TestEndedSessionIsCollected(t *testing.T) {
 // overwrite it. A draft that was discarded in time is not reported.
 func TestDraftsExpire(t *testing.T) {
 	t.Parallel()
-	logs := &logBuffer{}
+	logs := &mediatest.LogBuffer{}
 	m := newManager(t, func(c *rtc.Config) {
 		c.DraftTTL = 300 * time.Millisecond
 		c.Log = slog.New(slog.NewTextHandler(logs, nil))

@@ -191,7 +191,7 @@ func TestSession_Record(t *testing.T) {
 			swapped[i].payload, swapped[i+1].payload = swapped[i+1].payload, swapped[i].payload
 		}
 		// Both runs at once; t.Run returns when both have.
-		var take, want rtc.Take
+		var take, want media.Take
 		var s *rtc.Session
 		t.Run("Runs", func(t *testing.T) {
 			t.Run("InOrder", func(t *testing.T) {
@@ -244,8 +244,9 @@ func TestSession_Record(t *testing.T) {
 
 		checkDuration(t, take.Duration(), timeline(pkts))
 		st := s.Info().Stats
-		if st.DecodeErrors != int64(len(bad)) || st.Packets != int64(len(pkts)) || st.LostPackets != 0 {
-			t.Errorf("stats = %+v, want %d packets, %d refused", st, len(pkts), len(bad))
+		// The two empty payloads are no Opus packets at all: counted apart.
+		if st.DecodeErrors != int64(len(bad))-2 || st.EmptyPackets != 2 || st.Packets != int64(len(pkts)) || st.LostPackets != 0 {
+			t.Errorf("stats = %+v, want %d packets, %d refused, 2 empty", st, len(pkts), len(bad)-2)
 		}
 		if st.GapSamples != int64(len(bad))*packetSamples {
 			t.Errorf("gap samples = %d, want %d: each refused packet's time as silence", st.GapSamples, len(bad)*packetSamples)

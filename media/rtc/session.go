@@ -437,7 +437,7 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 		bad, read = 0, true
 		p := media.Packet{
 			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp,
-			Payload: pkt.Payload, Arrival: now,
+			Payload: pkt.Payload, Padding: pkt.PaddingSize, Arrival: now,
 		}
 		if s.cfg.Tap != nil {
 			s.cfg.Tap(s.ID, p)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/avatarweb/recorder/media"
 )
@@ -28,9 +29,10 @@ type Change struct {
 type Settings struct {
 	store Store
 
-	mu      sync.Mutex // serializes read-modify-write and guards subs
+	mu      sync.Mutex // serializes read-modify-write and guards subs and last
 	subs    map[int]chan Change
 	nextSub int
+	last    *media.Params // what subscribers last heard (Watch); nil: not read yet
 }
 
 // New returns Settings over a store.
@@ -63,6 +65,13 @@ func (s *Settings) Update(ctx context.Context, source string, edit func(media.Pa
 	if err := s.store.SaveParams(ctx, next); err != nil {
 		return current, fmt.Errorf("settings: save: %w", err)
 	}
+	s.broadcast(Change{Params: next, Source: source})
+	return next, nil
+}
+
+// broadcast tells every subscriber; s.mu is held.
+func (s *Settings) broadcast(c Change) {
+	s.last = &c.Params
 	for _, ch := range s.subs {
 		// Only the newest parameters matter: replace a change the
 		// subscriber has not read yet instead of blocking on it.
@@ -70,9 +79,46 @@ func (s *Settings) Update(ctx context.Context, source string, edit func(media.Pa
 		case <-ch:
 		default:
 		}
-		ch <- Change{Params: next, Source: source}
+		ch <- c
 	}
-	return next, nil
+}
+
+// SourceNode is the Source of a change Watch found in the store: made by
+// another node sharing it.
+const SourceNode = "node"
+
+// Watch reads the stored parameters every interval until ctx ends, and
+// tells every subscriber when they differ from what they last heard: a
+// change another node made to a shared store reaches this node's pages
+// and live sessions within one interval. Changes made through Update here
+// are heard at once and not again. A failed read is retried at the next
+// tick.
+func (s *Settings) Watch(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		s.poll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// poll reads the store once; under s.mu, so an Update here cannot slip in
+// between the read and the comparison.
+func (s *Settings) poll(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.store.Params(ctx)
+	switch {
+	case err != nil:
+	case s.last == nil:
+		s.last = &p // the first read: nothing has changed yet
+	case *s.last != p:
+		s.broadcast(Change{Params: p, Source: SourceNode})
+	}
 }
 
 // Subscribe returns a channel that receives every later change (a slow

@@ -123,3 +123,48 @@ func TestConcurrentUpdatesSerialize(t *testing.T) {
 		t.Errorf("%d writes for 50 serialized changes", store.writes)
 	}
 }
+
+// TestWatch: two Settings over one store stand for two nodes sharing an
+// index. A change made on one reaches the other's subscribers through
+// Watch, once, marked as another node's; a change made on the watching
+// node itself is heard once, from Update, not again from Watch.
+func TestWatch(t *testing.T) {
+	store := &memStore{p: media.DefaultParams()}
+	nodeA, nodeB := settings.New(store), settings.New(store)
+	changes, cancel := nodeA.Subscribe()
+	defer cancel()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		nodeA.Watch(ctx, 5*time.Millisecond)
+	}()
+	defer func() { stop(); <-watching }()
+	time.Sleep(20 * time.Millisecond) // Watch has read the store at least once
+
+	if _, err := nodeB.Update(context.Background(), "api", withFPS(25)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-changes:
+		if c.Params.FPS != 25 || c.Source != settings.SourceNode {
+			t.Fatalf("node A heard %+v, want fps 25 from another node", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("node A never heard node B's change")
+	}
+
+	if _, err := nodeA.Update(context.Background(), "form", withFPS(20)); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-changes; c.Params.FPS != 20 || c.Source != "form" {
+		t.Fatalf("node A heard %+v, want its own fps 20 from the form", c)
+	}
+	time.Sleep(50 * time.Millisecond) // ten polls
+	select {
+	case c := <-changes:
+		t.Fatalf("node A heard its own change again: %+v", c)
+	default:
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/avatarweb/recorder/media"
 )
@@ -31,6 +32,7 @@ type Staged interface {
 type Removal struct {
 	store *Store
 	name  string
+	at    time.Time // when it was moved aside
 }
 
 // StageRemove moves a recording aside. Then exactly one of Undo or Done.
@@ -39,13 +41,21 @@ func (s *Store) StageRemove(ctx context.Context, filename string) (Staged, error
 	if err != nil {
 		return nil, fmt.Errorf("store: remove %q: %w", filename, err)
 	}
-	if err := os.Rename(path, filepath.Join(s.Dir, TrashPrefix+filename)); err != nil {
+	trash := filepath.Join(s.Dir, TrashPrefix+filename)
+	if err := os.Rename(path, trash); err != nil {
 		return nil, fmt.Errorf("store: remove %q: %w", filename, err)
+	}
+	// A rename keeps the file's time: stamp when it went aside, so a
+	// recovery on another node sharing the directory can tell a deletion
+	// in flight from one a crash left (see StagedAt).
+	now := time.Now() // the file system's clock, not the naming clock s.Now
+	if err := os.Chtimes(trash, now, now); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: remove %q: %w", filename, err), os.Rename(trash, path))
 	}
 	if err := media.SyncDir(s.Dir); err != nil {
 		return nil, fmt.Errorf("store: remove %q: %w", filename, err)
 	}
-	return &Removal{store: s, name: filename}, nil
+	return &Removal{store: s, name: filename, at: now}, nil
 }
 
 // Undo puts the recording back.
@@ -79,12 +89,23 @@ func (s *Store) Trash(ctx context.Context) ([]Staged, error) {
 	var out []Staged
 	for _, e := range entries {
 		name, ok := strings.CutPrefix(e.Name(), TrashPrefix)
-		if ok && ValidName(name) && e.Type().IsRegular() {
-			out = append(out, &Removal{store: s, name: name})
+		if !ok || !ValidName(name) || !e.Type().IsRegular() {
+			continue
 		}
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // settled meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: list trash: %w", err)
+		}
+		out = append(out, &Removal{store: s, name: name, at: info.ModTime()})
 	}
 	return out, nil
 }
 
 // Name is the recording a Removal is about.
 func (r *Removal) Name() string { return r.name }
+
+// StagedAt is when the recording was moved aside.
+func (r *Removal) StagedAt() time.Time { return r.at }

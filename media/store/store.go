@@ -83,6 +83,8 @@ type Meta struct {
 	Stats                map[string]int64 `json:"stats,omitempty"` // counters of the live session (packets, lost, ...)
 	// ParamChanges lists where fps or batch size changed during the take.
 	ParamChanges []media.ParamChange `json:"param_changes,omitempty"`
+	// Title is the name the user gave it; SetMeta writes it.
+	Title string `json:"title,omitempty"`
 }
 
 func (s *Store) now() time.Time {

@@ -47,6 +47,7 @@ type walker struct {
 	first      int64 // first block's timecode, ticks
 	last       int64 // last block's timecode, ticks
 	lastDur    time.Duration
+	complete   int64 // end of the last element read whole, for CompletePrefix
 
 	onTop     func(e element) error  // each top-level element but Clusters
 	onCluster func(cl cluster) error // each Cluster, once its end is known
@@ -84,6 +85,7 @@ func (w *walker) walk() error {
 			return err
 		}
 		p = e.end()
+		w.complete = p
 	}
 	if w.segClaim > w.c.size {
 		return fmt.Errorf("webm: Segment ends at %d, past the end of the %d-byte file: %w", w.segClaim, w.c.size, ErrTruncated)
@@ -357,6 +359,9 @@ func (w *walker) parseCluster(e element) (int64, error) {
 			return 0, err
 		}
 		p = ch.end()
+		if !e.known() {
+			w.complete = p
+		}
 	}
 	end := p
 	if e.known() {

@@ -444,7 +444,7 @@ func (s *Store) StageRemove(ctx context.Context, name string) (store.Staged, err
 	if !store.ValidName(name) {
 		return nil, fmt.Errorf("s3store: remove %q: %w", name, media.Invalidf("%q is not a recording name", name))
 	}
-	r := &removal{s: s, ctx: context.WithoutCancel(ctx), name: name}
+	r := &removal{s: s, ctx: context.WithoutCancel(ctx), name: name, at: time.Now()}
 	if err := s.copy(ctx, s.key(name), r.trash()); err != nil {
 		return nil, fmt.Errorf("s3store: remove %q: %w", name, notFound(err, name))
 	}
@@ -461,9 +461,15 @@ type removal struct {
 	s    *Store
 	ctx  context.Context
 	name string
+	at   time.Time // when it was moved aside: the trash copy's time
 }
 
-func (r *removal) Name() string  { return r.name }
+func (r *removal) Name() string { return r.name }
+
+// StagedAt is when the recording was moved aside, so a node sharing the
+// bucket can tell another node's deletion in flight from one a crash left.
+func (r *removal) StagedAt() time.Time { return r.at }
+
 func (r *removal) trash() string { return r.s.key(store.TrashPrefix + r.name) }
 
 // Undo puts the recording back.
@@ -487,13 +493,15 @@ func (r *removal) Done() error {
 
 // Trash lists recordings a crash left moved aside.
 func (s *Store) Trash(ctx context.Context) ([]store.Staged, error) {
-	names, err := s.list(ctx, s.prefix+store.TrashPrefix)
-	if err != nil {
-		return nil, fmt.Errorf("s3store: list trash: %w", err)
-	}
-	out := make([]store.Staged, 0, len(names))
-	for _, name := range names {
-		out = append(out, &removal{s: s, ctx: context.WithoutCancel(ctx), name: name})
+	p := s.prefix + store.TrashPrefix
+	var out []store.Staged
+	for o := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Prefix: p, Recursive: true}) {
+		if o.Err != nil {
+			return nil, fmt.Errorf("s3store: list trash: %w", o.Err)
+		}
+		if name := strings.TrimPrefix(o.Key, p); store.ValidName(name) {
+			out = append(out, &removal{s: s, ctx: context.WithoutCancel(ctx), name: name, at: o.LastModified})
+		}
 	}
 	return out, nil
 }

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDomainLinksNoInfrastructure keeps the layout's rule: the audio
+// domain (media and media/library) links no SQL, no object-store client,
+// no HTTP framework and no WebRTC network stack. pion/opus, the pure-Go
+// Opus decoder, is the domain's own tool and allowed.
+func TestDomainLinksNoInfrastructure(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./media", "./media/library").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	forbidden := []string{
+		"database/sql", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/minio/",
+		"github.com/gofiber/", "github.com/valyala/fasthttp", "github.com/pion/webrtc",
+		"github.com/pion/ice", "github.com/pion/dtls", "github.com/pion/srtp",
+		"github.com/avatarweb/recorder/db", "github.com/avatarweb/recorder/handlers",
+		"github.com/avatarweb/recorder/media/rtc",
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, f := range forbidden {
+			if pkg == f || strings.HasPrefix(pkg, f+"/") || strings.HasSuffix(f, "/") && strings.HasPrefix(pkg, f) {
+				t.Errorf("the media domain links %s", pkg)
+			}
+		}
+	}
+}

@@ -1,0 +1,270 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	fastws "github.com/fasthttp/websocket"
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/avatarweb/recorder/media"
+)
+
+// ForwardedHeader marks a request one node sent on to another, naming the
+// sender. A forwarded request is answered where it lands, never sent on
+// again, so two nodes that disagree about an owner cannot loop.
+const ForwardedHeader = "X-Recorder-Forwarded-By"
+
+// Owners records which node holds each live session, in the index the
+// nodes share.
+type Owners interface {
+	ClaimSession(ctx context.Context, sessionID string, node media.Node) error
+	SessionOwner(ctx context.Context, sessionID string) (media.Node, error)
+	ReleaseSession(ctx context.Context, sessionID, nodeID string) error
+}
+
+// Cluster lets several nodes behind one load balancer serve the same
+// pages. A live WebRTC session exists only on the node that answered its
+// offer; Cluster records that node when it answers, and a request for the
+// session (stop, save, discard, stats, ICE, restart, its feed) that
+// reaches another node is forwarded there and its answer passed back, so
+// the client never sees where the session lives. Mount it with Register
+// before the Handler's routes.
+type Cluster struct {
+	Self   media.Node
+	Owners Owners
+	// Local reports whether this node holds the session (live, or a
+	// draft not yet saved or discarded).
+	Local func(sessionID string) bool
+	Log   *slog.Logger
+	// Timeout bounds one forwarded request; 0 means 30 s.
+	Timeout time.Duration
+
+	once   sync.Once
+	client *fasthttp.Client
+}
+
+// forwardTimeout is Cluster.Timeout's default: a save of a long take
+// takes seconds.
+const forwardTimeout = 30 * time.Second
+
+// Register mounts the cluster's middleware on the routes that name a
+// session: each runs before the route's handler (c.Next) when the session
+// is here or nowhere, and forwards the request otherwise.
+func (cl *Cluster) Register(app *fiber.App) {
+	app.Post("/webrtc/offer", cl.claim)
+	for _, p := range []string{"/webrtc/stop", "/webrtc/ice-candidate", "/webrtc/audio-data", "/webrtc/restart"} {
+		app.Post(p, cl.byBody(false))
+	}
+	app.Post("/webrtc/discard", cl.byBody(true))
+	app.Post("/save_recording", cl.byBody(true))
+	app.Get("/webrtc/sessions/:id", cl.byPath)
+	app.Get("/webrtc/sessions/:id/candidates", cl.byPath)
+	app.Get("/webrtc/sessions/:id/audio", cl.byPath) // a draft to listen back to
+	relay := websocket.New(cl.relayFeed, wsConfig)
+	app.Get("/feed/:id", requireUpgrade, func(c *fiber.Ctx) error {
+		owner, remote := cl.remoteOwner(c, c.Params("id"))
+		if !remote {
+			return c.Next()
+		}
+		c.Locals(ownerKey, owner)
+		c.Locals(headersKey, relayHeaders(c, cl.Self.ID))
+		return relay(c)
+	})
+}
+
+// claim records this node as the owner of the session an offer started.
+// A failed claim is logged, not fatal: the session still works through a
+// load balancer that keeps the client on this node.
+func (cl *Cluster) claim(c *fiber.Ctx) error {
+	if err := c.Next(); err != nil || c.Response().StatusCode() != fiber.StatusOK {
+		return err
+	}
+	var answer struct {
+		SessionID string `json:"session_id"`
+	}
+	if json.Unmarshal(c.Response().Body(), &answer) != nil || answer.SessionID == "" {
+		return nil
+	}
+	if err := cl.Owners.ClaimSession(c.UserContext(), answer.SessionID, cl.Self); err != nil {
+		cl.Log.Warn("cluster: could not record this node as the session's owner; other nodes cannot forward to it",
+			"session_id", answer.SessionID, "err", err)
+	}
+	return nil
+}
+
+// maxSessionBody is the largest body searched for a session id: the
+// seed's whole-take saves carry megabytes of audio and no session.
+const maxSessionBody = 64 << 10
+
+// byBody forwards a request whose JSON body names a session_id held by
+// another node. release: a success here ends the session (saved or
+// discarded), so this node's claim goes.
+func (cl *Cluster) byBody(release bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req struct {
+			SessionID string `json:"session_id"`
+		}
+		if body := c.Body(); len(body) <= maxSessionBody {
+			_ = json.Unmarshal(body, &req) // a bad body is the handler's to refuse
+		}
+		if req.SessionID == "" {
+			return c.Next()
+		}
+		if owner, remote := cl.remoteOwner(c, req.SessionID); remote {
+			return cl.forward(c, owner)
+		}
+		if err := c.Next(); err != nil || !release || c.Response().StatusCode() != fiber.StatusOK {
+			return err
+		}
+		if err := cl.Owners.ReleaseSession(c.UserContext(), req.SessionID, cl.Self.ID); err != nil {
+			cl.Log.Warn("cluster: could not forget the session's owner", "session_id", req.SessionID, "err", err)
+		}
+		return nil
+	}
+}
+
+// byPath forwards a request whose path names a session held by another
+// node.
+func (cl *Cluster) byPath(c *fiber.Ctx) error {
+	if owner, remote := cl.remoteOwner(c, c.Params("id")); remote {
+		return cl.forward(c, owner)
+	}
+	return c.Next()
+}
+
+// remoteOwner returns the node that holds the session when that is
+// another node. A session this node holds, one no node holds, a request
+// another node forwarded already, or an index that does not answer: the
+// request is answered here.
+func (cl *Cluster) remoteOwner(c *fiber.Ctx, sessionID string) (media.Node, bool) {
+	if sessionID == "" || c.Get(ForwardedHeader) != "" || cl.Local(sessionID) {
+		return media.Node{}, false
+	}
+	owner, err := cl.Owners.SessionOwner(c.UserContext(), sessionID)
+	if err != nil {
+		if !errors.Is(err, media.ErrNotFound) {
+			cl.Log.Warn("cluster: could not look up the session's owner", "session_id", sessionID, "err", err)
+		}
+		return media.Node{}, false
+	}
+	return owner, owner.ID != cl.Self.ID && owner.URL != ""
+}
+
+// forward sends the request as it came (method, path, query, headers,
+// Host included, so the owner's guards judge it as this node did) to the
+// owner, and answers with the owner's answer.
+func (cl *Cluster) forward(c *fiber.Ctx, owner media.Node) error {
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	c.Request().CopyTo(req)
+	req.SetRequestURI(strings.TrimRight(owner.URL, "/") + string(c.Request().RequestURI()))
+	req.UseHostHeader = true // keep the client's Host; connect to the owner
+	req.Header.Set(ForwardedHeader, cl.Self.ID)
+	req.Header.Del(fiber.HeaderConnection)
+	res := c.Response()
+	timeout := cl.Timeout
+	if timeout <= 0 {
+		timeout = forwardTimeout
+	}
+	if err := cl.httpClient().DoTimeout(req, res, timeout); err != nil {
+		cl.Log.Warn("cluster: the session's node does not answer", "session_id_owner", owner.ID, "url", owner.URL, "err", err)
+		res.Reset()
+		return fiber.NewError(fiber.StatusBadGateway,
+			"the server recording this take ("+owner.ID+") does not answer; try again in a moment")
+	}
+	res.Header.Del(fiber.HeaderConnection)
+	return nil
+}
+
+func (cl *Cluster) httpClient() *fasthttp.Client {
+	cl.once.Do(func() {
+		cl.client = &fasthttp.Client{
+			Name:                     "recorder-node",
+			NoDefaultUserAgentHeader: true,
+			DisablePathNormalizing:   true,
+			MaxConnsPerHost:          64,
+		}
+	})
+	return cl.client
+}
+
+// Locals keys the feed relay reads.
+const (
+	ownerKey   = "cluster_owner"
+	headersKey = "cluster_headers"
+)
+
+// relayHeaders are the headers of a WebSocket upgrade passed on to the
+// owner's /feed: who the client is to the guards (Host, Origin, token),
+// and the forwarding mark.
+func relayHeaders(c *fiber.Ctx, self string) http.Header {
+	h := http.Header{}
+	for _, k := range []string{fiber.HeaderHost, fiber.HeaderOrigin, fiber.HeaderAuthorization, fiber.HeaderCookie, "Sec-Fetch-Site"} {
+		if v := c.Get(k); v != "" {
+			h.Set(k, v)
+		}
+	}
+	h.Set(ForwardedHeader, self)
+	return h
+}
+
+// relayFeed joins a consumer's /feed WebSocket on this node to the same
+// feed on the session's owner: batches flow from the owner to the
+// consumer, control frames both ways, until either side closes.
+func (cl *Cluster) relayFeed(conn *websocket.Conn) {
+	owner, _ := conn.Locals(ownerKey).(media.Node)
+	header, _ := conn.Locals(headersKey).(http.Header)
+	target := "ws" + strings.TrimPrefix(strings.TrimRight(owner.URL, "/"), "http") + "/feed/" + conn.Params("id")
+	ctx, cancel := context.WithTimeout(context.Background(), wsConfig.HandshakeTimeout)
+	up, res, err := fastws.DefaultDialer.DialContext(ctx, target, header)
+	cancel()
+	if res != nil && res.Body != nil {
+		res.Body.Close()
+	}
+	if err != nil {
+		cl.Log.Warn("cluster: could not reach the session's feed on its node", "owner", owner.ID, "url", target, "err", err)
+		_ = conn.WriteControl(fastws.CloseMessage,
+			fastws.FormatCloseMessage(fastws.CloseTryAgainLater, "the server recording this take does not answer"),
+			time.Now().Add(time.Second))
+		return
+	}
+	defer up.Close()
+	done := make(chan struct{}, 2)
+	pump := func(dst, src interface {
+		ReadMessage() (int, []byte, error)
+		WriteMessage(int, []byte) error
+		WriteControl(int, []byte, time.Time) error
+	}) {
+		defer func() { done <- struct{}{} }()
+		for {
+			kind, data, err := src.ReadMessage()
+			if err != nil {
+				msg := fastws.FormatCloseMessage(fastws.CloseNormalClosure, "")
+				var ce *fastws.CloseError
+				if errors.As(err, &ce) {
+					msg = fastws.FormatCloseMessage(ce.Code, ce.Text)
+				}
+				_ = dst.WriteControl(fastws.CloseMessage, msg, time.Now().Add(time.Second))
+				return
+			}
+			if err := dst.WriteMessage(kind, data); err != nil {
+				return
+			}
+		}
+	}
+	go pump(conn.Conn, up)
+	go pump(up, conn.Conn)
+	<-done // one side ended: closing both ends the other pump
+	up.Close()
+	conn.Close()
+	<-done
+}
