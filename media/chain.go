@@ -123,7 +123,9 @@ func (c *Chain) Push(p Packet) error {
 	if c.err != nil {
 		return c.err
 	}
-	c.clock.observe(p)
+	if len(p.Payload) > 0 { // padding goes out when the pacer sends it, not at its timestamp's time
+		c.clock.observe(p)
+	}
 	return c.fail(c.reorder.Push(p, c.onPkt))
 }
 
