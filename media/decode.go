@@ -1,7 +1,6 @@
 package media
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -26,8 +25,12 @@ const maxGap = OpusRate * 60 * 60
 // the timeline already moved on.
 const DefaultStallAfter = 500 * time.Millisecond
 
-// idleTick is how often Run checks for a stalled sender.
-const idleTick = 100 * time.Millisecond
+// IdleTick is how often a session should call Idle while no packet comes,
+// to write a stalled sender's silence in real time.
+const IdleTick = 100 * time.Millisecond
+
+// silenceBlock is the longest block of silence emitted at once.
+const silenceBlock = OpusRate / 10
 
 // tailTolerance is how far the audio may fall short of the wall clock at an
 // explicit stop before the shortfall is filled with silence: the last
@@ -40,13 +43,17 @@ const tailTolerance = OpusRate / 4
 // length and the take stays as long as it was in real time. A packet the
 // codec refuses is counted, logged once, and becomes silence too: it never
 // stalls the stream.
+//
+// The Decoder reuses its buffers: the Samples of an emitted block are valid
+// until emit returns and must not be written to.
 type Decoder struct {
 	Stats *Stats
 	Log   *slog.Logger
 
 	channels  int
 	opus      opusDecoder
-	buf       []float32
+	buf       []float32 // decode output, reused: emitted blocks alias it
+	zeros     []float32 // silenceBlock frames of silence, never written
 	started   bool
 	next      int64 // extended RTP timestamp of the next sample to write
 	lastTS    uint32
@@ -140,10 +147,8 @@ func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
 	if skip == int64(n) {
 		return nil
 	}
-	out := make([]float32, (int64(n)-skip)*int64(d.channels))
-	copy(out, d.buf[skip*int64(d.channels):int64(n)*int64(d.channels)])
 	d.next = ts + int64(n)
-	return d.write(out, emit)
+	return d.write(d.buf[skip*int64(d.channels):int64(n)*int64(d.channels)], emit)
 }
 
 // Flush pads the end of an explicitly stopped take up to the stop time.
@@ -187,38 +192,15 @@ func (d *Decoder) Idle(now time.Time, emit func(PCM) error) error {
 	return d.silence(short, emit)
 }
 
-// Run is the stage loop: ordered packets in, PCM out, with silence written
-// in real time while the sender is stalled.
-func (d *Decoder) Run(ctx context.Context, in <-chan Packet, out chan<- PCM) error {
-	defer close(out)
-	emit := emitter(ctx, out)
-	tick := time.NewTicker(idleTick)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case p, ok := <-in:
-			if !ok {
-				return d.Flush(emit)
-			}
-			if err := d.Decode(p, emit); err != nil {
-				return err
-			}
-		case now := <-tick.C:
-			if err := d.Idle(now, emit); err != nil {
-				return err
-			}
-		}
-	}
-}
-
 func (d *Decoder) silence(frames int64, emit func(PCM) error) error {
 	d.Stats.GapSamples.Add(frames)
 	d.next += frames
 	for frames > 0 {
-		n := min(frames, OpusRate/10) // 100 ms blocks keep a long gap cheap
-		if err := d.write(make([]float32, n*int64(d.channels)), emit); err != nil {
+		n := min(frames, silenceBlock) // 100 ms blocks keep a long gap cheap
+		if d.zeros == nil {
+			d.zeros = make([]float32, silenceBlock*d.channels)
+		}
+		if err := d.write(d.zeros[:n*int64(d.channels)], emit); err != nil {
 			return err
 		}
 		frames -= n

@@ -1,7 +1,6 @@
 package media_test
 
 import (
-	"context"
 	"errors"
 	"math"
 	"testing"
@@ -276,29 +275,6 @@ func TestDecoderTimestampReset(t *testing.T) {
 	pcm, _ := decodeAll(t, 1, pkts, time.Time{})
 	if len(pcm) != timeline(capture(t, "chromium-440hz-celt.rtp")) {
 		t.Errorf("a timestamp reset wrote %d samples: it must re-anchor, not fill hours", len(pcm))
-	}
-}
-
-func TestDecoderRunCancel(t *testing.T) {
-	dec, err := media.NewDecoder(1, &media.Stats{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	in, out := make(chan media.Packet), make(chan media.PCM)
-	done := make(chan error, 1)
-	go func() { done <- dec.Run(ctx, in, out) }()
-	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("Run returned %v, want context.Canceled", err)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Run did not end on cancel")
-	}
-	if _, open := <-out; open {
-		t.Error("output channel left open")
 	}
 }
 

@@ -66,7 +66,7 @@ func ftFrames(t testing.TB, samples []float32, rate, channels, fps int) []media.
 		t.Fatal(err)
 	}
 	var frames []media.Frame
-	emit := func(f media.Frame) error { frames = append(frames, f); return nil }
+	emit := func(f media.Frame) error { frames = append(frames, f.Clone()); return nil }
 	block := rate / 50 * channels
 	for off := 0; off < len(samples); off += block {
 		p := media.PCM{Samples: samples[off:min(off+block, len(samples))], SampleRate: rate, Channels: channels}

@@ -1,8 +1,8 @@
 package media
 
 import (
-	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -11,12 +11,19 @@ import (
 type Frame struct {
 	Index      int64     // 0-based since the session start, counting across fps changes
 	Start      int64     // index (per channel) of the frame's first sample in the output stream
-	Samples    []float32 // interleaved, Len()*Channels values; owned by the frame
+	Samples    []float32 // interleaved, Len()*Channels values; see Framer on how long they stay valid
 	SampleRate int
 	Channels   int
 	FPS        int
 	Features   Features
 	Arrival    time.Time // Arrival of the PCM block that completed the frame
+}
+
+// Clone returns the frame with its own copy of Samples, for a receiver
+// that keeps a frame past the call that handed it over.
+func (f Frame) Clone() Frame {
+	f.Samples = slices.Clone(f.Samples)
+	return f
 }
 
 // Len returns the number of samples per channel.
@@ -38,8 +45,12 @@ func (f Frame) Len() int {
 // moves on by rate every fps frames so they stay small: there is no drift
 // however long the session.
 //
+// The Framer allocates nothing per frame: an emitted frame's Samples alias
+// the pushed block (a frame that lies whole inside it) or the framer's own
+// buffer, and are valid until emit returns; Frame.Clone keeps one.
+//
 // A Framer is not safe for concurrent use; SetFPS belongs to the goroutine
-// that pushes (RunWithChanges takes changes over a channel).
+// that pushes.
 type Framer struct {
 	rate, channels int
 	fps            int
@@ -49,7 +60,8 @@ type Framer struct {
 	k     int64 // frame in progress, counted from seg; kept below fps
 	index int64 // Index of the frame in progress
 
-	buf      []float32 // the frame in progress; nil until its first sample
+	buf      []float32 // the frame in progress, reused from frame to frame
+	need     int       // values (samples × channels) of the frame in progress
 	arrival  time.Time // of the last block pushed
 	features *FeatureTracker
 }
@@ -67,7 +79,9 @@ func NewFramer(sampleRate, channels, fps int) (*Framer, error) {
 	if err := checkFPS(fps); err != nil {
 		return nil, err
 	}
-	return &Framer{rate: sampleRate, channels: channels, fps: fps, features: NewFeatureTracker(sampleRate)}, nil
+	f := &Framer{rate: sampleRate, channels: channels, fps: fps, features: NewFeatureTracker(sampleRate)}
+	f.need = f.frameLen() * channels
+	return f, nil
 }
 
 func checkFPS(fps int) error {
@@ -99,11 +113,10 @@ func (f *Framer) SetFPS(fps int) error {
 	return nil
 }
 
-// Push adds a block of PCM and emits every frame it completes, in order,
-// each with freshly allocated Samples. The block must have the framer's rate
-// and channel count and whole sample frames; otherwise Push returns an error
-// wrapping ErrInvalid and takes nothing. An error from emit is returned as
-// is.
+// Push adds a block of PCM and emits every frame it completes, in order.
+// The block must have the framer's rate and channel count and whole sample
+// frames; otherwise Push returns an error wrapping ErrInvalid and takes
+// nothing. An error from emit is returned as is.
 func (f *Framer) Push(p PCM, emit func(Frame) error) error {
 	if p.SampleRate != f.rate || p.Channels != f.channels || len(p.Samples)%f.channels != 0 {
 		return fmt.Errorf("media: framer: got a %d Hz %d-channel block of %d samples, want %d Hz %d-channel: %w",
@@ -112,14 +125,21 @@ func (f *Framer) Push(p PCM, emit func(Frame) error) error {
 	f.arrival = p.Arrival
 	in := p.Samples
 	for len(in) > 0 {
-		if f.buf == nil {
-			f.buf = make([]float32, 0, f.frameLen()*f.channels)
+		if len(f.buf) == 0 && len(in) >= f.need { // a whole frame: no copy
+			fr := f.complete(in[:f.need])
+			in = in[fr.Len()*f.channels:]
+			if err := emit(fr); err != nil {
+				return err
+			}
+			continue
 		}
-		n := min(cap(f.buf)-len(f.buf), len(in))
+		n := min(f.need-len(f.buf), len(in))
 		f.buf = append(f.buf, in[:n]...)
 		in = in[n:]
-		if len(f.buf) == cap(f.buf) {
-			if err := emit(f.complete()); err != nil {
+		if len(f.buf) == f.need {
+			fr := f.complete(f.buf)
+			f.buf = f.buf[:0]
+			if err := emit(fr); err != nil {
 				return err
 			}
 		}
@@ -137,25 +157,11 @@ func (f *Framer) Flush(emit func(Frame) error) error {
 	if len(f.buf) == 0 {
 		return nil
 	}
-	fr := f.frame()
+	fr := f.frame(f.buf)
+	f.buf = f.buf[:0]
 	f.seg, f.k = fr.Start+int64(fr.Len()), 0
 	f.next()
 	return emit(fr)
-}
-
-// Run is the pipeline stage: PCM blocks in, frames out; it flushes when in
-// closes, closes out and ends on ctx.Done() or a block that Push refuses.
-func (f *Framer) Run(ctx context.Context, in <-chan PCM, out chan<- Frame) error {
-	return runStage(ctx, in, out, f.Push, f.Flush)
-}
-
-// RunWithChanges is Run that also takes frame rate changes from fps, in the
-// stage's goroutine, applying each as SetFPS before the next block is
-// pushed (a change that is waiting when the stage turns to its next block
-// goes first). Closing fps just stops changes; an invalid rate ends Run with
-// an error wrapping ErrInvalid.
-func (f *Framer) RunWithChanges(ctx context.Context, in <-chan PCM, fps <-chan int, out chan<- Frame) error {
-	return runStageWithChanges(ctx, in, fps, out, f.SetFPS, f.Push, f.Flush)
 }
 
 // frameStart returns the stream position of the frame in progress.
@@ -166,9 +172,10 @@ func (f *Framer) frameLen() int {
 	return int(f.seg + (f.k+1)*int64(f.rate)/int64(f.fps) - f.frameStart())
 }
 
-// complete turns the full buffer into a Frame and moves to the next slot.
-func (f *Framer) complete() Frame {
-	fr := f.frame()
+// complete turns a full frame's samples into a Frame and moves to the next
+// slot.
+func (f *Framer) complete(samples []float32) Frame {
+	fr := f.frame(samples)
 	if f.k++; f.k == int64(f.fps) { // fps frames are exactly rate samples
 		f.seg, f.k = f.seg+int64(f.rate), 0
 	}
@@ -176,34 +183,35 @@ func (f *Framer) complete() Frame {
 	return fr
 }
 
-// frame returns the frame in progress, with its features.
-func (f *Framer) frame() Frame {
+// frame returns the frame in progress holding samples, with its features.
+func (f *Framer) frame(samples []float32) Frame {
 	return Frame{
 		Index:      f.index,
 		Start:      f.frameStart(),
-		Samples:    f.buf,
+		Samples:    samples,
 		SampleRate: f.rate,
 		Channels:   f.channels,
 		FPS:        f.fps,
-		Features:   f.features.Analyze(f.buf, f.channels),
+		Features:   f.features.Analyze(samples, f.channels),
 		Arrival:    f.arrival,
 	}
 }
 
-// next hands the buffer over and applies a pending fps change at the
+// next moves to the next slot and applies a pending fps change at the
 // boundary just reached.
 func (f *Framer) next() {
-	f.buf = nil
 	f.index++
 	if f.pendingFPS != 0 {
 		f.restart()
 	}
+	f.need = f.frameLen() * f.channels
 }
 
 // restart begins the pending fps's frame grid at the current boundary.
 func (f *Framer) restart() {
 	f.seg, f.k = f.frameStart(), 0
 	f.fps, f.pendingFPS = f.pendingFPS, 0
+	f.need = f.frameLen() * f.channels
 }
 
 // Batch is a group of consecutive frames, the unit a model consumes.
@@ -214,14 +222,34 @@ type Batch struct {
 	BatchSize  int // the batch_size in force when the batch was cut
 }
 
+// Clone returns the batch with its own copies of Frames and their Samples,
+// for a receiver that keeps a batch past the call that handed it over.
+func (b Batch) Clone() Batch {
+	frames := make([]Frame, len(b.Frames))
+	for i, f := range b.Frames {
+		frames[i] = f.Clone()
+	}
+	b.Frames = frames
+	return b
+}
+
 // Batcher groups frames into batches of batch_size frames. Every batch holds
-// exactly BatchSize frames except the one Flush emits at the end, which may
-// hold fewer, so a model with a fixed input shape never sees an oversized
-// batch. A Batcher is not safe for concurrent use.
+// exactly BatchSize frames except a short one: the one Flush emits at the
+// end, and the one in progress when the frame rate changes, which goes out
+// before the first frame at the new rate, so a batch never mixes frame
+// rates and a model with a fixed input shape never sees an oversized batch.
+//
+// The Batcher copies each frame's samples into one buffer it reuses from
+// batch to batch, so it allocates nothing per frame or batch once that
+// buffer has grown to a batch's size. An emitted batch's Frames and Samples
+// are valid until emit returns; Batch.Clone keeps one. A Batcher is not
+// safe for concurrent use.
 type Batcher struct {
 	size    int
 	index   int64
-	pending []Frame
+	pending []Frame   // Samples of pending frames are set at emit time
+	ends    []int     // end of each pending frame's samples in arena
+	arena   []float32 // the pending frames' samples, back to back
 }
 
 // NewBatcher returns a batcher cutting batches of batchSize frames, 1 to
@@ -257,21 +285,21 @@ func (b *Batcher) SetBatchSize(n int) error {
 	return nil
 }
 
-// Push adds a frame and emits every batch that is complete. The batch owns
-// its Frames slice. An error from emit is returned as is.
+// Push adds a frame and emits every batch that is complete; a frame at
+// another frame rate than the batch in progress first sends that batch out
+// short. An error from emit is returned as is.
 func (b *Batcher) Push(f Frame, emit func(Batch) error) error {
-	if b.pending == nil {
-		b.pending = make([]Frame, 0, b.size)
-	}
-	b.pending = append(b.pending, f)
-	for len(b.pending) >= b.size {
-		frames := b.pending[:b.size:b.size]
-		rest := b.pending[b.size:]
-		b.pending = nil
-		if len(rest) > 0 { // only after the size shrank below the fill
-			b.pending = append(make([]Frame, 0, max(b.size, len(rest))), rest...)
+	if n := len(b.pending); n > 0 && b.pending[n-1].FPS != f.FPS {
+		if err := b.Flush(emit); err != nil {
+			return err
 		}
-		if err := emit(b.batch(frames)); err != nil {
+	}
+	b.arena = append(b.arena, f.Samples...)
+	f.Samples = nil
+	b.pending = append(b.pending, f)
+	b.ends = append(b.ends, len(b.arena))
+	for len(b.pending) >= b.size {
+		if err := b.emit(b.size, emit); err != nil {
 			return err
 		}
 	}
@@ -283,88 +311,28 @@ func (b *Batcher) Flush(emit func(Batch) error) error {
 	if len(b.pending) == 0 {
 		return nil
 	}
-	frames := b.pending
-	b.pending = nil
-	return emit(b.batch(frames))
+	return b.emit(len(b.pending), emit)
 }
 
-func (b *Batcher) batch(frames []Frame) Batch {
-	bt := Batch{Index: b.index, FirstFrame: frames[0].Index, Frames: frames, BatchSize: b.size}
+// emit sends the first n pending frames as a batch and keeps the rest
+// (more than n are pending only after the size shrank below the fill).
+func (b *Batcher) emit(n int, emit func(Batch) error) error {
+	start := 0
+	for i := range n {
+		b.pending[i].Samples = b.arena[start:b.ends[i]:b.ends[i]]
+		start = b.ends[i]
+	}
+	bt := Batch{Index: b.index, FirstFrame: b.pending[0].Index, Frames: b.pending[:n:n], BatchSize: b.size}
 	b.index++
-	return bt
-}
-
-// Run is the pipeline stage: frames in, batches out; it flushes when in
-// closes, closes out and ends on ctx.Done().
-func (b *Batcher) Run(ctx context.Context, in <-chan Frame, out chan<- Batch) error {
-	return runStage(ctx, in, out, b.Push, b.Flush)
-}
-
-// RunWithChanges is Run that also takes batch size changes from sizes, in
-// the stage's goroutine, applying each as SetBatchSize before the next frame
-// is pushed (a change that is waiting when the stage turns to its next frame
-// goes first). Closing sizes just stops changes; an invalid size ends Run
-// with an error wrapping ErrInvalid.
-func (b *Batcher) RunWithChanges(ctx context.Context, in <-chan Frame, sizes <-chan int, out chan<- Batch) error {
-	return runStageWithChanges(ctx, in, sizes, out, b.SetBatchSize, b.Push, b.Flush)
-}
-
-// runStageWithChanges is runStage for a stage whose parameters change while
-// it runs: it also receives from changes and calls apply with each value, in
-// the stage's own goroutine, so the stage needs no locking. Changes come
-// first: one that is waiting when the stage turns to its next input is
-// applied before step sees that input. Values sent one after the other from
-// a single goroutine, on unbuffered channels, are handled in that order.
-func runStageWithChanges[In, Out, C any](
-	ctx context.Context,
-	in <-chan In,
-	changes <-chan C,
-	out chan<- Out,
-	apply func(C) error,
-	step func(In, func(Out) error) error,
-	flush func(func(Out) error) error,
-) error {
-	defer close(out)
-	emit := func(v Out) error {
-		select {
-		case out <- v:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	err := emit(bt)
+	// Keep the rest at the front of the reused buffers.
+	rest := copy(b.pending, b.pending[n:])
+	clear(b.pending[rest:])
+	b.pending = b.pending[:rest]
+	for i := range rest {
+		b.ends[i] = b.ends[n+i] - start
 	}
-	change := func(c C, ok bool) error {
-		if !ok {
-			changes = nil // closed: a nil channel is never ready
-			return nil
-		}
-		return apply(c)
-	}
-	for {
-		select { // a waiting change goes before a waiting input
-		case <-ctx.Done():
-			return ctx.Err()
-		case c, ok := <-changes:
-			if err := change(c, ok); err != nil {
-				return err
-			}
-			continue
-		default:
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case c, ok := <-changes:
-			if err := change(c, ok); err != nil {
-				return err
-			}
-		case v, ok := <-in:
-			if !ok {
-				return flush(emit)
-			}
-			if err := step(v, emit); err != nil {
-				return err
-			}
-		}
-	}
+	b.ends = b.ends[:rest]
+	b.arena = b.arena[:copy(b.arena, b.arena[start:])]
+	return err
 }

@@ -1,7 +1,6 @@
 package media_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -72,7 +71,7 @@ func (r *frRecorder) emit(f media.Frame) error {
 	if !f.Arrival.Equal(r.arrival) {
 		r.t.Errorf("frame %d: Arrival %v, want %v (the block that completed it)", f.Index, f.Arrival, r.arrival)
 	}
-	r.frames = append(r.frames, f)
+	r.frames = append(r.frames, f.Clone()) // Samples are valid only during emit
 	return nil
 }
 
@@ -311,7 +310,7 @@ func TestFramerFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	var frames []media.Frame
-	emit := func(f media.Frame) error { frames = append(frames, f); return nil }
+	emit := func(f media.Frame) error { frames = append(frames, f.Clone()); return nil }
 	if err := fr.Flush(emit); err != nil || len(frames) != 0 {
 		t.Fatalf("Flush of an empty framer: %v, %d frames", err, len(frames))
 	}
@@ -347,7 +346,8 @@ func TestFramerFlush(t *testing.T) {
 	}
 }
 
-// TestFramerAllocs checks a frame costs one allocation, its Samples.
+// TestFramerAllocs checks a frame costs no allocation: its Samples alias
+// the block or the framer's reused buffer.
 func TestFramerAllocs(t *testing.T) {
 	fr, err := media.NewFramer(48000, 2, 30)
 	if err != nil {
@@ -360,8 +360,17 @@ func TestFramerAllocs(t *testing.T) {
 		if err := fr.Push(block, emit); err != nil {
 			t.Fatal(err)
 		}
-	}); n != 1 || emitted != 101 {
-		t.Errorf("%.1f allocations per frame (%d frames), want 1", n, emitted)
+	}); n != 0 || emitted != 101 {
+		t.Errorf("%.1f allocations per frame (%d frames), want 0", n, emitted)
+	}
+	// Blocks that do not hold whole frames go through the buffer.
+	half := media.PCM{Samples: make([]float32, 1000), SampleRate: 48000, Channels: 2}
+	if n := testing.AllocsPerRun(100, func() {
+		if err := fr.Push(half, emit); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%.1f allocations per part-frame block, want 0", n)
 	}
 }
 
@@ -378,7 +387,9 @@ func frChannelFrames(t *testing.T, ch <-chan media.Frame) <-chan []media.Frame {
 	return done
 }
 
-func TestFramerRun(t *testing.T) {
+// TestFramerChanges: fps changes made between pushes apply at the next
+// frame boundary; a bad rate or block is refused.
+func TestFramerChanges(t *testing.T) {
 	const rate, channels, fps = 22050, 2, 29
 	const total = rate*2 + 100
 	in := make([]float32, total*channels)
@@ -397,124 +408,74 @@ func TestFramerRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pcm, out := make(chan media.PCM), make(chan media.Frame)
-		got := frChannelFrames(t, out)
-		done := make(chan error, 1)
-		go func() { done <- fr.Run(context.Background(), pcm, out) }()
+		rec := &frRecorder{t: t}
 		for _, p := range blocks() {
-			pcm <- p
+			if err := fr.Push(p, rec.emit); err != nil {
+				t.Fatal(err)
+			}
 		}
-		close(pcm)
-		if err := <-done; err != nil {
-			t.Fatalf("Run: %v", err)
+		if err := fr.Flush(rec.emit); err != nil {
+			t.Fatal(err)
 		}
-		frCheck(t, <-got, frExpect(rate, fps, total, nil), rate, channels)
+		frCheck(t, rec.frames, frExpect(rate, fps, total, nil), rate, channels)
 	})
 	t.Run("WithChanges", func(t *testing.T) {
 		fr, err := media.NewFramer(rate, channels, fps)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pcm, fpsIn, out := make(chan media.PCM), make(chan int), make(chan media.Frame)
-		got := frChannelFrames(t, out)
-		done := make(chan error, 1)
-		go func() { done <- fr.RunWithChanges(context.Background(), pcm, fpsIn, out) }()
-		// Unbuffered channels and one sender: each change reaches the
-		// stage after the block before it and before the block after it.
+		rec := &frRecorder{t: t}
 		var changes []frChange
 		for i, p := range blocks() {
 			switch i {
 			case 10:
-				fpsIn <- 60
+				if err := fr.SetFPS(60); err != nil {
+					t.Fatal(err)
+				}
 				changes = append(changes, frChange{int64(i * 882 / channels), 60})
 			case 20:
-				fpsIn <- 24
+				if err := fr.SetFPS(24); err != nil {
+					t.Fatal(err)
+				}
 				changes = append(changes, frChange{int64(i * 882 / channels), 24})
-				close(fpsIn) // no more changes; the stage carries on
 			}
-			pcm <- p
+			if err := fr.Push(p, rec.emit); err != nil {
+				t.Fatal(err)
+			}
 		}
-		close(pcm)
-		if err := <-done; err != nil {
-			t.Fatalf("RunWithChanges: %v", err)
+		if err := fr.Flush(rec.emit); err != nil {
+			t.Fatal(err)
 		}
-		frCheck(t, <-got, frExpect(rate, fps, total, changes), rate, channels)
+		frCheck(t, rec.frames, frExpect(rate, fps, total, changes), rate, channels)
 	})
 	t.Run("ChangeBeforeBlock", func(t *testing.T) {
-		// A change and a block both waiting when the stage starts: the
-		// change applies first, whichever the select picks.
-		for range 50 {
-			fr, err := media.NewFramer(rate, channels, fps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pcm, fpsIn, out := make(chan media.PCM, 1), make(chan int, 1), make(chan media.Frame, 100)
-			fpsIn <- 25
-			pcm <- media.PCM{Samples: in[:2*rate], SampleRate: rate, Channels: channels}
-			close(pcm)
-			if err := fr.RunWithChanges(context.Background(), pcm, fpsIn, out); err != nil {
-				t.Fatal(err)
-			}
-			var frames []media.Frame
-			for f := range out {
-				frames = append(frames, f)
-			}
-			frCheck(t, frames, frExpect(rate, 25, rate, nil), rate, channels)
+		fr, err := media.NewFramer(rate, channels, fps)
+		if err != nil {
+			t.Fatal(err)
 		}
+		if err := fr.SetFPS(25); err != nil {
+			t.Fatal(err)
+		}
+		rec := &frRecorder{t: t}
+		if err := fr.Push(media.PCM{Samples: in[:2*rate], SampleRate: rate, Channels: channels}, rec.emit); err != nil {
+			t.Fatal(err)
+		}
+		if err := fr.Flush(rec.emit); err != nil {
+			t.Fatal(err)
+		}
+		frCheck(t, rec.frames, frExpect(rate, 25, rate, nil), rate, channels)
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		fr, err := media.NewFramer(rate, channels, fps)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pcm, fpsIn, out := make(chan media.PCM), make(chan int, 1), make(chan media.Frame)
-		fpsIn <- 0
-		if err := fr.RunWithChanges(context.Background(), pcm, fpsIn, out); !errors.Is(err, media.ErrInvalid) {
-			t.Errorf("RunWithChanges with fps 0 = %v, want ErrInvalid", err)
+		if err := fr.SetFPS(0); !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("SetFPS(0) = %v, want ErrInvalid", err)
 		}
-		if _, ok := <-out; ok {
-			t.Error("out not closed")
-		}
-		pcmBad := make(chan media.PCM, 1)
-		pcmBad <- media.PCM{Samples: make([]float32, 100), SampleRate: 48000, Channels: channels}
-		if err := fr.Run(context.Background(), pcmBad, make(chan media.Frame)); !errors.Is(err, media.ErrInvalid) {
-			t.Errorf("Run with a 48 kHz block = %v, want ErrInvalid", err)
-		}
-	})
-	t.Run("Canceled", func(t *testing.T) {
-		for _, withChanges := range []bool{false, true} {
-			for _, send := range []bool{false, true} {
-				fr, err := media.NewFramer(rate, channels, fps)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ctx, cancel := context.WithCancel(context.Background())
-				pcm, out := make(chan media.PCM, 1), make(chan media.Frame)
-				if send { // Run is then stuck handing over a frame nobody reads
-					pcm <- media.PCM{Samples: in[:rate], SampleRate: rate, Channels: channels}
-				}
-				done := make(chan error, 1)
-				go func() {
-					if withChanges {
-						done <- fr.RunWithChanges(ctx, pcm, make(chan int), out)
-					} else {
-						done <- fr.Run(ctx, pcm, out)
-					}
-				}()
-				time.Sleep(10 * time.Millisecond)
-				cancel()
-				select {
-				case err := <-done:
-					if !errors.Is(err, context.Canceled) {
-						t.Errorf("changes=%v send=%v: %v, want context.Canceled", withChanges, send, err)
-					}
-				case <-time.After(5 * time.Second):
-					t.Fatalf("changes=%v send=%v: did not end on cancel", withChanges, send)
-				}
-				if _, ok := <-out; ok {
-					t.Errorf("changes=%v send=%v: out not closed", withChanges, send)
-				}
-			}
+		bad := media.PCM{Samples: make([]float32, 100), SampleRate: 48000, Channels: channels}
+		if err := fr.Push(bad, func(media.Frame) error { return nil }); !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("Push of a 48 kHz block = %v, want ErrInvalid", err)
 		}
 	})
 }
@@ -540,7 +501,7 @@ type frCut struct {
 func frBatches(t *testing.T, b *media.Batcher, frames []media.Frame, set func(i int)) []media.Batch {
 	t.Helper()
 	var batches []media.Batch
-	emit := func(bt media.Batch) error { batches = append(batches, bt); return nil }
+	emit := func(bt media.Batch) error { batches = append(batches, bt.Clone()); return nil }
 	for i, f := range frames {
 		if set != nil {
 			set(i)
@@ -666,121 +627,93 @@ func TestBatcherSetBatchSize(t *testing.T) {
 	}
 }
 
-func TestBatcherRun(t *testing.T) {
+func TestBatcherChanges(t *testing.T) {
 	frames := frFrames(100)
-	collect := func(out <-chan media.Batch) <-chan []media.Batch {
-		done := make(chan []media.Batch, 1)
-		go func() {
-			var bs []media.Batch
-			for b := range out {
-				bs = append(bs, b)
-			}
-			done <- bs
-		}()
-		return done
-	}
-	t.Run("OK", func(t *testing.T) {
-		b, err := media.NewBatcher(16)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, out := make(chan media.Frame), make(chan media.Batch)
-		got := collect(out)
-		done := make(chan error, 1)
-		go func() { done <- b.Run(context.Background(), in, out) }()
-		for _, f := range frames {
-			in <- f
-		}
-		close(in)
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		var want []frCut
-		for first := 0; first < 100; first += 16 {
-			want = append(want, frCut{int64(first), min(16, 100-first), 16})
-		}
-		frCheckBatches(t, <-got, want, frames)
-	})
 	t.Run("WithChanges", func(t *testing.T) {
 		b, err := media.NewBatcher(16)
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, sizes, out := make(chan media.Frame), make(chan int), make(chan media.Batch)
-		got := collect(out)
-		done := make(chan error, 1)
-		go func() { done <- b.RunWithChanges(context.Background(), in, sizes, out) }()
-		for i, f := range frames {
+		batches := frBatches(t, b, frames, func(i int) {
 			switch i {
 			case 40: // 32 out, 8 held
-				sizes <- 4
+				if err := b.SetBatchSize(4); err != nil {
+					t.Fatal(err)
+				}
 			case 60: // 40–59 out in 4s
-				sizes <- 32
-				close(sizes)
+				if err := b.SetBatchSize(32); err != nil {
+					t.Fatal(err)
+				}
 			}
-			in <- f
-		}
-		close(in)
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
+		})
 		want := []frCut{{0, 16, 16}, {16, 16, 16}, {32, 4, 4}, {36, 4, 4}}
 		for first := 40; first < 60; first += 4 {
 			want = append(want, frCut{int64(first), 4, 4})
 		}
 		want = append(want, frCut{60, 32, 32}, frCut{92, 8, 32})
-		frCheckBatches(t, <-got, want, frames)
+		frCheckBatches(t, batches, want, frames)
 	})
-	t.Run("ErrInvalid", func(t *testing.T) {
+	t.Run("FPSChange", func(t *testing.T) {
+		// A batch never mixes frame rates: the one in progress at a
+		// change goes out short.
 		b, err := media.NewBatcher(16)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sizes, out := make(chan int, 1), make(chan media.Batch)
-		sizes <- 0
-		if err := b.RunWithChanges(context.Background(), make(chan media.Frame), sizes, out); !errors.Is(err, media.ErrInvalid) {
-			t.Errorf("RunWithChanges with size 0 = %v, want ErrInvalid", err)
-		}
-		if _, ok := <-out; ok {
-			t.Error("out not closed")
-		}
-	})
-	t.Run("Canceled", func(t *testing.T) {
-		for _, withChanges := range []bool{false, true} {
-			for _, send := range []bool{false, true} {
-				b, err := media.NewBatcher(1)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ctx, cancel := context.WithCancel(context.Background())
-				in, out := make(chan media.Frame, 1), make(chan media.Batch)
-				if send { // stuck handing over a batch nobody reads
-					in <- frames[0]
-				}
-				done := make(chan error, 1)
-				go func() {
-					if withChanges {
-						done <- b.RunWithChanges(ctx, in, make(chan int), out)
-					} else {
-						done <- b.Run(ctx, in, out)
-					}
-				}()
-				time.Sleep(10 * time.Millisecond)
-				cancel()
-				select {
-				case err := <-done:
-					if !errors.Is(err, context.Canceled) {
-						t.Errorf("changes=%v send=%v: %v, want context.Canceled", withChanges, send, err)
-					}
-				case <-time.After(5 * time.Second):
-					t.Fatalf("changes=%v send=%v: did not end on cancel", withChanges, send)
-				}
-				if _, ok := <-out; ok {
-					t.Errorf("changes=%v send=%v: out not closed", withChanges, send)
-				}
+		fs := frFrames(40)
+		for i := range fs {
+			fs[i].FPS = 30
+			if i >= 10 {
+				fs[i].FPS = 60
 			}
 		}
+		want := []frCut{{0, 10, 16}, {10, 16, 16}, {26, 14, 16}}
+		frCheckBatches(t, frBatches(t, b, fs, nil), want, fs)
 	})
+}
+
+// TestBatcherSamples: a batch holds each frame's samples as pushed, though
+// the pusher reuses its buffer, and cutting batches allocates nothing once
+// the batcher's buffer has grown.
+func TestBatcherSamples(t *testing.T) {
+	b, err := media.NewBatcher(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]float32, 10)
+	var got []media.Batch
+	emit := func(bt media.Batch) error { got = append(got, bt.Clone()); return nil }
+	for i := range 11 {
+		for j := range buf {
+			buf[j] = float32(i*100 + j)
+		}
+		if err := b.Push(media.Frame{Index: int64(i), Samples: buf[:5+i%3], Channels: 1}, emit); err != nil {
+			t.Fatal(err)
+		}
+		clear(buf)
+	}
+	if err := b.Flush(emit); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d batches, want 3", len(got))
+	}
+	for _, bt := range got {
+		for _, f := range bt.Frames {
+			i := int(f.Index)
+			if len(f.Samples) != 5+i%3 || f.Samples[0] != float32(i*100) || f.Samples[len(f.Samples)-1] != float32(i*100+len(f.Samples)-1) {
+				t.Errorf("frame %d holds %v", i, f.Samples)
+			}
+		}
+	}
+	frame := media.Frame{Samples: make([]float32, 1600), Channels: 1}
+	if n := testing.AllocsPerRun(200, func() {
+		if err := b.Push(frame, func(media.Batch) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%.2f allocations per frame, want 0", n)
+	}
 }
 
 // BenchmarkFramer frames 20 ms blocks of 48 kHz mono at 30 fps, features

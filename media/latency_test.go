@@ -1,6 +1,7 @@
 package media
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -18,10 +19,10 @@ func TestLatencyHistogram(t *testing.T) {
 		h.Observe(40 * time.Millisecond)
 	}
 	within := func(got, want time.Duration) bool {
-		return got >= want && float64(got) <= float64(want)*1.19+1
+		return math.Abs(float64(got-want)) <= float64(want)*0.022
 	}
 	if p50 := h.Quantile(0.5); !within(p50, 2*time.Millisecond) {
-		t.Errorf("p50 = %v, want 2 ms (to one bucket)", p50)
+		t.Errorf("p50 = %v, want 2 ms (to 2.2 %%)", p50)
 	}
 	if p95 := h.Quantile(0.95); !within(p95, 40*time.Millisecond) {
 		t.Errorf("p95 = %v, want 40 ms", p95)
@@ -32,5 +33,47 @@ func TestLatencyHistogram(t *testing.T) {
 	h.Observe(time.Hour) // overflow bucket reports the true max
 	if got := h.Quantile(1); got != time.Hour {
 		t.Errorf("p100 = %v, want the max (1h)", got)
+	}
+}
+
+// TestLatencyHistogramResolution: quantiles of spread-out values tell
+// 4 ms from 5 ms, and from 4.2 ms.
+func TestLatencyHistogramResolution(t *testing.T) {
+	for _, d := range []time.Duration{
+		50 * time.Microsecond, 4 * time.Millisecond, 4200 * time.Microsecond, 5 * time.Millisecond,
+		17 * time.Millisecond, 344 * time.Millisecond, 3 * time.Second,
+	} {
+		var h LatencyHistogram
+		for i := range 1000 { // ±1 % around d
+			h.Observe(d + d*time.Duration(i-500)/50000)
+		}
+		h.Observe(0) // a minimum far below: the middle of d's bucket is reported
+		if got := h.Quantile(0.5); math.Abs(float64(got-d)) > float64(d)*0.033 {
+			t.Errorf("p50 of values around %v = %v", d, got)
+		}
+	}
+}
+
+func TestWindowedLatency(t *testing.T) {
+	w := WindowedLatency{Window: 10 * time.Second}
+	start := time.Unix(1000, 0)
+	for s := range 30 { // 30 s: 20 ms for 20 s, then 5 ms
+		d := 20 * time.Millisecond
+		if s >= 20 {
+			d = 5 * time.Millisecond
+		}
+		for i := range 50 {
+			w.Observe(start.Add(time.Duration(s)*time.Second+time.Duration(i)*20*time.Millisecond), d)
+		}
+	}
+	now := start.Add(30 * time.Second)
+	if got := w.Recent(now); got.Count() != 500 || got.Quantile(0.99) > 6*time.Millisecond {
+		t.Errorf("recent: %d observed, p99 %v; want the last 10 s: 500 at 5 ms", got.Count(), got.Quantile(0.99))
+	}
+	if w.All.Count() != 1500 || w.All.Quantile(0.99) < 19*time.Millisecond {
+		t.Errorf("all: %d observed, p99 %v", w.All.Count(), w.All.Quantile(0.99))
+	}
+	if got := w.Recent(now.Add(time.Minute)); got.Count() != 0 {
+		t.Errorf("a minute later the window holds %d", got.Count())
 	}
 }

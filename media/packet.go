@@ -1,10 +1,6 @@
 package media
 
-import (
-	"container/heap"
-	"context"
-	"time"
-)
+import "time"
 
 // Packet is one RTP audio packet: just what ordering and decoding need.
 type Packet struct {
@@ -26,6 +22,11 @@ const DefaultReorderDepth = 10
 // waited for until Depth later packets have arrived; then it is declared
 // lost and the stream moves on. Packets arriving after their turn (late or
 // duplicate) are dropped. The counters go to Stats.
+//
+// A packet that arrives in turn with nothing held is passed straight on;
+// one that must wait is copied into a buffer the Reorder keeps and reuses,
+// so Push allocates nothing once it has held as many packets as it ever
+// will. An emitted packet's Payload is valid until emit returns.
 type Reorder struct {
 	Depth int
 	Stats *Stats
@@ -38,7 +39,8 @@ type Reorder struct {
 	lastTransit float64
 	haveTransit bool
 	lastExt     int64 // extended sequence number of the newest packet seen
-	pending     packetHeap
+	pending     heldPackets
+	free        [][]byte // payload buffers of packets emitted from pending
 }
 
 // Push adds one packet and emits every packet that is now in order.
@@ -56,22 +58,20 @@ func (r *Reorder) Push(p Packet, emit func(Packet) error) error {
 		r.Stats.LatePackets.Add(1)
 		return nil
 	}
-	heap.Push(&r.pending, seqPacket{ext, p})
+	if ext == r.next && len(r.pending) == 0 { // in turn: nothing to wait for
+		r.next = ext + 1
+		return emit(p)
+	}
+	r.hold(ext, p)
 	depth := r.Depth
 	if depth <= 0 {
 		depth = DefaultReorderDepth
 	}
-	for r.pending.Len() > 0 {
-		head := r.pending[0]
-		if head.seq != r.next && r.pending.Len() <= depth {
+	for len(r.pending) > 0 {
+		if r.pending[0].seq != r.next && len(r.pending) <= depth {
 			return nil // keep waiting for the gap to fill
 		}
-		if head.seq > r.next {
-			r.Stats.LostPackets.Add(head.seq - r.next)
-		}
-		heap.Pop(&r.pending)
-		r.next = head.seq + 1
-		if err := emit(head.p); err != nil {
+		if err := r.emitHead(emit); err != nil {
 			return err
 		}
 	}
@@ -80,17 +80,44 @@ func (r *Reorder) Push(p Packet, emit func(Packet) error) error {
 
 // Flush emits whatever is still held, in order, counting gaps as lost.
 func (r *Reorder) Flush(emit func(Packet) error) error {
-	for r.pending.Len() > 0 {
-		head := heap.Pop(&r.pending).(seqPacket)
-		if head.seq > r.next {
-			r.Stats.LostPackets.Add(head.seq - r.next)
-		}
-		r.next = head.seq + 1
-		if err := emit(head.p); err != nil {
+	for len(r.pending) > 0 {
+		if err := r.emitHead(emit); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// hold keeps a packet that must wait, its payload copied, in sequence order.
+func (r *Reorder) hold(ext int64, p Packet) {
+	var buf []byte
+	if n := len(r.free); n > 0 {
+		buf, r.free = r.free[n-1], r.free[:n-1]
+	}
+	buf = append(buf[:0], p.Payload...)
+	p.Payload = buf
+	i := len(r.pending)
+	for i > 0 && r.pending[i-1].seq > ext {
+		i--
+	}
+	r.pending = append(r.pending, heldPacket{})
+	copy(r.pending[i+1:], r.pending[i:])
+	r.pending[i] = heldPacket{ext, p}
+}
+
+// emitHead emits the oldest held packet, counting the gap before it as
+// lost, and keeps its buffer for reuse.
+func (r *Reorder) emitHead(emit func(Packet) error) error {
+	head := r.pending[0]
+	copy(r.pending, r.pending[1:])
+	r.pending = r.pending[:len(r.pending)-1]
+	if head.seq > r.next {
+		r.Stats.LostPackets.Add(head.seq - r.next)
+	}
+	r.next = head.seq + 1
+	err := emit(head.p)
+	r.free = append(r.free, head.p.Payload)
+	return err
 }
 
 // updateJitter follows RFC 3550 §6.4.1: the smoothed difference between
@@ -126,34 +153,24 @@ func (r *Reorder) extend(seq uint16) int64 {
 	return ext
 }
 
-type seqPacket struct {
+// heldPacket is a packet waiting for an earlier one, by extended sequence
+// number.
+type heldPacket struct {
 	seq int64
 	p   Packet
 }
 
-type packetHeap []seqPacket
+// heldPackets are the waiting packets in sequence order.
+type heldPackets []heldPacket
 
-func (h packetHeap) Len() int           { return len(h) }
-func (h packetHeap) Less(i, j int) bool { return h[i].seq < h[j].seq }
-func (h packetHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *packetHeap) Push(x any)        { *h = append(*h, x.(seqPacket)) }
-func (h *packetHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
+// Len returns how many packets are held.
+func (h heldPackets) Len() int { return len(h) }
 
-func (h packetHeap) has(seq int64) bool {
+func (h heldPackets) has(seq int64) bool {
 	for _, sp := range h {
 		if sp.seq == seq {
 			return true
 		}
 	}
 	return false
-}
-
-// Run is the stage loop: packets in arrival order in, sequence order out.
-func (r *Reorder) Run(ctx context.Context, in <-chan Packet, out chan<- Packet) error {
-	return runStage(ctx, in, out, r.Push, r.Flush)
 }

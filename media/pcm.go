@@ -3,6 +3,7 @@ package media
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -26,24 +27,34 @@ func (p PCM) Frames() int {
 }
 
 // AppendS16LE appends samples as little-endian signed 16-bit PCM, clipping
-// values outside [-1, 1].
+// values outside [-1, 1]. It grows dst once and writes in place.
 func AppendS16LE(dst []byte, samples []float32) []byte {
-	for _, s := range samples {
-		dst = binary.LittleEndian.AppendUint16(dst, uint16(FloatToS16(s)))
+	n := len(dst)
+	dst = slices.Grow(dst, 2*len(samples))[:n+2*len(samples)]
+	out := dst[n:]
+	for i, s := range samples {
+		v := uint16(FloatToS16(s))
+		out[2*i], out[2*i+1] = byte(v), byte(v>>8)
 	}
 	return dst
 }
 
-// FloatToS16 converts one sample to int16 with rounding and clipping.
+// FloatToS16 converts one sample to int16, rounding half away from zero
+// (as math.Round does) and clipping. The product is exact in float64, so
+// adding ±0.5 and truncating rounds exactly; NaN becomes 0.
 func FloatToS16(s float32) int16 {
-	v := math.Round(float64(s) * 32767)
+	v := float64(s) * 32767
 	switch {
-	case v > math.MaxInt16:
+	case v >= math.MaxInt16:
 		return math.MaxInt16
-	case v < math.MinInt16:
+	case v <= math.MinInt16:
 		return math.MinInt16
+	case v >= 0:
+		return int16(v + 0.5)
+	case v < 0:
+		return int16(v - 0.5)
 	}
-	return int16(v)
+	return 0
 }
 
 // S16LEToFloat decodes little-endian signed 16-bit PCM into dst.

@@ -1,11 +1,9 @@
 package media
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"slices"
-	"time"
 )
 
 // Filter design of the resampler.
@@ -345,33 +343,4 @@ func resampleDot2(x, h []float32) (float32, float32) {
 		r3 += v[7] * c[3]
 	}
 	return (l0 + l1) + (l2 + l3), (r0 + r1) + (r2 + r3)
-}
-
-// Run is the pipeline stage: it reads PCM blocks at the input rate from in,
-// writes blocks at the output rate to out, flushes when in closes, closes out
-// and ends on ctx.Done(). Every block it sends has freshly allocated Samples;
-// input too short to complete an output frame sends nothing. A block whose
-// rate or channel count does not match ends Run with an error wrapping
-// ErrInvalid.
-func (r *Resampler) Run(ctx context.Context, in <-chan PCM, out chan<- PCM) error {
-	var arrival time.Time // of the newest input, carried to the output for latency
-	send := func(samples []float32, emit func(PCM) error) error {
-		if len(samples) == 0 {
-			return nil
-		}
-		return emit(PCM{Samples: samples, SampleRate: r.outRate, Channels: r.channels, Arrival: arrival})
-	}
-	step := func(p PCM, emit func(PCM) error) error {
-		if p.SampleRate != r.inRate || p.Channels != r.channels {
-			return fmt.Errorf("media: resample: got a %d Hz %d-channel block, want %d Hz %d-channel: %w",
-				p.SampleRate, p.Channels, r.inRate, r.channels, ErrInvalid)
-		}
-		arrival = p.Arrival
-		samples := make([]float32, 0, r.outFrames(len(p.Samples)/r.channels)*r.channels)
-		return send(r.Process(samples, p.Samples), emit)
-	}
-	flush := func(emit func(PCM) error) error {
-		return send(r.Flush(nil), emit)
-	}
-	return runStage(ctx, in, out, step, flush)
 }

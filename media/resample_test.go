@@ -1,7 +1,6 @@
 package media
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -9,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-	"time"
 )
 
 // rsConversion is one resampler configuration under test.
@@ -484,78 +482,26 @@ func TestResamplerAllocs(t *testing.T) {
 	}
 }
 
-func TestResamplerRun(t *testing.T) {
-	t.Run("OK", func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(3, 4))
-		for _, c := range rsSessionConversions() {
-			in := rsTone(c.in, 30000, c.channels, 440, 0.5)
-			want := rsAll(rsNew(t, c), in)
-
-			blocks, out := make(chan PCM), make(chan PCM)
-			done := make(chan error, 1)
-			go func() { done <- rsNew(t, c).Run(context.Background(), blocks, out) }()
-			go func() {
-				for rest := in; len(rest) > 0; {
-					size := min((1+rng.IntN(2000))*c.channels, len(rest))
-					blocks <- PCM{Samples: rest[:size], SampleRate: c.in, Channels: c.channels}
-					rest = rest[size:]
-				}
-				close(blocks)
-			}()
-			var got []PCM // kept whole: a reused buffer would show as a mismatch
-			for p := range out {
-				if p.SampleRate != c.out || p.Channels != c.channels || len(p.Samples) == 0 {
-					t.Errorf("%s: block %d Hz × %d channels with %d samples", c, p.SampleRate, p.Channels, len(p.Samples))
-				}
-				got = append(got, p)
-			}
-			if err := <-done; err != nil {
-				t.Fatalf("%s: Run: %v", c, err)
-			}
-			var joined []float32
-			for _, p := range got {
-				joined = append(joined, p.Samples...)
-			}
-			if !slices.Equal(joined, want) {
-				t.Errorf("%s: Run gives %d samples differing from Process+Flush (%d)", c, len(joined), len(want))
-			}
+// TestResamplerChunks: blocks of random sizes resampled into one reused
+// output buffer give the samples of Process+Flush over the whole input.
+func TestResamplerChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range rsSessionConversions() {
+		in := rsTone(c.in, 30000, c.channels, 440, 0.5)
+		want := rsAll(rsNew(t, c), in)
+		r := rsNew(t, c)
+		var joined, out []float32
+		for rest := in; len(rest) > 0; {
+			size := min((1+rng.IntN(2000))*c.channels, len(rest))
+			out = r.Process(out[:0], rest[:size])
+			joined = append(joined, out...)
+			rest = rest[size:]
 		}
-	})
-	t.Run("Canceled", func(t *testing.T) {
-		for _, send := range []bool{false, true} {
-			ctx, cancel := context.WithCancel(context.Background())
-			blocks, out := make(chan PCM, 1), make(chan PCM)
-			if send { // Run is then stuck handing over a block nobody reads
-				blocks <- PCM{Samples: make([]float32, 4800), SampleRate: OpusRate, Channels: 1}
-			}
-			done := make(chan error, 1)
-			go func() { done <- rsNew(t, rsConversion{OpusRate, 16000, 1}).Run(ctx, blocks, out) }()
-			time.Sleep(10 * time.Millisecond)
-			cancel()
-			select {
-			case err := <-done:
-				if !errors.Is(err, context.Canceled) {
-					t.Errorf("send=%v: Run = %v, want context.Canceled", send, err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatalf("send=%v: Run did not end on cancel", send)
-			}
-			if _, ok := <-out; ok {
-				t.Errorf("send=%v: out not closed", send)
-			}
+		joined = append(joined, r.Flush(out[:0])...)
+		if !slices.Equal(joined, want) {
+			t.Errorf("%s: blocks give %d samples differing from Process+Flush (%d)", c, len(joined), len(want))
 		}
-	})
-	t.Run("ErrInvalid", func(t *testing.T) {
-		blocks, out := make(chan PCM, 1), make(chan PCM)
-		blocks <- PCM{Samples: make([]float32, 960), SampleRate: 44100, Channels: 1}
-		err := rsNew(t, rsConversion{OpusRate, 16000, 1}).Run(context.Background(), blocks, out)
-		if !errors.Is(err, ErrInvalid) {
-			t.Errorf("Run on a 44100 Hz block = %v, want ErrInvalid", err)
-		}
-		if _, ok := <-out; ok {
-			t.Error("out not closed")
-		}
-	})
+	}
 }
 
 // BenchmarkResample resamples 20 ms mono blocks of Opus output; ns/op is per

@@ -2,7 +2,6 @@ package media
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -132,38 +131,6 @@ func (s *Spool) Close() error {
 		return fmt.Errorf("media: close spool: %w", err)
 	}
 	return nil
-}
-
-// Run is the stage loop: it writes every block from in until in closes or
-// ctx ends, then closes the spool. When out is not nil each block is passed
-// on after it is written (the spool is a tee in front of the framer), and
-// out is closed at the end. A failed write ends Run with its error.
-func (s *Spool) Run(ctx context.Context, in <-chan PCM, out chan<- PCM) error {
-	defer s.Close()
-	if out != nil {
-		defer close(out)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case p, ok := <-in:
-			if !ok {
-				return s.Close()
-			}
-			if err := s.Write(p); err != nil {
-				return err
-			}
-			if out == nil {
-				continue
-			}
-			select {
-			case out <- p:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-	}
 }
 
 type writerFunc func([]byte) (int, error)

@@ -2,9 +2,10 @@ package media_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -22,14 +23,12 @@ func TestSpoolRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	tone := mediatest.Tone(440, 16000, 2, 1.5, 0.5)
-	in := make(chan media.PCM)
-	done := make(chan error, 1)
-	go func() { done <- spool.Run(context.Background(), in, nil) }()
 	for off := 0; off < len(tone); off += 640 { // 20 ms stereo blocks
-		in <- media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2}
+		if err := spool.Write(media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	close(in)
-	if err := <-done; err != nil {
+	if err := spool.Close(); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)
@@ -143,25 +142,18 @@ func TestSpoolDiskFull(t *testing.T) {
 	const room = 10_001 // not a whole stereo frame: the disk cuts a sample
 	media.WrapSpoolFile(spool, func(w io.Writer) io.Writer { return &fullDisk{w: w, room: room} })
 	tone := mediatest.Tone(440, 16000, 2, 1.5, 0.5)
-	in := make(chan media.PCM)
-	out := make(chan media.PCM, 100)
-	done := make(chan error, 1)
-	go func() { done <- spool.Run(context.Background(), in, out) }()
 	var runErr error
-feed:
-	for off := 0; off < len(tone); off += 640 {
-		select {
-		case in <- media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2}:
-		case runErr = <-done:
-			break feed
-		}
+	for off := 0; off < len(tone) && runErr == nil; off += 640 {
+		runErr = spool.Write(media.PCM{Samples: tone[off:min(off+640, len(tone))], SampleRate: 16000, Channels: 2})
 	}
 	if runErr == nil {
-		close(in)
-		runErr = <-done
+		runErr = spool.Close()
 	}
 	if !errors.Is(runErr, syscall.ENOSPC) {
-		t.Fatalf("Run ended with %v, want the disk's ENOSPC", runErr)
+		t.Fatalf("writing ended with %v, want the disk's ENOSPC", runErr)
+	}
+	if err := spool.Close(); err != nil && !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Close: %v", err)
 	}
 	got, err := os.ReadFile(path)
 	if err != nil {
@@ -176,5 +168,32 @@ feed:
 	}
 	if err := spool.Write(media.PCM{Samples: tone[:640], SampleRate: 16000, Channels: 2}); !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("Write after the failure: %v, want the same error", err)
+	}
+}
+
+// TestFloatToS16Rounding: the conversion rounds half away from zero and
+// clips exactly as math.Round would, on random samples and the edges.
+func TestFloatToS16Rounding(t *testing.T) {
+	ref := func(s float32) int16 {
+		v := math.Round(float64(s) * 32767)
+		return int16(max(min(v, math.MaxInt16), math.MinInt16))
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	check := func(s float32) {
+		if got, want := media.FloatToS16(s), ref(s); got != want {
+			t.Fatalf("FloatToS16(%v) = %d, want %d", s, got, want)
+		}
+	}
+	for range 1_000_000 {
+		check(float32(rng.Float64()*2.4 - 1.2))
+	}
+	for k := -32768; k <= 32768; k++ { // the halfway points and their neighbours
+		half := (float64(k) + 0.5) / 32767
+		for _, s := range []float32{float32(half), math.Nextafter32(float32(half), 2), math.Nextafter32(float32(half), -2)} {
+			check(s)
+		}
+	}
+	for _, s := range []float32{0, 1, -1, 2, -2, float32(math.Inf(1)), float32(math.Inf(-1)), math.SmallestNonzeroFloat32} {
+		check(s)
 	}
 }

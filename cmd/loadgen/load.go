@@ -99,6 +99,9 @@ streaming:
 	}
 	rows := l.finishAll(context.WithoutCancel(ctx), sessions)
 	writeTable(l.out, rows, l.cfg.save)
+	if err := writeSummary(l.out, summarize(rows), l.cfg.json); err != nil {
+		return err
+	}
 	var errs []error
 	for _, r := range rows {
 		if r.err != nil {
@@ -191,6 +194,7 @@ type row struct {
 	sent      int64
 	wall      time.Duration // streamed, first packet to end of the last
 	info      rtc.Info      // after stop
+	live      rtc.Info      // the newest poll while streaming
 	recording string        // with -save
 	err       error
 }
@@ -215,6 +219,7 @@ func (l *load) finish(ctx context.Context, s *session, save bool) row {
 	defer cancel()
 	r := row{id: s.id}
 	r.sent, r.wall = s.send.Snapshot(l.capture.Every)
+	r.live, _ = s.latest()
 	s.mu.Lock()
 	r.err = s.streamErr
 	s.mu.Unlock()

@@ -68,7 +68,7 @@ func main() {
 const defaultCapture = "media/testdata/chromium-440hz-celt.rtp"
 
 // maxSessions bounds -sessions: this is a load tool, not a flood.
-const maxSessions = 256
+const maxSessions = 1024
 
 // config is what the flags say.
 type config struct {
@@ -110,7 +110,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.IntVar(&c.warmup, "warmup", 2, "soak: reports left out of the verdict as warm-up")
 	fs.DurationVar(&c.settle, "settle", time.Minute, "soak: how long the server may take to come back to rest after it")
 	fs.BoolVar(&c.deleteSaved, "delete", false, "soak: delete each recording once saved, so a long soak does not fill the disk (a 17 s take at 48 kHz is about 2 MB)")
-	fs.BoolVar(&c.json, "json", false, "soak: print the reports and the verdict as JSON, one object a line")
+	fs.BoolVar(&c.json, "json", false, "print the summary (a load run) or the reports and the verdict (a soak) as JSON, one object a line")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

@@ -293,7 +293,7 @@ func TestDialLoopback(t *testing.T) {
 func TestParseFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-sessions", "0"},
-		{"-sessions", "1000"},
+		{"-sessions", "1025"},
 		{"-duration", "0s"},
 		{"-every", "-1s"},
 		{"extra"},

@@ -1,9 +1,9 @@
 package rtc
 
 import (
-	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/avatarweb/recorder/media"
@@ -11,13 +11,14 @@ import (
 
 // Feed receives a session's batches as they are cut: the consumer
 // WebSocket hub. Publish must not block; its error (a batch it cannot
-// encode) is logged once and never stops the session.
+// encode) is logged once and never stops the session. The batch is valid
+// only during the call (its buffers are reused): Batch.Clone keeps one.
 type Feed interface {
 	Publish(sessionID string, b media.Batch, p media.Params) error
 	End(sessionID string)
 }
 
-// Latency summarizes RTP arrival → frame emitted.
+// Latency summarizes a latency histogram (quantiles to within 2.2 %).
 type Latency struct {
 	P50ms float64 `json:"p50_ms"`
 	P99ms float64 `json:"p99_ms"`
@@ -27,15 +28,22 @@ type Latency struct {
 
 // FramingInfo is the live framing state of a session.
 type FramingInfo struct {
-	FPS          int                 `json:"fps"`
-	BatchSize    int                 `json:"batch_size"`
-	Frames       int64               `json:"frames"`
-	Batches      int64               `json:"batches"`
-	FrameSamples float64             `json:"frame_samples"` // sample_rate / fps, per channel
-	Latency      Latency             `json:"latency"`
-	DriftMs      float64             `json:"drift_ms"` // at the newest frame: wall clock since the first minus audio framed
-	Features     media.Features      `json:"features"` // of the newest frame
-	Changes      []media.ParamChange `json:"param_changes,omitempty"`
+	FPS           int     `json:"fps"`
+	BatchSize     int     `json:"batch_size"`
+	Frames        int64   `json:"frames"`
+	Batches       int64   `json:"batches"`
+	FrameSamples  float64 `json:"frame_samples"`  // sample_rate / fps, per channel
+	Latency       Latency `json:"latency"`        // RTP packet read → frame emitted, whole session
+	LatencyRecent Latency `json:"latency_recent"` // the same over the last 10–20 s
+	// Lag is end-to-end: frame emitted → the stream position of the packet
+	// that completed it (RTP time on the wall clock, anchored by the
+	// session's first packets), so it also counts network jitter, the
+	// reorder wait and any queueing before the read. Whole session.
+	Lag       Latency             `json:"lag"`
+	LagRecent Latency             `json:"lag_recent"` // the same over the last 10–20 s
+	DriftMs   float64             `json:"drift_ms"`   // at the newest frame: wall clock since the first minus audio framed
+	Features  media.Features      `json:"features"`   // of the newest frame
+	Changes   []media.ParamChange `json:"param_changes,omitempty"`
 }
 
 // framing is the session's live branch: frames and batches cut from the
@@ -47,12 +55,15 @@ type framing struct {
 	log            *slog.Logger
 	feedFailed     bool
 
-	fpsIn  chan int // newest requested fps, for the framer
-	sizeIn chan int // newest requested batch size, for the batcher
-
-	latency media.LatencyHistogram
+	// The newest requested fps and batch size, for the session's
+	// goroutine to apply between packets; requested says one is waiting.
+	requested atomic.Bool
+	reqMu     sync.Mutex
+	req       media.Params
 
 	mu        sync.Mutex
+	latency   media.WindowedLatency
+	lag       media.WindowedLatency
 	fps, size int // in force: as the newest frame and batch were cut
 	frames    int64
 	batches   int64
@@ -67,7 +78,6 @@ type framing struct {
 func newFraming(id string, p media.Params, feed Feed, log *slog.Logger) *framing {
 	return &framing{
 		rate: p.SampleRate, channels: p.Channels, feed: feed, sessionID: id, log: log,
-		fpsIn: make(chan int, 1), sizeIn: make(chan int, 1),
 		fps: p.FPS, size: p.BatchSize,
 	}
 }
@@ -75,79 +85,67 @@ func newFraming(id string, p media.Params, feed Feed, log *slog.Logger) *framing
 // request asks for new fps and batch size; they apply at the next frame
 // (fps) and batch (batch size) boundary. Only the newest request counts.
 func (f *framing) request(p media.Params) {
-	replace(f.fpsIn, p.FPS)
-	replace(f.sizeIn, p.BatchSize)
+	f.reqMu.Lock()
+	f.req = p
+	f.reqMu.Unlock()
+	f.requested.Store(true)
 }
 
-func replace(ch chan int, v int) {
-	select {
-	case <-ch:
-	default:
-	}
-	ch <- v
-}
-
-// cut is the stage after the framer: it measures each frame, groups frames
-// into batches (never mixing frame rates in one batch: a batch in progress
-// when the fps changes goes out short), and publishes the batches.
-func (f *framing) cut(ctx context.Context, frames <-chan media.Frame, batcher *media.Batcher) error {
-	if f.feed != nil {
-		defer f.feed.End(f.sessionID)
-	}
-	publish := func(b media.Batch) error {
-		f.noteBatch(b)
-		if f.feed == nil {
-			return nil
-		}
-		err := f.feed.Publish(f.sessionID, b, media.Params{
-			FPS: b.Frames[0].FPS, BatchSize: b.BatchSize, SampleRate: f.rate, Channels: f.channels,
-		})
-		if err != nil && !f.feedFailed {
-			f.feedFailed = true
-			f.log.Error("feed refused a batch; consumers miss it", "batch", b.Index, "err", err)
-		}
+// apply hands a waiting request to the chain; called by the session's
+// goroutine between packets.
+func (f *framing) apply(c *media.Chain) error {
+	if !f.requested.Load() {
 		return nil
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case n := <-f.sizeIn:
-			if err := batcher.SetBatchSize(n); err != nil {
-				return err
-			}
-		case fr, ok := <-frames:
-			if !ok {
-				return batcher.Flush(publish)
-			}
-			if f.noteFrame(fr) {
-				if err := batcher.Flush(publish); err != nil {
-					return err
-				}
-			}
-			if err := batcher.Push(fr, publish); err != nil {
-				return err
-			}
-		}
+	f.reqMu.Lock()
+	p := f.req
+	f.requested.Store(false)
+	f.reqMu.Unlock()
+	if err := c.SetFPS(p.FPS); err != nil {
+		return err
+	}
+	return c.SetBatchSize(p.BatchSize)
+}
+
+// publish counts a batch and hands it to the feed.
+func (f *framing) publish(b media.Batch) {
+	f.noteBatch(b)
+	if f.feed == nil {
+		return
+	}
+	err := f.feed.Publish(f.sessionID, b, media.Params{
+		FPS: b.Frames[0].FPS, BatchSize: b.BatchSize, SampleRate: f.rate, Channels: f.channels,
+	})
+	if err != nil && !f.feedFailed {
+		f.feedFailed = true
+		f.log.Error("feed refused a batch; consumers miss it", "batch", b.Index, "err", err)
 	}
 }
 
-// noteFrame counts a frame and reports whether its fps differs from the
-// frame before it.
-func (f *framing) noteFrame(fr media.Frame) (fpsChanged bool) {
-	now := time.Now()
-	if !fr.Arrival.IsZero() {
-		f.latency.Observe(now.Sub(fr.Arrival))
+// end tells the feed the session's batches are over.
+func (f *framing) end() {
+	if f.feed != nil {
+		f.feed.End(f.sessionID)
 	}
+}
+
+// noteFrame counts a frame and its latencies.
+func (f *framing) noteFrame(fr media.Frame, lag time.Duration) {
+	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if !fr.Arrival.IsZero() {
+		f.latency.Observe(now, now.Sub(fr.Arrival))
+	}
+	if lag >= 0 {
+		f.lag.Observe(now, lag)
+	}
 	if f.frames == 0 {
 		// The clock starts when the first frame was complete: audio
 		// after it is what the wall clock since then should match.
 		f.firstAt, f.firstLen = fr.Arrival, int64(fr.Len())
 	}
 	if fr.FPS != f.fps {
-		fpsChanged = f.frames > 0
 		f.fps = fr.FPS
 		f.logChange(fr)
 	}
@@ -158,7 +156,6 @@ func (f *framing) noteFrame(fr media.Frame) (fpsChanged bool) {
 		audio := time.Duration(float64(f.samples-f.firstLen) / float64(f.rate) * float64(time.Second))
 		f.drift = now.Sub(f.firstAt) - audio
 	}
-	return fpsChanged
 }
 
 func (f *framing) noteBatch(b media.Batch) {
@@ -186,13 +183,19 @@ func (f *framing) info() FramingInfo {
 		FrameSamples: float64(f.rate) / float64(f.fps),
 		Features:     f.features,
 		Changes:      append([]media.ParamChange(nil), f.changes...),
-		Latency: Latency{
-			P50ms: ms(f.latency.Quantile(0.5)), P99ms: ms(f.latency.Quantile(0.99)),
-			MaxMs: ms(f.latency.Max()), Count: f.latency.Count(),
-		},
 	}
+	now := time.Now()
+	in.Latency, in.Lag = summary(&f.latency.All), summary(&f.lag.All)
+	recent := f.latency.Recent(now)
+	in.LatencyRecent = summary(&recent)
+	recent = f.lag.Recent(now)
+	in.LagRecent = summary(&recent)
 	in.DriftMs = ms(f.drift)
 	return in
+}
+
+func summary(h *media.LatencyHistogram) Latency {
+	return Latency{P50ms: ms(h.Quantile(0.5)), P99ms: ms(h.Quantile(0.99)), MaxMs: ms(h.Max()), Count: h.Count()}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -21,7 +21,7 @@ type recordingFeed struct {
 func (f *recordingFeed) Publish(_ string, b media.Batch, p media.Params) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.batches = append(f.batches, b)
+	f.batches = append(f.batches, b.Clone()) // valid only during Publish
 	f.params = append(f.params, p)
 	return nil
 }
@@ -77,6 +77,13 @@ func TestFraming(t *testing.T) {
 	}
 	if info.Latency.Count != info.Frames || info.Latency.P50ms <= 0 || info.Latency.P99ms < info.Latency.P50ms {
 		t.Errorf("latency %+v for %d frames", info.Latency, info.Frames)
+	}
+	// Every frame but those the stop drains has an end-to-end lag.
+	if l := info.Lag; l.Count < info.Frames-2 || l.Count > info.Frames || l.P50ms <= 0 || l.P99ms < l.P50ms || l.MaxMs < l.P99ms {
+		t.Errorf("lag %+v for %d frames", l, info.Frames)
+	}
+	if r := info.LatencyRecent; r.Count == 0 || r.Count > info.Latency.Count {
+		t.Errorf("recent latency %+v, whole session %+v", r, info.Latency)
 	}
 	// A tone from the first frame on is the background to the voice
 	// detector (its noise floor starts there), but its level is measured.

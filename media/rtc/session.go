@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/media"
@@ -80,7 +82,7 @@ type Session struct {
 	stopping  bool
 	answering bool // answer() is using pc: it closes pc if stopped meanwhile
 	released  bool // the Manager forgot the session: no timer may start
-	decoder   *media.Decoder
+	chain     *media.Chain
 	spool     *media.Spool
 	cancel    context.CancelFunc
 	err       error
@@ -328,30 +330,15 @@ func (s *Session) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 	}
 }
 
-// startPipeline wires the stages with small buffered channels; each stage
-// ends when its input closes, so closing the peer connection drains them
-// all in order. A stage that fails (a full disk under the spool) ends the
-// whole pipeline at once: its context is cancelled, so no stage is left
-// blocked on a neighbour that has gone, and the peer connection is closed.
+// startPipeline builds the session's chain and starts the one goroutine
+// that reads the track and runs every packet through the chain. It ends
+// when the track does (the peer connection closed: the chain is drained
+// into the take) or the chain fails (a full disk under the spool: the
+// session fails with the reason, keeping the audio up to the failure), or
+// at once when the context is cancelled (a stop that timed out).
 // Called with s.mu held.
 func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	p := s.Params
-	dec, err := media.NewDecoder(p.Channels, &s.stats, s.log)
-	if err != nil {
-		return err
-	}
-	rs, err := media.NewResampler(media.OpusRate, p.SampleRate, p.Channels)
-	if err != nil {
-		return err
-	}
-	framer, err := media.NewFramer(p.SampleRate, p.Channels, p.FPS)
-	if err != nil {
-		return err
-	}
-	batcher, err := media.NewBatcher(p.BatchSize)
-	if err != nil {
-		return err
-	}
 	// The sidecar first: a spool without one could not be recovered.
 	if err := media.WriteSpoolMeta(s.spoolPath, media.SpoolMeta{
 		SessionID: s.ID, TakeID: s.TakeID, Params: p, SampleRate: p.SampleRate, Channels: p.Channels, StartedAt: s.CreatedAt,
@@ -362,54 +349,29 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	if err != nil {
 		return err
 	}
-	s.decoder, s.spool = dec, spool
-	reorder := &media.Reorder{Stats: &s.stats}
+	chain, err := media.NewChain(media.ChainConfig{
+		Params: p, Stats: &s.stats, Log: s.log, Spool: spool,
+		OnFrame: s.live.noteFrame, OnBatch: s.live.publish,
+	})
+	if err != nil {
+		return errors.Join(err, spool.Close())
+	}
+	s.chain, s.spool = chain, spool
 
 	// The base context's values, not its end: shutdown stops the session
 	// through the hook answer() sets, which drains the pipeline before it cuts.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(s.cfg.baseContext()))
 	s.cancel = cancel
-	packets := make(chan media.Packet, 64)
-	ordered := make(chan media.Packet, 16)
-	decoded := make(chan media.PCM, 16)
-	resampled := make(chan media.PCM, 16)
-	spooled := make(chan media.PCM, 16)
-	frames := make(chan media.Frame, 16)
-
-	var wg sync.WaitGroup
-	var errMu sync.Mutex
-	var errs []error
-	run := func(f func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := f()
-			if err == nil || errors.Is(err, context.Canceled) {
-				return
-			}
-			errMu.Lock()
-			errs = append(errs, err)
-			first := len(errs) == 1
-			errMu.Unlock()
-			if first {
-				cancel()
-				s.fail(err)
-			}
-		}()
-	}
-	run(func() error { return s.readRTP(ctx, track, packets) })
-	run(func() error { return reorder.Run(ctx, packets, ordered) })
-	run(func() error { return dec.Run(ctx, ordered, decoded) })
-	run(func() error { return rs.Run(ctx, decoded, resampled) })
-	run(func() error { return spool.Run(ctx, resampled, spooled) })
-	run(func() error { return framer.RunWithChanges(ctx, spooled, s.live.fpsIn, frames) })
-	run(func() error { return s.live.cut(ctx, frames, batcher) })
 	go func() {
-		wg.Wait()
+		err := s.run(ctx, track, chain)
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		if err != nil {
+			s.fail(err)
+		}
 		cancel()
-		errMu.Lock()
-		err := errors.Join(errs...)
-		errMu.Unlock()
+		s.live.end()
 		s.mu.Lock()
 		s.err = err
 		s.mu.Unlock()
@@ -417,6 +379,84 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	}()
 	return nil
 }
+
+// run is the session's goroutine: it reads the track into one reused
+// buffer and pushes each packet through the chain, applies parameter
+// changes between packets, and calls the chain's Idle every IdleTick (a
+// read deadline wakes it while the sender is quiet). A packet pion refuses
+// (a payload type that was not negotiated, one too long, a malformed
+// header) is skipped: it must not end the take.
+func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *media.Chain) error {
+	buf := make([]byte, maxRTPPacket)
+	var pkt rtp.Packet
+	bad, read := 0, false
+	tick := time.Now().Add(media.IdleTick)
+	if err := track.SetReadDeadline(tick); err != nil {
+		return errors.Join(fmt.Errorf("rtc: read deadline: %w", err), chain.Abort())
+	}
+	for {
+		if ctx.Err() != nil {
+			return errors.Join(ctx.Err(), chain.Abort())
+		}
+		if err := s.live.apply(chain); err != nil {
+			return errors.Join(err, chain.Abort())
+		}
+		n, _, err := track.Read(buf)
+		if err == nil {
+			err = pkt.Unmarshal(buf[:n])
+		}
+		now := time.Now()
+		var ne net.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &ne) && ne.Timeout():
+			tick = now.Add(media.IdleTick)
+			if err := track.SetReadDeadline(tick); err != nil {
+				return errors.Join(fmt.Errorf("rtc: read deadline: %w", err), chain.Abort())
+			}
+			// The deadline fires before queued packets are read, so a
+			// goroutine that was kept off the CPU might take its own delay
+			// for a quiet sender: only a whole tick without a packet is.
+			if !read {
+				if err := chain.Idle(now); err != nil {
+					return errors.Join(err, chain.Abort())
+				}
+			}
+			read = false
+			continue
+		case errors.Is(err, io.EOF):
+			return chain.Close() // the track ended: a normal stop or a closed connection
+		default:
+			if bad++; bad >= maxBadReads {
+				s.log.Warn("rtp track keeps failing; ending it", "err", err)
+				return chain.Close()
+			}
+			s.log.Debug("skipping an rtp packet", "err", err)
+			continue
+		}
+		bad, read = 0, true
+		p := media.Packet{
+			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp,
+			Payload: pkt.Payload, Padding: pkt.PaddingSize, Arrival: now,
+		}
+		if s.cfg.Tap != nil {
+			s.cfg.Tap(s.ID, p)
+		}
+		if err := chain.Push(p); err != nil {
+			return errors.Join(err, chain.Abort())
+		}
+		if now.After(tick) { // packets keep the deadline from firing: check the stall here
+			tick = now.Add(media.IdleTick)
+			if err := chain.Idle(now); err != nil {
+				return errors.Join(err, chain.Abort())
+			}
+		}
+	}
+}
+
+// maxRTPPacket is the read buffer: larger than any packet a UDP or TCP
+// ICE path carries.
+const maxRTPPacket = 1 << 16
 
 // fail ends a take whose pipeline broke: the reason goes to the page and
 // the log at once, and the peer connection is closed. What the spool
@@ -444,42 +484,6 @@ func failureReason(err error) string {
 // before the track is taken for broken.
 const maxBadReads = 100
 
-// readRTP is the source: it ends when the track does (peer connection
-// closed) and closes out. A packet pion refuses (a payload type that was
-// not negotiated, one too long, a malformed header) is skipped: it must not
-// end the take.
-func (s *Session) readRTP(ctx context.Context, track *webrtc.TrackRemote, out chan<- media.Packet) error {
-	defer close(out)
-	bad := 0
-	for {
-		pkt, _, err := track.ReadRTP()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil // the track ended: a normal stop or a closed connection
-			}
-			if bad++; bad >= maxBadReads {
-				s.log.Warn("rtp track keeps failing; ending it", "err", err)
-				return nil
-			}
-			s.log.Debug("skipping an rtp packet", "err", err)
-			continue
-		}
-		bad = 0
-		p := media.Packet{
-			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp,
-			Payload: pkt.Payload, Padding: pkt.PaddingSize, Arrival: time.Now(),
-		}
-		if s.cfg.Tap != nil {
-			s.cfg.Tap(s.ID, p)
-		}
-		select {
-		case out <- p:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
 // drainRTCP reads the receiver's RTCP so the interceptors (NACK, reports)
 // run; it ends when the receiver closes.
 func drainRTCP(r *webrtc.RTPReceiver) {
@@ -499,8 +503,8 @@ func (s *Session) end(explicit bool) {
 		return
 	}
 	s.stopping = true
-	if explicit && s.decoder != nil {
-		s.decoder.StopAt(time.Now())
+	if explicit && s.chain != nil {
+		s.chain.StopAt(time.Now())
 	}
 	pc, started := s.pc, s.started
 	if s.answering {
