@@ -348,3 +348,32 @@ func TestUploadSavedBeforeACrash(t *testing.T) {
 		t.Errorf("the saved upload is still there: %v", err)
 	}
 }
+
+// TestSaveWhileDeletingTheSameName: a recording is being deleted (its
+// file moved aside, its row not yet gone) while a new take is saved in the
+// same second, so under the same name. The soak found the new save
+// refused with 409 "conflict": the name looked free on disk while the row
+// still held it. The new take now gets the next name.
+func TestSaveWhileDeletingTheSameName(t *testing.T) {
+	ctx := context.Background()
+	ta, f := newFakeApp(t)
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	first, _ := ta.saveTone(t, f, "s1", at)
+	staged, err := ta.lib.Store.StageRemove(ctx, first) // the delete's first step
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := ta.saveTone(t, f, "s2", at) // same second: same name wanted
+	if second == first {
+		t.Fatalf("the new take took %s, the name of the recording being deleted", first)
+	}
+	if err := ta.db.DeleteRecording(ctx, first); err != nil { // the delete goes on
+		t.Fatal(err)
+	}
+	if err := staged.Done(); err != nil {
+		t.Fatal(err)
+	}
+	if w := ta.written(t); w.rows != 1 || len(w.files) != 1 || w.files[0] != second {
+		t.Errorf("after: %d rows, files %q; want only %s", w.rows, w.files, second)
+	}
+}

@@ -367,6 +367,11 @@ func NameFor(now time.Time, i int) (string, error) {
 // linkNew hard-links tmp to the first free recording name for now in dir and
 // returns that name. os.Link fails on an existing name, so nothing is ever
 // overwritten, even by a concurrent Save.
+//
+// A name whose recording is in the trash is not free: a deletion moves the
+// file aside before it deletes the row, and removes the file from the
+// trash only after the row is gone. Checked after linking, so a deletion
+// that starts meanwhile is seen too.
 func linkNew(tmp, dir string, now time.Time) (string, error) {
 	for i := 1; i <= MaxSuffix; i++ {
 		name, err := NameFor(now, i)
@@ -374,6 +379,13 @@ func linkNew(tmp, dir string, now time.Time) (string, error) {
 			return "", err
 		}
 		err = os.Link(tmp, filepath.Join(dir, name))
+		if err == nil && beingDeleted(dir, name) {
+			// The name is free only because a recording of that name is
+			// being deleted: its row may still be in the index. Taking it
+			// would make our row collide with that one; take the next.
+			os.Remove(filepath.Join(dir, name))
+			continue
+		}
 		if err == nil {
 			return name, nil
 		}
@@ -382,4 +394,10 @@ func linkNew(tmp, dir string, now time.Time) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no free name for %s after %d tries", now.Format("recording_20060102_150405"), MaxSuffix)
+}
+
+// beingDeleted reports whether recording name is in the trash.
+func beingDeleted(dir, name string) bool {
+	_, err := os.Lstat(filepath.Join(dir, TrashPrefix+name))
+	return err == nil
 }
