@@ -221,14 +221,7 @@ func testTwoNodes(t *testing.T, st clusterStore) {
 	a := startNode(t, bin, "node-a", dbURL, nodeArgs)
 	b := startNode(t, bin, "node-b", dbURL, nodeArgs)
 
-	capture, err := rtcsend.ReadCapture("media/testdata/chromium-440hz-celt.rtp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := rtcsend.NewAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	capture, api := toneSender(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// Small batches, so the feed has one to relay within a second.

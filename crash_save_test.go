@@ -27,14 +27,7 @@ func TestKillNineDuringSaves(t *testing.T) {
 	data := t.TempDir()
 	addr := freeAddr(t)
 	base := "http://" + addr
-	capture, err := rtcsend.ReadCapture("media/testdata/chromium-440hz-celt.rtp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := rtcsend.NewAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	capture, api := toneSender(t)
 	const takes = 8
 	var all []string
 	for round, killAfter := range []time.Duration{0, 3 * time.Millisecond, 10 * time.Millisecond, 30 * time.Millisecond} {

@@ -33,14 +33,7 @@ func TestKillNineRecovers(t *testing.T) {
 	addr := freeAddr(t)
 	srv := startBinary(t, bin, addr, data)
 
-	capture, err := rtcsend.ReadCapture("media/testdata/chromium-440hz-celt.rtp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := rtcsend.NewAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	capture, api := toneSender(t)
 	const takes = 3
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -144,6 +137,21 @@ func startBinary(t *testing.T, bin, addr, data string) *exec.Cmd {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// toneSender returns the Chromium tone capture and the pion API the test
+// clients stream it with.
+func toneSender(t *testing.T) (rtcsend.Capture, *webrtc.API) {
+	t.Helper()
+	capture, err := rtcsend.ReadCapture("media/testdata/chromium-440hz-celt.rtp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := rtcsend.NewAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return capture, api
 }
 
 // connectPeer offers a sender to the server as session id and connects.

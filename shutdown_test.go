@@ -37,14 +37,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("/readyz before shutdown: %d", code)
 	}
 
-	capture, err := rtcsend.ReadCapture("media/testdata/chromium-440hz-celt.rtp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := rtcsend.NewAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	capture, api := toneSender(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup

@@ -123,9 +123,6 @@ func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, er
 // Cursor is media.Cursor, a place in the list.
 type Cursor = media.Cursor
 
-// CursorOf is the place of r in the list.
-func CursorOf(r Recording) Cursor { return media.CursorOf(r) }
-
 // ListOlder returns up to limit recordings that come after c in the list
 // (older), newest first. It reads by the (created_at, id) index, so a page
 // deep in the list costs what the first does.
@@ -178,33 +175,11 @@ func (db *DB) listPage(ctx context.Context, query string, args ...any) ([]Record
 // means DefaultListLimit; limits above MaxListLimit are cut to it; a negative
 // offset counts as 0. Past the end it returns an empty, non-nil slice.
 func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recording, error) {
-	limit = listLimit(limit)
-	offset = max(offset, 0)
-
-	rows, err := db.db.QueryContext(ctx, db.q(`
+	return db.listPage(ctx, `
 		SELECT `+recordingColumns+`
 		FROM recordings
 		ORDER BY created_at DESC, id DESC
-		LIMIT ? OFFSET ?`),
-		limit, offset,
-	)
-	if err != nil {
-		return nil, fmt.Errorf("db: list recordings: %w", err)
-	}
-	defer rows.Close()
-
-	recs := []Recording{}
-	for rows.Next() {
-		var r Recording
-		if err := scanRecording(rows, &r); err != nil {
-			return nil, fmt.Errorf("db: list recordings: %w", err)
-		}
-		recs = append(recs, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: list recordings: %w", err)
-	}
-	return recs, nil
+		LIMIT ? OFFSET ?`, listLimit(limit), max(offset, 0))
 }
 
 // RenameRecording sets the title of the recording stored under filename.

@@ -484,14 +484,14 @@ func testKeysetPages(t *testing.T, b backend) {
 		}
 		pages = append(pages, page)
 		got = append(got, filenames(page)...)
-		c = CursorOf(page[len(page)-1])
+		c = media.CursorOf(page[len(page)-1])
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("older pages: %q\nwant %q", got, want)
 	}
 	// Back up from the last page: each Newer page is the page before.
 	for i := len(pages) - 1; i > 0; i-- {
-		newer, err := db.ListNewer(ctx, CursorOf(pages[i][0]), 3)
+		newer, err := db.ListNewer(ctx, media.CursorOf(pages[i][0]), 3)
 		if err != nil {
 			t.Fatal(err)
 		}
