@@ -167,19 +167,6 @@ func TestComputeUsage(t *testing.T) {
 	}
 }
 
-func TestBaselineLoss(t *testing.T) {
-	rows := []row{{sent: 500}, {sent: 500}, {sent: 500}, {sent: 10}}
-	rows[0].info.Stats.Packets = 496 // all but the jitter buffer's tail
-	rows[1].info.Stats.Packets = 400
-	rows[2].info.Stats.Packets, rows[2].info.Stats.LostPackets = 496, 9 // the server saw gaps
-	baselineLoss(rows)
-	for i, want := range []int64{0, 96, 9, 6} {
-		if got := rows[i].info.Stats.LostPackets; got != want {
-			t.Errorf("row %d: lost %d, want %d", i, got, want)
-		}
-	}
-}
-
 // TestRun_ServerPID: with -server-pid, a load run reports the server's CPU
 // and memory in its JSON summary. The server here runs in the test's own
 // process, so the figures include loadgen's own work: the test checks
