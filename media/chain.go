@@ -26,6 +26,9 @@ type ChainConfig struct {
 	// OnBatch, when set, sees every batch as it is cut. The batch is valid
 	// until OnBatch returns; Batch.Clone keeps one.
 	OnBatch func(Batch)
+	// Listening, when set, says whether anyone wants the samples of the
+	// batch about to begin; see Batcher.Listening.
+	Listening func() bool
 	// Now is the clock lags are measured with (time.Now when nil).
 	Now func() time.Time
 }
@@ -88,6 +91,7 @@ func NewChain(cfg ChainConfig) (*Chain, error) {
 	if err != nil {
 		return nil, err
 	}
+	batcher.Listening = cfg.Listening
 	c := &Chain{
 		cfg: cfg, decoder: dec, framer: framer, batcher: batcher, now: cfg.Now,
 		reorder: &Reorder{Depth: cfg.ReorderDepth, Stats: cfg.Stats},

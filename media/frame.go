@@ -220,6 +220,10 @@ type Batch struct {
 	FirstFrame int64 // Index of Frames[0]
 	Frames     []Frame
 	BatchSize  int // the batch_size in force when the batch was cut
+	// Bare is true when no one was listening as the batch began (see
+	// Batcher.Listening): its Frames have their features and positions
+	// but no Samples.
+	Bare bool
 }
 
 // Clone returns the batch with its own copies of Frames and their Samples,
@@ -245,8 +249,15 @@ func (b Batch) Clone() Batch {
 // are valid until emit returns; Batch.Clone keeps one. A Batcher is not
 // safe for concurrent use.
 type Batcher struct {
+	// Listening, when set, is asked as each batch begins whether anyone
+	// wants its samples; if not, the batch is cut Bare: a live session
+	// nobody consumes holds no batch of audio (64 frames at 48 kHz are
+	// 400 KB) and copies nothing. Nil means always.
+	Listening func() bool
+
 	size    int
 	index   int64
+	bare    bool      // the batch in progress is cut without samples
 	pending []Frame   // Samples of pending frames are set at emit time
 	ends    []int     // end of each pending frame's samples in arena
 	arena   []float32 // the pending frames' samples, back to back
@@ -294,7 +305,16 @@ func (b *Batcher) Push(f Frame, emit func(Batch) error) error {
 			return err
 		}
 	}
-	b.arena = append(b.arena, f.Samples...)
+	if len(b.pending) == 0 {
+		b.bare = b.Listening != nil && !b.Listening()
+	}
+	if !b.bare {
+		if need := len(b.arena) + len(f.Samples); need > cap(b.arena) {
+			// Grow once to a whole batch, not step by step.
+			b.arena = slices.Grow(b.arena, max(b.size*len(f.Samples), need)-len(b.arena))
+		}
+		b.arena = append(b.arena, f.Samples...)
+	}
 	f.Samples = nil
 	b.pending = append(b.pending, f)
 	b.ends = append(b.ends, len(b.arena))
@@ -319,10 +339,12 @@ func (b *Batcher) Flush(emit func(Batch) error) error {
 func (b *Batcher) emit(n int, emit func(Batch) error) error {
 	start := 0
 	for i := range n {
-		b.pending[i].Samples = b.arena[start:b.ends[i]:b.ends[i]]
+		if !b.bare {
+			b.pending[i].Samples = b.arena[start:b.ends[i]:b.ends[i]]
+		}
 		start = b.ends[i]
 	}
-	bt := Batch{Index: b.index, FirstFrame: b.pending[0].Index, Frames: b.pending[:n:n], BatchSize: b.size}
+	bt := Batch{Index: b.index, FirstFrame: b.pending[0].Index, Frames: b.pending[:n:n], BatchSize: b.size, Bare: b.bare}
 	b.index++
 	err := emit(bt)
 	// Keep the rest at the front of the reused buffers.

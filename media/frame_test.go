@@ -716,6 +716,69 @@ func TestBatcherSamples(t *testing.T) {
 	}
 }
 
+// TestBatcherListening: while no one listens, batches are cut bare (same
+// indices, frames and features, no samples) and the batcher holds no audio;
+// whether a batch carries samples is settled as it begins, so a listener
+// arriving mid-batch gets whole batches from the next one on.
+func TestBatcherListening(t *testing.T) {
+	b, err := media.NewBatcher(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listening := false
+	b.Listening = func() bool { return listening }
+	var got []media.Batch
+	emit := func(bt media.Batch) error { got = append(got, bt.Clone()); return nil }
+	push := func(i int) {
+		t.Helper()
+		samples := make([]float32, 1600)
+		for j := range samples {
+			samples[j] = float32(i*10000 + j)
+		}
+		f := media.Frame{Index: int64(i), Samples: samples, Channels: 1, Features: media.Features{RMS: float32(i)}}
+		if err := b.Push(f, emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 { // batch 0 whole and bare, batch 1 begun bare
+		push(i)
+	}
+	if n := b.HeldSamples(); n != 0 {
+		t.Errorf("holds room for %d samples with no one listening, want 0", n)
+	}
+	listening = true
+	for i := 6; i < 12; i++ { // batch 1 ends bare; batch 2 has samples
+		push(i)
+	}
+	listening = false
+	for i := 12; i < 16; i++ { // batch 3 began unheard
+		push(i)
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d batches, want 4", len(got))
+	}
+	for k, bt := range got {
+		wantBare := k != 2
+		if bt.Index != int64(k) || bt.FirstFrame != int64(4*k) || len(bt.Frames) != 4 || bt.Bare != wantBare {
+			t.Errorf("batch %d: index %d, first frame %d, %d frames, bare %v; want bare %v",
+				k, bt.Index, bt.FirstFrame, len(bt.Frames), bt.Bare, wantBare)
+			continue
+		}
+		for _, f := range bt.Frames {
+			i := int(f.Index)
+			if f.Features.RMS != float32(i) {
+				t.Errorf("frame %d lost its features: %+v", i, f.Features)
+			}
+			switch {
+			case wantBare && f.Samples != nil:
+				t.Errorf("bare batch %d: frame %d has %d samples", k, i, len(f.Samples))
+			case !wantBare && (len(f.Samples) != 1600 || f.Samples[0] != float32(i*10000) || f.Samples[1599] != float32(i*10000+1599)):
+				t.Errorf("batch %d: frame %d holds the wrong samples", k, i)
+			}
+		}
+	}
+}
+
 // BenchmarkFramer frames 20 ms blocks of 48 kHz mono at 30 fps, features
 // included; ns/op is per block (1.5 blocks per frame).
 func BenchmarkFramer(b *testing.B) {

@@ -72,10 +72,11 @@ func (h *Hub) Subscribers(sessionID string) int {
 // subscriber of the session without blocking: a subscriber whose queue is
 // full loses the batch and its drop count goes up. The PCM is converted
 // once per batch; subscribers with the same drop count share one message.
-// With no subscribers Publish does nothing. It returns Encode's error for a
-// batch that cannot be encoded.
+// With no subscribers, or a Bare batch (no one listened as it began, so a
+// subscriber's first batch is the next whole one), Publish does nothing.
+// It returns Encode's error for a batch that cannot be encoded.
 func (h *Hub) Publish(sessionID string, b media.Batch, p media.Params) error {
-	if h.Subscribers(sessionID) == 0 {
+	if b.Bare || h.Subscribers(sessionID) == 0 {
 		return nil
 	}
 	enc, err := newEncoding(sessionID, b, p)

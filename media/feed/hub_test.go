@@ -92,6 +92,27 @@ func TestHubDeliversInOrder(t *testing.T) {
 	}
 }
 
+// TestHubSkipsBareBatches: a batch cut while no one listened has no
+// samples; a subscriber who arrived during it gets the next whole one.
+func TestHubSkipsBareBatches(t *testing.T) {
+	h := NewHub(32)
+	s := h.Subscribe("s1")
+	bare := small(0)
+	bare.Bare = true
+	for i := range bare.Frames {
+		bare.Frames[i].Samples = nil
+	}
+	mustPublish(t, h, "s1", bare)
+	mustPublish(t, h, "s1", small(1))
+	hd, pcm := receive(t, s)
+	if hd.Batch != 1 || !slices.Equal(pcm, wantPCM(small(1))) {
+		t.Errorf("first message is batch %d, want 1 (the whole one)", hd.Batch)
+	}
+	if len(s.C) != 0 {
+		t.Errorf("%d more messages queued", len(s.C))
+	}
+}
+
 func TestHubSlowSubscriber(t *testing.T) {
 	const queue, batches = 4, 10_000
 	h := NewHub(queue)

@@ -16,6 +16,9 @@ import (
 type Feed interface {
 	Publish(sessionID string, b media.Batch, p media.Params) error
 	End(sessionID string)
+	// Subscribers is how many consumers a session has: with none, its
+	// batches are cut without samples (media.Batch.Bare).
+	Subscribers(sessionID string) int
 }
 
 // Latency summarizes a latency histogram (quantiles to within 2.2 %).
@@ -120,6 +123,11 @@ func (f *framing) publish(b media.Batch) {
 		f.feedFailed = true
 		f.log.Error("feed refused a batch; consumers miss it", "batch", b.Index, "err", err)
 	}
+}
+
+// listening says whether a consumer wants the batch about to begin.
+func (f *framing) listening() bool {
+	return f.feed != nil && f.feed.Subscribers(f.sessionID) > 0
 }
 
 // end tells the feed the session's batches are over.

@@ -26,6 +26,8 @@ func (f *recordingFeed) Publish(_ string, b media.Batch, p media.Params) error {
 	return nil
 }
 
+func (f *recordingFeed) Subscribers(string) int { return 1 }
+
 func (f *recordingFeed) End(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

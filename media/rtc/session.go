@@ -351,7 +351,7 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	}
 	chain, err := media.NewChain(media.ChainConfig{
 		Params: p, Stats: &s.stats, Log: s.log, Spool: spool,
-		OnFrame: s.live.noteFrame, OnBatch: s.live.publish,
+		OnFrame: s.live.noteFrame, OnBatch: s.live.publish, Listening: s.live.listening,
 	})
 	if err != nil {
 		return errors.Join(err, spool.Close())
