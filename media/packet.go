@@ -30,11 +30,12 @@ const DefaultReorderMaxHold = 200 * time.Millisecond
 // 3.2 standard deviations of D, which 1 packet in 1400 is later than.
 const reorderJitterFactor = 4
 
-// jitterWarmup is how many transit differences the jitter takes before the
-// hold follows it: the RFC 3550 filter moves 1/16 of the way per packet, so
-// it starts far below a jittery path's jitter. Until then the hold is the
-// max.
-const jitterWarmup = 16
+// jitterWarmup is how many transit differences the hold's jitter takes
+// before the hold follows it; until then the hold is the max. The RFC 3550
+// filter moves 1/16 of the way per packet, so it starts far below a
+// jittery path's jitter: the hold's own estimate is the plain mean of the
+// first 16 differences, then the same filter.
+const jitterWarmup = 8
 
 // Reorder puts packets back in sequence-number order. A missing packet is
 // waited for as long as the measured jitter says it may still come: it is
@@ -44,7 +45,7 @@ const jitterWarmup = 16
 //
 //	hold = clamp(4·jitter + one packet time, one packet time, MaxHold)
 //
-// (see reorderJitterFactor), and MaxHold for the first packets, until the
+// (see reorderJitterFactor), and MaxHold for the first 8 packets, until the
 // jitter is measured (see jitterWarmup). The packet time is the margin that
 // lets a packet arrive just after the next one (a swap) with no jitter. The
 // expected arrival is the arrival of the packet emitted before the gap plus
@@ -71,7 +72,8 @@ type Reorder struct {
 
 	// RFC 3550 interarrival jitter, in RTP clock units (48 kHz).
 	jitter      float64
-	jitterN     int // transit differences the jitter is made of, up to jitterWarmup
+	holdJitter  float64 // the same, converging fast from the start (see jitterWarmup)
+	jitterN     int     // transit differences the jitter is made of, up to 16
 	lastTransit float64
 	haveTransit bool
 	lastExt     int64 // extended sequence number of the newest packet seen
@@ -184,7 +186,7 @@ func (r *Reorder) Hold() time.Duration {
 		return maxHold // the jitter is not known yet
 	}
 	ptime := time.Duration(r.packetTime() * 1e9 / OpusRate)
-	hold := time.Duration(reorderJitterFactor*r.jitter*1e9/OpusRate) + ptime
+	hold := time.Duration(reorderJitterFactor*r.holdJitter*1e9/OpusRate) + ptime
 	return min(max(hold, ptime), maxHold)
 }
 
@@ -275,7 +277,8 @@ func (r *Reorder) updateJitter(p Packet) {
 		}
 		if d < OpusRate*10 { // a timestamp jump (DTX, re-anchor) is not jitter
 			r.jitter += (d - r.jitter) / 16
-			r.jitterN = min(r.jitterN+1, jitterWarmup)
+			r.jitterN = min(r.jitterN+1, 16)
+			r.holdJitter += (d - r.holdJitter) / float64(r.jitterN)
 			r.Stats.JitterMicros.Store(int64(r.jitter * 1e6 / OpusRate))
 		}
 	}
