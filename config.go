@@ -45,8 +45,9 @@ type config struct {
 	Node          media.Node    // this node among several sharing a PostgreSQL index
 	// S3 is where recordings are kept when -store is s3://bucket/prefix;
 	// nil keeps them in DATA/recordings.
-	S3      *s3store.Config
-	Metrics bool // serve /metrics
+	S3       *s3store.Config
+	Metrics  bool // serve /metrics
+	Profiles bool // serve /debug/pprof/
 	// ReorderMaxHold bounds how long a live session waits for a missing
 	// packet; below it the wait follows the measured jitter.
 	ReorderMaxHold time.Duration
@@ -129,6 +130,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("RECORDER_METRICS: %w", err)
 	}
 	fs.BoolVar(&c.Metrics, "metrics", metricsOn, "serve /metrics in the Prometheus text format (behind the access token when one is set) (env RECORDER_METRICS)")
+	profilesOn, err := strconv.ParseBool(env("RECORDER_PPROF", "false"))
+	if err != nil {
+		return c, fmt.Errorf("RECORDER_PPROF: %w", err)
+	}
+	fs.BoolVar(&c.Profiles, "pprof", profilesOn, "serve the Go runtime's CPU, heap and other profiles under /debug/pprof/ (behind the access token when one is set) (env RECORDER_PPROF)")
 	fs.DurationVar(&c.ReorderMaxHold, "reorder-max-hold", envDuration(env, "RECORDER_REORDER_MAX_HOLD", media.DefaultReorderMaxHold), "longest a live session waits for a missing RTP packet before it counts it lost; below it the wait follows the measured jitter, 1ms-2s (env RECORDER_REORDER_MAX_HOLD)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -169,6 +169,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	if cfg.Metrics {
 		h.Metrics = metricsHandler(newRegistry(sessions, uploads))
 	}
+	if cfg.Profiles {
+		h.Profiles = profilesHandler()
+	}
 	srv := &server{cfg: cfg, log: log, db: database, sessions: sessions}
 	srv.app = handlers.NewApp(h, handlers.AppConfig{
 		Guard:         guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log}),

@@ -63,6 +63,10 @@ func (s *session) latest() (rtc.Info, bool) {
 // session and prints the table. Sessions are stopped and their takes saved
 // or discarded even when ctx has ended.
 func (l *load) run(ctx context.Context) error {
+	mon, err := newProcMonitor("/proc", l.cfg.serverPID)
+	if err != nil {
+		return err
+	}
 	sessions, err := l.connectAll(ctx)
 	if err != nil {
 		l.finishAll(context.WithoutCancel(ctx), sessions)
@@ -81,6 +85,7 @@ func (l *load) run(ctx context.Context) error {
 		}
 	}
 
+	mon.started()
 	streamCtx, cancel := context.WithTimeout(ctx, l.cfg.duration+time.Duration(len(sessions)-1)*l.cfg.stagger)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -106,12 +111,19 @@ streaming:
 		}
 	}
 	wg.Wait()
+	mon.stopped()
 	if ctx.Err() != nil {
 		fmt.Fprintln(l.out, "interrupted: stopping the sessions")
 	}
 	rows := l.finishAll(context.WithoutCancel(ctx), sessions)
+	if l.cfg.baseline {
+		baselineLoss(rows)
+	}
 	writeTable(l.out, rows, l.cfg.save)
-	if err := writeSummary(l.out, summarize(rows), l.cfg.json); err != nil {
+	sum := summarize(rows)
+	var usageErr error
+	sum.ServerUsage, usageErr = mon.usage(len(rows), audioSeconds(rows))
+	if err := writeSummary(l.out, sum, l.cfg.json); err != nil {
 		return err
 	}
 	var errs []error
@@ -120,7 +132,7 @@ streaming:
 			errs = append(errs, fmt.Errorf("session %s: %w", r.id, r.err))
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, usageErr)...)
 }
 
 // stream sends one session's stream for the configured duration, after

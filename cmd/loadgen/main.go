@@ -92,6 +92,9 @@ type config struct {
 	stagger  time.Duration // between one session's stream start and the next's
 	seed     int64         // of the impairments: session i draws from (seed, i)
 
+	serverPID int  // the server's process, for its CPU and RSS (load runs)
+	baseline  bool // the server is the aiortc baseline (cmd/loadgen/aiortc)
+
 	// Soak mode, when soak > 0.
 	soak                time.Duration
 	takeMin, takeMax    time.Duration
@@ -119,6 +122,8 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.Var((*percent)(&c.impair.reorder), "reorder", "each sender swaps this share of its packets with the next one, such as 1%")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of -loss, -jitter and -reorder: the same seed impairs the same packets")
 	fs.DurationVar(&c.stagger, "stagger", 0, "delay between one session starting to stream and the next (each streams -duration)")
+	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id: report its CPU ms per second of audio per session and its RSS per session, read from /proc (Linux)")
+	fs.BoolVar(&c.baseline, "baseline", false, "the server is the aiortc baseline (cmd/loadgen/aiortc/server.py): loss is what it did not decode of what was sent")
 	fs.DurationVar(&c.soak, "soak", 0, fmt.Sprintf("run a soak for this long (at most %s): takes of random length saved or discarded in turn, a report of the server's memory, goroutines and open files every -report-every (the server needs -metrics)", maxSoak))
 	fs.DurationVar(&c.takeMin, "take-min", 5*time.Second, "soak: shortest take")
 	fs.DurationVar(&c.takeMax, "take-max", 30*time.Second, "soak: longest take")
