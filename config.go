@@ -48,6 +48,9 @@ type config struct {
 	S3       *s3store.Config
 	Metrics  bool // serve /metrics
 	Profiles bool // serve /debug/pprof/
+	// ReorderMaxHold bounds how long a live session waits for a missing
+	// packet; below it the wait follows the measured jitter.
+	ReorderMaxHold time.Duration
 
 	// rtpTap sees every received RTP packet; tests set it to capture a
 	// real browser's stream. No flag sets it.
@@ -132,6 +135,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("RECORDER_PPROF: %w", err)
 	}
 	fs.BoolVar(&c.Profiles, "pprof", profilesOn, "serve the Go runtime's CPU, heap and other profiles under /debug/pprof/ (behind the access token when one is set) (env RECORDER_PPROF)")
+	fs.DurationVar(&c.ReorderMaxHold, "reorder-max-hold", envDuration(env, "RECORDER_REORDER_MAX_HOLD", media.DefaultReorderMaxHold), "longest a live session waits for a missing RTP packet before it counts it lost; below it the wait follows the measured jitter, 1ms-2s (env RECORDER_REORDER_MAX_HOLD)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -167,6 +171,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.HeaderTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 {
 		return c, errors.New("-header-timeout, -idle-timeout and -write-timeout must be positive")
+	}
+	if c.ReorderMaxHold < time.Millisecond || c.ReorderMaxHold > 2*time.Second {
+		return c, errors.New("-reorder-max-hold must be 1ms-2s")
 	}
 	if c.MaxUploads < 1 || c.MaxUploadsPer < 1 {
 		return c, errors.New("-max-uploads and -max-uploads-per-client must be at least 1")

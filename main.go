@@ -117,6 +117,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		BaseContext:     ctx, // shutdown stops live takes (kept as drafts)
 		Network:         cfg.Network,
 		Tap:             cfg.rtpTap,
+		ReorderMaxHold:  cfg.ReorderMaxHold,
 		Log:             log,
 	})
 	if err != nil {

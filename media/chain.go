@@ -14,10 +14,11 @@ type ChainConfig struct {
 	Log    *slog.Logger
 	// Spool receives the output PCM; the Chain closes it.
 	Spool *Spool
-	// ReorderDepth and StallAfter override the Reorder's and the
-	// Decoder's defaults when not zero.
-	ReorderDepth int
-	StallAfter   time.Duration
+	// ReorderDepth, ReorderMaxHold and StallAfter override the Reorder's
+	// and the Decoder's defaults when not zero.
+	ReorderDepth   int
+	ReorderMaxHold time.Duration
+	StallAfter     time.Duration
 	// OnFrame, when set, sees every frame as it is cut, with its lag (see
 	// Chain); lag is negative when the frame has none (silence written for
 	// a stalled sender, the padding at a stop). The frame's Samples are
@@ -94,7 +95,7 @@ func NewChain(cfg ChainConfig) (*Chain, error) {
 	batcher.Listening = cfg.Listening
 	c := &Chain{
 		cfg: cfg, decoder: dec, framer: framer, batcher: batcher, now: cfg.Now,
-		reorder: &Reorder{Depth: cfg.ReorderDepth, Stats: cfg.Stats},
+		reorder: &Reorder{Depth: cfg.ReorderDepth, MaxHold: cfg.ReorderMaxHold, Stats: cfg.Stats},
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -134,10 +135,14 @@ func (c *Chain) Push(p Packet) error {
 }
 
 // Idle is called when no packet has come for a while (every IdleTick):
-// a stalled sender's silence is written in real time.
+// packets held behind a gap whose hold has run out go on (see
+// Reorder.Idle), then a stalled sender's silence is written in real time.
 func (c *Chain) Idle(now time.Time) error {
 	if c.err != nil {
 		return c.err
+	}
+	if err := c.reorder.Idle(now, c.onPkt); err != nil {
+		return c.fail(err)
 	}
 	c.due = time.Time{}
 	return c.fail(c.decoder.Idle(now, c.onPCM))

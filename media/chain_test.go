@@ -20,6 +20,7 @@ import (
 type chainRun struct {
 	chain   *media.Chain
 	spool   *media.Spool
+	stats   *media.Stats
 	path    string
 	frames  []media.Frame
 	lags    []time.Duration
@@ -34,7 +35,7 @@ func newChainRun(t testing.TB, p media.Params, now func() time.Time) *chainRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.spool = spool
+	r.spool, r.stats = spool, stats
 	r.chain, err = media.NewChain(media.ChainConfig{
 		Params: p, Stats: stats, Spool: spool, Now: now,
 		OnFrame: func(f media.Frame, lag time.Duration) {
@@ -224,6 +225,98 @@ func TestChainDiskFull(t *testing.T) {
 	r.chain.Close()
 	if fi, err := os.Stat(r.path); err != nil || fi.Size() != room/2*2 || r.spool.Bytes() != fi.Size() {
 		t.Errorf("spool file %v (%v), Bytes %d; want %d", fi.Size(), err, r.spool.Bytes(), room/2*2)
+	}
+}
+
+// onTime returns the capture's packets with each arriving exactly when it
+// was sent (its RTP time after the first), looped to n packets.
+func onTime(t *testing.T, n int) []media.Packet {
+	t.Helper()
+	pkts := capture(t, "chromium-440hz-celt.rtp")
+	out := make([]media.Packet, n)
+	for i := range out {
+		loop := i / len(pkts)
+		p := pkts[i%len(pkts)]
+		p.SequenceNumber += uint16(loop * len(pkts))
+		p.Timestamp += uint32(loop * len(pkts) * packetFrames)
+		out[i] = p
+		out[i].Arrival = pkts[0].Arrival.Add(time.Duration(p.Timestamp-pkts[0].Timestamp) * time.Second / media.OpusRate)
+	}
+	return out
+}
+
+// TestChainLossLatency: one packet lost from a steady stream delays the
+// frames after it by about the hold at no jitter (a packet time past the
+// lost packet's time), not by the 200 ms the reorder stage once waited for
+// ten more packets whatever the network.
+func TestChainLossLatency(t *testing.T) {
+	pkts := onTime(t, 150)
+	var now time.Time
+	r := newChainRun(t, media.Params{FPS: 50, BatchSize: 16, SampleRate: 48000, Channels: 1}, func() time.Time { return now })
+	for i, pk := range pkts {
+		if i == 100 {
+			continue
+		}
+		now = pk.Arrival.Add(time.Millisecond) // 1 ms of processing
+		if err := r.chain.Push(pk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var worst time.Duration
+	for _, lag := range r.lags {
+		worst = max(worst, lag)
+	}
+	// The frames of 101 wait for 102 (20 ms), and 101's own are due 20 ms
+	// after 100's: with the millisecond of processing, 41 ms.
+	if worst > 45*time.Millisecond {
+		t.Errorf("worst frame lag %v after a single loss, want at most 45ms", worst)
+	}
+	if err := r.chain.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if lost := r.stats.LostPackets.Load(); lost != 1 {
+		t.Errorf("lost %d, want 1", lost)
+	}
+}
+
+// TestChainLossThenPause: a sender that pauses right after a loss gets the
+// packets it sent before the pause into the take, on time, when Idle
+// finds their hold run out; they are not held until the stall detection
+// writes silence over their place (and then trimmed).
+func TestChainLossThenPause(t *testing.T) {
+	pkts := onTime(t, 80)
+	stats := &media.Stats{}
+	spool, err := media.CreateSpool(filepath.Join(t.TempDir(), "take.pcm"), 48000, 1, stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := media.NewChain(media.ChainConfig{
+		Params: media.Params{FPS: 50, BatchSize: 16, SampleRate: 48000, Channels: 1}, Stats: stats, Spool: spool,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, pk := range pkts {
+		if i == 75 { // lost; 76-79 are held for it, then the sender pauses
+			continue
+		}
+		if err := chain.Push(pk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := pkts[len(pkts)-1].Arrival
+	for tick := media.IdleTick; tick <= 10*media.IdleTick; tick += media.IdleTick {
+		if err := chain.Idle(last.Add(tick)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chain.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := stats.Snapshot()
+	if st.LostPackets != 1 || st.TrimmedSamples != 0 || st.DecodedSamples != 79*packetFrames {
+		t.Errorf("lost %d, decoded %d samples, trimmed %d; want 1, %d, 0",
+			st.LostPackets, st.DecodedSamples, st.TrimmedSamples, 79*packetFrames)
 	}
 }
 

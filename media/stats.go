@@ -17,6 +17,10 @@ type Stats struct {
 	DecodedSamples atomic.Int64 // samples per channel decoded from packets (48 kHz)
 	OutputFrames   atomic.Int64 // samples per channel written to the take (output rate)
 	JitterMicros   atomic.Int64 // RFC 3550 interarrival jitter
+
+	// RecoveredPackets arrived after a later packet but in time: the
+	// reorder stage put them back in sequence.
+	RecoveredPackets atomic.Int64
 }
 
 // StatsSnapshot is a point-in-time copy of Stats, ready for JSON.
@@ -33,6 +37,8 @@ type StatsSnapshot struct {
 	DecodedSamples int64 `json:"decoded_samples"`
 	OutputFrames   int64 `json:"output_frames"`
 	JitterMicros   int64 `json:"jitter_us"`
+
+	RecoveredPackets int64 `json:"recovered_packets"`
 }
 
 // Snapshot reads every counter.
@@ -50,6 +56,8 @@ func (s *Stats) Snapshot() StatsSnapshot {
 		DecodedSamples: s.DecodedSamples.Load(),
 		OutputFrames:   s.OutputFrames.Load(),
 		JitterMicros:   s.JitterMicros.Load(),
+
+		RecoveredPackets: s.RecoveredPackets.Load(),
 	}
 }
 
@@ -67,5 +75,7 @@ func (s StatsSnapshot) Map() map[string]int64 {
 		"gaps":            s.Gaps,
 		"decoded_samples": s.DecodedSamples,
 		"output_frames":   s.OutputFrames,
+
+		"recovered_packets": s.RecoveredPackets,
 	}
 }

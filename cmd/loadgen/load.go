@@ -43,11 +43,13 @@ type session struct {
 	id   string
 	peer *rtcsend.Peer
 	send rtcsend.SendStats
+	plan []rtcsend.Send // an impaired stream's sends; nil streams the capture as it is
 
 	mu        sync.Mutex
 	info      rtc.Info // newest polled
 	polled    bool
 	streamErr error
+	counts    sendCounts // what the plan's sends did, once streamed
 }
 
 func (s *session) latest() (rtc.Info, bool) {
@@ -72,14 +74,24 @@ func (l *load) run(ctx context.Context) error {
 	}
 	fmt.Fprintf(l.out, "%d sessions connected to %s; streaming %d packets every %s, looped, for %s\n",
 		len(sessions), l.srv.base, len(l.capture.Pkts), l.capture.Every, l.cfg.duration)
+	if im := l.cfg.impair; im.active() || l.cfg.stagger > 0 {
+		fmt.Fprintf(l.out, "impaired by the senders: loss %.2f%%, jitter up to %s, reorder %.2f%%, seed %d; streams started %s apart\n",
+			im.loss*100, im.jitter, im.reorder*100, l.cfg.seed, l.cfg.stagger)
+	}
+	if l.cfg.impair.active() {
+		n := int(l.cfg.duration/l.capture.Every) + 1
+		for i, s := range sessions {
+			s.plan = l.cfg.impair.plan(n, l.capture.Every, sessionRand(l.cfg.seed, i))
+		}
+	}
 
 	mon.started()
-	streamCtx, cancel := context.WithTimeout(ctx, l.cfg.duration)
+	streamCtx, cancel := context.WithTimeout(ctx, l.cfg.duration+time.Duration(len(sessions)-1)*l.cfg.stagger)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, s := range sessions {
+	for i, s := range sessions {
 		wg.Go(func() {
-			err := s.peer.Stream(streamCtx, l.capture, &s.send)
+			err := l.stream(streamCtx, s, time.Duration(i)*l.cfg.stagger)
 			s.mu.Lock()
 			s.streamErr = err
 			s.mu.Unlock()
@@ -121,6 +133,30 @@ streaming:
 		}
 	}
 	return errors.Join(append(errs, usageErr)...)
+}
+
+// stream sends one session's stream for the configured duration, after
+// waiting delay: the capture as it is, or the session's impaired plan.
+func (l *load) stream(ctx context.Context, s *session, delay time.Duration) error {
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.duration)
+	defer cancel()
+	if s.plan == nil {
+		return s.peer.Stream(ctx, l.capture, &s.send)
+	}
+	k, err := s.peer.StreamPlan(ctx, l.capture, s.plan, &s.send)
+	s.mu.Lock()
+	s.counts = countSends(s.plan[:k])
+	s.mu.Unlock()
+	return err
 }
 
 // connectAll sets up every session, a few at a time. On an error it
@@ -208,6 +244,7 @@ type row struct {
 	info      rtc.Info      // after stop
 	live      rtc.Info      // the newest poll while streaming
 	recording string        // with -save
+	counts    sendCounts    // what the sender did to its stream
 	err       error
 }
 
@@ -234,6 +271,7 @@ func (l *load) finish(ctx context.Context, s *session, save bool) row {
 	r.live, _ = s.latest()
 	s.mu.Lock()
 	r.err = s.streamErr
+	r.counts = s.counts
 	s.mu.Unlock()
 
 	settle := time.Now().Add(settleTimeout)

@@ -28,6 +28,15 @@
 // host; the server must offer loopback candidates (the recorder does by
 // default: -ice-loopback).
 //
+// -loss, -jitter and -reorder impair each sender's own stream, as a network
+// would, from a seeded random source (-seed; session i draws from
+// (seed, i)): packets dropped, sent up to -jitter late, swapped with the
+// next. The table and summary then set the packets the senders dropped
+// (or still held back when they stopped) beside what the server counted:
+// lost, late (came after it stopped waiting) and recovered (came after a
+// later packet and were put back in order). -stagger starts each session's
+// stream that long after the previous one's.
+//
 // With -soak, loadgen runs a soak instead: takes of random length, saved
 // or discarded, one after another in every session slot, with a report of
 // the server's memory, goroutines and open files every -report-every and a
@@ -79,6 +88,9 @@ type config struct {
 	capture  string
 	save     bool
 	every    time.Duration // interval of the progress lines and polls
+	impair   impairment    // what each sender does to its own stream
+	stagger  time.Duration // between one session's stream start and the next's
+	seed     int64         // of the impairments: session i draws from (seed, i)
 
 	serverPID int  // the server's process, for its CPU and RSS (load runs)
 	baseline  bool // the server is the aiortc baseline (cmd/loadgen/aiortc)
@@ -105,6 +117,11 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.StringVar(&c.capture, "capture", defaultCapture, "RTP capture to stream in a loop (mediatest format)")
 	fs.BoolVar(&c.save, "save", false, "save every take as a recording at the end (default: discard it)")
 	fs.DurationVar(&c.every, "every", time.Second, "interval of the progress lines and session polls")
+	fs.Var((*percent)(&c.impair.loss), "loss", "each sender drops this share of its packets at random, such as 2%")
+	fs.DurationVar(&c.impair.jitter, "jitter", 0, "each sender delays every packet by a random 0 to this (uniform); beyond a packet time it reorders them")
+	fs.Var((*percent)(&c.impair.reorder), "reorder", "each sender swaps this share of its packets with the next one, such as 1%")
+	fs.Int64Var(&c.seed, "seed", 1, "seed of -loss, -jitter and -reorder: the same seed impairs the same packets")
+	fs.DurationVar(&c.stagger, "stagger", 0, "delay between one session starting to stream and the next (each streams -duration)")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id: report its CPU ms per second of audio per session and its RSS per session, read from /proc (Linux)")
 	fs.BoolVar(&c.baseline, "baseline", false, "the server is the aiortc baseline (cmd/loadgen/aiortc/server.py): loss is what it did not decode of what was sent")
 	fs.DurationVar(&c.soak, "soak", 0, fmt.Sprintf("run a soak for this long (at most %s): takes of random length saved or discarded in turn, a report of the server's memory, goroutines and open files every -report-every (the server needs -metrics)", maxSoak))
@@ -133,6 +150,10 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		return config{}, errors.New("-duration must be positive")
 	case c.every <= 0:
 		return config{}, errors.New("-every must be positive")
+	case c.impair.jitter < 0 || c.impair.jitter > 10*time.Second || c.stagger < 0 || c.stagger > time.Minute:
+		return config{}, errors.New("-jitter must be 0-10s and -stagger 0-1m")
+	case c.soak != 0 && (c.impair.active() || c.stagger != 0):
+		return config{}, errors.New("-loss, -jitter, -reorder and -stagger are for a load run, not -soak")
 	}
 	return c, nil
 }

@@ -53,15 +53,16 @@ func progress(elapsed time.Duration, sessions []*session) string {
 // writeTable prints the final report: one row per session, then errors.
 func writeTable(w io.Writer, rows []row, saved bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := "session\tsent\tcounted\tlost\tframes\tbatches\tp50_ms\tp99_ms\tlag_p50_ms\tlag_p99_ms\tlive_lag_p99_ms\tdrift_ms\tserver_s\twall_s\tdiff_ms\tstate"
+	head := "session\tsent\tcounted\tlost\tdropped\tlate\treord_sent\trecovered\tframes\tbatches\tp50_ms\tp99_ms\tlag_p50_ms\tlag_p99_ms\tlive_lag_p99_ms\tdrift_ms\tserver_s\twall_s\tdiff_ms\tstate"
 	if saved {
 		head += "\trecording"
 	}
 	fmt.Fprintln(tw, head)
 	for _, r := range rows {
 		in := r.info
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%+.1f\t%.3f\t%.3f\t%+.0f\t%s",
-			r.id, r.sent, in.Stats.Packets, in.Stats.LostPackets, in.Framing.Frames, in.Framing.Batches,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%+.1f\t%.3f\t%.3f\t%+.0f\t%s",
+			r.id, r.sent, in.Stats.Packets, in.Stats.LostPackets, r.counts.withheld, in.Stats.LatePackets,
+			r.counts.reordered, in.Stats.RecoveredPackets, in.Framing.Frames, in.Framing.Batches,
 			in.Framing.Latency.P50ms, in.Framing.Latency.P99ms, in.Framing.Lag.P50ms, in.Framing.Lag.P99ms,
 			r.live.Framing.LagRecent.P99ms, in.Framing.DriftMs,
 			in.Duration, r.wall.Seconds(), (in.Duration-r.wall.Seconds())*1000, orDash(in.State))
@@ -88,12 +89,21 @@ func orDash(s string) string {
 // summary is the whole run in one line: what the sessions sent and lost,
 // and their latencies while streaming (the newest poll's recent window, so
 // the stop at the end, when every session drains at once, is left out).
+//
+// Under -loss, -jitter and -reorder, the server's lost packets are those
+// the senders dropped (or still held back when they stopped) plus the late
+// ones: packets that came after the server had given up waiting for them.
+// Recovered packets came after a later one and were put back in order.
 type summary struct {
 	Sessions        int     `json:"sessions"`
 	Sent            int64   `json:"sent"`
 	Counted         int64   `json:"counted"`
 	Lost            int64   `json:"lost"`
 	LossPct         float64 `json:"loss_pct"`
+	Dropped         int64   `json:"dropped"`              // by the senders, on purpose
+	Late            int64   `json:"late"`                 // arrived after the server gave them up
+	ReorderedSent   int64   `json:"reordered_sent"`       // sent after a later packet
+	Recovered       int64   `json:"recovered"`            // put back in order by the server
 	LatencyP50Ms    float64 `json:"latency_p50_ms"`       // read → frame, mean of the sessions' p50
 	LatencyP99MaxMs float64 `json:"latency_p99_max_ms"`   // read → frame, worst session's p99
 	LagP50Ms        float64 `json:"lag_p50_ms"`           // end to end, mean of the sessions' p50
@@ -112,6 +122,10 @@ func summarize(rows []row) summary {
 		s.Sent += r.sent
 		s.Counted += r.info.Stats.Packets
 		s.Lost += r.info.Stats.LostPackets
+		s.Dropped += r.counts.withheld
+		s.Late += r.info.Stats.LatePackets
+		s.ReorderedSent += r.counts.reordered
+		s.Recovered += r.info.Stats.RecoveredPackets
 		live := r.live.Framing
 		s.LatencyP50Ms += live.LatencyRecent.P50ms
 		s.LatencyP99MaxMs = max(s.LatencyP99MaxMs, live.LatencyRecent.P99ms)
@@ -138,8 +152,9 @@ func writeSummary(w io.Writer, s summary, asJSON bool) error {
 	if asJSON {
 		return json.NewEncoder(w).Encode(s)
 	}
-	_, err := fmt.Fprintf(w, "summary: sessions=%d sent=%d counted=%d lost=%d (%.2f%%) read→frame p50=%.2fms p99_max=%.2fms lag p50=%.2fms p99=%.2fms p99_max=%.2fms (%s)\n",
-		s.Sessions, s.Sent, s.Counted, s.Lost, s.LossPct, s.LatencyP50Ms, s.LatencyP99MaxMs, s.LagP50Ms, s.LagP99Ms, s.LagP99MaxMs, s.WorstSession)
+	_, err := fmt.Fprintf(w, "summary: sessions=%d sent=%d counted=%d lost=%d (%.2f%%) dropped=%d late=%d reordered_sent=%d recovered=%d read→frame p50=%.2fms p99_max=%.2fms lag p50=%.2fms p99=%.2fms p99_max=%.2fms (%s) lag_whole_p99_max=%.2fms\n",
+		s.Sessions, s.Sent, s.Counted, s.Lost, s.LossPct, s.Dropped, s.Late, s.ReorderedSent, s.Recovered,
+		s.LatencyP50Ms, s.LatencyP99MaxMs, s.LagP50Ms, s.LagP99Ms, s.LagP99MaxMs, s.WorstSession, s.LagWholeP99Max)
 	if err != nil {
 		return err
 	}

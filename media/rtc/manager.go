@@ -60,7 +60,10 @@ type Config struct {
 	// Tap, when set, sees every RTP packet as received (tests capture
 	// real packets with it).
 	Tap func(sessionID string, p media.Packet)
-	Log *slog.Logger
+	// ReorderMaxHold is the longest a session waits for a missing packet,
+	// however large the jitter (media.DefaultReorderMaxHold when zero).
+	ReorderMaxHold time.Duration
+	Log            *slog.Logger
 }
 
 // Manager owns every live session and every draft take.

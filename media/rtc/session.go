@@ -350,7 +350,7 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 		return err
 	}
 	chain, err := media.NewChain(media.ChainConfig{
-		Params: p, Stats: &s.stats, Log: s.log, Spool: spool,
+		Params: p, Stats: &s.stats, Log: s.log, Spool: spool, ReorderMaxHold: s.cfg.ReorderMaxHold,
 		OnFrame: s.live.noteFrame, OnBatch: s.live.publish, Listening: s.live.listening,
 	})
 	if err != nil {

@@ -208,6 +208,39 @@ func (p *Peer) Stream(ctx context.Context, c Capture, st *SendStats) error {
 	}
 }
 
+// Send is one packet of a plan: packet Index of the capture's endless
+// loop (see Capture.Packet), sent At after the stream starts.
+type Send struct {
+	Index int
+	At    time.Duration
+}
+
+// StreamPlan sends the packets of plan, in its order, each at its time
+// counted from now, until the plan is done or ctx ends. It counts the
+// packets sent as Stream does and returns how many of the plan went out.
+// A plan is how a sender impairs its own stream: packets left out are
+// lost, packets sent out of order arrive reordered.
+func (p *Peer) StreamPlan(ctx context.Context, c Capture, plan []Send, st *SendStats) (int, error) {
+	start := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for k, s := range plan {
+		timer.Reset(time.Until(start.Add(s.At)))
+		select {
+		case <-ctx.Done():
+			return k, nil
+		case <-p.failed:
+			return k, fmt.Errorf("connection %s after %d packets", p.pc.ConnectionState(), k)
+		case <-timer.C:
+		}
+		if err := p.track.WriteRTP(c.Packet(s.Index)); err != nil {
+			return k, fmt.Errorf("write packet %d: %w", s.Index, err)
+		}
+		st.Sent(time.Now())
+	}
+	return len(plan), nil
+}
+
 func (p *Peer) Close() { _ = p.pc.Close() }
 
 // SendStats is what a stream has sent so far.
