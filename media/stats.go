@@ -17,6 +17,9 @@ type Stats struct {
 	DecodedSamples atomic.Int64 // samples per channel decoded from packets (48 kHz)
 	OutputFrames   atomic.Int64 // samples per channel written to the take (output rate)
 	JitterMicros   atomic.Int64 // RFC 3550 interarrival jitter
+	// DecodeNanos is the time spent in the Opus decoder. Not in the
+	// Snapshot: it is for /metrics, not the session's stats.
+	DecodeNanos atomic.Int64
 }
 
 // StatsSnapshot is a point-in-time copy of Stats, ready for JSON.
