@@ -45,8 +45,9 @@ type config struct {
 	Node          media.Node    // this node among several sharing a PostgreSQL index
 	// S3 is where recordings are kept when -store is s3://bucket/prefix;
 	// nil keeps them in DATA/recordings.
-	S3      *s3store.Config
-	Metrics bool // serve /metrics
+	S3       *s3store.Config
+	Metrics  bool // serve /metrics
+	Profiles bool // serve /debug/pprof/
 
 	// rtpTap sees every received RTP packet; tests set it to capture a
 	// real browser's stream. No flag sets it.
@@ -126,6 +127,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("RECORDER_METRICS: %w", err)
 	}
 	fs.BoolVar(&c.Metrics, "metrics", metricsOn, "serve /metrics in the Prometheus text format (behind the access token when one is set) (env RECORDER_METRICS)")
+	profilesOn, err := strconv.ParseBool(env("RECORDER_PPROF", "false"))
+	if err != nil {
+		return c, fmt.Errorf("RECORDER_PPROF: %w", err)
+	}
+	fs.BoolVar(&c.Profiles, "pprof", profilesOn, "serve the Go runtime's CPU, heap and other profiles under /debug/pprof/ (behind the access token when one is set) (env RECORDER_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -170,6 +170,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		reg, obs := newRegistry(sessions, uploads, hub)
 		h.Metrics, observer = metricsHandler(reg), obs
 	}
+	if cfg.Profiles {
+		h.Profiles = profilesHandler()
+	}
 	srv := &server{cfg: cfg, log: log, db: database, sessions: sessions}
 	srv.app = handlers.NewApp(h, handlers.AppConfig{
 		Guard:         guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log}),

@@ -382,3 +382,37 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		}
 	}
 }
+
+// TestProfiles: /debug/pprof/ is off by default; with -pprof it serves the
+// runtime's profiles, behind the token when one is set.
+func TestProfiles(t *testing.T) {
+	get := func(srv *server, token string) (int, string) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/debug/pprof/heap?debug=1", nil)
+		req.Host = "localhost:8080"
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := srv.app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	if code, _ := get(newTestServer(t, nil, nil), ""); code != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/heap without -pprof: %d, want 404", code)
+	}
+	if code, body := get(newTestServer(t, []string{"-pprof"}, nil), ""); code != http.StatusOK || !strings.Contains(body, "heap profile:") {
+		t.Errorf("GET /debug/pprof/heap with -pprof: %d\n%.300s", code, body)
+	}
+	const token = "pprof-token-for-tests"
+	srv := newTestServer(t, nil, map[string]string{"RECORDER_PPROF": "1", "RECORDER_TOKEN": token})
+	if code, _ := get(srv, ""); code == http.StatusOK {
+		t.Error("GET /debug/pprof/heap without the token: 200")
+	}
+	if code, _ := get(srv, token); code != http.StatusOK {
+		t.Errorf("GET /debug/pprof/heap with the token: %d", code)
+	}
+}

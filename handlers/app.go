@@ -127,6 +127,9 @@ func (h *Handler) routes(app *fiber.App, g *guard.Guard) {
 	if h.Metrics != nil {
 		plain.get("/metrics", h.Metrics)
 	}
+	if h.Profiles != nil {
+		plain.get("/debug/pprof/*", h.Profiles)
+	}
 }
 
 // group adds routes that share middleware, the middleware first.

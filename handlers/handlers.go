@@ -78,6 +78,8 @@ type Handler struct {
 	WSRecover func(*websocket.Conn)
 	// Metrics, when set, answers GET /metrics (behind the guards).
 	Metrics fiber.Handler
+	// Profiles, when set, answers GET /debug/pprof/… (behind the guards).
+	Profiles fiber.Handler
 	// OfferTimeout bounds ICE gathering while answering an offer.
 	OfferTimeout time.Duration
 	// BaseContext is the root of every /ws connection: when it ends

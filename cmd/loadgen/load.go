@@ -61,6 +61,10 @@ func (s *session) latest() (rtc.Info, bool) {
 // session and prints the table. Sessions are stopped and their takes saved
 // or discarded even when ctx has ended.
 func (l *load) run(ctx context.Context) error {
+	mon, err := newProcMonitor("/proc", l.cfg.serverPID)
+	if err != nil {
+		return err
+	}
 	sessions, err := l.connectAll(ctx)
 	if err != nil {
 		l.finishAll(context.WithoutCancel(ctx), sessions)
@@ -69,6 +73,7 @@ func (l *load) run(ctx context.Context) error {
 	fmt.Fprintf(l.out, "%d sessions connected to %s; streaming %d packets every %s, looped, for %s\n",
 		len(sessions), l.srv.base, len(l.capture.Pkts), l.capture.Every, l.cfg.duration)
 
+	mon.started()
 	streamCtx, cancel := context.WithTimeout(ctx, l.cfg.duration)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -94,12 +99,19 @@ streaming:
 		}
 	}
 	wg.Wait()
+	mon.stopped()
 	if ctx.Err() != nil {
 		fmt.Fprintln(l.out, "interrupted: stopping the sessions")
 	}
 	rows := l.finishAll(context.WithoutCancel(ctx), sessions)
+	if l.cfg.baseline {
+		baselineLoss(rows)
+	}
 	writeTable(l.out, rows, l.cfg.save)
-	if err := writeSummary(l.out, summarize(rows), l.cfg.json); err != nil {
+	sum := summarize(rows)
+	var usageErr error
+	sum.ServerUsage, usageErr = mon.usage(len(rows), audioSeconds(rows))
+	if err := writeSummary(l.out, sum, l.cfg.json); err != nil {
 		return err
 	}
 	var errs []error
@@ -108,7 +120,7 @@ streaming:
 			errs = append(errs, fmt.Errorf("session %s: %w", r.id, r.err))
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, usageErr)...)
 }
 
 // connectAll sets up every session, a few at a time. On an error it

@@ -80,6 +80,9 @@ type config struct {
 	save     bool
 	every    time.Duration // interval of the progress lines and polls
 
+	serverPID int  // the server's process, for its CPU and RSS (load runs)
+	baseline  bool // the server is the aiortc baseline (cmd/loadgen/aiortc)
+
 	// Soak mode, when soak > 0.
 	soak                time.Duration
 	takeMin, takeMax    time.Duration
@@ -102,6 +105,8 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.StringVar(&c.capture, "capture", defaultCapture, "RTP capture to stream in a loop (mediatest format)")
 	fs.BoolVar(&c.save, "save", false, "save every take as a recording at the end (default: discard it)")
 	fs.DurationVar(&c.every, "every", time.Second, "interval of the progress lines and session polls")
+	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id: report its CPU ms per second of audio per session and its RSS per session, read from /proc (Linux)")
+	fs.BoolVar(&c.baseline, "baseline", false, "the server is the aiortc baseline (cmd/loadgen/aiortc/server.py): loss is what it did not decode of what was sent")
 	fs.DurationVar(&c.soak, "soak", 0, fmt.Sprintf("run a soak for this long (at most %s): takes of random length saved or discarded in turn, a report of the server's memory, goroutines and open files every -report-every (the server needs -metrics)", maxSoak))
 	fs.DurationVar(&c.takeMin, "take-min", 5*time.Second, "soak: shortest take")
 	fs.DurationVar(&c.takeMax, "take-max", 30*time.Second, "soak: longest take")

@@ -101,6 +101,7 @@ type summary struct {
 	LagP99MaxMs     float64 `json:"lag_p99_max_ms"`       // end to end, worst session's p99
 	WorstSession    string  `json:"worst_session"`        // the one with that p99
 	LagWholeP99Max  float64 `json:"lag_whole_p99_max_ms"` // worst whole-session p99, stop included
+	*ServerUsage            // with -server-pid
 }
 
 func summarize(rows []row) summary {
@@ -139,5 +140,8 @@ func writeSummary(w io.Writer, s summary, asJSON bool) error {
 	}
 	_, err := fmt.Fprintf(w, "summary: sessions=%d sent=%d counted=%d lost=%d (%.2f%%) read→frame p50=%.2fms p99_max=%.2fms lag p50=%.2fms p99=%.2fms p99_max=%.2fms (%s)\n",
 		s.Sessions, s.Sent, s.Counted, s.Lost, s.LossPct, s.LatencyP50Ms, s.LatencyP99MaxMs, s.LagP50Ms, s.LagP99Ms, s.LagP99MaxMs, s.WorstSession)
-	return err
+	if err != nil {
+		return err
+	}
+	return writeUsage(w, s.ServerUsage)
 }
