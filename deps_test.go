@@ -30,3 +30,17 @@ func TestDomainLinksNoInfrastructure(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsStayInMain: Prometheus is main's business. The domain and
+// the handlers expose plain totals and an Observer; main converts them.
+func TestMetricsStayInMain(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./media/...", "./handlers/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/prometheus/") {
+			t.Errorf("media or handlers link %s", pkg)
+		}
+	}
+}

@@ -166,8 +166,10 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		ICE:          sessions,
 		MaxTakeTime:  cfg.MaxTakeTime,
 	}
+	var observer handlers.Observer // requests and saves, for /metrics
 	if cfg.Metrics {
-		h.Metrics = metricsHandler(newRegistry(sessions, uploads))
+		reg, obs := newRegistry(sessions, uploads, hub)
+		h.Metrics, observer = metricsHandler(reg), obs
 	}
 	if cfg.Profiles {
 		h.Profiles = profilesHandler()
@@ -182,6 +184,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		IdleTimeout:   cfg.IdleTimeout,
 		WriteTimeout:  cfg.WriteTimeout,
 		Cluster:       cluster,
+		Observer:      observer,
 	})
 	stopCluster := func() {}
 	if cluster != nil {

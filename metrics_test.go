@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +11,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // scrape GETs /metrics from srv and returns the status and body.
@@ -105,6 +116,272 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("GET /metrics with the token: %d\n%s", code, body)
 		}
 	})
+}
+
+// callApp sends a request through srv's app (the Host the guards accept, a
+// JSON body when given) and decodes a JSON answer into out when not nil.
+func callApp(t *testing.T, srv *server, method, target, body string, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	req.Host = "localhost:8080"
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := srv.app.Test(req, -1)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer res.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: %d, %v", method, target, res.StatusCode, err)
+		}
+	}
+	return res.StatusCode
+}
+
+// families scrapes srv's /metrics and parses the text format.
+func families(t *testing.T, srv *server) map[string]*dto.MetricFamily {
+	t.Helper()
+	code, body := scrape(t, srv, "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", code)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v\n%s", err, body)
+	}
+	return fams
+}
+
+// sample is the metric of family name whose labels include labels (name,
+// value pairs); nil if there is none.
+func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) *dto.Metric {
+	for _, m := range fams[name].GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		match := true
+		for i := 0; i+1 < len(labels); i += 2 {
+			match = match && have[labels[i]] == labels[i+1]
+		}
+		if match {
+			return m
+		}
+	}
+	return nil
+}
+
+// counter is the value of a counter sample, -1 if there is none.
+func counter(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	m := sample(fams, name, labels...)
+	if m == nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
+}
+
+// recorderCounters are every recorder_* counter and histogram count, by
+// name and labels.
+func recorderCounters(fams map[string]*dto.MetricFamily) map[string]float64 {
+	out := map[string]float64{}
+	for name, f := range fams {
+		if !strings.HasPrefix(name, "recorder_") {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			key := name + fmt.Sprint(m.GetLabel())
+			switch f.GetType() {
+			case dto.MetricType_COUNTER:
+				out[key] = m.GetCounter().GetValue()
+			case dto.MetricType_HISTOGRAM:
+				out[key] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return out
+}
+
+// TestMetricsAfterTraffic streams a real WebRTC session into the server,
+// stops and saves it, and reads /metrics with the Prometheus parser: the
+// end-to-end lag and read→frame histograms count exactly the frames the
+// session measured, with cumulative buckets fine around 4–5 ms; the
+// session counters match the session's own; nothing goes down as the
+// session ends and is forgotten; saves are counted by outcome; and HTTP
+// requests are counted by route pattern, never by the session's path.
+func TestMetricsAfterTraffic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams a WebRTC session in real time")
+	}
+	srv := newTestServer(t, []string{"-metrics", "-ice-loopback=true"}, nil)
+	before := families(t, srv)
+	if n := counter(before, "recorder_rtp_packets_total"); n != 0 {
+		t.Fatalf("recorder_rtp_packets_total = %v before any session, want 0", n)
+	}
+
+	capture, api := toneSender(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	const id = "session_metrics42"
+	peer, offer, err := rtcsend.NewPeer(ctx, api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	body, _ := json.Marshal(map[string]any{"offer": offer, "session_id": id})
+	var answered struct {
+		Answer webrtc.SessionDescription `json:"answer"`
+	}
+	if code := callApp(t, srv, http.MethodPost, "/webrtc/offer", string(body), &answered); code != http.StatusOK {
+		t.Fatalf("offer: %d", code)
+	}
+	if err := peer.Accept(ctx, answered.Answer); err != nil {
+		t.Fatal(err)
+	}
+	sctx, stopStream := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer stopStream()
+	streamed := make(chan error, 1)
+	go func() { streamed <- peer.Stream(sctx, capture, &rtcsend.SendStats{}) }()
+	time.Sleep(time.Second)
+	live := families(t, srv) // while the session records
+	if err := <-streamed; err != nil {
+		t.Fatal(err)
+	}
+	var info rtc.Info
+	if code := callApp(t, srv, http.MethodGet, "/webrtc/sessions/"+id, "", &info); code != http.StatusOK {
+		t.Fatalf("session info: %d", code)
+	}
+	if code := callApp(t, srv, http.MethodPost, "/webrtc/stop", `{"session_id":"`+id+`"}`, nil); code != http.StatusOK {
+		t.Fatalf("stop: %d", code)
+	}
+	if code := callApp(t, srv, http.MethodGet, "/webrtc/sessions/"+id, "", &info); code != http.StatusOK || info.State != rtc.StateStopped {
+		t.Fatalf("session info after stop: %d, %q", code, info.State)
+	}
+	stopped := families(t, srv)
+	if code := callApp(t, srv, http.MethodPost, "/save_recording", `{"session_id":"`+id+`","recording_type":"webrtc"}`, nil); code != http.StatusOK {
+		t.Fatalf("save: %d", code)
+	}
+	if code := callApp(t, srv, http.MethodPost, "/save_recording", `{"session_id":"session_never","recording_type":"webrtc"}`, nil); code != http.StatusNotFound {
+		t.Fatalf("save of no session: %d, want 404", code)
+	}
+	after := families(t, srv)
+
+	// The session's own figures, exactly.
+	fr := info.Framing
+	if fr.Frames < 30 || fr.Lag.Count < 30 || fr.Lag.Count > fr.Frames {
+		t.Fatalf("the session framed %d frames, %d with a lag: too few to check", fr.Frames, fr.Lag.Count)
+	}
+	for _, c := range []struct {
+		name string
+		want float64
+	}{
+		{"recorder_frames_total", float64(fr.Frames)},
+		{"recorder_batches_total", float64(fr.Batches)},
+		{"recorder_rtp_packets_total", float64(info.Stats.Packets)},
+		{"recorder_rtp_payload_bytes_total", float64(info.Stats.PayloadBytes)},
+		{"recorder_rtp_packets_lost_total", float64(info.Stats.LostPackets)},
+		{"recorder_rtp_packets_recovered_total", float64(info.Stats.RecoveredPackets)},
+		{"recorder_sessions_started_total", 1},
+	} {
+		if got := counter(after, c.name); got != c.want {
+			t.Errorf("%s = %v, want the session's %v", c.name, got, c.want)
+		}
+	}
+	if got := counter(after, "recorder_sessions_ended_total", "state", "stopped"); got != 1 {
+		t.Errorf("sessions ended stopped = %v, want 1", got)
+	}
+	if got, want := counter(after, "recorder_audio_decoded_seconds_total"), float64(info.Stats.DecodedSamples)/48000; got != want || got < 1 {
+		t.Errorf("audio decoded = %v s, want the session's %v s", got, want)
+	}
+	if got := counter(after, "recorder_opus_decode_seconds_total"); got <= 0 {
+		t.Errorf("decode time = %v s, want some", got)
+	}
+	for name, want := range map[string]int64{
+		"recorder_frame_lag_seconds":     fr.Lag.Count,
+		"recorder_frame_latency_seconds": fr.Latency.Count,
+	} {
+		m := sample(after, name)
+		if m == nil {
+			t.Errorf("no %s", name)
+			continue
+		}
+		h := m.GetHistogram()
+		if int64(h.GetSampleCount()) != want {
+			t.Errorf("%s counts %d frames, the session measured %d", name, h.GetSampleCount(), want)
+		}
+		if h.GetSampleSum() <= 0 {
+			t.Errorf("%s sums to %v s", name, h.GetSampleSum())
+		}
+		var prev uint64
+		fine := 0 // bounds between 4 and 5 ms: they tell 4 ms from 5 ms
+		for _, b := range h.GetBucket() {
+			if b.GetCumulativeCount() < prev || b.GetCumulativeCount() > h.GetSampleCount() {
+				t.Errorf("%s: bucket le=%v holds %d after %d (of %d)", name, b.GetUpperBound(), b.GetCumulativeCount(), prev, h.GetSampleCount())
+			}
+			prev = b.GetCumulativeCount()
+			if ub := b.GetUpperBound(); ub > 0.004 && ub < 0.005 {
+				fine++
+			}
+		}
+		if n := len(h.GetBucket()); n < 30 || n > 45 || fine == 0 {
+			t.Errorf("%s: %d buckets, %d between 4 and 5 ms; want 30-45, one or more", name, n, fine)
+		}
+	}
+
+	// Rising, and never falling as the session ends and is forgotten.
+	if l, a := counter(live, "recorder_rtp_packets_total"), counter(after, "recorder_rtp_packets_total"); l <= 0 || a <= l {
+		t.Errorf("packets: %v while live, %v after; want them rising", l, a)
+	}
+	if l, a := sample(live, "recorder_frame_lag_seconds").GetHistogram().GetSampleCount(), sample(after, "recorder_frame_lag_seconds").GetHistogram().GetSampleCount(); l == 0 || a <= l {
+		t.Errorf("lag count: %v while live, %v after; want them rising", l, a)
+	}
+	scrapes := []map[string]float64{recorderCounters(before), recorderCounters(live), recorderCounters(stopped), recorderCounters(after)}
+	for i := 1; i < len(scrapes); i++ {
+		for key, v := range scrapes[i-1] {
+			if now, ok := scrapes[i][key]; !ok || now < v {
+				t.Errorf("scrape %d: %s went from %v to %v (present: %v)", i, key, v, now, ok)
+			}
+		}
+	}
+
+	// Saves by outcome; requests by route pattern.
+	if got := counter(after, "recorder_saves_total", "mode", "webrtc", "outcome", "saved"); got != 1 {
+		t.Errorf("saves saved = %v, want 1", got)
+	}
+	if got := counter(after, "recorder_saves_total", "mode", "webrtc", "outcome", "not_found"); got != 1 {
+		t.Errorf("saves not_found = %v, want 1", got)
+	}
+	if m := sample(after, "recorder_save_duration_seconds", "mode", "webrtc"); m.GetHistogram().GetSampleCount() != 2 {
+		t.Errorf("save durations: %v observed, want 2", m.GetHistogram().GetSampleCount())
+	}
+	for _, c := range []struct {
+		method, route, status string
+		want                  float64
+	}{
+		{"GET", "/webrtc/sessions/:id", "200", 2},
+		{"POST", "/webrtc/offer", "200", 1},
+		{"POST", "/webrtc/stop", "200", 1},
+		{"POST", "/save_recording", "200", 1},
+		{"POST", "/save_recording", "404", 1},
+		{"GET", "/metrics", "200", 3}, // this scrape is counted once answered
+	} {
+		if got := counter(after, "recorder_http_requests_total", "method", c.method, "route", c.route, "status", c.status); got != c.want {
+			t.Errorf("requests %s %s %s = %v, want %v", c.method, c.route, c.status, got, c.want)
+		}
+	}
+	for _, m := range after["recorder_http_requests_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if strings.Contains(l.GetValue(), "session_") {
+				t.Errorf("a label holds a path, not a route: %v", m.GetLabel())
+			}
+		}
+	}
 }
 
 // TestProfiles: /debug/pprof/ is off by default; with -pprof it serves the

@@ -29,6 +29,9 @@ type AppConfig struct {
 	// Cluster, when set, forwards requests for another node's sessions
 	// to that node; nil for a single node.
 	Cluster *Cluster
+	// Observer, when set, is told of every request (its route and status)
+	// and every save, for /metrics.
+	Observer Observer
 }
 
 // NewApp builds the whole HTTP app: its error handler and limits, the
@@ -49,12 +52,21 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 	}
 	g := cfg.Guard
 	h.WSRecover = g.RecoverConn()
+	h.observer = cfg.Observer
+	var observe *observeRequests
+	if cfg.Observer != nil {
+		observe = newObserveRequests(app, cfg.Observer)
+		app.Use(observe.handle) // first: it sees what the guards refuse too
+	}
 	cfg.Health.Register(app) // before the guards: probes carry no token
 	app.Use(g.Recover(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
 	if cfg.Cluster != nil {
 		cfg.Cluster.Register(app) // before the routes: it forwards other nodes' sessions
 	}
 	h.routes(app, g)
+	if observe != nil {
+		observe.index()
+	}
 	return app
 }
 

@@ -96,6 +96,7 @@ type Handler struct {
 	MaxTakeTime time.Duration
 
 	recordings changeHub // tells open pages the list changed
+	observer   Observer  // AppConfig.Observer: counts saves; nil counts nothing
 }
 
 // render writes a templ component as the HTML response. Pages are

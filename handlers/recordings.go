@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -46,9 +47,11 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	var rec *media.Recording
 	var err error
+	began := time.Now()
 	switch {
 	case req.RecordingType == media.ModeWebRTC && req.SessionID != "":
 		rec, err = h.Library.SaveSession(ctx, req.SessionID, req.Duration)
+		h.observeSave("webrtc", began, err)
 	case req.RecordingType == media.ModeWebRTC:
 		return media.Invalidf("session_id is required")
 	case req.RecordingType != media.ModeMediaRecorder:
@@ -57,6 +60,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*media.Recording, error) {
 			return h.Library.SaveUpload(ctx, req.UploadID, req.Duration, p)
 		})
+		h.observeSave("upload", began, err)
 	case req.AudioData != "":
 		audio, decErr := base64.StdEncoding.DecodeString(stripDataURL(req.AudioData))
 		if decErr != nil {
@@ -65,6 +69,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*media.Recording, error) {
 			return h.Library.SaveAudio(ctx, audio, req.MIME, req.Duration, p)
 		})
+		h.observeSave("whole", began, err)
 	default:
 		return media.Invalidf("a mediarecorder take needs upload_id or audio_data")
 	}

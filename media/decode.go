@@ -127,7 +127,9 @@ func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
 			return err
 		}
 	}
+	began := time.Now()
 	n, err := d.opus.DecodeToFloat32(p.Payload, d.buf)
+	d.Stats.DecodeNanos.Add(int64(time.Since(began)))
 	if err != nil {
 		d.Stats.DecodeErrors.Add(1)
 		if !d.loggedBad {

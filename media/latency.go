@@ -20,6 +20,7 @@ const (
 type LatencyHistogram struct {
 	counts   [latencyBuckets + 1]int64 // the last bucket is overflow
 	total    int64
+	sum      time.Duration // of every duration observed, for a mean
 	min, max time.Duration
 }
 
@@ -32,6 +33,7 @@ func (h *LatencyHistogram) Observe(d time.Duration) {
 	}
 	h.max = max(h.max, d)
 	h.total++
+	h.sum += d
 }
 
 // Add adds every duration o observed.
@@ -47,6 +49,7 @@ func (h *LatencyHistogram) Add(o *LatencyHistogram) {
 	}
 	h.max = max(h.max, o.max)
 	h.total += o.total
+	h.sum += o.sum
 }
 
 // Reset empties the histogram.
@@ -93,6 +96,42 @@ func (h *LatencyHistogram) Count() int64 { return h.total }
 
 // Max returns the longest duration observed.
 func (h *LatencyHistogram) Max() time.Duration { return h.max }
+
+// Sum returns the sum of every duration observed.
+func (h *LatencyHistogram) Sum() time.Duration { return h.sum }
+
+// LatencyEdges returns the upper edges of the histogram's buckets (the
+// overflow bucket aside), ascending: the bounds at which Cumulative is
+// exact.
+func LatencyEdges() []time.Duration {
+	edges := make([]time.Duration, latencyBuckets)
+	for b := range edges {
+		edges[b] = bucketUpper(b)
+	}
+	return edges
+}
+
+// Cumulative returns, for each of bounds (ascending), how many durations
+// fell in the buckets up to the one holding that bound: for a bound that
+// is one of LatencyEdges, exactly the durations at most that bound; for
+// another, that plus the ones in its bucket above it (at most 4.4 %
+// above the bound).
+func (h *LatencyHistogram) Cumulative(bounds []time.Duration) []uint64 {
+	out := make([]uint64, len(bounds))
+	var seen int64
+	next := 0 // the first bucket not yet in seen
+	for i, bound := range bounds {
+		last := latencyBucket(bound)
+		for last > 0 && bucketUpper(last-1) >= bound { // an edge, rounded up by the logarithm
+			last--
+		}
+		for ; next <= last; next++ {
+			seen += h.counts[next]
+		}
+		out[i] = uint64(seen)
+	}
+	return out
+}
 
 // WindowedLatency is a whole-stream latency histogram and a recent one,
 // which covers the last Window to 2×Window: two histograms of Window each,

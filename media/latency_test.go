@@ -77,3 +77,49 @@ func TestWindowedLatency(t *testing.T) {
 		t.Errorf("a minute later the window holds %d", got.Count())
 	}
 }
+
+// TestLatencyCumulative: at every bucket edge the cumulative count is
+// exactly the number of durations at most that edge (what a Prometheus
+// histogram's le buckets hold), and Sum is the sum of what was observed.
+func TestLatencyCumulative(t *testing.T) {
+	var h LatencyHistogram
+	var values []time.Duration
+	var sum time.Duration
+	for d := 3 * time.Microsecond; d < 200*time.Second; d = d*107/100 + 1 {
+		h.Observe(d)
+		values = append(values, d)
+		sum += d
+	}
+	edges := LatencyEdges()
+	if len(edges) < 300 || edges[0] != latencyBase {
+		t.Fatalf("%d edges from %v", len(edges), edges[0])
+	}
+	got := h.Cumulative(edges)
+	for i, edge := range edges {
+		var want uint64
+		for _, v := range values {
+			if v <= edge {
+				want++
+			}
+		}
+		if got[i] != want {
+			t.Fatalf("at edge %d (%v): %d durations counted, want %d", i, edge, got[i], want)
+		}
+	}
+	if h.Sum() != sum {
+		t.Errorf("Sum = %v, want %v", h.Sum(), sum)
+	}
+	var o LatencyHistogram
+	o.Add(&h)
+	o.Add(&h)
+	if o.Sum() != 2*sum || o.Count() != 2*h.Count() {
+		t.Errorf("Add: sum %v count %d, want %v and %d", o.Sum(), o.Count(), 2*sum, 2*h.Count())
+	}
+
+	// Between edges, the bucket holding the bound counts whole.
+	var one LatencyHistogram
+	one.Observe(4300 * time.Microsecond)
+	if c := one.Cumulative([]time.Duration{4 * time.Millisecond, 4300*time.Microsecond - 1, 5 * time.Millisecond}); c[0] != 0 || c[1] != 1 || c[2] != 1 {
+		t.Errorf("one 4.3 ms duration, cumulative at 4 ms, just under 4.3 ms and 5 ms: %v, want [0 1 1]", c)
+	}
+}

@@ -21,6 +21,9 @@ type Stats struct {
 	// RecoveredPackets arrived after a later packet but in time: the
 	// reorder stage put them back in sequence.
 	RecoveredPackets atomic.Int64
+	// DecodeNanos is the time spent in the Opus decoder. Not in the
+	// Snapshot: it is for /metrics, not the session's stats.
+	DecodeNanos atomic.Int64
 }
 
 // StatsSnapshot is a point-in-time copy of Stats, ready for JSON.

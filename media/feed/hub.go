@@ -21,6 +21,7 @@ type Hub struct {
 	Now func() time.Time
 
 	queueLen int
+	dropped  atomic.Int64 // batches lost to full queues, every subscriber's
 
 	mu       sync.RWMutex // guards sessions and Subscription.closed
 	sessions map[string][]*Subscription
@@ -108,16 +109,22 @@ func (h *Hub) Publish(sessionID string, b media.Batch, p media.Params) error {
 	for _, s := range h.sessions[sessionID] {
 		if len(s.ch) == cap(s.ch) { // full: skip building a message for it
 			s.dropped.Add(1)
+			h.dropped.Add(1)
 			continue
 		}
 		select {
 		case s.ch <- messageFor(s.dropped.Load()):
 		default: // filled up by a concurrent Publish
 			s.dropped.Add(1)
+			h.dropped.Add(1)
 		}
 	}
 	return nil
 }
+
+// Dropped returns how many batches every subscriber together has lost to
+// a full queue since the hub was made.
+func (h *Hub) Dropped() int64 { return h.dropped.Load() }
 
 // End closes every subscription of a session; each C closes once its queued
 // messages are read. A later Subscribe to the same id starts afresh.

@@ -148,6 +148,9 @@ func TestHubSlowSubscriber(t *testing.T) {
 	if fast.Dropped() != 0 {
 		t.Errorf("fast Dropped() = %d", fast.Dropped())
 	}
+	if got, want := h.Dropped(), int64(batches-queue); got != want {
+		t.Errorf("hub Dropped() = %d, want the slow subscriber's %d", got, want)
+	}
 	// The slow subscriber kept the first batches it had room for.
 	for i := range int64(queue) {
 		if hd, _ := receive(t, slow); hd.Batch != i || hd.Dropped != 0 {

@@ -74,6 +74,7 @@ type Manager struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session
+	totals   Totals // sessions started, and the counters of the ended ones (see Totals)
 }
 
 // NewManager builds the pion API (Opus only, default interceptors for
@@ -183,7 +184,9 @@ func (m *Manager) register(id string, p media.Params) (*Session, error) {
 	s := newSession(id, p, m.cfg, spoolPath)
 	s.onFailed = func() { m.forgetFailed(s) }
 	s.onDraftExpired = func() { m.forgetDraft(s) }
+	s.onEnd = func() { m.fold(s) }
 	m.sessions[id] = s
+	m.totals.Started++
 	return s, nil
 }
 
@@ -329,6 +332,7 @@ func (m *Manager) forgetFailed(s *Session) {
 	if m.sessions[s.ID] != s {
 		return
 	}
+	m.foldLocked(s)
 	delete(m.sessions, s.ID)
 	if err := removeSpool(s.spoolPath); err != nil {
 		m.cfg.Log.Warn("removing empty spool", "session_id", s.ID, "err", err)
@@ -344,6 +348,7 @@ func (m *Manager) forgetDraft(s *Session) {
 	if m.sessions[s.ID] != s {
 		return
 	}
+	m.foldLocked(s)
 	delete(m.sessions, s.ID)
 	m.cfg.Log.Warn("an unsaved draft expired: forgotten, its spool kept on disk for recovery at the next start",
 		"session_id", s.ID, "spool", s.spoolPath, "draft_ttl", m.cfg.DraftTTL)
@@ -352,6 +357,9 @@ func (m *Manager) forgetDraft(s *Session) {
 func (m *Manager) forget(id string) {
 	m.mu.Lock()
 	s := m.sessions[id]
+	if s != nil {
+		m.foldLocked(s)
+	}
 	delete(m.sessions, id)
 	m.mu.Unlock()
 	if s != nil {

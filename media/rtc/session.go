@@ -102,6 +102,11 @@ type Session struct {
 	// draft that was neither saved nor discarded since.
 	onFailed       func()
 	onDraftExpired func()
+	// onEnd is called once as the session finishes, its counters final.
+	onEnd func()
+	// folded says the Manager's totals hold the session's counters;
+	// guarded by the Manager's mu.
+	folded bool
 }
 
 func newSession(id string, p media.Params, cfg Config, spoolPath string) *Session {
@@ -562,6 +567,9 @@ func (s *Session) finish() {
 			s.state.Store(StateStopped)
 		}
 		s.log.Info("session ended", "state", s.State(), "reason", reason, "draft", hasDraft, "stats", s.stats.Snapshot())
+		if s.onEnd != nil {
+			s.onEnd()
+		}
 		close(s.done)
 	})
 }
