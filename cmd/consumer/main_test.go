@@ -31,6 +31,12 @@ func feedServer(t *testing.T, msgs [][]byte, hold <-chan struct{}) string {
 	t.Helper()
 	var wg sync.WaitGroup
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Counted from its start: the client's dial returns only after the
+		// upgrade below, so this Add comes before the cleanup's Wait (a
+		// hijacked connection is not waited for by srv.Close, and a wg.Go
+		// reaching a zero count while Wait runs is a race).
+		wg.Add(1)
+		defer wg.Done()
 		if r.URL.Path != "/feed/sess-1" {
 			http.NotFound(w, r)
 			return
