@@ -142,7 +142,7 @@ func TestPercentFlag(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"-jitter", "-1ms"}, {"-stagger", "-1s"}, {"-loss", "200%"},
-		{"-soak", "1m", "-loss", "1%"},
+		{"-soak", "1m", "-loss", "1%"}, {"-spread", "-stagger", "1ms"}, {"-soak", "1m", "-spread"},
 	} {
 		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil || strings.Contains(err.Error(), "help") {
 			t.Errorf("parseFlags(%q) = %v, want refused", args, err)
@@ -184,5 +184,19 @@ func TestRun_Impaired(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "dropped=") || !strings.Contains(out.String(), "recovered=") {
 		t.Error("the summary does not say what was dropped and recovered")
+	}
+}
+
+// TestRun_Spread: -spread starts the streams one packet time / sessions
+// apart, so their packets do not all leave at the same instant.
+func TestRun_Spread(t *testing.T) {
+	srv := startServer(t)
+	args := []string{"-url", srv.url, "-sessions", "4", "-duration", "1s", "-capture", testCapture, "-spread"}
+	var out bytes.Buffer
+	if err := run(t.Context(), args, &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "streams started 5ms apart") {
+		t.Errorf("4 sessions of 20 ms packets spread: want streams started 5ms apart in\n%s", out.String())
 	}
 }

@@ -74,9 +74,13 @@ func (l *load) run(ctx context.Context) error {
 	}
 	fmt.Fprintf(l.out, "%d sessions connected to %s; streaming %d packets every %s, looped, for %s\n",
 		len(sessions), l.srv.base, len(l.capture.Pkts), l.capture.Every, l.cfg.duration)
-	if im := l.cfg.impair; im.active() || l.cfg.stagger > 0 {
+	stagger := l.cfg.stagger
+	if l.cfg.spread {
+		stagger = l.capture.Every / time.Duration(len(sessions))
+	}
+	if im := l.cfg.impair; im.active() || stagger > 0 {
 		fmt.Fprintf(l.out, "impaired by the senders: loss %.2f%%, jitter up to %s, reorder %.2f%%, seed %d; streams started %s apart\n",
-			im.loss*100, im.jitter, im.reorder*100, l.cfg.seed, l.cfg.stagger)
+			im.loss*100, im.jitter, im.reorder*100, l.cfg.seed, stagger)
 	}
 	if l.cfg.impair.active() {
 		n := int(l.cfg.duration/l.capture.Every) + 1
@@ -86,12 +90,12 @@ func (l *load) run(ctx context.Context) error {
 	}
 
 	mon.started()
-	streamCtx, cancel := context.WithTimeout(ctx, l.cfg.duration+time.Duration(len(sessions)-1)*l.cfg.stagger)
+	streamCtx, cancel := context.WithTimeout(ctx, l.cfg.duration+time.Duration(len(sessions)-1)*stagger)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i, s := range sessions {
 		wg.Go(func() {
-			err := l.stream(streamCtx, s, time.Duration(i)*l.cfg.stagger)
+			err := l.stream(streamCtx, s, time.Duration(i)*stagger)
 			s.mu.Lock()
 			s.streamErr = err
 			s.mu.Unlock()

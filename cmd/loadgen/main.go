@@ -35,7 +35,9 @@
 // (or still held back when they stopped) beside what the server counted:
 // lost, late (came after it stopped waiting) and recovered (came after a
 // later packet and were put back in order). -stagger starts each session's
-// stream that long after the previous one's.
+// stream that long after the previous one's; -spread staggers them by one
+// packet time over all the sessions, so their packets leave at independent
+// moments as real clients' do, instead of all at the same instant.
 //
 // With -soak, loadgen runs a soak instead: takes of random length, saved
 // or discarded, one after another in every session slot, with a report of
@@ -90,6 +92,7 @@ type config struct {
 	every    time.Duration // interval of the progress lines and polls
 	impair   impairment    // what each sender does to its own stream
 	stagger  time.Duration // between one session's stream start and the next's
+	spread   bool          // stagger by one packet time over the sessions
 	seed     int64         // of the impairments: session i draws from (seed, i)
 
 	serverPID int  // the server's process, for its CPU and RSS (load runs)
@@ -122,6 +125,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.Var((*percent)(&c.impair.reorder), "reorder", "each sender swaps this share of its packets with the next one, such as 1%")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of -loss, -jitter and -reorder: the same seed impairs the same packets")
 	fs.DurationVar(&c.stagger, "stagger", 0, "delay between one session starting to stream and the next (each streams -duration)")
+	fs.BoolVar(&c.spread, "spread", false, "start the streams evenly over one packet time, so their packets come at independent moments as real clients' do (default: every session sends at the same instant, the worst case)")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id: report its CPU ms per second of audio per session and its RSS per session, read from /proc (Linux)")
 	fs.BoolVar(&c.baseline, "baseline", false, "the server is the aiortc baseline (cmd/loadgen/aiortc/server.py): loss is what it did not decode of what was sent")
 	fs.DurationVar(&c.soak, "soak", 0, fmt.Sprintf("run a soak for this long (at most %s): takes of random length saved or discarded in turn, a report of the server's memory, goroutines and open files every -report-every (the server needs -metrics)", maxSoak))
@@ -152,7 +156,9 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		return config{}, errors.New("-every must be positive")
 	case c.impair.jitter < 0 || c.impair.jitter > 10*time.Second || c.stagger < 0 || c.stagger > time.Minute:
 		return config{}, errors.New("-jitter must be 0-10s and -stagger 0-1m")
-	case c.soak != 0 && (c.impair.active() || c.stagger != 0):
+	case c.spread && c.stagger != 0:
+		return config{}, errors.New("-spread and -stagger both set when streams start")
+	case c.soak != 0 && (c.impair.active() || c.stagger != 0 || c.spread):
 		return config{}, errors.New("-loss, -jitter, -reorder and -stagger are for a load run, not -soak")
 	}
 	return c, nil
