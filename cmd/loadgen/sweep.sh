@@ -10,10 +10,12 @@
 # aiortc baseline (run by /usr/bin/python3; loadgen gets -baseline).
 # Chart the result with cmd/perfchart. Run it from the repository root
 # (loadgen reads media/testdata); SWEEP_PAUSE (default 10) is the seconds
-# of rest between runs.
+# of rest between runs; SWEEP_PARAMS, a JSON object such as
+# '{"sample_rate":16000}', is posted to the recorder's /update_params
+# before each run.
 set -u
 if [ $# -lt 5 ]; then
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 SERVER=$1 LOADGEN=$2 COUNTS=$3 SECS=$4 OUT=$5
@@ -33,6 +35,10 @@ for N in $COUNTS; do
   esac
   SP=$!
   for _ in $(seq 200); do curl -s -o /dev/null http://127.0.0.1:$PORT/readyz && break; sleep 0.1; done
+  if [ -n "${SWEEP_PARAMS:-}" ]; then
+    curl -sf -o /dev/null -H 'Content-Type: application/json' -d "$SWEEP_PARAMS" \
+      http://127.0.0.1:$PORT/update_params || { echo "sweep: /update_params refused $SWEEP_PARAMS" >&2; exit 1; }
+  fi
   F=$(printf '%s/sessions-%04d' "$OUT" "$N")
   taskset -c 1 "$LOADGEN" -url http://127.0.0.1:$PORT -sessions "$N" -duration "${SECS}s" -every 5s \
     -json -server-pid $SP "${EXTRA[@]}" "$@" >"$F.log" 2>&1
