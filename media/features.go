@@ -90,7 +90,7 @@ type FeatureTracker struct {
 	rate     int
 	hangover int64 // featHangoverMS in samples
 
-	hp1, hp2, lp biquad
+	band speechBand
 
 	floor     float64 // noise floor of the band level, dBFS
 	haveFloor bool
@@ -112,9 +112,7 @@ func NewFeatureTracker(sampleRate int) *FeatureTracker {
 	return &FeatureTracker{
 		rate:     sampleRate,
 		hangover: int64(sampleRate) * featHangoverMS / 1000,
-		hp1:      highPass(low, rate, 1/(2*math.Cos(math.Pi/8))),
-		hp2:      highPass(low, rate, 1/(2*math.Cos(3*math.Pi/8))),
-		lp:       lowPass(high, rate, math.Sqrt2/2),
+		band:     newSpeechBand(low, high, rate),
 		since:    int64(sampleRate) * featHangoverMS / 1000,
 	}
 }
@@ -135,32 +133,16 @@ func (t *FeatureTracker) Analyze(samples []float32, channels int) Features {
 
 	var sum, band float64
 	var peak float32
-	scale := 1 / float64(channels)
-	// Local copies keep the filter state in registers through the loop.
-	hp1, hp2, lp := t.hp1, t.hp2, t.lp
-	for i := 0; i < len(samples); i += channels {
-		var mono float64
-		for _, s := range samples[i : i+channels] {
-			v := float64(s)
-			sum += v * v
-			mono += v
-			if a := abs32(s); a > peak {
-				peak = a
-			}
-		}
-		y := lp.process(hp2.process(hp1.process(mono * scale)))
-		band += y * y
+	if channels == 1 {
+		sum, band, peak = t.band.mono(samples)
+	} else {
+		sum, band, peak = t.band.interleaved(samples, channels)
 	}
-	t.hp1, t.hp2, t.lp = hp1, hp2, lp
 	if math.IsNaN(sum) || math.IsInf(sum, 0) || math.IsNaN(band) || math.IsInf(band, 0) {
-		t.hp1.reset()
-		t.hp2.reset()
-		t.lp.reset()
+		t.band.reset()
 		sum, band, peak = 0, 0, 0
 	}
-	t.hp1.settle()
-	t.hp2.settle()
-	t.lp.settle()
+	t.band.settle()
 
 	level := featSilenceDB
 	if ms := band / float64(n); ms > 0 {
@@ -221,48 +203,118 @@ func abs32(v float32) float32 {
 	return math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
 }
 
-// biquad is a second-order IIR section in transposed direct form II, with
-// coefficients normalised by a0 (RBJ audio-EQ cookbook designs).
-type biquad struct {
-	b0, b1, b2, a1, a2 float64
-	z1, z2             float64
+// speechBand is the speech-band filter: two high-pass biquads and a
+// low-pass one in cascade (RBJ audio-EQ cookbook designs, normalised by a0),
+// run in direct form I. A Butterworth high-pass section has the numerator
+// b0·(1 − 2z⁻¹ + z⁻²) and a low-pass one b0·(1 + 2z⁻¹ + z⁻²), so each section
+// costs one multiply for its numerator; and each section's recursion is
+// written with its previous output last, so a sample's dependency on the one
+// before is one multiply and one subtraction. (In transposed direct form II
+// it is a multiply and three additions: that latency, not the arithmetic,
+// bounded the filter's speed.) The state lives in local variables while a
+// frame is filtered.
+type speechBand struct {
+	g1, a11, a21 float64 // high-pass section 1: numerator gain, feedback
+	g2, a12, a22 float64 // high-pass section 2
+	g3, a13, a23 float64 // low-pass section
+
+	x1, x2 float64 // input history
+	u1, u2 float64 // section 1 output history
+	w1, w2 float64 // section 2 output history
+	y1, y2 float64 // section 3 (band) output history
 }
 
-func highPass(freq, rate, q float64) biquad {
+// newSpeechBand designs the 4th-order Butterworth high-pass at low Hz and
+// the 2nd-order Butterworth low-pass at high Hz for rate Hz. A 4th-order
+// Butterworth is two biquads with Q = 1/(2cos(π/8)) and 1/(2cos(3π/8)).
+func newSpeechBand(low, high, rate float64) speechBand {
+	var b speechBand
+	b.g1, b.a11, b.a21 = biquadDesign(low, rate, 1/(2*math.Cos(math.Pi/8)), true)
+	b.g2, b.a12, b.a22 = biquadDesign(low, rate, 1/(2*math.Cos(3*math.Pi/8)), true)
+	b.g3, b.a13, b.a23 = biquadDesign(high, rate, math.Sqrt2/2, false)
+	return b
+}
+
+// biquadDesign returns b0, a1 and a2 of an RBJ high-pass (or low-pass)
+// biquad normalised by a0; b1 is ∓2·b0 and b2 is b0.
+func biquadDesign(freq, rate, q float64, highPass bool) (b0, a1, a2 float64) {
 	w := 2 * math.Pi * freq / rate
 	cos, alpha := math.Cos(w), math.Sin(w)/(2*q)
 	a0 := 1 + alpha
-	return biquad{
-		b0: (1 + cos) / 2 / a0, b1: -(1 + cos) / a0, b2: (1 + cos) / 2 / a0,
-		a1: -2 * cos / a0, a2: (1 - alpha) / a0,
+	if highPass {
+		b0 = (1 + cos) / 2 / a0
+	} else {
+		b0 = (1 - cos) / 2 / a0
 	}
+	return b0, -2 * cos / a0, (1 - alpha) / a0
 }
 
-func lowPass(freq, rate, q float64) biquad {
-	w := 2 * math.Pi * freq / rate
-	cos, alpha := math.Cos(w), math.Sin(w)/(2*q)
-	a0 := 1 + alpha
-	return biquad{
-		b0: (1 - cos) / 2 / a0, b1: (1 - cos) / a0, b2: (1 - cos) / 2 / a0,
-		a1: -2 * cos / a0, a2: (1 - alpha) / a0,
+// mono filters mono samples and returns the sum of squares of the input,
+// that of the band, and the input's peak.
+func (b *speechBand) mono(samples []float32) (sum, band float64, peak float32) {
+	g1, a11, a21 := b.g1, b.a11, b.a21
+	g2, a12, a22 := b.g2, b.a12, b.a22
+	g3, a13, a23 := b.g3, b.a13, b.a23
+	x1, x2, u1, u2, w1, w2, y1, y2 := b.x1, b.x2, b.u1, b.u2, b.w1, b.w2, b.y1, b.y2
+	for _, s := range samples {
+		if a := abs32(s); a > peak {
+			peak = a
+		}
+		x := float64(s)
+		sum += x * x
+		u := g1*(x-2*x1+x2) - a21*u2 - a11*u1
+		w := g2*(u-2*u1+u2) - a22*w2 - a12*w1
+		y := g3*(w+2*w1+w2) - a23*y2 - a13*y1
+		x2, x1, u2, u1, w2, w1, y2, y1 = x1, x, u1, u, w1, w, y1, y
+		band += y * y
 	}
+	b.x1, b.x2, b.u1, b.u2, b.w1, b.w2, b.y1, b.y2 = x1, x2, u1, u2, w1, w2, y1, y2
+	return sum, band, peak
 }
 
-func (q *biquad) process(x float64) float64 {
-	y := q.b0*x + q.z1
-	q.z1 = q.b1*x - q.a1*y + q.z2
-	q.z2 = q.b2*x - q.a2*y
-	return y
+// interleaved is mono for interleaved samples of any channel count: the
+// channels are averaged to mono before the filters.
+func (b *speechBand) interleaved(samples []float32, channels int) (sum, band float64, peak float32) {
+	g1, a11, a21 := b.g1, b.a11, b.a21
+	g2, a12, a22 := b.g2, b.a12, b.a22
+	g3, a13, a23 := b.g3, b.a13, b.a23
+	x1, x2, u1, u2, w1, w2, y1, y2 := b.x1, b.x2, b.u1, b.u2, b.w1, b.w2, b.y1, b.y2
+	scale := 1 / float64(channels)
+	for i := 0; i < len(samples); i += channels {
+		var x float64
+		for _, s := range samples[i : i+channels] {
+			v := float64(s)
+			sum += v * v
+			x += v
+			if a := abs32(s); a > peak {
+				peak = a
+			}
+		}
+		x *= scale
+		u := g1*(x-2*x1+x2) - a21*u2 - a11*u1
+		w := g2*(u-2*u1+u2) - a22*w2 - a12*w1
+		y := g3*(w+2*w1+w2) - a23*y2 - a13*y1
+		x2, x1, u2, u1, w2, w1, y2, y1 = x1, x, u1, u, w1, w, y1, y
+		band += y * y
+	}
+	b.x1, b.x2, b.u1, b.u2, b.w1, b.w2, b.y1, b.y2 = x1, x2, u1, u2, w1, w2, y1, y2
+	return sum, band, peak
 }
 
-func (q *biquad) reset() { q.z1, q.z2 = 0, 0 }
+// reset clears the filter state.
+func (b *speechBand) reset() {
+	b.x1, b.x2, b.u1, b.u2, b.w1, b.w2, b.y1, b.y2 = 0, 0, 0, 0, 0, 0, 0, 0
+}
 
 // settle zeroes a state that has decayed to nothing. In a long stretch of
 // digital silence the state would otherwise decay into subnormal numbers,
 // which cost x86 CPUs a hundred cycles per operation.
-func (q *biquad) settle() {
+func (b *speechBand) settle() {
 	const tiny = 1e-200
-	if math.Abs(q.z1) < tiny && math.Abs(q.z2) < tiny {
-		q.reset()
+	for _, v := range [...]float64{b.x1, b.x2, b.u1, b.u2, b.w1, b.w2, b.y1, b.y2} {
+		if math.Abs(v) >= tiny {
+			return
+		}
 	}
+	b.reset()
 }

@@ -521,3 +521,57 @@ func BenchmarkResample(b *testing.B) {
 		})
 	}
 }
+
+// TestResamplerSymmetricPhases: the dot products that fold a symmetric
+// phase (phase 0, and phase l/2 when l is even) give what the plain ones
+// give, to float32 rounding, on random windows, mono and stereo.
+func TestResamplerSymmetricPhases(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range append(rsSessionConversions(), rsOtherConversions()...) {
+		if c.channels != 1 || c.in == c.out {
+			continue
+		}
+		r := rsNew(t, c)
+		k := r.taps
+		x := make([]float32, 2*k)
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		left, right := make([]float32, k), make([]float32, k)
+		for i := range k {
+			left[i], right[i] = x[2*i], x[2*i+1]
+		}
+		near := func(a, b float32) bool { return math.Abs(float64(a-b)) <= 1e-5 }
+		phases := []int{0}
+		if r.l%2 == 0 {
+			phases = append(phases, r.l/2)
+		}
+		for _, p := range phases {
+			h := r.coeffs[p*k : (p+1)*k]
+			for i := range k { // the symmetry the folding relies on
+				j := k - 1 - i
+				if p == 0 {
+					j = k - 2 - i
+				}
+				if (j >= 0 && h[i] != h[j]) || (p == 0 && h[k-1] != 0) {
+					t.Fatalf("%s phase %d: taps %d and %d differ: %g, %g", c, p, i, j, h[i], h[j])
+				}
+			}
+			fold, fold2 := resampleDotCentred, resampleDotCentred2
+			if p != 0 {
+				fold, fold2 = resampleDotHalf, resampleDotHalf2
+			}
+			want, wantL, wantR := resampleDot(x[:k], h), resampleDot(left, h), resampleDot(right, h)
+			gotL, gotR := fold2(x, h)
+			if got := fold(x[:k], h); !near(got, want) {
+				t.Errorf("%s phase %d: folded %g, plain %g", c, p, got, want)
+			}
+			if !near(gotL, wantL) || !near(gotR, wantR) {
+				t.Errorf("%s phase %d stereo: folded %g, %g; plain %g, %g", c, p, gotL, gotR, wantL, wantR)
+			}
+			if l, r := fold2(x, h); l != fold(left, h) || r != fold(right, h) {
+				t.Errorf("%s phase %d: stereo channels differ from mono", c, p)
+			}
+		}
+	}
+}

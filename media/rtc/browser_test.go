@@ -10,10 +10,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -120,6 +122,7 @@ type browser struct {
 	raw       *rawTrack // the same track, for packets WriteRTP would rewrite
 	offer     webrtc.SessionDescription
 	connected chan struct{}
+	reports   atomic.Int64 // RTCP receiver reports the Manager sent about the track
 }
 
 // rawTrack is a TrackLocalStaticRTP that also keeps its binding's writer,
@@ -196,8 +199,14 @@ func newBrowser(t testing.TB) *browser {
 	}
 	go func() { // read the Manager's RTCP until the connection closes
 		for {
-			if _, _, err := tr.Sender().ReadRTCP(); err != nil {
+			pkts, _, err := tr.Sender().ReadRTCP()
+			if err != nil {
 				return
+			}
+			for _, p := range pkts {
+				if rr, ok := p.(*rtcp.ReceiverReport); ok && len(rr.Reports) > 0 {
+					b.reports.Add(1)
+				}
 			}
 		}
 	}()

@@ -652,3 +652,21 @@ func TestSession_StopWhileAnswering(t *testing.T) {
 	b.close()
 	waitGoroutines(t, baseline)
 }
+
+// TestSession_ReportsAndRTT: with only the interceptors a receive-only
+// session needs, the sender still gets RTCP receiver reports about its
+// stream (its loss and round trip come from them), and the session still
+// knows its round trip.
+func TestSession_ReportsAndRTT(t *testing.T) {
+	t.Parallel()
+	m := newManager(t)
+	b, s := connect(t, m, "reports", params(48000, 1))
+	sendAll(t, b, s, celtCapture(t))
+	waitFor(t, 5*time.Second, func() bool { return b.reports.Load() > 0 && s.Info().RTTms > 0 },
+		func() string {
+			return fmt.Sprintf("%d receiver reports, RTT %v ms; want both", b.reports.Load(), s.Info().RTTms)
+		})
+	if _, err := m.Stop("reports"); err != nil {
+		t.Fatal(err)
+	}
+}
