@@ -12,7 +12,7 @@ import (
 // serveAssets answers /assets/v/VERSION/NAME and /assets/NAME from the
 // embedded catalog. Versioned URLs (what the page links) are cached for
 // good; plain ones are revalidated by ETag on every use. Compressible
-// files go gzipped to clients that accept it.
+// files go compressed to clients that accept it: brotli, else gzip.
 func serveAssets(cat *assets.Catalog, started time.Time) fiber.Handler {
 	lastModified := started.UTC().Format(time.RFC1123)
 	lastModified = strings.Replace(lastModified, "UTC", "GMT", 1)
@@ -45,7 +45,14 @@ func serveAssets(cat *assets.Catalog, started time.Time) fiber.Handler {
 		if fresh(c, f.ETag) {
 			return c.SendStatus(fiber.StatusNotModified)
 		}
-		if f.Gzip != nil && acceptsGzip(c.Get(fiber.HeaderAcceptEncoding)) {
+		accept := c.Get(fiber.HeaderAcceptEncoding)
+		if accepts(accept, "br") {
+			if br := f.Brotli(); br != nil {
+				h.Set(fiber.HeaderContentEncoding, "br")
+				return c.Send(br)
+			}
+		}
+		if f.Gzip != nil && accepts(accept, "gzip") {
 			h.Set(fiber.HeaderContentEncoding, "gzip")
 			return c.Send(f.Gzip)
 		}
@@ -65,11 +72,11 @@ func fresh(c *fiber.Ctx, etag string) bool {
 	return false
 }
 
-// acceptsGzip reads Accept-Encoding for gzip with a non-zero q.
-func acceptsGzip(header string) bool {
+// accepts reads Accept-Encoding for coding with a non-zero q.
+func accepts(header, coding string) bool {
 	for part := range strings.SplitSeq(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(coding), "gzip") || strings.TrimSpace(coding) == "*" {
+		c, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if c = strings.TrimSpace(c); strings.EqualFold(c, coding) || c == "*" {
 			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
 			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
 		}
