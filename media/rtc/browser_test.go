@@ -123,6 +123,7 @@ type browser struct {
 	offer     webrtc.SessionDescription
 	connected chan struct{}
 	reports   atomic.Int64 // RTCP receiver reports the Manager sent about the track
+	report    atomic.Pointer[rtcp.ReceptionReport] // the newest
 }
 
 // rawTrack is a TrackLocalStaticRTP that also keeps its binding's writer,
@@ -205,6 +206,7 @@ func newBrowser(t testing.TB) *browser {
 			}
 			for _, p := range pkts {
 				if rr, ok := p.(*rtcp.ReceiverReport); ok && len(rr.Reports) > 0 {
+					b.report.Store(&rr.Reports[0])
 					b.reports.Add(1)
 				}
 			}

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/media"
@@ -78,8 +77,8 @@ type Manager struct {
 	totals   Totals // sessions started, and the counters of the ended ones (see Totals)
 }
 
-// NewManager builds the pion API (Opus only, RTCP receiver reports; see
-// registerInterceptors) and the spool directory.
+// NewManager builds the pion API (Opus only, no interceptors: sessions
+// send their own receiver reports) and the spool directory.
 func NewManager(cfg Config) (*Manager, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -117,10 +116,19 @@ func newAPI(cfg Config) (*webrtc.API, *listeners, error) {
 	}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, nil, fmt.Errorf("rtc: register opus: %w", err)
 	}
+	// No interceptors: a receive-only Opus session needs only RTCP
+	// receiver reports, which the session sends itself (reports.go) from
+	// the packets it reads anyway. pion's defaults cost every packet a
+	// second parse and allocations: a NACK generator and responder (Opus
+	// is negotiated without NACK, as browsers offer it, and nothing is
+	// sent), a statistics recorder (the session's own counters are the
+	// media.Stats the chain keeps; its round trip is the ICE pair's),
+	// transport-wide congestion control feedback (bandwidth estimation,
+	// which one Opus stream of a few tens of kbit/s does without: the
+	// browser then sends at its configured rate), the simulcast header
+	// extensions (video only) and the report interceptor itself (two
+	// allocations a packet).
 	reg := &interceptor.Registry{}
-	if err := registerInterceptors(reg); err != nil {
-		return nil, nil, fmt.Errorf("rtc: interceptors: %w", err)
-	}
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	sockets, err := cfg.Network.configure(&se, cfg.IncludeLoopback)
@@ -128,25 +136,6 @@ func newAPI(cfg Config) (*webrtc.API, *listeners, error) {
 		return nil, nil, err
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), sockets, nil
-}
-
-// registerInterceptors registers what a receive-only Opus session needs:
-// RTCP receiver reports, so the sender still learns the loss, jitter and
-// round trip of its stream. pion's defaults add more, and every packet
-// paid for it: a NACK generator and responder (Opus is negotiated without
-// NACK, as browsers offer it, and nothing is sent), a statistics recorder
-// (the session's own counters are the media.Stats the chain keeps; its
-// round trip is the ICE pair's, which needs no interceptor), transport-wide
-// congestion control feedback (bandwidth estimation, which one Opus stream
-// of a few tens of kbit/s does without: the browser then sends at its
-// configured rate) and the simulcast header extensions (video only).
-func registerInterceptors(reg *interceptor.Registry) error {
-	receiver, err := report.NewReceiverInterceptor()
-	if err != nil {
-		return err
-	}
-	reg.Add(receiver)
-	return nil
 }
 
 var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

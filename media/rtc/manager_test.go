@@ -661,11 +661,27 @@ func TestSession_ReportsAndRTT(t *testing.T) {
 	t.Parallel()
 	m := newManager(t)
 	b, s := connect(t, m, "reports", params(48000, 1))
-	sendAll(t, b, s, celtCapture(t))
-	waitFor(t, 5*time.Second, func() bool { return b.reports.Load() > 0 && s.Info().RTTms > 0 },
-		func() string {
-			return fmt.Sprintf("%d receiver reports, RTT %v ms; want both", b.reports.Load(), s.Info().RTTms)
-		})
+	pkts := celtCapture(t)
+	sendAll(t, b, s, pkts)
+	// What the reports must say of the capture: its highest sequence
+	// number, and the numbers missing between its first and last.
+	first, last := int(pkts[0].seq), int(pkts[0].seq)
+	seen := map[uint16]bool{}
+	for _, p := range pkts {
+		first, last = min(first, int(p.seq)), max(last, int(p.seq))
+		seen[p.seq] = true
+	}
+	wantLost := uint32(last - first + 1 - len(seen))
+	waitFor(t, 5*time.Second, func() bool {
+		r := b.report.Load()
+		return r != nil && r.LastSequenceNumber&0xFFFF == uint32(last) && s.Info().RTTms > 0
+	}, func() string {
+		return fmt.Sprintf("%d receiver reports, the newest %+v; RTT %v ms; want one up to sequence number %d, and an RTT",
+			b.reports.Load(), b.report.Load(), s.Info().RTTms, last)
+	})
+	if r := b.report.Load(); r.TotalLost != wantLost {
+		t.Errorf("report says %d lost, want the capture's %d gaps", r.TotalLost, wantLost)
+	}
 	if _, err := m.Stop("reports"); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -74,6 +75,7 @@ type Session struct {
 	state     atomic.Value // string
 	live      *framing
 	net       *netState // own ICE candidates, restarts
+	reports   *receiverReports
 
 	mu        sync.Mutex
 	pc        *webrtc.PeerConnection
@@ -113,9 +115,10 @@ func newSession(id string, p media.Params, cfg Config, spoolPath string) *Sessio
 	s := &Session{
 		ID: id, TakeID: newTakeID(), Params: p, CreatedAt: time.Now(),
 		cfg: cfg, log: cfg.Log.With("session_id", id), spoolPath: spoolPath,
-		done: make(chan struct{}),
-		live: newFraming(id, p, cfg.Feed, cfg.Log.With("session_id", id)),
-		net:  newNetState(),
+		done:    make(chan struct{}),
+		live:    newFraming(id, p, cfg.Feed, cfg.Log.With("session_id", id)),
+		net:     newNetState(),
+		reports: newReceiverReports(),
 	}
 	s.state.Store(StateConnecting)
 	return s
@@ -306,7 +309,7 @@ func (s *Session) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 		s.log.Warn("ignoring non-Opus track", "mime", codec.MimeType)
 		return
 	}
-	go drainRTCP(receiver)
+	go s.readRTCP(receiver, uint32(track.SSRC()))
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -396,6 +399,7 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 	var pkt rtp.Packet
 	bad, read := 0, false
 	tick := time.Now().Add(media.IdleTick)
+	nextReport := time.Now().Add(reportInterval)
 	if err := track.SetReadDeadline(tick); err != nil {
 		return errors.Join(fmt.Errorf("rtc: read deadline: %w", err), chain.Abort())
 	}
@@ -428,6 +432,10 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 				}
 			}
 			read = false
+			if now.After(nextReport) {
+				s.sendReport(track, now)
+				nextReport = now.Add(reportInterval)
+			}
 			continue
 		case errors.Is(err, io.EOF):
 			return chain.Close() // the track ended: a normal stop or a closed connection
@@ -440,6 +448,7 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 			continue
 		}
 		bad, read = 0, true
+		s.reports.observe(pkt.SequenceNumber)
 		p := media.Packet{
 			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp,
 			Payload: pkt.Payload, Padding: pkt.PaddingSize, Arrival: now,
@@ -454,6 +463,10 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 			tick = now.Add(media.IdleTick)
 			if err := chain.Idle(now); err != nil {
 				return errors.Join(err, chain.Abort())
+			}
+			if now.After(nextReport) {
+				s.sendReport(track, now)
+				nextReport = now.Add(reportInterval)
 			}
 		}
 	}
@@ -489,13 +502,37 @@ func failureReason(err error) string {
 // before the track is taken for broken.
 const maxBadReads = 100
 
-// drainRTCP reads the receiver's RTCP so the interceptors (NACK, reports)
-// run; it ends when the receiver closes.
-func drainRTCP(r *webrtc.RTPReceiver) {
+// readRTCP reads the sender's RTCP for the sender reports the receiver
+// reports answer; it ends when the receiver closes.
+func (s *Session) readRTCP(r *webrtc.RTPReceiver, ssrc uint32) {
 	for {
-		if _, _, err := r.ReadRTCP(); err != nil {
+		pkts, _, err := r.ReadRTCP()
+		if err != nil {
 			return
 		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == ssrc {
+				s.reports.senderReport(sr.NTPTime, time.Now())
+			}
+		}
+	}
+}
+
+// sendReport sends a receiver report about the track, at most once per
+// reportInterval; a failed write is only logged: the next may pass.
+func (s *Session) sendReport(track *webrtc.TrackRemote, now time.Time) {
+	rr, ok := s.reports.report(uint32(track.SSRC()), uint32(s.stats.JitterMicros.Load()*media.OpusRate/1e6), now)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	pc := s.pc
+	s.mu.Unlock()
+	if pc == nil {
+		return
+	}
+	if err := pc.WriteRTCP([]rtcp.Packet{rr}); err != nil {
+		s.log.Debug("sending a receiver report", "err", err)
 	}
 }
 
