@@ -122,7 +122,7 @@ type browser struct {
 	raw       *rawTrack // the same track, for packets WriteRTP would rewrite
 	offer     webrtc.SessionDescription
 	connected chan struct{}
-	reports   atomic.Int64 // RTCP receiver reports the Manager sent about the track
+	reports   atomic.Int64                         // RTCP receiver reports the Manager sent about the track
 	report    atomic.Pointer[rtcp.ReceptionReport] // the newest
 }
 
