@@ -25,7 +25,13 @@ import (
 // scrape GETs /metrics from srv and returns the status and body.
 func scrape(t *testing.T, srv *server, token string) (int, string) {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	return getAs(t, srv, "/metrics", token)
+}
+
+// getAs GETs target from srv, with the token when one is given.
+func getAs(t *testing.T, srv *server, target, token string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
 	req.Host = "localhost:8080"
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -389,18 +395,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 func TestProfiles(t *testing.T) {
 	get := func(srv *server, token string) (int, string) {
 		t.Helper()
-		req := httptest.NewRequest(http.MethodGet, "/debug/pprof/heap?debug=1", nil)
-		req.Host = "localhost:8080"
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := srv.app.Test(req, -1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(body)
+		return getAs(t, srv, "/debug/pprof/heap?debug=1", token)
 	}
 	if code, _ := get(newTestServer(t, nil, nil), ""); code != http.StatusNotFound {
 		t.Errorf("GET /debug/pprof/heap without -pprof: %d, want 404", code)

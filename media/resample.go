@@ -414,26 +414,8 @@ func resampleDotCentred2(x, h []float32) (float32, float32) {
 	k := len(h)
 	c := k/2 - 1
 	x = x[:2*k]
-	lo, hi, h := x[:2*c], x[2*c+2:4*c+2], h[:c+1]
-	var l0, l1, l2, l3, r0, r1, r2, r3 float32
-	i := 0
-	for ; i+4 <= c; i += 4 {
-		a, b, w := lo[2*i:2*i+8:2*i+8], hi[2*(c-i-4):2*(c-i):2*(c-i)], h[i:i+4:i+4]
-		l0 += w[0] * (a[0] + b[6])
-		r0 += w[0] * (a[1] + b[7])
-		l1 += w[1] * (a[2] + b[4])
-		r1 += w[1] * (a[3] + b[5])
-		l2 += w[2] * (a[4] + b[2])
-		r2 += w[2] * (a[5] + b[3])
-		l3 += w[3] * (a[6] + b[0])
-		r3 += w[3] * (a[7] + b[1])
-	}
-	for ; i < c; i++ {
-		j := c - 1 - i
-		l0 += h[i] * (lo[2*i] + hi[2*j])
-		r0 += h[i] * (lo[2*i+1] + hi[2*j+1])
-	}
-	return (l0 + l1) + (l2 + l3) + h[c]*x[2*c], (r0 + r1) + (r2 + r3) + h[c]*x[2*c+1]
+	l, r := resampleFold2(x[:2*c], x[2*c+2:4*c+2], h[:c+1], c)
+	return l + h[c]*x[2*c], r + h[c]*x[2*c+1]
 }
 
 // resampleDotHalf2 is resampleDotHalf for an interleaved stereo window.
@@ -441,7 +423,12 @@ func resampleDotHalf2(x, h []float32) (float32, float32) {
 	k := len(h)
 	c := k / 2
 	x = x[:2*k]
-	lo, hi, h := x[:2*c], x[2*c:2*k], h[:c]
+	return resampleFold2(x[:2*c], x[2*c:2*k], h[:c], c)
+}
+
+// resampleFold2 sums, per channel of interleaved stereo, h[i] times the
+// pair of frames that share it: lo's frame i and hi's frame c-1-i.
+func resampleFold2(lo, hi, h []float32, c int) (float32, float32) {
 	var l0, l1, l2, l3, r0, r1, r2, r3 float32
 	i := 0
 	for ; i+4 <= c; i += 4 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -77,17 +76,9 @@ func startAiortc(t *testing.T) (string, int) {
 // latencies and CPU reported.
 func TestBaseline_Aiortc(t *testing.T) {
 	base, pid := startAiortc(t)
-	var out bytes.Buffer
 	args := []string{"-baseline", "-url", base, "-sessions", "2", "-duration", "3s", "-capture", testCapture,
 		"-json", "-server-pid", strconv.Itoa(pid)}
-	if err := run(t.Context(), args, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
-	t.Logf("output:\n%s", out.String())
-	rows := tableRows(t, out.String())
-	if len(rows) != 2 {
-		t.Fatalf("table has %d sessions, want 2", len(rows))
-	}
+	out, rows := runTable(t, args, 2)
 	for _, r := range rows {
 		sent, counted := atoi(t, r, "sent"), atoi(t, r, "counted")
 		if sent < 140 || counted < sent-baselineTail-2 || counted > sent {
@@ -103,7 +94,7 @@ func TestBaseline_Aiortc(t *testing.T) {
 		}
 	}
 	var sum summary
-	for line := range strings.Lines(out.String()) {
+	for line := range strings.Lines(out) {
 		if strings.HasPrefix(line, "{") {
 			if err := json.Unmarshal([]byte(line), &sum); err != nil {
 				t.Fatalf("summary %s: %v", line, err)

@@ -158,15 +158,7 @@ func TestRun_Impaired(t *testing.T) {
 	srv := startServer(t)
 	args := []string{"-url", srv.url, "-sessions", "2", "-duration", "3s", "-capture", testCapture,
 		"-loss", "5%", "-jitter", "30ms", "-reorder", "2%", "-stagger", "50ms", "-seed", "3"}
-	var out bytes.Buffer
-	if err := run(t.Context(), args, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
-	t.Logf("output:\n%s", out.String())
-	rows := tableRows(t, out.String())
-	if len(rows) != 2 {
-		t.Fatalf("table has %d sessions, want 2", len(rows))
-	}
+	out, rows := runTable(t, args, 2)
 	for _, r := range rows {
 		lost, dropped, late := atoi(t, r, "lost"), atoi(t, r, "dropped"), atoi(t, r, "late")
 		reordered, recovered := atoi(t, r, "reord_sent"), atoi(t, r, "recovered")
@@ -182,7 +174,7 @@ func TestRun_Impaired(t *testing.T) {
 			t.Errorf("%s: %d recovered + %d late, but %d sent out of order", r["session"], recovered, late, reordered)
 		}
 	}
-	if !strings.Contains(out.String(), "dropped=") || !strings.Contains(out.String(), "recovered=") {
+	if !strings.Contains(out, "dropped=") || !strings.Contains(out, "recovered=") {
 		t.Error("the summary does not say what was dropped and recovered")
 	}
 }

@@ -113,6 +113,22 @@ func testRegistry(sessions *rtc.Manager) *prometheus.Registry {
 	return reg
 }
 
+// runTable runs loadgen with args, which must succeed, and returns its
+// output and the final table's rows, of which there must be n.
+func runTable(t *testing.T, args []string, n int) (string, []map[string]string) {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(t.Context(), args, &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	t.Logf("output:\n%s", out.String())
+	rows := tableRows(t, out.String())
+	if len(rows) != n {
+		t.Fatalf("table has %d sessions, want %d", len(rows), n)
+	}
+	return out.String(), rows
+}
+
 // tableRows parses the final table: one map of column → value per row.
 func tableRows(t *testing.T, out string) []map[string]string {
 	t.Helper()
@@ -169,18 +185,9 @@ func TestRun(t *testing.T) {
 			if tc.save {
 				args = append(args, "-save")
 			}
-			var out bytes.Buffer
-			if err := run(t.Context(), args, &out); err != nil {
-				t.Fatalf("run: %v\n%s", err, out.String())
-			}
-			t.Logf("output:\n%s", out.String())
-			if !strings.Contains(out.String(), "live=2/2") {
+			out, rows := runTable(t, args, 2)
+			if !strings.Contains(out, "live=2/2") {
 				t.Error("no progress line shows both sessions live")
-			}
-
-			rows := tableRows(t, out.String())
-			if len(rows) != 2 {
-				t.Fatalf("table has %d sessions, want 2", len(rows))
 			}
 			for _, r := range rows {
 				sent, counted, frames := atoi(t, r, "sent"), atoi(t, r, "counted"), atoi(t, r, "frames")
