@@ -134,6 +134,10 @@ func (c *Chain) Push(p Packet) error {
 	return c.fail(c.reorder.Push(p, c.onPkt))
 }
 
+// Received returns the extended sequence numbers of the first packet and
+// of the highest seen so far; ok is false before any packet.
+func (c *Chain) Received() (first, highest int64, ok bool) { return c.reorder.Received() }
+
 // Idle is called when no packet has come for a while (every IdleTick):
 // packets held behind a gap whose hold has run out go on (see
 // Reorder.Idle), then a stalled sender's silence is written in real time.

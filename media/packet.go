@@ -67,8 +67,9 @@ type Reorder struct {
 	MaxHold time.Duration
 	Stats   *Stats
 
-	started bool
-	next    int64 // extended sequence number expected next
+	started  bool
+	firstExt int64 // extended sequence number of the first packet
+	next     int64 // extended sequence number expected next
 
 	// RFC 3550 interarrival jitter, in RTP clock units (48 kHz).
 	jitter      float64
@@ -104,7 +105,7 @@ func (r *Reorder) Push(p Packet, emit func(Packet) error) error {
 	newest := r.lastExt
 	ext := r.extend(p.SequenceNumber)
 	if !r.started {
-		r.started, r.next = true, ext
+		r.started, r.firstExt, r.next = true, ext, ext
 		newest = ext
 	}
 	if ext < r.next || r.pending.has(ext) {
@@ -218,6 +219,13 @@ func (r *Reorder) noteEmitted(ext int64, p Packet) {
 		}
 	}
 	r.refSeq, r.refTS, r.refAt = ext, p.Timestamp, p.Arrival.UnixNano()
+}
+
+// Received returns the extended sequence numbers of the first packet and
+// of the highest seen (what RTCP receiver reports count from); ok is false
+// before any packet.
+func (r *Reorder) Received() (first, highest int64, ok bool) {
+	return r.firstExt, r.lastExt, r.started
 }
 
 // Flush emits whatever is still held, in order, counting gaps as lost.

@@ -433,7 +433,7 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 			}
 			read = false
 			if now.After(nextReport) {
-				s.sendReport(track, now)
+				s.sendReport(track, chain, now)
 				nextReport = now.Add(reportInterval)
 			}
 			continue
@@ -448,7 +448,6 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 			continue
 		}
 		bad, read = 0, true
-		s.reports.observe(pkt.SequenceNumber)
 		p := media.Packet{
 			SequenceNumber: pkt.SequenceNumber, Timestamp: pkt.Timestamp,
 			Payload: pkt.Payload, Padding: pkt.PaddingSize, Arrival: now,
@@ -465,7 +464,7 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 				return errors.Join(err, chain.Abort())
 			}
 			if now.After(nextReport) {
-				s.sendReport(track, now)
+				s.sendReport(track, chain, now)
 				nextReport = now.Add(reportInterval)
 			}
 		}
@@ -518,13 +517,15 @@ func (s *Session) readRTCP(r *webrtc.RTPReceiver, ssrc uint32) {
 	}
 }
 
-// sendReport sends a receiver report about the track, at most once per
-// reportInterval; a failed write is only logged: the next may pass.
-func (s *Session) sendReport(track *webrtc.TrackRemote, now time.Time) {
-	rr, ok := s.reports.report(uint32(track.SSRC()), uint32(s.stats.JitterMicros.Load()*media.OpusRate/1e6), now)
+// sendReport sends a receiver report about the track, from what the chain
+// has read of it; a failed write is only logged: the next may pass.
+func (s *Session) sendReport(track *webrtc.TrackRemote, chain *media.Chain, now time.Time) {
+	first, highest, ok := chain.Received()
 	if !ok {
 		return
 	}
+	got := received{first: first, highest: highest, count: s.stats.Packets.Load()}
+	rr := s.reports.report(uint32(track.SSRC()), got, uint32(s.stats.JitterMicros.Load()*media.OpusRate/1e6), now)
 	s.mu.Lock()
 	pc := s.pc
 	s.mu.Unlock()
