@@ -10,11 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
-
 	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // Time limits of a session's setup and teardown.

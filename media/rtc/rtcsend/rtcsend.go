@@ -189,23 +189,10 @@ func (p *Peer) Accept(ctx context.Context, answer webrtc.SessionDescription) err
 // now, until ctx ends. It counts the packets sent and notes when the first
 // and the newest went out.
 func (p *Peer) Stream(ctx context.Context, c Capture, st *SendStats) error {
-	start := time.Now()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for i := 0; ; i++ {
-		timer.Reset(time.Until(start.Add(time.Duration(i) * c.Every)))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-p.failed:
-			return fmt.Errorf("connection %s after %d packets", p.pc.ConnectionState(), i)
-		case <-timer.C:
-		}
-		if err := p.track.WriteRTP(c.Packet(i)); err != nil {
-			return fmt.Errorf("write packet %d: %w", i, err)
-		}
-		st.Sent(time.Now())
-	}
+	_, err := p.send(ctx, c, st, func(k int) (Send, bool) {
+		return Send{Index: k, At: time.Duration(k) * c.Every}, true
+	})
+	return err
 }
 
 // Send is one packet of a plan: packet Index of the capture's endless
@@ -221,10 +208,25 @@ type Send struct {
 // A plan is how a sender impairs its own stream: packets left out are
 // lost, packets sent out of order arrive reordered.
 func (p *Peer) StreamPlan(ctx context.Context, c Capture, plan []Send, st *SendStats) (int, error) {
+	return p.send(ctx, c, st, func(k int) (Send, bool) {
+		if k < len(plan) {
+			return plan[k], true
+		}
+		return Send{}, false
+	})
+}
+
+// send sends the packets next gives, the k-th at its time counted from
+// now, until next has no more or ctx ends, and returns how many went out.
+func (p *Peer) send(ctx context.Context, c Capture, st *SendStats, next func(k int) (Send, bool)) (int, error) {
 	start := time.Now()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for k, s := range plan {
+	for k := 0; ; k++ {
+		s, ok := next(k)
+		if !ok {
+			return k, nil
+		}
 		timer.Reset(time.Until(start.Add(s.At)))
 		select {
 		case <-ctx.Done():
@@ -238,7 +240,6 @@ func (p *Peer) StreamPlan(ctx context.Context, c Capture, plan []Send, st *SendS
 		}
 		st.Sent(time.Now())
 	}
-	return len(plan), nil
 }
 
 func (p *Peer) Close() { _ = p.pc.Close() }
