@@ -415,6 +415,10 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 			err = pkt.Unmarshal(buf[:n])
 		}
 		now := time.Now()
+		if now.After(nextReport) {
+			s.sendReport(track, chain, now)
+			nextReport = now.Add(reportInterval)
+		}
 		var ne net.Error
 		switch {
 		case err == nil:
@@ -432,10 +436,6 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 				}
 			}
 			read = false
-			if now.After(nextReport) {
-				s.sendReport(track, chain, now)
-				nextReport = now.Add(reportInterval)
-			}
 			continue
 		case errors.Is(err, io.EOF):
 			return chain.Close() // the track ended: a normal stop or a closed connection
@@ -462,10 +462,6 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 			tick = now.Add(media.IdleTick)
 			if err := chain.Idle(now); err != nil {
 				return errors.Join(err, chain.Abort())
-			}
-			if now.After(nextReport) {
-				s.sendReport(track, chain, now)
-				nextReport = now.Add(reportInterval)
 			}
 		}
 	}
