@@ -338,11 +338,9 @@ func (m *Manager) liveLocked() int {
 func (m *Manager) forgetFailed(s *Session) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.sessions[s.ID] != s {
+	if !m.dropLocked(s) {
 		return
 	}
-	m.foldLocked(s)
-	delete(m.sessions, s.ID)
 	if err := removeSpool(s.spoolPath); err != nil {
 		m.cfg.Log.Warn("removing empty spool", "session_id", s.ID, "err", err)
 	}
@@ -354,11 +352,9 @@ func (m *Manager) forgetFailed(s *Session) {
 func (m *Manager) forgetDraft(s *Session) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.sessions[s.ID] != s {
+	if !m.dropLocked(s) {
 		return
 	}
-	m.foldLocked(s)
-	delete(m.sessions, s.ID)
 	m.cfg.Log.Warn("an unsaved draft expired: forgotten, its spool kept on disk for recovery at the next start",
 		"session_id", s.ID, "spool", s.spoolPath, "draft_ttl", m.cfg.DraftTTL)
 }
@@ -367,13 +363,24 @@ func (m *Manager) forget(id string) {
 	m.mu.Lock()
 	s := m.sessions[id]
 	if s != nil {
-		m.foldLocked(s)
+		m.dropLocked(s)
 	}
-	delete(m.sessions, id)
 	m.mu.Unlock()
 	if s != nil {
 		s.release()
 	}
+}
+
+// dropLocked forgets s, its counters folded into the totals, unless its id
+// now names another session (or none); it tells whether s was dropped.
+// m.mu is held.
+func (m *Manager) dropLocked(s *Session) bool {
+	if m.sessions[s.ID] != s {
+		return false
+	}
+	m.foldLocked(s)
+	delete(m.sessions, s.ID)
+	return true
 }
 
 // newTakeID names one take for good: 128 random bits.
