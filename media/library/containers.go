@@ -355,3 +355,53 @@ func fixMP4(dir string, r io.ReaderAt, size int64) (*os.File, int64, error) {
 	}
 	return fixed, n, nil
 }
+
+// UploadDuration measures what upload id holds so far, in seconds, from
+// its container as a save would (a chunk cut mid-element counts up to its
+// last whole one): 0 for a take with headers and no audio yet. Pages ask
+// it when a take stops, to say how long it is, or that nothing was
+// recorded.
+func (l *Library) UploadDuration(id string) (float64, error) {
+	f, size, _, err := l.Uploads.Preview(id)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if size == 0 {
+		return 0, nil
+	}
+	var head [sniffLen]byte
+	n, _ := f.ReadAt(head[:], 0)
+	var d time.Duration
+	switch sniff(head[:n]) {
+	case containerWebM:
+		if size, err = webm.CompletePrefix(f, size); err == nil {
+			var info webm.Info
+			info, err = webm.Probe(f, size)
+			d = info.Duration
+		}
+	case containerMP4:
+		if size, err = mp4.CompletePrefix(f, size); err == nil {
+			var info mp4.Info
+			info, err = mp4.Probe(f, size)
+			d = info.Duration
+		}
+	case containerOgg:
+		var info ogg.Info
+		info, err = ogg.Probe(io.NewSectionReader(f, 0, size))
+		d = info.Duration
+	case containerWAV:
+		var info media.WAVInfo
+		info, err = media.ReadWAVHeader(f)
+		d = time.Duration(info.Duration() * float64(time.Second))
+	default:
+		err = media.BadAudiof("unrecognized audio")
+	}
+	if errors.Is(err, webm.ErrTruncated) || errors.Is(err, mp4.ErrTruncated) {
+		return 0, nil // headers, and no whole block or fragment yet
+	}
+	if err != nil {
+		return 0, &media.Error{Kind: media.ErrBadAudio, Message: "the recording so far does not read as audio", Err: err}
+	}
+	return d.Seconds(), nil
+}

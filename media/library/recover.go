@@ -86,16 +86,20 @@ func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, erro
 		// Killed while saving it: the recording was written, the draft
 		// not yet removed. Finish that save instead of saving it again.
 		l.Log.Info("finished a save a crash interrupted", "session_id", meta.SessionID, "filename", saved.Filename)
+		l.takes.remember(sessionKey(meta.SessionID), saved.Filename, l.now())
 		return false, remove()
 	}
 	if err != nil {
 		return false, err
 	}
-	if err := l.Index.RenameRecording(ctx, rec.Filename, "Recovered "+meta.StartedAt.Local().Format("2006-01-02 15:04")); err != nil {
+	if err := l.Index.RenameRecording(ctx, rec.Filename, media.RecoveredTitle(meta.StartedAt)); err != nil {
 		l.Log.Warn("recovered take left untitled", "filename", rec.Filename, "err", err)
 	}
 	l.Log.Info("recovered a take left by a crash or shutdown", "session_id", meta.SessionID,
 		"filename", rec.Filename, "duration_s", rec.Duration)
+	// Its page may come back asking for the session: tell it what became
+	// of it (SessionSavedAs).
+	l.takes.remember(sessionKey(meta.SessionID), rec.Filename, l.now())
 	return true, remove()
 }
 

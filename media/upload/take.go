@@ -56,6 +56,10 @@ type state struct {
 	// once the take is saved): the recording saved from it carries it, so
 	// the take is never saved twice, even across a crash.
 	TakeID string `json:"take_id,omitempty"`
+	// RecoveredAs names the recording a start of the server made of the
+	// take's first RecoveredBytes (see Spooler.MarkRecovered).
+	RecoveredAs    string `json:"recovered_as,omitempty"`
+	RecoveredBytes int64  `json:"recovered_bytes,omitempty"`
 }
 
 // asideChunk is a chunk held in its own file until the gap before it fills.
@@ -92,8 +96,8 @@ func (st *state) check() error {
 	if err := checkMIME(st.MIME); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	if st.Next < 0 || st.Bytes < 0 {
-		return fmt.Errorf("state: next %d, bytes %d", st.Next, st.Bytes)
+	if st.Next < 0 || st.Bytes < 0 || st.RecoveredBytes < 0 || st.RecoveredBytes > st.Bytes {
+		return fmt.Errorf("state: next %d, bytes %d, recovered %d", st.Next, st.Bytes, st.RecoveredBytes)
 	}
 	prev := st.Next
 	for _, a := range st.Aside {
@@ -166,6 +170,7 @@ func (t *take) statusLocked() Status {
 	return Status{
 		ID: t.id, MIME: t.st.MIME, Next: t.st.Next, Bytes: t.st.Bytes,
 		Aside: aside, Chunks: t.st.Next + len(aside), Finished: t.st.Finished,
+		RecoveredAs: t.st.RecoveredAs, RecoveredBytes: t.st.RecoveredBytes,
 	}
 }
 
