@@ -193,10 +193,11 @@ func TestAssets(t *testing.T) {
 	})
 
 	// The page and everything it loads (stylesheet, htmx, favicon, every
-	// module it imports, transitively) are at most 40 KB on the wire, all
-	// from this server.
+	// module it imports, transitively) are at most 48 KB on the wire, all
+	// from this server. (40 KB until the page learned to ride out a lost
+	// server and keep takes in IndexedDB: 46.5 KB then.)
 	t.Run("FirstLoadBudget", func(t *testing.T) {
-		const budget = 40_000
+		const budget = 48_000
 		links := regexp.MustCompile(`(?:src|href)="([^"]+)"|(?:from|import)\s*\(?\s*["']([^"']+\.js)["']`)
 		total, seen := 0, map[string]bool{}
 		todo := []string{"/"}

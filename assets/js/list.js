@@ -1,0 +1,130 @@
+// The recordings list: refreshed whenever a recording is saved, renamed
+// or deleted anywhere (this tab, another, the API), times shown in the
+// viewer's zone and clock, the recording just saved marked, and focus
+// kept where the user acted when htmx swaps a row.
+
+const $ = (id) => document.getElementById(id);
+
+// The viewer's own way of writing a moment: one formatter for every time
+// on the page, titles of recovered takes included.
+const when = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+});
+
+export function formatTime(d) {
+  return when.format(d);
+}
+
+// localTimes shows <time data-local> in the viewer's own time zone, and
+// the title of a take the server recovered ("Recovered <time> UTC") with
+// its time written the same way.
+export function localTimes(root) {
+  for (const el of root.querySelectorAll('time[data-local]')) {
+    const d = new Date(el.getAttribute('datetime'));
+    if (!Number.isNaN(d.getTime())) el.textContent = when.format(d);
+  }
+  for (const input of root.querySelectorAll('input[data-recovered-at]')) {
+    const d = new Date(input.dataset.recoveredAt);
+    if (Number.isNaN(d.getTime()) || input.value !== input.defaultValue) continue;
+    input.value = input.defaultValue = `Recovered ${when.format(d)}`;
+  }
+}
+
+let refreshing = null;
+let again = false;
+let fresh = { name: '', until: 0, scrolled: false };
+
+// changed fetches the list afresh; changes that come while it does make
+// it fetch once more when done (htmx would drop them).
+export function changed() {
+  if (refreshing) {
+    again = true;
+    return;
+  }
+  refreshing = (async () => {
+    do {
+      again = false;
+      const res = await fetch('/ui/recordings');
+      const old = $('recordings');
+      if (!res.ok || !old) return;
+      const tpl = document.createElement('template');
+      tpl.innerHTML = (await res.text()).trim();
+      const list = tpl.content.firstElementChild;
+      const focused = focusedRow(old);
+      old.replaceWith(list);
+      window.htmx?.process(list);
+      shown(list);
+      refocus(focused);
+    } while (again);
+  })()
+    .catch((err) => console.warn('refreshing the list:', err.message))
+    .finally(() => (refreshing = null));
+}
+
+// markFresh marks the recording just saved for a few seconds (the list
+// may be swapped more than once: this tab's save and /ws's word).
+export function markFresh(name) {
+  fresh = { name, until: performance.now() + 4000, scrolled: false };
+}
+
+// shown dresses a list just swapped in: local times, and the recording
+// just saved marked (it is at the top) and scrolled into view.
+export function shown(root) {
+  localTimes(root);
+  const row = fresh.name && performance.now() < fresh.until && document.querySelector(`[data-testid=recording][data-filename="${CSS.escape(fresh.name)}"]`);
+  if (row) {
+    row.classList.add('fresh');
+    if (!fresh.scrolled) row.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    fresh.scrolled = true;
+  }
+}
+
+// focusedRow notes which row's title or button has focus, to find it
+// again in a list swapped in.
+function focusedRow(root) {
+  const el = document.activeElement;
+  const li = el && root.contains(el) ? el.closest('li[data-filename]') : null;
+  return li ? { name: li.dataset.filename, testid: el.dataset.testid, field: el.name } : null;
+}
+
+function refocus(was) {
+  if (!was) return;
+  const li = document.querySelector(`li[data-filename="${CSS.escape(was.name)}"]`);
+  const el = li && (li.querySelector(`[data-testid="${was.testid}"]`) || li.querySelector(`[name="${was.field}"]`));
+  el?.focus({ preventScroll: true });
+}
+
+// Focus stays where the user acted when htmx swaps a row: on the renamed
+// row's title, and after a delete on the next row (or the one before, or
+// the list's heading). Without this it fell to the top of the page.
+let acted = null;
+document.body.addEventListener('htmx:beforeRequest', (ev) => {
+  const li = ev.detail.elt.closest?.('li[data-filename]');
+  if (!li) return;
+  const rows = [...document.querySelectorAll('li[data-filename]')];
+  const i = rows.indexOf(li);
+  acted = { li, name: li.dataset.filename, after: rows[i + 1]?.dataset.filename, before: rows[i - 1]?.dataset.filename };
+});
+document.body.addEventListener('htmx:afterSettle', () => {
+  const was = acted;
+  acted = null;
+  if (!was) return;
+  const row = (name) => name && document.querySelector(`li[data-filename="${CSS.escape(name)}"]`);
+  const same = row(was.name);
+  if (same) return same.querySelector('input[name=title]')?.focus();
+  const next = row(was.after) || row(was.before);
+  if (next) return next.querySelector('input[name=title]')?.focus();
+  $('list-title')?.focus();
+});
+document.body.addEventListener('htmx:afterSwap', (ev) => shown(ev.target));
+
+// A recording's waveform is a seek bar for its player.
+document.addEventListener('click', (ev) => {
+  const wave = ev.target.closest?.('svg[data-seek]');
+  const audio = wave?.closest('li')?.querySelector('audio');
+  if (!audio) return;
+  const r = wave.getBoundingClientRect();
+  const seek = () => (audio.currentTime = ((ev.clientX - r.left) / r.width) * audio.duration);
+  if (audio.duration) seek();
+  else audio.addEventListener('loadedmetadata', seek, { once: true });
+});
