@@ -540,7 +540,7 @@ function cleanupMedia() {
 async function stop(why = '') {
   const t = take;
   if (!t || !going()) return;
-  recordedSeconds = t.mode === 'webrtc' && state() === 'interrupted' ? t.lostAt : elapsed();
+  recordedSeconds = elapsed();
   document.body.dataset.recordedSeconds = recordedSeconds.toFixed(3);
   if (t.mode === 'webrtc') {
     // A live take stopped while its connection is lost keeps only what

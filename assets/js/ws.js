@@ -25,7 +25,7 @@ export class LiveChannel {
     this.heard = 0; // when it last did
     this.waiting = []; // whenUp's
     this.connect();
-    setInterval(() => this.check(), 500);
+    setInterval(() => this.check(), 250);
   }
 
   connect() {
@@ -64,7 +64,10 @@ export class LiveChannel {
       ws.close();
       return;
     }
-    if (ws.readyState === WebSocket.OPEN) this.send({ type: 'ping', timestamp: Date.now() });
+    if (ws.readyState === WebSocket.OPEN && now - (this.pinged || 0) >= PING_MS) {
+      this.pinged = now;
+      this.send({ type: 'ping', timestamp: Date.now() });
+    }
   }
 
   link(up) {
