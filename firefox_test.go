@@ -280,9 +280,31 @@ func TestFirefoxMediaRecorder(t *testing.T) {
 	firefoxPath(t)
 	srv := startServer(t, nil)
 	p := newFirefox(t, nil, nil, "")
-	p.do("recording with a pause", p.navigate(srv.url), p.waitFor(`[data-testid=btn-start]`),
-		p.click(`[data-testid=mode-record]`), p.click(`[data-testid=btn-start]`), p.waitFor(`body[data-state=recording]`),
-		sleep(1500*time.Millisecond),
+	p.do("recording", p.navigate(srv.url), p.waitFor(`body[data-ready]`),
+		p.press("Record in the browser"), p.press("Record"), p.waitFor(`body[data-state=recording]`),
+		sleep(1500*time.Millisecond))
+	// The meters' AudioContext is made (or resumed) in the click. Where it
+	// still cannot run (headless Firefox without a sound device: no audio
+	// output, no clock for Web Audio) the page says so, instead of flat
+	// meters that look like a dead microphone.
+	var meters struct {
+		State, Level string
+		Note         bool
+	}
+	if err := p.b.Eval(p.ctx, `({state: document.body.dataset.meters || '', level: document.getElementById('level-bar').style.transform,
+		note: !!document.querySelector('[data-testid=meter-note]')?.getClientRects().length})`, &meters); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("meters: %+v", meters)
+	switch {
+	case meters.State == "on" && (meters.Level == "scaleX(0)" || meters.Note):
+		t.Errorf("meters %+v: on, yet flat or said off", meters)
+	case meters.State == "off" && !meters.Note:
+		t.Errorf("meters %+v: off, and the page does not say so", meters)
+	case meters.State != "on" && meters.State != "off":
+		t.Errorf("meters %+v: the page does not know whether they run", meters)
+	}
+	p.do("pausing and resuming",
 		p.click(`[data-testid=btn-pause]`), p.waitFor(`body[data-state=paused]`),
 		sleep(time.Second),
 		p.click(`[data-testid=btn-pause]`), p.waitFor(`body[data-state=recording]`),

@@ -208,8 +208,10 @@ async function startWebRTC() {
     await live.start(stream);
     // The server has the session only now: watching earlier would be
     // answered "gone".
-    if (take?.live === live) channel.watch(live.id);
+    if (!live.pc) postJSON('/webrtc/discard', { session_id: live.id }).catch(() => {}); // stopped meanwhile
+    else if (take?.live === live) channel.watch(live.id);
   } catch (err) {
+    if (!live.pc || take?.live !== live) return; // stopped meanwhile
     cleanupMedia();
     drafts.forget(live.id);
     take = null;
@@ -428,18 +430,22 @@ async function finishLive(t, why) {
     focus(ui.title);
   } catch (err) {
     if (take !== t) return;
-    if (err.status !== 404) {
-      recordedSeconds ||= t.lostAt || 0;
+    if (!err.status) {
       return setState('waiting', `${lead}Stopped. The server is not answering: what it received of the take is kept there, and this page shows it when the server is back.`, 'warn');
+    }
+    if (err.status === 400 || err.status === 422) return nothingRecorded(t); // the session got no audio
+    if (err.status !== 404) {
+      take = null;
+      setState('error', `${lead}Could not stop the take: ${err.message}`, 'error');
+      return focus(ui.start);
     }
     const info = await getJSON(`/webrtc/sessions/${encodeURIComponent(t.id)}`).catch(() => null);
     drafts.forget(t.id);
-    take = null;
     if (info?.state === 'saved') {
+      take = null;
       return saved(info.recording.filename, `${lead}The server restarted and saved the take as its own recording (${secs(info.recording.duration)}).`);
     }
-    setState('error', `${lead}Nothing was recorded (${err.message}).`, 'error');
-    focus(ui.start);
+    nothingRecorded(t); // stopped before the server had the session
   }
 }
 
@@ -810,7 +816,8 @@ ui.title.addEventListener('keydown', (ev) => {
 document.addEventListener('keydown', (ev) => {
   if (ev.key !== 'r' && ev.key !== 'R') return;
   if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
-  if (ev.target.closest?.('input, textarea, select, [contenteditable]')) return;
+  const typing = 'textarea, select, [contenteditable], input:not([type=radio], [type=checkbox], [type=range], [type=button], [type=submit])';
+  if (ev.target.closest?.(typing)) return;
   if (['idle', 'error'].includes(state())) startTake();
   else if (going()) stop();
   else return;

@@ -96,26 +96,28 @@ function refocus(was) {
 
 // Focus stays where the user acted when htmx swaps a row: on the renamed
 // row's title, and after a delete on the next row (or the one before, or
-// the list's heading). Without this it fell to the top of the page.
-let acted = null;
+// the list's heading). Without this it fell to the top of the page. The
+// row acted on is watched until it leaves the page (htmx's own events
+// fire on it, detached, and never reach the document).
 document.body.addEventListener('htmx:beforeRequest', (ev) => {
   const li = ev.detail.elt.closest?.('li[data-filename]');
   if (!li) return;
   const rows = [...document.querySelectorAll('li[data-filename]')];
   const i = rows.indexOf(li);
-  acted = { li, name: li.dataset.filename, after: rows[i + 1]?.dataset.filename, before: rows[i - 1]?.dataset.filename };
+  const was = { name: li.dataset.filename, after: rows[i + 1]?.dataset.filename, before: rows[i - 1]?.dataset.filename };
+  const until = performance.now() + 5000;
+  const watch = () => {
+    if (!li.isConnected) return refocusAfter(was);
+    if (performance.now() < until) setTimeout(watch, 30);
+  };
+  setTimeout(watch, 30);
 });
-document.body.addEventListener('htmx:afterSettle', () => {
-  const was = acted;
-  acted = null;
-  if (!was) return;
+
+function refocusAfter(was) {
   const row = (name) => name && document.querySelector(`li[data-filename="${CSS.escape(name)}"]`);
-  const same = row(was.name);
-  if (same) return same.querySelector('input[name=title]')?.focus();
-  const next = row(was.after) || row(was.before);
-  if (next) return next.querySelector('input[name=title]')?.focus();
-  $('list-title')?.focus();
-});
+  const target = row(was.name) || row(was.after) || row(was.before);
+  (target?.querySelector('input[name=title]') || $('list-title'))?.focus();
+}
 document.body.addEventListener('htmx:afterSwap', (ev) => shown(ev.target));
 
 // A recording's waveform is a seek bar for its player.
