@@ -224,10 +224,20 @@ func TestBrowserSmallThings(t *testing.T) {
 	}
 
 	// Stopped at once: nothing recorded, nothing to save.
+	// Stop the moment the take connects: no audio can have reached the
+	// server yet.
 	err = chromedp.Do(ctx,
 		chromedp.Click(css(`[data-testid=mode-webrtc]`)),
-		chromedp.Click(css(`[data-testid=btn-start]`)),
-		chromedp.Click(css(`[data-testid=btn-stop]`)),
+		js(`new Promise((resolve) => {
+			const watch = new MutationObserver(() => {
+				if (document.body.dataset.state !== 'connecting') return;
+				watch.disconnect();
+				document.getElementById('btn-stop').click();
+				resolve();
+			});
+			watch.observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
+			document.getElementById('btn-start').click();
+		})`),
 	)
 	if err == nil {
 		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)

@@ -305,9 +305,9 @@ func TestOutageLiveMode(t *testing.T) {
 	if total < 0.9*outageTake.Seconds() {
 		t.Errorf("the two parts hold %.2f s of the %v take", total, outageTake)
 	}
-	if !strings.HasSuffix(titles["webrtc"], "part 1 (live)") || !strings.HasSuffix(titles["mediarecorder"], "part 2 (in the browser)") ||
-		strings.TrimSuffix(titles["webrtc"], " — part 1 (live)") != strings.TrimSuffix(titles["mediarecorder"], " — part 2 (in the browser)") {
-		t.Errorf("titles %q: want one take's part 1 (live) and part 2 (in the browser)", titles)
+	if !strings.HasSuffix(titles["webrtc"], ", part 1 (live)") || !strings.HasSuffix(titles["mediarecorder"], ", part 2 (browser)") ||
+		strings.TrimSuffix(titles["webrtc"], ", part 1 (live)") != strings.TrimSuffix(titles["mediarecorder"], ", part 2 (browser)") {
+		t.Errorf("titles %q: want one take's part 1 (live) and part 2 (browser)", titles)
 	}
 }
 

@@ -71,6 +71,7 @@ let pausedAt = 0;
 let recordedSeconds = 0; // what this page measured, sent with Save
 let ticker = 0;
 let lost = false; // the server stopped answering and is not back yet
+let before = null; // the status line the loss replaced, when nothing was going on
 
 const state = () => document.body.dataset.state;
 const going = (s = state()) => ['connecting', 'live', 'recording', 'paused', 'interrupted'].includes(s);
@@ -167,6 +168,12 @@ function failMic(err) {
   setState('error', err instanceof MicError ? err.message : `Microphone error: ${err.message}`, 'error');
 }
 
+// hideFacts hides the connection line of a live take that is over.
+function hideFacts() {
+  const facts = $('net-facts');
+  if (facts) facts.hidden = true;
+}
+
 // startTake starts a take in the chosen mode: the Record button or the R
 // key. The AudioContext of the meters is made here, during the user's
 // gesture, before anything is awaited.
@@ -183,8 +190,9 @@ function startTake() {
 // connection line, the panel, the upload line.
 function resetTake() {
   ui.elapsed.textContent = mmss(0);
-  const facts = $('net-facts');
-  if (facts) facts.hidden = true;
+  hideFacts();
+  const last = localStorage.getItem('recorder.mode'); // a live take that went on in the browser showed Record
+  if (can[last]) $(`mode-${last}`).checked = true;
   clearSession();
   ui.upload.hidden = true;
   ui.sessionID.textContent = '—';
@@ -265,7 +273,10 @@ function onLink(up) {
     if (t?.mode === 'webrtc' && s === 'live') interrupt('the server is not answering');
     else if (t?.mode === 'record' && ['recording', 'paused'].includes(s)) say(LOST_RECORDING, 'warn');
     else if (t?.rec && s === 'stopping') waitForServer();
-    else if (['idle', 'error', 'draft'].includes(s)) say('Connection to the server lost — trying again. Saving needs it back.', 'warn');
+    else if (['idle', 'error', 'draft'].includes(s)) {
+      before = { text: ui.status.textContent, tone: ui.status.classList.contains('error') ? 'error' : ui.status.classList.contains('warn') ? 'warn' : '' };
+      say('Connection to the server lost — trying again. Saving needs it back.', 'warn');
+    }
     return;
   }
   if (!lost) return; // the page's first connection
@@ -276,7 +287,8 @@ function onLink(up) {
   if (s === 'interrupted') checkLive(t);
   else if (s === 'waiting' && t?.mode === 'webrtc') finishLive(t, '');
   else if (t?.mode === 'record' && ['recording', 'paused'].includes(s)) say('Connected again — uploading what was recorded meanwhile.');
-  else if (['idle', 'error', 'draft'].includes(s)) say('Connected to the server again.');
+  else if (before && ui.status.textContent.startsWith('Connection to the server lost')) say(before.text, before.tone); // what it said before
+  before = null;
 }
 
 // interrupt: the live take's connection was lost. The page says so at
@@ -296,8 +308,8 @@ function interrupt(why, over = false) {
   }
   if (state() !== 'interrupted') return;
   t.over ||= over;
-  const ended = t.over ? `the live take ended at ${mmss(t.lostAt)}` : `the server has the live take up to ${mmss(t.lostAt)}`;
-  say(`Connection lost — ${why}; ${ended}. Keep recording here in the browser, so the rest is not lost?`, 'warn');
+  const ended = t.over ? `The live take ended at ${mmss(t.lostAt)}` : `It has the live take up to ${mmss(t.lostAt)}`;
+  say(`Connection lost — ${why}. ${ended}. Keep recording here in the browser, so the rest is not lost?`, 'warn');
   document.body.dataset.lostAt = String(t.lostAt);
 }
 
@@ -332,6 +344,8 @@ function keepInBrowser() {
   channel.watch(null);
   const rec = t.spare;
   take = { mode: 'record', id: rec.id, rec, started: t.started, livePart: { id: t.id, upTo: t.lostAt } };
+  $('mode-record').checked = true; // what the take is now
+  hideFacts();
   drafts.remember(rec.id, 'record');
   rec.upload();
   ui.sessionID.textContent = rec.id;
@@ -382,8 +396,8 @@ async function resolveLivePart(t) {
 
 // partTitle names the parts of a take that went on in the browser.
 function partTitle(t, n) {
-  const base = ui.title.value.trim() || `Take from ${list.formatTime(t.started)}`;
-  return n === 1 ? `${base} — part 1 (live)` : `${base} — part 2 (in the browser)`;
+  const base = ui.title.value.trim() || `Take at ${t.started.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}`;
+  return n === 1 ? `${base}, part 1 (live)` : `${base}, part 2 (browser)`;
 }
 
 // whyEnded puts the server's end of a take in plain words.

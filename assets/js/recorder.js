@@ -54,6 +54,7 @@ export class ChunkedRecorder {
     this.id = newUploadID();
     this.chunks = []; // every chunk of the take: {blob, at: seconds recorded when it came}
     this.acked = 0; // chunks 0..acked-1 are on the server
+    this.origin = 0;
     this.begun = false; // the server has the upload
     this.uploading = false; // start(true) or upload() was called
     this.failed = null;
@@ -86,6 +87,7 @@ export class ChunkedRecorder {
       this.pump();
     };
     this.stopped = new Promise((resolve) => (this.recorder.onstop = resolve));
+    this.origin = this.clock(); // where on the clock this recording starts
     this.recorder.start(TIMESLICE_MS);
     if (upload) this.upload();
   }
@@ -234,9 +236,12 @@ export class ChunkedRecorder {
     });
   }
 
+  // progress says, in seconds of the clock, up to where the server has
+  // the take and how much after that waits in the tab.
   progress() {
-    const now = this.clock();
-    const upTo = this.acked > 0 ? this.chunks[this.acked - 1].at : 0;
+    const last = this.chunks.length ? this.chunks[this.chunks.length - 1].at : this.origin;
+    const upTo = this.acked > 0 ? this.chunks[this.acked - 1].at : this.origin;
+    const now = Math.max(this.clock(), last);
     this.onProgress(upTo, this.acked < this.chunks.length ? Math.max(0, now - upTo) : 0);
   }
 
