@@ -11,11 +11,8 @@ import { getJSON, postJSON } from './api.js';
 import * as drafts from './drafts.js';
 import * as list from './list.js';
 import { MicError, listMics, openMic, stopMic } from './mic.js';
-import { ChunkedRecorder, pickMime } from './recorder.js';
-import * as review from './review.js';
 import { clearSession, showMic, showSession } from './stats.js';
 import { Visualizer } from './visualizer.js';
-import { LiveSession, newSessionID } from './webrtc.js';
 import { LiveChannel } from './ws.js';
 
 document.documentElement.classList.add('js');
@@ -49,6 +46,11 @@ const visualizer = new Visualizer($('spectrum'), $('level'), $('level-bar'), $('
 const channel = new LiveChannel({ onParams: paramsChanged, onStats, onGone, onRecordings: list.changed, onLink });
 // The server's limit on a live take, in seconds (0: none).
 const maxTake = Number($('recorder')?.dataset.maxTake) || 0;
+
+// The modules a take needs load with the first take, not with the page.
+let ChunkedRecorder = null;
+const loadRecorder = async () => (ChunkedRecorder ||= (await import('./recorder.js')).ChunkedRecorder);
+const loadReview = () => import('./review.js');
 
 // What this browser can do: Debian's WebKitGTK, for one, has no WebRTC.
 const can = {
@@ -206,6 +208,7 @@ async function startWebRTC() {
   } catch (err) {
     return failMic(err);
   }
+  const [{ LiveSession, newSessionID }] = await Promise.all([import('./webrtc.js'), loadRecorder()]); // the recorder for an outage
   const live = new LiveSession(newSessionID(), { onState: onConnectionState });
   take = { mode: 'webrtc', id: live.id, live, started: new Date() };
   drafts.remember(live.id, 'webrtc');
@@ -470,6 +473,7 @@ async function startRecord() {
   } catch (err) {
     return failMic(err);
   }
+  await loadRecorder();
   const rec = new ChunkedRecorder(stream, { clock: elapsed, onProgress: showProgress, onFailed: uploadFailed, onServer });
   take = { mode: 'record', id: rec.id, rec, started: new Date() };
   try {
@@ -639,7 +643,7 @@ function showDraft(t) {
   const url = t.mode === 'webrtc' ? `/webrtc/sessions/${encodeURIComponent(t.id)}/audio` : `/uploads/${encodeURIComponent(t.id)}/audio`;
   ui.upload.hidden = true;
   ui.title.value = '';
-  review.show(ui.preview, ui.reviewWave, url);
+  loadReview().then((review) => review.show(ui.preview, ui.reviewWave, url));
 }
 
 async function save() {
@@ -659,7 +663,7 @@ async function save() {
     if (part) await renameRecording(part.filename, partTitle(t, 1)).catch((err) => console.warn('naming the live part:', err.message));
     drafts.forget(t.id);
     take = null;
-    review.hide(ui.preview, ui.reviewWave);
+    loadReview().then((review) => review.hide(ui.preview, ui.reviewWave));
     clearSession();
     saved(res.filename, part ? `Saved as ${res.filename}, after its live part.` : '');
   } catch (err) {
@@ -715,7 +719,7 @@ async function discard() {
   try {
     await discardTake(t);
     take = null;
-    review.hide(ui.preview, ui.reviewWave);
+    loadReview().then((review) => review.hide(ui.preview, ui.reviewWave));
     resetTake();
     setState('idle', 'Discarded.');
   } catch (err) {
@@ -747,7 +751,7 @@ async function showUnsaved() {
   const takes = await drafts.unsaved();
   if (takes.length === 0) return;
   for (const t of takes.filter((t) => t.mode === 'record')) {
-    const rec = await ChunkedRecorder.restore(t.id);
+    const rec = await (await loadRecorder()).restore(t.id);
     if (!rec) continue;
     const done = rec.drain().catch((err) => err.status === 409 && drafts.forget(t.id));
     await Promise.race([done, new Promise((r) => setTimeout(r, 10000))]);

@@ -5,7 +5,6 @@
 // take while it records, so another tab of the same browser does not
 // offer a take that is still being made. A Record-mode take's chunks are
 // kept apart (keep.js) until it is saved or discarded.
-import * as keep from './keep.js';
 
 const KEY = 'recorder.takes';
 const releases = new Map(); // id → releases this tab's lock
@@ -41,7 +40,7 @@ export function forget(id) {
   store(load().filter((t) => t.id !== id));
   releases.get(id)?.();
   releases.delete(id);
-  keep.drop(id);
+  import('./keep.js').then((keep) => keep.drop(id));
 }
 
 // unsaved lists remembered takes that no other tab is still making.
