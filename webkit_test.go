@@ -5,8 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
@@ -211,23 +209,8 @@ func TestWebKitRecord(t *testing.T) {
 	p.do("the list showing the take", p.waitFor(`[data-testid=recording][data-filename="`+filename+`"]`))
 	shootWebKit(t, wk, "webkit-saved.png")
 
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		AudioData string  `json:"audio_data"`
-		MIME      string  `json:"mime"`
-		Title     string  `json:"title"`
-		Duration  float64 `json:"duration"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	audio, err := base64.StdEncoding.DecodeString(file.AudioData)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := readSaved(t, srv.cfg.recordingsDir(), filename)
+	audio := file.Audio
 	info, err := mp4.Probe(bytes.NewReader(audio), int64(len(audio)))
 	if err != nil || info.Codec != mp4.CodecAAC || info.Fragmented || file.MIME != "audio/mp4;codecs=mp4a.40.2" || file.Title != "Safari take" {
 		t.Fatalf("stored %q titled %q: %+v, %v; want an ordinary AAC MP4 titled Safari take", file.MIME, file.Title, info, err)

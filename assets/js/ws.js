@@ -1,13 +1,13 @@
 // The page's live channel to the server (/ws): parameter changes from any
 // page reach every page, and the watched session's stats arrive a few
 // times a second. It is also how the page knows the server is there: it
-// pings twice a second, and a server that has not answered for 2 s (killed,
+// pings twice a second, and a server that has not answered for 1.5 s (killed,
 // restarted, or the network cut, which no socket reports) counts as lost;
 // onLink(false) says so, and onLink(true) once it answers again. It
 // reconnects by itself, every 2 s at most.
 
 const PING_MS = 500; // so one late answer is no loss
-const LOST_MS = 2000; // no answer for this long: the server is lost
+const LOST_MS = 1500; // no answer for this long (three pings): the server is lost
 const CONNECT_MS = 3000; // a connection not open by then is tried again
 const RETRY_MAX_MS = 2000;
 
