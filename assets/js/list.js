@@ -79,19 +79,30 @@ export function shown(root) {
   }
 }
 
-// focusedRow notes which row's title or button has focus, to find it
-// again in a list swapped in.
+// focusedRow notes which row's title or button has focus, and its
+// neighbours, to find it again in a list swapped in.
 function focusedRow(root) {
   const el = document.activeElement;
   const li = el && root.contains(el) ? el.closest('li[data-filename]') : null;
-  return li ? { name: li.dataset.filename, testid: el.dataset.testid, field: el.name } : null;
+  return li ? { ...rowPlace(li), testid: el.dataset.testid, field: el.name } : null;
 }
 
+// rowPlace names a row and the rows beside it.
+function rowPlace(li) {
+  const rows = [...document.querySelectorAll('li[data-filename]')];
+  const i = rows.indexOf(li);
+  return { name: li.dataset.filename, after: rows[i + 1]?.dataset.filename, before: rows[i - 1]?.dataset.filename };
+}
+
+// refocus puts the focus back on the row it was on, or, that row gone
+// (deleted), on the next one, the one before, or the list's heading.
 function refocus(was) {
   if (!was) return;
-  const li = document.querySelector(`li[data-filename="${CSS.escape(was.name)}"]`);
-  const el = li && (li.querySelector(`[data-testid="${was.testid}"]`) || li.querySelector(`[name="${was.field}"]`));
-  el?.focus({ preventScroll: true });
+  const row = (name) => name && document.querySelector(`li[data-filename="${CSS.escape(name)}"]`);
+  const same = row(was.name);
+  const el = same && (same.querySelector(`[data-testid="${was.testid}"]`) || same.querySelector(`[name="${was.field}"]`));
+  const near = row(was.after) || row(was.before);
+  (el || near?.querySelector('input[name=title]') || $('list-title'))?.focus({ preventScroll: true });
 }
 
 // Focus stays where the user acted when htmx swaps a row: on the renamed
@@ -102,22 +113,17 @@ function refocus(was) {
 document.body.addEventListener('htmx:beforeRequest', (ev) => {
   const li = ev.detail.elt.closest?.('li[data-filename]');
   if (!li) return;
-  const rows = [...document.querySelectorAll('li[data-filename]')];
-  const i = rows.indexOf(li);
-  const was = { name: li.dataset.filename, after: rows[i + 1]?.dataset.filename, before: rows[i - 1]?.dataset.filename };
+  const was = { ...rowPlace(li), field: 'title' };
+  const deleting = ev.detail.requestConfig?.path?.endsWith('/delete');
   const until = performance.now() + 5000;
   const watch = () => {
-    if (!li.isConnected) return refocusAfter(was);
-    if (performance.now() < until) setTimeout(watch, 30);
+    if (li.isConnected) return performance.now() < until && setTimeout(watch, 30);
+    // A deleted row may still be in a list fetched just before: it is
+    // gone all the same.
+    refocus(deleting ? { ...was, name: '' } : was);
   };
   setTimeout(watch, 30);
 });
-
-function refocusAfter(was) {
-  const row = (name) => name && document.querySelector(`li[data-filename="${CSS.escape(name)}"]`);
-  const target = row(was.name) || row(was.after) || row(was.before);
-  (target?.querySelector('input[name=title]') || $('list-title'))?.focus();
-}
 document.body.addEventListener('htmx:afterSwap', (ev) => shown(ev.target));
 
 // A recording's waveform is a seek bar for its player.

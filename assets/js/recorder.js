@@ -245,9 +245,23 @@ export class ChunkedRecorder {
     this.onProgress(upTo, this.acked < this.chunks.length ? Math.max(0, now - upTo) : 0);
   }
 
-  // flush hands over what is recorded so far (the page is being left).
+  // flush hands over what is recorded so far (the page is being left):
+  // the chunks the server lacks go at once, in keepalive requests that
+  // outlive the page (64 KiB in flight at most); the tab's IndexedDB
+  // keeps them too, for the next visit.
   flush() {
     if (this.recorder?.state === 'recording') this.recorder.requestData();
+    let room = KEEPALIVE_MAX + KEEPALIVE_MAX / 2; // beside the one the pump may have in flight
+    for (let i = this.acked; i < this.chunks.length && this.chunks[i].blob.size <= room; i++) {
+      const { blob } = this.chunks[i];
+      room -= blob.size;
+      fetch(`/uploads/${encodeURIComponent(this.id)}/chunks/${i}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: blob,
+        keepalive: true,
+      }).catch(() => {});
+    }
   }
 
   // forget drops what the tab keeps of the take (saved or discarded).
