@@ -458,3 +458,36 @@ func TestOutageClosedTab(t *testing.T) {
 		t.Errorf("saved %.2f s of the %.2f s the tab held: the part after the kill was lost", got[0].Duration, held)
 	}
 }
+
+// TestOutageLiveDeclined: the server of a live take is killed, and the
+// user stops instead of keeping on in the browser. The page waits for the
+// server, and once it is back shows what it had as a recording, with its
+// length; nothing is left to save or discard.
+func TestOutageLiveDeclined(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds, kills and restarts the server binary")
+	}
+	chromiumPath(t)
+	d := chromiumDriver(newBrowser(t, toneWAV(t)))
+	o := newOutage(t, buildBinary(t))
+	d.startTake(t, o.base, "Live to the server", "live")
+	o.begun = time.Now()
+	o.kill()
+	d.must(t, "the page noticing", d.wait(`body[data-state=interrupted]`, 10*time.Second))
+	d.must(t, "pressing Stop", d.press("Stop"))
+	d.must(t, "waiting for the server", d.wait(`body[data-state=waiting]`, 15*time.Second))
+	t.Logf("stopped without the server: %q", d.status())
+	o.restart()
+	back := time.Now()
+	said := d.waitStatus(t, "The server restarted and saved the take as its own recording (", 20*time.Second)
+	status := d.status()
+	t.Logf("%v after the server answered again: %q", said.Sub(back).Round(10*time.Millisecond), status)
+	d.must(t, "the recording in the list", d.wait(`[data-testid=recording].fresh`, 10*time.Second))
+	got := recordingsAt(t, o.base)
+	if len(got) != 1 || got[0].Mode != "webrtc" || !strings.Contains(status, fmt.Sprintf("(%.1f s)", got[0].Duration)) {
+		t.Errorf("recordings %+v; the page says %q: want the live part, with its length", got, status)
+	}
+	if s := d.state(); s != "idle" {
+		t.Errorf("state %q once the take is shown saved, want idle", s)
+	}
+}
