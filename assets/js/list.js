@@ -124,7 +124,17 @@ document.body.addEventListener('htmx:beforeRequest', (ev) => {
   };
   setTimeout(watch, 30);
 });
-document.body.addEventListener('htmx:afterSwap', (ev) => shown(ev.target));
+// A list htmx swaps whole (a save, rename or delete asks it to) keeps
+// the focus where it was, as changed() does.
+let kept = null;
+document.body.addEventListener('htmx:beforeSwap', (ev) => {
+  if (ev.detail.target?.id === 'recordings') kept = focusedRow(ev.detail.target);
+});
+document.body.addEventListener('htmx:afterSwap', (ev) => {
+  shown(ev.target);
+  if (kept) refocus(kept);
+  kept = null;
+});
 
 // A recording's waveform is a seek bar for its player.
 document.addEventListener('click', (ev) => {
