@@ -288,7 +288,6 @@ function onLink(up) {
   if (t?.rec) t.rec.wake();
   if (t?.livePart) resolveLivePart(t);
   if (s === 'interrupted') checkLive(t);
-  else if (s === 'waiting' && t?.mode === 'webrtc') finishLive(t, '');
   else if (t?.mode === 'record' && ['recording', 'paused'].includes(s)) say('Connected again — uploading what was recorded meanwhile.');
   else if (before && ui.status.textContent.startsWith('Connection to the server lost')) say(before.text, before.tone); // what it said before
   before = null;
@@ -448,7 +447,16 @@ async function finishLive(t, why) {
   } catch (err) {
     if (take !== t) return;
     if (!err.status) {
-      return setState('waiting', `${lead}Stopped. The server is not answering: what it received of the take is kept there, and this page shows it when the server is back.`, 'warn');
+      // Not answered (the server is away, or the request went out on a
+      // connection the network change killed): ask again, on a new one,
+      // as soon as the server answers. Until the stop arrives the server
+      // keeps the take going, as silence.
+      if (state() !== 'waiting') {
+        setState('waiting', `${lead}Stopped. The server is not answering: what it received of the take is kept there, and this page shows it when the server is back.`, 'warn');
+      }
+      await channel.whenUp();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return take === t && finishLive(t, why);
     }
     if (err.status === 400 || err.status === 422) return nothingRecorded(t); // the session got no audio
     if (err.status !== 404) {

@@ -148,6 +148,6 @@ export class LiveSession {
   // stop hangs up and ends the take on the server (it stays a draft).
   async stop() {
     this.close();
-    return postJSON('/webrtc/stop', { session_id: this.id }, { signal: AbortSignal.timeout(10000) });
+    return postJSON('/webrtc/stop', { session_id: this.id }, { signal: AbortSignal.timeout(RESTART_REQUEST_MS) });
   }
 }
