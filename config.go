@@ -36,6 +36,7 @@ type config struct {
 	CertFile      string
 	KeyFile       string
 	MaxBody       int64 // bytes: any request body, so also one upload chunk
+	BodyMemory    int64 // bytes: request bodies held in memory at once, all together
 	MaxTake       int64 // bytes: one MediaRecorder take
 	OfferTimeout  time.Duration
 	ShutdownGrace time.Duration
@@ -91,8 +92,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, err
 	}
 	nodeFlags := clusterFlags(fs, env)
-	var maxBodyMiB, maxTakeMiB int64
-	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save, one upload chunk or one /ws message; larger is refused with 413 (a /ws message closes its WebSocket) (env RECORDER_MAX_BODY)")
+	var maxBodyMiB, maxTakeMiB, bodyMemoryMiB int64
+	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save or one upload chunk; larger is refused with 413 (env RECORDER_MAX_BODY)")
+	fs.Int64Var(&bodyMemoryMiB, "body-memory", envInt(env, "RECORDER_BODY_MEMORY", 64), "request bodies held in memory at once, all requests together, in MiB (at least -max-body); a request beyond it waits up to -header-timeout, then 503 (env RECORDER_BODY_MEMORY)")
 	fs.Int64Var(&maxTakeMiB, "max-take", envInt(env, "RECORDER_MAX_TAKE", 2048), "largest MediaRecorder take in MiB (env RECORDER_MAX_TAKE)")
 	fs.StringVar(&c.Token, "token", env("RECORDER_TOKEN", ""), "access token: when set, every page, API, WebSocket and audio URL needs it (sign in at /login, or Authorization: Bearer); prefer the env var RECORDER_TOKEN, flags show in ps")
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")
@@ -181,7 +183,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if maxBodyMiB < 1 || maxTakeMiB < 1 {
 		return c, errors.New("-max-body and -max-take must be at least 1 MiB")
 	}
-	c.MaxBody, c.MaxTake = maxBodyMiB<<20, maxTakeMiB<<20
+	if bodyMemoryMiB < maxBodyMiB {
+		return c, fmt.Errorf("-body-memory (%d MiB) must be at least -max-body (%d MiB): a largest body must fit", bodyMemoryMiB, maxBodyMiB)
+	}
+	c.MaxBody, c.MaxTake, c.BodyMemory = maxBodyMiB<<20, maxTakeMiB<<20, bodyMemoryMiB<<20
 	if c.Node, err = nodeFlags.parse(c.Addr, c.TLS, os.Hostname); err != nil {
 		return c, err
 	}

@@ -180,6 +180,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Health:        handlers.Health{Ready: srv.ready, Draining: srv.draining.Load},
 		Log:           log,
 		MaxBody:       cfg.MaxBody,
+		BodyBudget:    cfg.BodyMemory,
 		HeaderTimeout: cfg.HeaderTimeout,
 		IdleTimeout:   cfg.IdleTimeout,
 		WriteTimeout:  cfg.WriteTimeout,

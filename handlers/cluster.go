@@ -36,8 +36,8 @@ type Owners interface {
 // offer; Cluster records that node when it answers, and a request for the
 // session (stop, save, discard, stats, ICE, restart, its feed) that
 // reaches another node is forwarded there and its answer passed back, so
-// the client never sees where the session lives. Mount it with Register
-// before the Handler's routes.
+// the client never sees where the session lives. NewApp puts its hooks
+// on the routes that name a session.
 type Cluster struct {
 	Self   media.Node
 	Owners Owners
@@ -56,21 +56,17 @@ type Cluster struct {
 // takes seconds.
 const forwardTimeout = 30 * time.Second
 
-// Register mounts the cluster's middleware on the routes that name a
-// session: each runs before the route's handler (c.Next) when the session
-// is here or nowhere, and forwards the request otherwise.
-func (cl *Cluster) Register(app *fiber.App) {
-	app.Post("/webrtc/offer", cl.claim)
-	for _, p := range []string{"/webrtc/stop", "/webrtc/ice-candidate", "/webrtc/audio-data", "/webrtc/restart"} {
-		app.Post(p, cl.byBody(false))
+// pass is the hook of a single node: the request goes on.
+func pass(c *fiber.Ctx) error { return c.Next() }
+
+// relay is the /feed route's hook: a consumer reaching a node that does not
+// hold the session is relayed to the feed on the node that does.
+func (cl *Cluster) relay() fiber.Handler {
+	if cl == nil {
+		return pass
 	}
-	app.Post("/webrtc/discard", cl.byBody(true))
-	app.Post("/save_recording", cl.byBody(true))
-	app.Get("/webrtc/sessions/:id", cl.byPath)
-	app.Get("/webrtc/sessions/:id/candidates", cl.byPath)
-	app.Get("/webrtc/sessions/:id/audio", cl.byPath) // a draft to listen back to
 	relay := websocket.New(cl.relayFeed, wsConfig)
-	app.Get("/feed/:id", requireUpgrade, func(c *fiber.Ctx) error {
+	return func(c *fiber.Ctx) error {
 		owner, remote := cl.remoteOwner(c, c.Params("id"))
 		if !remote {
 			return c.Next()
@@ -78,13 +74,21 @@ func (cl *Cluster) Register(app *fiber.App) {
 		c.Locals(ownerKey, owner)
 		c.Locals(headersKey, relayHeaders(c, cl.Self.ID))
 		return relay(c)
-	})
+	}
 }
 
-// claim records this node as the owner of the session an offer started.
-// A failed claim is logged, not fatal: the session still works through a
-// load balancer that keeps the client on this node.
-func (cl *Cluster) claim(c *fiber.Ctx) error {
+// claim is the offer route's hook: it records this node as the owner of
+// the session an offer started. A failed claim is logged, not fatal: the
+// session still works through a load balancer that keeps the client on
+// this node.
+func (cl *Cluster) claim() fiber.Handler {
+	if cl == nil {
+		return pass
+	}
+	return cl.claimSession
+}
+
+func (cl *Cluster) claimSession(c *fiber.Ctx) error {
 	if err := c.Next(); err != nil || c.Response().StatusCode() != fiber.StatusOK {
 		return err
 	}
@@ -109,6 +113,9 @@ const maxSessionBody = 64 << 10
 // another node. release: a success here ends the session (saved or
 // discarded), so this node's claim goes.
 func (cl *Cluster) byBody(release bool) fiber.Handler {
+	if cl == nil {
+		return pass
+	}
 	return func(c *fiber.Ctx) error {
 		var req struct {
 			SessionID string `json:"session_id"`
@@ -134,7 +141,14 @@ func (cl *Cluster) byBody(release bool) fiber.Handler {
 
 // byPath forwards a request whose path names a session held by another
 // node.
-func (cl *Cluster) byPath(c *fiber.Ctx) error {
+func (cl *Cluster) byPath() fiber.Handler {
+	if cl == nil {
+		return pass
+	}
+	return cl.forwardByPath
+}
+
+func (cl *Cluster) forwardByPath(c *fiber.Ctx) error {
 	if owner, remote := cl.remoteOwner(c, c.Params("id")); remote {
 		return cl.forward(c, owner)
 	}

@@ -2,14 +2,16 @@
 // keeps a server reachable from a network safe to run. It recovers
 // panics, sets security headers, refuses cross-site requests, checks an
 // optional access token (with a small sign-in page), rate-limits new
-// WebRTC sessions and wrong tokens, and times out slow request bodies
-// (BodyTimeout, a fasthttp hook rather than middleware). Everything is
+// WebRTC sessions and wrong tokens, and reads request bodies only for the
+// routes that take them, within their limits, a memory budget and a time
+// that follows their size (Bodies). Everything is
 // configured by one Config built in main; the package holds no global
 // state.
 //
-// handlers.NewApp mounts them: Recover, Headers, Hosts, SameOrigin and
-// Auth in front of every route; RequireJSON, RequireOctetStream and
-// OfferLimit on the route groups that need them.
+// handlers.NewApp mounts them: Bodies.CloseUnread first, then Recover,
+// Headers, Hosts, SameOrigin and Auth in front of every route;
+// RequireJSON, RequireOctetStream, OfferLimit and Bodies.Read on the route
+// groups that need them.
 package guard
 
 import (
