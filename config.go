@@ -18,32 +18,34 @@ import (
 // config is everything the server reads from flags and the environment.
 // A flag wins; its RECORDER_* variable is the fallback; then the default.
 type config struct {
-	Addr          string
-	DataDir       string
-	DB            string // index: a postgres:// URL or a SQLite file; "" is DATA/recorder.db
-	LogLevel      slog.Level
-	ICELoopback   bool
-	Network       rtc.Network // STUN/TURN, public IPs, media ports, interfaces
-	Token         string      // access token; "" leaves the server open
-	SecureCookie  bool
-	OfferRate     int // new sessions per client per minute
-	MaxSessions   int // live WebRTC sessions at once
-	MaxTakeTime   time.Duration
-	DraftTTL      time.Duration // an unsaved live take is forgotten (kept on disk) after this
-	MaxUploads    int           // MediaRecorder uploads open at once, in all
-	MaxUploadsPer int           // and per client
-	TLS           bool
-	CertFile      string
-	KeyFile       string
-	MaxBody       int64 // bytes: any request body, so also one upload chunk
-	BodyMemory    int64 // bytes: request bodies held in memory at once, all together
-	MaxTake       int64 // bytes: one MediaRecorder take
-	OfferTimeout  time.Duration
-	ShutdownGrace time.Duration
-	HeaderTimeout time.Duration // to send a request's line and headers
-	IdleTimeout   time.Duration // between requests on a kept-alive connection
-	WriteTimeout  time.Duration // for an answer to make progress
-	Node          media.Node    // this node among several sharing a PostgreSQL index
+	Addr           string
+	DataDir        string
+	DB             string // index: a postgres:// URL or a SQLite file; "" is DATA/recorder.db
+	LogLevel       slog.Level
+	ICELoopback    bool
+	Network        rtc.Network // STUN/TURN, public IPs, media ports, interfaces
+	Token          string      // access token; "" leaves the server open
+	SecureCookie   bool
+	OfferRate      int // new sessions per client per minute
+	MaxSessions    int // live WebRTC sessions at once
+	MaxTakeTime    time.Duration
+	DraftTTL       time.Duration // an unsaved live take is forgotten (kept on disk) after this
+	MaxUploads     int           // MediaRecorder uploads open at once, in all
+	MaxUploadsPer  int           // and per client
+	MaxWS          int           // WebSockets (/ws, /feed) open at once, in all
+	MaxWSPerClient int           // and per client
+	TLS            bool
+	CertFile       string
+	KeyFile        string
+	MaxBody        int64 // bytes: any request body, so also one upload chunk
+	BodyMemory     int64 // bytes: request bodies held in memory at once, all together
+	MaxTake        int64 // bytes: one MediaRecorder take
+	OfferTimeout   time.Duration
+	ShutdownGrace  time.Duration
+	HeaderTimeout  time.Duration // to send a request's line and headers
+	IdleTimeout    time.Duration // between requests on a kept-alive connection
+	WriteTimeout   time.Duration // for an answer to make progress
+	Node           media.Node    // this node among several sharing a PostgreSQL index
 	// S3 is where recordings are kept when -store is s3://bucket/prefix;
 	// nil keeps them in DATA/recordings.
 	S3       *s3store.Config
@@ -106,6 +108,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration(env, "RECORDER_WRITE_TIMEOUT", 30*time.Second), "time to send an answer; a long download may take longer as long as each piece of it goes out within this (env RECORDER_WRITE_TIMEOUT)")
 	fs.IntVar(&c.MaxUploads, "max-uploads", int(envInt(env, "RECORDER_MAX_UPLOADS", 64)), "MediaRecorder uploads open at once (begun, not yet saved, discarded or expired); beyond it 503 (env RECORDER_MAX_UPLOADS)")
 	fs.IntVar(&c.MaxUploadsPer, "max-uploads-per-client", int(envInt(env, "RECORDER_MAX_UPLOADS_PER_CLIENT", 8)), "MediaRecorder uploads open at once per client IP (IPv6: per /64); beyond it 429 (env RECORDER_MAX_UPLOADS_PER_CLIENT)")
+	fs.IntVar(&c.MaxWS, "max-ws", int(envInt(env, "RECORDER_MAX_WS", 1000)), "WebSockets (/ws, /feed) open at once; beyond it 503 (env RECORDER_MAX_WS)")
+	fs.IntVar(&c.MaxWSPerClient, "max-ws-per-client", int(envInt(env, "RECORDER_MAX_WS_PER_CLIENT", 32)), "WebSockets open at once per client IP (IPv6: per /64); beyond it 429 (env RECORDER_MAX_WS_PER_CLIENT)")
 	tlsOn, err := strconv.ParseBool(env("RECORDER_TLS", "false"))
 	if err != nil {
 		return c, fmt.Errorf("RECORDER_TLS: %w", err)
@@ -179,6 +183,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.MaxUploads < 1 || c.MaxUploadsPer < 1 {
 		return c, errors.New("-max-uploads and -max-uploads-per-client must be at least 1")
+	}
+	if c.MaxWS < 1 || c.MaxWSPerClient < 1 {
+		return c, errors.New("-max-ws and -max-ws-per-client must be at least 1")
 	}
 	if maxBodyMiB < 1 || maxTakeMiB < 1 {
 		return c, errors.New("-max-body and -max-take must be at least 1 MiB")

@@ -162,7 +162,6 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
 		BaseContext:  ctx, // shutdown closes /ws connections
-		MaxMessage:   cfg.MaxBody,
 		ICE:          sessions,
 		MaxTakeTime:  cfg.MaxTakeTime,
 	}
@@ -176,16 +175,18 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	}
 	srv := &server{cfg: cfg, log: log, db: database, sessions: sessions}
 	srv.app = handlers.NewApp(h, handlers.AppConfig{
-		Guard:         guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log}),
-		Health:        handlers.Health{Ready: srv.ready, Draining: srv.draining.Load},
-		Log:           log,
-		MaxBody:       cfg.MaxBody,
-		BodyBudget:    cfg.BodyMemory,
-		HeaderTimeout: cfg.HeaderTimeout,
-		IdleTimeout:   cfg.IdleTimeout,
-		WriteTimeout:  cfg.WriteTimeout,
-		Cluster:       cluster,
-		Observer:      observer,
+		Guard:                  guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log}),
+		Health:                 handlers.Health{Ready: srv.ready, Draining: srv.draining.Load},
+		Log:                    log,
+		MaxBody:                cfg.MaxBody,
+		BodyBudget:             cfg.BodyMemory,
+		MaxWebSockets:          cfg.MaxWS,
+		MaxWebSocketsPerClient: cfg.MaxWSPerClient,
+		HeaderTimeout:          cfg.HeaderTimeout,
+		IdleTimeout:            cfg.IdleTimeout,
+		WriteTimeout:           cfg.WriteTimeout,
+		Cluster:                cluster,
+		Observer:               observer,
 	})
 	stopCluster := func() {}
 	if cluster != nil {

@@ -35,6 +35,9 @@ type AppConfig struct {
 	// Cluster, when set, forwards requests for another node's sessions
 	// to that node; nil for a single node.
 	Cluster *Cluster
+	// MaxWebSockets bounds the WebSockets (/ws and /feed) open at once,
+	// in all and per client; 0: no bound.
+	MaxWebSockets, MaxWebSocketsPerClient int
 	// Observer, when set, is told of every request (its route and status)
 	// and every save, for /metrics.
 	Observer Observer
@@ -65,6 +68,10 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 	g := cfg.Guard
 	h.WSRecover = g.RecoverConn()
 	h.observer = cfg.Observer
+	h.wsConns = guard.NewConns(cfg.MaxWebSockets, cfg.MaxWebSocketsPerClient)
+	if cfg.Cluster != nil {
+		cfg.Cluster.conns = h.wsConns // its feed relays count too
+	}
 	var observe *observeRequests
 	if cfg.Observer != nil {
 		observe = newObserveRequests(app, cfg.Observer)
@@ -116,8 +123,8 @@ func (h *Handler) routes(app *fiber.App, g *guard.Guard, b *guard.Bodies, maxBod
 
 	plain.get("/get_params", h.getParams)
 	jsonAPI.post("/update_params", h.updateParams)
-	plain.get("/ws", requireUpgrade, websocket.New(h.ws, ws))
-	plain.get("/feed/:id", requireUpgrade, cl.relay(), websocket.New(h.feed, ws))
+	plain.get("/ws", requireUpgrade, h.wsConns.Admit(), websocket.New(h.ws, ws))
+	plain.get("/feed/:id", requireUpgrade, h.wsConns.Admit(), cl.relay(), websocket.New(h.feed, ws))
 
 	offers.post("/webrtc/offer", cl.claim(), h.offer)
 	jsonAPI.post("/webrtc/ice-candidate", cl.byBody(false), h.iceCandidate)

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 )
 
@@ -50,6 +51,7 @@ type Cluster struct {
 
 	once   sync.Once
 	client *fasthttp.Client
+	conns  *guard.Conns // bounds the feed relays with the other WebSockets
 }
 
 // forwardTimeout is Cluster.Timeout's default: a save of a long take
@@ -235,6 +237,12 @@ func relayHeaders(c *fiber.Ctx, self string) http.Header {
 // feed on the session's owner: batches flow from the owner to the
 // consumer, control frames both ways, until either side closes.
 func (cl *Cluster) relayFeed(conn *websocket.Conn) {
+	release, err := cl.conns.Hold(guard.ConnClient(func(k string) any { return conn.Locals(k) }))
+	if err != nil {
+		_ = conn.WriteControl(fastws.CloseMessage, fastws.FormatCloseMessage(fastws.CloseTryAgainLater, err.Error()), time.Now().Add(time.Second))
+		return
+	}
+	defer release()
 	owner, _ := conn.Locals(ownerKey).(media.Node)
 	header, _ := conn.Locals(headersKey).(http.Header)
 	target := "ws" + strings.TrimPrefix(strings.TrimRight(owner.URL, "/"), "http") + "/feed/" + conn.Params("id")

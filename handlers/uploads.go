@@ -39,7 +39,7 @@ func (h *Handler) beginUpload(c *fiber.Ctx) error {
 	if req.UploadID == "" {
 		req.UploadID = fmt.Sprintf("upload_%d", time.Now().UnixNano())
 	}
-	st, err := h.Uploads.Begin(guard.ClientKey(c.IP()), req.UploadID, req.MIME)
+	st, err := h.Uploads.Begin(guard.ClientKey(guard.ClientIP(c)), req.UploadID, req.MIME)
 	if err != nil {
 		return err
 	}

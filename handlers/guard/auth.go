@@ -46,9 +46,9 @@ func (g *Guard) Auth() fiber.Handler {
 			return c.Next()
 		}
 		if tok, ok := bearer(c); ok {
-			key := ClientKey(c.IP())
+			key := ClientKey(ClientIP(c))
 			if ok, wait := g.logins.allow(key); !ok {
-				g.log.Debug("Bearer token guesses limited", "ip", c.IP())
+				g.log.Debug("Bearer token guesses limited", "ip", ClientIP(c))
 				c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 				return fail(c, fiber.StatusTooManyRequests, "too many wrong tokens; try again in a minute")
 			}
@@ -56,7 +56,7 @@ func (g *Guard) Auth() fiber.Handler {
 				g.logins.giveBack(key)
 				return c.Next()
 			}
-			g.log.Warn("request refused: wrong Bearer token", "ip", c.IP(), "path", c.Path())
+			g.log.Warn("request refused: wrong Bearer token", "ip", ClientIP(c), "path", c.Path())
 		}
 		if g.signedIn(c) {
 			return c.Next()
@@ -189,15 +189,15 @@ func (g *Guard) Login() fiber.Handler {
 		if g.cfg.Token == "" {
 			return c.Redirect(next, fiber.StatusSeeOther)
 		}
-		key := ClientKey(c.IP())
+		key := ClientKey(ClientIP(c))
 		if ok, wait := g.logins.allow(key); !ok {
-			g.log.Warn("sign-in attempts limited", "ip", c.IP())
+			g.log.Warn("sign-in attempts limited", "ip", ClientIP(c))
 			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 			return g.renderLogin(c, fiber.StatusTooManyRequests, next,
 				"Too many attempts. Try again in a minute.")
 		}
 		if !g.tokenMatches(c.FormValue("token")) {
-			g.log.Warn("sign-in refused: wrong token", "ip", c.IP())
+			g.log.Warn("sign-in refused: wrong token", "ip", ClientIP(c))
 			return g.renderLogin(c, fiber.StatusUnauthorized, next, "That is not this server's access token.")
 		}
 		g.logins.reset(key)

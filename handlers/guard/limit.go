@@ -23,7 +23,7 @@ func (g *Guard) OfferLimit() fiber.Handler {
 		if g.cfg.OfferRate <= 0 {
 			return c.Next()
 		}
-		if ok, wait := g.offers.allow(ClientKey(c.IP())); !ok {
+		if ok, wait := g.offers.allow(ClientKey(ClientIP(c))); !ok {
 			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 			return fail(c, fiber.StatusTooManyRequests, "too many new sessions; try again in a minute")
 		}
