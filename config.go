@@ -5,11 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store/s3store"
@@ -18,13 +21,16 @@ import (
 // config is everything the server reads from flags and the environment.
 // A flag wins; its RECORDER_* variable is the fallback; then the default.
 type config struct {
-	Addr           string
-	DataDir        string
-	DB             string // index: a postgres:// URL or a SQLite file; "" is DATA/recorder.db
-	LogLevel       slog.Level
-	ICELoopback    bool
-	Network        rtc.Network // STUN/TURN, public IPs, media ports, interfaces
-	Token          string      // access token; "" leaves the server open
+	Addr        string
+	DataDir     string
+	DB          string // index: a postgres:// URL or a SQLite file; "" is DATA/recorder.db
+	LogLevel    slog.Level
+	ICELoopback bool
+	Network     rtc.Network // STUN/TURN, public IPs, media ports, interfaces
+	Token       string      // access token; "" leaves the server open
+	// TrustedProxies may say whom they forward for (X-Forwarded-For, the
+	// PROXY protocol); none: every peer is the client.
+	TrustedProxies []netip.Prefix
 	SecureCookie   bool
 	OfferRate      int // new sessions per client per minute
 	MaxSessions    int // live WebRTC sessions at once
@@ -99,6 +105,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Int64Var(&bodyMemoryMiB, "body-memory", envInt(env, "RECORDER_BODY_MEMORY", 64), "request bodies held in memory at once, all requests together, in MiB (at least -max-body); a request beyond it waits up to -header-timeout, then 503 (env RECORDER_BODY_MEMORY)")
 	fs.Int64Var(&maxTakeMiB, "max-take", envInt(env, "RECORDER_MAX_TAKE", 2048), "largest MediaRecorder take in MiB (env RECORDER_MAX_TAKE)")
 	fs.StringVar(&c.Token, "token", env("RECORDER_TOKEN", ""), "access token: when set, every page, API, WebSocket and audio URL needs it (sign in at /login, or Authorization: Bearer); prefer the env var RECORDER_TOKEN, flags show in ps")
+	var trusted string
+	fs.StringVar(&trusted, "trusted-proxies", env("RECORDER_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For and PROXY protocol (v1, v2) headers name the client; per-client limits then count real clients (env RECORDER_TRUSTED_PROXIES)")
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", int(envInt(env, "RECORDER_MAX_SESSIONS", 32)), "live WebRTC sessions at once; beyond it 503 (env RECORDER_MAX_SESSIONS)")
 	fs.DurationVar(&c.MaxTakeTime, "max-take-time", envDuration(env, "RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
@@ -156,6 +164,12 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 			AccessKey: getenv("AWS_ACCESS_KEY_ID"), SecretKey: getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: getenv("AWS_SESSION_TOKEN"),
 		}
 	}
+	if c.TrustedProxies, err = parsePrefixes(trusted); err != nil {
+		return c, fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	if c.Token != "" && len(c.Token) < guard.MinTokenLength {
+		return c, fmt.Errorf("-token: %d characters is guessable; use at least %d (openssl rand -base64 24 makes one)", len(c.Token), guard.MinTokenLength)
+	}
 	if err := level2slog(level, &c.LogLevel); err != nil {
 		return c, err
 	}
@@ -200,6 +214,29 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	c.OfferTimeout = 10 * time.Second
 	c.ShutdownGrace = 10 * time.Second
 	return c, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs or addresses (one
+// address is a prefix of its full length).
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for item := range strings.SplitSeq(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", item)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // envInt reads a whole number from the environment, or def; a malformed

@@ -22,6 +22,7 @@ import (
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/proxyproto"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
@@ -62,6 +63,11 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
+	if len(cfg.TrustedProxies) > 0 {
+		// The PROXY protocol's header, from the balancers only, names
+		// the client: it becomes the connection's remote address.
+		ln = &proxyproto.Listener{Listener: ln, Trusted: srv.guard.Trusted, Timeout: cfg.HeaderTimeout}
+	}
 	scheme := "http"
 	if cfg.TLS {
 		tlsConfig, fp, err := serverTLS(cfg)
@@ -81,6 +87,7 @@ type server struct {
 	cfg      config
 	log      *slog.Logger
 	app      *fiber.App
+	guard    *guard.Guard
 	db       *db.DB
 	sessions *rtc.Manager
 	stop     func()      // ends the background loops
@@ -174,8 +181,12 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		h.Profiles = profilesHandler()
 	}
 	srv := &server{cfg: cfg, log: log, db: database, sessions: sessions}
+	srv.guard = guard.New(guard.Config{
+		Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate,
+		TrustedProxies: cfg.TrustedProxies, Log: log,
+	})
 	srv.app = handlers.NewApp(h, handlers.AppConfig{
-		Guard:                  guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log}),
+		Guard:                  srv.guard,
 		Health:                 handlers.Health{Ready: srv.ready, Draining: srv.draining.Load},
 		Log:                    log,
 		MaxBody:                cfg.MaxBody,

@@ -8,7 +8,7 @@
 // configured by one Config built in main; the package holds no global
 // state.
 //
-// handlers.NewApp mounts them: Bodies.CloseUnread first, then Recover,
+// handlers.NewApp mounts them: Bodies.CloseUnread first, then RealClient, Recover,
 // Headers, Hosts, SameOrigin and Auth in front of every route;
 // RequireJSON, RequireOctetStream, OfferLimit and Bodies.Read on the route
 // groups that need them.
@@ -20,6 +20,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,6 +42,10 @@ type Config struct {
 	// OfferRate is how many POST /webrtc/offer one client IP may make per
 	// minute; 0 means unlimited.
 	OfferRate int
+	// TrustedProxies are the load balancers allowed to say whom they
+	// forward for (X-Forwarded-For here; the PROXY protocol in the
+	// listener): every per-client limit then counts the real client.
+	TrustedProxies []netip.Prefix
 	// Log receives panics and warnings. Default: discarded.
 	Log *slog.Logger
 	// Now is the clock of the rate limits. Default time.Now.
