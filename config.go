@@ -52,6 +52,9 @@ type config struct {
 	IdleTimeout    time.Duration // between requests on a kept-alive connection
 	WriteTimeout   time.Duration // for an answer to make progress
 	Node           media.Node    // this node among several sharing a PostgreSQL index
+	// ClusterSecret keys the signatures of the requests nodes forward to
+	// each other; required with a shared index.
+	ClusterSecret string
 	// S3 is where recordings are kept when -store is s3://bucket/prefix;
 	// nil keeps them in DATA/recordings.
 	S3       *s3store.Config
@@ -211,6 +214,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if c.Node, err = nodeFlags.parse(c.Addr, c.TLS, os.Hostname); err != nil {
 		return c, err
 	}
+	c.ClusterSecret = nodeFlags.secret
 	c.OfferTimeout = 10 * time.Second
 	c.ShutdownGrace = 10 * time.Second
 	return c, nil

@@ -156,7 +156,12 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Scratch:  cfg.spoolDir(),
 		Space:    space,
 	}
-	cluster := joinCluster(ctx, cfg, database, lib, sessions, log) // nil for one node
+	cluster, err := joinCluster(ctx, cfg, database, lib, sessions, log) // nil for one node
+	if err != nil {
+		sessions.Close()
+		database.Close()
+		return nil, err
+	}
 	recoverData(ctx, lib, database, cfg, log)
 	params := settings.New(database)
 	recoverUploads(ctx, lib, uploads, params, log)

@@ -79,7 +79,8 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 	}
 	app.Use(bodies.CloseUnread())
 	cfg.Health.Register(app) // before the guards: probes carry no token
-	app.Use(g.RealClient(), g.Recover(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
+	// A node's signed forward names its client before RealClient looks.
+	app.Use(g.Recover(), cfg.Cluster.verifyForwarded(), g.RealClient(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
 	h.routes(app, g, bodies, cfg.MaxBody, cfg.Cluster)
 	if observe != nil {
 		observe.index()

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,23 @@ const Prefetched = 8 << 10
 
 // bodyReadKey marks, in a request's Locals, a body read whole.
 const bodyReadKey = "guard_body_read"
+
+// bodySumKey holds, in a request's Locals, the SHA-256 its body must have.
+const bodySumKey = "guard_body_sum"
+
+// ExpectBodySum makes Read refuse (403) a body whose SHA-256 is not sum:
+// a request another node forwarded carries its body's hash in what the
+// node signed, and the body itself is read only later.
+func ExpectBodySum(c *fiber.Ctx, sum [sha256.Size]byte) { c.Locals(bodySumKey, sum) }
+
+// checkSum refuses a body that is not the one a signed request promised.
+func checkSum(c *fiber.Ctx, body []byte) error {
+	want, ok := c.Locals(bodySumKey).([sha256.Size]byte)
+	if !ok || sha256.Sum256(body) == want {
+		return nil
+	}
+	return fiber.NewError(fiber.StatusForbidden, "the forwarded request's body is not the one its node signed")
+}
 
 // Bodies reads request bodies, and only once a request has passed the
 // guards and found its route: the server streams bodies (fiber.Config
@@ -147,7 +165,7 @@ func (b *Bodies) read(c *fiber.Ctx, limit int64) (release func(), err error) {
 	n := int64(c.Request().Header.ContentLength())
 	if n == 0 || n == -2 { // none, or none that HTTP/1.1 allows a request
 		c.Locals(bodyReadKey, true)
-		return none, nil
+		return none, checkSum(c, nil)
 	}
 	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && enc != "identity" {
 		return none, fiber.NewError(fiber.StatusUnsupportedMediaType, "compressed request bodies are not accepted (Content-Encoding: "+enc+")")
@@ -165,6 +183,9 @@ func (b *Bodies) read(c *fiber.Ctx, limit int64) (release func(), err error) {
 	}
 	release = func() { b.budget.Release(want) }
 	body, err := b.receive(c, n, limit)
+	if err == nil {
+		err = checkSum(c, body)
+	}
 	if err != nil {
 		release()
 		return none, err
