@@ -22,6 +22,7 @@ import (
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/probe"
 	"github.com/avatarweb/recorder/internal/proxyproto"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
@@ -89,6 +90,8 @@ type server struct {
 	app      *fiber.App
 	guard    *guard.Guard
 	db       *db.DB
+	store    library.Store
+	health   *probe.Cached // ready, cached: /readyz and failed requests ask it
 	sessions *rtc.Manager
 	stop     func()      // ends the background loops
 	draining atomic.Bool // set on shutdown: /readyz fails
@@ -185,14 +188,16 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	if cfg.Profiles {
 		h.Profiles = profilesHandler()
 	}
-	srv := &server{cfg: cfg, log: log, db: database, sessions: sessions}
+	srv := &server{cfg: cfg, log: log, db: database, store: recordings, sessions: sessions}
+	srv.health = probe.New(srv.ready, readyTimeout, nil)
 	srv.guard = guard.New(guard.Config{
 		Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate,
 		TrustedProxies: cfg.TrustedProxies, Log: log,
 	})
 	srv.app = handlers.NewApp(h, handlers.AppConfig{
 		Guard:                  srv.guard,
-		Health:                 handlers.Health{Ready: srv.ready, Draining: srv.draining.Load},
+		Health:                 handlers.Health{Ready: srv.readyz, Draining: srv.draining.Load},
+		Reachable:              srv.reachable,
 		Log:                    log,
 		MaxBody:                cfg.MaxBody,
 		BodyBudget:             cfg.BodyMemory,

@@ -38,6 +38,10 @@ type AppConfig struct {
 	// MaxWebSockets bounds the WebSockets (/ws and /feed) open at once,
 	// in all and per client; 0: no bound.
 	MaxWebSockets, MaxWebSocketsPerClient int
+	// Reachable, when set, tells whether the recording store and the
+	// index answer: a request that fails for no reason the handlers know
+	// is answered 503 (media.UnavailableMessage) while they do not.
+	Reachable Reachable
 	// Observer, when set, is told of every request (its route and status)
 	// and every save, for /metrics.
 	Observer Observer
@@ -50,7 +54,7 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
 		DisableStartupMessage: true,
-		ErrorHandler:          ErrorHandler(cfg.Log),
+		ErrorHandler:          ErrorHandler(cfg.Log, cfg.Reachable),
 		BodyLimit:             int(cfg.MaxBody),
 		// Bodies are read by the routes that take them, after the guards
 		// (guard.Bodies), never before: see Bodies.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -78,7 +79,10 @@ func (cl *Cluster) relay() fiber.Handler {
 	}
 	relay := websocket.New(cl.relayFeed, wsConfig)
 	return func(c *fiber.Ctx) error {
-		owner, remote := cl.remoteOwner(c, c.Params("id"))
+		owner, remote, err := cl.remoteOwner(c, c.Params("id"))
+		if err != nil {
+			return err
+		}
 		if !remote {
 			return c.Next()
 		}
@@ -177,7 +181,9 @@ func (cl *Cluster) byBody(release bool) fiber.Handler {
 		if id == "" {
 			return c.Next()
 		}
-		if owner, remote := cl.remoteOwner(c, id); remote {
+		if owner, remote, err := cl.remoteOwner(c, id); err != nil {
+			return err
+		} else if remote {
 			return cl.forward(c, owner)
 		}
 		if err := c.Next(); err != nil || !release || c.Response().StatusCode() != fiber.StatusOK {
@@ -198,28 +204,35 @@ func (cl *Cluster) byPath() fiber.Handler {
 }
 
 func (cl *Cluster) forwardByPath(c *fiber.Ctx) error {
-	if owner, remote := cl.remoteOwner(c, c.Params("id")); remote {
+	owner, remote, err := cl.remoteOwner(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if remote {
 		return cl.forward(c, owner)
 	}
 	return c.Next()
 }
 
 // remoteOwner returns the node that holds the session when that is
-// another node. A session this node holds, one no node holds, a request
-// another node forwarded already, or an index that does not answer: the
-// request is answered here.
-func (cl *Cluster) remoteOwner(c *fiber.Ctx, sessionID string) (media.Node, bool) {
+// another node. A session this node holds, one no node holds, or a
+// request another node forwarded already: the request is answered here.
+// An index that does not answer leaves the owner unknown: the request gets
+// 503 (media.ErrUnavailable), not a "no such session" from a node that
+// may not hold it.
+func (cl *Cluster) remoteOwner(c *fiber.Ctx, sessionID string) (media.Node, bool, error) {
 	if sessionID == "" || forwarded(c) || cl.Local(sessionID) {
-		return media.Node{}, false
+		return media.Node{}, false, nil
 	}
 	owner, err := cl.Owners.SessionOwner(c.UserContext(), sessionID)
-	if err != nil {
-		if !errors.Is(err, media.ErrNotFound) {
-			cl.Log.Warn("cluster: could not look up the session's owner", "session_id", sessionID, "err", err)
-		}
-		return media.Node{}, false
+	if errors.Is(err, media.ErrNotFound) {
+		return media.Node{}, false, nil
 	}
-	return owner, owner.ID != cl.Self.ID && owner.URL != ""
+	if err != nil {
+		return media.Node{}, false, &media.Error{Kind: media.ErrUnavailable, Message: media.UnavailableMessage,
+			Err: fmt.Errorf("cluster: look up the owner of session %q: %w", sessionID, err)}
+	}
+	return owner, owner.ID != cl.Self.ID && owner.URL != "", nil
 }
 
 // forward sends the request as it came (method, path, query, headers,

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -26,15 +28,35 @@ import (
 // without JavaScript (asking for HTML) an error page in the layout, and
 // an API client the seed's envelope {status:"error", message}, plus
 // per-field errors for refused parameters.
-func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+//
+// An error it cannot classify (a 500) is first held against reachable:
+// when the recording store or the index does not answer (by a check made
+// since the request began, shared with every other request asking), the
+// failure was theirs, and the answer is 503 with media.UnavailableMessage.
+// A nil reachable checks nothing.
+func ErrorHandler(log *slog.Logger, reachable Reachable) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, body := classify(err)
+		if status == fiber.StatusInternalServerError && !errors.Is(err, media.ErrDamaged) && reachable != nil {
+			ctx, cancel := context.WithTimeout(c.UserContext(), reachableWait)
+			down := reachable(ctx, c.Context().Time())
+			cancel()
+			if down != nil {
+				err = &media.Error{Kind: media.ErrUnavailable, Message: media.UnavailableMessage, Err: errors.Join(err, down)}
+				status, body = classify(err)
+			}
+		}
 		switch {
 		case status < fiber.StatusInternalServerError, store.Reported(err):
 		case errors.Is(err, media.ErrDamaged):
 			log.Warn("a damaged recording was asked for", "method", c.Method(), "path", c.Path(), "err", err)
+		case errors.Is(err, media.ErrUnavailable):
+			log.Warn("request failed: the recording store or the index does not answer", "method", c.Method(), "path", c.Path(), "err", err)
 		default:
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		}
+		if status == fiber.StatusServiceUnavailable && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
+			c.Set(fiber.HeaderRetryAfter, "5")
 		}
 		c.Status(status)
 		switch {
@@ -46,6 +68,14 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 		return c.JSON(body)
 	}
 }
+
+// Reachable reports why the recording store or the index does not answer
+// (nil when both do), by a check that began at since or later.
+type Reachable func(ctx context.Context, since time.Time) error
+
+// reachableWait bounds how long a failed request waits to learn whether
+// the store and the index answer.
+const reachableWait = 3 * time.Second
 
 // wantsHTML: a browser navigating (a link, a form without JavaScript)
 // asks for HTML first; fetch, curl and API clients do not.
@@ -117,6 +147,9 @@ func classify(err error) (int, fiber.Map) {
 		return fiber.StatusNotFound, body
 	case errors.Is(err, media.ErrBusy):
 		body["message"] = say("busy")
+		return fiber.StatusServiceUnavailable, body
+	case errors.Is(err, media.ErrUnavailable):
+		body["message"] = say(media.UnavailableMessage)
 		return fiber.StatusServiceUnavailable, body
 	case media.SavedAs(err) != "":
 		// A retried save: the take is safe, and the client learns where.

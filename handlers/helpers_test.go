@@ -134,6 +134,7 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 		Log:                    log,
 		MaxBody:                4 << 20,
 		MaxWebSocketsPerClient: o.maxWSPerClient,
+		Reachable:              o.reachable,
 	})
 	return &testApp{
 		app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,
@@ -152,6 +153,7 @@ func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
 // appOptions are the AppConfig settings a test may change.
 type appOptions struct {
 	maxWSPerClient int
+	reachable      handlers.Reachable
 }
 
 // newFakeAppWith is newFakeApp with options.

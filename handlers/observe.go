@@ -116,6 +116,8 @@ func saveOutcome(err error) string {
 		return "conflict"
 	case errors.Is(err, media.ErrBusy):
 		return "busy"
+	case errors.Is(err, media.ErrUnavailable):
+		return "unavailable"
 	}
 	return "error"
 }

@@ -34,6 +34,17 @@ func IsDiskFull(err error) bool {
 	return errors.Is(err, ErrDiskFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
+// ErrUnavailable marks a request that failed because something the server
+// keeps recordings in, the recording store or the index database, does
+// not answer. What the request held is still there (a draft, an upload),
+// so trying again once it is back works; handlers answer 503 with
+// UnavailableMessage.
+var ErrUnavailable = errors.New("unavailable")
+
+// UnavailableMessage is what users are told while the store or the index
+// is out of reach.
+const UnavailableMessage = "the recording store is unreachable; nothing was lost, try again"
+
 // ErrDamaged marks a stored recording whose file cannot be read: the
 // server's data is at fault, not the request, but the message says so
 // plainly.

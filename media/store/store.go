@@ -155,6 +155,16 @@ func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta
 	return name, nil
 }
 
+// Ping checks that the recordings directory can be reached (a network
+// file system mounted there may not answer), for readiness probes. A
+// directory not made yet is fine: Save makes it.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := os.Stat(s.Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
 // SaveWAV is Save for pcmBytes bytes of little-endian int16 interleaved PCM:
 // it prepends a media.WAVHeader and sets meta.MIME, SampleRate, Channels and
 // Duration from the PCM. pcmBytes must be a whole number of frames.
