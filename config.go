@@ -32,8 +32,10 @@ type config struct {
 	// PROXY protocol); none: every peer is the client.
 	TrustedProxies []netip.Prefix
 	SecureCookie   bool
-	OfferRate      int // new sessions per client per minute
-	MaxSessions    int // live WebRTC sessions at once
+	OfferRate      int           // new sessions per client per minute
+	MaxSessions    int           // live WebRTC sessions at once
+	MaxSessionsPer int           // and per client
+	ConnectTimeout time.Duration // a session with no audio by then ends
 	MaxTakeTime    time.Duration
 	DraftTTL       time.Duration // an unsaved live take is forgotten (kept on disk) after this
 	MaxUploads     int           // MediaRecorder uploads open at once, in all
@@ -112,6 +114,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&trusted, "trusted-proxies", env("RECORDER_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For and PROXY protocol (v1, v2) headers name the client; per-client limits then count real clients (env RECORDER_TRUSTED_PROXIES)")
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", int(envInt(env, "RECORDER_MAX_SESSIONS", 32)), "live WebRTC sessions at once; beyond it 503 (env RECORDER_MAX_SESSIONS)")
+	fs.IntVar(&c.MaxSessionsPer, "max-sessions-per-client", int(envInt(env, "RECORDER_MAX_SESSIONS_PER_CLIENT", 4)), "live WebRTC sessions at once per client IP (IPv6: per /64), connected or still connecting; beyond it 429 (env RECORDER_MAX_SESSIONS_PER_CLIENT)")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", envDuration(env, "RECORDER_CONNECT_TIMEOUT", 10*time.Second), "a WebRTC session whose audio has not arrived this long after its offer was answered ends, freeing its slot (env RECORDER_CONNECT_TIMEOUT)")
 	fs.DurationVar(&c.MaxTakeTime, "max-take-time", envDuration(env, "RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
 	fs.DurationVar(&c.DraftTTL, "draft-ttl", envDuration(env, "RECORDER_DRAFT_TTL", 24*time.Hour), "a stopped live take neither saved nor discarded is forgotten after this long; its spool stays on disk and the next start recovers it (env RECORDER_DRAFT_TTL)")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", envDuration(env, "RECORDER_HEADER_TIMEOUT", 10*time.Second), "time a client has to send a request's line and headers; its body then gets this plus 1 s per 4 KiB (env RECORDER_HEADER_TIMEOUT)")
@@ -189,8 +193,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		c.TLS = true
 	}
 	c.SecureCookie = c.TLS
-	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 || c.DraftTTL <= 0 {
-		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time and -draft-ttl positive")
+	if c.MaxSessions < 1 || c.MaxSessionsPer < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 || c.DraftTTL <= 0 || c.ConnectTimeout <= 0 {
+		return c, errors.New("-max-sessions and -max-sessions-per-client must be at least 1, -offer-rate at least 0, -max-take-time, -draft-ttl and -connect-timeout positive")
 	}
 	if c.HeaderTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 {
 		return c, errors.New("-header-timeout, -idle-timeout and -write-timeout must be positive")

@@ -122,6 +122,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Feed:            hub,
 		IncludeLoopback: cfg.ICELoopback,
 		MaxSessions:     cfg.MaxSessions,
+		MaxPerClient:    cfg.MaxSessionsPer,
+		ConnectTimeout:  cfg.ConnectTimeout,
 		MaxDuration:     cfg.MaxTakeTime,
 		DraftTTL:        cfg.DraftTTL,
 		BaseContext:     ctx, // shutdown stops live takes (kept as drafts)

@@ -133,7 +133,7 @@ func classify(err error) (int, fiber.Map) {
 	case errors.Is(err, upload.ErrTooLarge):
 		body["message"] = say("too large")
 		return fiber.StatusRequestEntityTooLarge, body
-	case errors.Is(err, upload.ErrTooMany):
+	case errors.Is(err, media.ErrTooMany):
 		body["message"] = say("too many requests")
 		return fiber.StatusTooManyRequests, body
 	case errors.Is(err, media.ErrBadAudio):

@@ -16,7 +16,7 @@ import (
 // sends nothing at all, not even a pong, is dropped after the idle time.
 func TestWSIdle(t *testing.T) {
 	ta, _ := newFakeApp(t)
-	ta.handler.WSIdle = 500 * time.Millisecond
+	ta.handler.WSIdle = time.Second
 	addr := ta.serve(t)
 
 	t.Run("OKAnswersPings", func(t *testing.T) {
@@ -26,20 +26,20 @@ func TestWSIdle(t *testing.T) {
 			pings++
 			return c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
 		})
-		_ = c.conn.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+		_ = c.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
 		_, _, err := c.conn.ReadMessage() // answers pings meanwhile
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("a quiet client answering pings: %v, want it kept", err)
 		}
-		if pings < 2 {
-			t.Errorf("%d pings in 1.5 s, want one every 200 ms", pings)
+		if pings < 3 {
+			t.Errorf("%d pings in 3 s, want one every 400 ms", pings)
 		}
 	})
 	t.Run("ErrSilentPeer", func(t *testing.T) {
 		c := newWSClient(t, addr)
-		time.Sleep(1200 * time.Millisecond) // not reading: no pong goes back
-		_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		time.Sleep(2500 * time.Millisecond) // not reading: no pong goes back
+		_ = c.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
 		for {
 			if _, _, err := c.conn.ReadMessage(); err != nil {
 				var ne net.Error

@@ -20,6 +20,11 @@ var ErrNotFound = errors.New("not found")
 // sets itself (live sessions); trying again later may work.
 var ErrBusy = errors.New("busy")
 
+// ErrTooMany marks a request refused because its client holds as many of
+// something as one client may (live takes, uploads); the HTTP layer maps
+// it to 429.
+var ErrTooMany = errors.New("too many")
+
 // ErrDiskFull marks a write refused for want of space on the disk. Code
 // that finds the disk full wraps it (see IsDiskFull for the system's own
 // errors); handlers answer 507 with DiskFullMessage.

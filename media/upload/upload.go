@@ -45,9 +45,8 @@ const MaxAhead = 8
 var ErrTooLarge = errors.New("too large")
 
 // ErrTooMany is the Kind of the *media.Error returned when a client
-// begins a take beyond Spooler.MaxPerClient; the HTTP layer maps it to
-// 429.
-var ErrTooMany = errors.New("too many")
+// begins a take beyond Spooler.MaxPerClient: media.ErrTooMany.
+var ErrTooMany = media.ErrTooMany
 
 // Status is what the server has of a take.
 type Status struct {
