@@ -200,6 +200,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Guard:                  srv.guard,
 		Health:                 handlers.Health{Ready: srv.readyz, Draining: srv.draining.Load},
 		Reachable:              srv.reachable,
+		DiskFull:               space.Check,
 		Log:                    log,
 		MaxBody:                cfg.MaxBody,
 		BodyBudget:             cfg.BodyMemory,
@@ -282,11 +283,15 @@ func expireUploads(u *upload.Spooler, log *slog.Logger) func() {
 }
 
 // recoverData makes the data directory whole again after a crash, before
-// any request is served: interrupted deletions are settled, the index is
+// any request is served: temporary files of interrupted saves go,
+// interrupted deletions are settled, the index is
 // reconciled with the files (a file whose row a crash prevented gets one),
 // and takes left in the spool become recordings unless they are already.
 // Each step logs what it did; none stops the server from starting.
 func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg config, log *slog.Logger) {
+	if n := lib.RemoveStale(); n > 0 {
+		log.Info("removed temporary files of saves a crash interrupted", "count", n)
+	}
 	if err := lib.Recover(ctx); err != nil {
 		log.Error("settling interrupted deletions", "err", err)
 	}
@@ -305,7 +310,7 @@ func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg
 func recoverUploads(ctx context.Context, lib *library.Library, uploads *upload.Spooler, params *settings.Settings, log *slog.Logger) {
 	var pending []library.PendingUpload
 	for _, u := range uploads.List() {
-		pending = append(pending, library.PendingUpload{ID: u.ID, Touched: u.Touched})
+		pending = append(pending, library.PendingUpload{ID: u.ID, Touched: u.Touched, Title: u.Title})
 	}
 	if len(pending) == 0 {
 		return

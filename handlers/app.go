@@ -42,6 +42,10 @@ type AppConfig struct {
 	// index answer: a request that fails for no reason the handlers know
 	// is answered 503 (media.UnavailableMessage) while they do not.
 	Reachable Reachable
+	// DiskFull, when set, is told of every request refused for a full
+	// disk that nothing reported yet (store.Space.Check), so each is
+	// counted in its episode and the episode logged once.
+	DiskFull func(error) error
 	// Observer, when set, is told of every request (its route and status)
 	// and every save, for /metrics.
 	Observer Observer
@@ -54,7 +58,7 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
 		DisableStartupMessage: true,
-		ErrorHandler:          ErrorHandler(cfg.Log, cfg.Reachable),
+		ErrorHandler:          ErrorHandler(cfg.Log, cfg.Reachable, cfg.DiskFull),
 		BodyLimit:             int(cfg.MaxBody),
 		// Bodies are read by the routes that take them, after the guards
 		// (guard.Bodies), never before: see Bodies.
@@ -80,6 +84,7 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 	if cfg.Observer != nil {
 		observe = newObserveRequests(app, cfg.Observer)
 		app.Use(observe.handle) // first: it sees what the guards refuse too
+		countOther(app, cfg.Observer)
 	}
 	app.Use(bodies.CloseUnread())
 	cfg.Health.Register(app) // before the guards: probes carry no token

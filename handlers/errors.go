@@ -34,8 +34,16 @@ import (
 // since the request began, shared with every other request asking), the
 // failure was theirs, and the answer is 503 with media.UnavailableMessage.
 // A nil reachable checks nothing.
-func ErrorHandler(log *slog.Logger, reachable Reachable) fiber.ErrorHandler {
+//
+// A full disk that nothing has reported yet (a refused upload chunk, a
+// write the index refused) goes through diskFull, as the store's own do
+// (store.Space.Check): every request refused for a full disk is counted
+// in its episode, which is logged once. A nil diskFull counts nothing.
+func ErrorHandler(log *slog.Logger, reachable Reachable, diskFull func(error) error) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
+		if diskFull != nil && media.IsDiskFull(err) && !store.Reported(err) {
+			err = diskFull(err)
+		}
 		status, body := classify(err)
 		if status == fiber.StatusInternalServerError && !errors.Is(err, media.ErrDamaged) && reachable != nil {
 			ctx, cancel := context.WithTimeout(c.UserContext(), reachableWait)

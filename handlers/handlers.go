@@ -50,9 +50,9 @@ type Sessions interface {
 
 // Library saves, lists and opens recordings.
 type Library interface {
-	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*media.Recording, error)
-	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*media.Recording, error)
-	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params) (*media.Recording, error)
+	SaveSession(ctx context.Context, sessionID string, clientDuration float64, title string) (*media.Recording, error)
+	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params, title string) (*media.Recording, error)
+	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params, title string) (*media.Recording, error)
 	DiscardSession(sessionID string) error
 	DiscardUpload(uploadID string) error
 	List(ctx context.Context, limit, offset int) ([]media.Recording, error)

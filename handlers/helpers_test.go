@@ -135,6 +135,7 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 		MaxBody:                4 << 20,
 		MaxWebSocketsPerClient: o.maxWSPerClient,
 		Reachable:              o.reachable,
+		DiskFull:               space.Check,
 	})
 	return &testApp{
 		app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,

@@ -12,10 +12,12 @@ import (
 type PendingUpload struct {
 	ID      string
 	Touched time.Time // its last chunk
+	Title   string    // given by a save a crash cut short, if any
 }
 
 // RecoverUploads turns MediaRecorder uploads left by a crash, a killed
-// process or a shutdown into recordings titled "Recovered …", as
+// process or a shutdown into recordings titled "Recovered …" (or as their
+// user titled them, when a save the crash cut short began), as
 // RecoverSpools does for live takes: the page that made them is gone, so
 // nobody could press Save. A take cut mid-chunk keeps every whole block;
 // one with nothing recorded is removed. Call it at start, before serving,
@@ -23,7 +25,11 @@ type PendingUpload struct {
 func (l *Library) RecoverUploads(ctx context.Context, pending []PendingUpload, p media.Params) int {
 	n := 0
 	for _, u := range pending {
-		rec, err := l.SaveUpload(ctx, u.ID, 0, p)
+		title := u.Title
+		if title == "" {
+			title = "Recovered " + u.Touched.Local().Format("2006-01-02 15:04")
+		}
+		rec, err := l.SaveUpload(ctx, u.ID, 0, p, title)
 		if media.SavedAs(err) != "" {
 			continue // saved before the crash; SaveUpload dropped the copy
 		}
@@ -37,10 +43,6 @@ func (l *Library) RecoverUploads(ctx context.Context, pending []PendingUpload, p
 		if err != nil {
 			l.Log.Error("could not recover an upload; it is left in place", "upload_id", u.ID, "err", err)
 			continue
-		}
-		title := "Recovered " + u.Touched.Local().Format("2006-01-02 15:04")
-		if err := l.Rename(ctx, rec.Filename, title); err != nil {
-			l.Log.Warn("recovered upload left untitled", "filename", rec.Filename, "err", err)
 		}
 		l.Log.Info("recovered an upload left by a crash or shutdown", "upload_id", u.ID,
 			"filename", rec.Filename, "duration_s", rec.Duration)

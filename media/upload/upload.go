@@ -281,6 +281,23 @@ func (s *Spooler) TakeID(id string) (string, error) {
 	return t.st.TakeID, nil
 }
 
+// SetTitle records the title the user gave take id as it is saved, on
+// disk with the take, so that if a crash cuts the save short the take is
+// recovered under it (Pending.Title).
+func (s *Spooler) SetTitle(id, title string) error {
+	t, err := s.lock(id)
+	if err != nil {
+		return fmt.Errorf("upload: title: %w", err)
+	}
+	defer t.mu.Unlock()
+	next := t.st
+	next.Title = title
+	if err := t.save(next); err != nil {
+		return fmt.Errorf("upload: title %q: %w", id, err)
+	}
+	return nil
+}
+
 // Finish checks that take id is complete, marks it finished so no new chunk
 // can change it, and returns the spool file, its size and the take's mime,
 // for the caller to stream into the store: it should read exactly size bytes
