@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -202,20 +201,7 @@ func trickle(ctx context.Context, addr, target string, size int, open *atomic.In
 // connection is closed with the body unread.
 func TestNoRouteReadsAnUnboundedBody(t *testing.T) {
 	const token = "unbounded-body-token-0123"
-	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0", "-metrics", "-pprof"}, func(name string) string {
-		if name == "RECORDER_TOKEN" {
-			return token
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := newTestServer(t, []string{"-metrics", "-pprof"}, map[string]string{"RECORDER_TOKEN": token})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

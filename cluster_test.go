@@ -120,38 +120,14 @@ func startNode(t *testing.T, bin, id, dbURL string, storeFor nodeStore) *node {
 	n.base = "http://" + addr
 	args, env := storeFor(t, n.data)
 	n.args = append([]string{"-addr", addr, "-data", n.data, "-node-id", id, "-advertise-url", n.base, "-log-level", "warn"}, args...)
-	n.env = append(os.Environ(), append(env, "RECORDER_DB="+dbURL, "RECORDER_CLUSTER_SECRET="+clusterSecret)...)
+	n.env = append(env, "RECORDER_DB="+dbURL, "RECORDER_CLUSTER_SECRET="+clusterSecret)
 	n.start(t, bin)
 	return n
 }
 
 func (n *node) start(t *testing.T, bin string) {
 	t.Helper()
-	cmd := exec.Command(bin, n.args...)
-	cmd.Env = n.env
-	cmd.Stderr = testWriter{t}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n.cmd = cmd
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := http.Get(n.base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s did not come up: %v", n.id, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	n.cmd = spawn(t, bin, n.env, n.args, n.base+"/readyz")
 }
 
 // call sends a JSON body (nil: none) and decodes a JSON answer into out

@@ -3,14 +3,12 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // serverProcess is the built server binary running for one test, measured
@@ -26,28 +24,8 @@ type serverProcess struct {
 func runServer(t *testing.T, bin string, env []string, args ...string) *serverProcess {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, append([]string{"-addr", addr, "-data", t.TempDir(), "-log-level", "error"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = testWriter{t}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			return &serverProcess{cmd: cmd, addr: addr}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	args = append([]string{"-addr", addr, "-data", t.TempDir(), "-log-level", "error"}, args...)
+	return &serverProcess{cmd: spawn(t, bin, env, args, "http://"+addr+"/healthz"), addr: addr}
 }
 
 // memory reads the process's resident set now (VmRSS) and its peak so far

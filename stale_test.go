@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -28,15 +26,7 @@ func TestStaleTempFilesRemovedAtStart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := parseConfig([]string{"-data", data}, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Close()
+	newTestServer(t, []string{"-data", data}, nil) // the last -data wins
 	for path, kept := range left {
 		if _, err := os.Stat(path); (err == nil) != kept {
 			t.Errorf("%s: there %v after the start, want %v", filepath.Base(path), err == nil, kept)
