@@ -51,7 +51,6 @@ func checkSum(c *fiber.Ctx, body []byte) error {
 // flight never hold more than that.
 type Bodies struct {
 	budget *semaphore.Weighted
-	size   int64
 	grace  time.Duration
 	wait   time.Duration
 }
@@ -66,15 +65,12 @@ func NewBodies(budget int64, grace time.Duration) *Bodies {
 	if wait <= 0 {
 		wait = defaultBudgetWait
 	}
-	return &Bodies{budget: semaphore.NewWeighted(budget), size: budget, grace: grace, wait: wait}
+	return &Bodies{budget: semaphore.NewWeighted(budget), grace: grace, wait: wait}
 }
 
 // defaultBudgetWait is how long a body waits for the budget when there is
 // no header timeout to go by.
 const defaultBudgetWait = 10 * time.Second
-
-// Budget is the most body bytes held in memory at once.
-func (b *Bodies) Budget() int64 { return b.size }
 
 // HeaderReceived is the fasthttp Server.HeaderReceived hook: a request
 // with a body gets the time for its first Prefetched bytes (or all of a
