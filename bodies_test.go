@@ -99,6 +99,7 @@ func TestTrickledBodiesHoldNoMemory(t *testing.T) {
 
 	var worst time.Duration
 	var pages int
+	var held []int64 // connections open, at each look
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 watch:
@@ -108,6 +109,7 @@ watch:
 			break watch
 		case <-tick.C:
 		}
+		held = append(held, open.Load())
 		if _, peak := srv.memory(t); peak-base > limit {
 			n := open.Load()
 			cancel()
@@ -121,7 +123,6 @@ watch:
 		}
 		worst, pages = max(worst, d), pages+1
 	}
-	held := open.Load()
 	wg.Wait()
 	rss, peak := srv.memory(t)
 	slices.Sort(lifetimes)
@@ -129,12 +130,14 @@ watch:
 	if len(lifetimes) > 0 {
 		median = lifetimes[len(lifetimes)/2]
 	}
-	t.Logf("%d connections trickling %d MiB bodies for %v (%d open at the end, %d dropped by the server, median after %v): "+
+	slices.Sort(held)
+	most := held[len(held)-1]
+	t.Logf("%d connections trickling %d MiB bodies for %v (%d open at most, %d in the median look; %d dropped by the server, median after %v): "+
 		"RSS %s before, peak %s (+%s), %s after; slowest of %d signed-in page loads %v",
-		conns, declared>>20, attack, held, dropped.Load(), median.Round(100*time.Millisecond),
+		conns, declared>>20, attack, most, held[len(held)/2], dropped.Load(), median.Round(100*time.Millisecond),
 		mib(base), mib(peak), mib(peak-base), mib(rss), pages, worst.Round(time.Millisecond))
-	if held < int64(conns)*9/10 {
-		t.Errorf("only %d of %d attacking connections were open at the end: the test did not hold its load", held, conns)
+	if most < int64(conns)*9/10 {
+		t.Errorf("at most %d of %d attacking connections were open at once: the test did not make its load", most, conns)
 	}
 	if dropped.Load() < int64(conns)/2 || median > 15*time.Second {
 		t.Errorf("%d connections dropped, median after %v: want each dropped within the header timeout (5 s) and the time for 8 KiB", dropped.Load(), median)
