@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import ipaddress
 import json
@@ -14,11 +15,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from . import _ws
 from .errors import AuthError, ConnectError, FeedClosed, FingerprintMismatch, GaveUp
-from .tls import PinMismatch, cafile_context, pinned_context
+from .tls import PinMismatch, pinned_context
 from .wire import Batch, decode
 
 __all__ = ["DEFAULT_MAX_SIZE", "Feed", "Stats"]
@@ -48,7 +49,7 @@ class Stats:
     #: batches the server dropped for this client (its queue for the client
     #: was full): the ``dropped`` of each connection's latest header, added up
     server_dropped: int = 0
-    #: batches this client dropped: its own queue was full because the
+    #: batches this client dropped, the oldest in its queue, because the
     #: caller took them more slowly than they came
     client_dropped: int = 0
     #: batches missing between those yielded, whatever the cause; those not
@@ -92,8 +93,9 @@ class Feed:
     Opening (``async with``, :meth:`open` or the first iteration) connects
     once and raises at once what connecting again would not mend:
     :class:`AuthError` for a missing or wrong token, :class:`ConnectError`
-    for a refused request or a TLS failure, :class:`FingerprintMismatch`,
-    and ``OSError`` when nothing answers.
+    for a refused request, a TLS failure, a time-out or an answer that is
+    not a WebSocket, :class:`FingerprintMismatch`, and ``OSError`` when
+    nothing answers.
 
     The feed may be opened before the session starts: it waits for it.
     Iteration ends when the server ends the feed (the session ended:
@@ -109,9 +111,11 @@ class Feed:
 
     Nothing is lost silently. The server drops batches for a consumer
     that falls behind (``header.dropped``, per connection); this client
-    reads the connection continuously, so that the server never has to,
-    and keeps up to ``queue`` batches for a slow caller, dropping the
-    newest beyond that. Each yielded batch says how many batches are
+    reads the connection continuously (the server cuts off a consumer
+    that stops reading for 5 s) and keeps the newest ``queue`` batches
+    for a slow caller: one that falls further behind skips the oldest, so
+    what it gets stays current and the session's last batch always
+    arrives. Each yielded batch says how many batches are
     missing just before it (:attr:`Batch.skipped`, from the batch numbers,
     whatever the cause) and whether it is the first after a reconnection
     (:attr:`Batch.reconnected`); :attr:`stats` adds them up.
@@ -157,7 +161,7 @@ class Feed:
             if fingerprint is not None:
                 self._ssl = pinned_context(fingerprint)
             elif cafile is not None:
-                self._ssl = cafile_context(cafile)
+                self._ssl = ssl.create_default_context(cafile=cafile)
             else:
                 self._ssl = ssl_context or ssl.create_default_context()
         self._headers: List[Tuple[str, str]] = []
@@ -185,8 +189,11 @@ class Feed:
 
         self._ws: Any = None
         self._task: Optional[asyncio.Task] = None
-        self._queue: Optional[asyncio.Queue] = None
-        self._queued = 0  # batches in _queue
+        # Received, not yet yielded: (message, connection) for each batch,
+        # then an _End or an exception, which nothing follows.
+        self._items: Deque[Any] = collections.deque()
+        self._ready = asyncio.Event()
+        self._queued = 0  # batches in _items
         self._conn = 0  # connection number, from 1
         self._received = False  # any batch on any connection
         self._closed = False
@@ -208,11 +215,12 @@ class Feed:
         open or closed feed does nothing."""
         if self._task is not None or self._closed:
             return
-        self._queue = asyncio.Queue()
         try:
             self._ws = await self._connect()
         except _Transient as e:
-            raise e.cause
+            if isinstance(e.cause, OSError) and not isinstance(e.cause, TimeoutError):
+                raise e.cause  # nothing answers: the caller may try later
+            raise ConnectError(f"could not open {self.url}: {e}") from e.cause
         self._conn = 1
         self.stats.connects = 1
         log.info("subscribed to %s", self.url)
@@ -236,8 +244,7 @@ class Feed:
                 await ws.close()
             except Exception:  # already gone
                 pass
-        if self._queue is not None:  # wakes a caller waiting for a batch
-            self._queue.put_nowait(_End("closed by the client"))
+        self._put(_End("closed by the client"))  # wakes a caller waiting for a batch
 
     async def __anext__(self) -> Batch:
         """The next batch. Raises MalformedMessage for a message that does
@@ -248,8 +255,10 @@ class Feed:
             raise StopAsyncIteration
         if self._task is None:
             await self.open()
-        assert self._queue is not None
-        item = await self._queue.get()
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        item = self._items.popleft()
         if isinstance(item, _End):
             if self.end_reason is None:
                 self.end_reason = item.reason
@@ -312,14 +321,15 @@ class Feed:
             self._put(e)
 
     def _put(self, item: Any) -> None:
-        assert self._queue is not None
-        self._queue.put_nowait(item)
+        self._items.append(item)
+        self._ready.set()
 
     def _enqueue(self, msg: bytes) -> None:
         if self._queued >= self._queue_max:
+            self._items.popleft()  # the oldest batch: only batches precede an _End
+            self._queued -= 1
             self.stats.client_dropped += 1
-            log.debug("queue full (%d batches): a batch dropped", self._queued)
-            return
+            log.debug("queue full (%d batches): the oldest dropped", self._queue_max)
         self._queued += 1
         self._put((msg, self._conn))
 

@@ -15,12 +15,15 @@ import re
 import ssl
 from typing import Optional
 
-__all__ = ["PinMismatch", "cafile_context", "format_fingerprint", "parse_fingerprint", "pinned_context"]
+__all__ = ["PinMismatch", "format_fingerprint", "parse_fingerprint", "pinned_context"]
 
 
 class PinMismatch(ssl.SSLCertVerificationError):
     """The server's certificate is not the pinned one. An ``SSLError``, so
     that asyncio and http.client fail the handshake with it."""
+
+    def __str__(self) -> str:  # SSLError's would show the args as a tuple
+        return str(self.args[0]) if self.args else "certificate pin mismatch"
 
 
 def parse_fingerprint(text: str) -> bytes:
@@ -69,15 +72,4 @@ def pinned_context(fingerprint: str) -> ssl.SSLContext:
 
     ctx.sslobject_class = PinnedSSLObject
     ctx.sslsocket_class = PinnedSSLSocket
-    return ctx
-
-
-def cafile_context(cafile: str) -> ssl.SSLContext:
-    """A client context trusting the certificates in cafile (PEM), host
-    names checked as usual."""
-    ctx = ssl.create_default_context(cafile=cafile)
-    # The recorder's self-signed certificate is its own trust anchor but
-    # not a CA certificate; Python 3.13's strict X.509 checks would refuse
-    # it as an anchor for that.
-    ctx.verify_flags &= ~getattr(ssl, "VERIFY_X509_STRICT", 0)
     return ctx

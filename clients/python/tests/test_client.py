@@ -108,6 +108,15 @@ class FeedTest(ScriptedTest):
                 self.assertEqual(cm.exception.status, status)
                 self.assertEqual(len(srv.requests), 1, "retried a refusal")
 
+    async def test_not_a_feed(self):
+        async def hang_up(conn):
+            conn.drop()
+        async with self.serve(hang_up) as srv:
+            with self.assertRaises(ConnectError) as cm:
+                await Feed(srv.url(), **FAST).open()
+        self.assertIsNone(cm.exception.status)
+        self.assertEqual(len(srv.requests), 1)
+
     async def test_nothing_listening(self):
         async with self.serve() as srv:
             await srv.stop_listening()
@@ -208,7 +217,7 @@ class FeedTest(ScriptedTest):
         self.assertEqual((st.server_dropped, st.skipped, st.lost_reconnecting), (4, 4, 0))
         self.assertEqual([b.header.dropped for b in got], [0, 1, 3, 0, 1])
 
-    async def test_a_slow_caller_loses_the_newest_batches(self):
+    async def test_a_slow_caller_skips_the_oldest_batches(self):
         sent = asyncio.Event()
         go_on = asyncio.Event()
 
@@ -225,11 +234,33 @@ class FeedTest(ScriptedTest):
             await feed.open()
             await sent.wait()
             await wait_until(lambda: feed.stats.client_dropped == 8)
+            first = await feed.__anext__()  # the oldest kept
             go_on.set()
-            got = await collect(feed)
-        self.assertEqual([b.header.batch for b in got], [0, 1, 10])
-        self.assertEqual(got[2].skipped, 8)
+            got = [first] + await collect(feed)
+        self.assertEqual([b.header.batch for b in got], [8, 9, 10])
+        self.assertEqual([b.skipped for b in got], [0, 0, 0])  # nothing yielded before 8
         self.assertEqual((feed.stats.client_dropped, feed.stats.lost_reconnecting), (8, 0))
+
+    async def test_drops_show_as_gaps(self):
+        go_on = asyncio.Event()
+
+        async def bursts(conn):
+            await conn.accept()
+            await conn.send(message(0))
+            await go_on.wait()
+            for b in range(1, 6):
+                await conn.send(message(b))
+            await conn.close()
+        async with self.serve(bursts) as srv:
+            feed = Feed(srv.url(), queue=2, **FAST)
+            first = await feed.__anext__()
+            go_on.set()
+            await wait_until(lambda: feed.stats.client_dropped == 3)
+            got = [first] + await collect(feed)
+        # The session's last batch always arrives; the gap before it says
+        # how many the client dropped.
+        self.assertEqual([(b.header.batch, b.skipped) for b in got], [(0, 0), (4, 3), (5, 0)])
+        self.assertEqual((feed.stats.skipped, feed.stats.client_dropped), (3, 3))
 
     async def test_protocol_errors_are_fatal(self):
         for code in (1003, 1008):
