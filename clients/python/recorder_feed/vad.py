@@ -44,7 +44,8 @@ def describe(batch: Batch, marks: str = "█·") -> str:
     h = batch.header
     n = max(h.frames, 1)
     voice = [f.voice for f in h.features]
-    line = (f"{h.first_frame / max(h.fps, 1):8.2f} s  batch {h.batch:<5d} {strip(voice, marks=marks):<{STRIP_WIDTH}}  "
+    width = min(max(h.batch_size, h.frames), STRIP_WIDTH)  # the same for every full batch
+    line = (f"{h.first_frame / max(h.fps, 1):8.2f} s  batch {h.batch:<5d} {strip(voice, width, marks):<{width}}  "
             f"voice {100 * sum(voice) / n:3.0f}%  rms {sum(f.rms for f in h.features) / n:.3f}  "
             f"mouth {sum(f.mouth for f in h.features) / n:.2f}")
     notes = []
