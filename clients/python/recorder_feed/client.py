@@ -192,7 +192,9 @@ class Feed:
         # Received, not yet yielded: (message, connection) for each batch,
         # then an _End or an exception, which nothing follows.
         self._items: Deque[Any] = collections.deque()
-        self._ready = asyncio.Event()
+        # Made in the loop that uses it (Python 3.9 binds an Event to the
+        # loop current when it is made, and a Feed may be made before).
+        self._ready: Optional[asyncio.Event] = None
         self._queued = 0  # batches in _items
         self._conn = 0  # connection number, from 1
         self._received = False  # any batch on any connection
@@ -256,8 +258,9 @@ class Feed:
         if self._task is None:
             await self.open()
         while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
+            ready = self._readiness()
+            ready.clear()
+            await ready.wait()
         item = self._items.popleft()
         if isinstance(item, _End):
             if self.end_reason is None:
@@ -317,12 +320,17 @@ class Feed:
                 self.stats.connects += 1
         except asyncio.CancelledError:
             raise
-        except BaseException as e:
+        except Exception as e:
             self._put(e)
 
     def _put(self, item: Any) -> None:
         self._items.append(item)
-        self._ready.set()
+        self._readiness().set()
+
+    def _readiness(self) -> asyncio.Event:
+        if self._ready is None:
+            self._ready = asyncio.Event()
+        return self._ready
 
     def _enqueue(self, msg: bytes) -> None:
         if self._queued >= self._queue_max:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 import unittest
 
@@ -31,17 +32,20 @@ async def wait_until(cond, timeout=10.0):
         await asyncio.sleep(0.01)
 
 
+def scripted(*scripts) -> FakeServer:
+    """A server running one script per connection, in order; 503 after."""
+    scripts = list(scripts)
+
+    async def handler(conn):
+        script = scripts.pop(0) if scripts else refuse503
+        await script(conn)
+
+    return FakeServer(handler)
+
+
 class ScriptedTest(unittest.IsolatedAsyncioTestCase):
-    """Each test gives the server one script per connection, in order."""
-
     def serve(self, *scripts):
-        scripts = list(scripts)
-
-        async def handler(conn):
-            script = scripts.pop(0) if scripts else refuse503
-            await script(conn)
-
-        return FakeServer(handler)
+        return scripted(*scripts)
 
 
 async def refuse503(conn):
@@ -358,6 +362,22 @@ class SyncTest(ScriptedTest):
         async with self.serve(refuse) as srv:
             with self.assertRaises(AuthError):
                 await self.run_sync(lambda: recorder_feed.subscribe(srv.url(), **FAST))
+
+
+class OutsideTheLoopTest(unittest.TestCase):
+    def test_made_before_the_loop_runs(self):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        feed = Feed(f"ws://127.0.0.1:{port}/feed/s1", **FAST)
+
+        async def main():
+            srv = scripted(sends(0, 1))
+            srv.port = port
+            async with srv:
+                await asyncio.sleep(0.1)  # the feed waits for a batch before it comes
+                return await collect(feed)
+        self.assertEqual([b.header.batch for b in asyncio.run(main())], [0, 1])
 
 
 class OptionsTest(unittest.TestCase):
