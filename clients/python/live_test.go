@@ -498,6 +498,30 @@ func readS16(t *testing.T, path string) []int16 {
 	return out
 }
 
+// liveServer starts the server for a live test, with the processing
+// parameters its sessions take; the test skips in -short mode and without
+// Debian's Python.
+func liveServer(t *testing.T, params media.Params, args ...string) *server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the server binary and a live session")
+	}
+	needPython(t, "websockets", "numpy")
+	srv := startServer(t, args...)
+	srv.call(t, http.MethodPost, "/update_params", params, nil)
+	return srv
+}
+
+// throughStop waits for n batches, stops the session, and returns every
+// batch the probe received, its end, and what the session cut.
+func (p *probe) throughStop(t *testing.T, srv *server, sess *session, n int) (got []event, end event, frames, batches int64) {
+	t.Helper()
+	got = p.batches(t, n)
+	frames, batches = srv.stop(t, sess)
+	rest, end := p.finish(t)
+	return append(got, rest...), end, frames, batches
+}
+
 // checkContiguous checks that the batches number on from the first, each
 // with nothing missing before it.
 func checkContiguous(t *testing.T, got []event) {
@@ -514,20 +538,12 @@ func checkContiguous(t *testing.T, got []event) {
 // until the server ends the feed: 22050 Hz stereo at 60 fps, so frames
 // of 367 and 368 samples and padded arrays.
 func TestLiveFeed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server binary and a live session")
-	}
-	needPython(t, "websockets", "numpy")
-	srv := startServer(t)
 	params := media.Params{FPS: 60, BatchSize: 16, SampleRate: 22050, Channels: 2}
-	srv.call(t, http.MethodPost, "/update_params", params, nil)
+	srv := liveServer(t, params)
 
 	p := startProbe(t, "ws://"+srv.addr+"/feed/session_py1")
 	sess := srv.startSession(t, "session_py1")
-	got := p.batches(t, 8) // about 2 s
-	frames, batches := srv.stop(t, sess)
-	rest, end := p.finish(t)
-	got = append(got, rest...)
+	got, end, frames, batches := p.throughStop(t, srv, sess, 8) // about 2 s
 
 	t.Logf("%d batches, %d frames; the server cut %d and %d", len(got), end.Stats.Frames, batches, frames)
 	if end.Reason != "session ended" {
@@ -552,13 +568,8 @@ func TestLiveFeed(t *testing.T) {
 // CA file, both on the same session; a wrong fingerprint or no token is
 // refused at once.
 func TestLiveFeedTLS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server binary and a live session")
-	}
-	needPython(t, "websockets", "numpy")
-	srv := startServer(t, "-tls")
 	params := media.Params{FPS: 30, BatchSize: 16, SampleRate: 48000, Channels: 1}
-	srv.call(t, http.MethodPost, "/update_params", params, nil)
+	srv := liveServer(t, params, "-tls")
 	url := "wss://" + srv.addr + "/feed/session_py2"
 
 	t.Run("Refused", func(t *testing.T) {
@@ -591,10 +602,7 @@ func TestLiveFeedTLS(t *testing.T) {
 	defer vad.Process.Kill()
 
 	sess := srv.startSession(t, "session_py2")
-	got := p.batches(t, 4) // about 2 s
-	frames, batches := srv.stop(t, sess)
-	rest, end := p.finish(t)
-	got = append(got, rest...)
+	got, end, frames, batches := p.throughStop(t, srv, sess, 4) // about 2 s
 	if err := vad.Wait(); err != nil {
 		t.Fatalf("the VAD example: %v\n%s", err, vadOut.String())
 	}
@@ -628,20 +636,12 @@ func TestLiveFeedTLS(t *testing.T) {
 // cut off: the client keeps reading, skips the oldest batches beyond its
 // queue and counts them; the session's last batch arrives.
 func TestLiveFeedSlowConsumer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server binary and a live session")
-	}
-	needPython(t, "websockets", "numpy")
-	srv := startServer(t)
 	params := media.Params{FPS: 60, BatchSize: 16, SampleRate: 16000, Channels: 1}
-	srv.call(t, http.MethodPost, "/update_params", params, nil)
+	srv := liveServer(t, params)
 
 	p := startProbe(t, "ws://"+srv.addr+"/feed/session_py5", "--sync", "--queue", "2", "--slow", "1")
 	sess := srv.startSession(t, "session_py5")
-	got := p.batches(t, 7)
-	_, batches := srv.stop(t, sess)
-	rest, end := p.finish(t)
-	got = append(got, rest...)
+	got, end, _, batches := p.throughStop(t, srv, sess, 7)
 
 	st := end.Stats
 	t.Logf("received %d of %d batches; %+v", len(got), batches, st)
@@ -737,13 +737,8 @@ func (c *cutter) setRefuse(refuse bool) {
 // ends while the network is down, the client learns it once it is back
 // and ends instead of waiting for ever.
 func TestLiveFeedReconnect(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server binary and a live session")
-	}
-	needPython(t, "websockets", "numpy")
-	srv := startServer(t)
 	params := media.Params{FPS: 60, BatchSize: 16, SampleRate: 16000, Channels: 1}
-	srv.call(t, http.MethodPost, "/update_params", params, nil)
+	srv := liveServer(t, params)
 	link := newCutter(t, srv.addr)
 
 	t.Run("Cut", func(t *testing.T) {

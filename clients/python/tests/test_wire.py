@@ -50,16 +50,21 @@ class GoldenTest(unittest.TestCase):
         self.assertEqual(h.features, tuple(Features(**f) for f in want["features"]))
         self.assertEqual(h.samples, sum(want["frame_samples"]))
         self.assertAlmostEqual(h.duration, sum(want["frame_samples"]) / want["sample_rate"])
+        self.assertEqual(b.padded, len(set(want["frame_samples"])) > 1)
+
+    def decoded(self, use_numpy):
+        """Each golden case decoded: its name, the batch, what it must hold
+        (frames as [frame][sample][channel], the header), the frame lengths
+        and the longest."""
+        for c in self.cases:
+            fs = c["header"]["frame_samples"]
+            yield c["name"], decode(c["message"], use_numpy=use_numpy), c["frames"], c["header"], fs, max(fs, default=0)
 
     def test_stdlib(self):
-        for c in self.cases:
-            with self.subTest(c["name"]):
-                b = decode(c["message"], use_numpy=False)
-                want = c["header"]
+        for name, b, frames, want, fs, width in self.decoded(use_numpy=False):
+            with self.subTest(name):
                 self.check_header(b, want)
-                frames, ch, fs = c["frames"], want["channels"], want["frame_samples"]
-                width = max(fs, default=0)
-                self.assertEqual(b.padded, any(n != width for n in fs))
+                ch = want["channels"]
                 # pcm: every frame's samples, interleaved, nothing added.
                 self.assertIsInstance(b.pcm, array)
                 self.assertEqual(b.pcm.tolist(), [s for f in frames for row in f for s in row])
@@ -78,14 +83,10 @@ class GoldenTest(unittest.TestCase):
 
     @unittest.skipIf(numpy is None, "numpy is not installed")
     def test_numpy(self):
-        for c in self.cases:
-            with self.subTest(c["name"]):
-                b = decode(c["message"], use_numpy=True)
-                want = c["header"]
+        for name, b, frames, want, fs, width in self.decoded(use_numpy=True):
+            with self.subTest(name):
                 self.check_header(b, want)
-                frames, ch, fs = c["frames"], want["channels"], want["frame_samples"]
-                width = max(fs, default=0)
-                self.assertEqual(b.padded, any(n != width for n in fs))
+                ch = want["channels"]
                 self.assertEqual(b.array.dtype, numpy.int16)
                 self.assertEqual(b.array.shape, (len(fs), width, ch))
                 self.assertTrue(b.array.flags.writeable)
