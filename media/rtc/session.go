@@ -170,18 +170,19 @@ func (s *Session) addICECandidate(c webrtc.ICECandidateInit) error {
 	return nil
 }
 
-// rtt is the ICE round trip of the nominated candidate pair, while the
-// connection is open.
+// rtt is the ICE round trip of the selected candidate pair, while the
+// connection is open. It asks the ICE transport alone: PeerConnection's
+// GetStats collects every stat there is and reads a field that pion's own
+// close (run from its goroutine when the browser hangs up) writes unlocked.
 func (s *Session) rtt(pc *webrtc.PeerConnection) float64 {
 	if pc == nil || s.finished() {
 		return 0
 	}
-	for _, st := range pc.GetStats() {
-		if pair, ok := st.(webrtc.ICECandidatePairStats); ok && pair.Nominated && pair.CurrentRoundTripTime > 0 {
-			return pair.CurrentRoundTripTime * 1000
-		}
+	pair, ok := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePairStats()
+	if !ok || pair.CurrentRoundTripTime <= 0 {
+		return 0
 	}
-	return 0
+	return pair.CurrentRoundTripTime * 1000
 }
 
 // finished reports whether the session has ended. It goes by the state,
