@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"time"
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/internal/nodesign"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
@@ -28,9 +30,13 @@ const (
 // held before it restarted (their takes are recovered from its spool),
 // and it returns the middleware that records and forwards live sessions
 // by owner. One node on SQLite gets nil and nothing changes.
-func joinCluster(ctx context.Context, cfg config, database *db.DB, lib *library.Library, sessions *rtc.Manager, log *slog.Logger) *handlers.Cluster {
+func joinCluster(ctx context.Context, cfg config, database *db.DB, lib *library.Library, sessions *rtc.Manager, log *slog.Logger) (*handlers.Cluster, error) {
 	if !database.Shared() {
-		return nil
+		return nil, nil
+	}
+	if cfg.ClusterSecret == "" {
+		return nil, errors.New("a shared index (PostgreSQL) needs -cluster-secret (or RECORDER_CLUSTER_SECRET), the same on every node: " +
+			"nodes sign the requests they forward to each other with it")
 	}
 	lib.Grace = clusterGrace
 	if n, err := database.ReleaseNode(ctx, cfg.Node.ID); err != nil {
@@ -45,11 +51,13 @@ func joinCluster(ctx context.Context, cfg config, database *db.DB, lib *library.
 	}
 	log.Info("cluster: node sharing the index", "node_id", cfg.Node.ID, "advertise_url", cfg.Node.URL)
 	return &handlers.Cluster{
-		Self:   cfg.Node,
-		Owners: database,
-		Local:  func(id string) bool { _, err := sessions.Get(id); return err == nil },
-		Log:    log,
-	}
+		Self:     cfg.Node,
+		Owners:   database,
+		Signer:   nodesign.New([]byte(cfg.ClusterSecret), nil),
+		Local:    func(id string) bool { _, err := sessions.Get(id); return err == nil },
+		Log:      log,
+		ClaimTTL: cfg.MaxTakeTime + cfg.DraftTTL,
+	}, nil
 }
 
 // runCluster starts a clustered node's background work: hearing the

@@ -20,6 +20,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"github.com/avatarweb/recorder/internal/nodesign"
 	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media/store/s3store/s3test"
 )
@@ -109,6 +110,9 @@ type node struct {
 	cmd            *exec.Cmd
 }
 
+// clusterSecret is the nodes' shared secret in these tests.
+const clusterSecret = "cluster-secret-for-tests-0123456789abcdef"
+
 func startNode(t *testing.T, bin, id, dbURL string, storeFor nodeStore) *node {
 	t.Helper()
 	n := &node{id: id, data: t.TempDir()}
@@ -116,38 +120,14 @@ func startNode(t *testing.T, bin, id, dbURL string, storeFor nodeStore) *node {
 	n.base = "http://" + addr
 	args, env := storeFor(t, n.data)
 	n.args = append([]string{"-addr", addr, "-data", n.data, "-node-id", id, "-advertise-url", n.base, "-log-level", "warn"}, args...)
-	n.env = append(os.Environ(), append(env, "RECORDER_DB="+dbURL)...)
+	n.env = append(env, "RECORDER_DB="+dbURL, "RECORDER_CLUSTER_SECRET="+clusterSecret)
 	n.start(t, bin)
 	return n
 }
 
 func (n *node) start(t *testing.T, bin string) {
 	t.Helper()
-	cmd := exec.Command(bin, n.args...)
-	cmd.Env = n.env
-	cmd.Stderr = testWriter{t}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n.cmd = cmd
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := http.Get(n.base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node %s did not come up: %v", n.id, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	n.cmd = spawn(t, bin, n.env, n.args, n.base+"/readyz")
 }
 
 // call sends a JSON body (nil: none) and decodes a JSON answer into out
@@ -274,6 +254,20 @@ func testTwoNodes(t *testing.T, st clusterStore) {
 		if err != nil || kind != websocket.BinaryMessage || len(msg) == 0 {
 			t.Errorf("feed through B: %d, %d bytes, %v; want a binary batch", kind, len(msg), err)
 		}
+
+		t.Run("ErrTakeOver", func(t *testing.T) {
+			// An offer to B carrying A's live session id once made B its
+			// owner, and the take's save through B then failed.
+			peer, offer, err := rtcsend.NewPeer(ctx, api)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer peer.Close()
+			if code := call(t, "POST", b.base+"/webrtc/offer", map[string]any{"offer": offer, "session_id": "session_two1"}, nil); code != http.StatusConflict {
+				t.Errorf("an offer to B for A's live session: %d, want 409", code)
+			}
+		})
+		t.Run("ErrUnsignedForward", func(t *testing.T) { testUnsignedForward(t, b, "session_two1") })
 
 		time.Sleep(1500 * time.Millisecond)
 		var info struct {
@@ -419,4 +413,55 @@ func testTwoNodes(t *testing.T, st clusterStore) {
 			t.Errorf("a session of A's from before its restart, through B: %d, want 404", code)
 		}
 	})
+}
+
+// testUnsignedForward sends node n requests that say another node
+// forwarded them: unsigned, signed with another secret, signed but with
+// another body, and replayed. Each is refused (403); before, the header
+// alone made a node answer for a session it does not hold, acting on the
+// word of anyone who set it. The signed one is answered once.
+func testUnsignedForward(t *testing.T, n *node, session string) {
+	send := func(method, path, body string, header map[string]string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, n.base+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	signed := func(secret, method, path, body string) map[string]string {
+		s := nodesign.New([]byte(secret), nil)
+		r := s.NewRequest(method, path, "node-a", "192.0.2.7", []byte(body))
+		return map[string]string{
+			"X-Recorder-Forwarded-By": r.Node, "X-Recorder-Client": r.Client,
+			"X-Recorder-Body-Sha256": nodesign.FormatSum(r.BodySum), "X-Recorder-Time": nodesign.FormatTime(r.Time),
+			"X-Recorder-Nonce": r.Nonce, "X-Recorder-Signature": s.Sign(r),
+		}
+	}
+	path := "/webrtc/sessions/" + session
+	if code := send("GET", path, "", map[string]string{"X-Recorder-Forwarded-By": "node-a"}); code != http.StatusForbidden {
+		t.Errorf("a forward without a signature: %d, want 403", code)
+	}
+	if code := send("GET", path, "", signed("not-the-cluster-secret-0123456789abcdef", "GET", path, "")); code != http.StatusForbidden {
+		t.Errorf("a forward signed with another secret: %d, want 403", code)
+	}
+	stop := `{"session_id":"` + session + `-none"}`
+	if code := send("POST", "/webrtc/stop", `{"session_id":"other"}`, signed(clusterSecret, "POST", "/webrtc/stop", stop)); code != http.StatusForbidden {
+		t.Errorf("a signed forward with another body: %d, want 403", code)
+	}
+	h := signed(clusterSecret, "GET", path, "")
+	if code := send("GET", path, "", h); code == http.StatusForbidden {
+		t.Errorf("a signed forward: %d, want it answered", code)
+	}
+	if code := send("GET", path, "", h); code != http.StatusForbidden {
+		t.Errorf("the same signed forward again: %d, want 403 (a replay)", code)
+	}
 }

@@ -5,11 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/store/s3store"
@@ -18,31 +21,42 @@ import (
 // config is everything the server reads from flags and the environment.
 // A flag wins; its RECORDER_* variable is the fallback; then the default.
 type config struct {
-	Addr          string
-	DataDir       string
-	DB            string // index: a postgres:// URL or a SQLite file; "" is DATA/recorder.db
-	LogLevel      slog.Level
-	ICELoopback   bool
-	Network       rtc.Network // STUN/TURN, public IPs, media ports, interfaces
-	Token         string      // access token; "" leaves the server open
-	SecureCookie  bool
-	OfferRate     int // new sessions per client per minute
-	MaxSessions   int // live WebRTC sessions at once
-	MaxTakeTime   time.Duration
-	DraftTTL      time.Duration // an unsaved live take is forgotten (kept on disk) after this
-	MaxUploads    int           // MediaRecorder uploads open at once, in all
-	MaxUploadsPer int           // and per client
-	TLS           bool
-	CertFile      string
-	KeyFile       string
-	MaxBody       int64 // bytes: any request body, so also one upload chunk
-	MaxTake       int64 // bytes: one MediaRecorder take
-	OfferTimeout  time.Duration
-	ShutdownGrace time.Duration
-	HeaderTimeout time.Duration // to send a request's line and headers
-	IdleTimeout   time.Duration // between requests on a kept-alive connection
-	WriteTimeout  time.Duration // for an answer to make progress
-	Node          media.Node    // this node among several sharing a PostgreSQL index
+	Addr        string
+	DataDir     string
+	DB          string // index: a postgres:// URL or a SQLite file; "" is DATA/recorder.db
+	LogLevel    slog.Level
+	ICELoopback bool
+	Network     rtc.Network // STUN/TURN, public IPs, media ports, interfaces
+	Token       string      // access token; "" leaves the server open
+	// TrustedProxies may say whom they forward for (X-Forwarded-For, the
+	// PROXY protocol); none: every peer is the client.
+	TrustedProxies []netip.Prefix
+	SecureCookie   bool
+	OfferRate      int           // new sessions per client per minute
+	MaxSessions    int           // live WebRTC sessions at once
+	MaxSessionsPer int           // and per client
+	ConnectTimeout time.Duration // a session with no audio by then ends
+	MaxTakeTime    time.Duration
+	DraftTTL       time.Duration // an unsaved live take is forgotten (kept on disk) after this
+	MaxUploads     int           // MediaRecorder uploads open at once, in all
+	MaxUploadsPer  int           // and per client
+	MaxWS          int           // WebSockets (/ws, /feed) open at once, in all
+	MaxWSPerClient int           // and per client
+	TLS            bool
+	CertFile       string
+	KeyFile        string
+	MaxBody        int64 // bytes: any request body, so also one upload chunk
+	BodyMemory     int64 // bytes: request bodies held in memory at once, all together
+	MaxTake        int64 // bytes: one MediaRecorder take
+	OfferTimeout   time.Duration
+	ShutdownGrace  time.Duration
+	HeaderTimeout  time.Duration // to send a request's line and headers
+	IdleTimeout    time.Duration // between requests on a kept-alive connection
+	WriteTimeout   time.Duration // for an answer to make progress
+	Node           media.Node    // this node among several sharing a PostgreSQL index
+	// ClusterSecret keys the signatures of the requests nodes forward to
+	// each other; required with a shared index.
+	ClusterSecret string
 	// S3 is where recordings are kept when -store is s3://bucket/prefix;
 	// nil keeps them in DATA/recordings.
 	S3       *s3store.Config
@@ -91,12 +105,17 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, err
 	}
 	nodeFlags := clusterFlags(fs, env)
-	var maxBodyMiB, maxTakeMiB int64
-	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save, one upload chunk or one /ws message; larger is refused with 413 (a /ws message closes its WebSocket) (env RECORDER_MAX_BODY)")
+	var maxBodyMiB, maxTakeMiB, bodyMemoryMiB int64
+	fs.Int64Var(&maxBodyMiB, "max-body", envInt(env, "RECORDER_MAX_BODY", 16), "largest request body in MiB: a seed-style whole-take save or one upload chunk; larger is refused with 413 (env RECORDER_MAX_BODY)")
+	fs.Int64Var(&bodyMemoryMiB, "body-memory", envInt(env, "RECORDER_BODY_MEMORY", 64), "request bodies held in memory at once, all requests together, in MiB (at least -max-body); a request beyond it waits up to -header-timeout, then 503 (env RECORDER_BODY_MEMORY)")
 	fs.Int64Var(&maxTakeMiB, "max-take", envInt(env, "RECORDER_MAX_TAKE", 2048), "largest MediaRecorder take in MiB (env RECORDER_MAX_TAKE)")
 	fs.StringVar(&c.Token, "token", env("RECORDER_TOKEN", ""), "access token: when set, every page, API, WebSocket and audio URL needs it (sign in at /login, or Authorization: Bearer); prefer the env var RECORDER_TOKEN, flags show in ps")
+	var trusted string
+	fs.StringVar(&trusted, "trusted-proxies", env("RECORDER_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For and PROXY protocol (v1, v2) headers name the client; per-client limits then count real clients (env RECORDER_TRUSTED_PROXIES)")
 	fs.IntVar(&c.OfferRate, "offer-rate", int(envInt(env, "RECORDER_OFFER_RATE", 30)), "new WebRTC sessions per client per minute, 0 = unlimited; beyond it 429 (env RECORDER_OFFER_RATE)")
 	fs.IntVar(&c.MaxSessions, "max-sessions", int(envInt(env, "RECORDER_MAX_SESSIONS", 32)), "live WebRTC sessions at once; beyond it 503 (env RECORDER_MAX_SESSIONS)")
+	fs.IntVar(&c.MaxSessionsPer, "max-sessions-per-client", int(envInt(env, "RECORDER_MAX_SESSIONS_PER_CLIENT", 8)), "live WebRTC sessions at once per client IP (IPv6: per /64), connected or still connecting; beyond it 429 (env RECORDER_MAX_SESSIONS_PER_CLIENT)")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", envDuration(env, "RECORDER_CONNECT_TIMEOUT", 10*time.Second), "a WebRTC session whose audio has not arrived this long after its offer was answered ends, freeing its slot (env RECORDER_CONNECT_TIMEOUT)")
 	fs.DurationVar(&c.MaxTakeTime, "max-take-time", envDuration(env, "RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
 	fs.DurationVar(&c.DraftTTL, "draft-ttl", envDuration(env, "RECORDER_DRAFT_TTL", 24*time.Hour), "a stopped live take neither saved nor discarded is forgotten after this long; its spool stays on disk and the next start recovers it (env RECORDER_DRAFT_TTL)")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", envDuration(env, "RECORDER_HEADER_TIMEOUT", 10*time.Second), "time a client has to send a request's line and headers; its body then gets this plus 1 s per 4 KiB (env RECORDER_HEADER_TIMEOUT)")
@@ -104,6 +123,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration(env, "RECORDER_WRITE_TIMEOUT", 30*time.Second), "time to send an answer; a long download may take longer as long as each piece of it goes out within this (env RECORDER_WRITE_TIMEOUT)")
 	fs.IntVar(&c.MaxUploads, "max-uploads", int(envInt(env, "RECORDER_MAX_UPLOADS", 64)), "MediaRecorder uploads open at once (begun, not yet saved, discarded or expired); beyond it 503 (env RECORDER_MAX_UPLOADS)")
 	fs.IntVar(&c.MaxUploadsPer, "max-uploads-per-client", int(envInt(env, "RECORDER_MAX_UPLOADS_PER_CLIENT", 8)), "MediaRecorder uploads open at once per client IP (IPv6: per /64); beyond it 429 (env RECORDER_MAX_UPLOADS_PER_CLIENT)")
+	fs.IntVar(&c.MaxWS, "max-ws", int(envInt(env, "RECORDER_MAX_WS", 1000)), "WebSockets (/ws, /feed) open at once; beyond it 503 (env RECORDER_MAX_WS)")
+	fs.IntVar(&c.MaxWSPerClient, "max-ws-per-client", int(envInt(env, "RECORDER_MAX_WS_PER_CLIENT", 32)), "WebSockets open at once per client IP (IPv6: per /64); beyond it 429 (env RECORDER_MAX_WS_PER_CLIENT)")
 	tlsOn, err := strconv.ParseBool(env("RECORDER_TLS", "false"))
 	if err != nil {
 		return c, fmt.Errorf("RECORDER_TLS: %w", err)
@@ -150,6 +171,12 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 			AccessKey: getenv("AWS_ACCESS_KEY_ID"), SecretKey: getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: getenv("AWS_SESSION_TOKEN"),
 		}
 	}
+	if c.TrustedProxies, err = parsePrefixes(trusted); err != nil {
+		return c, fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	if c.Token != "" && len(c.Token) < guard.MinTokenLength {
+		return c, fmt.Errorf("-token: %d characters is guessable; use at least %d (openssl rand -base64 24 makes one)", len(c.Token), guard.MinTokenLength)
+	}
 	if err := level2slog(level, &c.LogLevel); err != nil {
 		return c, err
 	}
@@ -166,8 +193,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		c.TLS = true
 	}
 	c.SecureCookie = c.TLS
-	if c.MaxSessions < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 || c.DraftTTL <= 0 {
-		return c, errors.New("-max-sessions must be at least 1, -offer-rate at least 0, -max-take-time and -draft-ttl positive")
+	if c.MaxSessions < 1 || c.MaxSessionsPer < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 || c.DraftTTL <= 0 || c.ConnectTimeout <= 0 {
+		return c, errors.New("-max-sessions and -max-sessions-per-client must be at least 1, -offer-rate at least 0, -max-take-time, -draft-ttl and -connect-timeout positive")
 	}
 	if c.HeaderTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 {
 		return c, errors.New("-header-timeout, -idle-timeout and -write-timeout must be positive")
@@ -178,16 +205,46 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if c.MaxUploads < 1 || c.MaxUploadsPer < 1 {
 		return c, errors.New("-max-uploads and -max-uploads-per-client must be at least 1")
 	}
+	if c.MaxWS < 1 || c.MaxWSPerClient < 1 {
+		return c, errors.New("-max-ws and -max-ws-per-client must be at least 1")
+	}
 	if maxBodyMiB < 1 || maxTakeMiB < 1 {
 		return c, errors.New("-max-body and -max-take must be at least 1 MiB")
 	}
-	c.MaxBody, c.MaxTake = maxBodyMiB<<20, maxTakeMiB<<20
+	if bodyMemoryMiB < maxBodyMiB {
+		return c, fmt.Errorf("-body-memory (%d MiB) must be at least -max-body (%d MiB): a largest body must fit", bodyMemoryMiB, maxBodyMiB)
+	}
+	c.MaxBody, c.MaxTake, c.BodyMemory = maxBodyMiB<<20, maxTakeMiB<<20, bodyMemoryMiB<<20
 	if c.Node, err = nodeFlags.parse(c.Addr, c.TLS, os.Hostname); err != nil {
 		return c, err
 	}
+	c.ClusterSecret = nodeFlags.secret
 	c.OfferTimeout = 10 * time.Second
 	c.ShutdownGrace = 10 * time.Second
 	return c, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs or addresses (one
+// address is a prefix of its full length).
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for item := range strings.SplitSeq(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", item)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // envInt reads a whole number from the environment, or def; a malformed

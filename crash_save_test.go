@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,7 +20,9 @@ import (
 // being saved, at several moments, and checks that after each restart
 // every take is a recording exactly once: saved, or recovered from its
 // spool, never both. Before take ids, a take whose recording was written
-// but whose spool was not yet removed came back twice.
+// but whose spool was not yet removed came back twice. Each save gives a
+// title: a recording has it, or, if the kill came before the save reached
+// the server, "Recovered …" (a save the kill cut short once lost it).
 func TestKillNineDuringSaves(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the server binary")
@@ -50,7 +54,7 @@ func TestKillNineDuringSaves(t *testing.T) {
 		for i := range takes {
 			id := fmt.Sprintf("session_r%d_%d", round, i)
 			go func() { // answered or cut by the kill: either is fine
-				body := []byte(`{"session_id":"` + id + `","recording_type":"webrtc"}`)
+				body := []byte(`{"session_id":"` + id + `","recording_type":"webrtc","title":"kill ` + id + `"}`)
 				if res, err := http.Post(base+"/save_recording", "application/json", bytes.NewReader(body)); err == nil {
 					res.Body.Close()
 				}
@@ -87,4 +91,28 @@ func TestKillNineDuringSaves(t *testing.T) {
 	if spools, _ := filepath.Glob(filepath.Join(data, "spool", "*")); len(spools) != 0 {
 		t.Errorf("spools left after recovery: %v", spools)
 	}
+	index, err := sql.Open("sqlite", filepath.Join(data, "recorder.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer index.Close()
+	rows, err := index.Query(`SELECT session_id, title FROM recordings`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	titled := 0
+	for rows.Next() {
+		var id, title string
+		if err := rows.Scan(&id, &title); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case title == "kill "+id:
+			titled++
+		case !strings.HasPrefix(title, "Recovered "):
+			t.Errorf("%s is titled %q, want %q or \"Recovered …\"", id, title, "kill "+id)
+		}
+	}
+	t.Logf("%d of %d recordings kept the title their save gave", titled, len(all))
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -116,7 +117,16 @@ func freeAddr(t *testing.T) string {
 // when the test ends (if it is still running).
 func startBinary(t *testing.T, bin, addr, data string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "-addr", addr, "-data", data, "-log-level", "warn")
+	return spawn(t, bin, nil, []string{"-addr", addr, "-data", data, "-log-level", "warn"}, "http://"+addr+"/get_params")
+}
+
+// spawn starts bin with args (and env added to this process's), its log
+// in the test's, and waits until ready answers 200; it kills the process
+// when the test ends, if it is still running.
+func spawn(t *testing.T, bin string, env, args []string, ready string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = testWriter{t}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -125,15 +135,18 @@ func startBinary(t *testing.T, bin, addr, data string) *exec.Cmd {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
-		res, err := http.Get("http://" + addr + "/get_params")
+		res, err := http.Get(ready)
 		if err == nil {
 			res.Body.Close()
-			return cmd
+			if res.StatusCode == http.StatusOK {
+				return cmd
+			}
+			err = fmt.Errorf("%s: %s", ready, res.Status)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v", err)
+			t.Fatalf("%s did not come up: %v", filepath.Base(bin), err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -11,8 +11,32 @@ import (
 	"time"
 )
 
-// ready is /readyz: the data directory takes a file and the database
-// answers.
+// readyEvery is how often /readyz checks again, however often it is
+// asked: a probe flood costs one check a second.
+const readyEvery = time.Second
+
+// readyTimeout bounds one check.
+const readyTimeout = 3 * time.Second
+
+// pinger is a recordings store that can say whether it answers.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// readyz is /readyz: the last check's result if it is recent, else a new
+// one.
+func (s *server) readyz(ctx context.Context) error {
+	return s.health.Result(ctx, time.Now().Add(-readyEvery))
+}
+
+// reachable is what a failed request asks (handlers.Reachable): the
+// result of a check begun since it began.
+func (s *server) reachable(ctx context.Context, since time.Time) error {
+	return s.health.Result(ctx, since)
+}
+
+// ready is the check behind both: the data directory takes a file, the
+// database answers, and so does the recordings store.
 func (s *server) ready(ctx context.Context) error {
 	f, err := os.CreateTemp(s.cfg.DataDir, ".readyz-*")
 	if err != nil {
@@ -27,6 +51,11 @@ func (s *server) ready(ctx context.Context) error {
 	}
 	if err := s.db.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
+	}
+	if p, ok := s.store.(pinger); ok {
+		if err := p.Ping(ctx); err != nil {
+			return fmt.Errorf("recordings store: %w", err)
+		}
 	}
 	return nil
 }

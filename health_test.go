@@ -7,12 +7,18 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/internal/probe"
 )
 
 // TestReadyz: ready while the data directory takes files and the database
-// answers; not ready when the data directory is gone, or while shutting
-// down. /healthz answers throughout.
+// answers; not ready (within a second: the check is cached) when the data
+// directory is gone, or while shutting down. /healthz answers throughout.
+// A flood of probes costs one check.
 func TestReadyz(t *testing.T) {
 	data := t.TempDir()
 	cfg, err := parseConfig([]string{"-data", data}, func(string) string { return "" })
@@ -37,11 +43,34 @@ func TestReadyz(t *testing.T) {
 	if code, body := get("/readyz"); code != 200 {
 		t.Fatalf("/readyz: %d %s", code, body)
 	}
+	var checks atomic.Int32
+	srv.health = probe.New(func(ctx context.Context) error { checks.Add(1); return srv.ready(ctx) }, readyTimeout, nil)
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			if code, body := get("/readyz"); code != 200 {
+				t.Errorf("/readyz in a flood: %d %s", code, body)
+			}
+		})
+	}
+	wg.Wait()
+	if n := checks.Load(); n > 2 {
+		t.Errorf("200 probes at once made %d checks, want one (two if a second passed)", n)
+	}
 	if err := os.Rename(data, data+".gone"); err != nil {
 		t.Fatal(err)
 	}
-	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "data directory") {
-		t.Errorf("/readyz without the data directory: %d %s", code, body)
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		code, body := get("/readyz")
+		if code == 503 && strings.Contains(body, "data directory") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("/readyz without the data directory: %d %s", code, body)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if code, _ := get("/healthz"); code != 200 {
 		t.Errorf("/healthz: %d", code)

@@ -66,8 +66,11 @@ func TestServerOnPostgres(t *testing.T) {
 	url := testPG.Get(t).FreshURL(t)
 	data := t.TempDir()
 	cfg, err := parseConfig([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(name string) string {
-		if name == "RECORDER_DB" {
+		switch name {
+		case "RECORDER_DB":
 			return url
+		case "RECORDER_CLUSTER_SECRET":
+			return "one-node-on-postgres-still-signs-0123"
 		}
 		return ""
 	})

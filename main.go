@@ -22,6 +22,8 @@ import (
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/probe"
+	"github.com/avatarweb/recorder/internal/proxyproto"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
@@ -62,6 +64,11 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
+	if len(cfg.TrustedProxies) > 0 {
+		// The PROXY protocol's header, from the balancers only, names
+		// the client: it becomes the connection's remote address.
+		ln = &proxyproto.Listener{Listener: ln, Trusted: srv.guard.Trusted, Timeout: cfg.HeaderTimeout}
+	}
 	scheme := "http"
 	if cfg.TLS {
 		tlsConfig, fp, err := serverTLS(cfg)
@@ -81,7 +88,10 @@ type server struct {
 	cfg      config
 	log      *slog.Logger
 	app      *fiber.App
+	guard    *guard.Guard
 	db       *db.DB
+	store    library.Store
+	health   *probe.Cached // ready, cached: /readyz and failed requests ask it
 	sessions *rtc.Manager
 	stop     func()      // ends the background loops
 	draining atomic.Bool // set on shutdown: /readyz fails
@@ -112,6 +122,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Feed:            hub,
 		IncludeLoopback: cfg.ICELoopback,
 		MaxSessions:     cfg.MaxSessions,
+		MaxPerClient:    cfg.MaxSessionsPer,
+		ConnectTimeout:  cfg.ConnectTimeout,
 		MaxDuration:     cfg.MaxTakeTime,
 		DraftTTL:        cfg.DraftTTL,
 		BaseContext:     ctx, // shutdown stops live takes (kept as drafts)
@@ -149,7 +161,12 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Scratch:  cfg.spoolDir(),
 		Space:    space,
 	}
-	cluster := joinCluster(ctx, cfg, database, lib, sessions, log) // nil for one node
+	cluster, err := joinCluster(ctx, cfg, database, lib, sessions, log) // nil for one node
+	if err != nil {
+		sessions.Close()
+		database.Close()
+		return nil, err
+	}
 	recoverData(ctx, lib, database, cfg, log)
 	params := settings.New(database)
 	recoverUploads(ctx, lib, uploads, params, log)
@@ -162,7 +179,6 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		Log:          log,
 		OfferTimeout: cfg.OfferTimeout,
 		BaseContext:  ctx, // shutdown closes /ws connections
-		MaxMessage:   cfg.MaxBody,
 		ICE:          sessions,
 		MaxTakeTime:  cfg.MaxTakeTime,
 	}
@@ -174,17 +190,27 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	if cfg.Profiles {
 		h.Profiles = profilesHandler()
 	}
-	srv := &server{cfg: cfg, log: log, db: database, sessions: sessions}
+	srv := &server{cfg: cfg, log: log, db: database, store: recordings, sessions: sessions}
+	srv.health = probe.New(srv.ready, readyTimeout, nil)
+	srv.guard = guard.New(guard.Config{
+		Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate,
+		TrustedProxies: cfg.TrustedProxies, Log: log,
+	})
 	srv.app = handlers.NewApp(h, handlers.AppConfig{
-		Guard:         guard.New(guard.Config{Token: cfg.Token, SecureCookie: cfg.SecureCookie, OfferRate: cfg.OfferRate, Log: log}),
-		Health:        handlers.Health{Ready: srv.ready, Draining: srv.draining.Load},
-		Log:           log,
-		MaxBody:       cfg.MaxBody,
-		HeaderTimeout: cfg.HeaderTimeout,
-		IdleTimeout:   cfg.IdleTimeout,
-		WriteTimeout:  cfg.WriteTimeout,
-		Cluster:       cluster,
-		Observer:      observer,
+		Guard:                  srv.guard,
+		Health:                 handlers.Health{Ready: srv.readyz, Draining: srv.draining.Load},
+		Reachable:              srv.reachable,
+		DiskFull:               space.Check,
+		Log:                    log,
+		MaxBody:                cfg.MaxBody,
+		BodyBudget:             cfg.BodyMemory,
+		MaxWebSockets:          cfg.MaxWS,
+		MaxWebSocketsPerClient: cfg.MaxWSPerClient,
+		HeaderTimeout:          cfg.HeaderTimeout,
+		IdleTimeout:            cfg.IdleTimeout,
+		WriteTimeout:           cfg.WriteTimeout,
+		Cluster:                cluster,
+		Observer:               observer,
 	})
 	stopCluster := func() {}
 	if cluster != nil {
@@ -257,11 +283,15 @@ func expireUploads(u *upload.Spooler, log *slog.Logger) func() {
 }
 
 // recoverData makes the data directory whole again after a crash, before
-// any request is served: interrupted deletions are settled, the index is
+// any request is served: temporary files of interrupted saves go,
+// interrupted deletions are settled, the index is
 // reconciled with the files (a file whose row a crash prevented gets one),
 // and takes left in the spool become recordings unless they are already.
 // Each step logs what it did; none stops the server from starting.
 func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg config, log *slog.Logger) {
+	if n := lib.RemoveStale(); n > 0 {
+		log.Info("removed temporary files of saves a crash interrupted", "count", n)
+	}
 	if err := lib.Recover(ctx); err != nil {
 		log.Error("settling interrupted deletions", "err", err)
 	}
@@ -280,7 +310,7 @@ func recoverData(ctx context.Context, lib *library.Library, database *db.DB, cfg
 func recoverUploads(ctx context.Context, lib *library.Library, uploads *upload.Spooler, params *settings.Settings, log *slog.Logger) {
 	var pending []library.PendingUpload
 	for _, u := range uploads.List() {
-		pending = append(pending, library.PendingUpload{ID: u.ID, Touched: u.Touched})
+		pending = append(pending, library.PendingUpload{ID: u.ID, Touched: u.Touched, Title: u.Title})
 	}
 	if len(pending) == 0 {
 		return

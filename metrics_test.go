@@ -412,3 +412,26 @@ func TestProfiles(t *testing.T) {
 		t.Errorf("GET /debug/pprof/heap with the token: %d", code)
 	}
 }
+
+// TestMetricsCountOtherMethods: a request with a method HTTP does not
+// define (PROPFIND, BREW) is answered 400 by Fiber before any middleware,
+// and was missing from recorder_http_requests_total; it is counted as
+// method OTHER, route unmatched.
+func TestMetricsCountOtherMethods(t *testing.T) {
+	srv := newTestServer(t, []string{"-metrics"}, nil)
+	for _, m := range []string{"PROPFIND", "BREW", "BREW"} {
+		req := httptest.NewRequest(m, "/recordings", nil)
+		req.Host = "localhost:8080"
+		res, err := srv.app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: %d, want 400", m, res.StatusCode)
+		}
+	}
+	if got := counter(families(t, srv), "recorder_http_requests_total", "method", "OTHER", "route", "unmatched", "status", "400"); got != 3 {
+		t.Errorf("requests OTHER unmatched 400 = %v, want 3", got)
+	}
+}

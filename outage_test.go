@@ -144,9 +144,9 @@ func kill9(t *testing.T, cmd *exec.Cmd) {
 	_ = cmd.Wait()
 }
 
-// outage is the server of one outage scenario: the built binary, run on
+// serverOutage is the server of one outage scenario: the built binary, run on
 // a data directory of its own, killed and started again.
-type outage struct {
+type serverOutage struct {
 	t               *testing.T
 	bin, addr, data string
 	base            string
@@ -154,22 +154,22 @@ type outage struct {
 	begun, killed   time.Time
 }
 
-func newOutage(t *testing.T, bin string) *outage {
-	o := &outage{t: t, bin: bin, addr: freeAddr(t), data: t.TempDir()}
+func newOutage(t *testing.T, bin string) *serverOutage {
+	o := &serverOutage{t: t, bin: bin, addr: freeAddr(t), data: t.TempDir()}
 	o.base = "http://" + o.addr
 	o.srv = startBinary(t, bin, o.addr, o.data)
 	return o
 }
 
 // kill kills the server outageAt after the take began.
-func (o *outage) kill() {
+func (o *serverOutage) kill() {
 	sleepUntil(o.begun.Add(outageAt))
 	kill9(o.t, o.srv)
 	o.killed = time.Now()
 }
 
 // restart starts the server again outageFor after the kill.
-func (o *outage) restart() {
+func (o *serverOutage) restart() {
 	sleepUntil(o.killed.Add(outageFor))
 	o.srv = startBinary(o.t, o.bin, o.addr, o.data)
 }

@@ -279,10 +279,12 @@ func TestServerTimeouts(t *testing.T) {
 	})
 }
 
-// TestWSMessageLimitFollowsMaxBody: /ws takes messages up to -max-body
-// (an audio_data message is its biggest), and closes on a bigger one.
-func TestWSMessageLimitFollowsMaxBody(t *testing.T) {
-	addr := serveWithFlags(t, "-max-body", "2")
+// TestWSMessageLimit: /ws carries small JSON, so it takes messages up to
+// 64 KiB whatever -max-body says (it once took -max-body, 16 MiB, each
+// held in memory until its last fragment came), and closes on a bigger
+// one.
+func TestWSMessageLimit(t *testing.T) {
+	addr := serveWithFlags(t, "-max-body", "32")
 	ping := func(n int) []byte {
 		const head, tail = `{"type":"ping","timestamp":7,"pad":"`, `"}`
 		return []byte(head + strings.Repeat("x", n-len(head)-len(tail)) + tail)
@@ -296,16 +298,16 @@ func TestWSMessageLimitFollowsMaxBody(t *testing.T) {
 	defer conn.Close()
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if err := conn.WriteMessage(websocket.TextMessage, ping(2<<20)); err != nil {
+	if err := conn.WriteMessage(websocket.TextMessage, ping(64<<10)); err != nil {
 		t.Fatal(err)
 	}
 	if _, msg, err := conn.ReadMessage(); err != nil || !bytes.Contains(msg, []byte(`"pong"`)) {
-		t.Fatalf("a 2 MiB message with -max-body 2: %.100s %v, want a pong", msg, err)
+		t.Fatalf("a 64 KiB message: %.100s %v, want a pong", msg, err)
 	}
-	_ = conn.WriteMessage(websocket.TextMessage, ping(2<<20+1)) // the server may close before all is written
+	_ = conn.WriteMessage(websocket.TextMessage, ping(64<<10+1)) // the server may close before all is written
 	_, _, err = conn.ReadMessage()
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
-		t.Errorf("a message over -max-body: %v, want close %d", err, websocket.CloseMessageTooBig)
+		t.Errorf("a message over 64 KiB: %v, want close %d", err, websocket.CloseMessageTooBig)
 	}
 }

@@ -138,7 +138,7 @@ var postgresDialect = dialect{
 	migrations: "migrations/postgres",
 	open: func(source string) (*sql.DB, string, error) {
 		where := redactURL(source)
-		db, err := sql.Open("pgx", source)
+		db, err := sql.Open("pgx", withConnectTimeout(source))
 		if err != nil {
 			return nil, where, err
 		}
@@ -241,6 +241,29 @@ func dollarPlaceholders(q string) string {
 
 // redactURL names a database URL without its password and options, for
 // logs and errors.
+// pgConnectTimeout bounds a connection attempt when the URL sets none, so
+// a server that has gone away (or hangs) fails a request in seconds,
+// answered as such, instead of holding it.
+const pgConnectTimeout = "5"
+
+// withConnectTimeout adds connect_timeout to a URL that has none.
+func withConnectTimeout(source string) string {
+	u, err := url.Parse(source)
+	if err != nil {
+		return source // pgx reports it
+	}
+	if u.Query().Has("connect_timeout") {
+		return source
+	}
+	// Appended as is: re-encoding the query would turn the %20 in
+	// options into +, which pgx does not read as a space.
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	u.RawQuery += "connect_timeout=" + pgConnectTimeout
+	return u.String()
+}
+
 func redactURL(source string) string {
 	u, err := url.Parse(source)
 	if err != nil {

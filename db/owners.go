@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/avatarweb/recorder/media"
 )
@@ -13,21 +14,36 @@ import (
 // PostgreSQL database), not a file on this machine.
 func (db *DB) Shared() bool { return !db.d.local }
 
-// ClaimSession records that node holds the live session id, taking it over
-// from any node that held a session of that id before (a client may use an
-// id again for its next take, and reach another node).
-func (db *DB) ClaimSession(ctx context.Context, sessionID string, node media.Node) error {
-	_, err := db.db.ExecContext(ctx, db.q(`
+// ClaimSession records that node holds the live session id. An id is
+// claimed once: while another node holds it, the claim is refused with an
+// error wrapping media.ErrConflict (an offer to this node carrying a
+// session id live on another must not take it over). The node holding it
+// may claim it again. A claim made before staleBefore is another node's no
+// longer (a take lasts -max-take-time, a draft -draft-ttl, so its session
+// is long gone, but its node did not say so: it crashed and never came
+// back), and may be taken; the zero time keeps every claim.
+func (db *DB) ClaimSession(ctx context.Context, sessionID string, node media.Node, staleBefore time.Time) error {
+	res, err := db.db.ExecContext(ctx, db.q(`
 		INSERT INTO session_owners (session_id, node_id, node_url, claimed_at)
 		VALUES (?, ?, ?, ?)
 		ON CONFLICT (session_id) DO UPDATE SET
 			node_id    = excluded.node_id,
 			node_url   = excluded.node_url,
-			claimed_at = excluded.claimed_at`),
-		sessionID, node.ID, node.URL, formatTime(db.now()),
+			claimed_at = excluded.claimed_at
+		WHERE session_owners.node_id = excluded.node_id
+		   OR session_owners.claimed_at < ?`),
+		sessionID, node.ID, node.URL, formatTime(db.now()), formatTime(staleBefore),
 	)
 	if err != nil {
 		return db.full(fmt.Errorf("db: claim session %q: %w", sessionID, err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("db: claim session %q: %w", sessionID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("db: claim session %q: %w", sessionID,
+			media.Conflictf("session %q is being recorded by another server; start a new take", sessionID))
 	}
 	return nil
 }

@@ -18,10 +18,16 @@ type AppConfig struct {
 	Guard  *guard.Guard // every request passes its guards
 	Health Health       // the probes, answered before the guards
 	Log    *slog.Logger
-	// MaxBody bounds a request body in bytes (413 beyond it).
+	// MaxBody bounds the largest request bodies in bytes, a whole-take
+	// save's and an upload chunk's (413 beyond it); other routes take
+	// less (jsonBody, formBody).
 	MaxBody int64
-	// Slow clients: HeaderTimeout bounds a request's line and headers (its
-	// body gets more, in proportion to its size); IdleTimeout a kept-alive
+	// BodyBudget bounds the request bodies held in memory at once, in
+	// bytes, over every connection (at least MaxBody; 0: 4 × MaxBody).
+	BodyBudget int64
+	// Slow clients: HeaderTimeout bounds a request's line and headers and
+	// the first bytes of its body (a route that reads the body gives it
+	// more, in proportion to its size); IdleTimeout a kept-alive
 	// connection with no new request; WriteTimeout an answer, which
 	// streamed downloads move on as they progress. WebSockets, once
 	// upgraded, have none of these deadlines. Zero: no limit.
@@ -29,6 +35,17 @@ type AppConfig struct {
 	// Cluster, when set, forwards requests for another node's sessions
 	// to that node; nil for a single node.
 	Cluster *Cluster
+	// MaxWebSockets bounds the WebSockets (/ws and /feed) open at once,
+	// in all and per client; 0: no bound.
+	MaxWebSockets, MaxWebSocketsPerClient int
+	// Reachable, when set, tells whether the recording store and the
+	// index answer: a request that fails for no reason the handlers know
+	// is answered 503 (media.UnavailableMessage) while they do not.
+	Reachable Reachable
+	// DiskFull, when set, is told of every request refused for a full
+	// disk that nothing reported yet (store.Space.Check), so each is
+	// counted in its episode and the episode logged once.
+	DiskFull func(error) error
 	// Observer, when set, is told of every request (its route and status)
 	// and every save, for /metrics.
 	Observer Observer
@@ -41,45 +58,67 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
 		DisableStartupMessage: true,
-		ErrorHandler:          ErrorHandler(cfg.Log),
+		ErrorHandler:          ErrorHandler(cfg.Log, cfg.Reachable, cfg.DiskFull),
 		BodyLimit:             int(cfg.MaxBody),
-		ReadTimeout:           cfg.HeaderTimeout,
-		IdleTimeout:           cfg.IdleTimeout,
-		WriteTimeout:          cfg.WriteTimeout,
+		// Bodies are read by the routes that take them, after the guards
+		// (guard.Bodies), never before: see Bodies.
+		StreamRequestBody: true,
+		ReadTimeout:       cfg.HeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
 	})
-	if cfg.HeaderTimeout > 0 {
-		app.Server().HeaderReceived = guard.BodyTimeout(cfg.HeaderTimeout, cfg.MaxBody)
+	budget := cfg.BodyBudget
+	if budget <= 0 {
+		budget = 4 * cfg.MaxBody
 	}
+	bodies := guard.NewBodies(budget, cfg.HeaderTimeout)
+	app.Server().HeaderReceived = bodies.HeaderReceived
 	g := cfg.Guard
 	h.WSRecover = g.RecoverConn()
 	h.observer = cfg.Observer
+	h.wsConns = guard.NewConns(cfg.MaxWebSockets, cfg.MaxWebSocketsPerClient)
+	if cfg.Cluster != nil {
+		cfg.Cluster.conns = h.wsConns // its feed relays count too
+	}
 	var observe *observeRequests
 	if cfg.Observer != nil {
 		observe = newObserveRequests(app, cfg.Observer)
 		app.Use(observe.handle) // first: it sees what the guards refuse too
+		countOther(app, cfg.Observer)
 	}
+	app.Use(bodies.CloseUnread())
 	cfg.Health.Register(app) // before the guards: probes carry no token
-	app.Use(g.Recover(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
-	if cfg.Cluster != nil {
-		cfg.Cluster.Register(app) // before the routes: it forwards other nodes' sessions
-	}
-	h.routes(app, g)
+	// A node's signed forward names its client before RealClient looks.
+	app.Use(g.Recover(), cfg.Cluster.verifyForwarded(), g.RealClient(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
+	h.routes(app, g, bodies, cfg.MaxBody, cfg.Cluster)
 	if observe != nil {
 		observe.index()
 	}
 	return app
 }
 
+// Body limits of the routes that take small bodies: the JSON API (an SDP
+// offer is a few KiB) and the forms. Saves and upload chunks take up to
+// AppConfig.MaxBody.
+const (
+	jsonBody = 1 << 20
+	formBody = 64 << 10
+)
+
 // routes declares every route, in groups that carry their middleware: a
 // route is added to a group, so it cannot miss what its group requires
-// (JSON bodies, octet-stream chunks, the offer rate limit, compression).
-func (h *Handler) routes(app *fiber.App, g *guard.Guard) {
-	plain := group{app: app}
-	pages := group{app: app, mw: []fiber.Handler{compress.New()}} // mostly markup
-	forms := plain                                                // urlencoded forms, without JavaScript too
-	jsonAPI := group{app: app, mw: []fiber.Handler{g.RequireJSON()}}
-	offers := group{app: app, mw: []fiber.Handler{g.RequireJSON(), g.OfferLimit()}}
-	chunks := group{app: app, mw: []fiber.Handler{g.RequireOctetStream()}}
+// (JSON bodies, octet-stream chunks, the offer rate limit, compression,
+// its body read within its limit). The cluster's middleware, which reads
+// the session a request names, comes after the body is read: cl may be
+// nil (one node), and its hooks then pass.
+func (h *Handler) routes(app *fiber.App, g *guard.Guard, b *guard.Bodies, maxBody int64, cl *Cluster) {
+	plain := group{app: app, mw: []fiber.Handler{b.None()}}
+	pages := group{app: app, mw: []fiber.Handler{b.None(), compress.New()}} // mostly markup
+	forms := group{app: app, mw: []fiber.Handler{b.Read(formBody)}}         // urlencoded forms, without JavaScript too
+	jsonAPI := group{app: app, mw: []fiber.Handler{g.RequireJSON(), b.Read(jsonBody)}}
+	saves := group{app: app, mw: []fiber.Handler{g.RequireJSON(), b.Read(maxBody)}}
+	offers := group{app: app, mw: []fiber.Handler{g.RequireJSON(), g.OfferLimit(), b.Read(jsonBody)}}
+	chunks := group{app: app, mw: []fiber.Handler{g.RequireOctetStream(), b.Read(maxBody)}}
 	ws := wsConfig
 	ws.RecoverHandler = h.WSRecover
 
@@ -94,18 +133,18 @@ func (h *Handler) routes(app *fiber.App, g *guard.Guard) {
 
 	plain.get("/get_params", h.getParams)
 	jsonAPI.post("/update_params", h.updateParams)
-	plain.get("/ws", requireUpgrade, websocket.New(h.ws, ws))
-	plain.get("/feed/:id", requireUpgrade, websocket.New(h.feed, ws))
+	plain.get("/ws", requireUpgrade, h.wsConns.Admit(), websocket.New(h.ws, ws))
+	plain.get("/feed/:id", requireUpgrade, h.wsConns.Admit(), cl.relay(), websocket.New(h.feed, ws))
 
-	offers.post("/webrtc/offer", h.offer)
-	jsonAPI.post("/webrtc/ice-candidate", h.iceCandidate)
-	jsonAPI.post("/webrtc/audio-data", h.audioData)
-	jsonAPI.post("/webrtc/stop", h.stop)
-	jsonAPI.post("/webrtc/discard", h.discard)
-	jsonAPI.post("/webrtc/restart", h.restart)
-	plain.get("/webrtc/sessions/:id", h.sessionInfo)
-	plain.get("/webrtc/sessions/:id/candidates", h.candidates)
-	plain.get("/webrtc/sessions/:id/audio", h.draftAudio)
+	offers.post("/webrtc/offer", cl.claim(), h.offer)
+	jsonAPI.post("/webrtc/ice-candidate", cl.byBody(false), h.iceCandidate)
+	jsonAPI.post("/webrtc/audio-data", cl.byBody(false), h.audioData)
+	jsonAPI.post("/webrtc/stop", cl.byBody(false), h.stop)
+	jsonAPI.post("/webrtc/discard", cl.byBody(true), h.discard)
+	jsonAPI.post("/webrtc/restart", cl.byBody(false), h.restart)
+	plain.get("/webrtc/sessions/:id", cl.byPath(), h.sessionInfo)
+	plain.get("/webrtc/sessions/:id/candidates", cl.byPath(), h.candidates)
+	plain.get("/webrtc/sessions/:id/audio", cl.byPath(), h.draftAudio) // a draft to listen back to
 	plain.get("/webrtc/ice-config", h.iceConfig)
 
 	jsonAPI.post("/uploads", h.beginUpload)
@@ -114,7 +153,7 @@ func (h *Handler) routes(app *fiber.App, g *guard.Guard) {
 	plain.get("/uploads/:id/audio", h.uploadAudio)
 	jsonAPI.post("/uploads/:id/discard", h.discardUpload)
 
-	jsonAPI.post("/save_recording", h.saveRecording)
+	saves.post("/save_recording", cl.byBody(true), h.saveRecording)
 	plain.get("/recordings", h.listRecordings)
 	plain.get("/recordings/:filename", h.getRecording)
 	plain.get("/recordings/:filename/audio", h.recordingAudio)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -15,18 +16,17 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/nodesign"
 	"github.com/avatarweb/recorder/media"
 )
-
-// ForwardedHeader marks a request one node sent on to another, naming the
-// sender. A forwarded request is answered where it lands, never sent on
-// again, so two nodes that disagree about an owner cannot loop.
-const ForwardedHeader = "X-Recorder-Forwarded-By"
 
 // Owners records which node holds each live session, in the index the
 // nodes share.
 type Owners interface {
-	ClaimSession(ctx context.Context, sessionID string, node media.Node) error
+	// ClaimSession records node as the session's holder: once, until
+	// released; a claim made before staleBefore may be taken over.
+	ClaimSession(ctx context.Context, sessionID string, node media.Node, staleBefore time.Time) error
 	SessionOwner(ctx context.Context, sessionID string) (media.Node, error)
 	ReleaseSession(ctx context.Context, sessionID, nodeID string) error
 }
@@ -36,69 +36,133 @@ type Owners interface {
 // offer; Cluster records that node when it answers, and a request for the
 // session (stop, save, discard, stats, ICE, restart, its feed) that
 // reaches another node is forwarded there and its answer passed back, so
-// the client never sees where the session lives. Mount it with Register
-// before the Handler's routes.
+// the client never sees where the session lives. NewApp puts its hooks
+// on the routes that name a session.
+//
+// Nodes trust each other only by a secret they share: each forwarded
+// request is signed (Signer; see cluster_sign.go), and a request that says
+// it was forwarded but is not signed by a node is refused.
 type Cluster struct {
 	Self   media.Node
 	Owners Owners
+	// Signer signs the requests this node forwards and checks those it
+	// is forwarded, with the nodes' shared secret.
+	Signer *nodesign.Signer
 	// Local reports whether this node holds the session (live, or a
 	// draft not yet saved or discarded).
 	Local func(sessionID string) bool
 	Log   *slog.Logger
 	// Timeout bounds one forwarded request; 0 means 30 s.
 	Timeout time.Duration
+	// ClaimTTL is how long a claim can matter: a take's longest life,
+	// live and then as a draft. An older claim is a crashed node's, and
+	// may be taken over. 0: claims never go stale.
+	ClaimTTL time.Duration
 
 	once   sync.Once
 	client *fasthttp.Client
+	conns  *guard.Conns // bounds the feed relays with the other WebSockets
 }
 
 // forwardTimeout is Cluster.Timeout's default: a save of a long take
 // takes seconds.
 const forwardTimeout = 30 * time.Second
 
-// Register mounts the cluster's middleware on the routes that name a
-// session: each runs before the route's handler (c.Next) when the session
-// is here or nowhere, and forwards the request otherwise.
-func (cl *Cluster) Register(app *fiber.App) {
-	app.Post("/webrtc/offer", cl.claim)
-	for _, p := range []string{"/webrtc/stop", "/webrtc/ice-candidate", "/webrtc/audio-data", "/webrtc/restart"} {
-		app.Post(p, cl.byBody(false))
+// pass is the hook of a single node: the request goes on.
+func pass(c *fiber.Ctx) error { return c.Next() }
+
+// relay is the /feed route's hook: a consumer reaching a node that does not
+// hold the session is relayed to the feed on the node that does.
+func (cl *Cluster) relay() fiber.Handler {
+	if cl == nil {
+		return pass
 	}
-	app.Post("/webrtc/discard", cl.byBody(true))
-	app.Post("/save_recording", cl.byBody(true))
-	app.Get("/webrtc/sessions/:id", cl.byPath)
-	app.Get("/webrtc/sessions/:id/candidates", cl.byPath)
-	app.Get("/webrtc/sessions/:id/audio", cl.byPath) // a draft to listen back to
 	relay := websocket.New(cl.relayFeed, wsConfig)
-	app.Get("/feed/:id", requireUpgrade, func(c *fiber.Ctx) error {
-		owner, remote := cl.remoteOwner(c, c.Params("id"))
+	return func(c *fiber.Ctx) error {
+		owner, remote, err := cl.remoteOwner(c, c.Params("id"))
+		if err != nil {
+			return err
+		}
 		if !remote {
 			return c.Next()
 		}
 		c.Locals(ownerKey, owner)
-		c.Locals(headersKey, relayHeaders(c, cl.Self.ID))
+		c.Locals(headersKey, cl.relayHeaders(c))
 		return relay(c)
-	})
+	}
 }
 
-// claim records this node as the owner of the session an offer started.
-// A failed claim is logged, not fatal: the session still works through a
-// load balancer that keeps the client on this node.
-func (cl *Cluster) claim(c *fiber.Ctx) error {
+// claim is the offer route's hook: it records this node as the owner of
+// the session an offer starts, before it starts. A session id is claimed
+// once: an offer naming a session that another node holds is refused with
+// 409 (it once took the session over, and the owner's save then failed),
+// one this node holds is left to the handler (which refuses it too), and
+// the claim goes again if the offer fails. The index must answer: without
+// it no claim can be made, and the offer gets 503. An offer without an id
+// gets one from the handler, claimed once answered.
+func (cl *Cluster) claim() fiber.Handler {
+	if cl == nil {
+		return pass
+	}
+	return cl.claimSession
+}
+
+func (cl *Cluster) claimSession(c *fiber.Ctx) error {
+	id := sessionOf(c.Body())
+	if id == "" || cl.Local(id) {
+		return cl.claimAnswered(c)
+	}
+	if err := cl.Owners.ClaimSession(c.UserContext(), id, cl.Self, cl.staleBefore()); err != nil {
+		return err
+	}
+	if err := c.Next(); err != nil || c.Response().StatusCode() != fiber.StatusOK {
+		cl.release(c, id)
+		return err
+	}
+	return nil
+}
+
+// claimAnswered claims the session the handler answered for, which named
+// none (or one this node holds already, when the handler refuses it).
+func (cl *Cluster) claimAnswered(c *fiber.Ctx) error {
 	if err := c.Next(); err != nil || c.Response().StatusCode() != fiber.StatusOK {
 		return err
 	}
-	var answer struct {
-		SessionID string `json:"session_id"`
-	}
-	if json.Unmarshal(c.Response().Body(), &answer) != nil || answer.SessionID == "" {
+	id := sessionOf(c.Response().Body())
+	if id == "" {
 		return nil
 	}
-	if err := cl.Owners.ClaimSession(c.UserContext(), answer.SessionID, cl.Self); err != nil {
+	if err := cl.Owners.ClaimSession(c.UserContext(), id, cl.Self, cl.staleBefore()); err != nil {
 		cl.Log.Warn("cluster: could not record this node as the session's owner; other nodes cannot forward to it",
-			"session_id", answer.SessionID, "err", err)
+			"session_id", id, "err", err)
 	}
 	return nil
+}
+
+func (cl *Cluster) staleBefore() time.Time {
+	if cl.ClaimTTL <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(-cl.ClaimTTL)
+}
+
+// release forgets this node's claim on a session it no longer holds.
+func (cl *Cluster) release(c *fiber.Ctx, id string) {
+	if err := cl.Owners.ReleaseSession(c.UserContext(), id, cl.Self.ID); err != nil {
+		cl.Log.Warn("cluster: could not forget the session's owner", "session_id", id, "err", err)
+	}
+}
+
+// sessionOf is the session_id a JSON body names, if any (a bad body is
+// the handler's to refuse).
+func sessionOf(body []byte) string {
+	var req struct {
+		SessionID string `json:"session_id"`
+	}
+	if len(body) <= maxSessionBody {
+		_ = json.Unmarshal(body, &req)
+	}
+	return req.SessionID
 }
 
 // maxSessionBody is the largest body searched for a session id: the
@@ -109,67 +173,82 @@ const maxSessionBody = 64 << 10
 // another node. release: a success here ends the session (saved or
 // discarded), so this node's claim goes.
 func (cl *Cluster) byBody(release bool) fiber.Handler {
+	if cl == nil {
+		return pass
+	}
 	return func(c *fiber.Ctx) error {
-		var req struct {
-			SessionID string `json:"session_id"`
-		}
-		if body := c.Body(); len(body) <= maxSessionBody {
-			_ = json.Unmarshal(body, &req) // a bad body is the handler's to refuse
-		}
-		if req.SessionID == "" {
+		id := sessionOf(c.Body())
+		if id == "" {
 			return c.Next()
 		}
-		if owner, remote := cl.remoteOwner(c, req.SessionID); remote {
+		if owner, remote, err := cl.remoteOwner(c, id); err != nil {
+			return err
+		} else if remote {
 			return cl.forward(c, owner)
 		}
 		if err := c.Next(); err != nil || !release || c.Response().StatusCode() != fiber.StatusOK {
 			return err
 		}
-		if err := cl.Owners.ReleaseSession(c.UserContext(), req.SessionID, cl.Self.ID); err != nil {
-			cl.Log.Warn("cluster: could not forget the session's owner", "session_id", req.SessionID, "err", err)
-		}
+		cl.release(c, id)
 		return nil
 	}
 }
 
 // byPath forwards a request whose path names a session held by another
 // node.
-func (cl *Cluster) byPath(c *fiber.Ctx) error {
-	if owner, remote := cl.remoteOwner(c, c.Params("id")); remote {
+func (cl *Cluster) byPath() fiber.Handler {
+	if cl == nil {
+		return pass
+	}
+	return cl.forwardByPath
+}
+
+func (cl *Cluster) forwardByPath(c *fiber.Ctx) error {
+	owner, remote, err := cl.remoteOwner(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if remote {
 		return cl.forward(c, owner)
 	}
 	return c.Next()
 }
 
 // remoteOwner returns the node that holds the session when that is
-// another node. A session this node holds, one no node holds, a request
-// another node forwarded already, or an index that does not answer: the
-// request is answered here.
-func (cl *Cluster) remoteOwner(c *fiber.Ctx, sessionID string) (media.Node, bool) {
-	if sessionID == "" || c.Get(ForwardedHeader) != "" || cl.Local(sessionID) {
-		return media.Node{}, false
+// another node. A session this node holds, one no node holds, or a
+// request another node forwarded already: the request is answered here.
+// An index that does not answer leaves the owner unknown: the request gets
+// 503 (media.ErrUnavailable), not a "no such session" from a node that
+// may not hold it.
+func (cl *Cluster) remoteOwner(c *fiber.Ctx, sessionID string) (media.Node, bool, error) {
+	if sessionID == "" || forwarded(c) || cl.Local(sessionID) {
+		return media.Node{}, false, nil
 	}
 	owner, err := cl.Owners.SessionOwner(c.UserContext(), sessionID)
-	if err != nil {
-		if !errors.Is(err, media.ErrNotFound) {
-			cl.Log.Warn("cluster: could not look up the session's owner", "session_id", sessionID, "err", err)
-		}
-		return media.Node{}, false
+	if errors.Is(err, media.ErrNotFound) {
+		return media.Node{}, false, nil
 	}
-	return owner, owner.ID != cl.Self.ID && owner.URL != ""
+	if err != nil {
+		return media.Node{}, false, &media.Error{Kind: media.ErrUnavailable, Message: media.UnavailableMessage,
+			Err: fmt.Errorf("cluster: look up the owner of session %q: %w", sessionID, err)}
+	}
+	return owner, owner.ID != cl.Self.ID && owner.URL != "", nil
 }
 
 // forward sends the request as it came (method, path, query, headers,
 // Host included, so the owner's guards judge it as this node did) to the
-// owner, and answers with the owner's answer.
+// owner, signed, and answers with the owner's answer.
 func (cl *Cluster) forward(c *fiber.Ctx, owner media.Node) error {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	c.Request().CopyTo(req)
-	req.SetRequestURI(strings.TrimRight(owner.URL, "/") + string(c.Request().RequestURI()))
+	uri := string(c.Request().RequestURI())
+	req.SetRequestURI(strings.TrimRight(owner.URL, "/") + uri)
 	req.UseHostHeader = true // keep the client's Host; connect to the owner
-	req.Header.Set(ForwardedHeader, cl.Self.ID)
 	req.Header.Del(fiber.HeaderConnection)
+	for k, v := range cl.sign(c.Method(), uri, guard.ClientIP(c), c.Body()) {
+		req.Header.Set(k, v)
+	}
 	res := c.Response()
 	timeout := cl.Timeout
 	if timeout <= 0 {
@@ -205,15 +284,17 @@ const (
 
 // relayHeaders are the headers of a WebSocket upgrade passed on to the
 // owner's /feed: who the client is to the guards (Host, Origin, token),
-// and the forwarding mark.
-func relayHeaders(c *fiber.Ctx, self string) http.Header {
+// and the signed forwarding mark.
+func (cl *Cluster) relayHeaders(c *fiber.Ctx) http.Header {
 	h := http.Header{}
 	for _, k := range []string{fiber.HeaderHost, fiber.HeaderOrigin, fiber.HeaderAuthorization, fiber.HeaderCookie, "Sec-Fetch-Site"} {
 		if v := c.Get(k); v != "" {
 			h.Set(k, v)
 		}
 	}
-	h.Set(ForwardedHeader, self)
+	for k, v := range cl.sign(fiber.MethodGet, "/feed/"+c.Params("id"), guard.ClientIP(c), nil) {
+		h.Set(k, v)
+	}
 	return h
 }
 
@@ -221,6 +302,12 @@ func relayHeaders(c *fiber.Ctx, self string) http.Header {
 // feed on the session's owner: batches flow from the owner to the
 // consumer, control frames both ways, until either side closes.
 func (cl *Cluster) relayFeed(conn *websocket.Conn) {
+	release, err := cl.conns.Hold(guard.ConnClient(func(k string) any { return conn.Locals(k) }))
+	if err != nil {
+		_ = conn.WriteControl(fastws.CloseMessage, fastws.FormatCloseMessage(fastws.CloseTryAgainLater, err.Error()), time.Now().Add(time.Second))
+		return
+	}
+	defer release()
 	owner, _ := conn.Locals(ownerKey).(media.Node)
 	header, _ := conn.Locals(headersKey).(http.Header)
 	target := "ws" + strings.TrimPrefix(strings.TrimRight(owner.URL, "/"), "http") + "/feed/" + conn.Params("id")

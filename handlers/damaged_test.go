@@ -14,8 +14,9 @@ import (
 
 // TestDamagedRecording: a recording file that is corrupt while its row
 // exists is found at start (reconcile), logged, shown in the list as
-// damaged, and its audio answers a plain message instead of a bare
-// "internal error"; it can still be deleted.
+// damaged, and its audio and its file answer a plain message instead of
+// a bare "internal error" or, for the file, the damaged bytes as 200; it
+// can still be deleted.
 func TestDamagedRecording(t *testing.T) {
 	logs := &logLines{t: t}
 	ta, sessions := newFakeAppIn(t, t.TempDir(), slog.New(slog.NewTextHandler(logs, nil)))
@@ -58,6 +59,7 @@ func TestDamagedRecording(t *testing.T) {
 			continue
 		}
 		res.wantError(t, http.StatusInternalServerError, "damaged")
+		ta.do(t, http.MethodGet, "/recordings/"+name, "").wantError(t, http.StatusInternalServerError, "damaged")
 		if !strings.Contains(logs.warnings(), name) {
 			t.Errorf("%s (%s): no warning at reconcile", name, how)
 		}
@@ -67,4 +69,8 @@ func TestDamagedRecording(t *testing.T) {
 		}
 		ta.do(t, http.MethodDelete, "/recordings/"+name, "").wantStatus(t, http.StatusOK)
 	}
+	// Damaged after the start, not flagged: the file is checked as served.
+	ta.do(t, http.MethodGet, "/recordings/"+names["good"], "").wantStatus(t, http.StatusOK)
+	corrupt(names["good"], func(b []byte) []byte { return b[:len(b)/2] })
+	ta.do(t, http.MethodGet, "/recordings/"+names["good"], "").wantError(t, http.StatusInternalServerError, "damaged")
 }

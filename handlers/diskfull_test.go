@@ -54,13 +54,17 @@ func TestDiskFull(t *testing.T) {
 	first, _ := ta.saveTone(t, sessions, "s1", at)
 	second, _ := ta.saveTone(t, sessions, "s2", at.Add(time.Second))
 
+	ta.begin(t, "u-full", "audio/webm")
 	filler := filepath.Join(dir, "filler")
 	fill(t, filler)
 
-	// Saves of every kind are refused with 507, and leave nothing.
+	// Saves of every kind, and upload chunks, are refused with 507, and
+	// leave nothing.
 	before := ta.written(t)
 	wav := base64.StdEncoding.EncodeToString(wavTake(0.5))
 	for i := range 3 {
+		ta.do(t, http.MethodPut, "/uploads/u-full/chunks/0", string(bytes.Repeat([]byte{0x1a}, 64<<10)), "Content-Type", "application/octet-stream").
+			wantError(t, http.StatusInsufficientStorage, "the server's disk is full")
 		sessions.addTake(t, "s3", toneParams, tone(toneParams.SampleRate, toneParams.Channels, 0.5))
 		ta.do(t, http.MethodPost, "/save_recording", `{"session_id":"s3","recording_type":"webrtc","duration":0.5}`).
 			wantError(t, http.StatusInsufficientStorage, "the server's disk is full")
@@ -72,7 +76,7 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 	if n := logs.errors("disk is full"); n != 1 {
-		t.Errorf("6 refused saves logged the full disk %d times, want once", n)
+		t.Errorf("9 refused requests logged the full disk %d times, want once", n)
 	}
 	if n := logs.errors("path=" + dir); n != 1 {
 		t.Errorf("the log does not name a path under %s", dir)
@@ -93,6 +97,10 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	third, _ := ta.saveTone(t, sessions, "s4", at.Add(2*time.Second))
+	// The end of the episode counts every request refused in it.
+	if n := logs.count("refused_while_full=9"); n != 1 {
+		t.Errorf("the end of the episode does not count the 9 refusals:\n%s", logs.lines("room again"))
+	}
 	if got := ta.written(t).rows; got != 2 {
 		t.Errorf("%d rows, want %s and %s", got, second, third)
 	}

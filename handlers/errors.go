@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -26,15 +28,43 @@ import (
 // without JavaScript (asking for HTML) an error page in the layout, and
 // an API client the seed's envelope {status:"error", message}, plus
 // per-field errors for refused parameters.
-func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+//
+// An error it cannot classify (a 500) is first held against reachable:
+// when the recording store or the index does not answer (by a check made
+// since the request began, shared with every other request asking), the
+// failure was theirs, and the answer is 503 with media.UnavailableMessage.
+// A nil reachable checks nothing.
+//
+// A full disk that nothing has reported yet (a refused upload chunk, a
+// write the index refused) goes through diskFull, as the store's own do
+// (store.Space.Check): every request refused for a full disk is counted
+// in its episode, which is logged once. A nil diskFull counts nothing.
+func ErrorHandler(log *slog.Logger, reachable Reachable, diskFull func(error) error) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
+		if diskFull != nil && media.IsDiskFull(err) && !store.Reported(err) {
+			err = diskFull(err)
+		}
 		status, body := classify(err)
+		if status == fiber.StatusInternalServerError && !errors.Is(err, media.ErrDamaged) && reachable != nil {
+			ctx, cancel := context.WithTimeout(c.UserContext(), reachableWait)
+			down := reachable(ctx, c.Context().Time())
+			cancel()
+			if down != nil {
+				err = &media.Error{Kind: media.ErrUnavailable, Message: media.UnavailableMessage, Err: errors.Join(err, down)}
+				status, body = classify(err)
+			}
+		}
 		switch {
 		case status < fiber.StatusInternalServerError, store.Reported(err):
 		case errors.Is(err, media.ErrDamaged):
 			log.Warn("a damaged recording was asked for", "method", c.Method(), "path", c.Path(), "err", err)
+		case errors.Is(err, media.ErrUnavailable):
+			log.Warn("request failed: the recording store or the index does not answer", "method", c.Method(), "path", c.Path(), "err", err)
 		default:
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		}
+		if status == fiber.StatusServiceUnavailable && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
+			c.Set(fiber.HeaderRetryAfter, "5")
 		}
 		c.Status(status)
 		switch {
@@ -46,6 +76,14 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 		return c.JSON(body)
 	}
 }
+
+// Reachable reports why the recording store or the index does not answer
+// (nil when both do), by a check that began at since or later.
+type Reachable func(ctx context.Context, since time.Time) error
+
+// reachableWait bounds how long a failed request waits to learn whether
+// the store and the index answer.
+const reachableWait = 3 * time.Second
 
 // wantsHTML: a browser navigating (a link, a form without JavaScript)
 // asks for HTML first; fetch, curl and API clients do not.
@@ -103,7 +141,7 @@ func classify(err error) (int, fiber.Map) {
 	case errors.Is(err, upload.ErrTooLarge):
 		body["message"] = say("too large")
 		return fiber.StatusRequestEntityTooLarge, body
-	case errors.Is(err, upload.ErrTooMany):
+	case errors.Is(err, media.ErrTooMany):
 		body["message"] = say("too many requests")
 		return fiber.StatusTooManyRequests, body
 	case errors.Is(err, media.ErrBadAudio):
@@ -117,6 +155,9 @@ func classify(err error) (int, fiber.Map) {
 		return fiber.StatusNotFound, body
 	case errors.Is(err, media.ErrBusy):
 		body["message"] = say("busy")
+		return fiber.StatusServiceUnavailable, body
+	case errors.Is(err, media.ErrUnavailable):
+		body["message"] = say(media.UnavailableMessage)
 		return fiber.StatusServiceUnavailable, body
 	case media.SavedAs(err) != "":
 		// A retried save: the take is safe, and the client learns where.

@@ -404,7 +404,7 @@ func FuzzRecordingName(f *testing.F) {
 	// after a delete gives it the same name.
 	save := func(tb testing.TB) string {
 		tb.Helper()
-		rec, err := fa.lib.SaveAudio(ctx, wav, "audio/wav", 0, p)
+		rec, err := fa.lib.SaveAudio(ctx, wav, "audio/wav", 0, p, "")
 		if err != nil {
 			tb.Fatal(err)
 		}

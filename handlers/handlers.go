@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -49,9 +50,9 @@ type Sessions interface {
 
 // Library saves, lists and opens recordings.
 type Library interface {
-	SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*media.Recording, error)
-	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*media.Recording, error)
-	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params) (*media.Recording, error)
+	SaveSession(ctx context.Context, sessionID string, clientDuration float64, title string) (*media.Recording, error)
+	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params, title string) (*media.Recording, error)
+	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params, title string) (*media.Recording, error)
 	DiscardSession(sessionID string) error
 	SessionSavedAs(sessionID string) string
 	UploadSavedAs(uploadID string) string
@@ -89,17 +90,22 @@ type Handler struct {
 	// (shutdown), they are closed. Nil means context.Background().
 	BaseContext context.Context
 	// MaxMessage is the largest /ws message in bytes (an audio_data
-	// message is the biggest); 0 means 1 MiB. /feed takes no data
+	// message is the biggest); 0 means 64 KiB. /feed takes no data
 	// messages at all.
 	MaxMessage int64
+	// WSIdle is how long a WebSocket (/ws, /feed) whose peer sends
+	// nothing, not even a pong to the server's pings, is kept; 0 means a
+	// minute.
+	WSIdle time.Duration
 	// ICE, when set, gives pages their STUN/TURN servers.
 	ICE ICE
 	// MaxTakeTime is the server's limit on a live take (0: none), so the
 	// page can say why a take ended.
 	MaxTakeTime time.Duration
 
-	recordings changeHub // tells open pages the list changed
-	observer   Observer  // AppConfig.Observer: counts saves; nil counts nothing
+	recordings changeHub    // tells open pages the list changed
+	observer   Observer     // AppConfig.Observer: counts saves; nil counts nothing
+	wsConns    *guard.Conns // bounds open WebSockets; nil bounds nothing
 }
 
 // render writes a templ component as the HTML response. Pages are

@@ -81,8 +81,12 @@ func buildTestApp(tb testing.TB, s sessions, log *slog.Logger) *testApp {
 
 // buildTestAppIn is buildTestApp with its data in dir (a file system of
 // the test's choosing, such as a small tmpfs).
-func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger) *testApp {
+func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opts ...func(*appOptions)) *testApp {
 	tb.Helper()
+	var o appOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	database, err := db.Open(context.Background(), filepath.Join(dir, "recorder.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -126,9 +130,12 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger) *te
 		OfferTimeout: 10 * time.Second,
 	}
 	app := handlers.NewApp(h, handlers.AppConfig{
-		Guard:   guard.New(guard.Config{Log: log}),
-		Log:     log,
-		MaxBody: 4 << 20,
+		Guard:                  guard.New(guard.Config{Log: log}),
+		Log:                    log,
+		MaxBody:                4 << 20,
+		MaxWebSocketsPerClient: o.maxWSPerClient,
+		Reachable:              o.reachable,
+		DiskFull:               space.Check,
 	})
 	return &testApp{
 		app: app, db: database, lib: lib, dataDir: dir, recDir: recDir,
@@ -142,6 +149,19 @@ func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
 	t.Helper()
 	f := newFakeSessions()
 	return newTestApp(t, f), f
+}
+
+// appOptions are the AppConfig settings a test may change.
+type appOptions struct {
+	maxWSPerClient int
+	reachable      handlers.Reachable
+}
+
+// newFakeAppWith is newFakeApp with options.
+func newFakeAppWith(t *testing.T, opts ...func(*appOptions)) (*testApp, *fakeSessions) {
+	t.Helper()
+	f := newFakeSessions()
+	return buildTestAppIn(t, t.TempDir(), f, testLogger(t), opts...), f
 }
 
 // newFakeAppIn is newFakeApp with its data in dir and the log given.

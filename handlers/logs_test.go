@@ -53,3 +53,16 @@ func (l *logLines) errors(substr string) int {
 	}
 	return n
 }
+
+// lines is every line that contains substr.
+func (l *logLines) lines(substr string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, line := range strings.Split(l.buf.String(), "\n") {
+		if strings.Contains(line, substr) {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}

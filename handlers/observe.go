@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/upload"
@@ -74,7 +75,30 @@ func method(c *fiber.Ctx) string {
 			return known
 		}
 	}
-	return "OTHER" // not reached: Fiber answers other methods itself
+	return OtherMethod // not reached: Fiber answers other methods itself (countOther)
+}
+
+// OtherMethod is the method label of a request whose method is none of
+// HTTP's own (PROPFIND, BREW…): Fiber answers those 400 itself, before any
+// middleware, so countOther counts them.
+const OtherMethod = "OTHER"
+
+// countOther wraps the app's fasthttp handler: a request whose method
+// Fiber does not know never reaches observe's middleware, so it is told
+// to obs here, as OtherMethod on UnmatchedRoute with the status Fiber gave.
+func countOther(app *fiber.App, obs Observer) {
+	srv := app.Server()
+	inner := srv.Handler
+	srv.Handler = func(ctx *fasthttp.RequestCtx) {
+		inner(ctx)
+		m := string(ctx.Method())
+		for _, known := range fiber.DefaultMethods {
+			if m == known {
+				return
+			}
+		}
+		obs.Request(OtherMethod, UnmatchedRoute, ctx.Response.StatusCode())
+	}
 }
 
 // route is the pattern of the route that answered c. A request a guard
@@ -116,6 +140,8 @@ func saveOutcome(err error) string {
 		return "conflict"
 	case errors.Is(err, media.ErrBusy):
 		return "busy"
+	case errors.Is(err, media.ErrUnavailable):
+		return "unavailable"
 	}
 	return "error"
 }

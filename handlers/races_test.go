@@ -326,7 +326,7 @@ func TestUploadSavedBeforeACrash(t *testing.T) {
 	ta.begin(t, "u1", "audio/wav")
 	ta.putOK(t, "u1", 0, wavTake(0.5))
 	ta.lib.Uploads = keptUploads{ta.uploads}
-	rec, err := ta.lib.SaveUpload(ctx, "u1", 0, toneParams)
+	rec, err := ta.lib.SaveUpload(ctx, "u1", 0, toneParams, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestUploadSavedBeforeACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted := &library.Library{Store: ta.lib.Store, Index: ta.db, Uploads: reloaded, Log: ta.lib.Log, Now: ta.lib.Now}
-	_, err = restarted.SaveUpload(ctx, "u1", 0, toneParams)
+	_, err = restarted.SaveUpload(ctx, "u1", 0, toneParams, "")
 	if got := media.SavedAs(err); got != rec.Filename {
 		t.Fatalf("saving it again: %v; want it named as saved in %s", err, rec.Filename)
 	}

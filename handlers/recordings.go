@@ -44,13 +44,18 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	if req.Duration < 0 || req.Duration > maxClientDuration {
 		return media.Invalidf("duration must be between 0 and %d seconds", int(maxClientDuration))
 	}
+	// The title is saved with the take (and kept with its draft first,
+	// so a crash mid-save does not lose it): a bad one is refused before.
+	title, err := media.CleanTitle(req.Title)
+	if err != nil {
+		return err
+	}
 	ctx := c.UserContext()
 	var rec *media.Recording
-	var err error
 	began := time.Now()
 	switch {
 	case req.RecordingType == media.ModeWebRTC && req.SessionID != "":
-		rec, err = h.Library.SaveSession(ctx, req.SessionID, req.Duration)
+		rec, err = h.Library.SaveSession(ctx, req.SessionID, req.Duration, title)
 		h.observeSave("webrtc", began, err)
 	case req.RecordingType == media.ModeWebRTC:
 		return media.Invalidf("session_id is required")
@@ -58,7 +63,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		return media.Invalidf("recording_type must be \"webrtc\" or \"mediarecorder\", not %q", req.RecordingType)
 	case req.UploadID != "":
 		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*media.Recording, error) {
-			return h.Library.SaveUpload(ctx, req.UploadID, req.Duration, p)
+			return h.Library.SaveUpload(ctx, req.UploadID, req.Duration, p, title)
 		})
 		h.observeSave("upload", began, err)
 	case req.AudioData != "":
@@ -67,7 +72,7 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 			return &media.Error{Kind: media.ErrInvalid, Message: "audio_data is not base64", Err: decErr}
 		}
 		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*media.Recording, error) {
-			return h.Library.SaveAudio(ctx, audio, req.MIME, req.Duration, p)
+			return h.Library.SaveAudio(ctx, audio, req.MIME, req.Duration, p, title)
 		})
 		h.observeSave("whole", began, err)
 	default:
@@ -77,13 +82,6 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		return err
 	}
 	defer h.recordings.publish()
-	if title := strings.TrimSpace(req.Title); title != "" {
-		// The take is saved: a title that cannot be set is logged, not
-		// failed (a retried save would be refused as saved already).
-		if err := h.Library.Rename(ctx, rec.Filename, title); err != nil {
-			h.Log.Warn("saved, but the title was not set", "filename", rec.Filename, "err", err)
-		}
-	}
 	return success(c, fiber.Map{
 		"message":  fmt.Sprintf("Recording saved (%.1f s)", rec.Duration),
 		"filename": rec.Filename,

@@ -1,7 +1,9 @@
 package handlers_test
 
 import (
+	"encoding/base64"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +34,22 @@ func TestRenameRefusesBrokenText(t *testing.T) {
 				t.Errorf("title = %q, want %q", got, kept)
 			}
 		})
+	}
+}
+
+// TestSaveTitle: a save's title is the recording's from the start (it
+// was set by a rename after the save, lost if the server died between
+// them), and a title that cannot be one is refused before anything is
+// saved.
+func TestSaveTitle(t *testing.T) {
+	ta, _ := newFakeApp(t)
+	wav := base64.StdEncoding.EncodeToString(wavTake(0.5))
+	before := ta.written(t)
+	ta.do(t, http.MethodPost, "/save_recording", saveBody(t, map[string]any{"audio_data": wav, "title": strings.Repeat("x", 201)})).
+		wantError(t, http.StatusBadRequest, "a title is at most 200 characters")
+	ta.wantUnchanged(t, before)
+	_, rec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": wav, "title": "  Take one  "}))
+	if rec.Title != "Take one" {
+		t.Errorf("title %q, want %q", rec.Title, "Take one")
 	}
 }

@@ -43,7 +43,7 @@ func (h *Handler) beginUpload(c *fiber.Ctx) error {
 		// its save, must not upload it again as a new take.
 		return &media.SavedError{Filename: name}
 	}
-	st, err := h.Uploads.Begin(guard.ClientKey(c.IP()), req.UploadID, req.MIME)
+	st, err := h.Uploads.Begin(guard.ClientKey(guard.ClientIP(c)), req.UploadID, req.MIME)
 	if err != nil {
 		return err
 	}

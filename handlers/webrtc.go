@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/rtc"
 )
@@ -54,7 +55,8 @@ func (h *Handler) offer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s, answer, err := h.Sessions.Start(ctx, req.SessionID, req.Offer, params, rtc.OfferOptions{Trickle: req.Trickle})
+	s, answer, err := h.Sessions.Start(ctx, req.SessionID, req.Offer, params,
+		rtc.OfferOptions{Trickle: req.Trickle, Client: guard.ClientKey(guard.ClientIP(c))})
 	if err != nil {
 		return err
 	}

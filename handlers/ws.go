@@ -13,19 +13,28 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/settings"
 )
 
 const (
-	// wsReadLimit bounds one incoming /ws message when
-	// Handler.MaxMessage is not set.
-	wsReadLimit = 1 << 20
+	// wsReadLimit bounds one incoming /ws message, all its fragments
+	// together, when Handler.MaxMessage is not set. /ws carries small JSON
+	// (the biggest, a seed client's audio_data, is a short chunk of PCM),
+	// and a message is held in memory until its last fragment: a bigger
+	// one closes the connection (1009) as its frame header arrives.
+	wsReadLimit = 64 << 10
 	// feedReadLimit bounds a data message on /feed, which takes none: the
 	// size of a control frame's payload.
 	feedReadLimit = 125
 	// wsWriteTimeout drops a client that stops reading.
 	wsWriteTimeout = 5 * time.Second
+	// wsIdle is how long a WebSocket whose peer sends nothing, not even
+	// the pong a browser answers each ping with, is kept (a dead peer, a
+	// cut network) when Handler.WSIdle is not set; the server pings at
+	// 2/5 of it, so two pings go unanswered first.
+	wsIdle = 60 * time.Second
 	// statsEvery is how often a watched session's stats are pushed.
 	statsEvery = 250 * time.Millisecond
 )
@@ -54,6 +63,11 @@ type wsMessage struct {
 // (every page hears every change, whoever made it), ping/pong, and the
 // stats of the session the page watches, a few times a second.
 func (h *Handler) ws(conn *websocket.Conn) {
+	release, err := h.holdConn(conn)
+	if err != nil {
+		return
+	}
+	defer release()
 	base := h.baseContext()
 	ctx, cancel := context.WithCancel(base)
 	defer cancel()
@@ -91,11 +105,13 @@ func (h *Handler) ws(conn *websocket.Conn) {
 		}
 	}()
 	conn.SetReadLimit(h.maxMessage())
+	h.keepReading(conn)
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
 			break
 		}
+		_ = conn.SetReadDeadline(time.Now().Add(h.wsIdle()))
 		reply := h.wsHandle(ctx, data, watch)
 		select {
 		case replies <- reply:
@@ -107,6 +123,41 @@ func (h *Handler) ws(conn *websocket.Conn) {
 	}
 	cancel()
 	wg.Wait()
+}
+
+// holdConn counts an upgraded WebSocket against the server's bounds
+// (guard.Conns) until release; over a bound it closes the connection
+// (1013, try again later) and returns the error.
+func (h *Handler) holdConn(conn *websocket.Conn) (release func(), err error) {
+	release, err = h.wsConns.Hold(guard.ConnClient(func(k string) any { return conn.Locals(k) }))
+	if err != nil {
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseTryAgainLater, err.Error()), time.Now().Add(time.Second))
+	}
+	return release, err
+}
+
+// keepReading gives the peer the idle time to send something, a message
+// or the pong to one of the writer's pings, again and again: a reader
+// blocked on a peer that has vanished ends then.
+func (h *Handler) keepReading(conn *websocket.Conn) {
+	_ = conn.SetReadDeadline(time.Now().Add(h.wsIdle()))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(h.wsIdle())) })
+}
+
+func (h *Handler) wsIdle() time.Duration {
+	if h.WSIdle > 0 {
+		return h.WSIdle
+	}
+	return wsIdle
+}
+
+// pingEvery is how often a WebSocket is pinged.
+func (h *Handler) pingEvery() time.Duration { return h.wsIdle() * 2 / 5 }
+
+// ping sends a ping, within the write timeout.
+func ping(conn *websocket.Conn) error {
+	return conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteTimeout))
 }
 
 func (h *Handler) baseContext() context.Context {
@@ -159,6 +210,8 @@ func (h *Handler) wsHandle(ctx context.Context, data []byte, watch chan string) 
 func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-chan any, changes <-chan settings.Change, listChanged <-chan struct{}, watch <-chan string) error {
 	tick := time.NewTicker(statsEvery)
 	defer tick.Stop()
+	pings := time.NewTicker(h.pingEvery())
+	defer pings.Stop()
 	var watched string
 	send := func(v any) error {
 		if err := conn.SetWriteDeadline(time.Now().Add(wsWriteTimeout)); err != nil {
@@ -177,6 +230,11 @@ func (h *Handler) wsWrite(ctx context.Context, conn *websocket.Conn, replies <-c
 		case <-listChanged:
 			msg = fiber.Map{"type": "recordings_changed"}
 		case watched = <-watch:
+			continue
+		case <-pings.C:
+			if err := ping(conn); err != nil {
+				return err
+			}
 			continue
 		case <-tick.C:
 			if watched == "" {
@@ -236,6 +294,11 @@ func audioProcessed(b64 string) fiber.Map {
 // so a slow consumer loses batches (counted in each header) instead of
 // stalling the session.
 func (h *Handler) feed(conn *websocket.Conn) {
+	release, err := h.holdConn(conn)
+	if err != nil {
+		return
+	}
+	defer release()
 	sub := h.Feed.Subscribe(conn.Params("id"))
 	defer sub.Close()
 	gone := make(chan struct{})
@@ -247,8 +310,14 @@ func (h *Handler) feed(conn *websocket.Conn) {
 		conn.Close()
 		<-gone
 	}()
+	pings := time.NewTicker(h.pingEvery())
+	defer pings.Stop()
 	for {
 		select {
+		case <-pings.C:
+			if err := ping(conn); err != nil {
+				return
+			}
 		case msg, ok := <-sub.C:
 			if !ok {
 				_ = conn.WriteControl(websocket.CloseMessage,
@@ -276,6 +345,7 @@ func (h *Handler) feed(conn *websocket.Conn) {
 // frame of it is buffered.
 func (h *Handler) feedRead(conn *websocket.Conn) {
 	conn.SetReadLimit(feedReadLimit)
+	h.keepReading(conn)
 	if _, _, err := conn.NextReader(); err != nil { // control frames are handled inside
 		return
 	}

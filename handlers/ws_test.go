@@ -454,9 +454,9 @@ func TestWSWatch(t *testing.T) {
 	})
 }
 
-// TestWSReadLimit: a message over 1 MiB closes that connection only.
+// TestWSReadLimit: a message over 64 KiB closes that connection only.
 func TestWSReadLimit(t *testing.T) {
-	const limit = 1 << 20
+	const limit = 64 << 10
 	ta, _ := newFakeApp(t)
 	addr := ta.serve(t)
 	a, b := newWSClient(t, addr), newWSClient(t, addr)

@@ -20,6 +20,11 @@ var ErrNotFound = errors.New("not found")
 // sets itself (live sessions); trying again later may work.
 var ErrBusy = errors.New("busy")
 
+// ErrTooMany marks a request refused because its client holds as many of
+// something as one client may (live takes, uploads); the HTTP layer maps
+// it to 429.
+var ErrTooMany = errors.New("too many")
+
 // ErrDiskFull marks a write refused for want of space on the disk. Code
 // that finds the disk full wraps it (see IsDiskFull for the system's own
 // errors); handlers answer 507 with DiskFullMessage.
@@ -33,6 +38,17 @@ const DiskFullMessage = "the server's disk is full"
 func IsDiskFull(err error) bool {
 	return errors.Is(err, ErrDiskFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
+
+// ErrUnavailable marks a request that failed because something the server
+// keeps recordings in, the recording store or the index database, does
+// not answer. What the request held is still there (a draft, an upload),
+// so trying again once it is back works; handlers answer 503 with
+// UnavailableMessage.
+var ErrUnavailable = errors.New("unavailable")
+
+// UnavailableMessage is what users are told while the store or the index
+// is out of reach.
+const UnavailableMessage = "the recording store is unreachable; nothing was lost, try again"
 
 // ErrDamaged marks a stored recording whose file cannot be read: the
 // server's data is at fault, not the request, but the message says so

@@ -21,12 +21,19 @@ type SpoolMeta struct {
 	SampleRate int       `json:"sample_rate"`
 	Channels   int       `json:"channels"`
 	StartedAt  time.Time `json:"started_at"`
+	// Title is the one the user gave when saving: written before the save
+	// begins, so a save a crash cut short keeps it.
+	Title string `json:"title,omitempty"`
 }
 
 // SpoolMetaPath is where the sidecar of the spool at pcmPath lives.
 func SpoolMetaPath(pcmPath string) string {
 	return strings.TrimSuffix(pcmPath, filepath.Ext(pcmPath)) + ".json"
 }
+
+// SpoolMetaTemp matches (filepath.Match) the temporary file a sidecar is
+// written to before it takes its name: one a crash left is garbage.
+const SpoolMetaTemp = "*.json.tmp"
 
 // WriteSpoolMeta writes the sidecar of the spool at pcmPath atomically.
 func WriteSpoolMeta(pcmPath string, m SpoolMeta) error {

@@ -11,7 +11,7 @@ SERVER=$1 LOADGEN=$2 N=$3 SECS=$4
 shift 4
 PORT=$((18000 + RANDOM % 1000))
 D=$(mktemp -d "${TMPDIR:-/tmp}/pinned-load.XXXX")
-taskset -c 0 "$SERVER" -addr 127.0.0.1:$PORT -data "$D" -offer-rate 0 -max-sessions 1100 >"$D/server.log" 2>&1 &
+RECORDER_MAX_SESSIONS_PER_CLIENT=1100 taskset -c 0 "$SERVER" -addr 127.0.0.1:$PORT -data "$D" -offer-rate 0 -max-sessions 1100 >"$D/server.log" 2>&1 &
 SP=$!
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:$PORT/readyz && break; sleep 0.1; done
 LOAD=$(cut -d' ' -f1 /proc/loadavg)

@@ -25,8 +25,9 @@ import (
 // recording is deleted once saved, so that a long soak does not fill the
 // disk (it writes about 4 MB per minute of audio saved: 7 GB in 30 minutes
 // of 50 sessions) and deletions are soaked too. The server must run
-// with -metrics, -max-sessions at least -sessions and -offer-rate 0 (one
-// client opens a new session every few seconds per slot).
+// with -metrics, -max-sessions and -max-sessions-per-client at least
+// -sessions and -offer-rate 0 (one client opens a new session every few
+// seconds per slot).
 //
 // The first row (elapsed 0) is the server before the soak, the baseline.
 // When the time is up the takes in progress are finished and saved or

@@ -201,7 +201,7 @@ func startBinary(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(bin, "-addr", addr, "-data", t.TempDir(), "-metrics",
-		"-max-sessions", "64", "-offer-rate", "0", "-log-level", "warn")
+		"-max-sessions", "64", "-max-sessions-per-client", "64", "-offer-rate", "0", "-log-level", "warn")
 	cmd.Stderr = t.Output()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

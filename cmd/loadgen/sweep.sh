@@ -31,7 +31,7 @@ for N in $COUNTS; do
   D=$(mktemp -d "${TMPDIR:-/tmp}/sweep.XXXX")
   case "$SERVER" in
     *.py) taskset -c 0 /usr/bin/python3 "$SERVER" -addr 127.0.0.1:$PORT -max-sessions 1100 >"$D/server.log" 2>&1 & ;;
-    *) taskset -c 0 "$SERVER" -addr 127.0.0.1:$PORT -data "$D" -offer-rate 0 -max-sessions 1100 >"$D/server.log" 2>&1 & ;;
+    *) RECORDER_MAX_SESSIONS_PER_CLIENT=1100 taskset -c 0 "$SERVER" -addr 127.0.0.1:$PORT -data "$D" -offer-rate 0 -max-sessions 1100 >"$D/server.log" 2>&1 & ;;
   esac
   SP=$!
   for _ in $(seq 200); do curl -s -o /dev/null http://127.0.0.1:$PORT/readyz && break; sleep 0.1; done

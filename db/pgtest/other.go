@@ -20,3 +20,9 @@ func (*Server) Stop() {}
 
 // FreshURL is never reached: Start fails.
 func (*Server) FreshURL(testing.TB) string { return "" }
+
+// Down does nothing.
+func (*Server) Down() {}
+
+// Up is never reached: Start fails.
+func (*Server) Up() error { return errors.New("the test PostgreSQL server runs on Unix only") }

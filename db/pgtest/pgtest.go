@@ -28,6 +28,7 @@ import (
 // Server is a running throwaway PostgreSQL cluster.
 type Server struct {
 	dir     string // temp dir: data/, the socket, the log
+	bin     string // the directory of initdb and postgres
 	port    int
 	cred    *syscall.Credential // the user the server runs as; nil: ours
 	cmd     *exec.Cmd
@@ -120,7 +121,7 @@ func Start() (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{dir: dir, cred: cred, exited: make(chan struct{})}
+	s := &Server{dir: dir, bin: bin, cred: cred}
 	if err := s.start(bin); err != nil {
 		s.Stop()
 		return nil, err
@@ -144,14 +145,22 @@ func (s *Server) start(bin string) error {
 		return err
 	}
 	s.port = port
+	return s.run()
+}
+
+// run starts postgres on the cluster made already, at s.port, and waits
+// until it answers.
+func (s *Server) run() error {
+	data := filepath.Join(s.dir, "data")
 	logPath := filepath.Join(s.dir, "postgres.log")
-	logFile, err := os.Create(logPath)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
 	defer logFile.Close()
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data,
-		"-p", strconv.Itoa(port),
+	s.exited = make(chan struct{})
+	s.cmd = exec.Command(filepath.Join(s.bin, "postgres"), "-D", data,
+		"-p", strconv.Itoa(s.port),
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "unix_socket_directories="+s.dir,
 		"-c", "max_connections=200",
@@ -168,7 +177,8 @@ func (s *Server) start(bin string) error {
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
-	go func() { s.cmd.Wait(); close(s.exited) }()
+	exited := s.exited
+	go func() { s.cmd.Wait(); close(exited) }()
 
 	db, err := sql.Open("pgx", s.URL(""))
 	if err != nil {
@@ -200,16 +210,33 @@ func (s *Server) start(bin string) error {
 // Stop shuts the server down (fast shutdown: open sessions are ended) and
 // removes its directory.
 func (s *Server) Stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-s.exited:
-		case <-time.After(30 * time.Second):
-			s.cmd.Process.Kill()
-			<-s.exited
-		}
-	}
+	s.Down()
 	os.RemoveAll(s.dir)
+}
+
+// Down shuts the server down as an administrator (or a crash of its
+// machine) would take it away: fast shutdown, open sessions ended,
+// connections refused until Up. Its data stays.
+func (s *Server) Down() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-s.exited:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+	}
+	s.cmd = nil
+}
+
+// Up starts a server that is Down again, on the same port, with its data.
+func (s *Server) Up() error {
+	if s.cmd != nil {
+		return errors.New("pgtest: Up of a running server")
+	}
+	return s.run()
 }
 
 // freePort returns a loopback TCP port nobody listens on just now.

@@ -12,9 +12,13 @@ import (
 )
 
 const (
-	// loginTries is how many sign-in attempts one client IP gets a minute;
-	// a success clears its count.
+	// loginTries is how many wrong tokens one client gets a minute, form
+	// and Bearer together, before further wrong ones get 429.
 	loginTries = 10
+	// MinTokenLength is the shortest access token the server takes: a
+	// right token is never refused (see Auth), so the token's own length
+	// is what puts guessing out of reach.
+	MinTokenLength = 16
 	// cookieMaxAge keeps a browser signed in for a year (Chrome caps
 	// cookies at 400 days).
 	cookieMaxAge = 365 * 24 * time.Hour
@@ -29,11 +33,15 @@ const (
 // cannot set headers; non-browser WebSocket clients (the feed consumer)
 // send the Bearer header. Comparisons are constant-time.
 //
-// A Bearer token is a guess until it matches: wrong ones count against
-// the client IP's sign-in attempts (loginTries a minute, shared with the
-// form). Beyond them the request gets 429 with Retry-After, and the token
-// is not compared at all, so guessing on stays fruitless; a right token
-// does not count.
+// A right token always passes: it is compared before any limit, and never
+// counts. A wrong Bearer token counts against its client's sign-in
+// attempts (loginTries a minute, shared with the form; the client is the
+// real one behind a trusted proxy, see ClientIP), and beyond them gets 429
+// with Retry-After instead of 401. So a client is never locked out
+// because someone else at its address guessed wrong. What makes guessing
+// hopeless is then the token itself: the server takes none shorter than
+// MinTokenLength (see the README for the arithmetic); the limit keeps a
+// guesser's noise down and tells a mistyped client to stop.
 //
 // A refused page load (GET or HEAD accepting text/html) is redirected
 // (303) to /login?next=<path>; anything else gets 401 {status:"error",
@@ -45,21 +53,17 @@ func (g *Guard) Auth() fiber.Handler {
 		if g.cfg.Token == "" || open(c) {
 			return c.Next()
 		}
-		if tok, ok := bearer(c); ok {
-			key := ClientKey(c.IP())
-			if ok, wait := g.logins.allow(key); !ok {
-				g.log.Debug("Bearer token guesses limited", "ip", c.IP())
+		tok, hasBearer := bearer(c)
+		if hasBearer && g.tokenMatches(tok) || g.signedIn(c) {
+			return c.Next()
+		}
+		if hasBearer {
+			if ok, wait := g.logins.fail(ClientKey(ClientIP(c))); !ok {
+				g.log.Debug("Bearer token guesses limited", "ip", ClientIP(c))
 				c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 				return fail(c, fiber.StatusTooManyRequests, "too many wrong tokens; try again in a minute")
 			}
-			if g.tokenMatches(tok) {
-				g.logins.giveBack(key)
-				return c.Next()
-			}
-			g.log.Warn("request refused: wrong Bearer token", "ip", c.IP(), "path", c.Path())
-		}
-		if g.signedIn(c) {
-			return c.Next()
+			g.log.Warn("request refused: wrong Bearer token", "ip", ClientIP(c), "path", c.Path())
 		}
 		if isPageLoad(c) {
 			return c.Redirect(loginURL(c.OriginalURL()), fiber.StatusSeeOther)
@@ -180,27 +184,25 @@ func (g *Guard) LoginPage() fiber.Handler {
 // token sets the session cookie (HttpOnly, SameSite=Strict, Secure when
 // SecureCookie, for a year; its value is sessionValue, not the token) and
 // redirects (303) to next when that is a local path, else to "/". A wrong
-// one answers the form again with 401. Each client IP gets loginTries
-// attempts a minute (counted before the check, so parallel guesses count
-// too; a success clears them); beyond that, 429 with Retry-After.
+// one answers the form again with 401, and counts against the client's
+// attempts: loginTries a minute, beyond which a wrong token gets 429 with
+// Retry-After. As with Auth, the right token always signs in.
 func (g *Guard) Login() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		next := safeNext(c.FormValue("next"))
 		if g.cfg.Token == "" {
 			return c.Redirect(next, fiber.StatusSeeOther)
 		}
-		key := ClientKey(c.IP())
-		if ok, wait := g.logins.allow(key); !ok {
-			g.log.Warn("sign-in attempts limited", "ip", c.IP())
-			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
-			return g.renderLogin(c, fiber.StatusTooManyRequests, next,
-				"Too many attempts. Try again in a minute.")
-		}
 		if !g.tokenMatches(c.FormValue("token")) {
-			g.log.Warn("sign-in refused: wrong token", "ip", c.IP())
+			if ok, wait := g.logins.fail(ClientKey(ClientIP(c))); !ok {
+				g.log.Warn("sign-in attempts limited", "ip", ClientIP(c))
+				c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
+				return g.renderLogin(c, fiber.StatusTooManyRequests, next,
+					"Too many attempts. Try again in a minute.")
+			}
+			g.log.Warn("sign-in refused: wrong token", "ip", ClientIP(c))
 			return g.renderLogin(c, fiber.StatusUnauthorized, next, "That is not this server's access token.")
 		}
-		g.logins.reset(key)
 		c.Cookie(&fiber.Cookie{
 			Name:     g.cfg.CookieName,
 			Value:    g.session,

@@ -2,14 +2,16 @@
 // keeps a server reachable from a network safe to run. It recovers
 // panics, sets security headers, refuses cross-site requests, checks an
 // optional access token (with a small sign-in page), rate-limits new
-// WebRTC sessions and wrong tokens, and times out slow request bodies
-// (BodyTimeout, a fasthttp hook rather than middleware). Everything is
+// WebRTC sessions and wrong tokens, and reads request bodies only for the
+// routes that take them, within their limits, a memory budget and a time
+// that follows their size (Bodies). Everything is
 // configured by one Config built in main; the package holds no global
 // state.
 //
-// handlers.NewApp mounts them: Recover, Headers, Hosts, SameOrigin and
-// Auth in front of every route; RequireJSON, RequireOctetStream and
-// OfferLimit on the route groups that need them.
+// handlers.NewApp mounts them: Bodies.CloseUnread first, then RealClient, Recover,
+// Headers, Hosts, SameOrigin and Auth in front of every route;
+// RequireJSON, RequireOctetStream, OfferLimit and Bodies.Read on the route
+// groups that need them.
 package guard
 
 import (
@@ -18,6 +20,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -39,6 +42,10 @@ type Config struct {
 	// OfferRate is how many POST /webrtc/offer one client IP may make per
 	// minute; 0 means unlimited.
 	OfferRate int
+	// TrustedProxies are the load balancers allowed to say whom they
+	// forward for (X-Forwarded-For here; the PROXY protocol in the
+	// listener): every per-client limit then counts the real client.
+	TrustedProxies []netip.Prefix
 	// Log receives panics and warnings. Default: discarded.
 	Log *slog.Logger
 	// Now is the clock of the rate limits. Default time.Now.

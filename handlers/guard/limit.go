@@ -23,7 +23,7 @@ func (g *Guard) OfferLimit() fiber.Handler {
 		if g.cfg.OfferRate <= 0 {
 			return c.Next()
 		}
-		if ok, wait := g.offers.allow(ClientKey(c.IP())); !ok {
+		if ok, wait := g.offers.allow(ClientKey(ClientIP(c))); !ok {
 			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 			return fail(c, fiber.StatusTooManyRequests, "too many new sessions; try again in a minute")
 		}
@@ -95,21 +95,30 @@ func (w *window) allow(key string) (ok bool, wait time.Duration) {
 	return true, 0
 }
 
-// giveBack takes back one hit of key, counted by allow for an attempt
-// that turned out right, so right attempts never use up the limit.
-func (w *window) giveBack(key string) {
+// fail counts one failure for key and reports whether key is still
+// within the limit (this failure included); when it is not, wait is how
+// long until the key's window ends. Only failures are counted, so a key's
+// successes never use up its limit.
+func (w *window) fail(key string) (ok bool, wait time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if b := w.hits[key]; b != nil && b.n > 0 {
-		b.n--
+	now := w.now()
+	if now.Sub(w.swept) >= w.period || len(w.hits) >= maxTracked {
+		w.sweep(now)
 	}
-}
-
-// reset forgets key's hits.
-func (w *window) reset(key string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.hits, key)
+	b := w.hits[key]
+	if b == nil || now.Sub(b.start) >= w.period {
+		if b == nil && len(w.hits) >= maxTracked {
+			return false, w.period
+		}
+		b = &bucket{start: now}
+		w.hits[key] = b
+	}
+	b.n++
+	if b.n > w.limit {
+		return false, b.start.Add(w.period).Sub(now)
+	}
+	return true, 0
 }
 
 // sweep forgets the keys whose window has ended.

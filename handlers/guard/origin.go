@@ -45,7 +45,7 @@ func (g *Guard) SameOrigin() fiber.Handler {
 			return c.Next()
 		}
 		g.log.Warn("cross-site request refused", "method", c.Method(), "path", c.Path(),
-			"origin", c.Get(fiber.HeaderOrigin), "sec_fetch_site", c.Get("Sec-Fetch-Site"), "ip", c.IP())
+			"origin", c.Get(fiber.HeaderOrigin), "sec_fetch_site", c.Get("Sec-Fetch-Site"), "ip", ClientIP(c))
 		return fail(c, fiber.StatusForbidden, "cross-site request refused")
 	}
 }

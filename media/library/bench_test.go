@@ -57,7 +57,7 @@ func saveHourTake(b *testing.B, lib *library.Library, sessions *fakeSessions) {
 		var peak atomic.Uint64
 		done := make(chan struct{})
 		go sampleHeap(&peak, done)
-		rec, err := lib.SaveSession(context.Background(), "session_x", 0)
+		rec, err := lib.SaveSession(context.Background(), "session_x", 0, "")
 		close(done)
 		if err != nil {
 			b.Fatal(err)
@@ -124,7 +124,7 @@ func BenchmarkReconcile(b *testing.B) {
 	const n = 200
 	for i := range n {
 		lib.Now = func() time.Time { return time.Date(2025, 1, 1, 0, 0, i, 0, time.UTC) }
-		if _, err := lib.SaveAudio(ctx, wav, "", 60, media.DefaultParams()); err != nil {
+		if _, err := lib.SaveAudio(ctx, wav, "", 60, media.DefaultParams(), ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -31,7 +31,7 @@ func otherNode(lib *library.Library, recDir string, grace time.Duration) *librar
 func TestRecoverSparesDeletionInFlight(t *testing.T) {
 	ctx := context.Background()
 	nodeB, database, _, recDir := setup(t)
-	rec, err := nodeB.SaveSession(ctx, "session_x", 0)
+	rec, err := nodeB.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +67,12 @@ func TestRecoverSparesDeletionInFlight(t *testing.T) {
 func TestRecoverSettlesOldTrash(t *testing.T) {
 	ctx := context.Background()
 	nodeB, database, sessions, recDir := setup(t)
-	kept, err := nodeB.SaveSession(ctx, "session_x", 0)
+	kept, err := nodeB.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sessions.take.TakeID = "take-2"
-	gone, err := nodeB.SaveSession(ctx, "session_x", 0)
+	gone, err := nodeB.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestReconcileSparesSaveInFlight(t *testing.T) {
 					t.Error(err)
 				}
 			}}
-			rec, err := nodeB.SaveSession(ctx, "session_x", 0)
+			rec, err := nodeB.SaveSession(ctx, "session_x", 0, "")
 			if err != nil {
 				t.Fatalf("B's save: %v", err)
 			}

@@ -144,7 +144,7 @@ func (l *Library) fixWebM(f *os.File, size int64) (measured, error) {
 	if info.Blocks == 0 {
 		return measured{}, media.Invalidf("nothing was recorded: the WebM file has headers but no audio")
 	}
-	fixed, err := os.CreateTemp(filepath.Dir(f.Name()), ".fixed-*.webm")
+	fixed, err := os.CreateTemp(filepath.Dir(f.Name()), scratchFixed)
 	if err != nil {
 		return measured{}, fmt.Errorf("library: fix webm: %w", err)
 	}

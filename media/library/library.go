@@ -94,18 +94,27 @@ type Library struct {
 }
 
 // SaveSession stops a WebRTC session if it is still live and turns its
-// take into a recording. clientDuration is what the browser measured; the
-// stored duration is the server's own. A take is saved once: a save or
-// discard of it while this one runs, or after, is refused with a conflict
-// (a *media.SavedError naming the recording, once it is saved).
-func (l *Library) SaveSession(ctx context.Context, sessionID string, clientDuration float64) (*media.Recording, error) {
+// take into a recording titled title ("" for none). clientDuration is what
+// the browser measured; the stored duration is the server's own. A take is
+// saved once: a save or discard of it while this one runs, or after, is
+// refused with a conflict (a *media.SavedError naming the recording, once
+// it is saved).
+//
+// The title is written beside the draft before anything else, so a crash
+// during the save leaves it for recovery to use (RecoverSpools).
+func (l *Library) SaveSession(ctx context.Context, sessionID string, clientDuration float64, title string) (*media.Recording, error) {
 	var rec *media.Recording
 	err := l.once(sessionKey(sessionID), saving, func() (string, error) {
 		take, err := l.Sessions.Stop(sessionID)
 		if err != nil {
 			return "", err
 		}
-		if rec, err = l.saveTake(ctx, take, clientDuration); err != nil {
+		if title != "" {
+			if err := titleSpool(take, title); err != nil {
+				return "", l.Space.Check(fmt.Errorf("library: title the draft of %q: %w", sessionID, err))
+			}
+		}
+		if rec, err = l.saveTake(ctx, take, clientDuration, title); err != nil {
 			var saved *media.SavedError
 			if !errors.As(err, &saved) {
 				return "", err
@@ -166,7 +175,16 @@ func (l *Library) discard(key string, drop func() error) error {
 	return l.once(key, discarding, func() (string, error) { return "", drop() })
 }
 
-func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration float64) (*media.Recording, error) {
+// titleSpool writes the sidecar of take's spool anew, with title in it.
+func titleSpool(take media.Take, title string) error {
+	return media.WriteSpoolMeta(take.SpoolPath, media.SpoolMeta{
+		SessionID: take.SessionID, TakeID: take.TakeID, Params: take.Params,
+		SampleRate: take.SampleRate, Channels: take.Channels, StartedAt: take.StartedAt,
+		Title: title,
+	})
+}
+
+func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration float64, title string) (*media.Recording, error) {
 	if err := l.checkNotSaved(ctx, take.TakeID); err != nil {
 		return nil, err
 	}
@@ -189,6 +207,7 @@ func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration 
 		Mode:                 ModeWebRTC,
 		Stats:                stats,
 		ParamChanges:         take.Changes,
+		Title:                title,
 	}
 	stats["frames"], stats["batches"] = take.Frames, take.Batches
 	audio, size, meta, err := store.WAV(io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
@@ -224,6 +243,7 @@ func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration 
 		ClientDuration: clientDuration,
 		Peaks:          peaks,
 		Waveform:       media.WaveformPath(peaks),
+		Title:          title,
 	}
 	if err := l.index(ctx, rec); err != nil {
 		return nil, err
@@ -451,12 +471,23 @@ func (l *Library) Open(ctx context.Context, filename string) (*store.Recording, 
 	return rec, err
 }
 
-// OpenFile opens a recording's JSON file as stored, for download.
+// OpenFile opens a recording's JSON file as stored, for download. A file
+// flagged damaged, or failing the cheap check now (damaged since the
+// start), is refused as damaged rather than served as if it were whole.
 func (l *Library) OpenFile(ctx context.Context, filename string) (io.ReadCloser, int64, error) {
 	if !store.ValidName(filename) {
 		return nil, 0, media.Invalidf("%q is not a recording name", filename)
 	}
-	if _, err := l.Index.GetRecording(ctx, filename); err != nil {
+	row, err := l.Index.GetRecording(ctx, filename)
+	if err != nil {
+		return nil, 0, err
+	}
+	if row.Damaged {
+		return nil, 0, damaged(filename, nil)
+	}
+	if err := l.readable(ctx, filename); errors.Is(err, store.ErrCorrupt) {
+		return nil, 0, damaged(filename, err)
+	} else if err != nil {
 		return nil, 0, err
 	}
 	return l.Store.OpenFile(ctx, filename)

@@ -109,7 +109,7 @@ func TestSaveSession(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		lib, database, sessions, recDir := setup(t)
 		ctx := context.Background()
-		rec, err := lib.SaveSession(ctx, "session_x", 1.3)
+		rec, err := lib.SaveSession(ctx, "session_x", 1.3, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func TestSaveSession(t *testing.T) {
 	t.Run("ErrIndexFails", func(t *testing.T) {
 		lib, database, sessions, recDir := setup(t)
 		lib.Index = failingIndex{database}
-		if _, err := lib.SaveSession(context.Background(), "session_x", 0); err == nil {
+		if _, err := lib.SaveSession(context.Background(), "session_x", 0, ""); err == nil {
 			t.Fatal("saved although the index refused the row")
 		}
 		if left := files(t, recDir); len(left) != 0 {
@@ -154,7 +154,7 @@ func TestSaveSession(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		lib, database, _, recDir := setup(t)
-		if _, err := lib.SaveSession(context.Background(), "session_other", 0); !errors.Is(err, media.ErrNotFound) {
+		if _, err := lib.SaveSession(context.Background(), "session_other", 0, ""); !errors.Is(err, media.ErrNotFound) {
 			t.Errorf("unknown session: %v", err)
 		}
 		if n, _ := database.CountRecordings(context.Background()); n != 0 || len(files(t, recDir)) != 0 {
@@ -201,7 +201,7 @@ func TestDelete(t *testing.T) {
 	ctx := context.Background()
 	t.Run("OK", func(t *testing.T) {
 		lib, database, _, recDir := setup(t)
-		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func TestDelete(t *testing.T) {
 	})
 	t.Run("ErrIndexFails", func(t *testing.T) {
 		lib, database, _, recDir := setup(t)
-		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func TestDelete(t *testing.T) {
 		// Another node deletes the row between this one's two steps: the
 		// recording is deleted, so the file must not come back.
 		lib, database, _, recDir := setup(t)
-		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +256,7 @@ func TestDelete(t *testing.T) {
 	})
 	t.Run("FileAlreadyGone", func(t *testing.T) {
 		lib, database, _, recDir := setup(t)
-		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,13 +286,13 @@ func TestDelete(t *testing.T) {
 func TestRecover(t *testing.T) {
 	ctx := context.Background()
 	lib, database, sessions, recDir := setup(t)
-	kept, err := lib.SaveSession(ctx, "session_x", 0)
+	kept, err := lib.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sessions.take = newTake(t, t.TempDir())
 	lib.Now = func() time.Time { return time.Date(2026, 11, 26, 13, 0, 1, 0, time.UTC) }
-	gone, err := lib.SaveSession(ctx, "session_x", 0)
+	gone, err := lib.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestRecover(t *testing.T) {
 func TestRename(t *testing.T) {
 	ctx := context.Background()
 	lib, _, _, _ := setup(t)
-	rec, err := lib.SaveSession(ctx, "session_x", 0)
+	rec, err := lib.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/store"
@@ -13,6 +14,7 @@ import (
 // Uploads hands over MediaRecorder takes uploaded in chunks.
 type Uploads interface {
 	TakeID(id string) (string, error)
+	SetTitle(id, title string) error
 	Finish(id string) (path string, size int64, mime string, err error)
 	Remove(id string) error
 	// Preview opens what an upload holds so far: the file and how many
@@ -24,13 +26,20 @@ type Uploads interface {
 	MarkRecovered(id, filename string, bytes int64) error
 }
 
-// SaveUpload turns a finished MediaRecorder upload into a recording and
-// removes the upload. p are the processing parameters in force. Like a
-// live take, an upload is saved once: a save or discard of it while this
-// one runs, or after, is refused with a conflict.
-func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params) (*media.Recording, error) {
+// SaveUpload turns a finished MediaRecorder upload into a recording
+// titled title ("" for none) and removes the upload. p are the processing
+// parameters in force. Like a live take, an upload is saved once: a save
+// or discard of it while this one runs, or after, is refused with a
+// conflict. The title is kept with the upload first, for recovery should
+// a crash cut the save short.
+func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params, title string) (*media.Recording, error) {
 	var rec *media.Recording
 	err := l.once(uploadKey(uploadID), saving, func() (string, error) {
+		if title != "" {
+			if err := l.Uploads.SetTitle(uploadID, title); err != nil {
+				return "", l.Space.Check(err)
+			}
+		}
 		path, size, _, err := l.Uploads.Finish(uploadID)
 		if err != nil {
 			return "", err
@@ -52,7 +61,7 @@ func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuratio
 			}
 			return "", err
 		}
-		if rec, err = l.saveAudioFile(ctx, path, size, clientDuration, p, takeID); err != nil {
+		if rec, err = l.saveAudioFile(ctx, path, size, clientDuration, p, takeID, title); err != nil {
 			return "", err
 		}
 		// The whole take is saved: the part a restart recovered goes.
@@ -87,17 +96,50 @@ func (l *Library) DiscardUpload(ctx context.Context, uploadID string) error {
 	})
 }
 
+// Temporary files in Scratch: a whole take sent in one piece, and a WebM
+// take rewritten with its duration.
+const (
+	scratchAudio = ".audio-*.tmp"
+	scratchFixed = ".fixed-*.webm"
+)
+
+// RemoveStale deletes what saves that never finished (the process was
+// killed mid-save) left behind: temporary files in Scratch (the spool
+// directory: a draft's sidecar half rewritten too), and the
+// store's own when it keeps any (a directory: those older than Grace,
+// since another node sharing it may be writing one). Call it at start.
+func (l *Library) RemoveStale() int {
+	n := 0
+	for _, pattern := range []string{scratchAudio, scratchFixed, media.SpoolMetaTemp} {
+		m, err := store.RemoveStale(l.Scratch, pattern, 0)
+		if err != nil {
+			l.Log.Warn("could not remove what an interrupted save left", "err", err)
+		}
+		n += m
+	}
+	if s, ok := l.Store.(interface {
+		RemoveStale(time.Duration) (int, error)
+	}); ok {
+		m, err := s.RemoveStale(l.Grace)
+		if err != nil {
+			l.Log.Warn("could not remove what an interrupted save left", "err", err)
+		}
+		n += m
+	}
+	return n
+}
+
 // SaveAudio saves a whole take sent in one piece (the seed's base64
 // audio_data): it is spooled to a temp file in dir first, then treated as
 // an upload. The client's MIME type is not used: the bytes say what they
 // are.
-func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientDuration float64, p media.Params) (*media.Recording, error) {
-	tmp, err := os.CreateTemp(l.Scratch, ".audio-*.tmp")
+func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientDuration float64, p media.Params, title string) (*media.Recording, error) {
+	tmp, err := os.CreateTemp(l.Scratch, scratchAudio)
 	if err != nil {
 		if err := os.MkdirAll(l.Scratch, 0o755); err != nil {
 			return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 		}
-		if tmp, err = os.CreateTemp(l.Scratch, ".audio-*.tmp"); err != nil {
+		if tmp, err = os.CreateTemp(l.Scratch, scratchAudio); err != nil {
 			return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 		}
 	}
@@ -109,7 +151,7 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 	if err != nil {
 		return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 	}
-	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), clientDuration, p, "")
+	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), clientDuration, p, "", title)
 }
 
 // saveAudioFile measures a browser-recorded file and saves it. What is
@@ -119,7 +161,7 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 // containers.go), and a WebM take is given a real duration and cues
 // (Chromium writes neither, so players could not seek). takeID, if not
 // "", is stored with it: the take is then saved only once.
-func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, clientDuration float64, p media.Params, takeID string) (*media.Recording, error) {
+func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, clientDuration float64, p media.Params, takeID, title string) (*media.Recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("library: open take: %w", err)
@@ -133,7 +175,7 @@ func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, cl
 	if m.duration <= 0 {
 		return nil, media.Invalidf("nothing was recorded: the take holds no audio")
 	}
-	return l.saveMeasured(ctx, m, clientDuration, p, takeID)
+	return l.saveMeasured(ctx, m, clientDuration, p, takeID, title)
 }
 
 // measured is a take ready to store: the bytes to write and what they hold.
@@ -154,7 +196,7 @@ func (m measured) close() {
 	}
 }
 
-func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params, takeID string) (*media.Recording, error) {
+func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration float64, p media.Params, takeID, title string) (*media.Recording, error) {
 	now := l.now()
 	stats := map[string]int64{}
 	if clientDuration > 0 {
@@ -170,6 +212,7 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 		Mode:                 ModeMediaRecorder,
 		Stats:                stats,
 		TakeID:               takeID,
+		Title:                title,
 	}
 	name, err := l.Store.Save(ctx, m.audio, m.size, meta)
 	if err != nil {
@@ -180,7 +223,7 @@ func (l *Library) saveMeasured(ctx context.Context, m measured, clientDuration f
 		SampleRate: m.sampleRate, Channels: m.channels, FPS: p.FPS, BatchSize: p.BatchSize,
 		Mode: ModeMediaRecorder, MIME: m.mime, Bytes: m.size,
 		ClientDuration: clientDuration, Peaks: m.peaks, TakeID: meta.TakeID,
-		Waveform: media.WaveformPath(m.peaks),
+		Waveform: media.WaveformPath(m.peaks), Title: title,
 	}
 	if err := l.index(ctx, rec); err != nil {
 		return nil, err

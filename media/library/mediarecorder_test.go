@@ -28,7 +28,7 @@ func TestSaveAudioWebM(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		lib, database, _, _ := setup(t)
 		// The client's label is not trusted: the file says what it is.
-		rec, err := lib.SaveAudio(ctx, raw, "audio/wav", 2.5, media.DefaultParams())
+		rec, err := lib.SaveAudio(ctx, raw, "audio/wav", 2.5, media.DefaultParams(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestSaveAudioWebM(t *testing.T) {
 		// Everything before the first Cluster: what a dead mic or a
 		// second take's empty MediaRecorder produces.
 		cluster := bytes.Index(raw, []byte{0x1F, 0x43, 0xB6, 0x75})
-		_, err := lib.SaveAudio(ctx, raw[:cluster], "audio/webm", 3, media.DefaultParams())
+		_, err := lib.SaveAudio(ctx, raw[:cluster], "audio/webm", 3, media.DefaultParams(), "")
 		if !errors.Is(err, media.ErrInvalid) || media.Message(err) == "" {
 			t.Fatalf("header-only take: %v, want a clear ErrInvalid", err)
 		}
@@ -77,7 +77,7 @@ func TestSaveAudioWebM(t *testing.T) {
 	t.Run("ErrGarbage", func(t *testing.T) {
 		lib, _, _, recDir := setup(t)
 		for _, audio := range [][]byte{[]byte("not audio at all"), raw[:3], append([]byte{0x1A, 0x45, 0xDF, 0xA3}, bytes.Repeat([]byte{0xff}, 64)...)} {
-			if _, err := lib.SaveAudio(ctx, audio, "", 1, media.DefaultParams()); !errors.Is(err, media.ErrInvalid) {
+			if _, err := lib.SaveAudio(ctx, audio, "", 1, media.DefaultParams(), ""); !errors.Is(err, media.ErrInvalid) {
 				t.Errorf("%q: %v, want ErrInvalid", audio[:min(len(audio), 8)], err)
 			}
 		}
@@ -90,7 +90,7 @@ func TestSaveAudioWebM(t *testing.T) {
 		tone := mediatest.Tone(440, 16000, 1, 1.5, 0.5)
 		pcm := media.AppendS16LE(nil, tone)
 		wav := append(media.WAVHeader(16000, 1, int64(len(pcm))), pcm...)
-		rec, err := lib.SaveAudio(ctx, wav, "audio/wav", 0, media.DefaultParams())
+		rec, err := lib.SaveAudio(ctx, wav, "audio/wav", 0, media.DefaultParams(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +119,7 @@ func TestSaveAudioMP4(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec, err := lib.SaveAudio(context.Background(), raw, "audio/x-m4a", 9.5, media.DefaultParams())
+			rec, err := lib.SaveAudio(context.Background(), raw, "audio/x-m4a", 9.5, media.DefaultParams(), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func TestSaveAudioMP4(t *testing.T) {
 	}
 	lib, _, _, _ := setup(t)
 	fake := append([]byte("\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A mp42"), bytes.Repeat([]byte{7}, 100)...)
-	if _, err := lib.SaveAudio(context.Background(), fake, "audio/mp4", 3, media.DefaultParams()); !errors.Is(err, media.ErrInvalid) {
+	if _, err := lib.SaveAudio(context.Background(), fake, "audio/mp4", 3, media.DefaultParams(), ""); !errors.Is(err, media.ErrInvalid) {
 		t.Errorf("an unreadable MP4: %v, want refused", err)
 	}
 }
@@ -157,7 +157,7 @@ func TestSaveAudioOgg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := lib.SaveAudio(context.Background(), raw, "audio/ogg", 9.5, media.DefaultParams())
+	rec, err := lib.SaveAudio(context.Background(), raw, "audio/ogg", 9.5, media.DefaultParams(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestSaveAudioRefusesJunk(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lib, database, _, recDir := setup(t)
-			_, err := lib.SaveAudio(ctx, tc.audio, tc.mime, 3, media.DefaultParams())
+			_, err := lib.SaveAudio(ctx, tc.audio, tc.mime, 3, media.DefaultParams(), "")
 			if !errors.Is(err, media.ErrBadAudio) || media.Message(err) == "" {
 				t.Errorf("got %v, want a plain ErrBadAudio", err)
 			}
@@ -243,7 +243,7 @@ func TestStoredMIMEIsTheServers(t *testing.T) {
 	} {
 		for i, mime := range hostile {
 			lib, _, _, _ := setup(t)
-			rec, err := lib.SaveAudio(ctx, tc.audio, mime, 1, media.DefaultParams())
+			rec, err := lib.SaveAudio(ctx, tc.audio, mime, 1, media.DefaultParams(), "")
 			if err != nil {
 				t.Fatalf("%s labelled %.40q: %v", tc.name, mime, err)
 			}

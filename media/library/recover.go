@@ -33,7 +33,8 @@ type Reconciler interface {
 //
 // It saves rather than restoring drafts because a draft belongs to a page
 // and a session that no longer exist: nobody could press Save. A saved
-// recording is listed, titled "Recovered …", and can be played or deleted.
+// recording is listed, titled "Recovered …" (or with the title its user gave
+// when a save the crash cut short began), and can be played or deleted.
 func (l *Library) RecoverSpools(ctx context.Context, dir string) (int, error) {
 	metas, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -80,7 +81,11 @@ func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, erro
 		return false, remove()
 	}
 	take := recovered(meta, pcmPath, pcmBytes)
-	rec, err := l.saveTake(ctx, take, 0)
+	title := meta.Title // given when a save the crash cut short began
+	if title == "" {
+		title = media.RecoveredTitle(meta.StartedAt)
+	}
+	rec, err := l.saveTake(ctx, take, 0, title)
 	var saved *media.SavedError
 	if errors.As(err, &saved) {
 		// Killed while saving it: the recording was written, the draft
@@ -91,9 +96,6 @@ func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, erro
 	}
 	if err != nil {
 		return false, err
-	}
-	if err := l.Index.RenameRecording(ctx, rec.Filename, media.RecoveredTitle(meta.StartedAt)); err != nil {
-		l.Log.Warn("recovered take left untitled", "filename", rec.Filename, "err", err)
 	}
 	l.Log.Info("recovered a take left by a crash or shutdown", "session_id", meta.SessionID,
 		"filename", rec.Filename, "duration_s", rec.Duration)
@@ -225,7 +227,7 @@ func (l *Library) indexFile(ctx context.Context, name string) error {
 		SampleRate: m.SampleRate, Channels: m.Channels,
 		FPS: m.ProcessingParameters.FPS, BatchSize: m.ProcessingParameters.BatchSize,
 		Mode: mode, MIME: m.MIME, Bytes: rec.Size, SessionID: m.WebRTCSessionID,
-		TakeID: m.TakeID,
+		TakeID: m.TakeID, Title: m.Title,
 	}
 	if err := l.Index.InsertRecording(ctx, row); err != nil {
 		return err

@@ -67,7 +67,7 @@ func TestRecoverSpools(t *testing.T) {
 func TestReconcile(t *testing.T) {
 	ctx := context.Background()
 	lib, database, _, recDir := setup(t)
-	a, err := lib.SaveSession(ctx, "session_x", 0)
+	a, err := lib.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestReconcileDamaged(t *testing.T) {
 	lib, database, _, recDir := setup(t)
 	var logs bytes.Buffer
 	lib.Log = slog.New(slog.NewTextHandler(&logs, nil))
-	a, err := lib.SaveSession(ctx, "session_x", 0)
+	a, err := lib.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestRecoverInterruptedSave(t *testing.T) {
 		st, _ := os.Stat(take.SpoolPath)
 		take.PCMBytes = st.Size()
 		sessions.take = take
-		rec, err := lib.SaveSession(ctx, "session_k", 0) // the fake's Release keeps the draft
+		rec, err := lib.SaveSession(ctx, "session_k", 0, "") // the fake's Release keeps the draft
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 type PendingUpload struct {
 	ID      string
 	Touched time.Time // its last chunk
+	Title   string    // given by a save a crash cut short, if any
 }
 
 // RecoverUploads saves the MediaRecorder uploads left by a crash, a
@@ -26,8 +27,10 @@ type PendingUpload struct {
 // that grew since its last recovery is recovered again, the longer copy
 // replacing the shorter.
 //
-// A take cut mid-chunk keeps every whole block; one with nothing recorded
-// is removed. Call it at start, before serving, with the processing
+// An upload whose user had pressed Save when the crash came (its state
+// has the title they gave) is saved as they asked, and removed. A take
+// cut mid-chunk keeps every whole block; one with nothing recorded is
+// removed. Call it at start, before serving, with the processing
 // parameters in force. It returns how many recordings it made.
 func (l *Library) RecoverUploads(ctx context.Context, pending []PendingUpload, p media.Params) int {
 	n := 0
@@ -54,6 +57,19 @@ func (l *Library) RecoverUploads(ctx context.Context, pending []PendingUpload, p
 // recoverUpload saves what upload u holds as a recording, unless it is
 // saved already, and reports whether it made one.
 func (l *Library) recoverUpload(ctx context.Context, u PendingUpload, p media.Params) (bool, error) {
+	if u.Title != "" {
+		// A save the crash cut short: finish it (its page, retrying,
+		// is told the take is saved).
+		rec, err := l.SaveUpload(ctx, u.ID, 0, p, u.Title)
+		if media.SavedAs(err) != "" {
+			return false, nil // saved before the crash; SaveUpload dropped the copy
+		}
+		if err != nil {
+			return false, err
+		}
+		l.Log.Info("finished the save of an upload a crash cut short", "upload_id", u.ID, "filename", rec.Filename)
+		return true, nil
+	}
 	takeID, err := l.Uploads.TakeID(u.ID)
 	if err != nil {
 		return false, err
@@ -86,14 +102,11 @@ func (l *Library) recoverUpload(ctx context.Context, u PendingUpload, p media.Pa
 	}
 	name := media.SavedAs(l.checkNotSaved(ctx, copyID))
 	if name == "" {
-		rec, err := l.saveAudioFile(ctx, f.Name(), size, 0, p, copyID)
+		rec, err := l.saveAudioFile(ctx, f.Name(), size, 0, p, copyID, media.RecoveredTitle(u.Touched))
 		if err != nil {
 			return false, err
 		}
 		name = rec.Filename
-		if err := l.Rename(ctx, name, media.RecoveredTitle(u.Touched)); err != nil {
-			l.Log.Warn("recovered upload left untitled", "filename", name, "err", err)
-		}
 		l.Log.Info("recovered an upload left by a crash or shutdown; its page may still finish it",
 			"upload_id", u.ID, "filename", name, "duration_s", rec.Duration)
 	}

@@ -129,7 +129,7 @@ func TestRecoveredUploadGoesOn(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lib, sp, raw := uploadSetup(t)
-			full, err := lib.SaveAudio(ctx, raw, "audio/webm", 0, media.DefaultParams())
+			full, err := lib.SaveAudio(ctx, raw, "audio/webm", 0, media.DefaultParams(), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func TestRecoveredUploadGoesOn(t *testing.T) {
 			if tc.stuck {
 				lib.Uploads = stuckUploads{sp}
 			}
-			rec, err := lib.SaveUpload(ctx, "take", 0, media.DefaultParams())
+			rec, err := lib.SaveUpload(ctx, "take", 0, media.DefaultParams(), "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -43,7 +43,7 @@ func TestS3Delete(t *testing.T) {
 	ctx := context.Background()
 	t.Run("OK", func(t *testing.T) {
 		lib, database, st := setupS3(t, gw)
-		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestS3Delete(t *testing.T) {
 	})
 	t.Run("ErrIndexFails", func(t *testing.T) {
 		lib, database, st := setupS3(t, gw)
-		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestS3Delete(t *testing.T) {
 	})
 	t.Run("RowGoneMeanwhile", func(t *testing.T) {
 		lib, database, st := setupS3(t, gw)
-		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestS3Delete(t *testing.T) {
 	})
 	t.Run("FileAlreadyGone", func(t *testing.T) {
 		lib, database, st := setupS3(t, gw)
-		rec, err := lib.SaveSession(ctx, "session_x", 0)
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,13 +127,13 @@ func TestS3Recover(t *testing.T) {
 	ctx := context.Background()
 	lib, database, st := setupS3(t, gw)
 	sessions := lib.Sessions.(*fakeSessions)
-	kept, err := lib.SaveSession(ctx, "session_x", 0)
+	kept, err := lib.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sessions.take = newTake(t, t.TempDir())
 	st.Now = func() time.Time { return time.Date(2026, 11, 26, 13, 0, 1, 0, time.UTC) }
-	gone, err := lib.SaveSession(ctx, "session_x", 0)
+	gone, err := lib.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestS3Reconcile(t *testing.T) {
 	gw := s3test.Start(t)
 	ctx := context.Background()
 	lib, database, st := setupS3(t, gw)
-	a, err := lib.SaveSession(ctx, "session_x", 0)
+	a, err := lib.SaveSession(ctx, "session_x", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,11 @@ type Config struct {
 	// MaxSessions bounds live sessions at once (0: no bound); an offer
 	// beyond it is refused with media.ErrBusy.
 	MaxSessions int
+	// MaxPerClient bounds the live sessions of one client
+	// (OfferOptions.Client) at once (0: no bound); an offer beyond it is
+	// refused with media.ErrTooMany. A session counts until it ends,
+	// connected or not (ConnectTimeout ends one that never connects).
+	MaxPerClient int
 	// MaxDuration stops a live take by itself after this long (0: never);
 	// the take stays a draft, as after Stop.
 	MaxDuration time.Duration
@@ -163,7 +168,7 @@ func (m *Manager) offer(ctx context.Context, id string, offer webrtc.SessionDesc
 	} else if !sessionIDPattern.MatchString(id) {
 		return nil, none, media.Invalidf("session_id must be 1-64 letters, digits, _ or -")
 	}
-	s, err := m.register(id, p)
+	s, err := m.register(id, p, o.Client)
 	if err != nil {
 		return nil, none, err
 	}
@@ -176,11 +181,15 @@ func (m *Manager) offer(ctx context.Context, id string, offer webrtc.SessionDesc
 	return s, answer, nil
 }
 
-func (m *Manager) register(id string, p media.Params) (*Session, error) {
+func (m *Manager) register(id string, p media.Params, client string) (*Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.sessions[id]; ok {
 		return nil, media.Conflictf("session %q already exists", id)
+	}
+	if m.cfg.MaxPerClient > 0 && client != "" && m.liveOfLocked(client) >= m.cfg.MaxPerClient {
+		return nil, &media.Error{Kind: media.ErrTooMany, Message: fmt.Sprintf(
+			"%d live takes from your address already, the most one client may have; stop one first", m.cfg.MaxPerClient)}
 	}
 	if m.cfg.MaxSessions > 0 && m.liveLocked() >= m.cfg.MaxSessions {
 		return nil, &media.Error{Kind: media.ErrBusy, Message: fmt.Sprintf("the server is already recording %d live takes, its limit; try again soon", m.cfg.MaxSessions)}
@@ -191,6 +200,7 @@ func (m *Manager) register(id string, p media.Params) (*Session, error) {
 		return nil, media.Conflictf("session %q already exists (as an unsaved take kept on disk)", id)
 	}
 	s := newSession(id, p, m.cfg, spoolPath)
+	s.client = client
 	s.onFailed = func() { m.forgetFailed(s) }
 	s.onDraftExpired = func() { m.forgetDraft(s) }
 	s.onEnd = func() { m.fold(s) }
@@ -320,6 +330,17 @@ func (m *Manager) Live() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.liveLocked()
+}
+
+// liveOfLocked counts client's sessions that are not finished.
+func (m *Manager) liveOfLocked(client string) int {
+	n := 0
+	for _, s := range m.sessions {
+		if s.client == client && !s.finished() {
+			n++
+		}
+	}
+	return n
 }
 
 func (m *Manager) liveLocked() int {

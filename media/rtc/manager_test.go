@@ -572,6 +572,36 @@ func TestLimits(t *testing.T) {
 			t.Errorf("the refused session was registered: %v", err)
 		}
 	})
+	t.Run("MaxPerClient", func(t *testing.T) {
+		// Offers that never connect once held a slot for 30 s each: one
+		// address at 30 offers a minute kept a third of the server's
+		// busy. Now a client holds MaxPerClient, connecting or live,
+		// until ConnectTimeout ends those that never connect.
+		m := newManager(t, func(c *rtc.Config) { c.MaxPerClient = 2; c.ConnectTimeout = 400 * time.Millisecond })
+		offer := func(id, client string) (*rtc.Session, error) {
+			b := newBrowser(t)
+			t.Cleanup(b.close)
+			s, _, err := m.OfferWith(t.Context(), id, b.offer, params(48000, 1), rtc.OfferOptions{Client: client})
+			return s, err
+		}
+		for _, id := range []string{"a1", "a2"} {
+			if _, err := offer(id, "a"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := offer("a3", "a"); !errors.Is(err, media.ErrTooMany) || media.Message(err) == "" {
+			t.Fatalf("a third offer from one client: %v, want ErrTooMany with a message", err)
+		}
+		if _, err := offer("b1", "b"); err != nil {
+			t.Fatalf("another client's offer: %v", err)
+		}
+		// Never connected, they end, and the client may offer again.
+		waitFor(t, 5*time.Second, func() bool { return m.Live() == 0 },
+			func() string { return fmt.Sprintf("%d sessions still live past the connect timeout", m.Live()) })
+		if _, err := offer("a4", "a"); err != nil {
+			t.Errorf("after the timeout: %v", err)
+		}
+	})
 	t.Run("MaxDuration", func(t *testing.T) {
 		m := newManager(t, func(c *rtc.Config) { c.MaxDuration = 300 * time.Millisecond })
 		b, s := connect(t, m, "long", params(48000, 1))

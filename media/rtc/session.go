@@ -93,6 +93,7 @@ type Session struct {
 	// Timers, each stopped when it can no longer matter, so that an ended
 	// session is not kept alive by a callback hours away.
 	connectTimer *time.Timer // ends a session that never connects
+	client       string      // who offered it (OfferOptions.Client), for per-client bounds
 	maxTimer     *time.Timer // stops a take at MaxDuration
 	expiry       *time.Timer // forgets an ended session (FailedTTL or DraftTTL)
 	unhookBase   func() bool // stops the session when the base context ends

@@ -64,6 +64,9 @@ type OfferOptions struct {
 	// candidates; the page reads them from Session.Candidates as they
 	// come. Without it the answer carries every candidate.
 	Trickle bool
+	// Client is who offers (the handlers' per-client key): no client may
+	// hold more than Config.MaxPerClient live sessions at once.
+	Client string
 }
 
 // OfferWith is Offer with options.

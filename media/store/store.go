@@ -155,6 +155,16 @@ func (s *Store) Save(ctx context.Context, audio io.Reader, size int64, meta Meta
 	return name, nil
 }
 
+// Ping checks that the recordings directory can be reached (a network
+// file system mounted there may not answer), for readiness probes. A
+// directory not made yet is fine: Save makes it.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := os.Stat(s.Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
 // SaveWAV is Save for pcmBytes bytes of little-endian int16 interleaved PCM:
 // it prepends a media.WAVHeader and sets meta.MIME, SampleRate, Channels and
 // Duration from the PCM. pcmBytes must be a whole number of frames.
@@ -271,6 +281,44 @@ func writeTemp(ctx context.Context, dir string, audio io.Reader, size int64, met
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// tempPattern matches the temporary files Save writes a recording to.
+const tempPattern = ".recording-*.tmp"
+
+// RemoveStale deletes the temporary files of saves that never finished
+// (the process was killed mid-save) and were last written more than
+// olderThan ago: 0 at the start of the only node using Dir, or, when
+// several nodes share it, long enough that none of them can still be
+// writing one. It returns how many it removed.
+func (s *Store) RemoveStale(olderThan time.Duration) (int, error) {
+	return RemoveStale(s.Dir, tempPattern, olderThan)
+}
+
+// RemoveStale deletes the files in dir matching pattern (filepath.Match)
+// last modified more than olderThan ago, and says how many.
+func RemoveStale(dir, pattern string, olderThan time.Duration) (int, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, pattern))
+	if err != nil {
+		return 0, fmt.Errorf("store: remove stale %s: %w", pattern, err)
+	}
+	n := 0
+	var errs []error
+	for _, p := range paths {
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() || time.Since(fi.ModTime()) < olderThan {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("store: remove stale %s: %w", pattern, err)
+	}
+	return n, nil
 }
 
 // createTemp creates a file named .recording-*.tmp in dir, which ValidName

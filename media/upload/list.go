@@ -9,6 +9,7 @@ import (
 type Pending struct {
 	ID      string
 	Touched time.Time // its last chunk (or begin, status, finish)
+	Title   string    // given by a save a crash cut short (SetTitle)
 }
 
 // List returns the uploads held, oldest first.
@@ -24,7 +25,7 @@ func (s *Spooler) List() []Pending {
 		<-t.created
 		t.smu.Lock()
 		if !t.gone {
-			out = append(out, Pending{ID: t.id, Touched: t.touched})
+			out = append(out, Pending{ID: t.id, Touched: t.touched, Title: t.st.Title})
 		}
 		t.smu.Unlock()
 	}

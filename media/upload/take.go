@@ -56,6 +56,9 @@ type state struct {
 	// once the take is saved): the recording saved from it carries it, so
 	// the take is never saved twice, even across a crash.
 	TakeID string `json:"take_id,omitempty"`
+	// Title is the one the user gave when saving (SetTitle), kept so a
+	// save a crash cut short keeps it.
+	Title string `json:"title,omitempty"`
 	// RecoveredAs names the recording a start of the server made of the
 	// take's first RecoveredBytes (see Spooler.MarkRecovered).
 	RecoveredAs    string `json:"recovered_as,omitempty"`

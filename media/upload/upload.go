@@ -45,9 +45,8 @@ const MaxAhead = 8
 var ErrTooLarge = errors.New("too large")
 
 // ErrTooMany is the Kind of the *media.Error returned when a client
-// begins a take beyond Spooler.MaxPerClient; the HTTP layer maps it to
-// 429.
-var ErrTooMany = errors.New("too many")
+// begins a take beyond Spooler.MaxPerClient: media.ErrTooMany.
+var ErrTooMany = media.ErrTooMany
 
 // Status is what the server has of a take.
 type Status struct {
@@ -285,6 +284,23 @@ func (s *Spooler) TakeID(id string) (string, error) {
 		return "", fmt.Errorf("upload: take id: %w", notFound(id))
 	}
 	return t.st.TakeID, nil
+}
+
+// SetTitle records the title the user gave take id as it is saved, on
+// disk with the take, so that if a crash cuts the save short the take is
+// recovered under it (Pending.Title).
+func (s *Spooler) SetTitle(id, title string) error {
+	t, err := s.lock(id)
+	if err != nil {
+		return fmt.Errorf("upload: title: %w", err)
+	}
+	defer t.mu.Unlock()
+	next := t.st
+	next.Title = title
+	if err := t.save(next); err != nil {
+		return fmt.Errorf("upload: title %q: %w", id, err)
+	}
+	return nil
 }
 
 // Finish checks that take id is complete, marks it finished so no new chunk

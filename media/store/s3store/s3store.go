@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -53,7 +54,14 @@ const (
 // bad request on the same connection.
 const markerBody = "1"
 
-const ()
+// Bounds on reaching the server (see New).
+const (
+	dialTimeout   = 3 * time.Second
+	headerTimeout = 30 * time.Second
+	maxRetries    = 3
+	// pingTimeout bounds Ping.
+	pingTimeout = 3 * time.Second
+)
 
 // Config says where the bucket is and how to reach it.
 type Config struct {
@@ -128,11 +136,39 @@ func New(cfg Config) (*Store, error) {
 	if cfg.AccessKey != "" || cfg.SecretKey != "" {
 		creds = credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, cfg.SessionToken)
 	}
-	client, err := minio.New(host, &minio.Options{Creds: creds, Secure: secure, Region: region, BucketLookup: lookup})
+	tr, err := minio.DefaultTransport(secure)
+	if err != nil {
+		return nil, fmt.Errorf("s3store: %w", err)
+	}
+	// A server that is down must show quickly, so a save can say so
+	// within its request: a connection gets dialTimeout, an answer
+	// headerTimeout, and a failed request is tried maxRetries times in
+	// all, not minio-go's ten (some 4 s of backing off).
+	tr.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.ResponseHeaderTimeout = headerTimeout
+	client, err := minio.New(host, &minio.Options{
+		Creds: creds, Secure: secure, Region: region, BucketLookup: lookup,
+		Transport: tr, MaxRetries: maxRetries,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("s3store: %w", err)
 	}
 	return &Store{client: minio.Core{Client: client}, bucket: cfg.Bucket, prefix: cfg.Prefix}, nil
+}
+
+// Ping checks that the bucket answers: one HEAD request, for readiness
+// probes.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("s3store: %s: %w", s, err)
+	}
+	if !ok {
+		return fmt.Errorf("s3store: %s: the bucket is gone", s)
+	}
+	return nil
 }
 
 // Bucket is the store's bucket.

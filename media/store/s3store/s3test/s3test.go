@@ -40,6 +40,9 @@ type Server struct {
 	Dir      string // the directory it serves: one subdirectory per bucket
 	client   *minio.Client
 	buckets  atomic.Int64
+
+	bin, addr string
+	stop      func() // kills the process; nil while stopped
 }
 
 // Binary returns the versitygw binary's path, or "".
@@ -99,12 +102,32 @@ func start(t testing.TB, bin, dir string) (*Server, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	srv := &Server{Endpoint: "http://" + addr, Dir: dir, bin: bin, addr: addr}
+	if err := srv.run(); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() {
+		if srv.stop != nil {
+			srv.stop()
+		}
+	})
+	// No kept-alive connections: minio-go sends the empty body of
+	// MakeBucket in a way versitygw answers twice.
+	srv.client, err = minio.New(addr, &minio.Options{
+		Transport: &http.Transport{DisableKeepAlives: true},
+		Creds:     credentials.NewStaticV4(accessKey, secretKey, ""), Region: "us-east-1", BucketLookup: minio.BucketLookupPath,
+	})
+	return srv, err
+}
+
+// run starts versitygw on s.addr and waits until it listens.
+func (s *Server) run() error {
 	var out bytes.Buffer
-	cmd := exec.Command(bin, "--access", accessKey, "--secret", secretKey, "--port", addr,
-		"--keep-alive", "--quiet", "posix", dir)
+	cmd := exec.Command(s.bin, "--access", accessKey, "--secret", secretKey, "--port", s.addr,
+		"--keep-alive", "--quiet", "posix", s.Dir)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -116,28 +139,46 @@ func start(t testing.TB, bin, dir string) (*Server, error) {
 	for {
 		select {
 		case err := <-exited:
-			return nil, fmt.Errorf("versitygw exited: %v: %s", err, out.String())
+			return fmt.Errorf("versitygw exited: %v: %s", err, out.String())
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		if c, err := net.DialTimeout("tcp", s.addr, time.Second); err == nil {
 			c.Close()
 			break
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return nil, fmt.Errorf("versitygw did not listen on %s: %s", addr, out.String())
+			return fmt.Errorf("versitygw did not listen on %s: %s", s.addr, out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Cleanup(stop)
-	srv := &Server{Endpoint: "http://" + addr, Dir: dir}
-	// No kept-alive connections: minio-go sends the empty body of
-	// MakeBucket in a way versitygw answers twice.
-	srv.client, err = minio.New(addr, &minio.Options{
-		Transport: &http.Transport{DisableKeepAlives: true},
-		Creds:     credentials.NewStaticV4(accessKey, secretKey, ""), Region: "us-east-1", BucketLookup: minio.BucketLookupPath,
-	})
-	return srv, err
+	s.stop = stop
+	return nil
+}
+
+// Stop kills the server, as an outage would: connections to it are
+// refused until Restart.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if s.stop == nil {
+		t.Fatal("s3test: Stop of a stopped server")
+	}
+	s.stop()
+	s.stop = nil
+}
+
+// Restart starts a stopped server again, on the same port and directory:
+// its buckets and objects are as they were.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	var err error
+	for range 3 { // the port may have been taken meanwhile, for a moment
+		if err = s.run(); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("s3test: restart: %v", err)
 }
 
 // Config returns the configuration of a new empty bucket, under prefix.
