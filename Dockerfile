@@ -1,14 +1,19 @@
-# The recorder as a container: a static binary (pure-Go SQLite, no cgo) on
-# a minimal base, running as a non-root user with its data in /data.
+# The recorder as a container: one static binary on a minimal base, running
+# as a non-root user with its data in /data. It decodes Opus with Debian's
+# libopus linked in statically (deploy/build-release: -tags libopus); SQLite
+# stays pure Go.
 #   docker build -t recorder .
 #   docker run -p 8080:8080 -p 50000:50000/udp -p 50000:50000/tcp \
 #     -e RECORDER_TOKEN=... -e RECORDER_PUBLIC_IP=<host's public IP> -v recorder-data:/data recorder
 FROM golang:1.26-bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopus-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/recorder . \
+RUN deploy/build-release /out/recorder \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
