@@ -67,6 +67,7 @@ type framing struct {
 	mu        sync.Mutex
 	latency   media.WindowedLatency
 	lag       media.WindowedLatency
+	late      lateness // for admission: did frames run late just now
 	fps, size int // in force: as the newest frame and batch were cut
 	frames    int64
 	batches   int64
@@ -78,11 +79,19 @@ type framing struct {
 	changes   []media.ParamChange
 }
 
-func newFraming(id string, p media.Params, feed Feed, log *slog.Logger) *framing {
+func newFraming(id string, p media.Params, feed Feed, log *slog.Logger, maxLag time.Duration) *framing {
 	return &framing{
 		rate: p.SampleRate, channels: p.Channels, feed: feed, sessionID: id, log: log,
-		fps: p.FPS, size: p.BatchSize,
+		fps: p.FPS, size: p.BatchSize, late: lateness{bound: maxLag},
 	}
+}
+
+// runningLate says whether the session's frames ran late over the last
+// second or two (see lateness).
+func (f *framing) runningLate(now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.late.isLate(now)
 }
 
 // request asks for new fps and batch size; they apply at the next frame
@@ -147,6 +156,7 @@ func (f *framing) noteFrame(fr media.Frame, lag time.Duration) {
 	}
 	if lag >= 0 {
 		f.lag.Observe(now, lag)
+		f.late.observe(now, lag)
 	}
 	if f.frames == 0 {
 		// The clock starts when the first frame was complete: audio

@@ -42,6 +42,9 @@ type Config struct {
 	// MaxSessions bounds live sessions at once (0: no bound); an offer
 	// beyond it is refused with media.ErrBusy.
 	MaxSessions int
+	// Admission refuses a session (media.ErrBusy) while the measured load
+	// leaves no room for it, below MaxSessions.
+	Admission Admission
 	// MaxPerClient bounds the live sessions of one client
 	// (OfferOptions.Client) at once (0: no bound); an offer beyond it is
 	// refused with media.ErrTooMany. A session counts until it ends,
@@ -76,6 +79,8 @@ type Manager struct {
 	cfg     Config
 	api     *webrtc.API
 	sockets *listeners // the UDP and TCP muxes shared by every session
+	cpu     *cpuMeter  // the process's CPU use, for admission
+	pacer   *pacer     // handshakes in flight (nil: unpaced)
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -100,6 +105,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.DraftTTL <= 0 {
 		cfg.DraftTTL = 24 * time.Hour
 	}
+	cfg.Admission = cfg.Admission.withDefaults()
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return nil, fmt.Errorf("rtc: spool dir: %w", err)
 	}
@@ -107,7 +113,11 @@ func NewManager(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{cfg: cfg, api: api, sockets: sockets, sessions: map[string]*Session{}}, nil
+	m := &Manager{cfg: cfg, api: api, sockets: sockets, cpu: newCPUMeter(cfg.Admission), sessions: map[string]*Session{}}
+	if !cfg.Admission.Off {
+		m.pacer = newPacer(cfg.Admission)
+	}
+	return m, nil
 }
 
 func newAPI(cfg Config) (*webrtc.API, *listeners, error) {
@@ -172,13 +182,22 @@ func (m *Manager) offer(ctx context.Context, id string, offer webrtc.SessionDesc
 	if err != nil {
 		return nil, none, err
 	}
-	answer, err := s.answer(ctx, m.api, m.iceServers(), offer, o.Trickle)
-	if err != nil {
-		s.end(false)
-		m.forget(id)
-		return nil, none, err
+	// The handshake (ICE, DTLS) is the costly part of a start: a storm
+	// of them takes its turns, so the live sessions stay on time.
+	release, err := m.pacer.acquire(ctx)
+	if err == nil {
+		s.handshook.Store(&release)
+		var answer webrtc.SessionDescription
+		if answer, err = s.answer(ctx, m.api, m.iceServers(), offer, o.Trickle); err == nil {
+			return s, answer, nil
+		}
 	}
-	return s, answer, nil
+	s.end(false)
+	m.forget(id)
+	if errors.Is(err, media.ErrBusy) {
+		m.countRefused()
+	}
+	return nil, none, err
 }
 
 func (m *Manager) register(id string, p media.Params, client string) (*Session, error) {
@@ -193,6 +212,10 @@ func (m *Manager) register(id string, p media.Params, client string) (*Session, 
 	}
 	if m.cfg.MaxSessions > 0 && m.liveLocked() >= m.cfg.MaxSessions {
 		return nil, &media.Error{Kind: media.ErrBusy, Message: fmt.Sprintf("the server is already recording %d live takes, its limit; try again soon", m.cfg.MaxSessions)}
+	}
+	if err := m.cfg.Admission.admit(m.loadLocked()); err != nil {
+		m.totals.Refused++
+		return nil, err
 	}
 	spoolPath := filepath.Join(m.cfg.SpoolDir, id+".pcm")
 	if _, err := os.Stat(spoolPath); err == nil {
@@ -341,6 +364,36 @@ func (m *Manager) liveOfLocked(client string) int {
 		}
 	}
 	return n
+}
+
+// loadLocked is what admission weighs: the sessions by state, the late
+// ones, and the process's CPU use.
+func (m *Manager) loadLocked() load {
+	l := load{cores: m.cpu.Cores()}
+	now := m.cfg.Admission.Now()
+	for _, s := range m.sessions {
+		switch s.State() {
+		case StateConnecting:
+			// Only a fresh one is handshaking; an older one waits for a
+			// browser that may never come, at no cost (ConnectTimeout
+			// ends it), and must not hold the way for everyone.
+			if now.Sub(s.CreatedAt) < handshakeTime {
+				l.connecting++
+			}
+		case StateLive:
+			l.live++
+			if s.live.runningLate(now) {
+				l.late++
+			}
+		}
+	}
+	return l
+}
+
+func (m *Manager) countRefused() {
+	m.mu.Lock()
+	m.totals.Refused++
+	m.mu.Unlock()
 }
 
 func (m *Manager) liveLocked() int {

@@ -572,6 +572,31 @@ func TestLimits(t *testing.T) {
 			t.Errorf("the refused session was registered: %v", err)
 		}
 	})
+	t.Run("Admission", func(t *testing.T) {
+		// A process whose CPU is used up takes no more sessions: the
+		// offer is refused at once, nothing registered, and counted.
+		var cpu atomic.Int64
+		start := time.Now()
+		m := newManager(t, func(c *rtc.Config) {
+			c.Admission = rtc.Admission{Cores: 1, CPUTime: func() time.Duration { return time.Duration(cpu.Load()) }}
+		})
+		connect(t, m, "first", params(48000, 1))
+		cpu.Store(int64(2 * time.Since(start))) // two cores' worth since the start, on one
+		time.Sleep(300 * time.Millisecond)       // past the meter's interval
+		cpu.Store(int64(2 * time.Since(start)))
+		b := newBrowser(t)
+		defer b.close()
+		_, _, err := m.Offer(t.Context(), "second", b.offer, params(48000, 1))
+		if !errors.Is(err, media.ErrBusy) || !strings.Contains(media.Message(err), "at capacity") {
+			t.Fatalf("offer to a saturated process: %v, want ErrBusy saying it is at capacity", err)
+		}
+		if _, err := m.Get("second"); !errors.Is(err, media.ErrNotFound) {
+			t.Errorf("the refused session was registered: %v", err)
+		}
+		if got := m.Totals().Refused; got != 1 {
+			t.Errorf("Totals.Refused = %d, want 1", got)
+		}
+	})
 	t.Run("MaxPerClient", func(t *testing.T) {
 		// Offers that never connect once held a slot for 30 s each: one
 		// address at 30 offers a minute kept a third of the server's

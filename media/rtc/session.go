@@ -107,6 +107,9 @@ type Session struct {
 	onDraftExpired func()
 	// onEnd is called once as the session finishes, its counters final.
 	onEnd func()
+	// handshook gives back the session's handshake slot (see pacer), as
+	// audio starts or the session ends; nil before it has one.
+	handshook atomic.Pointer[func()]
 	// folded says the Manager's totals hold the session's counters;
 	// guarded by the Manager's mu.
 	folded bool
@@ -117,7 +120,7 @@ func newSession(id string, p media.Params, cfg Config, spoolPath string) *Sessio
 		ID: id, TakeID: newTakeID(), Params: p, CreatedAt: time.Now(),
 		cfg: cfg, log: cfg.Log.With("session_id", id), spoolPath: spoolPath,
 		done:    make(chan struct{}),
-		live:    newFraming(id, p, cfg.Feed, cfg.Log.With("session_id", id)),
+		live:    newFraming(id, p, cfg.Feed, cfg.Log.With("session_id", id), cfg.Admission.MaxLag),
 		net:     newNetState(),
 		reports: newReceiverReports(),
 	}
@@ -330,6 +333,7 @@ func (s *Session) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 	s.codec = fmt.Sprintf("%s/%d/%d %s", codec.MimeType, codec.ClockRate, codec.Channels, codec.SDPFmtpLine)
 	s.started = true
 	s.state.Store(StateLive)
+	s.releaseHandshake()
 	if d := s.cfg.MaxDuration; d > 0 {
 		s.maxTimer = time.AfterFunc(d, func() {
 			if s.State() == StateLive {
@@ -586,6 +590,7 @@ func (s *Session) finish() {
 		}
 		stopTimer(s.connectTimer)
 		stopTimer(s.maxTimer)
+		s.releaseHandshake()
 		if !s.released {
 			ttl, expire := s.cfg.FailedTTL, s.onFailed
 			if hasDraft {
@@ -662,4 +667,10 @@ func (s *Session) take() (Take, error) {
 		PCMBytes: s.spool.Bytes(), StartedAt: s.CreatedAt, Stats: s.stats.Snapshot(),
 		Frames: fr.Frames, Batches: fr.Batches, Changes: fr.Changes,
 	}, nil
+}
+
+func (s *Session) releaseHandshake() {
+	if release := s.handshook.Load(); release != nil {
+		(*release)()
+	}
 }

@@ -14,6 +14,7 @@ type Totals struct {
 	Started int64 // sessions begun (offers taken)
 	Stopped int64 // sessions ended with a take kept as a draft
 	Failed  int64 // sessions ended without a usable take
+	Refused int64 // offers admission turned away (the server at capacity)
 
 	Packets        int64 // RTP packets received
 	PayloadBytes   int64 // Opus payload bytes received
