@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -137,7 +138,7 @@ func (c *serverClient) do(ctx context.Context, method, path string, body, out an
 		if json.Unmarshal(data, &e) != nil || e.Message == "" {
 			e.Message = string(bytes.TrimSpace(data))
 		}
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Message)
+		return &statusError{what: method + " " + path, status: resp.StatusCode, text: resp.Status, message: e.Message}
 	}
 	if out == nil {
 		return nil
@@ -146,4 +147,23 @@ func (c *serverClient) do(ctx context.Context, method, path string, body, out an
 		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
 	}
 	return nil
+}
+
+// statusError is an answer other than 200.
+type statusError struct {
+	what    string // method and path
+	status  int
+	text    string // such as "503 Service Unavailable"
+	message string // the server's
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%s: %s: %s", e.what, e.text, e.message)
+}
+
+// isRefused says whether err is the server turning an offer away at
+// capacity (503), as admission control does.
+func isRefused(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.status == http.StatusServiceUnavailable
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -66,6 +67,9 @@ func (l *load) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if l.cfg.arrive > 0 {
+		return l.runArrivals(ctx, mon)
+	}
 	sessions, err := l.connectAll(ctx)
 	if err != nil {
 		l.finishAll(context.WithoutCancel(ctx), sessions)
@@ -115,6 +119,13 @@ streaming:
 	}
 	wg.Wait()
 	mon.stopped()
+	return l.report(ctx, sessions, nil, mon)
+}
+
+// report stops every session, prints the table and the summary, and
+// returns the sessions' errors. refused holds how long each offer the
+// server refused took to be answered.
+func (l *load) report(ctx context.Context, sessions []*session, refused []time.Duration, mon *procMonitor) error {
 	if ctx.Err() != nil {
 		fmt.Fprintln(l.out, "interrupted: stopping the sessions")
 	}
@@ -124,6 +135,10 @@ streaming:
 	}
 	writeTable(l.out, rows, l.cfg.save)
 	sum := summarize(rows)
+	sum.Offered, sum.Refused = len(sessions)+len(refused), len(refused)
+	for _, d := range refused {
+		sum.RefusedMaxMs = max(sum.RefusedMaxMs, float64(d)/float64(time.Millisecond))
+	}
 	var usageErr error
 	sum.ServerUsage, usageErr = mon.usage(len(rows), audioSeconds(rows))
 	if err := writeSummary(l.out, sum, l.cfg.json); err != nil {
@@ -314,4 +329,80 @@ func runID() (string, error) {
 		return "", fmt.Errorf("session ids: %w", err)
 	}
 	return hex.EncodeToString(b[:]), nil
+}
+
+// runArrivals is an overload run: the offers arrive evenly over -arrive,
+// each session streams -duration as soon as it connects, and an offer the
+// server refuses (503) is counted with how long the refusal took.
+func (l *load) runArrivals(ctx context.Context, mon *procMonitor) error {
+	prefix, err := runID()
+	if err != nil {
+		return err
+	}
+	gap := l.cfg.arrive / time.Duration(l.cfg.sessions)
+	var (
+		mu       sync.Mutex
+		sessions []*session
+		refused  []time.Duration
+		errs     []error
+		wg       sync.WaitGroup
+	)
+	mon.started()
+	for i := range l.cfg.sessions {
+		wg.Go(func() {
+			if !sleepCtx(ctx, time.Duration(i)*gap) {
+				return
+			}
+			s := &session{id: fmt.Sprintf("load-%s-%03d", prefix, i+1)}
+			asked := time.Now()
+			err := l.connect(ctx, s)
+			mu.Lock()
+			switch {
+			case isRefused(err):
+				refused = append(refused, time.Since(asked))
+			case err != nil:
+				errs = append(errs, fmt.Errorf("session %s: %w", s.id, err))
+			default:
+				sessions = append(sessions, s)
+			}
+			mu.Unlock()
+			if err == nil {
+				err := l.stream(ctx, s, 0)
+				s.mu.Lock()
+				s.streamErr = err
+				s.mu.Unlock()
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	start := time.Now()
+	tick := time.NewTicker(l.cfg.every)
+	defer tick.Stop()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case now := <-tick.C:
+			mu.Lock()
+			live, turned := slices.Clone(sessions), len(refused)
+			mu.Unlock()
+			l.poll(ctx, live)
+			fmt.Fprintf(l.out, "%s; refused %d\n", progress(now.Sub(start), live), turned)
+		}
+	}
+	mon.stopped()
+	return errors.Join(append(errs, l.report(ctx, sessions, refused, mon))...)
+}
+
+// sleepCtx waits d, or until ctx ends (false).
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }

@@ -93,6 +93,7 @@ type config struct {
 	impair   impairment    // what each sender does to its own stream
 	stagger  time.Duration // between one session's stream start and the next's
 	spread   bool          // stagger by one packet time over the sessions
+	arrive   time.Duration // an overload run: offers arrive evenly over this, each streams once connected
 	seed     int64         // of the impairments: session i draws from (seed, i)
 
 	serverPID int  // the server's process, for its CPU and RSS (load runs)
@@ -126,6 +127,7 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 	fs.Int64Var(&c.seed, "seed", 1, "seed of -loss, -jitter and -reorder: the same seed impairs the same packets")
 	fs.DurationVar(&c.stagger, "stagger", 0, "delay between one session starting to stream and the next (each streams -duration)")
 	fs.BoolVar(&c.spread, "spread", false, "start the streams evenly over one packet time, so their packets come at independent moments as real clients' do (default: every session sends at the same instant, the worst case)")
+	fs.DurationVar(&c.arrive, "arrive", 0, "an overload run: the offers arrive evenly over this long, each session streaming -duration as soon as it connects; offers the server refuses (503, at capacity) are counted as refused, not as errors")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id: report its CPU ms per second of audio per session and its RSS per session, read from /proc (Linux)")
 	fs.BoolVar(&c.baseline, "baseline", false, "the server is the aiortc baseline (cmd/loadgen/aiortc/server.py): loss is what it did not decode of what was sent")
 	fs.DurationVar(&c.soak, "soak", 0, fmt.Sprintf("run a soak for this long (at most %s): takes of random length saved or discarded in turn, a report of the server's memory, goroutines and open files every -report-every (the server needs -metrics)", maxSoak))
@@ -158,8 +160,10 @@ func parseFlags(args []string, output io.Writer) (config, error) {
 		return config{}, errors.New("-jitter must be 0-10s and -stagger 0-1m")
 	case c.spread && c.stagger != 0:
 		return config{}, errors.New("-spread and -stagger both set when streams start")
-	case c.soak != 0 && (c.impair.active() || c.stagger != 0 || c.spread):
-		return config{}, errors.New("-loss, -jitter, -reorder and -stagger are for a load run, not -soak")
+	case c.arrive < 0 || c.arrive > 10*time.Minute || c.arrive > 0 && (c.spread || c.stagger != 0):
+		return config{}, errors.New("-arrive must be 0-10m, and sets when streams start: not with -spread or -stagger")
+	case c.soak != 0 && (c.impair.active() || c.stagger != 0 || c.spread || c.arrive != 0):
+		return config{}, errors.New("-loss, -jitter, -reorder, -stagger and -arrive are for a load run, not -soak")
 	}
 	return c, nil
 }

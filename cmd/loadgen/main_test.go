@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -41,6 +42,12 @@ type testServer struct {
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
+	return startServerWith(t, rtc.Config{})
+}
+
+// startServerWith starts a server whose session manager has cfg's limits.
+func startServerWith(t *testing.T, cfg rtc.Config) *testServer {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dir := t.TempDir()
 	database, err := db.Open(t.Context(), filepath.Join(dir, "recorder.db"))
@@ -53,12 +60,8 @@ func startServer(t *testing.T) *testServer {
 		}
 	})
 	hub := feed.NewHub(8)
-	sessions, err := rtc.NewManager(rtc.Config{
-		SpoolDir:        filepath.Join(dir, "spool"),
-		Feed:            hub,
-		IncludeLoopback: true,
-		Log:             log,
-	})
+	cfg.SpoolDir, cfg.Feed, cfg.IncludeLoopback, cfg.Log = filepath.Join(dir, "spool"), hub, true, log
+	sessions, err := rtc.NewManager(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +235,33 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRun_Arrivals: in an overload run the offers the server turns away
+// (here at its cap of 2) are counted as refused, not as errors, and the
+// admitted sessions stream as they connect.
+func TestRun_Arrivals(t *testing.T) {
+	srv := startServerWith(t, rtc.Config{MaxSessions: 2})
+	args := []string{"-url", srv.url, "-sessions", "4", "-arrive", "400ms", "-duration", "2s", "-capture", testCapture, "-json"}
+	var out bytes.Buffer
+	if err := run(t.Context(), args, &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	t.Logf("output:\n%s", out.String())
+	var sum struct {
+		Sessions, Offered, Refused int
+		Sent, Counted              int64
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Offered != 4 || sum.Sessions != 2 || sum.Refused != 2 {
+		t.Errorf("offered %d, admitted %d, refused %d; want 4, 2, 2", sum.Offered, sum.Sessions, sum.Refused)
+	}
+	if sum.Sent < 180 || sum.Counted < sum.Sent-4 {
+		t.Errorf("the admitted sessions sent %d packets, the server counted %d; want about 200 each way", sum.Sent, sum.Counted)
+	}
+}
+
 func TestRun_RefusesRemoteHosts(t *testing.T) {
 	for _, u := range []string{
 		"http://example.com:8080",
@@ -304,6 +334,9 @@ func TestParseFlags(t *testing.T) {
 		{"-duration", "0s"},
 		{"-every", "-1s"},
 		{"extra"},
+		{"-arrive", "-1s"},
+		{"-arrive", "20s", "-spread"},
+		{"-arrive", "20s", "-soak", "1m"},
 	} {
 		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseFlags(%q) accepted", args)

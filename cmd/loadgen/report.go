@@ -111,6 +111,9 @@ type summary struct {
 	LagP99MaxMs     float64 `json:"lag_p99_max_ms"`       // end to end, worst session's p99
 	WorstSession    string  `json:"worst_session"`        // the one with that p99
 	LagWholeP99Max  float64 `json:"lag_whole_p99_max_ms"` // worst whole-session p99, stop included
+	Offered         int     `json:"offered"`              // offers made: the sessions and the refused
+	Refused         int     `json:"refused"`              // offers the server turned away at capacity (503)
+	RefusedMaxMs    float64 `json:"refused_max_ms"`       // the slowest refusal's answer
 	*ServerUsage            // with -server-pid
 }
 
@@ -157,6 +160,12 @@ func writeSummary(w io.Writer, s summary, asJSON bool) error {
 		s.LatencyP50Ms, s.LatencyP99MaxMs, s.LagP50Ms, s.LagP99Ms, s.LagP99MaxMs, s.WorstSession, s.LagWholeP99Max)
 	if err != nil {
 		return err
+	}
+	if s.Refused > 0 || s.Offered > s.Sessions {
+		if _, err := fmt.Fprintf(w, "admission: offered=%d admitted=%d refused=%d slowest refusal=%.0fms\n",
+			s.Offered, s.Sessions, s.Refused, s.RefusedMaxMs); err != nil {
+			return err
+		}
 	}
 	return writeUsage(w, s.ServerUsage)
 }
