@@ -226,7 +226,10 @@ async function startWebRTC() {
     cleanupMedia();
     drafts.forget(live.id);
     take = null;
-    setState('error', `Could not start the WebRTC session: ${err.message}`, 'error');
+    // 503: the server is at capacity for live takes; recording in the
+    // browser needs none of it, so say that it still works.
+    const instead = err.status === 503 && can.record ? '. Record in the browser works meanwhile.' : '';
+    setState('error', `Could not start the WebRTC session: ${err.message}${instead}`, 'error');
     focus(ui.start);
   }
 }
