@@ -96,7 +96,7 @@ func (a Admission) admit(l load) error {
 		// Late sessions on a busy process: one more would add to it.
 		// (On an idle process the lateness is the machine's or the
 		// network's, which refusing would not mend.)
-		return busy(fmt.Sprintf("%d live takes are running late", l.late))
+		return busy(liveTakes(l.late, "running late"))
 	case l.live >= minTrustedLive:
 		perSession := l.cores / float64(l.live+l.connecting)
 		if l.cores+perSession > a.CPUShare*a.Cores {
@@ -199,7 +199,7 @@ func (p *pacer) acquire(ctx context.Context) (release func(), err error) {
 	case p.slots <- struct{}{}:
 	case <-t.C:
 		return nil, &media.Error{Kind: media.ErrBusy, Message: fmt.Sprintf(
-			"the server is at capacity (%d live takes are starting); try again in a few seconds", cap(p.slots))}
+			"the server is at capacity (%s); try again in a few seconds", liveTakes(cap(p.slots), "starting"))}
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -207,4 +207,12 @@ func (p *pacer) acquire(ctx context.Context) (release func(), err error) {
 	free := func() { once.Do(func() { <-p.slots }) }
 	time.AfterFunc(handshakeTime, free)
 	return free, nil
+}
+
+// liveTakes says "1 live take is doing" or "n live takes are doing".
+func liveTakes(n int, doing string) string {
+	if n == 1 {
+		return "1 live take is " + doing
+	}
+	return fmt.Sprintf("%d live takes are %s", n, doing)
 }

@@ -597,6 +597,19 @@ func TestLimits(t *testing.T) {
 			t.Errorf("Totals.Refused = %d, want 1", got)
 		}
 	})
+	t.Run("PacedHandshakes", func(t *testing.T) {
+		// One handshake at a time: a connected session gives its turn
+		// back at once, though its audio has not started (a client may
+		// connect many before streaming); it once held it for 2 s,
+		// longer than the next offer's wait.
+		m := newManager(t, func(c *rtc.Config) {
+			c.Admission = rtc.Admission{MaxConnecting: 1, HandshakeWait: 1500 * time.Millisecond}
+		})
+		for _, id := range []string{"p1", "p2", "p3"} {
+			b, _ := connect(t, m, id, params(48000, 1))
+			defer b.close()
+		}
+	})
 	t.Run("MaxPerClient", func(t *testing.T) {
 		// Offers that never connect once held a slot for 30 s each: one
 		// address at 30 offers a minute kept a third of the server's

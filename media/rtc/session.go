@@ -107,8 +107,9 @@ type Session struct {
 	onDraftExpired func()
 	// onEnd is called once as the session finishes, its counters final.
 	onEnd func()
-	// handshook gives back the session's handshake slot (see pacer), as
-	// audio starts or the session ends; nil before it has one.
+	// handshook gives back the session's handshake slot (see pacer) once
+	// the peer connection is up, audio starts or the session ends; nil
+	// before it has one.
 	handshook atomic.Pointer[func()]
 	// folded says the Manager's totals hold the session's counters;
 	// guarded by the Manager's mu.
@@ -301,6 +302,9 @@ func (s *Session) setReason(reason string) {
 
 func (s *Session) onConnectionState(st webrtc.PeerConnectionState) {
 	s.log.Debug("peer connection state", "state", st.String())
+	if st == webrtc.PeerConnectionStateConnected {
+		s.releaseHandshake() // ICE and DTLS are done: the costly part
+	}
 	if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed {
 		s.end(false)
 	}
