@@ -160,6 +160,12 @@ func (r *rawTrack) writeRTP(h rtp.Header, payload []byte) error {
 // candidate gathered. It is closed when the test ends.
 func newBrowser(t testing.TB) *browser {
 	t.Helper()
+	return newBrowserWith(t, nil)
+}
+
+// newBrowserWith is newBrowser with settings of its own (nil: none).
+func newBrowserWith(t testing.TB, set func(*webrtc.SettingEngine)) *browser {
+	t.Helper()
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -172,6 +178,9 @@ func newBrowser(t testing.TB) *browser {
 	}
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
+	if set != nil {
+		set(&se)
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se),
 		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})

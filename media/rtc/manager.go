@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
@@ -146,6 +147,11 @@ func newAPI(cfg Config) (*webrtc.API, *listeners, error) {
 	reg := &interceptor.Registry{}
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	// No mDNS: a browser that hides its address behind a .local name
+	// still sends its checks to ours, and the server learns it from them
+	// (a peer-reflexive candidate), as any server does. pion's default
+	// opened a multicast socket and a goroutine per session for it.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	sockets, err := cfg.Network.configure(&se, cfg.IncludeLoopback)
 	if err != nil {
 		return nil, nil, err

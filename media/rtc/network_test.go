@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/media/rtc"
@@ -269,4 +270,31 @@ func TestNetwork_TCPPortAlone(t *testing.T) {
 		}
 	}
 	t.Errorf("no passive TCP candidate on port %d:\n%s", tcp, answer.SDP)
+}
+
+// TestBrowserBehindMDNSNames: the server resolves no mDNS names (it opens
+// no multicast socket per session), yet a browser that hides every
+// address of its own behind a .local name connects: the server learns
+// its address from the browser's checks.
+func TestBrowserBehindMDNSNames(t *testing.T) {
+	m := newManager(t)
+	b := newBrowserWith(t, func(se *webrtc.SettingEngine) {
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
+		se.SetIncludeLoopbackCandidate(false)
+	})
+	defer b.close()
+	for line := range strings.Lines(b.offer.SDP) {
+		if strings.HasPrefix(line, "a=candidate:") && strings.Contains(line, " host ") && !strings.Contains(line, ".local") {
+			t.Fatalf("the browser's offer shows an address: %s", line)
+		}
+	}
+	if !strings.Contains(b.offer.SDP, ".local") {
+		t.Skip("no .local candidate gathered here (no multicast-capable interface)")
+	}
+	s, answer, err := m.Offer(t.Context(), "mdns", b.offer, params(48000, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.accept(t, answer)
+	sendAll(t, b, s, celtCapture(t)[:10]) // fails unless all 10 arrive
 }

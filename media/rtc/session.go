@@ -477,9 +477,11 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 	}
 }
 
-// maxRTPPacket is the read buffer: larger than any packet a UDP or TCP
-// ICE path carries.
-const maxRTPPacket = 1 << 16
+// maxRTPPacket is the read buffer: as large as pion's receive MTU (1500
+// bytes: its mux reads every datagram, and every ICE-TCP frame, into a
+// buffer that size, so nothing longer reaches a track). Per live session,
+// so not 64 KiB.
+const maxRTPPacket = 1500
 
 // fail ends a take whose pipeline broke: the reason goes to the page and
 // the log at once, and the peer connection is closed. What the spool
