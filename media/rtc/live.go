@@ -68,7 +68,7 @@ type framing struct {
 	latency   media.WindowedLatency
 	lag       media.WindowedLatency
 	late      lateness // for admission: did frames run late just now
-	fps, size int // in force: as the newest frame and batch were cut
+	fps, size int      // in force: as the newest frame and batch were cut
 	frames    int64
 	batches   int64
 	samples   int64 // per channel, framed so far

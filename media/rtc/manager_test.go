@@ -582,7 +582,7 @@ func TestLimits(t *testing.T) {
 		})
 		connect(t, m, "first", params(48000, 1))
 		cpu.Store(int64(2 * time.Since(start))) // two cores' worth since the start, on one
-		time.Sleep(300 * time.Millisecond)       // past the meter's interval
+		time.Sleep(300 * time.Millisecond)      // past the meter's interval
 		cpu.Store(int64(2 * time.Since(start)))
 		b := newBrowser(t)
 		defer b.close()
