@@ -10,8 +10,11 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/chromedp/chromedp"
+
+	"github.com/avatarweb/recorder/internal/app"
+	"github.com/avatarweb/recorder/internal/config"
+	"github.com/avatarweb/recorder/media/mediatest"
 )
 
 // TestBrowserDiskFull: the data disk fills up during a live take in a
@@ -21,13 +24,13 @@ func TestBrowserDiskFull(t *testing.T) {
 	chromiumPath(t)
 	wav := toneWAV(t)
 	data := mediatest.Tmpfs(t, "4m")
-	cfg, err := parseConfig([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
+	cfg, err := config.Parse([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := newServer(ctx, cfg, log)
+	srv, err := app.New(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +88,7 @@ func TestBrowserDiskFull(t *testing.T) {
 		t.Fatalf("saving the draft after space was freed: %v (status line: %q)", err, status)
 	}
 	filename := attr(t, page, "body", "data-saved-filename")
-	rec, err := srv.db.GetRecording(context.Background(), filename)
+	rec, err := srv.DB.GetRecording(context.Background(), filename)
 	if err != nil {
 		t.Fatal(err)
 	}

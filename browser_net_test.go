@@ -31,7 +31,7 @@ func TestBrowserTrickle(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := attrOrFail(t, ctx, `[data-testid=session-id]`)
-	s, err := srv.sessions.Get(id)
+	s, err := srv.Sessions.Get(id)
 	if err != nil {
 		t.Fatal(err)
 	}

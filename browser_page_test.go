@@ -113,7 +113,7 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 // (first channel), their rate and the recording's duration.
 func savedAudio(t *testing.T, srv *testServer, filename string) ([]float32, int, float64) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
+	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestBrowserServerStop(t *testing.T) {
 	id := attrOrFail(t, ctx, `[data-testid=session-id]`)
 	var endedAt time.Time
 	for deadline := time.Now().Add(limit + 5*time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		s, err := srv.sessions.Get(id)
+		s, err := srv.Sessions.Get(id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -545,7 +545,7 @@ func TestBrowserListInEveryTab(t *testing.T) {
 // fileTitle reads the title written in a recording's own file.
 func fileTitle(t *testing.T, srv *testServer, filename string) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
+	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/avatarweb/recorder/internal/app"
+	"github.com/avatarweb/recorder/internal/config"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -59,20 +61,20 @@ func chromiumPath(t *testing.T) string {
 // testServer runs the real server on a free loopback port with a temp
 // data directory.
 type testServer struct {
-	*server
+	*app.Server
 	url string
 }
 
 func startServer(t *testing.T, tap func(string, media.Packet), flags ...string) *testServer {
 	t.Helper()
-	cfg, err := parseConfig(append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, flags...), func(string) string { return "" })
+	cfg, err := config.Parse(append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, flags...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.rtpTap = tap
+	cfg.Tap = tap
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := newServer(ctx, cfg, log)
+	srv, err := app.New(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func startServer(t *testing.T, tap func(string, media.Packet), flags ...string) 
 		}
 		srv.Close()
 	})
-	return &testServer{server: srv, url: "http://" + ln.Addr().String()}
+	return &testServer{Server: srv, url: "http://" + ln.Addr().String()}
 }
 
 // testWriter sends server logs to the test log, shown on failure or -v.
@@ -211,7 +213,7 @@ func TestBrowserMicErrors(t *testing.T) {
 			if disabled {
 				t.Error("WebRTC button stays disabled after the error: the user cannot retry")
 			}
-			if n := srv.sessions.Live(); n != 0 {
+			if n := srv.Sessions.Live(); n != 0 {
 				t.Errorf("%d sessions live after a mic error", n)
 			}
 		})
@@ -303,7 +305,7 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 // checkRecording reads the saved file from disk and its SQLite row.
 func checkRecording(t *testing.T, srv *testServer, filename string, rate int, recorded float64) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
+	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +359,7 @@ func checkRecording(t *testing.T, srv *testServer, filename string, rate int, re
 		t.Logf("duration %.3f s vs %.3f s recorded (%.1f%%)", dur, recorded, 100*(dur-recorded)/recorded)
 	}
 
-	row, err := srv.db.GetRecording(context.Background(), filename)
+	row, err := srv.DB.GetRecording(context.Background(), filename)
 	if err != nil {
 		t.Fatalf("no SQLite row for %s: %v", filename, err)
 	}
@@ -436,7 +438,7 @@ func TestBrowserLiveParams(t *testing.T) {
 		t.Errorf("the stats panel never showed frames over /ws: %q", frames)
 	}
 
-	s, err := srv.sessions.Get(id)
+	s, err := srv.Sessions.Get(id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +452,7 @@ func TestBrowserLiveParams(t *testing.T) {
 		ParamChanges []media.ParamChange `json:"param_changes"`
 		Stats        map[string]int64    `json:"stats"`
 	}
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), attr(t, rec, "body", "data-saved-filename")))
+	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), attr(t, rec, "body", "data-saved-filename")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -560,7 +562,7 @@ func TestBrowserMediaRecorder(t *testing.T) {
 		t.Fatalf("recordings list did not show %s: %v", filename, err)
 	}
 
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
+	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -602,7 +604,7 @@ func TestBrowserMediaRecorder(t *testing.T) {
 	} else {
 		t.Logf("dominant frequency %.2f Hz, RMS %.3f", f, mediatest.RMS(steady))
 	}
-	row, err := srv.db.GetRecording(context.Background(), filename)
+	row, err := srv.DB.GetRecording(context.Background(), filename)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -610,7 +612,7 @@ func TestBrowserMediaRecorder(t *testing.T) {
 		row.Bytes != int64(len(audio)) || math.Abs(row.ClientDuration-recorded) > 0.01 {
 		t.Errorf("SQLite row %+v does not match the file (%.3f s, %d bytes, client %.3f s)", row, dur, len(audio), recorded)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(srv.cfg.DataDir, "uploads")); len(entries) != 0 {
+	if entries, _ := os.ReadDir(filepath.Join(srv.Config.DataDir, "uploads")); len(entries) != 0 {
 		t.Errorf("the upload was not cleaned up after saving: %v", entries)
 	}
 }

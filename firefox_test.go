@@ -208,7 +208,7 @@ func TestFirefoxWebRTC(t *testing.T) {
 				}
 				prevTS = pk.Timestamp
 			}
-			stats := savedStats(t, srv.cfg.recordingsDir(), name)
+			stats := savedStats(t, srv.Config.RecordingsDir(), name)
 			t.Logf("%d audio packets, %d padding-only; stats %v", audio, padding, stats)
 			if stats["decode_errors"] != 0 || stats["empty_packets"] != int64(padding) || stats["packets"] != int64(audio+padding) {
 				t.Errorf("stats %v: want no decode errors and the %d padding-only packets of %d counted apart", stats, padding, audio+padding)
@@ -216,7 +216,7 @@ func TestFirefoxWebRTC(t *testing.T) {
 			if stats["lost_packets"] == 0 && stats["late_packets"] == 0 && stats["decoded_samples"] != int64(audio)*media.OpusRate/50 {
 				t.Errorf("decoded %d samples from %d audio packets of 20 ms: not all decoded in full", stats["decoded_samples"], audio)
 			}
-			samples, got := loadTake(t, srv.cfg.DataDir, name)
+			samples, got := loadTake(t, srv.Config.DataDir, name)
 			if got != rate {
 				t.Errorf("take at %d Hz, want %d", got, rate)
 			}
@@ -279,7 +279,7 @@ func TestFirefoxMediaRecorder(t *testing.T) {
 	filename := p.attr("body", "data-saved-filename")
 	p.do("the list showing the take", p.waitFor(fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, filename)))
 
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
+	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/config"
 	"github.com/avatarweb/recorder/internal/probe"
 )
 
@@ -21,11 +22,11 @@ import (
 // A flood of probes costs one check.
 func TestReadyz(t *testing.T) {
 	data := t.TempDir()
-	cfg, err := parseConfig([]string{"-data", data}, func(string) string { return "" })
+	cfg, err := config.Parse([]string{"-data", data}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	srv, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestReadyz(t *testing.T) {
 	get := func(path string) (int, string) {
 		req := httptest.NewRequest("GET", path, nil)
 		req.Host = "localhost"
-		res, err := srv.app.Test(req, -1)
+		res, err := srv.App.Test(req, -1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,8 @@
-package main
+package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -16,7 +17,7 @@ import (
 // sessions at once, connecting or live (429 beyond), and one that never
 // connects ends after -connect-timeout, freeing its slot.
 func TestOffersThatNeverConnect(t *testing.T) {
-	addr := serveWithFlags(t, "-connect-timeout", "1s", "-max-sessions", "10")
+	srv := newTestServer(t, []string{"-connect-timeout", "1s", "-max-sessions", "10"}, nil)
 	_, api := toneSender(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -27,7 +28,8 @@ func TestOffersThatNeverConnect(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { peer.Close() }) // never given the answer
-		return call(t, "POST", "http://"+addr+"/webrtc/offer", map[string]any{"offer": sdp, "session_id": id}, nil)
+		body, _ := json.Marshal(map[string]any{"offer": sdp, "session_id": id})
+		return callApp(t, srv, "POST", "/webrtc/offer", string(body), nil)
 	}
 	for i := range 8 {
 		if code := offer(fmt.Sprintf("ghost%d", i)); code != http.StatusOK {

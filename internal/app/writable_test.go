@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package app
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/avatarweb/recorder/internal/config"
 	"github.com/avatarweb/recorder/media/mediatest"
 )
 
@@ -50,12 +51,12 @@ func TestRefusesUnwritableData(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			data := mediatest.Tmpfs(t, "16m")
-			cfg, err := parseConfig([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
+			cfg, err := config.Parse([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
 			if err != nil {
 				t.Fatal(err)
 			}
 			// A first start makes the layout, as a real data dir has it.
-			srv, err := newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+			srv, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +67,7 @@ func TestRefusesUnwritableData(t *testing.T) {
 
 			bad := filepath.Join(data, sub)
 			readOnly(t, bad, sub == "")
-			srv, err = newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+			srv, err = New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 			if err == nil {
 				srv.Close()
 				t.Fatalf("started with %s read-only", bad)
@@ -82,11 +83,11 @@ func TestRefusesUnwritableData(t *testing.T) {
 // starts (with a warning) so recordings can be deleted to free space.
 func TestStartsOnFullDisk(t *testing.T) {
 	data := mediatest.Tmpfs(t, "16m")
-	cfg, err := parseConfig([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
+	cfg, err := config.Parse([]string{"-data", data, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	srv, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestStartsOnFullDisk(t *testing.T) {
 			}
 		}
 	}
-	srv, err = newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	srv, err = New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("a full disk stopped the start: %v", err)
 	}

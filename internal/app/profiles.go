@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"net/http"
@@ -8,7 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 )
 
-// profilesHandler serves the Go runtime's profiles under /debug/pprof/,
+// profiles serves the Go runtime's profiles under /debug/pprof/,
 // for finding where a loaded server spends its CPU and memory:
 //
 //	go tool pprof http://127.0.0.1:8080/debug/pprof/profile?seconds=10
@@ -16,7 +16,7 @@ import (
 //
 // It is a mux of its own: importing net/http/pprof also registers on
 // http.DefaultServeMux, which this program never serves.
-func profilesHandler() fiber.Handler {
+func profiles() fiber.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index) // heap, allocs, goroutine, block, mutex…
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

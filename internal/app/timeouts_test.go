@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -16,17 +16,19 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/avatarweb/recorder/internal/config"
 )
 
 // serveWithFlags runs the real server, as run wires it, on a loopback port
 // with args added to its flags, and returns its address.
 func serveWithFlags(t *testing.T, args ...string) string {
 	t.Helper()
-	cfg, err := parseConfig(append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, args...), func(string) string { return "" })
+	cfg, err := config.Parse(append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, args...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	srv, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -12,52 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/config"
 	"github.com/avatarweb/recorder/media/rtc"
 )
-
-func TestParseConfig_Network(t *testing.T) {
-	env := map[string]string{
-		"RECORDER_TURN_SECRET": "from-env",
-		"RECORDER_PUBLIC_IP":   "198.51.100.7",
-		"RECORDER_UDP_PORT":    "50000",
-	}
-	cfg, err := parseConfig([]string{
-		"-stun", "stun:stun.example.org:3478",
-		"-turn", "turn:turn.example.org:3478?transport=udp, turns:turn.example.org:5349",
-		"-turn-user", "rec", "-tcp-port", "50001", "-udp-port-range", "40000-40100",
-		"-ice-interfaces", "eth0", "-ice-networks", "udp4,tcp4", "-ice-relay-only",
-	}, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := cfg.Network
-	if n.TURNSecret != "from-env" || n.TURNUser != "rec" || len(n.TURN) != 2 || n.STUN[0] != "stun:stun.example.org:3478" ||
-		n.PublicIPs[0] != "198.51.100.7" || n.UDPPort != 50000 || n.TCPPort != 50001 || n.PortMin != 40000 || n.PortMax != 40100 ||
-		n.Interfaces[0] != "eth0" || len(n.Networks) != 2 || !n.RelayOnly || n.TURNTTL != 12*time.Hour {
-		t.Errorf("network config %+v", n)
-	}
-
-	for _, bad := range [][]string{
-		{"-udp-port-range", "40100"},
-		{"-udp-port-range", "0-10"},
-		{"-turn", "turn:a:3478"}, // no credentials
-		{"-stun", "turn:a:3478"},
-		{"-public-ip", "my.host"},
-		{"-ice-networks", "udp5"},
-		{"-turn", "turn:a:3478", "-turn-secret", "s", "-turn-ttl", "0s"},
-	} {
-		if _, err := parseConfig(bad, func(string) string { return "" }); err == nil {
-			t.Errorf("parseConfig(%q) accepted", bad)
-		}
-	}
-}
 
 // TestICEConfig_NotLogged: the page gets TURN credentials made from the
 // secret; neither the secret nor a credential reaches the log, even at
 // debug level.
 func TestICEConfig_NotLogged(t *testing.T) {
 	const secret = "s3cr3t-shared-with-coturn"
-	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-turn", "turn:198.51.100.20:3478", "-log-level", "debug"},
+	cfg, err := config.Parse([]string{"-data", t.TempDir(), "-turn", "turn:198.51.100.20:3478", "-log-level", "debug"},
 		func(k string) string {
 			if k == "RECORDER_TURN_SECRET" {
 				return secret
@@ -69,14 +33,14 @@ func TestICEConfig_NotLogged(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := newServer(context.Background(), cfg, log)
+	srv, err := New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
 	req := httptest.NewRequest("GET", "/webrtc/ice-config", nil)
 	req.Host = "localhost"
-	res, err := srv.app.Test(req)
+	res, err := srv.App.Test(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -18,25 +18,26 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/avatarweb/recorder/internal/config"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // scrape GETs /metrics from srv and returns the status and body.
-func scrape(t *testing.T, srv *server, token string) (int, string) {
+func scrape(t *testing.T, srv *Server, token string) (int, string) {
 	t.Helper()
 	return getAs(t, srv, "/metrics", token)
 }
 
 // getAs GETs target from srv, with the token when one is given.
-func getAs(t *testing.T, srv *server, target, token string) (int, string) {
+func getAs(t *testing.T, srv *Server, target, token string) (int, string) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, target, nil)
 	req.Host = "localhost:8080"
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := srv.app.Test(req, -1)
+	res, err := srv.App.Test(req, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,14 +49,14 @@ func getAs(t *testing.T, srv *server, target, token string) (int, string) {
 	return res.StatusCode, string(body)
 }
 
-func newTestServer(t *testing.T, args []string, env map[string]string) *server {
+func newTestServer(t *testing.T, args []string, env map[string]string) *Server {
 	t.Helper()
-	cfg, err := parseConfig(append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, args...),
+	cfg, err := config.Parse(append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, args...),
 		func(name string) string { return env[name] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	srv, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestMetrics(t *testing.T) {
 				strings.NewReader(`{"upload_id":"metrics-test","mime":"audio/webm;codecs=opus"}`))
 			req.Host = "localhost:8080"
 			req.Header.Set("Content-Type", "application/json")
-			res, err := srv.app.Test(req, -1)
+			res, err := srv.App.Test(req, -1)
 			if err != nil || res.StatusCode != http.StatusOK {
 				t.Fatalf("POST /uploads: %v %v", res.StatusCode, err)
 			}
@@ -126,7 +127,7 @@ func TestMetrics(t *testing.T) {
 
 // callApp sends a request through srv's app (the Host the guards accept, a
 // JSON body when given) and decodes a JSON answer into out when not nil.
-func callApp(t *testing.T, srv *server, method, target, body string, out any) int {
+func callApp(t *testing.T, srv *Server, method, target, body string, out any) int {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
@@ -137,7 +138,7 @@ func callApp(t *testing.T, srv *server, method, target, body string, out any) in
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := srv.app.Test(req, -1)
+	res, err := srv.App.Test(req, -1)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, target, err)
 	}
@@ -151,7 +152,7 @@ func callApp(t *testing.T, srv *server, method, target, body string, out any) in
 }
 
 // families scrapes srv's /metrics and parses the text format.
-func families(t *testing.T, srv *server) map[string]*dto.MetricFamily {
+func families(t *testing.T, srv *Server) map[string]*dto.MetricFamily {
 	t.Helper()
 	code, body := scrape(t, srv, "")
 	if code != http.StatusOK {
@@ -393,7 +394,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 // TestProfiles: /debug/pprof/ is off by default; with -pprof it serves the
 // runtime's profiles, behind the token when one is set.
 func TestProfiles(t *testing.T) {
-	get := func(srv *server, token string) (int, string) {
+	get := func(srv *Server, token string) (int, string) {
 		t.Helper()
 		return getAs(t, srv, "/debug/pprof/heap?debug=1", token)
 	}
@@ -422,7 +423,7 @@ func TestMetricsCountOtherMethods(t *testing.T) {
 	for _, m := range []string{"PROPFIND", "BREW", "BREW"} {
 		req := httptest.NewRequest(m, "/recordings", nil)
 		req.Host = "localhost:8080"
-		res, err := srv.app.Test(req, -1)
+		res, err := srv.App.Test(req, -1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -7,11 +7,9 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/internal/nodesign"
 	"github.com/avatarweb/recorder/media/library"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 )
 
@@ -30,33 +28,33 @@ const (
 // held before it restarted (their takes are recovered from its spool),
 // and it returns the middleware that records and forwards live sessions
 // by owner. One node on SQLite gets nil and nothing changes.
-func joinCluster(ctx context.Context, cfg config, database *db.DB, lib *library.Library, sessions *rtc.Manager, log *slog.Logger) (*handlers.Cluster, error) {
-	if !database.Shared() {
+func (s *Server) joinCluster(ctx context.Context) (*handlers.Cluster, error) {
+	if !s.DB.Shared() {
 		return nil, nil
 	}
-	if cfg.ClusterSecret == "" {
+	cfg, log := s.Config, s.log
+	if cfg.Cluster.Secret == "" {
 		return nil, errors.New("a shared index (PostgreSQL) needs -cluster-secret (or RECORDER_CLUSTER_SECRET), the same on every node: " +
 			"nodes sign the requests they forward to each other with it")
 	}
-	lib.Grace = clusterGrace
-	if n, err := database.ReleaseNode(ctx, cfg.Node.ID); err != nil {
+	node := cfg.Cluster.Node
+	s.lib.Grace = clusterGrace
+	if n, err := s.DB.ReleaseNode(ctx, node.ID); err != nil {
 		log.Error("cluster: could not forget this node's sessions from before it started", "err", err)
 	} else if n > 0 {
 		log.Info("cluster: forgot this node's sessions from before it started", "count", n)
 	}
-	if u, err := url.Parse(cfg.Node.URL); err == nil {
-		if u.Hostname() == "localhost" {
-			log.Warn("cluster: other machines cannot reach this node at localhost; set -advertise-url", "url", cfg.Node.URL)
-		}
+	if u, err := url.Parse(node.URL); err == nil && u.Hostname() == "localhost" {
+		log.Warn("cluster: other machines cannot reach this node at localhost; set -advertise-url", "url", node.URL)
 	}
-	log.Info("cluster: node sharing the index", "node_id", cfg.Node.ID, "advertise_url", cfg.Node.URL)
+	log.Info("cluster: node sharing the index", "node_id", node.ID, "advertise_url", node.URL)
 	return &handlers.Cluster{
-		Self:     cfg.Node,
-		Owners:   database,
-		Signer:   nodesign.New([]byte(cfg.ClusterSecret), nil),
-		Local:    func(id string) bool { _, err := sessions.Get(id); return err == nil },
+		Self:     node,
+		Owners:   s.DB,
+		Signer:   nodesign.New([]byte(cfg.Cluster.Secret), nil),
+		Local:    func(id string) bool { _, err := s.Sessions.Get(id); return err == nil },
 		Log:      log,
-		ClaimTTL: cfg.MaxTakeTime + cfg.DraftTTL,
+		ClaimTTL: cfg.Sessions.MaxTakeTime + cfg.Sessions.DraftTTL,
 	}, nil
 }
 

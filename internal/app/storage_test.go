@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -12,33 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/avatarweb/recorder/internal/config"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/store/s3store/s3test"
 )
-
-func TestStoreFlag(t *testing.T) {
-	env := map[string]string{
-		"RECORDER_STORE": "s3://bucket/takes", "AWS_ENDPOINT_URL": "http://127.0.0.1:7070", "AWS_REGION": "eu-west-3",
-		"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET",
-	}
-	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-s3-path-style"}, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cfg.S3
-	if c == nil || c.Bucket != "bucket" || c.Prefix != "takes/" || c.Endpoint != "http://127.0.0.1:7070" ||
-		c.Region != "eu-west-3" || !c.PathStyle || c.AccessKey != "AKID" || c.SecretKey != "SECRET" {
-		t.Errorf("config %+v", c)
-	}
-	cfg, err = parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
-	if err != nil || cfg.S3 != nil {
-		t.Errorf("default: %+v, %v", cfg.S3, err)
-	}
-	if _, err := parseConfig([]string{"-store", "/srv/recordings"}, func(string) string { return "" }); err == nil {
-		t.Error("-store takes a path that is not s3://")
-	}
-}
 
 // TestS3Server runs the real server on a bucket of a real S3-compatible
 // server: a take saved is listed, played with Range and deleted, and the
@@ -49,13 +27,13 @@ func TestS3Server(t *testing.T) {
 	env := map[string]string{
 		"RECORDER_STORE": "s3://" + s3cfg.Bucket + "/takes", "AWS_ACCESS_KEY_ID": s3cfg.AccessKey, "AWS_SECRET_ACCESS_KEY": s3cfg.SecretKey,
 	}
-	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0", "-s3-endpoint", gw.Endpoint, "-s3-path-style"},
+	cfg, err := config.Parse([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0", "-s3-endpoint", gw.Endpoint, "-s3-path-style"},
 		func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	srv, err := newServer(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	srv, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +45,7 @@ func TestS3Server(t *testing.T) {
 		for i := 0; i+1 < len(header); i += 2 {
 			req.Header.Set(header[i], header[i+1])
 		}
-		res, err := srv.app.Test(req, -1)
+		res, err := srv.App.Test(req, -1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,12 +1,18 @@
-package main
+package app
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/internal/config"
 )
 
 // TestEveryRouteNeedsTheToken walks every route the real server has and
@@ -14,7 +20,7 @@ import (
 // one with it through (whatever the route then answers).
 func TestEveryRouteNeedsTheToken(t *testing.T) {
 	const token = "s3cret-token-for-tests"
-	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0", "-metrics"}, func(name string) string {
+	cfg, err := config.Parse([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0", "-metrics"}, func(name string) string {
 		if name == "RECORDER_TOKEN" {
 			return token
 		}
@@ -23,7 +29,7 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	srv, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +38,7 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 	// balancer carries no token; they tell nothing but "ok").
 	open := map[string]bool{"GET /login": true, "POST /login": true, "HEAD /login": true, "GET /healthz": true, "GET /readyz": true}
 	seen := 0
-	for _, r := range srv.app.GetRoutes(true) {
+	for _, r := range srv.App.GetRoutes(true) {
 		key := r.Method + " " + r.Path
 		if open[key] || strings.HasPrefix(r.Path, "/assets") || r.Method == http.MethodHead || r.Method == "USE" {
 			continue
@@ -47,7 +53,7 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 			if withToken {
 				req.Header.Set("Authorization", "Bearer "+token)
 			}
-			res, err := srv.app.Test(req, -1)
+			res, err := srv.App.Test(req, -1)
 			if err != nil {
 				t.Fatalf("%s: %v", key, err)
 			}
@@ -64,7 +70,7 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 	}
 	// The login page and the assets it needs stay open.
 	for _, path := range []string{"/login", "/assets/style.css"} {
-		res, err := srv.app.Test(httptest.NewRequest(http.MethodGet, path, nil), -1)
+		res, err := srv.App.Test(httptest.NewRequest(http.MethodGet, path, nil), -1)
 		if err != nil || res.StatusCode != http.StatusOK {
 			t.Errorf("GET %s without a token: %v %v", path, res.StatusCode, err)
 		}
@@ -74,11 +80,11 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 // TestCrossSiteFormRefused: a form on another site posting to the API
 // (the CSRF a JSON API without tokens must resist) changes nothing.
 func TestCrossSiteFormRefused(t *testing.T) {
-	cfg, err := parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
+	cfg, err := config.Parse([]string{"-data", t.TempDir()}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	srv, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +99,7 @@ func TestCrossSiteFormRefused(t *testing.T) {
 		req.Header.Set("Content-Type", tc.ctype)
 		req.Header.Set("Origin", "https://evil.example")
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
-		res, err := srv.app.Test(req, -1)
+		res, err := srv.App.Test(req, -1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +107,60 @@ func TestCrossSiteFormRefused(t *testing.T) {
 			t.Errorf("cross-site POST %s (%s): %d, want 403", tc.path, tc.ctype, res.StatusCode)
 		}
 	}
-	if p, _ := srv.db.Params(context.Background()); p.FPS != 30 {
+	if p, _ := srv.DB.Params(context.Background()); p.FPS != 30 {
 		t.Errorf("a cross-site post changed fps to %d", p.FPS)
+	}
+}
+
+// TestNoRouteReadsAnUnboundedBody walks every route of the real server,
+// signed in, and sends each a request that declares a 1 GiB body and sends
+// 16 KiB of it: every route answers at once, without waiting for the rest
+// (a handler that read the body whole would wait for a gigabyte), and the
+// connection is closed with the body unread.
+func TestNoRouteReadsAnUnboundedBody(t *testing.T) {
+	const token = "unbounded-body-token-0123"
+	srv := newTestServer(t, []string{"-metrics", "-pprof"}, map[string]string{"RECORDER_TOKEN": token})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.App.Listener(ln) }()
+	defer srv.App.Shutdown()
+	seen := map[string]bool{}
+	for _, r := range srv.App.GetRoutes(true) {
+		key := r.Method + " " + r.Path
+		if r.Method == "USE" || r.Method == http.MethodHead || r.Method == http.MethodConnect || seen[key] {
+			continue
+		}
+		seen[key] = true
+		path := strings.NewReplacer(":filename", "recording_20260101_000000.json", ":id", "x", ":index", "0", "*", "x").Replace(r.Path)
+		contentType := "application/json"
+		if strings.HasSuffix(r.Path, "/chunks/:index") {
+			contentType = "application/octet-stream"
+		}
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		began := time.Now()
+		fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
+			r.Method, path, token, contentType, 1<<30, strings.Repeat("a", 16<<10))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		took := time.Since(began)
+		conn.Close()
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v after %v", key, err, took.Round(time.Millisecond))
+		case took > 3*time.Second || !res.Close:
+			t.Errorf("%s: %d after %v, close %v: want an answer at once and the connection closed", key, res.StatusCode, took.Round(time.Millisecond), res.Close)
+		case r.Path == "/healthz" || r.Path == "/readyz":
+			// The probes answer before anything else and read nothing.
+		case res.StatusCode != http.StatusRequestEntityTooLarge:
+			t.Errorf("%s: %d, want 413", key, res.StatusCode)
+		}
+	}
+	if len(seen) < 25 {
+		t.Errorf("walked only %d routes", len(seen))
 	}
 }

@@ -1,8 +1,9 @@
-package main
+package app
 
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,27 +19,22 @@ const readyEvery = time.Second
 // readyTimeout bounds one check.
 const readyTimeout = 3 * time.Second
 
-// pinger is a recordings store that can say whether it answers.
-type pinger interface {
-	Ping(ctx context.Context) error
-}
-
 // readyz is /readyz: the last check's result if it is recent, else a new
 // one.
-func (s *server) readyz(ctx context.Context) error {
+func (s *Server) readyz(ctx context.Context) error {
 	return s.health.Result(ctx, time.Now().Add(-readyEvery))
 }
 
 // reachable is what a failed request asks (handlers.Reachable): the
 // result of a check begun since it began.
-func (s *server) reachable(ctx context.Context, since time.Time) error {
+func (s *Server) reachable(ctx context.Context, since time.Time) error {
 	return s.health.Result(ctx, since)
 }
 
 // ready is the check behind both: the data directory takes a file, the
 // database answers, and so does the recordings store.
-func (s *server) ready(ctx context.Context) error {
-	f, err := os.CreateTemp(s.cfg.DataDir, ".readyz-*")
+func (s *Server) ready(ctx context.Context) error {
+	f, err := os.CreateTemp(s.Config.DataDir, ".readyz-*")
 	if err != nil {
 		return fmt.Errorf("data directory not writable: %w", err)
 	}
@@ -46,13 +42,13 @@ func (s *server) ready(ctx context.Context) error {
 	_, werr := f.Write([]byte("ok"))
 	cerr := f.Close()
 	os.Remove(name)
-	if werr != nil || cerr != nil {
-		return fmt.Errorf("data directory not writable: %w", firstErr(werr, cerr))
+	if err := errors.Join(werr, cerr); err != nil {
+		return fmt.Errorf("data directory not writable: %w", err)
 	}
-	if err := s.db.Ping(ctx); err != nil {
+	if err := s.DB.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	if p, ok := s.store.(pinger); ok {
+	if p, ok := s.store.(interface{ Ping(context.Context) error }); ok {
 		if err := p.Ping(ctx); err != nil {
 			return fmt.Errorf("recordings store: %w", err)
 		}
@@ -60,20 +56,11 @@ func (s *server) ready(ctx context.Context) error {
 	return nil
 }
 
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// healthcheck is `recorder -healthcheck`, for a container's HEALTHCHECK
+// Healthcheck is `recorder -healthcheck`, for a container's HEALTHCHECK
 // where there is no curl: it asks this machine's server for /healthz (at
 // RECORDER_ADDR's port, over HTTPS when RECORDER_TLS or RECORDER_CERT is
 // set) and returns the exit status, 0 when healthy.
-func healthcheck(getenv func(string) string) int {
+func Healthcheck(getenv func(string) string) int {
 	addr := getenv("RECORDER_ADDR")
 	if addr == "" {
 		addr = ":8080"
