@@ -74,9 +74,6 @@ type Handler struct {
 	Uploads  Uploads
 	Library  Library
 	Log      *slog.Logger
-	// WSRecover, when set, handles a panic in a WebSocket handler (the
-	// contrib default prints it and sends the panic value to the client).
-	WSRecover func(*websocket.Conn)
 	// Metrics, when set, answers GET /metrics (behind the guards).
 	Metrics fiber.Handler
 	// Profiles, when set, answers GET /debug/pprof/… (behind the guards).
@@ -100,9 +97,11 @@ type Handler struct {
 	// page can say why a take ended.
 	MaxTakeTime time.Duration
 
-	recordings changeHub    // tells open pages the list changed
-	observer   Observer     // AppConfig.Observer: counts saves; nil counts nothing
-	wsConns    *guard.Conns // bounds open WebSockets; nil bounds nothing
+	// The app's own state, made by NewApp in its copy of the Handler.
+	recordings *changeHub            // tells open pages the list changed
+	observer   Observer              // AppConfig.Observer: counts saves; nil counts nothing
+	wsConns    *guard.Conns          // bounds open WebSockets; nil bounds nothing
+	wsRecover  func(*websocket.Conn) // a panic in a WebSocket handler (the guard's)
 }
 
 // render writes a templ component as the HTML response. Pages are

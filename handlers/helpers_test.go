@@ -60,9 +60,9 @@ type testApp struct {
 	// hub is the handler's Feed, for tests to publish batches and end
 	// sessions.
 	hub *feed.Hub
-	// handler is the app's Handler, for a test to set fields before it
-	// serves.
-	handler *handlers.Handler
+	// handler is the Handler the app was built around, for a test to
+	// build another app around it.
+	handler handlers.Handler
 }
 
 // newTestApp builds the app with a real database, store and library
@@ -120,7 +120,7 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 		Space:    space,
 	}
 	hub := feed.NewHub(8)
-	h := &handlers.Handler{
+	h := handlers.Handler{
 		Settings:     settings.New(database),
 		Feed:         hub,
 		Sessions:     s,
@@ -128,6 +128,9 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
+	}
+	if o.handler != nil {
+		o.handler(&h)
 	}
 	app := handlers.NewApp(h, handlers.AppConfig{
 		Guard:                  guard.New(guard.Config{Log: log}),
@@ -155,6 +158,12 @@ func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
 type appOptions struct {
 	maxWSPerClient int
 	reachable      handlers.Reachable
+	handler        func(*handlers.Handler) // edits the Handler before the app is built
+}
+
+// withHandler edits the Handler before the app is built around it.
+func withHandler(edit func(*handlers.Handler)) func(*appOptions) {
+	return func(o *appOptions) { o.handler = edit }
 }
 
 // newFakeAppWith is newFakeApp with options.

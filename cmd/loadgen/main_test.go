@@ -63,7 +63,7 @@ func startServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(sessions.Close)
-	h := &handlers.Handler{
+	h := handlers.Handler{
 		Settings: settings.New(database),
 		Feed:     hub,
 		Sessions: sessions,

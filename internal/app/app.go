@@ -177,7 +177,7 @@ func (s *Server) newApp(ctx context.Context) *fiber.App {
 		Token: cfg.HTTP.Token, SecureCookie: cfg.TLS.On, OfferRate: cfg.HTTP.OfferRate,
 		TrustedProxies: cfg.HTTP.TrustedProxies, Log: s.log,
 	})
-	return handlers.NewApp(&h, handlers.AppConfig{
+	return handlers.NewApp(h, handlers.AppConfig{
 		Guard:                  s.guard,
 		Health:                 handlers.Health{Ready: s.readyz, Draining: s.draining.Load},
 		Reachable:              s.reachable,
