@@ -43,7 +43,7 @@ type AppConfig struct {
 	// is answered 503 (media.UnavailableMessage) while they do not.
 	Reachable Reachable
 	// DiskFull, when set, is told of every request refused for a full
-	// disk that nothing reported yet (store.Space.Check), so each is
+	// disk that nothing reported yet (disk.Space.Check), so each is
 	// counted in its episode and the episode logged once.
 	DiskFull func(error) error
 	// Observer, when set, is told of every request (its route and status)
@@ -124,7 +124,7 @@ func (h *Handler) routes(app *fiber.App, cfg AppConfig, b *guard.Bodies) {
 	ws := wsConfig
 	ws.RecoverHandler = h.wsRecover
 
-	app.Get("/healthz", healthz) // before the guards: probes carry no token and send no body
+	app.Get("/healthz", healthz) // before the guards: a probe carries no token and reads no body
 	app.Get("/readyz", cfg.Health.readyz)
 	// A node's signed forward names its client before RealClient looks.
 	app.Use(g.Recover(), cl.verifyForwarded(), g.RealClient(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())

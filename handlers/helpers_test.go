@@ -30,7 +30,9 @@ import (
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/dirstore"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/disk"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -104,13 +106,13 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 	if err != nil {
 		tb.Fatal(err)
 	}
-	space := &store.Space{Reserve: filepath.Join(dir, "space.reserve"), Size: 256 << 10, Log: log}
+	space := &disk.Space{Reserve: filepath.Join(dir, "space.reserve"), Size: 256 << 10, Log: log}
 	if err := space.Keep(); err != nil {
 		tb.Fatal(err)
 	}
 	database.MakeRoom = space.Release
 	lib := &library.Library{
-		Store:    &store.Store{Dir: recDir, Now: clk.Now, Space: space},
+		Store:    &dirstore.Store{Dir: recDir, Now: clk.Now, Space: space},
 		Index:    database,
 		Sessions: s,
 		Uploads:  spooler,

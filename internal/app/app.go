@@ -21,6 +21,7 @@ import (
 	"github.com/avatarweb/recorder/internal/config"
 	"github.com/avatarweb/recorder/internal/metrics"
 	"github.com/avatarweb/recorder/internal/probe"
+	"github.com/avatarweb/recorder/media/disk"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/rtc"
@@ -42,8 +43,8 @@ type Server struct {
 	Sessions *rtc.Manager
 
 	log      *slog.Logger
-	space    *store.Space
-	store    library.Store
+	space    *disk.Space
+	store    store.Store
 	hub      *feed.Hub
 	uploads  *upload.Spooler
 	lib      *library.Library
@@ -99,7 +100,7 @@ func (s *Server) openIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.space = &store.Space{Reserve: s.Config.ReservePath(), Size: reserveSize, Log: s.log}
+	s.space = &disk.Space{Reserve: s.Config.ReservePath(), Size: reserveSize, Log: s.log}
 	if full {
 		// SQLite needs room for its shared-memory and log files even to
 		// open. The next save writes the reserve again.

@@ -48,10 +48,8 @@ func (s *Server) ready(ctx context.Context) error {
 	if err := s.DB.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	if p, ok := s.store.(interface{ Ping(context.Context) error }); ok {
-		if err := p.Ping(ctx); err != nil {
-			return fmt.Errorf("recordings store: %w", err)
-		}
+	if err := s.store.Ping(ctx); err != nil {
+		return fmt.Errorf("recordings store: %w", err)
 	}
 	return nil
 }

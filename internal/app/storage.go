@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/internal/config"
+	"github.com/avatarweb/recorder/internal/dirstore"
+	"github.com/avatarweb/recorder/internal/s3store"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/library"
+	"github.com/avatarweb/recorder/media/disk"
 	"github.com/avatarweb/recorder/media/store"
-	"github.com/avatarweb/recorder/media/store/s3store"
 )
 
 // reserveSize is the space kept in DATA/space.reserve and given up when a
@@ -28,7 +29,7 @@ func checkWritable(cfg config.Config, log *slog.Logger) (full bool, err error) {
 		dirs = append(dirs, cfg.RecordingsDir())
 	}
 	for _, dir := range dirs {
-		err := store.CheckWritable(dir)
+		err := disk.CheckWritable(dir)
 		if media.IsDiskFull(err) {
 			if !full {
 				log.Warn("the disk is full: saving will fail until space is freed; deleting works", "path", dir)
@@ -46,9 +47,9 @@ func checkWritable(cfg config.Config, log *slog.Logger) (full bool, err error) {
 // openStore returns where recordings are kept: DATA/recordings, or the
 // bucket of -store s3://…, which must answer before the server starts.
 // Credentials are never logged.
-func openStore(ctx context.Context, cfg config.Config, space *store.Space, log *slog.Logger) (library.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, space *disk.Space, log *slog.Logger) (store.Store, error) {
 	if cfg.Storage.S3 == nil {
-		return &store.Store{Dir: cfg.RecordingsDir(), Space: space}, nil
+		return &dirstore.Store{Dir: cfg.RecordingsDir(), Space: space}, nil
 	}
 	s3 := *cfg.Storage.S3
 	s, err := s3store.New(s3)

@@ -13,9 +13,9 @@ import (
 	"testing"
 
 	"github.com/avatarweb/recorder/internal/config"
+	"github.com/avatarweb/recorder/internal/s3store/s3test"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/store/s3store/s3test"
 )
 
 // TestS3Server runs the real server on a bucket of a real S3-compatible

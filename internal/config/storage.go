@@ -4,7 +4,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/avatarweb/recorder/media/store/s3store"
+	"github.com/avatarweb/recorder/internal/s3store"
 )
 
 // Storage is where the index and the recordings are kept.

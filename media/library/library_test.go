@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/internal/dirstore"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/store"
 )
 
 // fakeSessions hands out one prepared take.
@@ -86,7 +86,7 @@ func setup(t testing.TB) (*library.Library, *db.DB, *fakeSessions, string) {
 	sessions := &fakeSessions{take: newTake(t, dir)}
 	recDir := filepath.Join(dir, "recordings")
 	lib := &library.Library{
-		Store: &store.Store{Dir: recDir}, Index: database, Sessions: sessions,
+		Store: &dirstore.Store{Dir: recDir}, Index: database, Sessions: sessions,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC) },
 	}
 	return lib, database, sessions, recDir
@@ -318,20 +318,33 @@ func TestRecover(t *testing.T) {
 	}
 }
 
+// TestRename: a title goes into the row and into the recording's file
+// (so the file alone still says what it is), on either store; the audio
+// stays as it was.
 func TestRename(t *testing.T) {
 	ctx := context.Background()
-	lib, _, _, _ := setup(t)
-	rec, err := lib.SaveSession(ctx, "session_x", 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lib.Rename(ctx, rec.Filename, "Morning take"); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := lib.Get(ctx, rec.Filename); got.Title != "Morning take" {
-		t.Errorf("title %q", got.Title)
-	}
-	if err := lib.Rename(ctx, "nope.json", "x"); !errors.Is(err, media.ErrInvalid) {
-		t.Errorf("bad name: %v", err)
-	}
+	forEachStore(t, func(t *testing.T, lib *library.Library, _ *db.DB, _ *fakeSessions) {
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lib.Rename(ctx, rec.Filename, "  Morning take "); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := lib.Get(ctx, rec.Filename); got.Title != "Morning take" {
+			t.Errorf("row title %q", got.Title)
+		}
+		opened, err := lib.Open(ctx, rec.Filename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer opened.Close()
+		audio, err := io.ReadAll(opened.Audio)
+		if opened.Meta.Title != "Morning take" || err != nil || int64(len(audio)) != rec.Bytes {
+			t.Errorf("file: title %q, %d bytes of audio (%v), want %d", opened.Meta.Title, len(audio), err, rec.Bytes)
+		}
+		if err := lib.Rename(ctx, "nope.json", "x"); !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("bad name: %v", err)
+		}
+	})
 }

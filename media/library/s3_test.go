@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/internal/s3store"
+	"github.com/avatarweb/recorder/internal/s3store/s3test"
 	"github.com/avatarweb/recorder/media/library"
-	"github.com/avatarweb/recorder/media/store/s3store"
-	"github.com/avatarweb/recorder/media/store/s3store/s3test"
 )
 
 // The library on a bucket of a real S3-compatible server: saving,

@@ -1,10 +1,11 @@
-package store_test
+package dirstore_test
 
 import (
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/dirstore"
 	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/media/store/storetest"
 )
@@ -12,7 +13,7 @@ import (
 // TestConformance runs the suite every store passes against the local
 // directory.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
-		return &store.Store{Dir: filepath.Join(t.TempDir(), "recordings"), Now: now}
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
+		return &dirstore.Store{Dir: filepath.Join(t.TempDir(), "recordings"), Now: now}
 	})
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/avatarweb/recorder/media/store/s3store"
+	"github.com/avatarweb/recorder/internal/s3store"
 )
 
 const (

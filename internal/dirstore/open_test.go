@@ -1,4 +1,4 @@
-package store_test
+package dirstore_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/avatarweb/recorder/internal/dirstore"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/store"
 )
@@ -118,7 +119,7 @@ func checkSeeks(t *testing.T, rng *rand.Rand, r io.ReadSeeker, orig []byte) {
 }
 
 // writeRecording writes a recording file by hand into s.Dir.
-func writeRecording(t *testing.T, s *store.Store, name, content string) {
+func writeRecording(t *testing.T, s *dirstore.Store, name, content string) {
 	t.Helper()
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,9 @@
-// Package s3store keeps recordings in an S3-compatible bucket, in the same
-// format and under the same names as the local directory (media/store): one
-// object per recording, prefix + recording_YYYYMMDD_HHMMSS.json, holding
-// the audio as base64 followed by its metadata.
+// Package s3store keeps recordings in an S3-compatible bucket (minio-go),
+// in the format and under the names media/store says, as the directory
+// store (internal/dirstore) keeps them in files: one object per recording,
+// prefix + recording_YYYYMMDD_HHMMSS.json, holding the audio as base64
+// followed by its metadata. It is one of the two implementations of
+// store.Store.
 //
 // Saving streams: the recording is encoded into parts of PartSize bytes
 // sent by multipart upload, so a long take is never held in memory. A name
@@ -96,8 +98,8 @@ func ParseURL(raw string) (bucket, prefix string, err error) {
 	return u.Host, prefix, nil
 }
 
-// Store is a bucket (and key prefix) of recordings. It implements the
-// library's Store; it is safe for concurrent use.
+// Store is a bucket (and key prefix) of recordings. It implements
+// store.Store; it is safe for concurrent use.
 type Store struct {
 	client minio.Core // Core for the multipart calls; its Client for the rest
 	bucket string
@@ -226,7 +228,7 @@ func (s *Store) partSize() int64 {
 func (s *Store) key(name string) string { return s.prefix + name }
 
 // Save streams exactly size bytes of audio into a new recording and
-// returns its name, as the local store's Save does: meta.Bytes is set to
+// returns its name, as store.Store says: meta.Bytes is set to
 // size, an empty meta.Timestamp to Now, and the name is the first free of
 // recording_YYYYMMDD_HHMMSS.json, _2.json, ... for Now. Audio that yields
 // fewer or more bytes wraps media.ErrInvalid; on any failure nothing is

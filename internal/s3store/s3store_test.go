@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/s3store"
+	"github.com/avatarweb/recorder/internal/s3store/s3test"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/store"
-	"github.com/avatarweb/recorder/media/store/s3store"
-	"github.com/avatarweb/recorder/media/store/s3store/s3test"
 	"github.com/avatarweb/recorder/media/store/storetest"
 )
 
@@ -21,7 +21,7 @@ import (
 // S3-compatible server.
 func TestConformance(t *testing.T) {
 	srv := s3test.Start(t)
-	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
 		return srv.NewStore(t, now)
 	})
 }

@@ -1,4 +1,4 @@
-package store_test
+package disk_test
 
 import (
 	"errors"
@@ -8,12 +8,12 @@ import (
 	"testing"
 
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/store"
+	"github.com/avatarweb/recorder/media/disk"
 )
 
 func TestCheckWritable(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "recordings")
-	if err := store.CheckWritable(dir); err != nil {
+	if err := disk.CheckWritable(dir); err != nil {
 		t.Fatal(err)
 	}
 	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
@@ -24,7 +24,7 @@ func TestCheckWritable(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := store.CheckWritable(filepath.Join(file, "sub"))
+	err := disk.CheckWritable(filepath.Join(file, "sub"))
 	if err == nil || !strings.Contains(err.Error(), "not writable") || !strings.Contains(err.Error(), file) ||
 		errors.Is(err, media.ErrDiskFull) {
 		t.Errorf("got %v", err)

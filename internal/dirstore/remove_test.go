@@ -1,4 +1,4 @@
-package store_test
+package dirstore_test
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ func TestStageRemove(t *testing.T) {
 	s := newStore(t)
 	save := func(t *testing.T) string {
 		t.Helper()
-		name, err := s.SaveWAV(context.Background(), bytes.NewReader(make([]byte, 64)), 64, 8000, 1, store.Meta{Mode: "webrtc"})
+		name, err := saveWAV(s, context.Background(), bytes.NewReader(make([]byte, 64)), 64, 8000, 1, store.Meta{Mode: "webrtc"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package store_test
+package dirstore_test
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ func TestSetMeta(t *testing.T) {
 
 	t.Run("OK", func(t *testing.T) {
 		for _, title := range []string{`Standup "notes" \ ünïcode`, "Second title"} {
-			if err := s.SetMeta(name, func(m *store.Meta) { m.Title = title }); err != nil {
+			if err := s.SetMeta(context.Background(), name, func(m *store.Meta) { m.Title = title }); err != nil {
 				t.Fatal(err)
 			}
 			rec, err := s.Open(context.Background(), name)
@@ -58,13 +58,13 @@ func TestSetMeta(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		err := s.SetMeta("recording_20990101_000000.json", func(m *store.Meta) { m.Title = "x" })
+		err := s.SetMeta(context.Background(), "recording_20990101_000000.json", func(m *store.Meta) { m.Title = "x" })
 		if !errors.Is(err, media.ErrNotFound) {
 			t.Errorf("err = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
-		err := s.SetMeta("../recorder.db", func(m *store.Meta) { m.Title = "x" })
+		err := s.SetMeta(context.Background(), "../recorder.db", func(m *store.Meta) { m.Title = "x" })
 		if !errors.Is(err, media.ErrInvalid) {
 			t.Errorf("err = %v, want ErrInvalid", err)
 		}

@@ -1,4 +1,4 @@
-package store_test
+package disk_test
 
 import (
 	"bytes"
@@ -13,12 +13,12 @@ import (
 	"testing"
 
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/store"
+	"github.com/avatarweb/recorder/media/disk"
 )
 
 func TestSpaceCheck(t *testing.T) {
 	var logs bytes.Buffer
-	s := &store.Space{Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	s := &disk.Space{Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	full := func(name string) error {
 		return fmt.Errorf("store: save: %w", &fs.PathError{Op: "write", Path: name, Err: syscall.ENOSPC})
 	}
@@ -32,7 +32,7 @@ func TestSpaceCheck(t *testing.T) {
 		for i := range 5 {
 			err := s.Check(full(fmt.Sprintf("/data/f%d", i)))
 			if !errors.Is(err, media.ErrDiskFull) || !errors.Is(err, syscall.ENOSPC) ||
-				media.Message(err) != media.DiskFullMessage || !store.Reported(err) {
+				media.Message(err) != media.DiskFullMessage || !disk.Reported(err) {
 				t.Fatalf("Check = %v", err)
 			}
 			if again := s.Check(err); again != err {
@@ -52,7 +52,7 @@ func TestSpaceCheck(t *testing.T) {
 		}
 	})
 	t.Run("Nil", func(t *testing.T) {
-		var s *store.Space
+		var s *disk.Space
 		if err := s.Check(full("/x")); !errors.Is(err, media.ErrDiskFull) || media.Message(err) != media.DiskFullMessage {
 			t.Errorf("nil Space: %v", err)
 		}
@@ -66,7 +66,7 @@ func TestSpaceCheck(t *testing.T) {
 func TestSpaceReserve(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "space.reserve")
-	s := &store.Space{Reserve: path, Size: 100 << 10}
+	s := &disk.Space{Reserve: path, Size: 100 << 10}
 	if err := s.Keep(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package store
+// Package disk looks after the local disk the server writes to: a reserve
+// given up when the disk fills so recordings can still be deleted, each
+// disk-full episode logged once, a check that a directory can be written
+// at all, and the removal of temporary files a crash left.
+package disk
 
 import (
 	"errors"
@@ -58,7 +62,7 @@ func (s *Space) keep() error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("store: keep reserve %q: %w", s.Reserve, err)
+		return fmt.Errorf("disk: keep reserve %q: %w", s.Reserve, err)
 	}
 	return nil
 }
