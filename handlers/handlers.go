@@ -67,6 +67,9 @@ type Library interface {
 	Delete(ctx context.Context, filename string) error
 	Open(ctx context.Context, filename string) (*store.Recording, error)
 	OpenFile(ctx context.Context, filename string) (io.ReadCloser, int64, error)
+	// OpenDraft and OpenUpload open an unsaved take for listening back.
+	OpenDraft(sessionID string) (*media.Playback, error)
+	OpenUpload(uploadID string) (*media.Playback, error)
 }
 
 // Handler holds what the routes need.
