@@ -46,3 +46,18 @@ func linked(t *testing.T, patterns ...string) []string {
 	}
 	return strings.Fields(string(out))
 }
+
+// TestHandlersSpeakNoPion: the HTTP layer's Sessions speaks SDP strings
+// and the domain's values (media.SessionDescription, media.ICECandidate);
+// no handler imports pion itself.
+func TestHandlersSpeakNoPion(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, "./handlers/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/pion/") {
+			t.Errorf("a handler imports %s", pkg)
+		}
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
@@ -35,17 +34,18 @@ type Feed interface {
 }
 
 // Sessions runs live WebRTC sessions.
-// It answers in values: a handler never holds a live session, and a
-// stand-in needs no pion.
+// It answers in values (SDP strings, candidates, info): a handler never
+// holds a live session, and a stand-in needs no pion.
 type Sessions interface {
-	Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
-	AddICECandidate(id string, c webrtc.ICECandidateInit) error
+	// Start answers an offer's SDP with the new session and the answer's.
+	Start(ctx context.Context, id, offerSDP string, p media.Params, o rtc.OfferOptions) (rtc.Info, string, error)
+	AddICECandidate(id string, c media.ICECandidate) error
 	Info(id string) (rtc.Info, error)
 	Stop(id string) (media.Take, error)
 	// WaitCandidates long-polls a session's own ICE candidates.
-	WaitCandidates(ctx context.Context, id string, from int) ([]webrtc.ICECandidateInit, bool, error)
-	// Restart answers an ICE restart offer for a live session.
-	Restart(ctx context.Context, id string, offer webrtc.SessionDescription) (webrtc.SessionDescription, error)
+	WaitCandidates(ctx context.Context, id string, from int) ([]media.ICECandidate, bool, error)
+	// Restart answers an ICE restart offer's SDP for a live session.
+	Restart(ctx context.Context, id, offerSDP string) (string, error)
 }
 
 // Library saves, lists and opens recordings.

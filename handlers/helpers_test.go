@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
@@ -242,7 +241,7 @@ func (c *clock) Set(t time.Time) {
 // fakeSessions is a hand-written Sessions: each method calls its function
 // field, or fails with an internal error when the test left it unset.
 type fakeSessions struct {
-	StartFn   func(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
+	StartFn   func(ctx context.Context, id, offerSDP string, p media.Params, o rtc.OfferOptions) (rtc.Info, string, error)
 	InfoFn    func(id string) (rtc.Info, error)
 	StopFn    func(id string) (media.Take, error)
 	DiscardFn func(id string) error
@@ -255,22 +254,22 @@ type fakeSessions struct {
 
 var errUnset = errors.New("fake: method not set")
 
-func (f *fakeSessions) Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error) {
+func (f *fakeSessions) Start(ctx context.Context, id, offer string, p media.Params, o rtc.OfferOptions) (rtc.Info, string, error) {
 	if f.StartFn == nil {
-		return rtc.Info{}, webrtc.SessionDescription{}, errUnset
+		return rtc.Info{}, "", errUnset
 	}
 	return f.StartFn(ctx, id, offer, p, o)
 }
 
-func (f *fakeSessions) WaitCandidates(context.Context, string, int) ([]webrtc.ICECandidateInit, bool, error) {
+func (f *fakeSessions) WaitCandidates(context.Context, string, int) ([]media.ICECandidate, bool, error) {
 	return nil, false, errUnset
 }
 
-func (f *fakeSessions) Restart(context.Context, string, webrtc.SessionDescription) (webrtc.SessionDescription, error) {
-	return webrtc.SessionDescription{}, errUnset
+func (f *fakeSessions) Restart(context.Context, string, string) (string, error) {
+	return "", errUnset
 }
 
-func (f *fakeSessions) AddICECandidate(string, webrtc.ICECandidateInit) error { return errUnset }
+func (f *fakeSessions) AddICECandidate(string, media.ICECandidate) error { return errUnset }
 
 func (f *fakeSessions) Info(id string) (rtc.Info, error) {
 	if f.InfoFn == nil {

@@ -232,12 +232,12 @@ func (m *Manager) BrowserICE(now time.Time) BrowserICE {
 }
 
 // AddICECandidate adds a candidate the browser trickled after its offer.
-func (m *Manager) AddICECandidate(id string, c webrtc.ICECandidateInit) error {
+func (m *Manager) AddICECandidate(id string, c media.ICECandidate) error {
 	s, err := m.Get(id)
 	if err != nil {
 		return err
 	}
-	return s.addICECandidate(c)
+	return s.addICECandidate(webrtc.ICECandidateInit(c))
 }
 
 // Get returns a session, live or finished.

@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
+	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/rtc"
 )
 
@@ -247,7 +246,7 @@ func TestNetwork_MDNSCandidate(t *testing.T) {
 	if _, _, err := m.OfferWith(t.Context(), "mdns", b.offer, params(48000, 1), rtc.OfferOptions{Trickle: true}); err != nil {
 		t.Fatal(err)
 	}
-	c := webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 2113937151 6b9c1ac3-6b33-4a0f-9f5f-2e1e1b7c8b11.local 54321 typ host generation 0"}
+	c := media.ICECandidate{Candidate: "candidate:1 1 udp 2113937151 6b9c1ac3-6b33-4a0f-9f5f-2e1e1b7c8b11.local 54321 typ host generation 0"}
 	if err := m.AddICECandidate("mdns", c); err != nil {
 		t.Errorf("an mDNS candidate was refused: %v", err)
 	}

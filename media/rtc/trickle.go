@@ -76,12 +76,13 @@ func (m *Manager) OfferWith(ctx context.Context, id string, offer webrtc.Session
 
 // Restart answers an ICE restart offer for a live session (the browser
 // changed networks): the session, its spool and its pipeline go on, and
-// the answer carries the server's new candidates.
-func (m *Manager) Restart(ctx context.Context, id string, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
-	var none webrtc.SessionDescription
-	if offer.Type != webrtc.SDPTypeOffer || offer.SDP == "" {
+// the answer (its SDP) carries the server's new candidates.
+func (m *Manager) Restart(ctx context.Context, id, offerSDP string) (string, error) {
+	const none = ""
+	if offerSDP == "" {
 		return none, media.Invalidf("need an SDP offer: {type:\"offer\", sdp}")
 	}
+	offer := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offerSDP}
 	s, err := m.Get(id)
 	if err != nil {
 		return none, err
@@ -110,5 +111,5 @@ func (m *Manager) Restart(ctx context.Context, id string, offer webrtc.SessionDe
 	}
 	s.net.restarts.Add(1)
 	s.log.Info("ICE restarted", "restarts", s.net.restarts.Load())
-	return *pc.LocalDescription(), nil
+	return pc.LocalDescription().SDP, nil
 }

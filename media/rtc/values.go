@@ -12,14 +12,14 @@ import (
 // *Session: a handler never holds a live session, and a stand-in for the
 // Manager needs no pion to answer.
 
-// Start answers a browser's offer (see OfferWith) and returns the new
-// session's info.
-func (m *Manager) Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o OfferOptions) (Info, webrtc.SessionDescription, error) {
-	s, answer, err := m.offer(ctx, id, offer, p, o)
+// Start answers a browser's offer SDP (see OfferWith) and returns the
+// new session's info and the answer's SDP.
+func (m *Manager) Start(ctx context.Context, id, offerSDP string, p media.Params, o OfferOptions) (Info, string, error) {
+	s, answer, err := m.offer(ctx, id, webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offerSDP}, p, o)
 	if err != nil {
-		return Info{}, answer, err
+		return Info{}, "", err
 	}
-	return s.Info(), answer, nil
+	return s.Info(), answer.SDP, nil
 }
 
 // Info returns a session's state and counters, live or finished.
@@ -35,14 +35,17 @@ func (m *Manager) Info(id string) (Info, error) {
 // on, as they are gathered (trickle ICE): at once if there are any, else
 // when one comes, gathering completes or the session ends. complete says
 // no more will come. When ctx ends first it returns none, not complete.
-func (m *Manager) WaitCandidates(ctx context.Context, id string, from int) (list []webrtc.ICECandidateInit, complete bool, err error) {
+func (m *Manager) WaitCandidates(ctx context.Context, id string, from int) (list []media.ICECandidate, complete bool, err error) {
 	s, err := m.Get(id)
 	if err != nil {
 		return nil, false, err
 	}
 	for {
-		list, complete, changed := s.Candidates(from)
-		if len(list) > 0 || complete || s.finished() {
+		own, complete, changed := s.Candidates(from)
+		if len(own) > 0 || complete || s.finished() {
+			for _, c := range own {
+				list = append(list, media.ICECandidate(c))
+			}
 			return list, complete || s.finished(), nil
 		}
 		select {
