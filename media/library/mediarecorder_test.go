@@ -110,7 +110,7 @@ func TestSaveAudioMP4(t *testing.T) {
 		duration float64
 		rate     int
 	}{
-		{"../mp4/testdata/tone-frag.m4a", 2.0213, 48000},                           // AAC-LC, mono, 4 fragments
+		{"../mp4/testdata/tone-frag.m4a", 2.0213, 48000},                    // AAC-LC, mono, 4 fragments
 		{"../mp4/testdata/webkitgtk-2.50-mediarecorder.mp4", 7.6626, 44100}, // WebKit: ftyp twice, a moof repeated
 	} {
 		t.Run(filepath.Base(tc.path), func(t *testing.T) {

@@ -30,8 +30,6 @@ type Config struct {
 	// IncludeLoopback offers 127.0.0.1 ICE candidates too, so a browser on
 	// the same machine connects even where no other interface is up.
 	IncludeLoopback bool
-	// ICEServers are STUN/TURN URLs; none are needed on a LAN.
-	ICEServers []string
 	// Network is where ICE gathers, what it advertises and which STUN and
 	// TURN servers (with credentials) both ends use.
 	Network Network
@@ -217,11 +215,7 @@ func (c Config) baseContext() context.Context {
 }
 
 func (m *Manager) iceServers() []webrtc.ICEServer {
-	servers := m.cfg.Network.Servers(time.Now())
-	if len(m.cfg.ICEServers) > 0 {
-		servers = append(servers, webrtc.ICEServer{URLs: m.cfg.ICEServers})
-	}
-	return servers
+	return m.cfg.Network.Servers(time.Now())
 }
 
 // BrowserICE is the ICE configuration a page builds its peer connection
@@ -253,10 +247,10 @@ func (m *Manager) Get(id string) (*Session, error) {
 
 // Stop ends a live session and returns its take, now a draft on disk. On a
 // finished session it just returns the take.
-func (m *Manager) Stop(id string) (Take, error) {
+func (m *Manager) Stop(id string) (media.Take, error) {
 	s, err := m.Get(id)
 	if err != nil {
-		return Take{}, err
+		return media.Take{}, err
 	}
 	return s.stop(m.cfg.StopTimeout)
 }

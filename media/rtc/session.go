@@ -32,9 +32,6 @@ var ErrEmptyTake error = &media.Error{Kind: media.ErrInvalid, Message: "nothing 
 
 func isEmptyTake(err error) bool { return errors.Is(err, ErrEmptyTake) }
 
-// Take is a finished session's audio, as the library saves it.
-type Take = media.Take
-
 // Info is a session as the API reports it.
 type Info struct {
 	SessionID string              `json:"session_id"`
@@ -628,7 +625,7 @@ func stopTimer(t *time.Timer) {
 }
 
 // stop ends the session (if live) and waits for its take.
-func (s *Session) stop(timeout time.Duration) (Take, error) {
+func (s *Session) stop(timeout time.Duration) (media.Take, error) {
 	s.end(true)
 	select {
 	case <-s.done:
@@ -643,20 +640,20 @@ func (s *Session) stop(timeout time.Duration) (Take, error) {
 	return s.take()
 }
 
-func (s *Session) take() (Take, error) {
+func (s *Session) take() (media.Take, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.spool == nil || s.spool.Bytes() == 0 {
 		if s.err != nil {
-			return Take{}, &media.Error{Kind: media.ErrInvalid, Message: "nothing was recorded: " + s.reason,
+			return media.Take{}, &media.Error{Kind: media.ErrInvalid, Message: "nothing was recorded: " + s.reason,
 				Err: errors.Join(ErrEmptyTake, fmt.Errorf("rtc: session %q: %w", s.ID, s.err))}
 		}
-		return Take{}, ErrEmptyTake
+		return media.Take{}, ErrEmptyTake
 	}
 	// A take that failed part-way (a full disk) is still a draft: the
 	// spool holds it up to the last good write.
 	fr := s.live.info()
-	return Take{
+	return media.Take{
 		SessionID: s.ID, TakeID: s.TakeID, SpoolPath: s.spoolPath,
 		SampleRate: s.Params.SampleRate, Channels: s.Params.Channels, Params: s.Params,
 		PCMBytes: s.spool.Bytes(), StartedAt: s.CreatedAt, Stats: s.stats.Snapshot(),
