@@ -21,9 +21,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/webm"
 )
 

@@ -24,9 +24,9 @@ import (
 
 	"github.com/avatarweb/recorder/internal/app"
 	"github.com/avatarweb/recorder/internal/config"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/webm"
 )
 

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/db/pgtest"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/internal/s3store/s3test"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // outage is how long each dependency stays away in TestClusterChaos.

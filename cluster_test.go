@@ -21,8 +21,8 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/avatarweb/recorder/internal/nodesign"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/internal/s3store/s3test"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // clusterStore is a recordings store the nodes of TestTwoNodes share. Its

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 )
 
 // TestKillNineDuringSaves kills the real server while eight live takes are

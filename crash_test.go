@@ -18,7 +18,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 )
 
 // TestKillNineRecovers runs the real server binary, streams three live

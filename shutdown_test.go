@@ -12,8 +12,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // shutdownDeadline is how long SIGTERM may take with live takes and open

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // TestLiveTakeDiskFull: the data disk fills up during a live take. The

@@ -14,9 +14,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
 )

@@ -7,8 +7,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // ICE hands pages the STUN/TURN servers (with fresh credentials) and the

@@ -13,10 +13,10 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
-	"github.com/avatarweb/recorder/media/rtc"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/media/upload"
 )

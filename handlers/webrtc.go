@@ -9,8 +9,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // defaultOfferTimeout bounds ICE gathering when the Handler sets none.

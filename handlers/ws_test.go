@@ -19,9 +19,9 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // wsWait bounds every wait for a message, so a missing one fails fast.

@@ -22,10 +22,10 @@ import (
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/internal/dirstore"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 )
 
 func freeAddr(t *testing.T) string {

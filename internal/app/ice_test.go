@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/internal/config"
-	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/internal/rtc"
 )
 
 // TestICEConfig_NotLogged: the page gets TURN credentials made from the

@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/upload"
 )

@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/avatarweb/recorder/internal/config"
-	"github.com/avatarweb/recorder/media/rtc"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
+	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 )
 
 // scrape GETs /metrics from srv and returns the status and body.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 )
 
 // TestOffersThatNeverConnect: offers whose browser never connects held a

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/internal/rtc"
 )
 
 // Network is how live sessions connect: the ICE servers, addresses and

@@ -16,8 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // Sessions are the live WebRTC sessions, as rtc.Manager counts them.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // recordingFeed is a Feed that keeps what it is given.

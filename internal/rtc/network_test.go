@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // TestTURNCredentials checks the TURN REST API credentials against a value

@@ -31,7 +31,7 @@ func TestLoopbackCandidates(t *testing.T) {
 
 func TestCapture(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		c, err := ReadCapture("../../testdata/chromium-440hz-celt.rtp")
+		c, err := ReadCapture("../../../media/testdata/chromium-440hz-celt.rtp")
 		if err != nil {
 			t.Fatal(err)
 		}

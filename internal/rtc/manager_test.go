@@ -16,9 +16,9 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // params returns valid processing parameters with the given output format.

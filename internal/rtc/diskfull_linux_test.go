@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // streamTone connects an rtcsend client to session id on m and streams the
@@ -22,7 +22,7 @@ import (
 // the returned channel gets Stream's result.
 func streamTone(t *testing.T, m *rtc.Manager, id string) (*rtc.Session, <-chan error) {
 	t.Helper()
-	capture, err := rtcsend.ReadCapture(filepath.Join("..", "testdata", "chromium-440hz-celt.rtp"))
+	capture, err := rtcsend.ReadCapture(filepath.Join("..", "..", "media", "testdata", "chromium-440hz-celt.rtp"))
 	if err != nil {
 		t.Fatal(err)
 	}

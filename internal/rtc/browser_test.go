@@ -19,9 +19,9 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // Opus packets in the captures are 20 ms long.
@@ -40,11 +40,11 @@ type sendPacket struct {
 	pt      uint8 // payload type, if not the negotiated Opus one (111)
 }
 
-// loadCapture reads a Chromium capture from ../testdata and lays it out
+// loadCapture reads a Chromium capture from media/testdata and lays it out
 // for sending at 20 ms intervals.
 func loadCapture(t testing.TB, name string) []sendPacket {
 	t.Helper()
-	pkts, err := mediatest.ReadPackets(filepath.Join("..", "testdata", name), time.Now())
+	pkts, err := mediatest.ReadPackets(filepath.Join("..", "..", "media", "testdata", name), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

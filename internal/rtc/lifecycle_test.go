@@ -11,9 +11,9 @@ import (
 	"time"
 	"weak"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // TestEndedSessionIsCollected: once a take has ended and been discarded,

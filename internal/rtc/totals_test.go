@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/internal/rtc"
 )
 
 // counters are the Totals a test compares, by name.

@@ -14,9 +14,9 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // benchRun is the wall time every session streams for in one iteration.
@@ -33,7 +33,7 @@ const benchRun = 3 * time.Second
 // benchRun of wall time. Streaming real time does not get faster with b.N,
 // so one iteration is one whole run; run it once:
 //
-//	go test -run XXX -bench LatencyUnderLoad -benchtime 1x ./media/rtc/
+//	go test -run XXX -bench LatencyUnderLoad -benchtime 1x ./internal/rtc/
 //
 // Metrics, over every session of every iteration (ns/op is a whole run,
 // connecting included, and means little):
@@ -47,7 +47,7 @@ const benchRun = 3 * time.Second
 //	                in the same process (SRTP, pacing), so this is an upper
 //	                bound for the server's share
 func BenchmarkLatencyUnderLoad(b *testing.B) {
-	capture, err := rtcsend.ReadCapture(filepath.Join("..", "testdata", "chromium-440hz-celt.rtp"))
+	capture, err := rtcsend.ReadCapture(filepath.Join("..", "..", "media", "testdata", "chromium-440hz-celt.rtp"))
 	if err != nil {
 		b.Fatal(err)
 	}
