@@ -17,7 +17,7 @@ var updateDiagram = flag.Bool("update-diagram", false, "rewrite docs/packages.md
 const diagramFile = "docs/packages.md"
 
 // testSupport are packages only tests and tools import; the diagram
-// leaves them out with cmd/ and clients/.
+// leaves them out with e2e/ (tests only), cmd/ and clients/.
 var testSupport = []string{
 	"/db/pgtest", "/internal/firefox", "/internal/webkit", "/internal/pagequery",
 	"/internal/rtc/rtcsend", "/internal/s3store/s3test", "/media/mediatest", "/media/store/storetest",
@@ -79,7 +79,7 @@ func packageDiagram(t *testing.T) string {
 	b.WriteString("Generated from the code by `go test -run TestPackageDiagram -update-diagram .`\n")
 	b.WriteString("(`diagram_test.go`), which fails when this file and the imports disagree. An arrow\n")
 	b.WriteString("is a direct import; every arrow runs down the layers or within one. Test support\n")
-	b.WriteString("packages, `cmd/` and `clients/` are left out.\n\n")
+	b.WriteString("packages, `e2e/`, `cmd/` and `clients/` are left out.\n\n")
 	b.WriteString("```mermaid\nflowchart TD\n")
 	for _, l := range layers {
 		fmt.Fprintf(&b, "  subgraph %s [\"%s\"]\n", l.name, l.title)
@@ -106,7 +106,7 @@ func packageDiagram(t *testing.T) string {
 func shown(importPath string) (string, bool) {
 	rel, ok := strings.CutPrefix(importPath, module)
 	if !ok || slices.Contains(testSupport, rel) ||
-		strings.HasPrefix(rel, "/cmd/") || strings.HasPrefix(rel, "/clients/") {
+		rel == "/e2e" || strings.HasPrefix(rel, "/cmd/") || strings.HasPrefix(rel, "/clients/") {
 		return "", false
 	}
 	if rel == "" {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -97,7 +97,7 @@ func TestKillNineRecovers(t *testing.T) {
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "recorder")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
@@ -156,7 +156,7 @@ func spawn(t *testing.T, bin string, env, args []string, ready string) *exec.Cmd
 // clients stream it with.
 func toneSender(t *testing.T) (rtcsend.Capture, *webrtc.API) {
 	t.Helper()
-	capture, err := rtcsend.ReadCapture("media/testdata/chromium-440hz-celt.rtp")
+	capture, err := rtcsend.ReadCapture("../media/testdata/chromium-440hz-celt.rtp")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ func TestHAProxy(t *testing.T) {
 	a := startNode(t, bin, "node-a", dbURL, nodeArgs)
 	b := startNode(t, bin, "node-b", dbURL, nodeArgs)
 	lb := freeAddr(t)
-	cmd := exec.Command(haproxy, "-db", "-f", "deploy/haproxy.cfg")
+	cmd := exec.Command(haproxy, "-db", "-f", "../deploy/haproxy.cfg")
 	cmd.Env = append(os.Environ(), "RECORDER_LB_BIND="+lb,
 		"RECORDER_NODE_A="+a.base[len("http://"):], "RECORDER_NODE_B="+b.base[len("http://"):])
 	cmd.Stderr = testWriter{t}
@@ -84,7 +84,7 @@ func TestHAProxy(t *testing.T) {
 // a and b), and returns the address it listens on once it answers.
 func startHAProxy(t *testing.T, haproxy, extra string, nodes [2]string) string {
 	t.Helper()
-	cfg, err := os.ReadFile("deploy/haproxy.cfg")
+	cfg, err := os.ReadFile("../deploy/haproxy.cfg")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ import (
 
 // speechWAV is synthesized English speech with a pause (10.7 s, 22050 Hz
 // mono): what the fake microphone plays in the tests of what users see.
-const speechWAV = "media/testdata/speech-22050-mono.wav"
+const speechWAV = "../media/testdata/speech-22050-mono.wav"
 
 type css = chromedp.CSS
 
