@@ -11,7 +11,6 @@ import (
 	"math"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -29,24 +28,11 @@ import (
 // the default, so what they assert is what the fake device plays.
 const firefoxToneHz = 1000
 
-// firefoxPath finds Debian's firefox-esr (or FIREFOX), skipping the test
-// without it unless RECORDER_REQUIRE_BROWSER=1.
+// firefoxPath finds Debian's firefox-esr (or FIREFOX).
 func firefoxPath(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{os.Getenv("FIREFOX"), "/usr/bin/firefox-esr", "/usr/bin/firefox"} {
-		if p == "" {
-			continue
-		}
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	msg := "Firefox not found at /usr/bin/firefox-esr (install it with `apt-get install -y firefox-esr`, or set FIREFOX=path); skipping the Firefox test"
-	if os.Getenv(requireBrowserEnv) == "1" {
-		t.Fatal(msg + " — but " + requireBrowserEnv + "=1 makes it mandatory")
-	}
-	t.Skip(msg)
-	return ""
+	return findEngine(t, "Firefox", "install it with `apt-get install -y firefox-esr`, or set FIREFOX=path",
+		os.Getenv("FIREFOX"), "/usr/bin/firefox-esr", "/usr/bin/firefox")
 }
 
 // firefoxPrefs: a fake microphone granted without a prompt, autoplay

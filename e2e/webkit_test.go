@@ -7,7 +7,6 @@ import (
 	"context"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -34,8 +33,7 @@ const (
 	xvfbPath      = "/usr/bin/Xvfb"
 )
 
-// webkitOptions finds WebKitGTK, skipping the test without it unless
-// RECORDER_REQUIRE_BROWSER=1.
+// webkitOptions finds WebKitGTK (its WebDriver, MiniBrowser and Xvfb).
 func webkitOptions(t *testing.T) webkit.Options {
 	t.Helper()
 	driver := os.Getenv("WEBKIT_DRIVER")
@@ -43,13 +41,7 @@ func webkitOptions(t *testing.T) webkit.Options {
 		driver = webkitDriver
 	}
 	for _, p := range []string{driver, webkitBrowser, xvfbPath} {
-		if _, err := exec.LookPath(p); err != nil {
-			msg := p + " not found (install WebKitGTK with `apt-get install -y webkit2gtk-driver xvfb`); skipping the WebKit test"
-			if os.Getenv(requireBrowserEnv) == "1" {
-				t.Fatal(msg + " — but " + requireBrowserEnv + "=1 makes it mandatory")
-			}
-			t.Skip(msg)
-		}
+		findEngine(t, "WebKit", p+" is missing; install WebKitGTK with `apt-get install -y webkit2gtk-driver xvfb`", p)
 	}
 	return webkit.Options{
 		Driver: driver, Browser: webkitBrowser, Xvfb: xvfbPath,
