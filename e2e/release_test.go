@@ -41,7 +41,7 @@ func TestReleaseBuild(t *testing.T) {
 	startBinary(t, bin, addr, data)
 	saved := streamAndSave(t, "http://"+addr, "session_release", 2*time.Second)
 	samples, rate := loadTake(t, data, saved.filename)
-	checkTone(t, samples, rate, saved.sent.Seconds(), toneHz)
+	checkTone(t, samples, rate, saved.recorded.Seconds(), toneHz)
 }
 
 // checkStatic: no program interpreter and no shared library to load.
@@ -80,7 +80,7 @@ func checkBuiltWith(t *testing.T, bin, key, value string) {
 
 type savedTake struct {
 	filename string
-	sent     time.Duration
+	recorded time.Duration // from the first packet sent to the Stop
 }
 
 // streamAndSave streams the Chromium tone capture to base as session id
@@ -93,9 +93,12 @@ func streamAndSave(t *testing.T, base, id string, d time.Duration) savedTake {
 	peer := connectPeer(t, ctx, api, base, id)
 	defer peer.Close()
 	var stats rtcsend.SendStats
+	began := time.Now()
 	_ = peer.Stream(ctx, capture, &stats) // ends with ctx
-	_, sent := stats.Snapshot(capture.Every)
-	time.Sleep(300 * time.Millisecond) // the last packets' way to the server
+	time.Sleep(300 * time.Millisecond)    // the last packets' way to the server
+	// A live take lasts until its Stop, on the server's clock: what it
+	// must match is the time from the first packet to the Stop.
+	recorded := time.Since(began)
 	if code := call(t, "POST", base+"/webrtc/stop", map[string]string{"session_id": id}, nil); code != 200 {
 		t.Fatalf("stop: %d", code)
 	}
@@ -106,5 +109,5 @@ func streamAndSave(t *testing.T, base, id string, d time.Duration) savedTake {
 		map[string]any{"session_id": id, "recording_type": "webrtc"}, &saved); code != 200 || saved.Filename == "" {
 		t.Fatalf("save: %d %+v", code, saved)
 	}
-	return savedTake{saved.Filename, sent}
+	return savedTake{saved.Filename, recorded}
 }
