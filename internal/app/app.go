@@ -127,6 +127,7 @@ func (s *Server) startSessions(ctx context.Context) error {
 		IncludeLoopback: cfg.Network.Loopback,
 		Network:         cfg.Network.ICE,
 		MaxSessions:     cfg.Sessions.Max,
+		Admission:       rtc.Admission{Off: cfg.Sessions.Max > 0}, // a fixed cap instead of measuring
 		MaxPerClient:    cfg.Sessions.MaxPerClient,
 		ConnectTimeout:  cfg.Sessions.ConnectTimeout,
 		MaxDuration:     cfg.Sessions.MaxTakeTime,

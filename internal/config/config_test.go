@@ -22,7 +22,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.DataDir != "data" || c.DBSource() != "data/recorder.db" || c.Storage.S3 != nil ||
 		c.HTTP.MaxBody != 16<<20 || c.HTTP.BodyMemory != 64<<20 || c.Uploads.MaxTake != 2048<<20 ||
-		c.Sessions.Max != 32 || c.Sessions.MaxPerClient != 8 || c.Sessions.ConnectTimeout != 10*time.Second ||
+		c.Sessions.Max != 0 || c.Sessions.MaxPerClient != 8 || c.Sessions.ConnectTimeout != 10*time.Second ||
 		c.HTTP.MaxWS != 1000 || c.HTTP.MaxWSPerClient != 32 || !c.Network.Loopback || c.TLS.On || c.Observe.Metrics {
 		t.Errorf("defaults %+v", c)
 	}
@@ -54,7 +54,7 @@ func TestRefused(t *testing.T) {
 	for _, args := range [][]string{
 		{"-addr", ""}, {"-log-level", "loud"}, {"-token", "short"}, {"-trusted-proxies", "example.org"},
 		{"-max-body", "0"}, {"-max-body", "32", "-body-memory", "16"}, {"-max-take", "0"},
-		{"-max-sessions", "0"}, {"-max-sessions-per-client", "0"}, {"-connect-timeout", "0s"}, {"-offer-rate", "-1"},
+		{"-max-sessions", "0"}, {"-max-sessions", "many"}, {"-max-sessions-per-client", "0"}, {"-connect-timeout", "0s"}, {"-offer-rate", "-1"},
 		{"-header-timeout", "0s"}, {"-max-uploads", "0"}, {"-max-ws-per-client", "0"},
 		{"-cert", "c.pem"},
 	} {

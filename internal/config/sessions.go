@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/avatarweb/recorder/media"
@@ -10,7 +12,9 @@ import (
 
 // Sessions bounds live WebRTC sessions.
 type Sessions struct {
-	Max            int           // live at once
+	// Max is a fixed cap on live sessions; 0 (-max-sessions auto)
+	// admits by the measured load instead (rtc.Admission).
+	Max            int
 	MaxPerClient   int           // and per client
 	ConnectTimeout time.Duration // a session with no audio by then ends
 	MaxTakeTime    time.Duration // a live take stops by itself after this
@@ -19,10 +23,12 @@ type Sessions struct {
 	// packet; below it the wait follows the measured jitter.
 	ReorderMaxHold time.Duration
 	OfferTimeout   time.Duration // bounds ICE gathering while answering
+
+	max string // -max-sessions as given
 }
 
 func (s *Sessions) declare(fs *flag.FlagSet, e *env) {
-	fs.IntVar(&s.Max, "max-sessions", e.int("RECORDER_MAX_SESSIONS", 32), "live WebRTC sessions at once; beyond it 503 (env RECORDER_MAX_SESSIONS)")
+	fs.StringVar(&s.max, "max-sessions", e.str("RECORDER_MAX_SESSIONS", "auto"), "live WebRTC sessions at once: auto admits a new one while the measured CPU and lag of those live leave room for it, a number is a fixed cap instead; beyond it 503 with Retry-After (env RECORDER_MAX_SESSIONS)")
 	fs.IntVar(&s.MaxPerClient, "max-sessions-per-client", e.int("RECORDER_MAX_SESSIONS_PER_CLIENT", 8), "live WebRTC sessions at once per client IP (IPv6: per /64), connected or still connecting; beyond it 429 (env RECORDER_MAX_SESSIONS_PER_CLIENT)")
 	fs.DurationVar(&s.ConnectTimeout, "connect-timeout", e.duration("RECORDER_CONNECT_TIMEOUT", 10*time.Second), "a WebRTC session whose audio has not arrived this long after its offer was answered ends, freeing its slot (env RECORDER_CONNECT_TIMEOUT)")
 	fs.DurationVar(&s.MaxTakeTime, "max-take-time", e.duration("RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
@@ -31,8 +37,15 @@ func (s *Sessions) declare(fs *flag.FlagSet, e *env) {
 }
 
 func (s *Sessions) finish(*Config) error {
-	if s.Max < 1 || s.MaxPerClient < 1 || s.MaxTakeTime <= 0 || s.DraftTTL <= 0 || s.ConnectTimeout <= 0 {
-		return errors.New("-max-sessions and -max-sessions-per-client must be at least 1, -max-take-time, -draft-ttl and -connect-timeout positive")
+	if s.max != "auto" {
+		n, err := strconv.Atoi(s.max)
+		if err != nil || n < 1 {
+			return fmt.Errorf("-max-sessions %q: want auto or a number of at least 1", s.max)
+		}
+		s.Max = n
+	}
+	if s.MaxPerClient < 1 || s.MaxTakeTime <= 0 || s.DraftTTL <= 0 || s.ConnectTimeout <= 0 {
+		return errors.New("-max-sessions-per-client must be at least 1, -max-take-time, -draft-ttl and -connect-timeout positive")
 	}
 	if s.ReorderMaxHold < time.Millisecond || s.ReorderMaxHold > 2*time.Second {
 		return errors.New("-reorder-max-hold must be 1ms-2s")

@@ -118,7 +118,7 @@ type sessionCollector struct {
 	dropped func() int64 // the feed's batches lost to slow subscribers
 	bounds  []time.Duration
 
-	started, ended, packets, bytes, lost, late, recovered, decodeErrors, decodeTime, audio,
+	started, refused, ended, packets, bytes, lost, late, recovered, decodeErrors, decodeTime, audio,
 	frames, batches, feedDropped, lag, latency *prometheus.Desc
 }
 
@@ -129,6 +129,7 @@ func newSessionCollector(totals func() rtc.Totals, dropped func() int64) *sessio
 	return &sessionCollector{
 		totals: totals, dropped: dropped, bounds: latencyBounds(),
 		started:      desc("sessions_started_total", "WebRTC sessions begun (offers answered or being answered)."),
+		refused:      desc("sessions_refused_total", "WebRTC offers turned away because the server was at capacity (503)."),
 		ended:        desc("sessions_ended_total", "WebRTC sessions ended: stopped (the take kept as a draft) or failed (no usable take).", "state"),
 		packets:      desc("rtp_packets_total", "RTP packets received from browsers."),
 		bytes:        desc("rtp_payload_bytes_total", "Opus payload bytes received."),
@@ -149,7 +150,7 @@ func newSessionCollector(totals func() rtc.Totals, dropped func() int64) *sessio
 
 // Describe sends every metric's description.
 func (c *sessionCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.started, c.ended, c.packets, c.bytes, c.lost, c.late, c.recovered, c.decodeErrors,
+	for _, d := range []*prometheus.Desc{c.started, c.refused, c.ended, c.packets, c.bytes, c.lost, c.late, c.recovered, c.decodeErrors,
 		c.decodeTime, c.audio, c.frames, c.batches, c.feedDropped, c.lag, c.latency} {
 		ch <- d
 	}
@@ -162,6 +163,7 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
 	counter(c.started, float64(t.Started))
+	counter(c.refused, float64(t.Refused))
 	counter(c.ended, float64(t.Stopped), rtc.StateStopped)
 	counter(c.ended, float64(t.Failed), rtc.StateFailed)
 	counter(c.packets, float64(t.Packets))

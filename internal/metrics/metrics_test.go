@@ -24,6 +24,7 @@ func (f *fakeSources) Dropped() int64     { return 7 }
 func TestCollect(t *testing.T) {
 	src := &fakeSources{}
 	src.totals.Started, src.totals.Stopped, src.totals.Failed, src.totals.Packets = 5, 3, 1, 1500
+	src.totals.Refused = 2
 	src.totals.Lag.Observe(4 * time.Millisecond)
 	src.totals.Lag.Observe(5 * time.Millisecond)
 	m := New(src, src, src)
@@ -39,7 +40,7 @@ func TestCollect(t *testing.T) {
 	}
 	for name, want := range map[string]float64{
 		"recorder_sessions_live": 3, "recorder_drafts": 2, "recorder_uploads_open": 1,
-		"recorder_sessions_started_total": 5, "recorder_rtp_packets_total": 1500,
+		"recorder_sessions_started_total": 5, "recorder_rtp_packets_total": 1500, "recorder_sessions_refused_total": 2,
 		"recorder_feed_dropped_batches_total": 7, "recorder_http_requests_total": 1,
 	} {
 		f := got[name]
