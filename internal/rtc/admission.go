@@ -212,7 +212,15 @@ func (p *pacer) acquire(ctx context.Context) (release func(), err error) {
 // liveTakes says "1 live take is doing" or "n live takes are doing".
 func liveTakes(n int, doing string) string {
 	if n == 1 {
-		return "1 live take is " + doing
+		return countTakes(n) + " is " + doing
 	}
-	return fmt.Sprintf("%d live takes are %s", n, doing)
+	return countTakes(n) + " are " + doing
+}
+
+// countTakes says "1 live take" or "n live takes".
+func countTakes(n int) string {
+	if n == 1 {
+		return "1 live take"
+	}
+	return fmt.Sprintf("%d live takes", n)
 }
