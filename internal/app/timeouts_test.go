@@ -225,8 +225,13 @@ func TestServerTimeouts(t *testing.T) {
 	t.Run("OKSlowDownload", func(t *testing.T) {
 		// An 8 MiB take, fetched from byte 1000 on by a client that reads
 		// 64 KiB every 20 ms through a small window: it takes seconds,
-		// several write timeouts, but it moves all along.
+		// several write timeouts, but it moves all along. (Its own server,
+		// with a 2 s write timeout: Linux wakes a writer blocked on a full
+		// send buffer only once a third of it has drained, a megabyte or
+		// more of an autotuned one; on a loaded machine this client needs
+		// more than 500 ms for that.)
 		const size, from = 8 << 20, 1000
+		addr := serveWithFlags(t, "-write-timeout", "2s", "-max-body", "1")
 		conn := dialRaw(t, addr)
 		br := bufio.NewReader(conn)
 		if res, body := rawRequest(t, conn, br, "POST", "/uploads", "application/json", `{"upload_id":"long","mime":"audio/webm"}`); res.StatusCode != 200 {
