@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/avatarweb/recorder/media/ogg"
 )
@@ -135,4 +137,10 @@ func (s *OpusSpool) Close() error {
 		return fmt.Errorf("media: close opus spool: %w", err)
 	}
 	return nil
+}
+
+// OpusSpoolPath is where the Ogg of the take spooled at pcmPath is kept,
+// when it is kept as Opus.
+func OpusSpoolPath(pcmPath string) string {
+	return strings.TrimSuffix(pcmPath, filepath.Ext(pcmPath)) + ".ogg"
 }
