@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,9 @@ type config struct {
 	// ReorderMaxHold bounds how long a live session waits for a missing
 	// packet; below it the wait follows the measured jitter.
 	ReorderMaxHold time.Duration
+	// LiveFormat is what live takes are kept as until someone chooses
+	// (the format processing parameter): wav or opus.
+	LiveFormat string
 
 	// rtpTap sees every received RTP packet; tests set it to capture a
 	// real browser's stream. No flag sets it.
@@ -157,6 +161,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	fs.BoolVar(&c.Profiles, "pprof", profilesOn, "serve the Go runtime's CPU, heap and other profiles under /debug/pprof/ (behind the access token when one is set) (env RECORDER_PPROF)")
 	fs.DurationVar(&c.ReorderMaxHold, "reorder-max-hold", envDuration(env, "RECORDER_REORDER_MAX_HOLD", media.DefaultReorderMaxHold), "longest a live session waits for a missing RTP packet before it counts it lost; below it the wait follows the measured jitter, 1ms-2s (env RECORDER_REORDER_MAX_HOLD)")
+	fs.StringVar(&c.LiveFormat, "live-format", env("RECORDER_LIVE_FORMAT", media.FormatWAV), "what a live take is kept as until the format parameter is set: wav (PCM at the sample rate and channels, about 460 MB an hour at 48 kHz mono) or opus (the browser's packets as sent, in Ogg: about 20 MB an hour) (env RECORDER_LIVE_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -201,6 +206,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.ReorderMaxHold < time.Millisecond || c.ReorderMaxHold > 2*time.Second {
 		return c, errors.New("-reorder-max-hold must be 1ms-2s")
+	}
+	if !slices.Contains(media.Formats, c.LiveFormat) {
+		return c, errors.New("-live-format must be wav or opus")
 	}
 	if c.MaxUploads < 1 || c.MaxUploadsPer < 1 {
 		return c, errors.New("-max-uploads and -max-uploads-per-client must be at least 1")

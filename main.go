@@ -169,6 +169,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	}
 	recoverData(ctx, lib, database, cfg, log)
 	params := settings.New(database)
+	params.DefaultFormat = cfg.LiveFormat
 	recoverUploads(ctx, lib, uploads, params, log)
 	h := &handlers.Handler{
 		Settings:     params,
