@@ -46,7 +46,7 @@ func TestFormatParam(t *testing.T) {
 	res.wantStatus(t, http.StatusOK)
 	body := string(res.body)
 	for _, want := range []string{`<option value="wav" selected>WAV</option>`, "WAV: 146.5 MiB per hour at 16 kHz mono",
-		"Opus: about 18.7 MiB per hour"} {
+		"Opus: about 19.2 MiB per hour"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the form lacks %q:\n%s", want, body)
 		}
