@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/ogg"
+	"github.com/avatarweb/recorder/media/mediatest"
 )
 
 // TestBrowserWebRTCOpus records a fake-mic tone through the real page in
@@ -67,17 +67,10 @@ func TestBrowserWebRTCOpus(t *testing.T) {
 		file.ProcessingParameters.SampleRate != 16000 {
 		t.Errorf("stored as %s at %d Hz, processing parameters %+v", file.MIME, file.SampleRate, file.ProcessingParameters)
 	}
-	info, err := ogg.Probe(bytes.NewReader(audio))
+	info, kept, _, err := mediatest.OggPackets(audio)
 	if err != nil {
 		t.Fatalf("not a valid Ogg: %v", err)
 	}
-	var kept [][]byte
-	ogg.Packets(bytes.NewReader(audio), func(_ int64, p []byte) error {
-		if len(p) > 1 {
-			kept = append(kept, slices.Clone(p))
-		}
-		return nil
-	})
 	// What Chromium sent, as the server received it: in sequence order,
 	// once each, padding-only packets aside.
 	pkts := slices.Clone(sent.packets())

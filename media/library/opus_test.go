@@ -81,15 +81,10 @@ func savedPackets(t *testing.T, lib *library.Library, name string) (ogg.Info, []
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := ogg.Probe(bytes.NewReader(b))
+	info, pkts, _, err := mediatest.OggPackets(b)
 	if err != nil {
 		t.Fatalf("the saved Ogg does not read: %v", err)
 	}
-	var pkts [][]byte
-	ogg.Packets(bytes.NewReader(b), func(_ int64, p []byte) error {
-		pkts = append(pkts, slices.Clone(p))
-		return nil
-	})
 	if b[bytes.LastIndex(b, []byte("OggS"))+5]&0x04 == 0 {
 		t.Error("the saved Ogg's last page is not marked as the end of the stream")
 	}

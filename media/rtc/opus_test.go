@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/ogg"
+	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
@@ -90,20 +90,10 @@ func TestSession_KeepsOpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oi, err := ogg.Probe(bytes.NewReader(b))
+	oi, kept, lostFrames, err := mediatest.OggPackets(b)
 	if err != nil {
 		t.Fatalf("the take's Ogg does not read: %v", err)
 	}
-	var kept [][]byte
-	lostFrames := 0
-	ogg.Packets(bytes.NewReader(b), func(_ int64, pkt []byte) error {
-		if len(pkt) == 1 { // a lost frame standing for time without packets
-			lostFrames++
-		} else {
-			kept = append(kept, slices.Clone(pkt))
-		}
-		return nil
-	})
 	if !slices.EqualFunc(kept, sent, bytes.Equal) {
 		t.Errorf("the Ogg holds %d packets, not the %d RTP payloads sent", len(kept), len(sent))
 	}
