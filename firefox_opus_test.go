@@ -1,11 +1,7 @@
 package main
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -29,18 +25,8 @@ func TestFirefoxWebRTCOpus(t *testing.T) {
 	p := newFirefox(t, nil, nil, "")
 	name, recorded := p.recordLive(srv.url, func() { time.Sleep(3 * time.Second) })
 
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		AudioData string `json:"audio_data"`
-		MIME      string `json:"mime"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	audio, _ := base64.StdEncoding.DecodeString(file.AudioData)
+	file := readSaved(t, srv.cfg.recordingsDir(), name)
+	audio := file.Audio
 	info, kept, _, err := mediatest.OggPackets(audio)
 	if err != nil || file.MIME != "audio/ogg;codecs=opus" {
 		t.Fatalf("stored as %s: %v", file.MIME, err)
