@@ -13,10 +13,11 @@ import (
 // paramsUpdate is the body of POST /update_params and the params of the
 // WebSocket's update_params. Fields left out keep their current value.
 type paramsUpdate struct {
-	FPS        *int `json:"fps"`
-	BatchSize  *int `json:"batch_size"`
-	SampleRate *int `json:"sample_rate"`
-	Channels   *int `json:"channels"`
+	FPS        *int    `json:"fps"`
+	BatchSize  *int    `json:"batch_size"`
+	SampleRate *int    `json:"sample_rate"`
+	Channels   *int    `json:"channels"`
+	Format     *string `json:"format"`
 }
 
 func (u paramsUpdate) apply(p media.Params) media.Params {
@@ -29,6 +30,9 @@ func (u paramsUpdate) apply(p media.Params) media.Params {
 	set(&p.BatchSize, u.BatchSize)
 	set(&p.SampleRate, u.SampleRate)
 	set(&p.Channels, u.Channels)
+	if u.Format != nil {
+		p.Format = *u.Format
+	}
 	return p
 }
 
@@ -130,6 +134,9 @@ func parseParamsForm(c *fiber.Ctx) (paramsUpdate, media.FieldErrors) {
 		}
 		*f.dst = &n
 	}
+	if v := c.FormValue("format"); v != "" {
+		u.Format = &v
+	}
 	if len(errs) > 0 {
 		return u, errs
 	}
@@ -141,7 +148,9 @@ func paramsForm(p media.Params, errs media.FieldErrors, saved bool) views.Params
 }
 
 func paramsView(p media.Params) views.ParamsView {
-	return views.ParamsView{FPS: p.FPS, BatchSize: p.BatchSize, SampleRate: p.SampleRate, Channels: p.Channels}
+	wav, opus := media.HourOnDisk(p)
+	return views.ParamsView{FPS: p.FPS, BatchSize: p.BatchSize, SampleRate: p.SampleRate, Channels: p.Channels,
+		Format: p.Format, WAVPerHour: humanBytes(wav), OpusPerHour: humanBytes(opus), ChannelsName: channelsWord(p.Channels)}
 }
 
 func isHTMX(c *fiber.Ctx) bool { return c.Get("HX-Request") == "true" }

@@ -27,7 +27,7 @@ func (ta *testApp) getParams(t *testing.T) media.Params {
 func TestGetParams(t *testing.T) {
 	ta, _ := newFakeApp(t)
 	t.Run("OKDefaults", func(t *testing.T) {
-		want := media.Params{FPS: 30, BatchSize: 64, SampleRate: 48000, Channels: 1}
+		want := media.Params{FPS: 30, BatchSize: 64, SampleRate: 48000, Channels: 1, Format: "wav"}
 		if got := ta.getParams(t); got != want {
 			t.Errorf("params = %+v, want %+v", got, want)
 		}
@@ -56,19 +56,19 @@ func TestUpdateParams(t *testing.T) {
 
 	t.Run("OKFull", func(t *testing.T) {
 		update(t, `{"fps":25,"batch_size":128,"sample_rate":16000,"channels":2}`,
-			media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 2})
+			media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 2, Format: "wav"})
 	})
 	t.Run("OKPartial", func(t *testing.T) {
-		update(t, `{"channels":1}`, media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 1})
-		update(t, `{"fps":60,"batch_size":256}`, media.Params{FPS: 60, BatchSize: 256, SampleRate: 16000, Channels: 1})
-		update(t, `{"fps":1,"batch_size":16,"sample_rate":8000}`, media.Params{FPS: 1, BatchSize: 16, SampleRate: 8000, Channels: 1})
+		update(t, `{"channels":1}`, media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 1, Format: "wav"})
+		update(t, `{"fps":60,"batch_size":256}`, media.Params{FPS: 60, BatchSize: 256, SampleRate: 16000, Channels: 1, Format: "wav"})
+		update(t, `{"fps":1,"batch_size":16,"sample_rate":8000}`, media.Params{FPS: 1, BatchSize: 16, SampleRate: 8000, Channels: 1, Format: "wav"})
 	})
 	t.Run("OKEmpty", func(t *testing.T) {
-		update(t, `{}`, media.Params{FPS: 1, BatchSize: 16, SampleRate: 8000, Channels: 1})
+		update(t, `{}`, media.Params{FPS: 1, BatchSize: 16, SampleRate: 8000, Channels: 1, Format: "wav"})
 	})
 
 	// Every refusal below must leave these in force.
-	current := media.Params{FPS: 1, BatchSize: 16, SampleRate: 8000, Channels: 1}
+	current := media.Params{FPS: 1, BatchSize: 16, SampleRate: 8000, Channels: 1, Format: "wav"}
 
 	for _, tt := range []struct {
 		name, body string
@@ -258,7 +258,7 @@ func TestParamsFragment(t *testing.T) {
 		ta.do(t, http.MethodPost, "/update_params", `{"fps":12,"batch_size":48,"sample_rate":22050,"channels":2}`).
 			wantStatus(t, http.StatusOK)
 		got := wantFragment(t, ta.do(t, http.MethodGet, "/ui/params", ""), http.StatusOK)
-		wantForm(t, got, formOf(media.Params{FPS: 12, BatchSize: 48, SampleRate: 22050, Channels: 2}))
+		wantForm(t, got, formOf(media.Params{FPS: 12, BatchSize: 48, SampleRate: 22050, Channels: 2, Format: "wav"}))
 	})
 }
 
@@ -266,7 +266,7 @@ func TestParamsFormHTMX(t *testing.T) {
 	ta, _ := newFakeApp(t)
 
 	t.Run("OK", func(t *testing.T) {
-		want := media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 2}
+		want := media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 2, Format: "wav"}
 		res := ta.postForm(t, url.Values{"fps": {"25"}, "batch_size": {"128"}, "sample_rate": {"16000"}, "channels": {"2"}}, true)
 		shown := formOf(want)
 		shown.saved = true
@@ -278,7 +278,7 @@ func TestParamsFormHTMX(t *testing.T) {
 
 	t.Run("OKPartial", func(t *testing.T) {
 		// A field left out keeps its value.
-		want := media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 1}
+		want := media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 1, Format: "wav"}
 		res := ta.postForm(t, url.Values{"channels": {"1"}, "fps": {""}}, true)
 		shown := formOf(want)
 		shown.saved = true
@@ -289,7 +289,7 @@ func TestParamsFormHTMX(t *testing.T) {
 	})
 
 	// Every refusal below must leave these in force.
-	current := media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 1}
+	current := media.Params{FPS: 25, BatchSize: 128, SampleRate: 16000, Channels: 1, Format: "wav"}
 
 	for _, tt := range []struct {
 		name   string
@@ -352,7 +352,7 @@ func TestParamsFormPlain(t *testing.T) {
 	ta, _ := newFakeApp(t)
 
 	t.Run("OK", func(t *testing.T) {
-		want := media.Params{FPS: 50, BatchSize: 32, SampleRate: 44100, Channels: 2}
+		want := media.Params{FPS: 50, BatchSize: 32, SampleRate: 44100, Channels: 2, Format: "wav"}
 		res := ta.postForm(t, url.Values{"fps": {"50"}, "batch_size": {"32"}, "sample_rate": {"44100"}, "channels": {"2"}}, false)
 		res.wantStatus(t, http.StatusSeeOther)
 		loc := res.header.Get("Location")
@@ -370,7 +370,7 @@ func TestParamsFormPlain(t *testing.T) {
 		wantForm(t, readForm(t, string(res.body)), shown)
 	})
 
-	current := media.Params{FPS: 50, BatchSize: 32, SampleRate: 44100, Channels: 2}
+	current := media.Params{FPS: 50, BatchSize: 32, SampleRate: 44100, Channels: 2, Format: "wav"}
 	for _, tt := range []struct {
 		name   string
 		form   url.Values

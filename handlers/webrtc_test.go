@@ -54,7 +54,7 @@ func TestOffer(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		ta, m := newRTCApp(t)
 		ta.do(t, http.MethodPost, "/update_params", `{"sample_rate":16000}`).wantStatus(t, http.StatusOK)
-		want := media.Params{FPS: 30, BatchSize: 64, SampleRate: 16000, Channels: 1}
+		want := media.Params{FPS: 30, BatchSize: 64, SampleRate: 16000, Channels: 1, Format: "wav"}
 
 		res := ta.do(t, http.MethodPost, "/webrtc/offer", offerBody(t, "s-ok", fixtureOffer(t)))
 		res.wantStatus(t, http.StatusOK)
@@ -153,7 +153,7 @@ func TestSessionLifecycle(t *testing.T) {
 
 	t.Run("InfoOK", func(t *testing.T) {
 		got := info(t)
-		if got.SessionID != "s1" || got.State != rtc.StateConnecting || got.Params != media.DefaultParams() ||
+		if got.SessionID != "s1" || got.State != rtc.StateConnecting || got.Params != defaultParams ||
 			got.Stats != (media.StatsSnapshot{}) || got.Framing.Frames != 0 || got.Framing.FPS != 30 ||
 			got.Chain.OutputRate != 48000 || got.Chain.FrameSamples != 1600 {
 			t.Errorf("info = %+v", got)

@@ -198,7 +198,7 @@ func TestWSMessages(t *testing.T) {
 			t.Errorf("server_time = %d", got.ServerTime)
 		}
 		got.ServerTime = 0
-		wantMsg(t, got, wsMsg{Type: "init_ack", Params: media.DefaultParams()})
+		wantMsg(t, got, wsMsg{Type: "init_ack", Params: defaultParams})
 	})
 
 	for _, tt := range []struct {
@@ -232,7 +232,7 @@ func TestWSMessages(t *testing.T) {
 			got := c.call(t, tt.send)
 			wantWSError(t, got, tt.msg)
 			// The connection stays usable.
-			if got := c.call(t, `{"type":"init"}`); got.Type != "init_ack" || got.Params != media.DefaultParams() {
+			if got := c.call(t, `{"type":"init"}`); got.Type != "init_ack" || got.Params != defaultParams {
 				t.Errorf("after the error, init answered %+v", got)
 			}
 		})
@@ -325,7 +325,7 @@ func TestWSParamsBroadcast(t *testing.T) {
 	}
 
 	t.Run("OKFromWS", func(t *testing.T) {
-		want := media.Params{FPS: 25, BatchSize: 32, SampleRate: 16000, Channels: 2}
+		want := media.Params{FPS: 25, BatchSize: 32, SampleRate: 16000, Channels: 2, Format: "wav"}
 		a.send(t, map[string]any{"type": "update_params", "params": map[string]int{"fps": 25, "batch_size": 32, "sample_rate": 16000, "channels": 2}})
 		// The sender gets its answer and the broadcast, in either order.
 		got := []wsMsg{a.read(t), a.read(t)}
@@ -341,24 +341,24 @@ func TestWSParamsBroadcast(t *testing.T) {
 	})
 
 	t.Run("OKFromAPI", func(t *testing.T) {
-		want := media.Params{FPS: 20, BatchSize: 32, SampleRate: 16000, Channels: 2}
+		want := media.Params{FPS: 20, BatchSize: 32, SampleRate: 16000, Channels: 2, Format: "wav"}
 		ta.do(t, http.MethodPost, "/update_params", `{"fps":20}`).wantStatus(t, http.StatusOK)
 		wantBroadcast(t, "api", want)
 	})
 
 	t.Run("OKFromFormHTMX", func(t *testing.T) {
-		want := media.Params{FPS: 15, BatchSize: 32, SampleRate: 16000, Channels: 2}
+		want := media.Params{FPS: 15, BatchSize: 32, SampleRate: 16000, Channels: 2, Format: "wav"}
 		ta.postForm(t, url.Values{"fps": {"15"}}, true).wantStatus(t, http.StatusOK)
 		wantBroadcast(t, "form", want)
 	})
 
 	t.Run("OKFromFormPlain", func(t *testing.T) {
-		want := media.Params{FPS: 15, BatchSize: 48, SampleRate: 16000, Channels: 2}
+		want := media.Params{FPS: 15, BatchSize: 48, SampleRate: 16000, Channels: 2, Format: "wav"}
 		ta.postForm(t, url.Values{"batch_size": {"48"}}, false).wantStatus(t, http.StatusSeeOther)
 		wantBroadcast(t, "form", want)
 	})
 
-	current := media.Params{FPS: 15, BatchSize: 48, SampleRate: 16000, Channels: 2}
+	current := media.Params{FPS: 15, BatchSize: 48, SampleRate: 16000, Channels: 2, Format: "wav"}
 
 	t.Run("ErrInvalidFromWS", func(t *testing.T) {
 		got := a.call(t, `{"type":"update_params","params":{"fps":0,"batch_size":24,"sample_rate":12345,"channels":3}}`)
@@ -403,7 +403,7 @@ func TestWSParamsBroadcast(t *testing.T) {
 		if err := b.conn.Close(); err != nil {
 			t.Fatal(err)
 		}
-		want := media.Params{FPS: 10, BatchSize: 48, SampleRate: 16000, Channels: 2}
+		want := media.Params{FPS: 10, BatchSize: 48, SampleRate: 16000, Channels: 2, Format: "wav"}
 		ta.do(t, http.MethodPost, "/update_params", `{"fps":10}`).wantStatus(t, http.StatusOK)
 		wantMsg(t, a.read(t), wsMsg{Type: "params_updated", Params: want, Source: "api"})
 	})
@@ -430,7 +430,7 @@ func TestWSWatch(t *testing.T) {
 				t.Fatalf("message = %+v, want stats with a session", m)
 			}
 			s := m.Session
-			if s.SessionID != "s1" || s.State != rtc.StateConnecting || s.Params != media.DefaultParams() ||
+			if s.SessionID != "s1" || s.State != rtc.StateConnecting || s.Params != defaultParams ||
 				s.Stats != (media.StatsSnapshot{}) {
 				t.Errorf("session = %+v", *s)
 			}
@@ -505,7 +505,7 @@ func TestWSReadLimit(t *testing.T) {
 // feedBatch is a batch of three stereo frames of known samples, the last
 // one a sample longer, and the int16 PCM a consumer must receive for it.
 func feedBatch() (media.Batch, media.Params, []int16) {
-	p := media.Params{FPS: 25, BatchSize: 64, SampleRate: 16000, Channels: 2}
+	p := media.Params{FPS: 25, BatchSize: 64, SampleRate: 16000, Channels: 2, Format: "wav"}
 	var pcm []int16
 	b := media.Batch{Index: 7, FirstFrame: 448, BatchSize: 64}
 	for i, n := range []int{4, 4, 5} {

@@ -14,6 +14,9 @@ type ChainConfig struct {
 	Log    *slog.Logger
 	// Spool receives the output PCM; the Chain closes it.
 	Spool *Spool
+	// Opus, when set, keeps the packets as sent too (Params.Format opus);
+	// the Chain closes it.
+	Opus *OpusSpool
 	// ReorderDepth, ReorderMaxHold and StallAfter override the Reorder's
 	// and the Decoder's defaults when not zero.
 	ReorderDepth   int
@@ -84,6 +87,9 @@ func NewChain(cfg ChainConfig) (*Chain, error) {
 		return nil, err
 	}
 	dec.StallAfter = cfg.StallAfter
+	if cfg.Opus != nil {
+		dec.Keep = cfg.Opus
+	}
 	framer, err := NewFramer(p.SampleRate, p.Channels, p.FPS)
 	if err != nil {
 		return nil, err
@@ -197,7 +203,16 @@ func (c *Chain) Close() error {
 		}
 		c.fail(err)
 	}
-	return c.fail(c.cfg.Spool.Close())
+	return c.fail(c.closeSpools())
+}
+
+// closeSpools closes the PCM spool and the Opus one, if any.
+func (c *Chain) closeSpools() error {
+	err := c.cfg.Spool.Close()
+	if c.cfg.Opus != nil {
+		err = errors.Join(err, c.cfg.Opus.Close())
+	}
+	return err
 }
 
 // Abort ends the chain without draining it: only the spool is closed, with
@@ -208,7 +223,7 @@ func (c *Chain) Abort() error {
 	}
 	c.closed = true
 	c.fail(errors.New("media: chain aborted"))
-	return c.cfg.Spool.Close()
+	return c.closeSpools()
 }
 
 // fail keeps the first error.

@@ -69,6 +69,19 @@ type Decoder struct {
 	lastAt     time.Time // arrival of the newest decoded packet
 	lastEnd    int64     // timeline position right after it
 	stalled    bool      // silence is being written for a quiet sender
+
+	// Keep, when set, is told where each packet and each silence went on
+	// the timeline, to keep the packets as sent (an OpusSpool).
+	Keep PacketKeeper
+}
+
+// PacketKeeper keeps a take's packets on the Decoder's timeline: Packet
+// gets each packet with the sample (48 kHz, from the take's first) its
+// audio starts at, whether or not the Decoder could decode it; Silence
+// gets the end of each silence the Decoder wrote.
+type PacketKeeper interface {
+	Packet(at int64, payload []byte) error
+	Silence(end int64) error
 }
 
 // NewDecoder returns a decoder producing 48 kHz PCM with channels channels
@@ -124,6 +137,11 @@ func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
 			d.Stats.Gaps.Add(1)
 		}
 		if err := d.silence(gap, emit); err != nil {
+			return err
+		}
+	}
+	if d.Keep != nil {
+		if err := d.Keep.Packet(d.written+min(gap, 0), p.Payload); err != nil {
 			return err
 		}
 	}
@@ -206,6 +224,9 @@ func (d *Decoder) silence(frames int64, emit func(PCM) error) error {
 			return err
 		}
 		frames -= n
+	}
+	if d.Keep != nil {
+		return d.Keep.Silence(d.written)
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 
 const packetFrames = 960 // 20 ms at 48 kHz: what Chromium sends
 
-func capture(t *testing.T, name string) []media.Packet {
+func capture(t testing.TB, name string) []media.Packet {
 	t.Helper()
 	pkts, err := mediatest.ReadPackets("testdata/"+name, time.Unix(1000, 0))
 	if err != nil {

@@ -30,7 +30,13 @@ type Params struct {
 	BatchSize  int `json:"batch_size"`
 	SampleRate int `json:"sample_rate"`
 	Channels   int `json:"channels"`
+	// Format is what a live take is kept as: FormatWAV (also when empty,
+	// as in every recording made before there was a choice) or FormatOpus.
+	Format string `json:"format"`
 }
+
+// KeepsOpus reports whether a take made under p is kept as Ogg Opus.
+func (p Params) KeepsOpus() bool { return p.Format == FormatOpus }
 
 // ParamChange records where in a take the fps or batch size changed.
 type ParamChange struct {
@@ -79,6 +85,9 @@ func (p Params) Validate() error {
 	}
 	if p.Channels != 1 && p.Channels != 2 {
 		errs["channels"] = "must be 1 (mono) or 2 (stereo)"
+	}
+	if p.Format != "" && !slices.Contains(Formats, p.Format) {
+		errs["format"] = `must be "wav" (PCM at the sample rate and channels) or "opus" (the browser's packets, in Ogg)`
 	}
 	if len(errs) > 0 {
 		return errs

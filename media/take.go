@@ -6,9 +6,12 @@ import "time"
 // to the library that saves it: raw little-endian int16 PCM in a spool
 // file, at the session's output format, and what the session counted.
 type Take struct {
-	SessionID  string
-	TakeID     string // unique to this take, unlike SessionID
-	SpoolPath  string
+	SessionID string
+	TakeID    string // unique to this take, unlike SessionID
+	SpoolPath string
+	// OpusPath is the take's Ogg Opus, when Params.Format keeps it as
+	// Opus; "" otherwise.
+	OpusPath   string
 	SampleRate int
 	Channels   int
 	Params     Params

@@ -45,6 +45,11 @@ type ParamsView struct {
 	BatchSize  int
 	SampleRate int
 	Channels   int
+	Format     string // "wav" or "opus": what a live take is kept as
+	// WAVPerHour and OpusPerHour are what an hour of live take costs on
+	// disk in each format ("439.5 MiB"), and ChannelsName "mono" or
+	// "stereo".
+	WAVPerHour, OpusPerHour, ChannelsName string
 }
 
 // RecordingsView is one page of the recordings list.
@@ -113,7 +118,7 @@ type ErrorView struct {
 	Message string // the domain's plain message
 }
 
-var fieldLabels = map[string]string{"fps": "FPS", "batch_size": "Batch size", "sample_rate": "Sample rate", "channels": "Channels"}
+var fieldLabels = map[string]string{"fps": "FPS", "batch_size": "Batch size", "sample_rate": "Sample rate", "channels": "Channels", "format": "Keep live takes as"}
 
 // fieldSentence turns a refused field's reason into a sentence: "Sample
 // rate must be one of 8, 16, 22.05 … or 48 kHz."

@@ -85,6 +85,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Server, e
 	}
 	s.recoverData(ctx)
 	s.params = settings.New(s.DB)
+	s.params.DefaultFormat = cfg.Sessions.LiveFormat
 	s.recoverUploads(ctx)
 	s.health = probe.New(s.ready, readyTimeout, nil)
 	s.App = s.newApp(ctx)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,6 +24,9 @@ type Sessions struct {
 	// packet; below it the wait follows the measured jitter.
 	ReorderMaxHold time.Duration
 	OfferTimeout   time.Duration // bounds ICE gathering while answering
+	// LiveFormat is what live takes are kept as until someone chooses
+	// (the format processing parameter): wav or opus.
+	LiveFormat string
 
 	max string // -max-sessions as given
 }
@@ -34,6 +38,7 @@ func (s *Sessions) declare(fs *flag.FlagSet, e *env) {
 	fs.DurationVar(&s.MaxTakeTime, "max-take-time", e.duration("RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
 	fs.DurationVar(&s.DraftTTL, "draft-ttl", e.duration("RECORDER_DRAFT_TTL", 24*time.Hour), "a stopped live take neither saved nor discarded is forgotten after this long; its spool stays on disk and the next start recovers it (env RECORDER_DRAFT_TTL)")
 	fs.DurationVar(&s.ReorderMaxHold, "reorder-max-hold", e.duration("RECORDER_REORDER_MAX_HOLD", media.DefaultReorderMaxHold), "longest a live session waits for a missing RTP packet before it counts it lost; below it the wait follows the measured jitter, 1ms-2s (env RECORDER_REORDER_MAX_HOLD)")
+	fs.StringVar(&s.LiveFormat, "live-format", e.str("RECORDER_LIVE_FORMAT", media.FormatWAV), "what a live take is kept as until the format parameter is set: wav (PCM at the sample rate and channels, about 460 MB an hour at 48 kHz mono) or opus (the browser's packets as sent, in Ogg: about 20 MB an hour) (env RECORDER_LIVE_FORMAT)")
 }
 
 func (s *Sessions) finish(*Config) error {
@@ -49,6 +54,9 @@ func (s *Sessions) finish(*Config) error {
 	}
 	if s.ReorderMaxHold < time.Millisecond || s.ReorderMaxHold > 2*time.Second {
 		return errors.New("-reorder-max-hold must be 1ms-2s")
+	}
+	if !slices.Contains(media.Formats, s.LiveFormat) {
+		return errors.New("-live-format must be wav or opus")
 	}
 	s.OfferTimeout = 10 * time.Second
 	return nil

@@ -300,10 +300,10 @@ func (m *Manager) Discard(id string) error {
 	return removeSpool(s.spoolPath)
 }
 
-// removeSpool deletes a take's spool and its sidecar.
+// removeSpool deletes a take's spool, its Ogg if any, and its sidecar.
 func removeSpool(path string) error {
 	var errs []error
-	for _, p := range []string{path, media.SpoolMetaPath(path)} {
+	for _, p := range []string{path, media.OpusSpoolPath(path), media.SpoolMetaPath(path)} {
 		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
 			errs = append(errs, err)
 		}

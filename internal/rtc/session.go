@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -83,6 +84,7 @@ type Session struct {
 	released  bool // the Manager forgot the session: no timer may start
 	chain     *media.Chain
 	spool     *media.Spool
+	opusPath  string // the take's Ogg, when kept as Opus
 	cancel    context.CancelFunc
 	err       error
 	reason    string // why the session failed, for the page
@@ -364,11 +366,21 @@ func (s *Session) startPipeline(track *webrtc.TrackRemote) error {
 	if err != nil {
 		return err
 	}
+	var opus *media.OpusSpool
+	if p.KeepsOpus() {
+		if opus, err = media.CreateOpusSpool(media.OpusSpoolPath(s.spoolPath), p.Channels, rand.Uint32()); err != nil {
+			return errors.Join(err, spool.Close())
+		}
+		s.opusPath = opus.Path
+	}
 	chain, err := media.NewChain(media.ChainConfig{
-		Params: p, Stats: &s.stats, Log: s.log, Spool: spool, ReorderMaxHold: s.cfg.ReorderMaxHold,
+		Params: p, Stats: &s.stats, Log: s.log, Spool: spool, Opus: opus, ReorderMaxHold: s.cfg.ReorderMaxHold,
 		OnFrame: s.live.noteFrame, OnBatch: s.live.publish, Listening: s.live.listening,
 	})
 	if err != nil {
+		if opus != nil {
+			err = errors.Join(err, opus.Close())
+		}
 		return errors.Join(err, spool.Close())
 	}
 	s.chain, s.spool = chain, spool
@@ -665,7 +677,7 @@ func (s *Session) take() (media.Take, error) {
 	// spool holds it up to the last good write.
 	fr := s.live.info()
 	return media.Take{
-		SessionID: s.ID, TakeID: s.TakeID, SpoolPath: s.spoolPath,
+		SessionID: s.ID, TakeID: s.TakeID, SpoolPath: s.spoolPath, OpusPath: s.opusPath,
 		SampleRate: s.Params.SampleRate, Channels: s.Params.Channels, Params: s.Params,
 		PCMBytes: s.spool.Bytes(), StartedAt: s.CreatedAt, Stats: s.stats.Snapshot(),
 		Frames: fr.Frames, Batches: fr.Batches, Changes: fr.Changes,

@@ -185,11 +185,12 @@ func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration 
 		Title:                title,
 	}
 	stats["frames"], stats["batches"] = take.Frames, take.Batches
-	audio, size, meta, err := store.WAV(io.NewSectionReader(spool, 0, take.PCMBytes), take.PCMBytes, take.SampleRate, take.Channels, meta)
+	audio, size, meta, done, err := takeAudio(spool, take, meta)
 	if err != nil {
 		return nil, fmt.Errorf("library: draft %q is damaged: %v", take.SessionID, err)
 	}
 	name, err := l.Store.Save(ctx, audio, size, meta)
+	done()
 	if errors.Is(err, media.ErrInvalid) {
 		// The draft disagrees with itself (a spool shorter than counted):
 		// the server's fault, not the request's.
@@ -205,14 +206,14 @@ func (l *Library) saveTake(ctx context.Context, take media.Take, clientDuration 
 	rec := &media.Recording{
 		Filename:       name,
 		CreatedAt:      now,
-		Duration:       take.Duration(),
-		SampleRate:     take.SampleRate,
-		Channels:       take.Channels,
+		Duration:       meta.Duration,
+		SampleRate:     meta.SampleRate,
+		Channels:       meta.Channels,
 		FPS:            take.Params.FPS,
 		BatchSize:      take.Params.BatchSize,
 		Mode:           ModeWebRTC,
-		MIME:           media.WAVMIME,
-		Bytes:          media.WAVHeaderSize + take.PCMBytes,
+		MIME:           meta.MIME,
+		Bytes:          size,
 		SessionID:      take.SessionID,
 		TakeID:         take.TakeID,
 		ClientDuration: clientDuration,

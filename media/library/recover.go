@@ -61,7 +61,8 @@ func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, erro
 	}
 	pcmPath := strings.TrimSuffix(metaPath, ".json") + ".pcm"
 	remove := func() error {
-		return errors.Join(ignoreMissing(os.Remove(pcmPath)), ignoreMissing(os.Remove(metaPath)))
+		return errors.Join(ignoreMissing(os.Remove(pcmPath)), ignoreMissing(os.Remove(media.OpusSpoolPath(pcmPath))),
+			ignoreMissing(os.Remove(metaPath)))
 	}
 	f, err := os.Open(pcmPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -245,7 +246,12 @@ func ignoreMissing(err error) error {
 
 // recovered describes a spool left behind as the take it was.
 func recovered(meta media.SpoolMeta, pcmPath string, pcmBytes int64) media.Take {
+	var opusPath string
+	if meta.Params.KeepsOpus() {
+		opusPath = media.OpusSpoolPath(pcmPath) // sealed when saved; WAV if it has no audio
+	}
 	return media.Take{
+		OpusPath:  opusPath,
 		SessionID: meta.SessionID, TakeID: meta.TakeID, SpoolPath: pcmPath,
 		SampleRate: meta.SampleRate, Channels: meta.Channels, Params: meta.Params,
 		PCMBytes: pcmBytes, StartedAt: meta.StartedAt,

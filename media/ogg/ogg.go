@@ -1,7 +1,9 @@
-// Package ogg reads Ogg Opus files (RFC 3533 pages, RFC 7845 Opus
-// mapping), as Firefox's MediaRecorder writes them: Probe checks every
-// page and measures the stream, Packets hands out its audio packets.
-// Nothing here holds more than one page in memory.
+// Package ogg reads and writes Ogg Opus files (RFC 3533 pages, RFC 7845
+// Opus mapping). Probe checks every page of a file (Firefox's
+// MediaRecorder writes them) and measures the stream, Packets hands out
+// its audio packets; Writer writes a live take's packets as they were
+// sent, and Seal makes a file a killed writer left whole. Nothing here
+// holds more than one page in memory.
 package ogg
 
 import (

@@ -5,6 +5,7 @@
 package settings
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -28,6 +29,9 @@ type Change struct {
 // Settings serializes updates and fans them out.
 type Settings struct {
 	store Store
+	// DefaultFormat is the format live takes are kept in while the stored
+	// parameters name none (-live-format): media.FormatWAV when empty.
+	DefaultFormat string
 
 	mu      sync.Mutex // serializes read-modify-write and guards subs and last
 	subs    map[int]chan Change
@@ -42,7 +46,16 @@ func New(store Store) *Settings {
 
 // Params returns the parameters in force.
 func (s *Settings) Params(ctx context.Context) (media.Params, error) {
-	return s.store.Params(ctx)
+	p, err := s.store.Params(ctx)
+	return s.resolve(p), err
+}
+
+// resolve names the default format in parameters stored without one.
+func (s *Settings) resolve(p media.Params) media.Params {
+	if p.Format == "" {
+		p.Format = cmp.Or(s.DefaultFormat, media.FormatWAV)
+	}
+	return p
 }
 
 // Update applies edit to the current parameters, validates and stores the
@@ -55,7 +68,8 @@ func (s *Settings) Update(ctx context.Context, source string, edit func(media.Pa
 	if err != nil {
 		return media.Params{}, fmt.Errorf("settings: read: %w", err)
 	}
-	next := edit(current)
+	current = s.resolve(current)
+	next := s.resolve(edit(current))
 	if err := next.Validate(); err != nil {
 		return current, err
 	}
@@ -112,6 +126,7 @@ func (s *Settings) poll(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.store.Params(ctx)
+	p = s.resolve(p)
 	switch {
 	case err != nil:
 	case s.last == nil:

@@ -1,0 +1,36 @@
+package config
+
+import "testing"
+
+// TestLiveFormat: -live-format, or RECORDER_LIVE_FORMAT, picks wav or
+// opus (wav by default); anything else is refused.
+func TestLiveFormat(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(name string) string {
+			if name == "RECORDER_LIVE_FORMAT" {
+				return v
+			}
+			return ""
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{nil, "", "wav"},
+		{[]string{"-live-format", "opus"}, "", "opus"},
+		{nil, "opus", "opus"},
+		{[]string{"-live-format", "wav"}, "opus", "wav"},
+	} {
+		c, err := Parse(tc.args, env(tc.env))
+		if err != nil || c.Sessions.LiveFormat != tc.want {
+			t.Errorf("Parse(%q) with RECORDER_LIVE_FORMAT=%q: %q, %v; want %q", tc.args, tc.env, c.Sessions.LiveFormat, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"mp3", "OPUS", ""} {
+		if _, err := Parse([]string{"-live-format", bad}, noEnv); err == nil {
+			t.Errorf("-live-format %q accepted", bad)
+		}
+	}
+}
