@@ -54,6 +54,15 @@ type dialect struct {
 	checkViolation  func(error) bool // CHECK
 	diskFull        func(error) bool // no space left where the data lives
 
+	// matchWords is the condition on recordings that holds when every
+	// word of the argument wordsArg makes begins a word of search_text,
+	// through the full-text index (which holds the library only).
+	matchWords string
+	wordsArg   func(words []string) string
+	// countWords, if set, counts the library's recordings matching
+	// wordsArg from the full-text index alone.
+	countWords string
+
 	// local reports that the data lives on this machine's disk, so freeing
 	// space here (DB.MakeRoom) can let a write through.
 	local bool
@@ -119,7 +128,10 @@ var sqliteDialect = dialect{
 	diskFull: func(err error) bool {
 		return err != nil && sqliteCode(err)&0xff == sqlite3.SQLITE_FULL
 	},
-	local: true,
+	matchWords: `id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)`,
+	wordsArg:   fts5Prefixes,
+	countWords: `SELECT COUNT(*) FROM recordings_fts WHERE recordings_fts MATCH ?`,
+	local:      true,
 }
 
 // sqliteMaxConns bounds the connections to the SQLite file.
@@ -163,6 +175,8 @@ var postgresDialect = dialect{
 	uniqueViolation: func(err error) bool { return pgCode(err) == "23505" }, // unique_violation
 	checkViolation:  func(err error) bool { return pgCode(err) == "23514" }, // check_violation
 	diskFull:        func(err error) bool { return pgCode(err) == "53100" }, // disk_full
+	matchWords:      `search_vector @@ to_tsquery('simple', ?)`,
+	wordsArg:        tsqueryPrefixes,
 	local:           false,
 }
 
@@ -275,4 +289,25 @@ func redactURL(source string) string {
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return u.String()
+}
+
+// fts5Prefixes is an FTS5 query matching rows with a word beginning with
+// each of words: "stand"* "notes"* (FTS5 ANDs its terms).
+func fts5Prefixes(words []string) string {
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
+	}
+	return strings.Join(terms, " ")
+}
+
+// tsqueryPrefixes is a PostgreSQL tsquery matching rows with a word
+// beginning with each of words: 'stand':* & 'notes':*.
+func tsqueryPrefixes(words []string) string {
+	terms := make([]string, len(words))
+	for i, w := range words {
+		w = strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`)
+		terms[i] = `'` + w + `':*`
+	}
+	return strings.Join(terms, " & ")
 }

@@ -103,3 +103,15 @@ func ParseCursor(o Order, s string) (Cursor, error) {
 // maxMillis is the last millisecond of year 9999, the last a stored
 // timestamp can hold.
 var maxMillis = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC).UnixMilli()
+
+// Page asks for one page of a list: what to find, in which order, and
+// where the page starts.
+type Page struct {
+	Query Query
+	Order Order
+	// After is the place the page starts after (zero: the start of the
+	// list); or Before, when set, the place the page ends just before:
+	// the page before it, for a link back.
+	After, Before Cursor
+	Limit         int
+}
