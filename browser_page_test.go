@@ -109,27 +109,34 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
+// savedFile is a recording's file as the tests read it.
+type savedFile struct {
+	Audio    []byte  `json:"audio_data"` // base64 in the file
+	MIME     string  `json:"mime"`
+	Duration float64 `json:"duration"`
+	Title    string  `json:"title"`
+}
+
+// readSaved reads a saved recording's file from the recordings directory.
+func readSaved(t *testing.T, dir, filename string) savedFile {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, filename))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file savedFile
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatalf("%s: %v", filename, err)
+	}
+	return file
+}
+
 // savedAudio decodes a saved recording's audio from its file: samples
 // (first channel), their rate and the recording's duration.
 func savedAudio(t *testing.T, srv *testServer, filename string) ([]float32, int, float64) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		AudioData string  `json:"audio_data"`
-		MIME      string  `json:"mime"`
-		Duration  float64 `json:"duration"`
-		Title     string  `json:"title"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	audio, err := base64.StdEncoding.DecodeString(file.AudioData)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := readSaved(t, srv.cfg.recordingsDir(), filename)
+	audio := file.Audio
 	switch {
 	case file.MIME == "audio/wav":
 		r := bytes.NewReader(audio)
@@ -545,17 +552,7 @@ func TestBrowserListInEveryTab(t *testing.T) {
 // fileTitle reads the title written in a recording's own file.
 func fileTitle(t *testing.T, srv *testServer, filename string) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(srv.cfg.recordingsDir(), filename))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Title string `json:"title"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	return file.Title
+	return readSaved(t, srv.cfg.recordingsDir(), filename).Title
 }
 
 // axeCheck runs axe-core (testdata/axe, injected by the test, never

@@ -70,17 +70,29 @@ func firefoxPrefs(secureHost string) map[string]any {
 	}
 }
 
-// ffPage is a headless Firefox on one page, with the test's context.
-type ffPage struct {
+// webDriver is a browser driven over WebDriver: Firefox (BiDi,
+// internal/firefox) or WebKit (classic, internal/webkit).
+type webDriver interface {
+	Navigate(ctx context.Context, url string) error
+	Eval(ctx context.Context, expr string, out any) error
+	Click(ctx context.Context, sel string) error
+	WaitFor(ctx context.Context, sel string) error
+	Text(ctx context.Context, sel string) (string, error)
+	Attr(ctx context.Context, sel, name string) (string, bool, error)
+}
+
+// wdPage is a WebDriver browser (Firefox or WebKit) on one page, with the
+// test's context.
+type wdPage struct {
 	t   *testing.T
-	b   *firefox.Browser
+	b   webDriver
 	ctx context.Context
 }
 
 // newFirefox starts headless Firefox; wrap and dial place it in a network
 // namespace (both nil: this one), where it trusts secureHost's plain-http
 // pages. It is closed when the test ends.
-func newFirefox(t *testing.T, wrap []string, dial func(context.Context, string, string) (net.Conn, error), secureHost string) *ffPage {
+func newFirefox(t *testing.T, wrap []string, dial func(context.Context, string, string) (net.Conn, error), secureHost string) *wdPage {
 	t.Helper()
 	exe := firefoxPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -90,12 +102,12 @@ func newFirefox(t *testing.T, wrap []string, dial func(context.Context, string, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close(); cancel() })
-	return &ffPage{t: t, b: b, ctx: ctx}
+	return &wdPage{t: t, b: b, ctx: ctx}
 }
 
 // do runs steps in order and fails the test at the first error, with the
 // page's status line.
-func (p *ffPage) do(what string, steps ...func(context.Context) error) {
+func (p *wdPage) do(what string, steps ...func(context.Context) error) {
 	p.t.Helper()
 	for _, step := range steps {
 		if err := step(p.ctx); err != nil {
@@ -105,16 +117,31 @@ func (p *ffPage) do(what string, steps ...func(context.Context) error) {
 	}
 }
 
-func (p *ffPage) navigate(url string) func(context.Context) error {
+func (p *wdPage) navigate(url string) func(context.Context) error {
 	return func(ctx context.Context) error { return p.b.Navigate(ctx, url) }
 }
 
-func (p *ffPage) click(sel string) func(context.Context) error {
+func (p *wdPage) click(sel string) func(context.Context) error {
 	return func(ctx context.Context) error { return p.b.Click(ctx, sel) }
 }
 
+// press clicks the button, link or label whose visible text is label (or
+// starts with it), as a user finds it.
+func (p *wdPage) press(label string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var sel string
+		if err := p.b.Eval(ctx, labelled(label), &sel); err != nil {
+			return err
+		}
+		if sel == "" {
+			return fmt.Errorf("no visible control labelled %q", label)
+		}
+		return p.b.Click(ctx, sel)
+	}
+}
+
 // waitFor waits up to 30 s for sel.
-func (p *ffPage) waitFor(sel string) func(context.Context) error {
+func (p *wdPage) waitFor(sel string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
@@ -126,7 +153,7 @@ func sleep(d time.Duration) func(context.Context) error {
 	return func(context.Context) error { time.Sleep(d); return nil }
 }
 
-func (p *ffPage) attr(sel, name string) string {
+func (p *wdPage) attr(sel, name string) string {
 	p.t.Helper()
 	v, ok, err := p.b.Attr(p.ctx, sel, name)
 	if err != nil || !ok {
@@ -137,7 +164,7 @@ func (p *ffPage) attr(sel, name string) string {
 
 // recordLive drives a live take: WebRTC, hold, Stop, Save. It returns the
 // saved file name and the seconds the page recorded.
-func (p *ffPage) recordLive(url string, during func()) (string, float64) {
+func (p *wdPage) recordLive(url string, during func()) (string, float64) {
 	p.t.Helper()
 	p.do("starting a live take", p.navigate(url), p.waitFor(`[data-testid=btn-start]`),
 		p.click(`[data-testid=mode-webrtc]`), p.click(`[data-testid=btn-start]`), p.waitFor(`body[data-state=live]`))
@@ -253,9 +280,31 @@ func TestFirefoxMediaRecorder(t *testing.T) {
 	firefoxPath(t)
 	srv := startServer(t, nil)
 	p := newFirefox(t, nil, nil, "")
-	p.do("recording with a pause", p.navigate(srv.url), p.waitFor(`[data-testid=btn-start]`),
-		p.click(`[data-testid=mode-record]`), p.click(`[data-testid=btn-start]`), p.waitFor(`body[data-state=recording]`),
-		sleep(1500*time.Millisecond),
+	p.do("recording", p.navigate(srv.url), p.waitFor(`body[data-ready]`),
+		p.press("Record in the browser"), p.press("Record"), p.waitFor(`body[data-state=recording]`),
+		sleep(1500*time.Millisecond))
+	// The meters' AudioContext is made (or resumed) in the click. Where it
+	// still cannot run (headless Firefox without a sound device: no audio
+	// output, no clock for Web Audio) the page says so, instead of flat
+	// meters that look like a dead microphone.
+	var meters struct {
+		State, Level string
+		Note         bool
+	}
+	if err := p.b.Eval(p.ctx, `({state: document.body.dataset.meters || '', level: document.getElementById('level-bar').style.transform,
+		note: !!document.querySelector('[data-testid=meter-note]')?.getClientRects().length})`, &meters); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("meters: %+v", meters)
+	switch {
+	case meters.State == "on" && (meters.Level == "scaleX(0)" || meters.Note):
+		t.Errorf("meters %+v: on, yet flat or said off", meters)
+	case meters.State == "off" && !meters.Note:
+		t.Errorf("meters %+v: off, and the page does not say so", meters)
+	case meters.State != "on" && meters.State != "off":
+		t.Errorf("meters %+v: the page does not know whether they run", meters)
+	}
+	p.do("pausing and resuming",
 		p.click(`[data-testid=btn-pause]`), p.waitFor(`body[data-state=paused]`),
 		sleep(time.Second),
 		p.click(`[data-testid=btn-pause]`), p.waitFor(`body[data-state=recording]`),
@@ -352,4 +401,20 @@ func decodeOgg(t *testing.T, audio []byte) ([]float32, float64) {
 		t.Fatalf("decoding the Ogg: %v, %d decode errors", err, stats.DecodeErrors.Load())
 	}
 	return pcm, info.Duration.Seconds()
+}
+
+// labelled is JavaScript that finds the visible button, link, summary or
+// label whose text (or aria-label) is label, else the first that starts
+// with it, marks it and returns a selector for it ("" if none).
+func labelled(label string) string {
+	return fmt.Sprintf(`(() => {
+	const want = %s;
+	const name = (el) => (el.getAttribute('aria-label') || el.innerText || '').replace(/\s+/g, ' ').trim();
+	const all = [...document.querySelectorAll('button, a, summary, label')]
+		.filter((el) => el.getClientRects().length > 0 && !el.closest('[hidden]') && !el.disabled);
+	const el = all.find((e) => name(e) === want) || all.find((e) => name(e).startsWith(want));
+	if (!el) return '';
+	el.dataset.pressed = String(Math.random()).slice(2);
+	return '[data-pressed="' + el.dataset.pressed + '"]';
+})()`, strconv.Quote(label))
 }

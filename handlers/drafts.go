@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/webm"
 	"github.com/avatarweb/recorder/views"
@@ -128,13 +129,25 @@ func (h *Handler) draftAudio(c *fiber.Ctx) error {
 }
 
 // serveUploadPreview serves what is uploaded of a MediaRecorder take. A
-// browser's live WebM has no duration and no cues, so a player shows 0:00
-// and cannot seek: it is served fixed (webm.Fix, up to its last whole
-// element), written to an unlinked temp file. Anything else, or a WebM
-// that cannot be fixed yet, is served as uploaded.
+// browser's live WebM has no duration and no cues, and Safari's
+// fragmented MP4 no duration, so a player shows 0:00 (or the first
+// second) and cannot seek: either is served fixed (webm.Fix, mp4.Fix, up
+// to its last whole element or fragment), written to an unlinked temp
+// file. Anything else, or a take that cannot be fixed yet, is served as
+// uploaded.
 func serveUploadPreview(c *fiber.Ctx, f *os.File, size int64, modTime time.Time, mime string) error {
-	if strings.HasPrefix(mime, "audio/webm") && size > 0 {
-		if fixed, n, err := fixedWebM(f, size); err == nil {
+	var fix func(io.Writer, io.ReaderAt, int64) error
+	var prefix func(io.ReaderAt, int64) (int64, error)
+	switch {
+	case strings.HasPrefix(mime, "audio/webm"):
+		fix = func(w io.Writer, r io.ReaderAt, n int64) error { _, err := webm.Fix(w, r, n); return err }
+		prefix = webm.CompletePrefix
+	case strings.HasPrefix(mime, "audio/mp4"):
+		fix = func(w io.Writer, r io.ReaderAt, n int64) error { _, err := mp4.Fix(w, r, n); return err }
+		prefix = mp4.CompletePrefix
+	}
+	if fix != nil && size > 0 {
+		if fixed, n, err := fixedCopy(f, size, prefix, fix); err == nil {
 			f.Close()
 			return serveRange(c, fixed, fixed, n, modTime, mime)
 		}
@@ -142,17 +155,18 @@ func serveUploadPreview(c *fiber.Ctx, f *os.File, size int64, modTime time.Time,
 	return serveRange(c, f, f, size, modTime, mime)
 }
 
-func fixedWebM(f *os.File, size int64) (*os.File, int64, error) {
-	n, err := webm.CompletePrefix(f, size)
+// fixedCopy writes fix of the whole prefix of f to an unlinked temp file.
+func fixedCopy(f *os.File, size int64, prefix func(io.ReaderAt, int64) (int64, error), fix func(io.Writer, io.ReaderAt, int64) error) (*os.File, int64, error) {
+	n, err := prefix(f, size)
 	if err != nil {
 		return nil, 0, err
 	}
-	tmp, err := os.CreateTemp("", "recorder-preview-*.webm")
+	tmp, err := os.CreateTemp("", "recorder-preview-*")
 	if err != nil {
 		return nil, 0, err
 	}
 	os.Remove(tmp.Name()) // gone once closed
-	if _, err := webm.Fix(tmp, f, n); err != nil {
+	if err := fix(tmp, f, n); err != nil {
 		tmp.Close()
 		return nil, 0, err
 	}

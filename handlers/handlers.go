@@ -54,7 +54,10 @@ type Library interface {
 	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params, title string) (*media.Recording, error)
 	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params, title string) (*media.Recording, error)
 	DiscardSession(sessionID string) error
-	DiscardUpload(uploadID string) error
+	SessionSavedAs(sessionID string) string
+	UploadSavedAs(uploadID string) string
+	UploadDuration(uploadID string) (float64, error)
+	DiscardUpload(ctx context.Context, uploadID string) error
 	List(ctx context.Context, limit, offset int) ([]media.Recording, error)
 	ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)

@@ -166,6 +166,9 @@ func recordingRow(r media.Recording) views.RecordingRow {
 		Params:      fmt.Sprintf("%d fps · batch %d", r.FPS, r.BatchSize),
 		Waveform:    r.Waveform,
 	}
+	if at, ok := media.RecoveredAt(r.Title); ok {
+		row.RecoveredAt = at.Format(time.RFC3339)
+	}
 	if row.Waveform == "" { // saved before waveforms were kept
 		row.Waveform = media.WaveformPath(r.Peaks)
 	}

@@ -38,6 +38,10 @@ func (h *Handler) beginUpload(c *fiber.Ctx) error {
 	}
 	if req.UploadID == "" {
 		req.UploadID = fmt.Sprintf("upload_%d", time.Now().UnixNano())
+	} else if name := h.Library.UploadSavedAs(req.UploadID); name != "" {
+		// A page that kept a take in its storage, and lost the answer to
+		// its save, must not upload it again as a new take.
+		return &media.SavedError{Filename: name}
 	}
 	st, err := h.Uploads.Begin(guard.ClientKey(guard.ClientIP(c)), req.UploadID, req.MIME)
 	if err != nil {
@@ -60,13 +64,25 @@ func (h *Handler) putChunk(c *fiber.Ctx) error {
 	return c.JSON(st)
 }
 
-// uploadStatus says what the server has of an upload, for resuming.
+// uploadStatus says what the server has of an upload, for resuming;
+// with ?measure=1 also how many seconds of audio that is ("duration"),
+// which a page asks once its take stops.
 func (h *Handler) uploadStatus(c *fiber.Ctx) error {
 	st, err := h.Uploads.Status(c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(st)
+	if c.Query("measure") == "" {
+		return c.JSON(st)
+	}
+	seconds, err := h.Library.UploadDuration(st.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(struct {
+		upload.Status
+		Duration float64 `json:"duration"`
+	}{st, seconds})
 }
 
 // uploadAudio serves what has been uploaded so far, so the user can
@@ -86,7 +102,7 @@ func (h *Handler) uploadAudio(c *fiber.Ctx) error {
 
 // discardUpload drops an upload.
 func (h *Handler) discardUpload(c *fiber.Ctx) error {
-	if err := h.Library.DiscardUpload(c.Params("id")); err != nil {
+	if err := h.Library.DiscardUpload(c.UserContext(), c.Params("id")); err != nil {
 		return err
 	}
 	return success(c, fiber.Map{"upload_id": c.Params("id"), "message": "take discarded"})

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -152,9 +153,25 @@ func (h *Handler) audioData(c *fiber.Ctx) error {
 	})
 }
 
-// sessionInfo reports a session's state and live counters.
+// sessionInfo reports a session's state and live counters. A session
+// that is no longer one but became a recording (saved, or saved by the
+// server itself when it started again after a crash) is answered as
+// state "saved" with that recording, so a page whose connection was lost
+// can say what became of its take.
 func (h *Handler) sessionInfo(c *fiber.Ctx) error {
-	info, err := h.Sessions.Info(c.Params("id"))
+	id := c.Params("id")
+	info, err := h.Sessions.Info(id)
+	if errors.Is(err, media.ErrNotFound) {
+		if name := h.Library.SessionSavedAs(id); name != "" {
+			rec, gerr := h.Library.Get(c.UserContext(), name)
+			if gerr != nil {
+				return gerr // deleted since: not found
+			}
+			return c.JSON(fiber.Map{"session_id": id, "state": "saved", "recording": fiber.Map{
+				"filename": rec.Filename, "duration": rec.Duration, "title": rec.Title,
+			}})
+		}
+	}
 	if err != nil {
 		return err
 	}

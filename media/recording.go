@@ -67,3 +67,26 @@ func (c Cursor) IsZero() bool { return c.ID == 0 }
 
 // CursorOf is the place of r in the list.
 func CursorOf(r Recording) Cursor { return Cursor{CreatedAt: r.CreatedAt, ID: r.ID} }
+
+// recoveredPrefix and recoveredLayout make the title of a take the server
+// saved by itself at start: the moment in UTC, which pages show in the
+// viewer's own time zone and clock, as they show every other time.
+const (
+	recoveredPrefix = "Recovered "
+	recoveredLayout = "2006-01-02 15:04 UTC"
+)
+
+// RecoveredTitle is the title of a take recovered at start, made at t.
+func RecoveredTitle(t time.Time) string {
+	return recoveredPrefix + t.UTC().Format(recoveredLayout)
+}
+
+// RecoveredAt returns the moment a RecoveredTitle names, if title is one.
+func RecoveredAt(title string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(title, recoveredPrefix)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(recoveredLayout, rest)
+	return t, err == nil
+}

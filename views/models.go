@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 )
 
 // HTMXFile is the vendored, pinned htmx, as named in the assets.
@@ -74,6 +76,10 @@ type RecordingRow struct {
 	Params      string
 	Problem     string // "file missing", "file damaged": shown first
 	Waveform    string // SVG path of the peaks in a 120×32 box
+	// RecoveredAt, for a take the server saved by itself at start, is
+	// when it was made (RFC 3339): the page writes the title's time in
+	// the viewer's zone and clock, as it writes CreatedAt.
+	RecoveredAt string
 }
 
 func invalid(f ParamsFormView, field string) string {
@@ -124,4 +130,12 @@ func fieldSentence(f ParamsFormView, field, msg string) string {
 		msg = "must be one of " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + " kHz"
 	}
 	return label + " " + strings.TrimSuffix(msg, ".") + "."
+}
+
+// titleAttrs are the title input's attributes beyond the fixed ones.
+func (r RecordingRow) titleAttrs() templ.Attributes {
+	if r.RecoveredAt == "" {
+		return nil
+	}
+	return templ.Attributes{"data-recovered-at": r.RecoveredAt}
 }

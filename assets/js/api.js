@@ -12,8 +12,8 @@ export async function postJSON(url, body, { signal } = {}) {
   return readJSON(res);
 }
 
-export async function getJSON(url) {
-  return readJSON(await fetch(url));
+export async function getJSON(url, { signal } = {}) {
+  return readJSON(await fetch(url, { signal }));
 }
 
 async function readJSON(res) {

@@ -1,13 +1,18 @@
 // The recorder page's controller: wires the buttons to the mic, the
 // visualizer, and a take in one of two modes: a live WebRTC session the
 // server decodes, or a MediaRecorder recording uploaded as it goes.
-import { postJSON } from './api.js';
+//
+// It also watches the server (ws.js): when the server or the network
+// goes, the page says so within two seconds. A Record-mode take goes on
+// in the browser and uploads once the server is back; a live take that
+// cannot go on is offered to go on in the browser, recording meanwhile so
+// that accepting loses nothing.
+import { getJSON, postJSON } from './api.js';
 import * as drafts from './drafts.js';
+import * as list from './list.js';
 import { MicError, listMics, openMic, stopMic } from './mic.js';
-import { ChunkedRecorder } from './recorder.js';
 import { clearSession, showMic, showSession } from './stats.js';
 import { Visualizer } from './visualizer.js';
-import { LiveSession, newSessionID } from './webrtc.js';
 import { LiveChannel } from './ws.js';
 
 document.documentElement.classList.add('js');
@@ -18,6 +23,8 @@ const ui = {
   modes: $('modes'),
   pause: $('btn-pause'),
   stop: $('btn-stop'),
+  keep: $('keep'),
+  keepBtn: $('btn-keep'),
   save: $('btn-save'),
   discard: $('btn-discard'),
   sessionID: $('session-id'),
@@ -33,67 +40,66 @@ const ui = {
   upload: $('upload'),
   progress: $('upload-progress'),
   progressText: $('upload-text'),
+  meterNote: $('meter-note'),
 };
 const visualizer = new Visualizer($('spectrum'), $('level'), $('level-bar'), $('level-peak'));
-// A save, rename or delete anywhere (another tab, the API) refreshes the
-// list here too.
-// listChanged fetches the list afresh; changes that come while it does
-// make it fetch once more when done (htmx would drop them).
-let refreshing = null;
-let again = false;
-function listChanged() {
-  if (refreshing) {
-    again = true;
-    return;
-  }
-  refreshing = (async () => {
-    do {
-      again = false;
-      const res = await fetch('/ui/recordings');
-      const old = $('recordings');
-      if (!res.ok || !old) return;
-      const tpl = document.createElement('template');
-      tpl.innerHTML = (await res.text()).trim();
-      const list = tpl.content.firstElementChild;
-      old.replaceWith(list);
-      window.htmx?.process(list);
-      listShown(list);
-    } while (again);
-  })()
-    .catch((err) => console.warn('refreshing the list:', err.message))
-    .finally(() => (refreshing = null));
-}
-const channel = new LiveChannel({ onParams: paramsChanged, onStats, onGone, onRecordings: listChanged });
+const channel = new LiveChannel({ onParams: paramsChanged, onStats, onGone, onRecordings: list.changed, onLink });
 // The server's limit on a live take, in seconds (0: none).
 const maxTake = Number($('recorder')?.dataset.maxTake) || 0;
 
+// The modules a take needs load with the first take, not with the page.
+let ChunkedRecorder = null;
+const loadRecorder = async () => (ChunkedRecorder ||= (await import('./recorder.js')).ChunkedRecorder);
+const loadReview = () => import('./review.js');
+
+// What this browser can do: Debian's WebKitGTK, for one, has no WebRTC.
+const can = {
+  webrtc: typeof RTCPeerConnection === 'function',
+  record: typeof MediaRecorder === 'function',
+};
+
+const LOST_RECORDING = 'Connection lost — still recording here; it uploads when the server is back.';
+
 let stream = null;
-let take = null; // {mode: 'webrtc', id, live} or {mode: 'record', id, rec}: the take being made or waiting to be saved
+// take is the take being made or waiting to be saved:
+//   {mode: 'webrtc', id, live, started, lostAt?, spare?, over?}
+//   {mode: 'record', id, rec, started, livePart?}
+// A live take that went on in the browser is a record take whose
+// livePart names the session that had its start.
+let take = null;
 let since = 0; // when audio started flowing
 let pausedFor = 0; // ms spent paused (record mode)
 let pausedAt = 0;
 let recordedSeconds = 0; // what this page measured, sent with Save
 let ticker = 0;
+let lost = false; // the server stopped answering and is not back yet
+let before = null; // the status line the loss replaced, when nothing was going on
 
 const state = () => document.body.dataset.state;
-const running = () => ['connecting', 'live', 'recording', 'paused'].includes(state());
+const going = (s = state()) => ['connecting', 'live', 'recording', 'paused', 'interrupted'].includes(s);
 
 // setState drives which buttons work; body[data-state] lets tests and CSS
 // follow. tone is '' (news), 'warn' (something ended early) or 'error'.
+// 'interrupted' is a live take whose connection was lost (recording in
+// the browser meanwhile, offering to keep that); 'waiting' a stopped take
+// waiting for the server to come back.
 function setState(next, message, tone = '') {
   document.body.dataset.state = next;
   const idle = ['idle', 'error'].includes(next);
-  const going = ['connecting', 'live', 'recording', 'paused'].includes(next);
   ui.start.hidden = !(idle || next === 'starting');
-  ui.start.disabled = !idle;
+  ui.start.disabled = !idle || !(can.webrtc || can.record);
   ui.modes.disabled = !idle;
-  ui.stop.hidden = !going && next !== 'stopping';
-  ui.stop.disabled = !going;
+  ui.stop.hidden = !going(next) && next !== 'stopping';
+  ui.stop.disabled = !going(next);
   ui.pause.hidden = !['recording', 'paused'].includes(next);
   ui.pause.textContent = next === 'paused' ? 'Resume' : 'Pause';
-  ui.review.hidden = !['draft', 'saving'].includes(next);
+  ui.keep.hidden = !(next === 'interrupted' && take?.spare);
+  ui.review.hidden = !['draft', 'saving', 'waiting'].includes(next);
+  ui.preview.hidden = next === 'waiting';
+  ui.reviewWave.hidden = next === 'waiting';
   ui.save.disabled = next !== 'draft';
-  ui.discard.disabled = next !== 'draft';
+  ui.discard.disabled = !(next === 'draft' || (next === 'waiting' && take?.rec));
+  if (idle) ui.elapsed.textContent = mmss(0);
   if (message) say(message, tone);
 }
 
@@ -103,6 +109,12 @@ function say(message, tone = '') {
   ui.status.classList.toggle('warn', tone === 'warn');
 }
 
+// focus moves the keyboard focus where the next step is (after Record,
+// Stop, Save…), so it never falls to the top of the page.
+function focus(el) {
+  requestAnimationFrame(() => el && !el.hidden && !el.disabled && el.focus({ preventScroll: true }));
+}
+
 const secs = (s) => `${(Number.isFinite(s) ? s : 0).toFixed(1)} s`;
 // mmss is the recording clock: 00:42, 1:02:03 from an hour.
 function mmss(s) {
@@ -110,6 +122,30 @@ function mmss(s) {
   const two = (n) => String(n).padStart(2, '0');
   return t >= 3600 ? `${Math.floor(t / 3600)}:${two(Math.floor(t / 60) % 60)}:${two(t % 60)}` : `${two(Math.floor(t / 60))}:${two(t % 60)}`;
 }
+
+// offerModes disables the modes this browser cannot do, saying why, and
+// chooses one that works: the one used last, else live, else Record.
+function offerModes() {
+  const why = {
+    webrtc: 'Not available in this browser: it cannot stream audio live (it has no WebRTC).',
+    record: 'Not available in this browser: it cannot record audio (it has no MediaRecorder).',
+  };
+  for (const mode of ['webrtc', 'record']) {
+    const input = $(`mode-${mode}`);
+    if (!input || can[mode]) continue;
+    input.disabled = true;
+    input.checked = false;
+    const hint = input.closest('label').querySelector('.mode-hint');
+    hint.textContent = why[mode];
+    hint.dataset.testid = `mode-${mode}-why`;
+  }
+  const last = localStorage.getItem('recorder.mode');
+  const mode = [last, 'webrtc', 'record'].find((m) => m && can[m]);
+  if (mode) $(`mode-${mode}`).checked = true;
+  else say('This browser can record in neither way: it has neither WebRTC nor MediaRecorder.', 'error');
+}
+
+const chosenMode = () => ui.modes.querySelector('input[name=mode]:checked')?.value;
 
 async function openStream() {
   const asked = {
@@ -122,12 +158,47 @@ async function openStream() {
   showMic(stream.getAudioTracks()[0], asked);
   fillDevices(); // labels are only readable once permission is granted
   visualizer.start(stream);
+  visualizer.running().then((ok) => {
+    ui.meterNote.hidden = ok || !stream;
+    document.body.dataset.meters = ok ? 'on' : 'off';
+  });
 }
 
 function failMic(err) {
   cleanupMedia();
   take = null;
   setState('error', err instanceof MicError ? err.message : `Microphone error: ${err.message}`, 'error');
+}
+
+// hideFacts hides the connection line of a live take that is over.
+function hideFacts() {
+  const facts = $('net-facts');
+  if (facts) facts.hidden = true;
+}
+
+// startTake starts a take in the chosen mode: the Record button or the R
+// key. The AudioContext of the meters is made here, during the user's
+// gesture, before anything is awaited.
+function startTake() {
+  if (!['idle', 'error'].includes(state()) || ui.start.disabled) return;
+  visualizer.prime();
+  const mode = chosenMode();
+  localStorage.setItem('recorder.mode', mode);
+  resetTake();
+  return mode === 'record' ? startRecord() : startWebRTC();
+}
+
+// resetTake clears what the last take left on the page: the clock, the
+// connection line, the panel, the upload line.
+function resetTake() {
+  ui.elapsed.textContent = mmss(0);
+  hideFacts();
+  const last = localStorage.getItem('recorder.mode'); // a live take that went on in the browser showed Record
+  if (can[last]) $(`mode-${last}`).checked = true;
+  clearSession();
+  ui.upload.hidden = true;
+  ui.sessionID.textContent = '—';
+  delete document.body.dataset.savedFilename;
 }
 
 async function startWebRTC() {
@@ -137,45 +208,198 @@ async function startWebRTC() {
   } catch (err) {
     return failMic(err);
   }
+  const [{ LiveSession, newSessionID }] = await Promise.all([import('./webrtc.js'), loadRecorder()]); // the recorder for an outage
   const live = new LiveSession(newSessionID(), { onState: onConnectionState });
-  take = { mode: 'webrtc', id: live.id, live };
+  take = { mode: 'webrtc', id: live.id, live, started: new Date() };
   drafts.remember(live.id, 'webrtc');
   ui.sessionID.textContent = live.id;
   setState('connecting', 'Connecting to the server…');
+  focus(ui.stop);
   try {
     await live.start(stream);
     // The server has the session only now: watching earlier would be
     // answered "gone".
-    if (take?.live === live) channel.watch(live.id);
+    if (!live.pc) postJSON('/webrtc/discard', { session_id: live.id }).catch(() => {}); // stopped meanwhile
+    else if (take?.live === live) channel.watch(live.id);
   } catch (err) {
+    if (!live.pc || take?.live !== live) return; // stopped meanwhile
     cleanupMedia();
     drafts.forget(live.id);
     take = null;
     setState('error', `Could not start the WebRTC session: ${err.message}`, 'error');
+    focus(ui.start);
   }
 }
 
 function onConnectionState(connection) {
+  const t = take;
+  if (t?.mode !== 'webrtc') return;
   if (connection === 'connected' && state() === 'connecting') {
     startClock();
     setState('live', 'Recording over WebRTC — the server is decoding your audio live.');
-  } else if (connection === 'failed' && ['connecting', 'live'].includes(state())) {
-    serverEnded({ state: 'failed', reason: 'the connection to the server was lost' });
+    focus(ui.stop);
+  } else if (connection === 'connected' && state() === 'interrupted' && !t.over && !lost) {
+    liveAgain(t);
+  } else if (connection === 'reconnecting' && state() === 'live') {
+    interrupt('the connection to the server dropped');
+  } else if (connection === 'failed' && state() === 'connecting') {
+    serverEnded({ state: 'failed', reason: 'the connection to the server could not be made' });
+  } else if (connection === 'failed' && ['live', 'interrupted'].includes(state())) {
+    interrupt('the connection to the server failed', true);
   }
 }
 
 // onStats renders the watched session's report, and notices when the
 // server ended the take by itself.
 function onStats(info) {
-  if (take?.mode !== 'webrtc' || info.session_id !== take.id || !['connecting', 'live'].includes(state())) return;
+  const t = take;
+  if (t?.mode !== 'webrtc' || info.session_id !== t.id || !['connecting', 'live', 'interrupted'].includes(state())) return;
   showSession(info);
-  if (info.state === 'stopped' || info.state === 'failed') serverEnded(info);
+  if (info.state !== 'stopped' && info.state !== 'failed') return;
+  if (state() === 'interrupted') interrupt(info.reason || 'the server ended the live take', true);
+  else serverEnded(info);
 }
 
 function onGone(id) {
-  if (take?.id === id && ['connecting', 'live'].includes(state())) {
-    serverEnded({ state: 'failed', reason: 'the server no longer knows this take (did it restart?)' });
+  if (take?.id === id && ['connecting', 'live', 'interrupted'].includes(state())) {
+    interrupt('the server no longer has the live take (it restarted)', true);
   }
+}
+
+// onLink hears whether the server answers (ws.js).
+function onLink(up) {
+  document.body.dataset.link = up ? 'up' : 'down';
+  const t = take;
+  const s = state();
+  if (!up) {
+    lost = true;
+    if (t?.mode === 'webrtc' && s === 'live') interrupt('the server is not answering');
+    else if (t?.mode === 'record' && ['recording', 'paused'].includes(s)) say(LOST_RECORDING, 'warn');
+    else if (t?.rec && s === 'stopping') waitForServer();
+    else if (['idle', 'error', 'draft'].includes(s)) {
+      before = { text: ui.status.textContent, tone: ui.status.classList.contains('error') ? 'error' : ui.status.classList.contains('warn') ? 'warn' : '' };
+      say('Connection to the server lost — trying again. Saving needs it back.', 'warn');
+    }
+    return;
+  }
+  if (!lost) return; // the page's first connection
+  lost = false;
+  list.changed(); // a restarted server recovers takes: the list may have changed
+  if (t?.rec) t.rec.wake();
+  if (t?.livePart) resolveLivePart(t);
+  if (s === 'interrupted') checkLive(t);
+  else if (t?.mode === 'record' && ['recording', 'paused'].includes(s)) say('Connected again — uploading what was recorded meanwhile.');
+  else if (before && ui.status.textContent.startsWith('Connection to the server lost')) say(before.text, before.tone); // what it said before
+  before = null;
+}
+
+// interrupt: the live take's connection was lost. The page says so at
+// once and, while the user decides, records in the browser, so that
+// keeping that recording loses nothing. over says the live take cannot
+// come back (the server lost it, or gave up on it).
+function interrupt(why, over = false) {
+  const t = take;
+  if (t?.mode !== 'webrtc') return;
+  if (state() === 'connecting') return serverEnded({ state: 'failed', reason: why });
+  if (state() === 'live') {
+    t.lostAt = elapsed();
+    t.spare = new ChunkedRecorder(stream, { clock: elapsed, onProgress: showProgress, onFailed: uploadFailed, onServer });
+    t.spare.start({ upload: false }).catch((err) => console.warn('recording in the browser:', err.message));
+    setState('interrupted');
+    focus(ui.keepBtn);
+  }
+  if (state() !== 'interrupted') return;
+  t.over ||= over;
+  const ended = t.over ? `The live take ended at ${mmss(t.lostAt)}` : `It has the live take up to ${mmss(t.lostAt)}`;
+  say(`Connection lost — ${why}. ${ended}. Keep recording here in the browser, so the rest is not lost?`, 'warn');
+  document.body.dataset.lostAt = String(t.lostAt);
+}
+
+// checkLive asks the server, back again, whether the live take goes on.
+async function checkLive(t) {
+  try {
+    const info = await getJSON(`/webrtc/sessions/${encodeURIComponent(t.id)}`);
+    if (take !== t || state() !== 'interrupted') return;
+    if (info.state === 'live' && t.live.pc?.connectionState === 'connected') return liveAgain(t);
+    if (info.state !== 'live' && info.state !== 'connecting') interrupt(info.state === 'saved' ? 'the server restarted' : 'the server ended the live take', true);
+  } catch (err) {
+    if (err.status === 404 && take === t) interrupt('the server restarted', true);
+  }
+}
+
+// liveAgain: the connection came back and the live take goes on; what
+// the browser recorded meanwhile is dropped (the gap is silence).
+function liveAgain(t) {
+  t.spare?.halt();
+  t.spare?.forget();
+  t.spare = null;
+  setState('live', 'Connection back — recording live again (the gap is silence in the take).');
+}
+
+// keepInBrowser: the user keeps what the browser recorded since the
+// connection was lost, and goes on recording there. The live part stays
+// on the server, saved as its own recording once it can be.
+function keepInBrowser() {
+  const t = take;
+  if (state() !== 'interrupted' || !t?.spare) return;
+  t.live.close();
+  channel.watch(null);
+  const rec = t.spare;
+  take = { mode: 'record', id: rec.id, rec, started: t.started, livePart: { id: t.id, upTo: t.lostAt } };
+  $('mode-record').checked = true; // what the take is now
+  hideFacts();
+  drafts.remember(rec.id, 'record');
+  rec.upload();
+  ui.sessionID.textContent = rec.id;
+  ui.upload.hidden = false;
+  if (lost) {
+    setState('recording', LOST_RECORDING, 'warn');
+  } else {
+    setState('recording', 'Recording in the browser now — it uploads as it is recorded.');
+    resolveLivePart(take);
+  }
+  focus(ui.stop);
+}
+
+// resolveLivePart finds out, once the server answers, what became of the
+// live part of a take that went on in the browser: a draft is saved now,
+// as its own recording; one the server recovered when it restarted is a
+// recording already.
+async function resolveLivePart(t) {
+  const part = t.livePart;
+  if (!part || part.filename || part.resolving) return;
+  part.resolving = true;
+  const id = encodeURIComponent(part.id);
+  try {
+    let info = await getJSON(`/webrtc/sessions/${id}`).catch((err) => (err.status === 404 ? { state: 'gone' } : Promise.reject(err)));
+    if (['connecting', 'live', 'stopped', 'failed'].includes(info.state)) {
+      await postJSON('/webrtc/stop', { session_id: part.id });
+      const res = await saveOnce({ session_id: part.id, recording_type: 'webrtc', duration: part.upTo, title: partTitle(t, 1) });
+      info = { state: 'saved', recording: { filename: res.filename, duration: res.duration } };
+    }
+    drafts.forget(part.id);
+    if (info.state !== 'saved') {
+      part.filename = '-';
+      return;
+    }
+    part.filename = info.recording.filename;
+    part.duration = info.recording.duration;
+    list.markFresh(part.filename);
+    list.changed();
+    if (take === t && ['recording', 'paused'].includes(state())) {
+      say(`Connected again. The live part (${secs(part.duration)}) is saved as its own recording; the rest is recorded here and uploading.`);
+    }
+  } catch (err) {
+    console.warn('the live part:', err.message); // tried again when the server answers
+  } finally {
+    part.resolving = false;
+  }
+}
+
+// partTitle names the parts of a take that went on in the browser.
+function partTitle(t, n) {
+  const base = ui.title.value.trim() || `Take at ${t.started.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}`;
+  return n === 1 ? `${base}, part 1 (live)` : `${base}, part 2 (browser)`;
 }
 
 // whyEnded puts the server's end of a take in plain words.
@@ -193,27 +417,60 @@ function limitWords(s) {
   return `${s} s`;
 }
 
-// serverEnded handles a take the server (or the network) ended: the page
-// stops recording at once, says why, and offers what reached the server.
-async function serverEnded(info) {
+// serverEnded handles a take the server ended by itself (its time limit,
+// a full disk): the page stops recording at once, says why, and offers
+// what reached the server.
+function serverEnded(info) {
   const t = take;
   if (!t || t.mode !== 'webrtc') return;
-  const why = whyEnded(info);
   recordedSeconds = elapsed();
   document.body.dataset.recordedSeconds = recordedSeconds.toFixed(3);
   channel.watch(null);
   cleanupMedia();
+  const why = whyEnded(info);
   setState('stopping', `${why} Keeping what was recorded…`, 'warn');
+  finishLive(t, why);
+}
+
+// finishLive ends a live take on the server and offers its draft; one the
+// server saved by itself (it restarted) is said to be saved. Without the
+// server it waits for it.
+async function finishLive(t, why) {
+  const lead = why ? `${why} ` : '';
   try {
-    const res = await t.live.stop();
+    const info = await t.live.stop();
+    if (take !== t) return;
+    if (!(info.duration > 0)) return nothingRecorded(t);
     showDraft(t);
-    ui.sessionID.textContent = t.id;
-    setState('draft', `${why} ${secs(res.duration)} were recorded: listen back, then save or discard it.`, 'warn');
+    setState('draft', `${lead}Stopped: ${secs(info.duration)} recorded. Listen back, then save it or discard it.`, why ? 'warn' : '');
+    focus(ui.title);
   } catch (err) {
+    if (take !== t) return;
+    if (!err.status) {
+      // Not answered (the server is away, or the request went out on a
+      // connection the network change killed): ask again, on a new one,
+      // as soon as the server answers. Until the stop arrives the server
+      // keeps the take going, as silence.
+      if (state() !== 'waiting') {
+        setState('waiting', `${lead}Stopped. The server is not answering: what it received of the take is kept there, and this page shows it when the server is back.`, 'warn');
+      }
+      await channel.whenUp();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return take === t && finishLive(t, why);
+    }
+    if (err.status === 400 || err.status === 422) return nothingRecorded(t); // the session got no audio
+    if (err.status !== 404) {
+      take = null;
+      setState('error', `${lead}Could not stop the take: ${err.message}`, 'error');
+      return focus(ui.start);
+    }
+    const info = await getJSON(`/webrtc/sessions/${encodeURIComponent(t.id)}`).catch(() => null);
     drafts.forget(t.id);
-    take = null;
-    clearSession();
-    setState('error', `${why} Nothing was recorded (${err.message}).`, 'error');
+    if (info?.state === 'saved') {
+      take = null;
+      return saved(info.recording.filename, `${lead}The server restarted and saved the take as its own recording (${secs(info.recording.duration)}).`);
+    }
+    nothingRecorded(t); // stopped before the server had the session
   }
 }
 
@@ -224,22 +481,26 @@ async function startRecord() {
   } catch (err) {
     return failMic(err);
   }
-  const rec = new ChunkedRecorder(stream, { onProgress: showProgress, onFailed: uploadFailed });
-  take = { mode: 'record', rec };
+  await loadRecorder();
+  const rec = new ChunkedRecorder(stream, { clock: elapsed, onProgress: showProgress, onFailed: uploadFailed, onServer });
+  take = { mode: 'record', id: rec.id, rec, started: new Date() };
   try {
-    await rec.start();
+    await rec.start({ upload: !lost }); // without the server, it uploads once it is back
+    rec.upload();
   } catch (err) {
     cleanupMedia();
     take = null;
     setState('error', `Could not start recording: ${err.message}`, 'error');
+    focus(ui.start);
     return;
   }
-  take.id = rec.id;
   drafts.remember(rec.id, 'record');
   ui.sessionID.textContent = rec.id;
   startClock();
   ui.upload.hidden = false;
-  setState('recording', 'Recording in the browser — each half second is uploaded as it is recorded.');
+  showProgress(0, 0);
+  setState('recording', lost ? LOST_RECORDING : 'Recording in the browser — each half second is uploaded as it is recorded.', lost ? 'warn' : '');
+  focus(ui.stop);
 }
 
 // uploadFailed: the server refused a chunk for good. Recording on would
@@ -249,15 +510,27 @@ async function uploadFailed(err) {
   await stop(`The server stopped taking the recording: ${err.message}.`);
 }
 
+// onServer hears what the server has of the upload after a break.
+function onServer(status) {
+  const t = take;
+  if (t?.mode !== 'record' || !status.recovered_as || t.recoveredAs === status.recovered_as) return;
+  t.recoveredAs = status.recovered_as;
+  if (['recording', 'paused'].includes(state())) {
+    say('The server restarted and kept what it had of this take as a “Recovered” recording; the rest is uploading now. Saving the take replaces that recording with the whole take.');
+  }
+}
+
 function togglePause() {
   const rec = take?.rec;
   if (!rec) return;
   if (rec.paused) {
     rec.resume();
+    visualizer.resume();
     pausedFor += performance.now() - pausedAt;
     setState('recording', 'Recording resumed.');
   } else {
     rec.pause();
+    visualizer.freeze();
     pausedAt = performance.now();
     setState('paused', 'Paused. Resume to go on, or Stop to finish the take.');
   }
@@ -275,11 +548,13 @@ function elapsed() {
   return since ? (performance.now() - since - pausedFor - pausedNow) / 1000 : 0;
 }
 
-function showProgress(sent, total) {
-  ui.progress.max = Math.max(total, 1);
-  ui.progress.value = sent;
-  const pending = total - sent;
-  ui.progressText.textContent = pending > 0 ? `${(pending / 1024).toFixed(0)} KiB still uploading` : `${(total / 1024).toFixed(0)} KiB uploaded`;
+// showProgress shows how much of the take the server has, in the same
+// time as the clock.
+function showProgress(uploaded, waiting) {
+  ui.progress.max = Math.max(uploaded + waiting, 0.001);
+  ui.progress.value = uploaded;
+  ui.progressText.textContent =
+    waiting < 1.5 ? `${mmss(uploaded)} recorded, all on the server` : `${mmss(waiting)} kept here, waiting to upload · ${mmss(uploaded)} on the server`;
 }
 
 function cleanupMedia() {
@@ -289,79 +564,136 @@ function cleanupMedia() {
   visualizer.stop();
   stopMic(stream);
   stream = null;
+  ui.meterNote.hidden = true;
 }
 
 // stop ends the take the user is making (or, with why, one the server
 // refused to go on with) and offers it for review.
 async function stop(why = '') {
   const t = take;
-  if (!t) return;
+  if (!t || !going()) return;
   recordedSeconds = elapsed();
   document.body.dataset.recordedSeconds = recordedSeconds.toFixed(3);
-  setState('stopping', why || (t.mode === 'record' ? 'Finishing the upload…' : 'Stopping…'), why ? 'warn' : '');
-  try {
-    if (t.mode === 'webrtc') {
-      channel.watch(null);
-      cleanupMedia();
-      const info = await t.live.stop();
-      showDraft(t);
-      const because = why || (info.reason ? `The take ended: ${info.reason}.` : '');
-      setState('draft', `${because ? because + ' ' : ''}Stopped: ${secs(info.duration)} recorded. Listen back, then save it or discard it.`, because ? 'warn' : '');
-    } else {
-      const status = await t.rec.stop();
-      cleanupMedia();
-      showDraft(t);
-      setState('draft', `${why ? why + ' ' : ''}Stopped: ${(status.bytes / 1024).toFixed(0)} KiB uploaded. Listen back, then save it or discard it.`, why ? 'warn' : '');
-    }
-  } catch (err) {
+  if (t.mode === 'webrtc') {
+    // A live take stopped while its connection is lost keeps only what
+    // reached the server: the browser's recording meanwhile is dropped.
+    t.spare?.halt();
+    t.spare?.forget();
+    t.spare = null;
+    channel.watch(null);
     cleanupMedia();
-    drafts.forget(t.id);
-    take = null;
-    clearSession();
-    setState('error', `Nothing to save: ${err.message}`, 'error');
+    setState('stopping', 'Stopping…');
+    return finishLive(t, why);
   }
+  setState('stopping', why || 'Finishing the upload…', why ? 'warn' : '');
+  await t.rec.stop();
+  cleanupMedia();
+  finishRecord(t, why);
 }
 
-// showDraft opens the review: a player with the take's real length,
-// seekable, and its waveform, which seeks too.
+// waitForServer: a stopped Record-mode take waits for the server, which
+// is not answering, to take its last chunks; it can be discarded.
+function waitForServer() {
+  setState('waiting', 'Stopped. The server is not answering: the take is kept in this browser and uploads when the server is back; then listen back and save it.', 'warn');
+}
+
+// finishRecord uploads what the server lacks of a stopped Record-mode
+// take, however long that takes, then offers it for review.
+async function finishRecord(t, why) {
+  if (lost) waitForServer();
+  let status;
+  for (;;) {
+    try {
+      await t.rec.drain().catch((err) => (why ||= `The server stopped taking the recording: ${err.message}.`));
+      if (t.livePart) await resolveLivePart(t);
+      status = await t.rec.measure();
+      break;
+    } catch (err) {
+      if (take !== t) return;
+      if (err.status) {
+        drafts.forget(t.id);
+        take = null;
+        setState('error', `Nothing to save: ${err.message}`, 'error');
+        focus(ui.start);
+        return;
+      }
+      waitForServer(); // the connection went again: go on once it is back
+      await channel.whenUp();
+    }
+  }
+  if (take !== t) return;
+  if (!(status.duration > 0)) return nothingRecorded(t);
+  const part = livePartSaved(t);
+  const after = part ? ` (after ${secs(part.duration)} live, saved as its own recording)` : '';
+  const replaces = status.recovered_as ? ' Saving it replaces the “Recovered” recording the server made of its start.' : '';
+  showDraft(t);
+  setState('draft', `${why ? why + ' ' : ''}Stopped: ${secs(status.duration)} recorded${after}. Listen back, then save it or discard it.${replaces}`, why ? 'warn' : '');
+  focus(ui.title);
+}
+
+// livePartSaved is the live part of a take that went on in the browser,
+// once it is a recording.
+function livePartSaved(t) {
+  const part = t.livePart;
+  return part?.filename && part.filename !== '-' ? part : null;
+}
+
+// nothingRecorded: a take with no audio is dropped, with no Save offered.
+async function nothingRecorded(t) {
+  take = null;
+  clearSession();
+  setState('idle', 'Nothing was recorded, so there is nothing to save.', 'warn');
+  focus(ui.start);
+  await discardTake(t).catch(() => {});
+}
+
 function showDraft(t) {
   const url = t.mode === 'webrtc' ? `/webrtc/sessions/${encodeURIComponent(t.id)}/audio` : `/uploads/${encodeURIComponent(t.id)}/audio`;
-  ui.preview.src = url;
   ui.upload.hidden = true;
   ui.title.value = '';
-  drawWaveform(ui.reviewWave, url, ui.preview);
+  loadReview().then((review) => review.show(ui.preview, ui.reviewWave, url));
 }
 
 async function save() {
   const t = take;
+  if (state() !== 'draft') return;
   setState('saving', 'Saving…');
   try {
     const body =
       t.mode === 'webrtc'
         ? { session_id: t.id, recording_type: 'webrtc', duration: recordedSeconds }
         : { upload_id: t.id, recording_type: 'mediarecorder', duration: recordedSeconds };
-    const title = ui.title.value.trim();
+    const part = livePartSaved(t);
+    if (part) body.duration = Math.max(0, recordedSeconds - part.upTo); // the browser's part only
+    const title = part ? partTitle(t, 2) : ui.title.value.trim();
     if (title) body.title = title;
     const res = await saveOnce(body);
+    if (part) await renameRecording(part.filename, partTitle(t, 1)).catch((err) => console.warn('naming the live part:', err.message));
     drafts.forget(t.id);
     take = null;
-    hidePreview();
+    loadReview().then((review) => review.hide(ui.preview, ui.reviewWave));
     clearSession();
-    ui.sessionID.textContent = '—';
-    ui.upload.hidden = true;
-    saved(res.filename);
+    saved(res.filename, part ? `Saved as ${res.filename}, after its live part.` : '');
   } catch (err) {
     setState('draft', `Could not save: ${err.message}`, 'error');
   }
 }
 
-function saved(filename) {
+function renameRecording(filename, title) {
+  return fetch(`/recordings/${encodeURIComponent(filename)}/title`, {
+    method: 'POST',
+    headers: { 'HX-Request': 'true' },
+    body: new URLSearchParams({ title }),
+  }).then((res) => (res.ok ? list.changed() : Promise.reject(new Error(`${res.status} ${res.statusText}`))));
+}
+
+function saved(filename, message = '') {
+  list.markFresh(filename);
+  resetTake();
   document.body.dataset.savedFilename = filename;
-  freshName = filename;
-  freshUntil = performance.now() + 4000;
-  freshScrolled = false;
-  setState('idle', `Saved as ${filename}.`);
-  listChanged();
+  setState('idle', message || `Saved as ${filename}.`);
+  focus(ui.start);
+  list.changed();
 }
 
 // saveOnce saves the take; a retry (a double click, a lost answer) that the
@@ -376,84 +708,41 @@ async function saveOnce(body) {
   }
 }
 
-// discardTake drops a draft on the server; one the server no longer has
-// is gone already.
-async function discardTake(mode, id) {
+// discardTake drops a take on the server and what the tab kept of it; one
+// the server no longer has is gone already.
+async function discardTake(t) {
+  t.rec?.halt();
   try {
-    if (mode === 'webrtc') await postJSON('/webrtc/discard', { session_id: id });
-    else await postJSON(`/uploads/${encodeURIComponent(id)}/discard`, {});
+    if (t.mode === 'webrtc') await postJSON('/webrtc/discard', { session_id: t.id });
+    else await postJSON(`/uploads/${encodeURIComponent(t.id)}/discard`, {});
   } catch (err) {
     if (err.status !== 404) throw err;
   }
-  drafts.forget(id);
+  drafts.forget(t.id);
 }
 
 async function discard() {
   const t = take;
+  if (!t || !['draft', 'waiting'].includes(state())) return;
   try {
-    await discardTake(t.mode, t.id);
+    await discardTake(t);
     take = null;
-    hidePreview();
-    clearSession();
-    ui.sessionID.textContent = '—';
-    ui.upload.hidden = true;
+    loadReview().then((review) => review.hide(ui.preview, ui.reviewWave));
+    resetTake();
     setState('idle', 'Discarded.');
   } catch (err) {
-    setState('draft', `Could not discard: ${err.message}`, 'error');
-  }
-}
-
-function hidePreview() {
-  ui.preview.removeAttribute('src');
-  ui.preview.load();
-  waveJob++;
-  ui.reviewWave.getContext('2d').clearRect(0, 0, ui.reviewWave.width, ui.reviewWave.height);
-}
-
-// drawWaveform decodes the take in the page (up to 20 minutes of it) and
-// draws its peaks; the drawing seeks the player, and shows where it is.
-let waveJob = 0;
-async function drawWaveform(canvas, url, audio) {
-  const job = ++waveJob;
-  const g = canvas.getContext('2d');
-  g.clearRect(0, 0, canvas.width, canvas.height);
-  let peaks = null;
-  try {
-    const res = await fetch(url);
-    const buf = await res.arrayBuffer();
-    const ctx = new OfflineAudioContext(1, 1, 48000);
-    const audioBuf = await ctx.decodeAudioData(buf);
-    if (audioBuf.duration > 20 * 60) return;
-    const data = audioBuf.getChannelData(0);
-    const n = 200;
-    const step = Math.max(1, Math.floor(data.length / n));
-    peaks = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let p = 0;
-      for (let j = i * step; j < Math.min(data.length, (i + 1) * step); j++) p = Math.max(p, Math.abs(data[j]));
-      peaks[i] = p;
+    if (state() === 'waiting') {
+      // The server cannot be reached: the tab drops its copy; the part the
+      // server has is offered under Unsaved takes on the next visit.
+      take = null;
+      resetTake();
+      setState('idle', 'Discarded here. The server is not answering: what it has of the take will be offered under Unsaved takes next time.', 'warn');
+    } else {
+      setState('draft', `Could not discard: ${err.message}`, 'error');
+      return;
     }
-  } catch {
-    return; // the player still works without the drawing
   }
-  if (job !== waveJob) return;
-  const max = Math.max(0.05, ...peaks);
-  const paint = () => {
-    const w = canvas.width / peaks.length;
-    const played = audio.duration ? audio.currentTime / audio.duration : 0;
-    g.clearRect(0, 0, canvas.width, canvas.height);
-    peaks.forEach((p, i) => {
-      const h = Math.max(2, (p / max) * (canvas.height - 4));
-      g.fillStyle = i / peaks.length < played ? '#fb7185' : '#818cf8';
-      g.fillRect(i * w, (canvas.height - h) / 2, Math.max(1, w - 1), h);
-    });
-  };
-  paint();
-  audio.ontimeupdate = paint;
-  canvas.onclick = (ev) => {
-    const r = canvas.getBoundingClientRect();
-    if (audio.duration) audio.currentTime = ((ev.clientX - r.left) / r.width) * audio.duration;
-  };
+  focus(ui.start);
 }
 
 async function fillDevices() {
@@ -464,14 +753,21 @@ async function fillDevices() {
 }
 
 // showUnsaved lists the takes this browser left unsaved (a reload, a
-// closed tab, a crash) so they can be saved or discarded.
+// closed tab, a crash) so they can be saved or discarded. A Record-mode
+// take the tab kept chunks of is first uploaded whole.
 async function showUnsaved() {
   const takes = await drafts.unsaved();
   if (takes.length === 0) return;
+  for (const t of takes.filter((t) => t.mode === 'record')) {
+    const rec = await (await loadRecorder()).restore(t.id);
+    if (!rec) continue;
+    const done = rec.drain().catch((err) => err.status === 409 && drafts.forget(t.id));
+    await Promise.race([done, new Promise((r) => setTimeout(r, 10000))]);
+  }
   try {
     const section = await drafts.fetchList(takes);
     $('unsaved')?.replaceWith(section);
-    localTimes(section);
+    list.localTimes(section);
   } catch (err) {
     console.warn('listing unsaved takes:', err.message);
   }
@@ -494,9 +790,10 @@ document.addEventListener('click', async (ev) => {
       dropDraftRow(li);
       saved(res.filename);
     } else {
-      await discardTake(mode, id);
+      await discardTake({ mode, id });
       dropDraftRow(li);
       say('Discarded the unsaved take.');
+      focus(ui.start);
     }
   } catch (err) {
     li.querySelectorAll('button').forEach((b) => (b.disabled = false));
@@ -508,17 +805,6 @@ function dropDraftRow(li) {
   const section = li.closest('#unsaved');
   li.remove();
   if (section && !section.querySelector('[data-testid=unsaved-take]')) section.hidden = true;
-}
-
-// localTimes shows <time data-local> in the viewer's own time zone.
-function localTimes(root) {
-  const fmt = new Intl.DateTimeFormat(undefined, {
-    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
-  });
-  for (const el of root.querySelectorAll('time[data-local]')) {
-    const d = new Date(el.getAttribute('datetime'));
-    if (!Number.isNaN(d.getTime())) el.textContent = fmt.format(d);
-  }
 }
 
 // paramsChanged refreshes the parameters form when a change made
@@ -539,22 +825,36 @@ document.addEventListener('input', (ev) => {
   if (out) out.textContent = ev.target.value;
 });
 
-// The recording just saved is marked in the list for a few seconds (the
-// list may be swapped more than once: this tab's save and /ws's word).
-let freshName = '';
-let freshUntil = 0;
-let freshScrolled = false;
-ui.start.addEventListener('click', () => (ui.modes.querySelector('input[name=mode]:checked')?.value === 'record' ? startRecord() : startWebRTC()));
+ui.start.addEventListener('click', startTake);
 ui.pause.addEventListener('click', togglePause);
 ui.stop.addEventListener('click', () => stop());
+ui.keepBtn.addEventListener('click', keepInBrowser);
 ui.save.addEventListener('click', save);
 ui.discard.addEventListener('click', discard);
+// Enter in the title saves the take.
+ui.title.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && !ev.isComposing) {
+    ev.preventDefault();
+    save();
+  }
+});
+// R starts a take, and stops it, wherever the focus is but in a field.
+document.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'r' && ev.key !== 'R') return;
+  if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+  const typing = 'textarea, select, [contenteditable], input:not([type=radio], [type=checkbox], [type=range], [type=button], [type=submit])';
+  if (ev.target.closest?.(typing)) return;
+  if (['idle', 'error'].includes(state())) startTake();
+  else if (going()) stop();
+  else return;
+  ev.preventDefault();
+});
 
 // Leaving with a take running or unsaved asks first; if the user leaves
 // anyway, a live take is stopped on the server (it stays a draft) and a
 // recorder hands over its last chunk, so the next visit can offer it.
 window.addEventListener('beforeunload', (ev) => {
-  if (take && (running() || ['stopping', 'draft', 'saving'].includes(state()))) {
+  if (take && (going() || ['stopping', 'draft', 'saving', 'waiting'].includes(state()))) {
     ev.preventDefault();
     ev.returnValue = '';
   }
@@ -571,30 +871,6 @@ window.addEventListener('pagehide', () => {
   } else if (take?.mode === 'record') {
     take.rec.flush();
   }
-});
-document.body.addEventListener('htmx:afterSwap', (ev) => listShown(ev.target));
-
-// listShown dresses a list just swapped in: local times, and the
-// recording just saved marked (it is at the top) and scrolled into view.
-function listShown(root) {
-  localTimes(root);
-  const row = freshName && performance.now() < freshUntil && document.querySelector(`[data-testid=recording][data-filename="${CSS.escape(freshName)}"]`);
-  if (row) {
-    row.classList.add('fresh');
-    if (!freshScrolled) row.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-    freshScrolled = true;
-  }
-}
-
-// A recording's waveform is a seek bar for its player.
-document.addEventListener('click', (ev) => {
-  const wave = ev.target.closest?.('svg[data-seek]');
-  const audio = wave?.closest('li')?.querySelector('audio');
-  if (!audio) return;
-  const r = wave.getBoundingClientRect();
-  const seek = () => (audio.currentTime = ((ev.clientX - r.left) / r.width) * audio.duration);
-  if (audio.duration) seek();
-  else audio.addEventListener('loadedmetadata', seek, { once: true });
 });
 
 // Advanced opens by itself when the URL asks (?advanced=1), else as the
@@ -634,9 +910,11 @@ function inlineError(elt, html, fallback) {
   anchor.append(p);
 }
 setState('idle');
-localTimes(document);
+offerModes();
+list.localTimes(document);
 fillDevices();
 showUnsaved();
+document.body.dataset.ready = '1'; // for tests: the page is wired
 
 // A handle for the browser console (and tests): the take, its
 // RTCPeerConnection or recorder, and the live channel.

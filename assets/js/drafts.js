@@ -3,7 +3,8 @@
 // hide them: on load the page asks the server which of them are still
 // unsaved drafts and lists those. A tab holds a Web Lock named after its
 // take while it records, so another tab of the same browser does not
-// offer a take that is still being made.
+// offer a take that is still being made. A Record-mode take's chunks are
+// kept apart (keep.js) until it is saved or discarded.
 
 const KEY = 'recorder.takes';
 const releases = new Map(); // id → releases this tab's lock
@@ -33,11 +34,13 @@ export function remember(id, mode) {
   }
 }
 
-// forget drops a take once it is saved or discarded.
+// forget drops a take once it is saved or discarded, with the chunks
+// the tab kept of it.
 export function forget(id) {
   store(load().filter((t) => t.id !== id));
   releases.get(id)?.();
   releases.delete(id);
+  import('./keep.js').then((keep) => keep.drop(id));
 }
 
 // unsaved lists remembered takes that no other tab is still making.

@@ -1,7 +1,13 @@
 // Level meter and spectrum: an AnalyserNode drawn every animation frame
 // while a stream is open. The level is the RMS of each frame in dBFS,
 // rising at once and falling back slowly (decay), with a peak marker that
-// holds for a second; the spectrum is cleared when the stream stops.
+// holds for a second; the spectrum is cleared when the stream stops, and
+// both lie still while the take is paused.
+//
+// Browsers start an AudioContext suspended unless a user's gesture is
+// under way (headless Firefox always did: the meters stayed flat), so
+// prime() makes or resumes it in the click that starts a take, before
+// anything is awaited; running says whether that worked.
 
 const FLOOR_DB = -60; // the meter's left end
 const DECAY_DB_PER_S = 24;
@@ -19,10 +25,32 @@ export class Visualizer {
     this.clear();
   }
 
+  // prime makes the AudioContext, or resumes it, during a user's gesture.
+  prime() {
+    try {
+      this.audio ||= new AudioContext();
+      if (this.audio.state === 'suspended') this.audio.resume().catch(() => {});
+    } catch {
+      this.audio = null; // no Web Audio: no meters, recording still works
+    }
+  }
+
+  // running resolves whether the meters move: the context runs, or starts
+  // to within a moment of asking.
+  async running() {
+    if (!this.audio) return false;
+    if (this.audio.state !== 'running') {
+      await Promise.race([this.audio.resume().catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
+    }
+    return this.audio.state === 'running';
+  }
+
   start(stream) {
-    this.stop();
-    this.audio = new AudioContext();
+    this.stopDrawing();
+    this.prime();
+    if (!this.audio) return;
     const source = this.audio.createMediaStreamSource(stream);
+    this.source = source;
     this.analyser = this.audio.createAnalyser();
     this.analyser.fftSize = 1024;
     this.analyser.smoothingTimeConstant = 0.7;
@@ -32,6 +60,20 @@ export class Visualizer {
     this.level = FLOOR_DB;
     this.peakDb = FLOOR_DB;
     this.peakAt = 0;
+    this.last = performance.now();
+    this.resume();
+  }
+
+  // freeze holds the meters still and empty (a paused take); resume
+  // draws again.
+  freeze() {
+    cancelAnimationFrame(this.raf);
+    this.raf = 0;
+    this.clear();
+  }
+
+  resume() {
+    if (!this.analyser || this.raf) return;
     this.last = performance.now();
     const draw = () => {
       this.raf = requestAnimationFrame(draw);
@@ -83,11 +125,21 @@ export class Visualizer {
     this.showLevel(FLOOR_DB, FLOOR_DB);
   }
 
-  stop() {
+  // stopDrawing stops and clears the meters.
+  stopDrawing() {
     cancelAnimationFrame(this.raf);
     this.raf = 0;
-    this.audio?.close();
-    this.audio = null;
+    this.source?.disconnect();
+    this.source = null;
+    this.analyser = null;
     this.clear();
+  }
+
+  // stop ends the meters and closes the AudioContext (the next take's
+  // click makes another).
+  stop() {
+    this.stopDrawing();
+    this.audio?.close().catch(() => {});
+    this.audio = null;
   }
 }

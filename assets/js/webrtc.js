@@ -97,6 +97,7 @@ export class LiveSession {
     if ((state === 'disconnected' || state === 'failed') && this.connectedOnce && this.pc === pc) {
       this.lostSince = this.lostSince || Date.now();
       if (Date.now() - this.lostSince < RESTART_FOR_MS) {
+        this.onState('reconnecting');
         this.restart(pc);
         return;
       }
@@ -137,10 +138,16 @@ export class LiveSession {
     );
   }
 
-  async stop() {
+  // close hangs up without telling the server (it may be unreachable).
+  close() {
     this.facts?.stop();
     this.pc?.close();
     this.pc = null;
-    return postJSON('/webrtc/stop', { session_id: this.id });
+  }
+
+  // stop hangs up and ends the take on the server (it stays a draft).
+  async stop() {
+    this.close();
+    return postJSON('/webrtc/stop', { session_id: this.id }, { signal: AbortSignal.timeout(RESTART_REQUEST_MS) });
   }
 }

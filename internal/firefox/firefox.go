@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/avatarweb/recorder/internal/pagequery"
 )
 
 // Options say how to start Firefox.
@@ -361,37 +363,20 @@ func (b *Browser) Click(ctx context.Context, sel string) error {
 
 // WaitFor waits until sel selects an element.
 func (b *Browser) WaitFor(ctx context.Context, sel string) error {
-	for {
-		var ok bool
-		if err := b.Eval(ctx, fmt.Sprintf("document.querySelector(%s) !== null", strconv.Quote(sel)), &ok); err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("firefox: waiting for %s: %w", sel, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := pagequery.WaitFor(ctx, b, sel); err != nil {
+		return fmt.Errorf("firefox: %w", err)
 	}
+	return nil
 }
 
 // Text is the text content of the element sel selects ("" if none).
 func (b *Browser) Text(ctx context.Context, sel string) (string, error) {
-	var s string
-	err := b.Eval(ctx, fmt.Sprintf("document.querySelector(%s)?.textContent ?? ''", strconv.Quote(sel)), &s)
-	return s, err
+	return pagequery.Text(ctx, b, sel)
 }
 
 // Attr is an attribute of the element sel selects, and whether it is set.
 func (b *Browser) Attr(ctx context.Context, sel, name string) (string, bool, error) {
-	var v *string
-	err := b.Eval(ctx, fmt.Sprintf("document.querySelector(%s)?.getAttribute(%s) ?? null", strconv.Quote(sel), strconv.Quote(name)), &v)
-	if err != nil || v == nil {
-		return "", false, err
-	}
-	return *v, true, nil
+	return pagequery.Attr(ctx, b, sel, name)
 }
 
 // Close ends the session and Firefox, and removes the profile.

@@ -81,7 +81,7 @@ func (l *Library) measure(f *os.File, size int64) (measured, error) {
 	case containerOgg:
 		return l.measureOgg(f, size)
 	case containerMP4:
-		return measureMP4(f, size)
+		return l.measureMP4(f, size)
 	case containerWAV:
 		return measureWAV(f, size)
 	}
@@ -282,12 +282,21 @@ func measureWAV(f *os.File, size int64) (measured, error) {
 	}, nil
 }
 
-// measureMP4 reads an MP4 take (Safari records AAC in fragmented MP4):
-// format and duration from the boxes. There is no AAC decoder here, so
-// it gets no waveform. The duration counts the encoder's priming samples
-// (about 21 ms) that an edit list may tell players to skip.
-func measureMP4(f *os.File, size int64) (measured, error) {
+// measureMP4 reads an MP4 take (Safari and WebKit record AAC in
+// fragmented MP4): format and duration from the boxes. A fragmented take
+// is stored rewritten as an ordinary MP4 (mp4.Fix), so players know its
+// length and seek; one cut short keeps its whole fragments. There is no
+// AAC decoder here, so it gets no waveform. The duration counts the
+// encoder's priming samples (about 21 ms) that an edit list may tell
+// players to skip.
+func (l *Library) measureMP4(f *os.File, size int64) (measured, error) {
 	info, err := mp4.Probe(f, size)
+	if errors.Is(err, mp4.ErrTruncated) {
+		if n, perr := mp4.CompletePrefix(f, size); perr == nil {
+			size = n
+			info, err = mp4.Probe(f, size)
+		}
+	}
 	if err != nil {
 		return measured{}, &media.Error{Kind: media.ErrBadAudio, Message: "the recording is not a readable MP4 file", Err: err}
 	}
@@ -300,8 +309,99 @@ func measureMP4(f *os.File, size int64) (measured, error) {
 	default:
 		return measured{}, media.BadAudiof("the MP4 file holds %q audio; only AAC and Opus are accepted", info.Codec)
 	}
-	return measured{
-		audio: f, size: size, mime: mime, sampleRate: info.SampleRate, channels: info.Channels,
+	if info.Samples == 0 {
+		return measured{}, media.Invalidf("nothing was recorded: the MP4 file has headers but no audio")
+	}
+	m := measured{
+		audio: io.NewSectionReader(f, 0, size), size: size, mime: mime, sampleRate: info.SampleRate, channels: info.Channels,
 		duration: info.Duration.Seconds(),
-	}, nil
+	}
+	if !info.Fragmented {
+		return m, nil
+	}
+	fixed, n, err := fixMP4(filepath.Dir(f.Name()), f, size)
+	if errors.Is(err, mp4.ErrCannotFix) {
+		l.Log.Warn("a fragmented MP4 take is stored as it came", "err", err)
+		return m, nil
+	}
+	if err != nil {
+		return measured{}, fmt.Errorf("library: fix mp4: %w", err)
+	}
+	m.audio, m.size = fixed, n
+	m.cleanup = func() { fixed.Close(); os.Remove(fixed.Name()) }
+	return m, nil
+}
+
+// fixMP4 writes the ordinary MP4 of a fragmented one (mp4.Fix) to a new
+// temporary file in dir, and returns it at its start with its size. The
+// caller closes and removes it.
+func fixMP4(dir string, r io.ReaderAt, size int64) (*os.File, int64, error) {
+	fixed, err := os.CreateTemp(dir, ".fixed-*.m4a")
+	if err != nil {
+		return nil, 0, err
+	}
+	_, err = mp4.Fix(fixed, r, size)
+	var n int64
+	if err == nil {
+		n, err = fixed.Seek(0, io.SeekEnd)
+	}
+	if err == nil {
+		_, err = fixed.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		fixed.Close()
+		os.Remove(fixed.Name())
+		return nil, 0, err
+	}
+	return fixed, n, nil
+}
+
+// UploadDuration measures what upload id holds so far, in seconds, from
+// its container as a save would (a chunk cut mid-element counts up to its
+// last whole one): 0 for a take with headers and no audio yet. Pages ask
+// it when a take stops, to say how long it is, or that nothing was
+// recorded.
+func (l *Library) UploadDuration(id string) (float64, error) {
+	f, size, _, err := l.Uploads.Preview(id)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if size == 0 {
+		return 0, nil
+	}
+	var head [sniffLen]byte
+	n, _ := f.ReadAt(head[:], 0)
+	var d time.Duration
+	switch sniff(head[:n]) {
+	case containerWebM:
+		if size, err = webm.CompletePrefix(f, size); err == nil {
+			var info webm.Info
+			info, err = webm.Probe(f, size)
+			d = info.Duration
+		}
+	case containerMP4:
+		if size, err = mp4.CompletePrefix(f, size); err == nil {
+			var info mp4.Info
+			info, err = mp4.Probe(f, size)
+			d = info.Duration
+		}
+	case containerOgg:
+		var info ogg.Info
+		info, err = ogg.Probe(io.NewSectionReader(f, 0, size))
+		d = info.Duration
+	case containerWAV:
+		var info media.WAVInfo
+		info, err = media.ReadWAVHeader(f)
+		d = time.Duration(info.Duration() * float64(time.Second))
+	default:
+		err = media.BadAudiof("unrecognized audio")
+	}
+	if errors.Is(err, webm.ErrTruncated) || errors.Is(err, mp4.ErrTruncated) {
+		return 0, nil // headers, and no whole block or fragment yet
+	}
+	if err != nil {
+		return 0, &media.Error{Kind: media.ErrBadAudio, Message: "the recording so far does not read as audio", Err: err}
+	}
+	return d.Seconds(), nil
 }

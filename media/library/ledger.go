@@ -91,6 +91,29 @@ func (l *ledger) settle(key string, ok bool, filename string, now time.Time) {
 	}
 }
 
+// remember records that the take under key was saved as filename
+// without a claim: a take the server saved by itself at start.
+func (l *ledger) remember(key, filename string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.settled == nil {
+		l.settled = map[string]fate{}
+	}
+	l.prune(now)
+	l.settled[key] = fate{state: saved, filename: filename, at: now}
+}
+
+// savedAs returns the recording the take under key became, if the
+// ledger remembers it saved.
+func (l *ledger) savedAs(key string, now time.Time) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f, ok := l.settled[key]; ok && f.state == saved && now.Sub(f.at) <= ledgerMemory {
+		return f.filename
+	}
+	return ""
+}
+
 // explain turns notFound, the answer for a take that is gone, into what
 // became of it when the ledger remembers: a save of a saved take or of a
 // discarded one, or a discard of a saved take, is a conflict that says

@@ -137,6 +137,19 @@ func (l *Library) release(sessionID string) {
 	}
 }
 
+// SessionSavedAs returns the recording a live take that is no longer a
+// session became (saved by its page, or by the server at start after a
+// crash), if that was within the last hour; "" otherwise.
+func (l *Library) SessionSavedAs(sessionID string) string {
+	return l.takes.savedAs(sessionKey(sessionID), l.now())
+}
+
+// UploadSavedAs returns the recording an upload that is gone became, if
+// it was saved within the last hour; "" otherwise.
+func (l *Library) UploadSavedAs(uploadID string) string {
+	return l.takes.savedAs(uploadKey(uploadID), l.now())
+}
+
 // DiscardSession ends a WebRTC session if it is live and deletes its take,
 // unless the take is being saved or was saved: that is a conflict.
 func (l *Library) DiscardSession(sessionID string) error {

@@ -17,6 +17,13 @@ type Uploads interface {
 	SetTitle(id, title string) error
 	Finish(id string) (path string, size int64, mime string, err error)
 	Remove(id string) error
+	// Preview opens what an upload holds so far: the file and how many
+	// of its bytes are the take.
+	Preview(id string) (*os.File, int64, string, error)
+	// Recovered names the recording a start of the server made of an
+	// upload, and of how many of its bytes; MarkRecovered notes it.
+	Recovered(id string) (filename string, bytes int64, err error)
+	MarkRecovered(id, filename string, bytes int64) error
 }
 
 // SaveUpload turns a finished MediaRecorder upload into a recording
@@ -41,10 +48,15 @@ func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuratio
 		if err != nil {
 			return "", err
 		}
+		prev, _, err := l.Uploads.Recovered(uploadID)
+		if err != nil {
+			return "", err
+		}
 		if err := l.checkNotSaved(ctx, takeID); err != nil {
-			if media.SavedAs(err) != "" {
+			if saved := media.SavedAs(err); saved != "" {
 				// Killed after saving it, before removing it: it is only a
 				// copy now.
+				l.dropRecovered(ctx, prev, saved)
 				l.removeUpload(uploadID)
 			}
 			return "", err
@@ -52,6 +64,8 @@ func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuratio
 		if rec, err = l.saveAudioFile(ctx, path, size, clientDuration, p, takeID, title); err != nil {
 			return "", err
 		}
+		// The whole take is saved: the part a restart recovered goes.
+		l.dropRecovered(ctx, prev, rec.Filename)
 		l.removeUpload(uploadID)
 		return rec.Filename, nil
 	})
@@ -66,9 +80,20 @@ func (l *Library) removeUpload(uploadID string) {
 }
 
 // DiscardUpload deletes an upload, unless it is being saved or was saved:
-// that is a conflict.
-func (l *Library) DiscardUpload(uploadID string) error {
-	return l.discard(uploadKey(uploadID), func() error { return l.Uploads.Remove(uploadID) })
+// that is a conflict. The recording a restart recovered from part of it
+// goes too: the user discarded the whole take.
+func (l *Library) DiscardUpload(ctx context.Context, uploadID string) error {
+	return l.discard(uploadKey(uploadID), func() error {
+		prev, _, err := l.Uploads.Recovered(uploadID)
+		if err != nil {
+			return err
+		}
+		if err := l.Uploads.Remove(uploadID); err != nil {
+			return err
+		}
+		l.dropRecovered(ctx, prev, "")
+		return nil
+	})
 }
 
 // Temporary files in Scratch: a whole take sent in one piece, and a WebM

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/webm"
 )
 
@@ -98,23 +100,49 @@ func TestSaveAudioWebM(t *testing.T) {
 	})
 }
 
-// TestSaveAudioMP4: Safari's fragmented MP4/AAC is measured by the
-// server (the client's label and duration are not what is stored), and
-// an MP4 it cannot read is refused.
+// TestSaveAudioMP4: Safari's and WebKit's fragmented MP4/AAC is measured
+// by the server (the client's label and duration are not what is stored)
+// and stored as an ordinary MP4 that players know the length of; an MP4
+// it cannot read is refused.
 func TestSaveAudioMP4(t *testing.T) {
+	for _, tc := range []struct {
+		path     string
+		duration float64
+		rate     int
+	}{
+		{"testdata/tone-frag.m4a", 2.0213, 48000},                           // AAC-LC, mono, 4 fragments
+		{"../mp4/testdata/webkitgtk-2.50-mediarecorder.mp4", 7.6626, 44100}, // WebKit: ftyp twice, a moof repeated
+	} {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			lib, _, _, _ := setup(t)
+			raw, err := os.ReadFile(tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := lib.SaveAudio(context.Background(), raw, "audio/x-m4a", 9.5, media.DefaultParams(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.MIME != "audio/mp4;codecs=mp4a.40.2" || math.Abs(rec.Duration-tc.duration) > 0.001 ||
+				rec.SampleRate != tc.rate || rec.Channels != 1 || rec.ClientDuration != 9.5 {
+				t.Errorf("row %+v", rec)
+			}
+			stored, err := lib.Open(context.Background(), rec.Filename)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stored.Close()
+			audio, err := io.ReadAll(stored.Audio)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := mp4.Probe(bytes.NewReader(audio), int64(len(audio)))
+			if err != nil || info.Fragmented || math.Abs(info.Duration.Seconds()-tc.duration) > 0.001 || rec.Bytes != int64(len(audio)) {
+				t.Errorf("stored audio: %+v, %v (%d bytes, row says %d); want an ordinary MP4 of %.3f s", info, err, len(audio), rec.Bytes, tc.duration)
+			}
+		})
+	}
 	lib, _, _, _ := setup(t)
-	raw, err := os.ReadFile("testdata/tone-frag.m4a") // 2.021 s AAC-LC, 48 kHz mono, 4 fragments
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := lib.SaveAudio(context.Background(), raw, "audio/x-m4a", 9.5, media.DefaultParams(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.MIME != "audio/mp4;codecs=mp4a.40.2" || math.Abs(rec.Duration-2.0213) > 0.001 ||
-		rec.SampleRate != 48000 || rec.Channels != 1 || rec.ClientDuration != 9.5 || rec.Bytes != int64(len(raw)) {
-		t.Errorf("row %+v", rec)
-	}
 	fake := append([]byte("\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A mp42"), bytes.Repeat([]byte{7}, 100)...)
 	if _, err := lib.SaveAudio(context.Background(), fake, "audio/mp4", 3, media.DefaultParams(), ""); !errors.Is(err, media.ErrInvalid) {
 		t.Errorf("an unreadable MP4: %v, want refused", err)

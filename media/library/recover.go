@@ -83,7 +83,7 @@ func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, erro
 	take := recovered(meta, pcmPath, pcmBytes)
 	title := meta.Title // given when a save the crash cut short began
 	if title == "" {
-		title = "Recovered " + meta.StartedAt.Local().Format("2006-01-02 15:04")
+		title = media.RecoveredTitle(meta.StartedAt)
 	}
 	rec, err := l.saveTake(ctx, take, 0, title)
 	var saved *media.SavedError
@@ -91,6 +91,7 @@ func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, erro
 		// Killed while saving it: the recording was written, the draft
 		// not yet removed. Finish that save instead of saving it again.
 		l.Log.Info("finished a save a crash interrupted", "session_id", meta.SessionID, "filename", saved.Filename)
+		l.takes.remember(sessionKey(meta.SessionID), saved.Filename, l.now())
 		return false, remove()
 	}
 	if err != nil {
@@ -98,6 +99,9 @@ func (l *Library) recoverSpool(ctx context.Context, metaPath string) (bool, erro
 	}
 	l.Log.Info("recovered a take left by a crash or shutdown", "session_id", meta.SessionID,
 		"filename", rec.Filename, "duration_s", rec.Duration)
+	// Its page may come back asking for the session: tell it what became
+	// of it (SessionSavedAs).
+	l.takes.remember(sessionKey(meta.SessionID), rec.Filename, l.now())
 	return true, remove()
 }
 

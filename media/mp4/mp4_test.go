@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -20,6 +21,11 @@ const (
 	// flatPath is 1.5 s of a 440 Hz tone, AAC-LC 44.1 kHz stereo, an
 	// ordinary MP4 with the moov first (+faststart).
 	flatPath = "testdata/tone-faststart.m4a"
+	// webkitPath is a real take from WebKitGTK 2.50's MediaRecorder (its
+	// mock microphone, AAC-LC 44.1 kHz mono, 500 ms timeslice): ftyp
+	// twice, a moov, seven moof+mdat fragments of 43 frames, then the
+	// last moof twice before its mdat of 29 frames.
+	webkitPath = "testdata/webkitgtk-2.50-mediarecorder.mp4"
 )
 
 // aacFrame is the length of one AAC-LC frame in samples.
@@ -92,6 +98,9 @@ func TestProbeFixtures(t *testing.T) {
 		// 1024 priming samples; Probe sums the sample table and does not
 		// apply edit lists, so it is compared with 66150+1024.
 		{"Faststart", flatPath, 44100, 2, false, 66, 66150 + 1024},
+		// Counted from its boxes: 7 × 43 + 29 AAC frames, the repeated
+		// moof once.
+		{"WebKit", webkitPath, 44100, 1, true, 7*43 + 29, (7*43 + 29) * aacFrame},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			info := probe(t, fixture(t, tc.path))
@@ -104,8 +113,8 @@ func TestProbeFixtures(t *testing.T) {
 			if d := info.Duration - want; d < -samples(aacFrame, tc.rate) || d > samples(aacFrame, tc.rate) {
 				t.Errorf("Duration = %v, ffprobe says %v: off by more than one AAC frame", info.Duration, want)
 			}
-			if tc.fragmented && info.Fragments != 4 {
-				t.Errorf("Fragments = %d, want 4 (0.5 s each)", info.Fragments)
+			if want := map[string]int{fragPath: 4, webkitPath: 8}[tc.path]; tc.fragmented && info.Fragments != want {
+				t.Errorf("Fragments = %d, want %d", info.Fragments, want)
 			}
 		})
 	}
@@ -256,7 +265,7 @@ func TestMalformed(t *testing.T) {
 // right after a fragment's mdat is a shorter take; every other cut is
 // ErrTruncated (or ErrNotMP4 when too little is left to tell).
 func TestTruncated(t *testing.T) {
-	for _, path := range []string{fragPath, flatPath} {
+	for _, path := range []string{fragPath, flatPath, webkitPath} {
 		t.Run(path, func(t *testing.T) {
 			in := fixture(t, path)
 			full := probe(t, in)
@@ -272,7 +281,19 @@ func TestTruncated(t *testing.T) {
 			if full.Fragmented && fragments != full.Fragments {
 				t.Fatalf("%d moof+mdat pairs, Probe counted %d", fragments, full.Fragments)
 			}
+			whole := 0 // the last cut before n that leaves a take
 			for n := range len(in) {
+				if valid[n] > 0 {
+					whole = n
+				}
+				// CompletePrefix finds that cut, in a fragmented file.
+				if got, err := CompletePrefix(bytes.NewReader(in[:n]), int64(n)); full.Fragmented && whole > 0 {
+					if err != nil || got != int64(whole) {
+						t.Errorf("cut at %d: CompletePrefix = %d, %v; want %d", n, got, err, whole)
+					}
+				} else if err == nil && n > 0 && valid[n] == 0 {
+					t.Errorf("cut at %d: CompletePrefix = %d, want an error", n, got)
+				}
 				info, err := Probe(bytes.NewReader(in[:n]), int64(n))
 				switch {
 				case valid[n] > 0:
@@ -295,7 +316,7 @@ func TestTruncated(t *testing.T) {
 				}
 			}
 			// The mfra after the last mdat is optional.
-			if full.Fragmented {
+			if full.Fragmented && boxes[len(boxes)-1].typ == typeMfra {
 				last := boxes[len(boxes)-1]
 				if got := probe(t, in[:last.off]); got != full {
 					t.Errorf("without the mfra: %+v, want %+v", got, full)
@@ -310,6 +331,7 @@ func TestTruncated(t *testing.T) {
 func FuzzProbe(f *testing.F) {
 	f.Add(fixture(f, fragPath))
 	f.Add(fixture(f, flatPath))
+	f.Add(fixture(f, webkitPath))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, err := Probe(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
@@ -320,6 +342,160 @@ func FuzzProbe(f *testing.F) {
 		}
 		if info.Duration < 0 || info.Samples < 0 || info.Samples > len(b) {
 			t.Errorf("Probe = %+v for %d bytes", info, len(b))
+		}
+	})
+}
+
+// TestWebKitRepeats: WebKit's duplicate ftyp and repeated moof are read
+// once each, but only when they repeat byte for byte: a second ftyp or a
+// moof that differs is what it was before.
+func TestWebKitRepeats(t *testing.T) {
+	in := fixture(t, webkitPath)
+	boxes := topBoxes(t, in)
+	if boxes[0].typ != typeFtyp || boxes[1].typ != typeFtyp {
+		t.Fatalf("the fixture starts %s %s, want ftyp ftyp", boxes[0].typ, boxes[1].typ)
+	}
+	whole := probe(t, in)
+
+	// A second ftyp that differs is not WebKit's repeat.
+	other := bytes.Clone(in)
+	other[boxes[1].off+8] ^= 1 // its major brand
+	if _, err := Probe(bytes.NewReader(other), int64(len(other))); !errors.Is(err, ErrNotMP4) {
+		t.Errorf("a second, different ftyp: %v, want ErrNotMP4", err)
+	}
+
+	// Without the repeated moof the take is the same.
+	last := len(boxes) - 1
+	if boxes[last].typ != typeMdat || boxes[last-1].typ != typeMoof || boxes[last-2].typ != typeMoof {
+		t.Fatalf("the fixture ends %s %s %s, want moof moof mdat", boxes[last-2].typ, boxes[last-1].typ, boxes[last].typ)
+	}
+	once := append(bytes.Clone(in[:boxes[last-2].off]), in[boxes[last-1].off:]...)
+	if got := probe(t, once); got != whole {
+		t.Errorf("without the repeat: %+v, want %+v", got, whole)
+	}
+	// Nor is a single ftyp any different.
+	single := bytes.Clone(in[boxes[1].off:])
+	if got := probe(t, single); got != whole {
+		t.Errorf("with one ftyp: %+v, want %+v", got, whole)
+	}
+}
+
+// mdatPayloads concatenates the payloads of a file's top-level mdats.
+func mdatPayloads(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var out []byte
+	for _, box := range topBoxes(t, b) {
+		if box.typ == typeMdat {
+			out = append(out, b[box.off+8:box.end]...)
+		}
+	}
+	return out
+}
+
+// TestFix rewrites each fixture: a fragmented one becomes an ordinary MP4
+// with the same audio (sample entry, samples byte for byte, durations),
+// which Probe reads as not fragmented with the same length; an ordinary
+// one is copied as it is; fixing again changes nothing.
+func TestFix(t *testing.T) {
+	for _, path := range []string{fragPath, flatPath, webkitPath} {
+		t.Run(path, func(t *testing.T) {
+			in := fixture(t, path)
+			want := probe(t, in)
+			var out bytes.Buffer
+			info, err := Fix(&out, bytes.NewReader(in), int64(len(in)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fixed := out.Bytes()
+			got := probe(t, fixed)
+			if info != got {
+				t.Errorf("Fix returned %+v, Probe of its output %+v", info, got)
+			}
+			if got.Fragmented || got.Codec != want.Codec || got.SampleRate != want.SampleRate || got.Channels != want.Channels ||
+				got.Samples != want.Samples || got.Duration != want.Duration || got.Timescale != want.Timescale {
+				t.Errorf("fixed: %+v; the input: %+v", got, want)
+			}
+			if !want.Fragmented && !bytes.Equal(fixed, in) {
+				t.Error("an ordinary MP4 was not copied as it is")
+			}
+			if want.Fragmented {
+				boxes := topBoxes(t, fixed)
+				var types []string
+				for _, b := range boxes {
+					types = append(types, b.typ)
+				}
+				if fmt.Sprint(types) != "[ftyp moov mdat]" {
+					t.Errorf("fixed file's boxes: %v, want ftyp moov mdat", types)
+				}
+				// WebKit's and ffmpeg's mdats hold nothing but the samples.
+				if !bytes.Equal(mdatPayloads(t, fixed), mdatPayloads(t, in)) {
+					t.Error("the fixed file's samples differ from the input's")
+				}
+				if !bytes.Contains(fixed, sampleEntry(t, in)) {
+					t.Error("the sample description was not copied")
+				}
+			}
+			var again bytes.Buffer
+			if _, err := Fix(&again, bytes.NewReader(fixed), int64(len(fixed))); err != nil || !bytes.Equal(again.Bytes(), fixed) {
+				t.Errorf("fixing the fixed file: %v, same bytes %v", err, bytes.Equal(again.Bytes(), fixed))
+			}
+		})
+	}
+}
+
+// sampleEntry returns the bytes of the first stsd box in b.
+func sampleEntry(t testing.TB, b []byte) []byte {
+	t.Helper()
+	i := bytes.Index(b, []byte("stsd"))
+	if i < 4 {
+		t.Fatal("no stsd")
+	}
+	n := int(binary.BigEndian.Uint32(b[i-4:]))
+	return b[i-4 : i-4+n]
+}
+
+// TestFixBroken: a file Probe refuses is refused by Fix, which writes
+// nothing.
+func TestFixBroken(t *testing.T) {
+	in := fixture(t, webkitPath)
+	for _, tc := range []struct {
+		name string
+		b    []byte
+	}{
+		{"Truncated", in[:len(in)-100]},
+		{"Junk", []byte("<html>not a recording</html>")},
+		{"DataPastEnd", patch(t, in, "trun", 12, 1<<20)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := Fix(&out, bytes.NewReader(tc.b), int64(len(tc.b)))
+			if !errors.Is(err, media.ErrInvalid) || out.Len() != 0 {
+				t.Errorf("Fix: %v, %d bytes written; want ErrInvalid and nothing", err, out.Len())
+			}
+		})
+	}
+}
+
+// FuzzFix checks that Fix never panics, and that whatever it writes reads
+// back as an ordinary MP4 as long as the input.
+func FuzzFix(f *testing.F) {
+	f.Add(fixture(f, fragPath))
+	f.Add(fixture(f, webkitPath))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var out bytes.Buffer
+		info, err := Fix(&out, bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			if !errors.Is(err, media.ErrInvalid) && !errors.Is(err, ErrCannotFix) {
+				t.Errorf("Fix: %v is neither ErrInvalid nor ErrCannotFix", err)
+			}
+			if out.Len() != 0 {
+				t.Errorf("Fix failed (%v) but wrote %d bytes", err, out.Len())
+			}
+			return
+		}
+		got, err := Probe(bytes.NewReader(out.Bytes()), int64(out.Len()))
+		if err != nil || got.Duration != info.Duration || got.Samples != info.Samples || got.Fragmented {
+			t.Errorf("fixed file: %+v, %v; Fix said %+v", got, err, info)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package mp4
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -60,6 +61,25 @@ type walker struct {
 	audio *track
 	ticks uint64 // sum of the audio track's sample durations, fragments only
 	mdat  bool   // an mdat box was seen
+	// complete is the end of the last mdat after a moof: a fragmented
+	// file cut there is whole (see CompletePrefix).
+	complete int64
+	lastTop  string // type of the last top-level box read
+
+	// The rest is kept for Fix only (collect set): the audio sample entry
+	// and every run of the audio track's fragments with its samples.
+	collect     bool
+	entry       box // the audio track's stsd box
+	runs        []run
+	sizes, durs []uint32 // per sample, over all runs in order
+	moofRuns    int      // index in runs of the current moof's first run
+}
+
+// run is a track run of the audio track: count samples whose data lies
+// from start, one after another; its samples are sizes[first:first+count].
+type run struct {
+	start        int64
+	first, count int
 }
 
 // walk reads the top-level boxes.
@@ -74,37 +94,49 @@ func (w *walker) walk() error {
 	if string(head[4:8]) != typeFtyp {
 		return fmt.Errorf("mp4: first box is %q, not ftyp: %w", printable(head[4:8]), ErrNotMP4)
 	}
+	var prev box // the top-level box before this one
 	for off := int64(0); off < w.size; {
 		b, err := w.header(off, w.size, true)
 		if err != nil {
 			return err
 		}
+		repeat, err := w.repeats(prev, b)
+		if err != nil {
+			return err
+		}
+		prev, off = b, b.end()
+		if repeat {
+			continue
+		}
 		switch b.typ {
 		case typeFtyp:
-			if off != 0 {
-				return fmt.Errorf("mp4: second ftyp at offset %d: %w", off, ErrNotMP4)
+			if b.off != 0 {
+				return fmt.Errorf("mp4: second ftyp at offset %d: %w", b.off, ErrNotMP4)
 			}
 			if b.len() < 8 {
 				return fmt.Errorf("mp4: %d-byte ftyp: %w", b.size, ErrNotMP4)
 			}
 		case typeMoov:
 			if w.audio != nil {
-				return fmt.Errorf("mp4: second moov at offset %d: %w", off, ErrNotMP4)
+				return fmt.Errorf("mp4: second moov at offset %d: %w", b.off, ErrNotMP4)
 			}
 			if err := w.moov(b); err != nil {
 				return err
 			}
 		case typeMoof:
 			if w.audio == nil {
-				return fmt.Errorf("mp4: moof at offset %d before the moov: %w", off, ErrNotMP4)
+				return fmt.Errorf("mp4: moof at offset %d before the moov: %w", b.off, ErrNotMP4)
 			}
 			if err := w.moof(b); err != nil {
 				return err
 			}
 		case typeMdat:
 			w.mdat = true
+			if w.lastTop == typeMoof {
+				w.complete = b.end()
+			}
 		}
-		off = b.end()
+		w.lastTop = b.typ
 	}
 	t := w.audio
 	switch {
@@ -116,6 +148,36 @@ func (w *walker) walk() error {
 		return fmt.Errorf("mp4: sample data at offset %d is missing: %w", t.maxChunk, ErrTruncated)
 	}
 	return nil
+}
+
+// repeats reports whether top-level box b repeats prev byte for byte.
+// WebKit writes its ftyp twice, and the last moof of a take (and the one
+// before a pause) twice before its mdat: such a repeat is one box. The
+// first copy of a moof points into the second, whose data follows it, so
+// the runs read from the first are moved to where the second points.
+func (w *walker) repeats(prev, b box) (bool, error) {
+	if b.typ != prev.typ || b.size != prev.size || (b.typ != typeFtyp && b.typ != typeMoof) {
+		return false, nil
+	}
+	var p, q [64]byte
+	for at := int64(0); at < b.size; at += int64(len(p)) {
+		n := int(min(int64(len(p)), b.size-at))
+		if err := w.readInto(p[:n], prev.off+at); err != nil {
+			return false, err
+		}
+		if err := w.readInto(q[:n], b.off+at); err != nil {
+			return false, err
+		}
+		if !bytes.Equal(p[:n], q[:n]) {
+			return false, nil
+		}
+	}
+	if b.typ == typeMoof {
+		for i := w.moofRuns; i < len(w.runs); i++ {
+			w.runs[i].start += b.off - prev.off
+		}
+	}
+	return true, nil
 }
 
 // finish fills in the duration and sample count from what was read.
@@ -193,13 +255,21 @@ func (w *walker) children(parent box, fn func(box) error) error {
 // read reads n ≤ len(w.buf) bytes at off into w.buf.
 func (w *walker) read(off int64, n int) ([]byte, error) {
 	p := w.buf[:n]
-	if k, err := w.r.ReadAt(p, off); k < n {
-		if err == nil || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("mp4: read %d bytes at offset %d: %w", n, off, ErrTruncated)
-		}
-		return nil, fmt.Errorf("mp4: read at offset %d: %w", off, err)
+	if err := w.readInto(p, off); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// readInto fills p from off.
+func (w *walker) readInto(p []byte, off int64) error {
+	if k, err := w.r.ReadAt(p, off); k < len(p) {
+		if err == nil || errors.Is(err, io.EOF) {
+			return fmt.Errorf("mp4: read %d bytes at offset %d: %w", len(p), off, ErrTruncated)
+		}
+		return fmt.Errorf("mp4: read at offset %d: %w", off, err)
+	}
+	return nil
 }
 
 // payload reads the first n bytes of b's payload, which must have them.
@@ -485,6 +555,7 @@ func (w *walker) stsd(stsd box) error {
 	if binary.BigEndian.Uint32(p[4:]) == 0 {
 		return fmt.Errorf("mp4: stsd at offset %d has no entries: %w", stsd.off, ErrNotMP4)
 	}
+	w.entry = stsd
 	entry, err := w.header(stsd.data()+8, stsd.end(), false)
 	if err != nil {
 		return err
@@ -613,6 +684,7 @@ func (w *walker) moof(moof box) error {
 		prevEnd int64 // end of the previous traf's data, -1 if unknown
 		audio   bool  // the moof holds an audio traf
 	)
+	w.moofRuns = len(w.runs)
 	err := w.children(moof, func(b box) error {
 		if b.typ != typeTraf {
 			return nil
@@ -775,6 +847,13 @@ func (w *walker) trun(b box, def fragDefaults, base, next int64, first bool) (in
 			return -1, fmt.Errorf("mp4: trun at offset %d: duration overflows: %w", b.off, ErrNotMP4)
 		}
 		ticks, bytes = lo, count*uint64(def.size)
+		if w.collect {
+			for range count {
+				if err := w.keep(def.dur, def.size); err != nil {
+					return -1, err
+				}
+			}
+		}
 	} else {
 		br, err := w.table(b, skip, count, entry)
 		if err != nil {
@@ -800,11 +879,22 @@ func (w *walker) trun(b box, def fragDefaults, base, next int64, first bool) (in
 				return -1, fmt.Errorf("mp4: trun at offset %d: duration overflows: %w", b.off, ErrNotMP4)
 			}
 			bytes += size // entries fit in the file, so this stays below 2⁶²
+			if w.collect {
+				if err := w.keep(uint32(dur), uint32(size)); err != nil {
+					return -1, err
+				}
+			}
 		}
 	}
 	var carry uint64
 	if w.ticks, carry = bits.Add64(w.ticks, ticks, 0); carry != 0 {
 		return -1, fmt.Errorf("mp4: trun at offset %d: duration overflows: %w", b.off, ErrNotMP4)
+	}
+	if w.collect {
+		if start < 0 || (!perSize && !def.haveSize) {
+			return -1, fmt.Errorf("mp4: trun at offset %d: where its samples lie is not said: %w", b.off, ErrCannotFix)
+		}
+		w.runs = append(w.runs, run{start: start, first: len(w.sizes) - int(count), count: int(count)})
 	}
 	if start < 0 || (!perSize && !def.haveSize) {
 		return -1, nil

@@ -59,6 +59,10 @@ type state struct {
 	// Title is the one the user gave when saving (SetTitle), kept so a
 	// save a crash cut short keeps it.
 	Title string `json:"title,omitempty"`
+	// RecoveredAs names the recording a start of the server made of the
+	// take's first RecoveredBytes (see Spooler.MarkRecovered).
+	RecoveredAs    string `json:"recovered_as,omitempty"`
+	RecoveredBytes int64  `json:"recovered_bytes,omitempty"`
 }
 
 // asideChunk is a chunk held in its own file until the gap before it fills.
@@ -95,8 +99,8 @@ func (st *state) check() error {
 	if err := checkMIME(st.MIME); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	if st.Next < 0 || st.Bytes < 0 {
-		return fmt.Errorf("state: next %d, bytes %d", st.Next, st.Bytes)
+	if st.Next < 0 || st.Bytes < 0 || st.RecoveredBytes < 0 || st.RecoveredBytes > st.Bytes {
+		return fmt.Errorf("state: next %d, bytes %d, recovered %d", st.Next, st.Bytes, st.RecoveredBytes)
 	}
 	prev := st.Next
 	for _, a := range st.Aside {
@@ -169,6 +173,7 @@ func (t *take) statusLocked() Status {
 	return Status{
 		ID: t.id, MIME: t.st.MIME, Next: t.st.Next, Bytes: t.st.Bytes,
 		Aside: aside, Chunks: t.st.Next + len(aside), Finished: t.st.Finished,
+		RecoveredAs: t.st.RecoveredAs, RecoveredBytes: t.st.RecoveredBytes,
 	}
 }
 

@@ -64,6 +64,11 @@ type Status struct {
 	Chunks int `json:"chunks"`
 	// Finished is set by Finish; no new chunk is accepted after it.
 	Finished bool `json:"finished"`
+	// RecoveredAs names the recording the server made of the take's
+	// first RecoveredBytes when it started again after a crash or a
+	// shutdown; the take goes on, and saving it replaces that recording.
+	RecoveredAs    string `json:"recovered_as,omitempty"`
+	RecoveredBytes int64  `json:"recovered_bytes,omitempty"`
 }
 
 // Spooler keeps the uploads in progress, one directory per take under Dir.
@@ -334,6 +339,37 @@ func (s *Spooler) Finish(id string) (path string, size int64, mime string, err e
 		}
 	}
 	return path, st.Bytes, st.MIME, nil
+}
+
+// Recovered names the recording a start of the server made of take id
+// (see MarkRecovered), and how many of its bytes that holds; "" if none.
+func (s *Spooler) Recovered(id string) (filename string, bytes int64, err error) {
+	st, err := s.Status(id)
+	if err != nil {
+		return "", 0, fmt.Errorf("upload: recovered: %w", err)
+	}
+	return st.RecoveredAs, st.RecoveredBytes, nil
+}
+
+// MarkRecovered notes that the take's first bytes (its committed spool
+// then) are saved as the recording filename: a server that starts again
+// after a crash saves each take left behind, and keeps the take, so the
+// page that makes it can go on uploading. The take is not finished.
+func (s *Spooler) MarkRecovered(id, filename string, bytes int64) error {
+	t, err := s.lock(id)
+	if err != nil {
+		return fmt.Errorf("upload: mark recovered: %w", err)
+	}
+	defer t.mu.Unlock()
+	if bytes < 0 || bytes > t.st.Bytes {
+		return fmt.Errorf("upload: mark %q recovered: %d bytes of %d: %w", id, bytes, t.st.Bytes, media.ErrInvalid)
+	}
+	next := t.st
+	next.RecoveredAs, next.RecoveredBytes = filename, bytes
+	if err := t.save(next); err != nil {
+		return fmt.Errorf("upload: mark %q recovered: %w", id, err)
+	}
+	return nil
 }
 
 // Remove deletes take id, its spool and its state: after it is saved, or

@@ -924,3 +924,37 @@ func TestSlowPut(t *testing.T) {
 		t.Errorf("spool %q", got)
 	}
 }
+
+// TestMarkRecovered: the recording a start of the server made of a take
+// is noted in the take, survives a reload, and leaves the take open for
+// more chunks; it cannot claim more bytes than the take holds.
+func TestMarkRecovered(t *testing.T) {
+	s := newSpooler(t, 1<<20, 1<<30)
+	if _, err := s.Begin("", "take", "audio/webm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put("take", 0, strings.NewReader("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkRecovered("take", "recording_1.json", 11); !errors.Is(err, media.ErrInvalid) {
+		t.Errorf("marking 11 bytes of 10: %v, want ErrInvalid", err)
+	}
+	if err := s.MarkRecovered("take", "recording_1.json", 10); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := upload.NewSpooler(s.Dir, 1<<20, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, n, err := s2.Recovered("take")
+	if name != "recording_1.json" || n != 10 || err != nil {
+		t.Errorf("after a reload: %q, %d, %v", name, n, err)
+	}
+	st, err := s2.Put("take", 1, strings.NewReader("abc"))
+	if err != nil || st.Bytes != 13 || st.RecoveredAs != "recording_1.json" || st.RecoveredBytes != 10 || st.Finished {
+		t.Errorf("a chunk after recovery: %+v, %v", st, err)
+	}
+	if err := s2.MarkRecovered("nope", "x", 0); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("marking an unknown take: %v", err)
+	}
+}

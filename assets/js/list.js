@@ -1,0 +1,148 @@
+// The recordings list: refreshed whenever a recording is saved, renamed
+// or deleted anywhere (this tab, another, the API), times shown in the
+// viewer's zone and clock, the recording just saved marked, and focus
+// kept where the user acted when htmx swaps a row.
+
+const $ = (id) => document.getElementById(id);
+
+// The viewer's own way of writing a moment: one formatter for every time
+// on the page, titles of recovered takes included.
+const when = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+});
+
+export function formatTime(d) {
+  return when.format(d);
+}
+
+// localTimes shows <time data-local> in the viewer's own time zone, and
+// the title of a take the server recovered ("Recovered <time> UTC") with
+// its time written the same way.
+export function localTimes(root) {
+  for (const el of root.querySelectorAll('time[data-local]')) {
+    const d = new Date(el.getAttribute('datetime'));
+    if (!Number.isNaN(d.getTime())) el.textContent = when.format(d);
+  }
+  for (const input of root.querySelectorAll('input[data-recovered-at]')) {
+    const d = new Date(input.dataset.recoveredAt);
+    if (Number.isNaN(d.getTime()) || input.value !== input.defaultValue) continue;
+    input.value = input.defaultValue = `Recovered ${when.format(d)}`;
+  }
+}
+
+let refreshing = null;
+let again = false;
+let fresh = { name: '', until: 0, scrolled: false };
+
+// changed fetches the list afresh; changes that come while it does make
+// it fetch once more when done (htmx would drop them).
+export function changed() {
+  if (refreshing) {
+    again = true;
+    return;
+  }
+  refreshing = (async () => {
+    do {
+      again = false;
+      const res = await fetch('/ui/recordings');
+      const old = $('recordings');
+      if (!res.ok || !old) return;
+      const tpl = document.createElement('template');
+      tpl.innerHTML = (await res.text()).trim();
+      const list = tpl.content.firstElementChild;
+      const focused = focusedRow(old);
+      old.replaceWith(list);
+      window.htmx?.process(list);
+      shown(list);
+      refocus(focused);
+    } while (again);
+  })()
+    .catch((err) => console.warn('refreshing the list:', err.message))
+    .finally(() => (refreshing = null));
+}
+
+// markFresh marks the recording just saved for a few seconds (the list
+// may be swapped more than once: this tab's save and /ws's word).
+export function markFresh(name) {
+  fresh = { name, until: performance.now() + 4000, scrolled: false };
+}
+
+// shown dresses a list just swapped in: local times, and the recording
+// just saved marked (it is at the top) and scrolled into view.
+export function shown(root) {
+  localTimes(root);
+  const row = fresh.name && performance.now() < fresh.until && document.querySelector(`[data-testid=recording][data-filename="${CSS.escape(fresh.name)}"]`);
+  if (row) {
+    row.classList.add('fresh');
+    if (!fresh.scrolled) row.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    fresh.scrolled = true;
+  }
+}
+
+// focusedRow notes which row's title or button has focus, and its
+// neighbours, to find it again in a list swapped in.
+function focusedRow(root) {
+  const el = document.activeElement;
+  const li = el && root.contains(el) ? el.closest('li[data-filename]') : null;
+  return li ? { ...rowPlace(li), testid: el.dataset.testid, field: el.name } : null;
+}
+
+// rowPlace names a row and the rows beside it.
+function rowPlace(li) {
+  const rows = [...document.querySelectorAll('li[data-filename]')];
+  const i = rows.indexOf(li);
+  return { name: li.dataset.filename, after: rows[i + 1]?.dataset.filename, before: rows[i - 1]?.dataset.filename };
+}
+
+// refocus puts the focus back on the row it was on, or, that row gone
+// (deleted), on the next one, the one before, or the list's heading.
+function refocus(was) {
+  if (!was) return;
+  const row = (name) => name && document.querySelector(`li[data-filename="${CSS.escape(name)}"]`);
+  const same = row(was.name);
+  const el = same && (same.querySelector(`[data-testid="${was.testid}"]`) || same.querySelector(`[name="${was.field}"]`));
+  const near = row(was.after) || row(was.before);
+  (el || near?.querySelector('input[name=title]') || $('list-title'))?.focus({ preventScroll: true });
+}
+
+// Focus stays where the user acted when htmx swaps a row: on the renamed
+// row's title, and after a delete on the next row (or the one before, or
+// the list's heading). Without this it fell to the top of the page. The
+// row acted on is watched until it leaves the page (htmx's own events
+// fire on it, detached, and never reach the document).
+document.body.addEventListener('htmx:beforeRequest', (ev) => {
+  const li = ev.detail.elt.closest?.('li[data-filename]');
+  if (!li) return;
+  const was = { ...rowPlace(li), field: 'title' };
+  const deleting = ev.detail.requestConfig?.path?.endsWith('/delete');
+  const until = performance.now() + 5000;
+  const watch = () => {
+    if (li.isConnected) return performance.now() < until && setTimeout(watch, 30);
+    // A deleted row may still be in a list fetched just before: it is
+    // gone all the same.
+    refocus(deleting ? { ...was, name: '' } : was);
+  };
+  setTimeout(watch, 30);
+});
+// A list htmx swaps whole (a save, rename or delete asks it to) keeps
+// the focus where it was, as changed() does.
+let kept = null;
+document.body.addEventListener('htmx:beforeSwap', (ev) => {
+  if (ev.detail.target?.id === 'recordings') kept = focusedRow(ev.detail.target);
+});
+document.body.addEventListener('htmx:afterSwap', (ev) => {
+  shown(ev.target);
+  if (kept) refocus(kept);
+  kept = null;
+});
+
+// A recording's waveform is a seek bar for its player.
+document.addEventListener('click', (ev) => {
+  const wave = ev.target.closest?.('svg[data-seek]');
+  const audio = wave?.closest('li')?.querySelector('audio');
+  if (!audio) return;
+  const r = wave.getBoundingClientRect();
+  const seek = () => (audio.currentTime = ((ev.clientX - r.left) / r.width) * audio.duration);
+  if (audio.duration) seek();
+  else audio.addEventListener('loadedmetadata', seek, { once: true });
+});
