@@ -16,6 +16,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/avatarweb/recorder/media/find"
 )
 
 // A dialect is what differs between the SQL engines the index runs on. The
@@ -62,6 +64,9 @@ type dialect struct {
 	// countWords, if set, counts the library's recordings matching
 	// wordsArg from the full-text index alone.
 	countWords string
+	// orderIndex, if set, names the index a list in order o is read by,
+	// for a hint to a planner that cannot weigh full-text matches itself.
+	orderIndex func(o find.Order) string
 
 	// local reports that the data lives on this machine's disk, so freeing
 	// space here (DB.MakeRoom) can let a write through.
@@ -131,7 +136,13 @@ var sqliteDialect = dialect{
 	matchWords: `id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)`,
 	wordsArg:   fts5Prefixes,
 	countWords: `SELECT COUNT(*) FROM recordings_fts WHERE recordings_fts MATCH ?`,
-	local:      true,
+	orderIndex: func(o find.Order) string {
+		if o == find.Longest {
+			return "recordings_duration_idx"
+		}
+		return "recordings_created_idx"
+	},
+	local: true,
 }
 
 // sqliteMaxConns bounds the connections to the SQLite file.

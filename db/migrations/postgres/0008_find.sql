@@ -18,6 +18,8 @@
 -- Indexes: one per order of the list (newest/oldest by created_at,
 --   longest by duration_s), over the library only, and one over Recently
 --   deleted by deleted_at. id breaks ties, so pages are read by keyset.
+--   The longest-first index holds created_at too: a span of days read by
+--   length is tested on the index alone.
 
 ALTER TABLE recordings ADD COLUMN deleted_at timestamptz;
 ALTER TABLE recordings ADD COLUMN search_text text NOT NULL DEFAULT '';
@@ -29,7 +31,7 @@ CREATE INDEX recordings_search_idx ON recordings USING gin (search_vector)
 
 DROP INDEX recordings_created_id_idx;
 CREATE INDEX recordings_created_idx ON recordings (created_at, id) WHERE deleted_at IS NULL;
-CREATE INDEX recordings_duration_idx ON recordings (duration_s, id) WHERE deleted_at IS NULL;
+CREATE INDEX recordings_duration_idx ON recordings (duration_s, id, created_at) WHERE deleted_at IS NULL;
 CREATE INDEX recordings_deleted_idx ON recordings (deleted_at, id) WHERE deleted_at IS NOT NULL;
 
 DROP TRIGGER recordings_count_insert ON recordings;
