@@ -17,6 +17,7 @@ import (
 	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
+	"github.com/avatarweb/recorder/media/find"
 	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
@@ -62,6 +63,8 @@ type Library interface {
 	ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	Count(ctx context.Context) (int, error)
+	Find(ctx context.Context, p find.Page) ([]media.Recording, error)
+	CountFound(ctx context.Context, q find.Query) (int, error)
 	Get(ctx context.Context, filename string) (*media.Recording, error)
 	Rename(ctx context.Context, filename, title string) error
 	Delete(ctx context.Context, filename string) error

@@ -101,7 +101,9 @@ func TestRenameRecording(t *testing.T) {
 		if got := ta.title(t, name); got != "" {
 			t.Errorf("title = %q, want none", got)
 		}
-		if !strings.Contains(string(res.body), `<input name="title" value="" placeholder="`+name+`"`) {
+		// An untitled take is named from when it was made, never by its
+		// file name (the clock is the fake app's, in UTC).
+		if !strings.Contains(string(res.body), `<input name="title" value="" placeholder="Recording 2 Jan 2025, 03:04"`) {
 			t.Errorf("row: %s", res.body)
 		}
 	})

@@ -210,7 +210,7 @@ func (h *Handler) renameRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.RecordingItem(recordingRow(*rec)))
+	return render(c, views.RecordingItem(recordingRow(*rec, viewerOf(c))))
 }
 
 // confirmDelete asks before deleting, for browsers without JavaScript.
@@ -219,7 +219,7 @@ func (h *Handler) confirmDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.DeleteConfirm(recordingRow(*rec)))
+	return render(c, views.DeleteConfirm(recordingRow(*rec, viewerOf(c))))
 }
 
 // deleteRecording removes a recording's file and row together. htmx gets

@@ -30,6 +30,25 @@ export function localTimes(root) {
   }
 }
 
+// listURL is the list's fragment as the search form asks for it now.
+function listURL() {
+  const form = $('find');
+  const q = form ? new URLSearchParams(new FormData(form)).toString() : '';
+  return q ? `/ui/recordings?${q}` : '/ui/recordings';
+}
+
+// The viewer's time zone goes with every request for the list (the form's
+// tz, and a cookie for the page itself): "yesterday" in a search, day
+// headings and the names of untitled takes are the viewer's own. A page
+// the server wrote in another zone is fetched again.
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+if ($('find-tz')) $('find-tz').value = zone;
+const cookieZone = document.cookie.match(/(?:^|;\s*)tz=([^;]*)/)?.[1];
+if (decodeURIComponent(cookieZone || '') !== zone) {
+  document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
+  if (zone !== 'UTC') queueMicrotask(() => changed());
+}
+
 let refreshing = null;
 let again = false;
 let fresh = { name: '', until: 0, scrolled: false };
@@ -44,7 +63,7 @@ export function changed() {
   refreshing = (async () => {
     do {
       again = false;
-      const res = await fetch('/ui/recordings');
+      const res = await fetch(listURL());
       const old = $('recordings');
       if (!res.ok || !old) return;
       const tpl = document.createElement('template');
