@@ -62,7 +62,7 @@ type dialect struct {
 	matchWords string
 	wordsArg   func(words []string) string
 	// countWords, if set, counts the library's recordings matching
-	// wordsArg from the full-text index alone.
+	// wordsArg from the full-text index alone, up to find.MaxCount + 1.
 	countWords string
 	// orderIndex, if set, names the index a list in order o is read by,
 	// for a hint to a planner that cannot weigh full-text matches itself.
@@ -135,7 +135,8 @@ var sqliteDialect = dialect{
 	},
 	matchWords: `id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)`,
 	wordsArg:   fts5Prefixes,
-	countWords: `SELECT COUNT(*) FROM recordings_fts WHERE recordings_fts MATCH ?`,
+	countWords: `SELECT COUNT(*) FROM (
+		SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ? LIMIT ` + strconv.Itoa(find.MaxCount+1) + `)`,
 	orderIndex: func(o find.Order) string {
 		if o == find.Longest {
 			return "recordings_duration_idx"

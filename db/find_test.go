@@ -468,3 +468,73 @@ func testSearchTextBackfill(t *testing.T, b backend) {
 		t.Errorf("totals %+v, %v; want %+v", tot, err, want)
 	}
 }
+
+func TestExclusively(t *testing.T) { forEachBackend(t, testExclusively) }
+
+// testExclusively: while one node runs work of a name, another sharing
+// the index does not (PostgreSQL); once it is done, it does.
+func testExclusively(t *testing.T, b backend) {
+	ctx := context.Background()
+	source := b.source(t)
+	one, two := mustOpenAt(t, source), mustOpenAt(t, source) // two nodes
+	var inner bool
+	ran, err := one.Exclusively(ctx, "purge", func(ctx context.Context) error {
+		var err error
+		inner, err = two.Exclusively(ctx, "purge", func(context.Context) error { return nil })
+		return err
+	})
+	if err != nil || !ran {
+		t.Fatalf("first: ran %v, %v", ran, err)
+	}
+	if want := b.name != "postgres"; inner != want {
+		t.Errorf("the other node ran it while the first did: %v, want %v", inner, want)
+	}
+	if ran, err := two.Exclusively(ctx, "purge", func(context.Context) error { return nil }); !ran || err != nil {
+		t.Errorf("after: ran %v, %v", ran, err)
+	}
+}
+
+func TestCountFoundCap(t *testing.T) { forEachBackend(t, testCountFoundCap) }
+
+// testCountFoundCap: a search that finds more than find.MaxCount says
+// so (MaxCount + 1) rather than counting them all; one under it is exact.
+func testCountFoundCap(t *testing.T, b backend) {
+	db := b.MustOpen(t)
+	ctx := context.Background()
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range find.MaxCount + 5 {
+		r := newRecording(fmt.Sprintf("r%05d", i))
+		r.Title, r.CreatedAt = "notes", t0.Add(time.Duration(i)*time.Minute)
+		if i == 0 {
+			r.Title = "rare notes"
+		}
+		if err := db.insertRecording(ctx, tx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	span := find.Query{From: t0, To: t0.Add(48 * time.Hour)}
+	for _, tc := range []struct {
+		name string
+		q    find.Query
+		want int
+	}{
+		{"Words", words("notes"), find.MaxCount + 1},
+		{"Span", span, find.MaxCount + 1},
+		{"WordsInSpan", find.Query{Words: []string{"no"}, From: span.From, To: span.To}, find.MaxCount + 1},
+		{"Rare", words("rare"), 1},
+		{"All", find.Query{}, find.MaxCount + 5},
+	} {
+		if n := mustCountFound(t, db, tc.q); n != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, n, tc.want)
+		}
+		if page := mustFind(t, db, find.Page{Query: tc.q, Limit: 21}); len(page) != min(21, tc.want) {
+			t.Errorf("%s: a page of %d", tc.name, len(page))
+		}
+	}
+}

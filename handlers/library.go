@@ -190,6 +190,9 @@ func summary(total, found int, r listRequest) string {
 	if found == 1 {
 		verb = "matches"
 	}
+	if found > find.MaxCount { // counted only so far
+		return fmt.Sprintf("More than %d of %s match %s", find.MaxCount, countOf(total), what)
+	}
 	return fmt.Sprintf("%d of %s %s %s", found, countOf(total), verb, what)
 }
 

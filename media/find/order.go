@@ -104,6 +104,10 @@ func ParseCursor(o Order, s string) (Cursor, error) {
 // timestamp can hold.
 var maxMillis = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC).UnixMilli()
 
+// MaxCount is how far the recordings a search finds are counted: past
+// it, the page says "more than 1000".
+const MaxCount = 1000
+
 // Page asks for one page of a list: what to find, in which order, and
 // where the page starts.
 type Page struct {
