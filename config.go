@@ -38,6 +38,7 @@ type config struct {
 	ConnectTimeout time.Duration // a session with no audio by then ends
 	MaxTakeTime    time.Duration
 	DraftTTL       time.Duration // an unsaved live take is forgotten (kept on disk) after this
+	KeepDeleted    time.Duration // a recording in Recently deleted is deleted for good after this
 	MaxUploads     int           // MediaRecorder uploads open at once, in all
 	MaxUploadsPer  int           // and per client
 	MaxWS          int           // WebSockets (/ws, /feed) open at once, in all
@@ -118,6 +119,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", envDuration(env, "RECORDER_CONNECT_TIMEOUT", 10*time.Second), "a WebRTC session whose audio has not arrived this long after its offer was answered ends, freeing its slot (env RECORDER_CONNECT_TIMEOUT)")
 	fs.DurationVar(&c.MaxTakeTime, "max-take-time", envDuration(env, "RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
 	fs.DurationVar(&c.DraftTTL, "draft-ttl", envDuration(env, "RECORDER_DRAFT_TTL", 24*time.Hour), "a stopped live take neither saved nor discarded is forgotten after this long; its spool stays on disk and the next start recovers it (env RECORDER_DRAFT_TTL)")
+	keepDays := fs.Int("keep-deleted", int(envInt(env, "RECORDER_KEEP_DELETED", 30)), "days a recording deleted on the page stays in Recently deleted, where it can be restored, before it is deleted for good (env RECORDER_KEEP_DELETED)")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", envDuration(env, "RECORDER_HEADER_TIMEOUT", 10*time.Second), "time a client has to send a request's line and headers; its body then gets this plus 1 s per 4 KiB (env RECORDER_HEADER_TIMEOUT)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(env, "RECORDER_IDLE_TIMEOUT", 2*time.Minute), "a kept-alive connection with no request for this long is closed (env RECORDER_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration(env, "RECORDER_WRITE_TIMEOUT", 30*time.Second), "time to send an answer; a long download may take longer as long as each piece of it goes out within this (env RECORDER_WRITE_TIMEOUT)")
@@ -193,6 +195,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		c.TLS = true
 	}
 	c.SecureCookie = c.TLS
+	if *keepDays < 1 {
+		return c, errors.New("-keep-deleted must be at least 1 day")
+	}
+	c.KeepDeleted = time.Duration(*keepDays) * 24 * time.Hour
 	if c.MaxSessions < 1 || c.MaxSessionsPer < 1 || c.OfferRate < 0 || c.MaxTakeTime <= 0 || c.DraftTTL <= 0 || c.ConnectTimeout <= 0 {
 		return c, errors.New("-max-sessions and -max-sessions-per-client must be at least 1, -offer-rate at least 0, -max-take-time, -draft-ttl and -connect-timeout positive")
 	}

@@ -181,6 +181,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		BaseContext:  ctx, // shutdown closes /ws connections
 		ICE:          sessions,
 		MaxTakeTime:  cfg.MaxTakeTime,
+		KeepDeleted:  cfg.KeepDeleted,
 	}
 	var observer handlers.Observer // requests and saves, for /metrics
 	if cfg.Metrics {
@@ -218,7 +219,8 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	}
 	stopApply := applyToLiveSessions(params, sessions)
 	stopExpire := expireUploads(uploads, log)
-	srv.stop = func() { stopCluster(); stopApply(); stopExpire() }
+	stopPurge := purgeTrash(lib, database, cfg.KeepDeleted, log)
+	srv.stop = func() { stopCluster(); stopApply(); stopExpire(); stopPurge() }
 	return srv, nil
 }
 

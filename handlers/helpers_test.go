@@ -128,6 +128,7 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
+		KeepDeleted:  30 * 24 * time.Hour,
 	}
 	app := handlers.NewApp(h, handlers.AppConfig{
 		Guard:                  guard.New(guard.Config{Log: log}),

@@ -114,10 +114,11 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 	} else if more {
 		recs = recs[:pageSize]
 	}
-	total, err := h.Library.Count(ctx)
+	totals, err := h.Library.Totals(ctx)
 	if err != nil {
 		return views.RecordingsView{}, err
 	}
+	total := totals.Recordings
 	found := total
 	if !req.query.IsZero() {
 		if found, err = h.Library.CountFound(ctx, req.query); err != nil {
@@ -127,6 +128,7 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 	l := views.RecordingsView{
 		Total: total, Found: found, Query: req.text, Sort: string(req.order),
 		Summary: summary(total, found, req), Sorts: sortChoices(req.order),
+		Deleted: totals.Deleted,
 	}
 	prevDay := ""
 	if req.order == find.Newest || req.order == find.Oldest {

@@ -158,36 +158,6 @@ func TestDeleteRecording(t *testing.T) {
 		ta.wantUnchanged(t, before)
 	})
 
-	t.Run("OKPlain", func(t *testing.T) {
-		ta, f := newFakeApp(t)
-		name, _ := ta.saveTone(t, f, "s1", t1)
-		res := ta.do(t, http.MethodPost, "/recordings/"+name+"/delete", "")
-		res.wantStatus(t, http.StatusSeeOther)
-		loc := res.header.Get("Location")
-		if want := "/?done=deleted&name=" + url.QueryEscape(name); loc != want {
-			t.Errorf("Location = %q, want %s", loc, want)
-		}
-		ta.wantGone(t, name)
-		// The page it goes back to confirms it.
-		if page := ta.do(t, http.MethodGet, loc, ""); !strings.Contains(string(page.body), "Deleted "+name+".") {
-			t.Errorf("the page does not confirm the deletion: %.300s", page.body)
-		}
-	})
-
-	t.Run("OKHTMX", func(t *testing.T) {
-		ta, f := newFakeApp(t)
-		name, _ := ta.saveTone(t, f, "s1", t1)
-		res := ta.do(t, http.MethodPost, "/recordings/"+name+"/delete", "", "HX-Request", "true")
-		res.wantStatus(t, http.StatusOK)
-		if len(res.body) != 0 {
-			t.Errorf("body = %q, want none: htmx swaps the row for it", res.body)
-		}
-		if tr := res.header.Get("HX-Trigger"); tr != "recordings-changed" {
-			t.Errorf("HX-Trigger = %q", tr)
-		}
-		ta.wantGone(t, name)
-	})
-
 	t.Run("OKDelete", func(t *testing.T) {
 		ta, f := newFakeApp(t)
 		name, _ := ta.saveTone(t, f, "s1", t1)

@@ -30,10 +30,9 @@ func notice(c *fiber.Ctx) string {
 	case "renamed":
 		return "Title saved."
 	case "deleted":
-		if name := c.Query("name"); name != "" {
-			return "Deleted " + name + "."
-		}
 		return "Recording deleted."
+	case "restored":
+		return "Recording restored."
 	}
 	return ""
 }
@@ -45,9 +44,17 @@ func (h *Handler) renderIndex(c *fiber.Ctx, form views.ParamsFormView) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.Index(views.IndexPage{
+	page := views.IndexPage{
 		Notice: notice(c), Form: form, Recordings: list, MaxTakeSeconds: int(h.MaxTakeTime / time.Second),
-	}))
+	}
+	if name := c.Query("rec"); c.Query("done") == "deleted" && name != "" {
+		// What a form without JavaScript deleted, with Undo while it is
+		// still in Recently deleted.
+		if rec, err := h.Library.Get(c.UserContext(), name); err == nil && !rec.DeletedAt.IsZero() {
+			page.Undo = trashedToast(*rec, viewerOf(c))
+		}
+	}
+	return render(c, views.Index(page))
 }
 
 // recordingsFragment renders the list for htmx: the whole list, or with

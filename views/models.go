@@ -25,6 +25,9 @@ type IndexPage struct {
 	Notice     string
 	Form       ParamsFormView
 	Recordings RecordingsView
+	// Undo, after a form without JavaScript deleted a recording, says so
+	// and offers to bring it back.
+	Undo ToastView
 	// MaxTakeSeconds is the server's limit on a live take (0: none).
 	MaxTakeSeconds int
 }
@@ -58,6 +61,7 @@ type RecordingsView struct {
 	Sorts           []Choice
 	Summary         string // "45 recordings", "3 of 45 recordings match “standup”"
 	PageURL         string // this view as a page address: "/?q=standup"
+	Deleted         int    // recordings in Recently deleted
 	MoreURL         string // the next page, as a page link ("" on the last)
 	MoreFragmentURL string // the next page's items, for htmx
 	NewerURL        string // back towards the newest, when not on the first page
@@ -81,6 +85,7 @@ type RecordingRow struct {
 	// "Today", "Yesterday", "Monday 7 December".
 	Day      string
 	Mode     string
+	Deleted  string // in Recently deleted: when, and when it goes for good
 	Format   string
 	Size     string
 	Params   string
@@ -154,4 +159,18 @@ func (r RecordingRow) titleAttrs() templ.Attributes {
 type Choice struct {
 	Value, Label string
 	Selected     bool
+}
+
+// ToastView is a passing message, with Undo when UndoURL is set.
+type ToastView struct {
+	Message string
+	UndoURL string // a POST that undoes what the message says
+}
+
+// TrashPage is the Recently deleted view.
+type TrashPage struct {
+	Rows     []RecordingRow
+	MoreURL  string
+	Notice   string
+	KeepDays int // how long a recording stays here (0: not said)
 }

@@ -165,3 +165,29 @@ document.addEventListener('click', (ev) => {
   if (audio.duration) seek();
   else audio.addEventListener('loadedmetadata', seek, { once: true });
 });
+
+// A toast (a delete, with its Undo) stays 10 s, and longer while the
+// pointer or the focus is on it, so Undo is never pulled away mid-reach.
+let toastTimer = 0;
+function armToast() {
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    const toast = $('toast');
+    if (!toast) return;
+    if (toast.contains(document.activeElement) || toast.matches(':hover')) armToast();
+    else toast.replaceChildren();
+  }, 10000);
+}
+document.body.addEventListener('htmx:oobAfterSwap', (ev) => {
+  if (ev.detail.target?.id === 'toast') armToast();
+});
+
+// The Delete key deletes the row that has the focus (its title aside,
+// where it edits text), as its Delete button does: Undo is in the toast.
+document.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Delete' || ev.target.matches?.('input, textarea, select')) return;
+  const button = ev.target.closest?.('li[data-filename]')?.querySelector('[data-testid=delete]');
+  if (!button) return;
+  ev.preventDefault();
+  button.click();
+});
