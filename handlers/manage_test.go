@@ -223,12 +223,15 @@ func TestDownloadRecording(t *testing.T) {
 	ta.clock.Set(t2)
 	webmSave, _ := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(chromiumWebM(t))}))
 
+	// Named from the title and the day (in the viewer's zone), never the
+	// server's file name; RFC 6266 filename* carries it whole.
+	ta.postTitle(t, webmSave.Filename, "Café: notes/ideas?", false).wantStatus(t, http.StatusSeeOther)
 	for _, tt := range []struct{ name, query, want string }{
-		{wavName, "?download=1", `attachment; filename="recording_20250102_030405.wav"`},
-		{wavName, "?download=true", `attachment; filename="recording_20250102_030405.wav"`},
+		{wavName, "?download=1", `attachment; filename="Recording 2025-01-02 03-04.wav"; filename*=UTF-8''Recording%202025-01-02%2003-04.wav`},
+		{wavName, "?download=true&tz=America/New_York", `attachment; filename="Recording 2025-01-01 22-04.wav"; filename*=UTF-8''Recording%202025-01-01%2022-04.wav`},
 		{wavName, "", ""},
 		{wavName, "?download=0", ""},
-		{webmSave.Filename, "?download=1", `attachment; filename="recording_20250102_030506.webm"`},
+		{webmSave.Filename, "?download=1", `attachment; filename="Cafe notes ideas 2025-01-02.webm"; filename*=UTF-8''Caf%C3%A9%20notes%20ideas%202025-01-02.webm`},
 	} {
 		t.Run("OK"+tt.name+tt.query, func(t *testing.T) {
 			res := ta.do(t, http.MethodGet, "/recordings/"+tt.name+"/audio"+tt.query, "")

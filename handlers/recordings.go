@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/avatarweb/recorder/internal/disposition"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/store"
@@ -190,8 +191,15 @@ func (h *Handler) recordingAudio(c *fiber.Ctx) error {
 		return err
 	}
 	if c.QueryBool("download") {
-		c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q",
-			strings.TrimSuffix(name, ".json")+library.Extension(rec.Meta.MIME)))
+		// Saved under its title and day ("Standup notes 2026-12-07.webm"),
+		// in the viewer's time zone, not the server's file name.
+		row, err := h.Library.Get(c.UserContext(), name)
+		if err != nil {
+			rec.Close()
+			return err
+		}
+		c.Set(fiber.HeaderContentDisposition, disposition.Attachment(
+			media.DownloadName(*row, viewerOf(c).loc, library.Extension(rec.Meta.MIME))))
 	}
 	return serveRange(c, rec.Audio, rec, rec.Size, rec.ModTime, library.ServedMIME(rec.Meta.MIME))
 }
