@@ -109,7 +109,12 @@ func libraryWalk(t *testing.T, p *wdPage, srv *testServer) {
 		time.Sleep(20 * time.Millisecond) // distinct save times: a stable order
 	}
 	p.do("opening the page", p.navigate(srv.url), p.waitFor(`[data-testid=recording]`),
-		p.until("three rows", rowsAre("Guitar riff", "Standup notes")))
+		p.until("two rows", rowsAre("Guitar riff", "Standup notes")))
+	// Nothing is fetched of the audio until it is played.
+	var audioRequests int
+	if err := p.b.Eval(p.ctx, `performance.getEntriesByType('resource').filter((e) => /\/audio(\?|$)/.test(new URL(e.name).pathname + new URL(e.name).search)).length`, &audioRequests); err != nil || audioRequests != 0 {
+		t.Errorf("audio requests on load: %d (%v), want 0", audioRequests, err)
+	}
 
 	p.do("searching as one types", p.typeInto("Search recordings", "stand"),
 		p.until("the standup alone", rowsAre("Standup notes")),

@@ -131,3 +131,27 @@ func TestFindInList(t *testing.T) {
 		}
 	})
 }
+
+// TestListLoadsNoAudio: the list's players fetch nothing until played
+// (preload="none", the length shown from the index), and the technical
+// details sit in a disclosure.
+func TestListLoadsNoAudio(t *testing.T) {
+	t.Parallel()
+	ta, f := newFakeApp(t)
+	for i := range 3 {
+		ta.saveTone(t, f, "s"+string(rune('a'+i)), t1.Add(time.Duration(i)*time.Minute))
+	}
+	body := string(ta.do(t, http.MethodGet, "/ui/recordings", "").body)
+	if n := strings.Count(body, `<audio controls preload="none"`); n != 3 {
+		t.Errorf("%d players load nothing, want 3", n)
+	}
+	if strings.Contains(body, `preload="metadata"`) || strings.Contains(body, `preload="auto"`) {
+		t.Error("a player loads audio with the page")
+	}
+	if !strings.Contains(body, `data-seconds="0.5"`) || !strings.Contains(visibleText(body), "0.5 s") {
+		t.Error("the length is not shown from the index")
+	}
+	if n := strings.Count(body, `<details class="rec-details">`); n != 3 {
+		t.Errorf("%d rows with their details in a disclosure, want 3", n)
+	}
+}

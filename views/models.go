@@ -97,6 +97,9 @@ type RecordingRow struct {
 	RecoveredAt string
 }
 
+// seconds writes a length for a data attribute: "12.5".
+func seconds(s float64) string { return strconv.FormatFloat(s, 'f', -1, 64) }
+
 func invalid(f ParamsFormView, field string) string {
 	if _, ok := f.Errors[field]; ok {
 		return "true"

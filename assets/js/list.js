@@ -162,8 +162,12 @@ document.addEventListener('click', (ev) => {
   if (!audio) return;
   const r = wave.getBoundingClientRect();
   const seek = () => (audio.currentTime = ((ev.clientX - r.left) / r.width) * audio.duration);
-  if (audio.duration) seek();
-  else audio.addEventListener('loadedmetadata', seek, { once: true });
+  if (audio.duration) return seek();
+  // Players load nothing until used (preload="none"): the first click on
+  // the waveform loads this one, then seeks.
+  audio.addEventListener('loadedmetadata', seek, { once: true });
+  audio.preload = 'metadata';
+  audio.load();
 });
 
 // A toast (a delete, with its Undo) stays 10 s, and longer while the
