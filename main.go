@@ -182,6 +182,7 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 		ICE:          sessions,
 		MaxTakeTime:  cfg.MaxTakeTime,
 		KeepDeleted:  cfg.KeepDeleted,
+		DiskFree:     func() (int64, bool) { return diskFree(cfg.DataDir) },
 	}
 	var observer handlers.Observer // requests and saves, for /metrics
 	if cfg.Metrics {

@@ -155,3 +155,25 @@ func TestListLoadsNoAudio(t *testing.T) {
 		t.Errorf("%d rows with their details in a disclosure, want 3", n)
 	}
 }
+
+// TestStorageShown: the list says how long and how big the library is,
+// Recently deleted's files counted in the bytes, and the space left.
+func TestStorageShown(t *testing.T) {
+	t.Parallel()
+	ta, f := newFakeApp(t)
+	ta.handler.DiskFree = func() (int64, bool) { return 5 << 30, true }
+	for i := range 3 {
+		ta.saveTone(t, f, "s"+string(rune('a'+i)), t1.Add(time.Duration(i)*time.Minute))
+	}
+	body := string(ta.do(t, http.MethodGet, "/ui/recordings", "").body)
+	m := regexp.MustCompile(`data-testid="storage">([^<]*)<`).FindStringSubmatch(body)
+	if m == nil || m[1] != "2 s of audio in 47.0 KiB · 5.0 GiB free" {
+		t.Errorf("storage line %q", m)
+	}
+	names, _ := rows(body)
+	ta.do(t, http.MethodPost, "/recordings/"+names[0]+"/delete", "", "HX-Request", "true").wantStatus(t, http.StatusOK)
+	body = string(ta.do(t, http.MethodGet, "/ui/recordings", "").body)
+	if m := regexp.MustCompile(`data-testid="storage">([^<]*)<`).FindStringSubmatch(body); m == nil || m[1] != "1 s of audio in 47.0 KiB · 5.0 GiB free" {
+		t.Errorf("after a delete: storage line %q", m)
+	}
+}

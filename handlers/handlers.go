@@ -106,6 +106,9 @@ type Handler struct {
 	WSIdle time.Duration
 	// ICE, when set, gives pages their STUN/TURN servers.
 	ICE ICE
+	// DiskFree, when set, is the space left on the data volume, for the
+	// list's storage line (false: unknown, not said).
+	DiskFree func() (int64, bool)
 	// KeepDeleted is how long a recording stays in Recently deleted
 	// before it is deleted for good (shown in that view; 0: not said).
 	KeepDeleted time.Duration

@@ -128,7 +128,7 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 	l := views.RecordingsView{
 		Total: total, Found: found, Query: req.text, Sort: string(req.order),
 		Summary: summary(total, found, req), Sorts: sortChoices(req.order),
-		Deleted: totals.Deleted,
+		Deleted: totals.Deleted, Storage: h.storage(totals),
 	}
 	prevDay := ""
 	if req.order == find.Newest || req.order == find.Oldest {
@@ -253,4 +253,29 @@ func recordingRow(r media.Recording, v viewer) views.RecordingRow {
 		row.Problem = row.Size
 	}
 	return row
+}
+
+// storage is the list's storage line: "1 h 3 min of audio in 120.4 MiB
+// · 9.8 GiB free", what Recently deleted still holds counted in the
+// bytes (its files take room until purged).
+func (h *Handler) storage(t media.Totals) string {
+	line := totalLength(t.Seconds) + " of audio in " + humanBytes(t.Bytes+t.DeletedBytes)
+	if h.DiskFree != nil {
+		if free, ok := h.DiskFree(); ok {
+			line += " · " + humanBytes(free) + " free"
+		}
+	}
+	return line
+}
+
+// totalLength is a library's length in all: "1 h 3 min", "4 min 5 s".
+func totalLength(s float64) string {
+	n := int64(s + 0.5)
+	switch {
+	case n >= 3600:
+		return fmt.Sprintf("%d h %d min", n/3600, n/60%60)
+	case n >= 60:
+		return fmt.Sprintf("%d min %d s", n/60, n%60)
+	}
+	return fmt.Sprintf("%d s", n)
 }

@@ -62,6 +62,7 @@ type RecordingsView struct {
 	Summary         string // "45 recordings", "3 of 45 recordings match “standup”"
 	PageURL         string // this view as a page address: "/?q=standup"
 	Deleted         int    // recordings in Recently deleted
+	Storage         string // "1 h 3 min of audio in 120.4 MiB · 9.8 GiB free"
 	MoreURL         string // the next page, as a page link ("" on the last)
 	MoreFragmentURL string // the next page's items, for htmx
 	NewerURL        string // back towards the newest, when not on the first page
