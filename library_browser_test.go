@@ -108,7 +108,7 @@ func libraryWalk(t *testing.T, p *wdPage, srv *testServer) {
 		postForm(t, srv.url+"/recordings/"+name+"/title", title)
 		time.Sleep(20 * time.Millisecond) // distinct save times: a stable order
 	}
-	p.do("opening the page", p.navigate(srv.url), p.waitFor(`[data-testid=recording]`),
+	p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`),
 		p.until("two rows", rowsAre("Guitar riff", "Standup notes")))
 	// Nothing is fetched of the audio until it is played.
 	var audioRequests int
@@ -128,11 +128,40 @@ func libraryWalk(t *testing.T, p *wdPage, srv *testServer) {
 		p.until("the toast", `document.querySelector('[data-testid=toast]').textContent.includes('Deleted “Guitar riff”.')`))
 	p.do("undoing", p.press("Undo"), p.until("the row back", rowsAre("Guitar riff", "Standup notes")))
 
-	p.do("deleting again", p.press("Delete Guitar riff"), p.until("the row gone", rowsAre("Standup notes")))
+	p.do("deleting again", p.press("Delete Guitar riff"), p.until("the row gone", rowsAre("Standup notes")),
+		p.until("the list's link to it", `[...document.querySelectorAll('a')].some((a) => a.textContent.trim() === 'Recently deleted (1)')`))
 	p.do("opening Recently deleted", p.press("Recently deleted (1)"), p.until("the view", `location.pathname === '/trash' && document.querySelector('[data-testid=deleted-recording]')`),
 		p.until("the deleted take there", `document.querySelector('[data-testid=trash]').textContent.includes('Guitar riff')`))
 	p.do("restoring", p.press("Restore Guitar riff"), p.until("Recently deleted empty", `!document.querySelector('[data-testid=deleted-recording]')`))
-	p.do("back to the list", p.press("← Recordings"), p.until("both rows", rowsAre("Guitar riff", "Standup notes")))
+	p.do("back to the list", p.press("← Recordings"), p.until("the page ready", `location.pathname === '/' && document.body.dataset.ready !== undefined`),
+		p.until("both rows", rowsAre("Guitar riff", "Standup notes")))
+
+	// Playback speed: chosen once, kept across visits, applied to a
+	// player as it starts.
+	p.do("choosing a speed", p.choose("Playback speed", "1.5"), p.navigate(srv.url), p.waitFor(`body[data-ready]`),
+		p.until("the speed kept", `document.getElementById('speed').value === '1.5'`))
+	p.do("playing", func(ctx context.Context) error {
+		return p.b.Eval(ctx, `(() => { const a = document.querySelector('#recordings audio'); a.muted = true; a.play().catch(() => {}); })()`, nil)
+	}, p.until("the player at 1.5×", `document.querySelector('#recordings audio').playbackRate === 1.5`))
+}
+
+// choose picks value in the select labelled label, as a person does.
+func (p *wdPage) choose(label, value string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var ok bool
+		err := p.b.Eval(ctx, fmt.Sprintf(`(() => {
+	const label = [...document.querySelectorAll('label')].find((l) => l.textContent.trim() === %s);
+	const select = label && document.getElementById(label.htmlFor);
+	if (!select) return false;
+	select.value = %s;
+	select.dispatchEvent(new Event('change', { bubbles: true }));
+	return select.value === %[2]s;
+})()`, strconv.Quote(label), strconv.Quote(value)), &ok)
+		if err == nil && !ok {
+			err = fmt.Errorf("no choice %q in %q", value, label)
+		}
+		return err
+	}
 }
 
 func TestBrowserLibrary(t *testing.T) {

@@ -97,4 +97,31 @@ func FindForm(l RecordingsView) templ.Component {
 	})
 }
 
+// SpeedChoice is the playback speed of every player in the list, kept
+// in the browser (localStorage) from one visit to the next.
+func SpeedChoice() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p class=\"speed js-only\"><label for=\"speed\">Playback speed</label> <select id=\"speed\" data-testid=\"speed\"><option value=\"0.75\">0.75×</option> <option value=\"1\" selected>1×</option> <option value=\"1.25\">1.25×</option> <option value=\"1.5\">1.5×</option> <option value=\"1.75\">1.75×</option> <option value=\"2\">2×</option></select></p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
 var _ = templruntime.GeneratedTemplate

@@ -343,7 +343,7 @@ func Trash(p TrashPage) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout("Recently deleted").Render(templ.WithChildren(ctx, templ_7745c5c3_Var11), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = PageLayout("Recently deleted", "js/trash.js").Render(templ.WithChildren(ctx, templ_7745c5c3_Var11), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -195,3 +195,17 @@ document.addEventListener('keydown', (ev) => {
   ev.preventDefault();
   button.click();
 });
+
+// Playback speed: one for every player, kept from one visit to the next,
+// applied as each starts (players swapped in later included).
+const speedChoice = $('speed');
+const savedSpeed = Number(localStorage.getItem('playbackSpeed'));
+if (speedChoice && savedSpeed >= 0.75 && savedSpeed <= 2) speedChoice.value = String(savedSpeed);
+const speed = () => Number(speedChoice?.value) || 1;
+speedChoice?.addEventListener('change', () => {
+  localStorage.setItem('playbackSpeed', String(speed()));
+  for (const audio of document.querySelectorAll('#recordings audio')) audio.playbackRate = speed();
+});
+document.addEventListener('play', (ev) => {
+  if (ev.target.closest?.('#recordings')) ev.target.playbackRate = speed();
+}, true);
