@@ -128,6 +128,17 @@ func libraryWalk(t *testing.T, p *wdPage, srv *testServer) {
 		p.until("the toast", `document.querySelector('[data-testid=toast]').textContent.includes('Deleted “Guitar riff”.')`))
 	p.do("undoing", p.press("Undo"), p.until("the row back", rowsAre("Guitar riff", "Standup notes")))
 
+	// The Delete key on a focused row deletes it too, with Undo.
+	p.do("the Delete key", func(ctx context.Context) error {
+		return p.b.Eval(ctx, `(() => {
+	const link = document.querySelector('a[aria-label="Download .wav of Guitar riff"]');
+	link.focus();
+	link.dispatchEvent(new KeyboardEvent('keydown', { key: 'Delete', bubbles: true, cancelable: true }));
+})()`, nil)
+	}, p.until("the row gone", rowsAre("Standup notes")),
+		p.until("the toast", `document.querySelector('[data-testid=toast]').textContent.includes('Deleted “Guitar riff”.')`),
+		p.press("Undo"), p.until("the row back", rowsAre("Guitar riff", "Standup notes")))
+
 	p.do("deleting again", p.press("Delete Guitar riff"), p.until("the row gone", rowsAre("Standup notes")),
 		p.until("the list's link to it", `[...document.querySelectorAll('a')].some((a) => a.textContent.trim() === 'Recently deleted (1)')`))
 	p.do("opening Recently deleted", p.press("Recently deleted (1)"), p.until("the view", `location.pathname === '/trash' && document.querySelector('[data-testid=deleted-recording]')`),
