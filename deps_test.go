@@ -6,25 +6,70 @@ import (
 	"testing"
 )
 
-// TestDomainLinksNoInfrastructure keeps the layout's rule: the audio
-// domain (media and media/library) links no SQL, no object-store client,
-// no HTTP framework and no WebRTC network stack. pion/opus, the pure-Go
-// Opus decoder, is the domain's own tool and allowed.
+// The layers, lowest first: the audio domain (media/...), the adapters
+// that give it a database, a store, a network or an HTTP face (db,
+// internal/dirstore, internal/s3store, internal/rtc, handlers, ...), and
+// the wiring (internal/app, main). No import runs from a lower layer up.
+const module = "github.com/avatarweb/recorder"
+
+// TestDomainLinksNoInfrastructure keeps the layout's rule: every package
+// of the audio domain (media/...) links the standard library, the other
+// domain packages and, from outside, only what is listed here: no SQL, no
+// object-store client, no HTTP framework, no WebRTC network stack, no
+// adapter of ours.
 func TestDomainLinksNoInfrastructure(t *testing.T) {
-	forbidden := []string{
-		"database/sql", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/minio/",
-		"github.com/gofiber/", "github.com/valyala/fasthttp", "github.com/pion/webrtc",
-		"github.com/pion/ice", "github.com/pion/dtls", "github.com/pion/srtp",
-		"github.com/avatarweb/recorder/db", "github.com/avatarweb/recorder/handlers",
-		"github.com/avatarweb/recorder/media/rtc",
+	allowed := []string{
+		module + "/media",      // and every package under it
+		"github.com/pion/opus", // the pure-Go Opus decoder: the domain's own tool
 	}
-	for _, pkg := range linked(t, "./media", "./media/library") {
-		for _, f := range forbidden {
-			if pkg == f || strings.HasPrefix(pkg, f+"/") || strings.HasSuffix(f, "/") && strings.HasPrefix(pkg, f) {
-				t.Errorf("the media domain links %s", pkg)
+	for _, pkg := range nonStandard(t, "./media/...") {
+		if !underAny(pkg, allowed) {
+			t.Errorf("the media domain links %s", pkg)
+		}
+	}
+}
+
+// TestAdaptersDoNotReachUp: no adapter links the wiring, and the stores,
+// the index and the WebRTC adapter do not link the HTTP layer.
+func TestAdaptersDoNotReachUp(t *testing.T) {
+	for _, c := range []struct {
+		patterns  []string
+		forbidden []string
+	}{
+		{[]string{"./db/...", "./internal/dirstore/...", "./internal/s3store/...", "./internal/rtc/..."},
+			[]string{module + "/handlers", module + "/views", module + "/internal/app", "github.com/gofiber/"}},
+		{[]string{"./handlers/...", "./views/...", "./internal/config/...", "./internal/metrics/..."},
+			[]string{module + "/internal/app"}},
+	} {
+		for _, pkg := range nonStandard(t, c.patterns...) {
+			if underAny(pkg, c.forbidden) {
+				t.Errorf("%v link %s", c.patterns, pkg)
 			}
 		}
 	}
+}
+
+// nonStandard lists every package outside the standard library that the
+// patterns link, their own included.
+func nonStandard(t *testing.T, patterns ...string) []string {
+	t.Helper()
+	args := append([]string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, patterns...)
+	out, err := exec.Command("go", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	return strings.Fields(string(out))
+}
+
+// underAny reports whether pkg is one of prefixes or under one; a prefix
+// ending in / matches any path it starts.
+func underAny(pkg string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if pkg == p || strings.HasPrefix(pkg, strings.TrimSuffix(p, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // TestMetricsStayInMain: Prometheus is main's business. The domain and
@@ -45,4 +90,19 @@ func linked(t *testing.T, patterns ...string) []string {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	return strings.Fields(string(out))
+}
+
+// TestHandlersSpeakNoPion: the HTTP layer's Sessions speaks SDP strings
+// and the domain's values (media.SessionDescription, media.ICECandidate);
+// no handler imports pion itself.
+func TestHandlersSpeakNoPion(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, "./handlers/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/pion/") {
+			t.Errorf("a handler imports %s", pkg)
+		}
+	}
 }

@@ -19,13 +19,6 @@ const (
 	MaxListLimit     = 500 // larger limits are cut to this
 )
 
-// Recording is media.Recording, the domain's; the name stays while
-// callers move.
-type Recording = media.Recording
-
-// MaxTitle is media.MaxTitle.
-const MaxTitle = media.MaxTitle
-
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
 	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing, damaged,
@@ -33,8 +26,8 @@ const recordingColumns = `id, filename, created_at, duration_s, sample_rate, cha
 
 // RecordingByTake returns the recording saved from take takeID, or an
 // error wrapping media.ErrNotFound.
-func (db *DB) RecordingByTake(ctx context.Context, takeID string) (*Recording, error) {
-	var r Recording
+func (db *DB) RecordingByTake(ctx context.Context, takeID string) (*media.Recording, error) {
+	var r media.Recording
 	row := db.db.QueryRowContext(ctx, db.q(`
 		SELECT `+recordingColumns+`
 		FROM recordings
@@ -55,7 +48,7 @@ func (db *DB) RecordingByTake(ctx context.Context, takeID string) (*Recording, e
 // A taken filename, or a take saved already, returns an error wrapping
 // ErrExists; a mode other than
 // "webrtc" or "mediarecorder" one wrapping media.ErrInvalid.
-func (db *DB) InsertRecording(ctx context.Context, r *Recording) error {
+func (db *DB) InsertRecording(ctx context.Context, r *media.Recording) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: insert recording %q: %w", r.Filename, err)
@@ -71,7 +64,7 @@ func (db *DB) InsertRecording(ctx context.Context, r *Recording) error {
 	return nil
 }
 
-func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) error {
+func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *media.Recording) error {
 	createdAt := r.CreatedAt
 	if createdAt.IsZero() {
 		createdAt = db.now()
@@ -107,8 +100,8 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *Recording) err
 // GetRecording returns the recording stored under filename, in the
 // library or in Recently deleted (then its DeletedAt is set), or an error
 // wrapping media.ErrNotFound.
-func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, error) {
-	var r Recording
+func (db *DB) GetRecording(ctx context.Context, filename string) (*media.Recording, error) {
+	var r media.Recording
 	row := db.db.QueryRowContext(ctx, db.q(`
 		SELECT `+recordingColumns+`
 		FROM recordings
@@ -124,13 +117,11 @@ func (db *DB) GetRecording(ctx context.Context, filename string) (*Recording, er
 	return &r, nil
 }
 
-// Cursor is media.Cursor, a place in the list.
-type Cursor = media.Cursor
-
 // ListOlder returns up to limit recordings of the library (Recently
-// deleted aside) that come after c in the list (older), newest first. It reads by the (created_at, id) index, so a page
+// deleted aside) that come after c in the list (older), newest first. It
+// reads by the (created_at, id) index, so a page
 // deep in the list costs what the first does.
-func (db *DB) ListOlder(ctx context.Context, c Cursor, limit int) ([]Recording, error) {
+func (db *DB) ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error) {
 	if c.IsZero() {
 		return db.ListRecordings(ctx, limit, 0)
 	}
@@ -144,7 +135,7 @@ func (db *DB) ListOlder(ctx context.Context, c Cursor, limit int) ([]Recording, 
 
 // ListNewer returns up to limit recordings that come just before c in the
 // list (newer), newest first: the page before the one that starts at c.
-func (db *DB) ListNewer(ctx context.Context, c Cursor, limit int) ([]Recording, error) {
+func (db *DB) ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error) {
 	recs, err := db.listPage(ctx, `
 		SELECT `+recordingColumns+`
 		FROM recordings
@@ -155,15 +146,15 @@ func (db *DB) ListNewer(ctx context.Context, c Cursor, limit int) ([]Recording, 
 	return recs, err
 }
 
-func (db *DB) listPage(ctx context.Context, query string, args ...any) ([]Recording, error) {
+func (db *DB) listPage(ctx context.Context, query string, args ...any) ([]media.Recording, error) {
 	rows, err := db.db.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: list recordings: %w", err)
 	}
 	defer rows.Close()
-	recs := []Recording{}
+	recs := []media.Recording{}
 	for rows.Next() {
-		var r Recording
+		var r media.Recording
 		if err := scanRecording(rows, &r); err != nil {
 			return nil, fmt.Errorf("db: list recordings: %w", err)
 		}
@@ -179,7 +170,7 @@ func (db *DB) listPage(ctx context.Context, query string, args ...any) ([]Record
 // deleted aside), newest first. A limit <= 0
 // means DefaultListLimit; limits above MaxListLimit are cut to it; a negative
 // offset counts as 0. Past the end it returns an empty, non-nil slice.
-func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]Recording, error) {
+func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]media.Recording, error) {
 	return db.listPage(ctx, `
 		SELECT `+recordingColumns+`
 		FROM recordings
@@ -338,7 +329,7 @@ type scanner interface {
 }
 
 // scanRecording scans recordingColumns, in that order, into r.
-func scanRecording(s scanner, r *Recording) error {
+func scanRecording(s scanner, r *media.Recording) error {
 	var createdAt, peaks string
 	var clientDuration sql.NullFloat64
 	var deletedAt sql.NullString

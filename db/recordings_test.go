@@ -26,8 +26,8 @@ func textUTC(b backend, col string) string {
 
 // newRecording returns a valid recording named filename with zero ID and
 // CreatedAt.
-func newRecording(filename string) *Recording {
-	return &Recording{
+func newRecording(filename string) *media.Recording {
+	return &media.Recording{
 		Filename:   filename,
 		Duration:   12.5,
 		SampleRate: 48000,
@@ -60,7 +60,7 @@ func mustCount(tb testing.TB, db *DB) int {
 	return n
 }
 
-func filenames(recs []Recording) []string {
+func filenames(recs []media.Recording) []string {
 	names := make([]string, len(recs))
 	for i, r := range recs {
 		names[i] = r.Filename
@@ -401,7 +401,7 @@ func TestLibraryColumns(t *testing.T) { forEachBackend(t, testLibraryColumns) }
 func testLibraryColumns(t *testing.T, b backend) {
 	ctx := context.Background()
 	db := b.MustOpen(t)
-	r := &Recording{
+	r := &media.Recording{
 		Filename: "recording_20261126_130000.json", Duration: 3, SampleRate: 48000, Channels: 2,
 		FPS: 30, BatchSize: 64, Mode: "mediarecorder", MIME: "audio/webm;codecs=opus", Bytes: 100,
 		ClientDuration: 3.25, Peaks: []byte{0, 17, 255},
@@ -425,7 +425,7 @@ func testLibraryColumns(t *testing.T, b backend) {
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
-		for _, bad := range []string{strings.Repeat("x", MaxTitle+1), "tab\there", "new\nline"} {
+		for _, bad := range []string{strings.Repeat("x", media.MaxTitle+1), "tab\there", "new\nline"} {
 			if err := db.RenameRecording(ctx, r.Filename, bad); !errors.Is(err, media.ErrInvalid) {
 				t.Errorf("title %q: %v, want ErrInvalid", bad, err)
 			}
@@ -473,8 +473,8 @@ func testKeysetPages(t *testing.T, b backend) {
 		want = append([]string{r.Filename}, want...)
 	}
 	var got []string
-	var pages [][]Recording
-	for c := (Cursor{}); ; {
+	var pages [][]media.Recording
+	for c := (media.Cursor{}); ; {
 		page, err := db.ListOlder(ctx, c, 3)
 		if err != nil {
 			t.Fatal(err)

@@ -43,7 +43,7 @@ type AppConfig struct {
 	// is answered 503 (media.UnavailableMessage) while they do not.
 	Reachable Reachable
 	// DiskFull, when set, is told of every request refused for a full
-	// disk that nothing reported yet (store.Space.Check), so each is
+	// disk that nothing reported yet (disk.Space.Check), so each is
 	// counted in its episode and the episode logged once.
 	DiskFull func(error) error
 	// Observer, when set, is told of every request (its route and status)
@@ -51,10 +51,11 @@ type AppConfig struct {
 	Observer Observer
 }
 
-// NewApp builds the whole HTTP app: its error handler and limits, the
-// probes, the guards, then every route with the middleware its group
-// carries. The server and the tests build it with this one function.
-func NewApp(h *Handler, cfg AppConfig) *fiber.App {
+// NewApp builds the whole HTTP app around its own copy of h: its error
+// handler and limits, then every route, in the one table of routes. The
+// server and the tests build it with this one function; h and cfg are
+// left as they were given.
+func NewApp(h Handler, cfg AppConfig) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "recorder",
 		DisableStartupMessage: true,
@@ -73,13 +74,10 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 	}
 	bodies := guard.NewBodies(budget, cfg.HeaderTimeout)
 	app.Server().HeaderReceived = bodies.HeaderReceived
-	g := cfg.Guard
-	h.WSRecover = g.RecoverConn()
+	h.recordings = &changeHub{}
 	h.observer = cfg.Observer
 	h.wsConns = guard.NewConns(cfg.MaxWebSockets, cfg.MaxWebSocketsPerClient)
-	if cfg.Cluster != nil {
-		cfg.Cluster.conns = h.wsConns // its feed relays count too
-	}
+	h.wsRecover = cfg.Guard.RecoverConn()
 	var observe *observeRequests
 	if cfg.Observer != nil {
 		observe = newObserveRequests(app, cfg.Observer)
@@ -87,10 +85,7 @@ func NewApp(h *Handler, cfg AppConfig) *fiber.App {
 		countOther(app, cfg.Observer)
 	}
 	app.Use(bodies.CloseUnread())
-	cfg.Health.Register(app) // before the guards: probes carry no token
-	// A node's signed forward names its client before RealClient looks.
-	app.Use(g.Recover(), cfg.Cluster.verifyForwarded(), g.RealClient(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
-	h.routes(app, g, bodies, cfg.MaxBody, cfg.Cluster)
+	h.routes(app, cfg, bodies)
 	if observe != nil {
 		observe.index()
 	}
@@ -105,22 +100,34 @@ const (
 	formBody = 64 << 10
 )
 
-// routes declares every route, in groups that carry their middleware: a
-// route is added to a group, so it cannot miss what its group requires
-// (JSON bodies, octet-stream chunks, the offer rate limit, compression,
-// its body read within its limit). The cluster's middleware, which reads
-// the session a request names, comes after the body is read: cl may be
-// nil (one node), and its hooks then pass.
-func (h *Handler) routes(app *fiber.App, g *guard.Guard, b *guard.Bodies, maxBody int64, cl *Cluster) {
+// routes is the table of every route, in the order a request meets them:
+// the probes, the guards, then the routes in groups that carry their
+// middleware. A route is added to a group, so it cannot miss what its
+// group requires (JSON bodies, octet-stream chunks, the offer rate limit,
+// compression, its body read within its limit, the cluster's forwarding).
+func (h *Handler) routes(app *fiber.App, cfg AppConfig, b *guard.Bodies) {
+	g, cl := cfg.Guard, cfg.Cluster // cl is nil for one node: its hooks then pass
 	plain := group{app: app, mw: []fiber.Handler{b.None()}}
-	pages := group{app: app, mw: []fiber.Handler{b.None(), compress.New()}} // mostly markup
-	forms := group{app: app, mw: []fiber.Handler{b.Read(formBody)}}         // urlencoded forms, without JavaScript too
+	pages := plain.and(compress.New())                              // mostly markup
+	forms := group{app: app, mw: []fiber.Handler{b.Read(formBody)}} // urlencoded forms, without JavaScript too
 	jsonAPI := group{app: app, mw: []fiber.Handler{g.RequireJSON(), b.Read(jsonBody)}}
-	saves := group{app: app, mw: []fiber.Handler{g.RequireJSON(), b.Read(maxBody)}}
-	offers := group{app: app, mw: []fiber.Handler{g.RequireJSON(), g.OfferLimit(), b.Read(jsonBody)}}
-	chunks := group{app: app, mw: []fiber.Handler{g.RequireOctetStream(), b.Read(maxBody)}}
+	saves := group{app: app, mw: []fiber.Handler{g.RequireJSON(), b.Read(cfg.MaxBody)}}
+	chunks := group{app: app, mw: []fiber.Handler{g.RequireOctetStream(), b.Read(cfg.MaxBody)}}
+	// A live session exists on one node only: a request naming one that
+	// another node holds is forwarded there (after its body is read, to
+	// find the session in it). An offer claims its session for this node.
+	offers := group{app: app, mw: []fiber.Handler{g.RequireJSON(), g.OfferLimit(), b.Read(jsonBody), cl.claim()}}
+	session := jsonAPI.and(cl.byBody(false))    // names its session in the body
+	sessionEnds := jsonAPI.and(cl.byBody(true)) // and ends it (discard): this node's claim goes
+	sessionPath := plain.and(cl.byPath())       // names it in the path
+	savesSession := saves.and(cl.byBody(true))  // a save of a live take ends it too
 	ws := wsConfig
-	ws.RecoverHandler = h.WSRecover
+	ws.RecoverHandler = h.wsRecover
+
+	app.Get("/healthz", healthz) // before the guards: a probe carries no token and reads no body
+	app.Get("/readyz", cfg.Health.readyz)
+	// A node's signed forward names its client before RealClient looks.
+	app.Use(g.Recover(), cl.verifyForwarded(), g.RealClient(), g.Headers(), g.Hosts(), g.SameOrigin(), g.Auth())
 
 	plain.get("/login", g.LoginPage())
 	forms.post("/login", g.Login())
@@ -134,17 +141,17 @@ func (h *Handler) routes(app *fiber.App, g *guard.Guard, b *guard.Bodies, maxBod
 	plain.get("/get_params", h.getParams)
 	jsonAPI.post("/update_params", h.updateParams)
 	plain.get("/ws", requireUpgrade, h.wsConns.Admit(), websocket.New(h.ws, ws))
-	plain.get("/feed/:id", requireUpgrade, h.wsConns.Admit(), cl.relay(), websocket.New(h.feed, ws))
+	plain.get("/feed/:id", requireUpgrade, h.wsConns.Admit(), cl.relay(h.wsConns), websocket.New(h.feed, ws))
 
-	offers.post("/webrtc/offer", cl.claim(), h.offer)
-	jsonAPI.post("/webrtc/ice-candidate", cl.byBody(false), h.iceCandidate)
-	jsonAPI.post("/webrtc/audio-data", cl.byBody(false), h.audioData)
-	jsonAPI.post("/webrtc/stop", cl.byBody(false), h.stop)
-	jsonAPI.post("/webrtc/discard", cl.byBody(true), h.discard)
-	jsonAPI.post("/webrtc/restart", cl.byBody(false), h.restart)
-	plain.get("/webrtc/sessions/:id", cl.byPath(), h.sessionInfo)
-	plain.get("/webrtc/sessions/:id/candidates", cl.byPath(), h.candidates)
-	plain.get("/webrtc/sessions/:id/audio", cl.byPath(), h.draftAudio) // a draft to listen back to
+	offers.post("/webrtc/offer", h.offer)
+	session.post("/webrtc/ice-candidate", h.iceCandidate)
+	session.post("/webrtc/audio-data", h.audioData)
+	session.post("/webrtc/stop", h.stop)
+	sessionEnds.post("/webrtc/discard", h.discard)
+	session.post("/webrtc/restart", h.restart)
+	sessionPath.get("/webrtc/sessions/:id", h.sessionInfo)
+	sessionPath.get("/webrtc/sessions/:id/candidates", h.candidates)
+	sessionPath.get("/webrtc/sessions/:id/audio", h.draftAudio) // a draft to listen back to
 	plain.get("/webrtc/ice-config", h.iceConfig)
 
 	jsonAPI.post("/uploads", h.beginUpload)
@@ -153,7 +160,7 @@ func (h *Handler) routes(app *fiber.App, g *guard.Guard, b *guard.Bodies, maxBod
 	plain.get("/uploads/:id/audio", h.uploadAudio)
 	jsonAPI.post("/uploads/:id/discard", h.discardUpload)
 
-	saves.post("/save_recording", cl.byBody(true), h.saveRecording)
+	savesSession.post("/save_recording", h.saveRecording)
 	plain.get("/recordings", h.listRecordings)
 	plain.get("/recordings/:filename", h.getRecording)
 	plain.get("/recordings/:filename/audio", h.recordingAudio)
@@ -183,9 +190,14 @@ type group struct {
 	mw  []fiber.Handler
 }
 
-func (g group) with(hs []fiber.Handler) []fiber.Handler { return append(slices.Clone(g.mw), hs...) }
+// and is the group with more middleware after its own.
+func (g group) and(mw ...fiber.Handler) group {
+	return group{app: g.app, mw: append(slices.Clone(g.mw), mw...)}
+}
 
-func (g group) get(path string, hs ...fiber.Handler)    { g.app.Get(path, g.with(hs)...) }
-func (g group) post(path string, hs ...fiber.Handler)   { g.app.Post(path, g.with(hs)...) }
-func (g group) put(path string, hs ...fiber.Handler)    { g.app.Put(path, g.with(hs)...) }
-func (g group) delete(path string, hs ...fiber.Handler) { g.app.Delete(path, g.with(hs)...) }
+func (g group) chain(hs []fiber.Handler) []fiber.Handler { return append(slices.Clone(g.mw), hs...) }
+
+func (g group) get(path string, hs ...fiber.Handler)    { g.app.Get(path, g.chain(hs)...) }
+func (g group) post(path string, hs ...fiber.Handler)   { g.app.Post(path, g.chain(hs)...) }
+func (g group) put(path string, hs ...fiber.Handler)    { g.app.Put(path, g.chain(hs)...) }
+func (g group) delete(path string, hs ...fiber.Handler) { g.app.Delete(path, g.chain(hs)...) }

@@ -36,8 +36,8 @@ type Owners interface {
 // offer; Cluster records that node when it answers, and a request for the
 // session (stop, save, discard, stats, ICE, restart, its feed) that
 // reaches another node is forwarded there and its answer passed back, so
-// the client never sees where the session lives. NewApp puts its hooks
-// on the routes that name a session.
+// the client never sees where the session lives. Its hooks are
+// middleware of the route groups that name a session (see routes).
 //
 // Nodes trust each other only by a secret they share: each forwarded
 // request is signed (Signer; see cluster_sign.go), and a request that says
@@ -61,7 +61,6 @@ type Cluster struct {
 
 	once   sync.Once
 	client *fasthttp.Client
-	conns  *guard.Conns // bounds the feed relays with the other WebSockets
 }
 
 // forwardTimeout is Cluster.Timeout's default: a save of a long take
@@ -72,12 +71,13 @@ const forwardTimeout = 30 * time.Second
 func pass(c *fiber.Ctx) error { return c.Next() }
 
 // relay is the /feed route's hook: a consumer reaching a node that does not
-// hold the session is relayed to the feed on the node that does.
-func (cl *Cluster) relay() fiber.Handler {
+// hold the session is relayed to the feed on the node that does. A relay
+// counts among the WebSockets conns bounds.
+func (cl *Cluster) relay(conns *guard.Conns) fiber.Handler {
 	if cl == nil {
 		return pass
 	}
-	relay := websocket.New(cl.relayFeed, wsConfig)
+	relay := websocket.New(func(conn *websocket.Conn) { cl.relayFeed(conn, conns) }, wsConfig)
 	return func(c *fiber.Ctx) error {
 		owner, remote, err := cl.remoteOwner(c, c.Params("id"))
 		if err != nil {
@@ -301,8 +301,8 @@ func (cl *Cluster) relayHeaders(c *fiber.Ctx) http.Header {
 // relayFeed joins a consumer's /feed WebSocket on this node to the same
 // feed on the session's owner: batches flow from the owner to the
 // consumer, control frames both ways, until either side closes.
-func (cl *Cluster) relayFeed(conn *websocket.Conn) {
-	release, err := cl.conns.Hold(guard.ConnClient(func(k string) any { return conn.Locals(k) }))
+func (cl *Cluster) relayFeed(conn *websocket.Conn, conns *guard.Conns) {
+	release, err := conns.Hold(guard.ConnClient(func(k string) any { return conn.Locals(k) }))
 	if err != nil {
 		_ = conn.WriteControl(fastws.CloseMessage, fastws.FormatCloseMessage(fastws.CloseTryAgainLater, err.Error()), time.Now().Add(time.Second))
 		return

@@ -53,7 +53,7 @@ func TestSaveRefusesJunkAudio(t *testing.T) {
 // TestSaveOggMeasured: an Ogg Opus take gets the server's duration and
 // its one fixed type, whatever the client said.
 func TestSaveOggMeasured(t *testing.T) {
-	raw, err := os.ReadFile("testdata/tone-440hz-mono.opus") // 1.5 s
+	raw, err := os.ReadFile("../media/ogg/testdata/tone-440hz-mono.opus") // 1.5 s
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,11 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
+	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // TestLiveTakeDiskFull: the data disk fills up during a live take. The
@@ -48,32 +46,10 @@ func TestLiveTakeDiskFull(t *testing.T) {
 	page := newWSClient(t, ta.serve(t))
 
 	// A client streams a tone until the server hangs up.
-	capture, err := rtcsend.ReadCapture(filepath.Join("..", "media", "testdata", "chromium-440hz-celt.rtp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := rtcsend.NewAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	peer, offer, err := rtcsend.NewPeer(ctx, api)
-	if err != nil {
-		t.Fatal(err)
-	}
+	peer, capture := connectPeer(ctx, t, ta, "full")
 	defer peer.Close()
-	res := ta.do(t, http.MethodPost, "/webrtc/offer", offerBody(t, "full", offer))
-	res.wantStatus(t, http.StatusOK)
-	var answered struct {
-		Answer webrtc.SessionDescription `json:"answer"`
-	}
-	if err := json.Unmarshal(res.body, &answered); err != nil {
-		t.Fatal(err)
-	}
-	if err := peer.Accept(ctx, answered.Answer); err != nil {
-		t.Fatal(err)
-	}
 	streamed := make(chan error, 1)
 	go func() {
 		var st rtcsend.SendStats
@@ -106,7 +82,7 @@ func TestLiveTakeDiskFull(t *testing.T) {
 	}
 
 	// Stop hands back the take so far.
-	res = ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"full"}`)
+	res := ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"full"}`)
 	res.wantStatus(t, http.StatusOK)
 	var stopped struct {
 		State    string  `json:"state"`

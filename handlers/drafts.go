@@ -2,18 +2,14 @@ package handlers
 
 import (
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/mp4"
-	"github.com/avatarweb/recorder/media/rtc"
-	"github.com/avatarweb/recorder/media/webm"
 	"github.com/avatarweb/recorder/views"
 )
 
@@ -108,92 +104,16 @@ func (h *Handler) draftAudio(c *fiber.Ctx) error {
 	if info.State != rtc.StateStopped {
 		return media.Conflictf("the take %q is %s, not a draft", id, info.State)
 	}
-	take, err := h.Sessions.Stop(id) // ended already: only reads the take
+	p, err := h.Library.OpenDraft(id)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(take.SpoolPath)
-	if err != nil {
-		return media.NotFoundf("the take %q is gone (saved or discarded)", id)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("draft audio: %w", err)
-	}
-	pcm := min(take.PCMBytes, st.Size())
-	head := media.WAVHeader(take.SampleRate, take.Channels, pcm)
-	whole := concatReaderAt{head: head, body: f}
-	size := int64(len(head)) + pcm
-	return serveRange(c, io.NewSectionReader(whole, 0, size), f, size, st.ModTime(), "audio/wav")
+	return servePlayback(c, p)
 }
 
-// serveUploadPreview serves what is uploaded of a MediaRecorder take. A
-// browser's live WebM has no duration and no cues, and Safari's
-// fragmented MP4 no duration, so a player shows 0:00 (or the first
-// second) and cannot seek: either is served fixed (webm.Fix, mp4.Fix, up
-// to its last whole element or fragment), written to an unlinked temp
-// file. Anything else, or a take that cannot be fixed yet, is served as
-// uploaded.
-func serveUploadPreview(c *fiber.Ctx, f *os.File, size int64, modTime time.Time, mime string) error {
-	var fix func(io.Writer, io.ReaderAt, int64) error
-	var prefix func(io.ReaderAt, int64) (int64, error)
-	switch {
-	case strings.HasPrefix(mime, "audio/webm"):
-		fix = func(w io.Writer, r io.ReaderAt, n int64) error { _, err := webm.Fix(w, r, n); return err }
-		prefix = webm.CompletePrefix
-	case strings.HasPrefix(mime, "audio/mp4"):
-		fix = func(w io.Writer, r io.ReaderAt, n int64) error { _, err := mp4.Fix(w, r, n); return err }
-		prefix = mp4.CompletePrefix
-	}
-	if fix != nil && size > 0 {
-		if fixed, n, err := fixedCopy(f, size, prefix, fix); err == nil {
-			f.Close()
-			return serveRange(c, fixed, fixed, n, modTime, mime)
-		}
-	}
-	return serveRange(c, f, f, size, modTime, mime)
-}
-
-// fixedCopy writes fix of the whole prefix of f to an unlinked temp file.
-func fixedCopy(f *os.File, size int64, prefix func(io.ReaderAt, int64) (int64, error), fix func(io.Writer, io.ReaderAt, int64) error) (*os.File, int64, error) {
-	n, err := prefix(f, size)
-	if err != nil {
-		return nil, 0, err
-	}
-	tmp, err := os.CreateTemp("", "recorder-preview-*")
-	if err != nil {
-		return nil, 0, err
-	}
-	os.Remove(tmp.Name()) // gone once closed
-	if err := fix(tmp, f, n); err != nil {
-		tmp.Close()
-		return nil, 0, err
-	}
-	end, err := tmp.Seek(0, io.SeekEnd)
-	if err != nil {
-		tmp.Close()
-		return nil, 0, err
-	}
-	return tmp, end, nil
-}
-
-// concatReaderAt reads head, then body.
-type concatReaderAt struct {
-	head []byte
-	body io.ReaderAt
-}
-
-func (r concatReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	n := 0
-	if off < int64(len(r.head)) {
-		n = copy(p, r.head[off:])
-		if n == len(p) {
-			return n, nil
-		}
-	}
-	m, err := r.body.ReadAt(p[n:], off+int64(n)-int64(len(r.head)))
-	return n + m, err
+// servePlayback serves audio opened for listening back, with Range.
+func servePlayback(c *fiber.Ctx, p *media.Playback) error {
+	return serveRange(c, p, p, p.Size, p.ModTime, p.MIME)
 }
 
 // clock formats seconds as m:ss (h:mm:ss from an hour).

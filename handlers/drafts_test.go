@@ -16,7 +16,7 @@ import (
 // fragment lists those the server still holds, and nothing else.
 func TestDraftsFragment(t *testing.T) {
 	ta, _ := newFakeApp(t)
-	raw, err := os.ReadFile("testdata/chromium-440hz.webm")
+	raw, err := os.ReadFile("../media/webm/testdata/chromium-440hz.webm")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/store"
+	"github.com/avatarweb/recorder/media/disk"
 	"github.com/avatarweb/recorder/media/upload"
 	"github.com/avatarweb/recorder/views"
 )
@@ -37,11 +37,11 @@ import (
 //
 // A full disk that nothing has reported yet (a refused upload chunk, a
 // write the index refused) goes through diskFull, as the store's own do
-// (store.Space.Check): every request refused for a full disk is counted
+// (disk.Space.Check): every request refused for a full disk is counted
 // in its episode, which is logged once. A nil diskFull counts nothing.
 func ErrorHandler(log *slog.Logger, reachable Reachable, diskFull func(error) error) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		if diskFull != nil && media.IsDiskFull(err) && !store.Reported(err) {
+		if diskFull != nil && media.IsDiskFull(err) && !disk.Reported(err) {
 			err = diskFull(err)
 		}
 		status, body := classify(err)
@@ -55,7 +55,7 @@ func ErrorHandler(log *slog.Logger, reachable Reachable, diskFull func(error) er
 			}
 		}
 		switch {
-		case status < fiber.StatusInternalServerError, store.Reported(err):
+		case status < fiber.StatusInternalServerError, disk.Reported(err):
 		case errors.Is(err, media.ErrDamaged):
 			log.Warn("a damaged recording was asked for", "method", c.Method(), "path", c.Path(), "err", err)
 		case errors.Is(err, media.ErrUnavailable):

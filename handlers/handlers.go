@@ -12,13 +12,12 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/find"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
 )
@@ -36,17 +35,18 @@ type Feed interface {
 }
 
 // Sessions runs live WebRTC sessions.
-// It answers in values: a handler never holds a live session, and a
-// stand-in needs no pion.
+// It answers in values (SDP strings, candidates, info): a handler never
+// holds a live session, and a stand-in needs no pion.
 type Sessions interface {
-	Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
-	AddICECandidate(id string, c webrtc.ICECandidateInit) error
+	// Start answers an offer's SDP with the new session and the answer's.
+	Start(ctx context.Context, id, offerSDP string, p media.Params, o rtc.OfferOptions) (rtc.Info, string, error)
+	AddICECandidate(id string, c media.ICECandidate) error
 	Info(id string) (rtc.Info, error)
 	Stop(id string) (media.Take, error)
 	// WaitCandidates long-polls a session's own ICE candidates.
-	WaitCandidates(ctx context.Context, id string, from int) ([]webrtc.ICECandidateInit, bool, error)
-	// Restart answers an ICE restart offer for a live session.
-	Restart(ctx context.Context, id string, offer webrtc.SessionDescription) (webrtc.SessionDescription, error)
+	WaitCandidates(ctx context.Context, id string, from int) ([]media.ICECandidate, bool, error)
+	// Restart answers an ICE restart offer's SDP for a live session.
+	Restart(ctx context.Context, id, offerSDP string) (string, error)
 }
 
 // Library saves, lists and opens recordings.
@@ -74,6 +74,9 @@ type Library interface {
 	Delete(ctx context.Context, filename string) error
 	Open(ctx context.Context, filename string) (*store.Recording, error)
 	OpenFile(ctx context.Context, filename string) (io.ReadCloser, int64, error)
+	// OpenDraft and OpenUpload open an unsaved take for listening back.
+	OpenDraft(sessionID string) (*media.Playback, error)
+	OpenUpload(uploadID string) (*media.Playback, error)
 }
 
 // Handler holds what the routes need.
@@ -84,9 +87,6 @@ type Handler struct {
 	Uploads  Uploads
 	Library  Library
 	Log      *slog.Logger
-	// WSRecover, when set, handles a panic in a WebSocket handler (the
-	// contrib default prints it and sends the panic value to the client).
-	WSRecover func(*websocket.Conn)
 	// Metrics, when set, answers GET /metrics (behind the guards).
 	Metrics fiber.Handler
 	// Profiles, when set, answers GET /debug/pprof/… (behind the guards).
@@ -116,9 +116,11 @@ type Handler struct {
 	// page can say why a take ended.
 	MaxTakeTime time.Duration
 
-	recordings changeHub    // tells open pages the list changed
-	observer   Observer     // AppConfig.Observer: counts saves; nil counts nothing
-	wsConns    *guard.Conns // bounds open WebSockets; nil bounds nothing
+	// The app's own state, made by NewApp in its copy of the Handler.
+	recordings *changeHub            // tells open pages the list changed
+	observer   Observer              // AppConfig.Observer: counts saves; nil counts nothing
+	wsConns    *guard.Conns          // bounds open WebSockets; nil bounds nothing
+	wsRecover  func(*websocket.Conn) // a panic in a WebSocket handler (the guard's)
 }
 
 // render writes a templ component as the HTML response. Pages are

@@ -8,7 +8,7 @@ import (
 )
 
 // Health answers the probes of a container runtime or load balancer.
-// Its routes are mounted before the guards: a probe carries no token.
+// Its routes come before the guards: a probe carries no token.
 type Health struct {
 	// Ready reports why the server cannot serve (the data directory is
 	// not writable, the database does not answer), or nil.
@@ -18,13 +18,10 @@ type Health struct {
 	Draining func() bool
 }
 
-// Register mounts GET /healthz (the process answers) and GET /readyz.
-func (h Health) Register(app *fiber.App) {
-	app.Get("/healthz", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.JSON(fiber.Map{"status": "ok"})
-	})
-	app.Get("/readyz", h.readyz)
+// healthz answers GET /healthz: the process answers.
+func healthz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"status": "ok"})
 }
 
 func (h Health) readyz(c *fiber.Ctx) error {

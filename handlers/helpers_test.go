@@ -25,15 +25,16 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/dirstore"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/disk"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/media/upload"
@@ -60,9 +61,9 @@ type testApp struct {
 	// hub is the handler's Feed, for tests to publish batches and end
 	// sessions.
 	hub *feed.Hub
-	// handler is the app's Handler, for a test to set fields before it
-	// serves.
-	handler *handlers.Handler
+	// handler is the Handler the app was built around, for a test to
+	// build another app around it.
+	handler handlers.Handler
 }
 
 // newTestApp builds the app with a real database, store and library
@@ -104,13 +105,13 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 	if err != nil {
 		tb.Fatal(err)
 	}
-	space := &store.Space{Reserve: filepath.Join(dir, "space.reserve"), Size: 256 << 10, Log: log}
+	space := &disk.Space{Reserve: filepath.Join(dir, "space.reserve"), Size: 256 << 10, Log: log}
 	if err := space.Keep(); err != nil {
 		tb.Fatal(err)
 	}
 	database.MakeRoom = space.Release
 	lib := &library.Library{
-		Store:    &store.Store{Dir: recDir, Now: clk.Now, Space: space},
+		Store:    &dirstore.Store{Dir: recDir, Now: clk.Now, Space: space},
 		Index:    database,
 		Sessions: s,
 		Uploads:  spooler,
@@ -120,7 +121,7 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 		Space:    space,
 	}
 	hub := feed.NewHub(8)
-	h := &handlers.Handler{
+	h := handlers.Handler{
 		Settings:     settings.New(database),
 		Feed:         hub,
 		Sessions:     s,
@@ -129,6 +130,9 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
 		KeepDeleted:  30 * 24 * time.Hour,
+	}
+	if o.handler != nil {
+		o.handler(&h)
 	}
 	app := handlers.NewApp(h, handlers.AppConfig{
 		Guard:                  guard.New(guard.Config{Log: log}),
@@ -156,6 +160,12 @@ func newFakeApp(t *testing.T) (*testApp, *fakeSessions) {
 type appOptions struct {
 	maxWSPerClient int
 	reachable      handlers.Reachable
+	handler        func(*handlers.Handler) // edits the Handler before the app is built
+}
+
+// withHandler edits the Handler before the app is built around it.
+func withHandler(edit func(*handlers.Handler)) func(*appOptions) {
+	return func(o *appOptions) { o.handler = edit }
 }
 
 // newFakeAppWith is newFakeApp with options.
@@ -232,7 +242,7 @@ func (c *clock) Set(t time.Time) {
 // fakeSessions is a hand-written Sessions: each method calls its function
 // field, or fails with an internal error when the test left it unset.
 type fakeSessions struct {
-	StartFn   func(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error)
+	StartFn   func(ctx context.Context, id, offerSDP string, p media.Params, o rtc.OfferOptions) (rtc.Info, string, error)
 	InfoFn    func(id string) (rtc.Info, error)
 	StopFn    func(id string) (media.Take, error)
 	DiscardFn func(id string) error
@@ -245,22 +255,22 @@ type fakeSessions struct {
 
 var errUnset = errors.New("fake: method not set")
 
-func (f *fakeSessions) Start(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error) {
+func (f *fakeSessions) Start(ctx context.Context, id, offer string, p media.Params, o rtc.OfferOptions) (rtc.Info, string, error) {
 	if f.StartFn == nil {
-		return rtc.Info{}, webrtc.SessionDescription{}, errUnset
+		return rtc.Info{}, "", errUnset
 	}
 	return f.StartFn(ctx, id, offer, p, o)
 }
 
-func (f *fakeSessions) WaitCandidates(context.Context, string, int) ([]webrtc.ICECandidateInit, bool, error) {
+func (f *fakeSessions) WaitCandidates(context.Context, string, int) ([]media.ICECandidate, bool, error) {
 	return nil, false, errUnset
 }
 
-func (f *fakeSessions) Restart(context.Context, string, webrtc.SessionDescription) (webrtc.SessionDescription, error) {
-	return webrtc.SessionDescription{}, errUnset
+func (f *fakeSessions) Restart(context.Context, string, string) (string, error) {
+	return "", errUnset
 }
 
-func (f *fakeSessions) AddICECandidate(string, webrtc.ICECandidateInit) error { return errUnset }
+func (f *fakeSessions) AddICECandidate(string, media.ICECandidate) error { return errUnset }
 
 func (f *fakeSessions) Info(id string) (rtc.Info, error) {
 	if f.InfoFn == nil {

@@ -25,7 +25,7 @@ import (
 // Opus in WebM, with neither a duration nor cues.
 func chromiumWebM(t *testing.T) []byte {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/chromium-440hz.webm")
+	raw, err := os.ReadFile("../media/webm/testdata/chromium-440hz.webm")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,10 +6,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // ICE hands pages the STUN/TURN servers (with fresh credentials) and the
@@ -49,15 +48,15 @@ func (h *Handler) candidates(c *fiber.Ctx) error {
 		return err
 	}
 	if list == nil {
-		list = []webrtc.ICECandidateInit{}
+		list = []media.ICECandidate{}
 	}
 	return c.JSON(fiber.Map{"candidates": list, "next": from + len(list), "complete": complete})
 }
 
 // restartRequest is the body of POST /webrtc/restart.
 type restartRequest struct {
-	Offer     webrtc.SessionDescription `json:"offer"`
-	SessionID string                    `json:"session_id"`
+	Offer     media.SessionDescription `json:"offer"`
+	SessionID string                   `json:"session_id"`
 }
 
 // restart answers an ICE restart offer: the browser changed networks and
@@ -70,14 +69,18 @@ func (h *Handler) restart(c *fiber.Ctx) error {
 	if req.SessionID == "" {
 		return media.Invalidf("session_id is required")
 	}
+	offer, err := req.Offer.OfferSDP()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), h.offerTimeout())
 	defer cancel()
-	answer, err := h.Sessions.Restart(ctx, req.SessionID, req.Offer)
+	answer, err := h.Sessions.Restart(ctx, req.SessionID, offer)
 	if err != nil {
 		return err
 	}
 	h.Log.Info("webrtc ICE restarted", "session_id", req.SessionID)
-	return success(c, fiber.Map{"answer": answer, "session_id": req.SessionID})
+	return success(c, fiber.Map{"answer": media.Answer(answer), "session_id": req.SessionID})
 }
 
 func (h *Handler) offerTimeout() time.Duration {

@@ -71,7 +71,7 @@ func TestPagination(t *testing.T) {
 		want = append(want, name)
 	}
 	ta.clock.Set(t1.Add(24 * time.Minute))
-	mp4, err := os.ReadFile("testdata/tone-frag.m4a")
+	mp4, err := os.ReadFile("../media/mp4/testdata/tone-frag.m4a")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,10 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
-	"github.com/avatarweb/recorder/media/rtc"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/media/upload"
 )
@@ -161,6 +161,22 @@ func wantOneWinner(t *testing.T, ta *testApp, answers []response) {
 // id of the app's real rtc.Manager, and stops it: a draft to save.
 func liveTake(t *testing.T, ta *testApp, id string) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	peer, capture := connectPeer(ctx, t, ta, id)
+	defer peer.Close()
+	streamCtx, stopStream := context.WithTimeout(ctx, 600*time.Millisecond)
+	defer stopStream()
+	var sent rtcsend.SendStats
+	_ = peer.Stream(streamCtx, capture, &sent)
+	ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"`+id+`"}`).wantStatus(t, http.StatusOK)
+}
+
+// connectPeer offers session id from a loopback peer (rtcsend) and
+// connects it within ctx, ready to stream the returned capture of
+// Chromium's Opus (CELT) packets. The caller closes the peer.
+func connectPeer(ctx context.Context, t *testing.T, ta *testApp, id string) (*rtcsend.Peer, rtcsend.Capture) {
+	t.Helper()
 	capture, err := rtcsend.ReadCapture(filepath.Join("..", "media", "testdata", "chromium-440hz-celt.rtp"))
 	if err != nil {
 		t.Fatal(err)
@@ -169,13 +185,16 @@ func liveTake(t *testing.T, ta *testApp, id string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
 	peer, offer, err := rtcsend.NewPeer(ctx, api)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer peer.Close()
+	connected := false
+	defer func() {
+		if !connected {
+			peer.Close()
+		}
+	}()
 	res := ta.do(t, http.MethodPost, "/webrtc/offer", offerBody(t, id, offer))
 	res.wantStatus(t, http.StatusOK)
 	var answer struct {
@@ -187,11 +206,8 @@ func liveTake(t *testing.T, ta *testApp, id string) {
 	if err := peer.Accept(ctx, answer.Answer); err != nil {
 		t.Fatal(err)
 	}
-	streamCtx, stopStream := context.WithTimeout(ctx, 600*time.Millisecond)
-	defer stopStream()
-	var sent rtcsend.SendStats
-	_ = peer.Stream(streamCtx, capture, &sent)
-	ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"`+id+`"}`).wantStatus(t, http.StatusOK)
+	connected = true
+	return peer, capture
 }
 
 // newLoopbackRTCApp is newRTCApp with loopback ICE candidates, for

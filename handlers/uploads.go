@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -20,7 +19,6 @@ type Uploads interface {
 	Begin(client, id, mime string) (upload.Status, error)
 	Put(id string, index int, r io.Reader) (upload.Status, error)
 	Status(id string) (upload.Status, error)
-	Preview(id string) (*os.File, int64, string, error)
 }
 
 // beginRequest starts (or resumes) a chunked upload.
@@ -88,16 +86,11 @@ func (h *Handler) uploadStatus(c *fiber.Ctx) error {
 // uploadAudio serves what has been uploaded so far, so the user can
 // listen back before saving.
 func (h *Handler) uploadAudio(c *fiber.Ctx) error {
-	f, size, mime, err := h.Uploads.Preview(c.Params("id"))
+	p, err := h.Library.OpenUpload(c.Params("id"))
 	if err != nil {
 		return err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return err
-	}
-	return serveUploadPreview(c, f, size, st.ModTime(), mime)
+	return servePlayback(c, p)
 }
 
 // discardUpload drops an upload.

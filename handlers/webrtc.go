@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // defaultOfferTimeout bounds ICE gathering when the Handler sets none.
@@ -19,8 +18,8 @@ const defaultOfferTimeout = 10 * time.Second
 
 // offerRequest is the seed's body for POST /webrtc/offer.
 type offerRequest struct {
-	Offer     webrtc.SessionDescription `json:"offer"`
-	SessionID string                    `json:"session_id"`
+	Offer     media.SessionDescription `json:"offer"`
+	SessionID string                   `json:"session_id"`
 	// Trickle asks for the answer at once; the server's candidates follow
 	// from GET /webrtc/sessions/:id/candidates.
 	Trickle bool `json:"trickle,omitempty"`
@@ -49,20 +48,24 @@ func (h *Handler) offer(c *fiber.Ctx) error {
 	if err := parseJSON(c, &req); err != nil {
 		return err
 	}
+	offer, err := req.Offer.OfferSDP()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), h.offerTimeout())
 	defer cancel()
 	params, err := h.Settings.Params(ctx)
 	if err != nil {
 		return err
 	}
-	s, answer, err := h.Sessions.Start(ctx, req.SessionID, req.Offer, params,
+	s, answer, err := h.Sessions.Start(ctx, req.SessionID, offer, params,
 		rtc.OfferOptions{Trickle: req.Trickle, Client: guard.ClientKey(guard.ClientIP(c))})
 	if err != nil {
 		return err
 	}
 	h.Log.Info("webrtc session started", "session_id", s.SessionID, "params", params)
 	return success(c, fiber.Map{
-		"answer":                answer,
+		"answer":                media.Answer(answer),
 		"session_id":            s.SessionID,
 		"processing_parameters": s.Params,
 	})
@@ -119,7 +122,7 @@ func (h *Handler) iceCandidate(c *fiber.Ctx) error {
 	if req.SessionID == "" {
 		return media.Invalidf("session_id is required")
 	}
-	var cand webrtc.ICECandidateInit
+	var cand media.ICECandidate
 	var line string
 	switch {
 	// An empty candidate, or null (which Unmarshal takes as ""), is refused

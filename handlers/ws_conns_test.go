@@ -9,14 +9,15 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/avatarweb/recorder/handlers"
 )
 
 // TestWSIdle: the server pings; a peer that answers (a browser does, a
 // client reading its connection does) stays however quiet it is, one that
 // sends nothing at all, not even a pong, is dropped after the idle time.
 func TestWSIdle(t *testing.T) {
-	ta, _ := newFakeApp(t)
-	ta.handler.WSIdle = time.Second
+	ta, _ := newFakeAppWith(t, withHandler(func(h *handlers.Handler) { h.WSIdle = time.Second }))
 	addr := ta.serve(t)
 
 	t.Run("OKAnswersPings", func(t *testing.T) {

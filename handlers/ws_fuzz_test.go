@@ -8,11 +8,10 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
 )
 
@@ -20,16 +19,16 @@ import (
 // one, and whatever it asked would be answered "not found".
 type noSessions struct{}
 
-func (noSessions) Start(context.Context, string, webrtc.SessionDescription, media.Params, rtc.OfferOptions) (rtc.Info, webrtc.SessionDescription, error) {
-	return rtc.Info{}, webrtc.SessionDescription{}, media.NotFoundf("no sessions here")
+func (noSessions) Start(context.Context, string, string, media.Params, rtc.OfferOptions) (rtc.Info, string, error) {
+	return rtc.Info{}, "", media.NotFoundf("no sessions here")
 }
-func (noSessions) WaitCandidates(context.Context, string, int) ([]webrtc.ICECandidateInit, bool, error) {
+func (noSessions) WaitCandidates(context.Context, string, int) ([]media.ICECandidate, bool, error) {
 	return nil, false, media.NotFoundf("no sessions here")
 }
-func (noSessions) Restart(context.Context, string, webrtc.SessionDescription) (webrtc.SessionDescription, error) {
-	return webrtc.SessionDescription{}, media.NotFoundf("no sessions here")
+func (noSessions) Restart(context.Context, string, string) (string, error) {
+	return "", media.NotFoundf("no sessions here")
 }
-func (noSessions) AddICECandidate(string, webrtc.ICECandidateInit) error {
+func (noSessions) AddICECandidate(string, media.ICECandidate) error {
 	return media.NotFoundf("no sessions here")
 }
 func (noSessions) Info(string) (rtc.Info, error) {

@@ -18,9 +18,10 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"github.com/avatarweb/recorder/handlers"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
-	"github.com/avatarweb/recorder/media/rtc"
 )
 
 // wsWait bounds every wait for a message, so a missing one fails fast.
@@ -645,10 +646,9 @@ func TestFeed(t *testing.T) {
 // (shutdown), every /ws connection is closed with "going away", instead of
 // outliving the server.
 func TestWSEndsWithBaseContext(t *testing.T) {
-	ta, _ := newFakeApp(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	ta.handler.BaseContext = ctx
+	ta, _ := newFakeAppWith(t, withHandler(func(h *handlers.Handler) { h.BaseContext = ctx }))
 	c := newWSClient(t, ta.serve(t))
 	c.sync(t) // connected and answering
 

@@ -32,9 +32,9 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
 )
 
 // The live tests run the real server binary with a token, stream a 440 Hz

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 )
 
 // impairment is what a session's sender does to its own stream, as a

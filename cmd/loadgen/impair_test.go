@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 )
 
 const every = 20 * time.Millisecond

@@ -63,7 +63,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc/rtcsend"
+	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 )
 
 func main() {

@@ -21,12 +21,12 @@ import (
 	"github.com/avatarweb/recorder/db"
 	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/handlers/guard"
+	"github.com/avatarweb/recorder/internal/dirstore"
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
-	"github.com/avatarweb/recorder/media/rtc"
 	"github.com/avatarweb/recorder/media/settings"
-	"github.com/avatarweb/recorder/media/store"
 )
 
 const testCapture = "../../media/testdata/chromium-440hz-celt.rtp"
@@ -63,12 +63,12 @@ func startServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(sessions.Close)
-	h := &handlers.Handler{
+	h := handlers.Handler{
 		Settings: settings.New(database),
 		Feed:     hub,
 		Sessions: sessions,
 		Library: &library.Library{
-			Store:    &store.Store{Dir: filepath.Join(dir, "recordings")},
+			Store:    &dirstore.Store{Dir: filepath.Join(dir, "recordings")},
 			Index:    database,
 			Sessions: sessions,
 			Log:      log,

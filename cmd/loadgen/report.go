@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/avatarweb/recorder/media/rtc"
+	"github.com/avatarweb/recorder/internal/rtc"
 )
 
 // progress is one line of the running report: sessions live, packets sent

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/s3store/s3test"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/store/s3store/s3test"
 )
 
 // BenchmarkSaveHourTake saves a one-hour 48 kHz mono WebRTC take (a

@@ -10,16 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/dirstore"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
-	"github.com/avatarweb/recorder/media/store"
 )
 
 // otherNode is a second library on the same directory and index, as a
 // second node sharing them sees it, with the given grace.
 func otherNode(lib *library.Library, recDir string, grace time.Duration) *library.Library {
 	return &library.Library{
-		Store: &store.Store{Dir: recDir}, Index: lib.Index,
+		Store: &dirstore.Store{Dir: recDir}, Index: lib.Index,
 		Log: slog.New(slog.DiscardHandler), Grace: grace,
 	}
 }

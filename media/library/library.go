@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/disk"
 	"github.com/avatarweb/recorder/media/store"
 )
 
@@ -45,35 +46,9 @@ const (
 	ModeMediaRecorder = media.ModeMediaRecorder
 )
 
-// Store keeps recording files (the seed's JSON with the audio as base64,
-// see media/store): a local directory (*store.Store) or a bucket.
-type Store interface {
-	// Save streams exactly size bytes of audio into a new recording and
-	// returns its name; nothing is left behind when it fails.
-	Save(ctx context.Context, audio io.Reader, size int64, meta store.Meta) (string, error)
-	// Open opens a recording's audio for reading with seeks (HTTP Range).
-	Open(ctx context.Context, name string) (*store.Recording, error)
-	// OpenFile opens a recording's JSON file as stored, with its size.
-	OpenFile(ctx context.Context, name string) (io.ReadCloser, int64, error)
-	// Names lists the recordings.
-	Names(ctx context.Context) ([]string, error)
-	// Remove deletes a recording.
-	Remove(ctx context.Context, name string) error
-	// StageRemove moves a recording aside, to be put back or deleted.
-	StageRemove(ctx context.Context, name string) (store.Staged, error)
-	// Trash lists recordings a crash left aside.
-	Trash(ctx context.Context) ([]store.Staged, error)
-}
-
-// MetaWriter is a Store that can rewrite a recording's metadata in place
-// (the directory store can); Rename writes the title into the file then.
-type MetaWriter interface {
-	SetMeta(name string, edit func(*store.Meta)) error
-}
-
 // Library saves, lists and opens recordings.
 type Library struct {
-	Store    Store
+	Store    store.Store
 	Index    Index
 	Sessions Sessions
 	Uploads  Uploads
@@ -82,7 +57,7 @@ type Library struct {
 	// Scratch is a local directory for temporary copies of takes ("":
 	// the system's), and Space looks after its disk filling up.
 	Scratch string
-	Space   *store.Space
+	Space   *disk.Space
 	// Grace, when several nodes share the store and the index, is how
 	// long Recover and Reconcile leave alone what another node may still
 	// be working on: a recording moved aside for deletion, or a file whose
@@ -350,11 +325,7 @@ func (l *Library) Rename(ctx context.Context, filename, title string) error {
 	if err := l.Index.RenameRecording(ctx, filename, title); err != nil {
 		return err
 	}
-	files, ok := l.Store.(MetaWriter)
-	if !ok {
-		return nil // a store that cannot rewrite metadata: the row has the title
-	}
-	err := files.SetMeta(filename, func(m *store.Meta) { m.Title = strings.TrimSpace(title) })
+	err := l.Store.SetMeta(ctx, filename, func(m *store.Meta) { m.Title = strings.TrimSpace(title) })
 	if errors.Is(err, store.ErrCorrupt) {
 		// An old file not in the streaming layout: its row has the title.
 		l.Log.Warn("title kept in the index only", "filename", filename, "err", err)

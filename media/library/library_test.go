@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/internal/dirstore"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/store"
 )
 
 // fakeSessions hands out one prepared take.
@@ -86,7 +86,7 @@ func setup(t testing.TB) (*library.Library, *db.DB, *fakeSessions, string) {
 	sessions := &fakeSessions{take: newTake(t, dir)}
 	recDir := filepath.Join(dir, "recordings")
 	lib := &library.Library{
-		Store: &store.Store{Dir: recDir}, Index: database, Sessions: sessions,
+		Store: &dirstore.Store{Dir: recDir}, Index: database, Sessions: sessions,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC) },
 	}
 	return lib, database, sessions, recDir
@@ -197,79 +197,90 @@ func (failingDeletes) DeleteRecording(context.Context, string) error {
 	return errors.New("database is locked")
 }
 
+// TestDelete: deleting takes the file and the row together on either
+// store, and a failure of one leaves both.
 func TestDelete(t *testing.T) {
 	ctx := context.Background()
-	t.Run("OK", func(t *testing.T) {
-		lib, database, _, recDir := setup(t)
-		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := lib.Delete(ctx, rec.Filename); err != nil {
-			t.Fatal(err)
-		}
-		if n, _ := database.CountRecordings(ctx); n != 0 || len(files(t, recDir)) != 0 {
-			t.Errorf("after delete: %d rows, files %v", n, files(t, recDir))
-		}
-	})
-	t.Run("ErrIndexFails", func(t *testing.T) {
-		lib, database, _, recDir := setup(t)
-		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lib.Index = failingDeletes{database}
-		if err := lib.Delete(ctx, rec.Filename); err == nil {
-			t.Fatal("deleted although the row could not go")
-		}
-		// Neither an orphan row nor a lost file: both are still there.
-		if n, _ := database.CountRecordings(ctx); n != 1 || !slices.Equal(files(t, recDir), []string{rec.Filename}) {
-			t.Errorf("after a failed delete: %d rows, files %v", n, files(t, recDir))
-		}
-		opened, err := lib.Open(ctx, rec.Filename)
-		if err != nil {
-			t.Fatalf("recording unreadable after a failed delete: %v", err)
-		}
-		opened.Close()
-	})
-	t.Run("RowGoneMeanwhile", func(t *testing.T) {
-		// Another node deletes the row between this one's two steps: the
-		// recording is deleted, so the file must not come back.
-		lib, database, _, recDir := setup(t)
-		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lib.Index = rowGoesFirst{database}
-		if err := lib.Delete(ctx, rec.Filename); err != nil {
-			t.Fatal(err)
-		}
-		if err := lib.Recover(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := lib.Reconcile(ctx, database); err != nil {
-			t.Fatal(err)
-		}
-		if n, _ := database.CountRecordings(ctx); n != 0 || len(files(t, recDir)) != 0 {
-			t.Errorf("after delete and a restart: %d rows, files %v", n, files(t, recDir))
-		}
-	})
-	t.Run("FileAlreadyGone", func(t *testing.T) {
-		lib, database, _, recDir := setup(t)
-		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Remove(filepath.Join(recDir, rec.Filename)); err != nil {
-			t.Fatal(err)
-		}
-		if err := lib.Delete(ctx, rec.Filename); err != nil {
-			t.Fatalf("deleting a row whose file is gone: %v", err)
-		}
-		if n, _ := database.CountRecordings(ctx); n != 0 {
-			t.Error("orphan row left")
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, b *backend)
+	}{
+		{"OK", func(t *testing.T, b *backend) {
+			rec, err := b.lib.SaveSession(ctx, "session_x", 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := b.held(t); !slices.Equal(got, []string{rec.Filename}) {
+				t.Fatalf("the store holds %v after saving %s", got, rec.Filename)
+			}
+			if err := b.lib.Delete(ctx, rec.Filename); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := b.db.CountRecordings(ctx); n != 0 || len(b.held(t)) != 0 {
+				t.Errorf("after delete: %d rows, the store holds %v", n, b.held(t))
+			}
+		}},
+		{"ErrIndexFails", func(t *testing.T, b *backend) {
+			rec, err := b.lib.SaveSession(ctx, "session_x", 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.lib.Index = failingDeletes{b.db}
+			if err := b.lib.Delete(ctx, rec.Filename); err == nil {
+				t.Fatal("deleted although the row could not go")
+			}
+			// Neither an orphan row nor a lost file: both are still there.
+			if n, _ := b.db.CountRecordings(ctx); n != 1 || !slices.Equal(b.held(t), []string{rec.Filename}) {
+				t.Errorf("after a failed delete: %d rows, the store holds %v", n, b.held(t))
+			}
+			opened, err := b.lib.Open(ctx, rec.Filename)
+			if err != nil {
+				t.Fatalf("recording unreadable after a failed delete: %v", err)
+			}
+			defer opened.Close()
+			if n, err := io.Copy(io.Discard, opened.Audio); err != nil || n != rec.Bytes {
+				t.Errorf("read %d of %d bytes: %v", n, rec.Bytes, err)
+			}
+		}},
+		{"RowGoneMeanwhile", func(t *testing.T, b *backend) {
+			// Another node deletes the row between this one's two steps:
+			// the recording is deleted, so the file must not come back.
+			rec, err := b.lib.SaveSession(ctx, "session_x", 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.lib.Index = rowGoesFirst{b.db}
+			if err := b.lib.Delete(ctx, rec.Filename); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.lib.Recover(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.lib.Reconcile(ctx, b.db); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := b.db.CountRecordings(ctx); n != 0 || len(b.held(t)) != 0 {
+				t.Errorf("after delete and a restart: %d rows, the store holds %v", n, b.held(t))
+			}
+		}},
+		{"FileAlreadyGone", func(t *testing.T, b *backend) {
+			rec, err := b.lib.SaveSession(ctx, "session_x", 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.lib.Store.Remove(ctx, rec.Filename); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.lib.Delete(ctx, rec.Filename); err != nil {
+				t.Fatalf("deleting a row whose file is gone: %v", err)
+			}
+			if n, _ := b.db.CountRecordings(ctx); n != 0 {
+				t.Error("orphan row left")
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { forEachStore(t, tc.test) })
+	}
 	t.Run("ErrNotFound", func(t *testing.T) {
 		lib, _, _, _ := setup(t)
 		if err := lib.Delete(ctx, "recording_20000101_000000.json"); !errors.Is(err, media.ErrNotFound) {
@@ -282,56 +293,71 @@ func TestDelete(t *testing.T) {
 }
 
 // TestRecover: a crash between moving a file aside and deleting its row
-// is settled at the next start, whichever side it stopped on.
+// is settled at the next start, whichever side it stopped on, on either
+// store.
 func TestRecover(t *testing.T) {
 	ctx := context.Background()
-	lib, database, sessions, recDir := setup(t)
-	kept, err := lib.SaveSession(ctx, "session_x", 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions.take = newTake(t, t.TempDir())
-	lib.Now = func() time.Time { return time.Date(2026, 11, 26, 13, 0, 1, 0, time.UTC) }
-	gone, err := lib.SaveSession(ctx, "session_x", 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Crash 1: kept was moved aside, its row never deleted.
-	if _, err := lib.Store.StageRemove(context.Background(), kept.Filename); err != nil {
-		t.Fatal(err)
-	}
-	// Crash 2: gone was moved aside and its row deleted, the file not yet.
-	if _, err := lib.Store.StageRemove(context.Background(), gone.Filename); err != nil {
-		t.Fatal(err)
-	}
-	if err := database.DeleteRecording(ctx, gone.Filename); err != nil {
-		t.Fatal(err)
-	}
-	if err := lib.Recover(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := files(t, recDir); !slices.Equal(got, []string{kept.Filename}) {
-		t.Errorf("after recovery: files %v, want only %s", got, kept.Filename)
-	}
-	if n, _ := database.CountRecordings(ctx); n != 1 {
-		t.Errorf("%d rows, want 1", n)
-	}
+	forEachStore(t, func(t *testing.T, b *backend) {
+		kept, err := b.lib.SaveSession(ctx, "session_x", 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.sessions.take = newTake(t, t.TempDir())
+		gone, err := b.lib.SaveSession(ctx, "session_x", 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Crash 1: kept was moved aside, its row never deleted.
+		if _, err := b.lib.Store.StageRemove(ctx, kept.Filename); err != nil {
+			t.Fatal(err)
+		}
+		// Crash 2: gone was moved aside and its row deleted, the file not yet.
+		if _, err := b.lib.Store.StageRemove(ctx, gone.Filename); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.db.DeleteRecording(ctx, gone.Filename); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.lib.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.held(t); !slices.Equal(got, []string{kept.Filename}) {
+			t.Errorf("after recovery the store holds %v, want only %s", got, kept.Filename)
+		}
+		if n, _ := b.db.CountRecordings(ctx); n != 1 {
+			t.Errorf("%d rows, want 1", n)
+		}
+	})
 }
 
+// TestRename: a title goes into the row and into the recording's file
+// (so the file alone still says what it is), on either store; the audio
+// stays as it was.
 func TestRename(t *testing.T) {
 	ctx := context.Background()
-	lib, _, _, _ := setup(t)
-	rec, err := lib.SaveSession(ctx, "session_x", 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lib.Rename(ctx, rec.Filename, "Morning take"); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := lib.Get(ctx, rec.Filename); got.Title != "Morning take" {
-		t.Errorf("title %q", got.Title)
-	}
-	if err := lib.Rename(ctx, "nope.json", "x"); !errors.Is(err, media.ErrInvalid) {
-		t.Errorf("bad name: %v", err)
-	}
+	forEachStore(t, func(t *testing.T, b *backend) {
+		lib := b.lib
+		rec, err := lib.SaveSession(ctx, "session_x", 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lib.Rename(ctx, rec.Filename, "  Morning take "); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := lib.Get(ctx, rec.Filename); got.Title != "Morning take" {
+			t.Errorf("row title %q", got.Title)
+		}
+		opened, err := lib.Open(ctx, rec.Filename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer opened.Close()
+		audio, err := io.ReadAll(opened.Audio)
+		if opened.Meta.Title != "Morning take" || err != nil || int64(len(audio)) != rec.Bytes {
+			t.Errorf("file: title %q, %d bytes of audio (%v), want %d", opened.Meta.Title, len(audio), err, rec.Bytes)
+		}
+		if err := lib.Rename(ctx, "nope.json", "x"); !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("bad name: %v", err)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/disk"
 	"github.com/avatarweb/recorder/media/store"
 )
 
@@ -111,7 +112,7 @@ const (
 func (l *Library) RemoveStale() int {
 	n := 0
 	for _, pattern := range []string{scratchAudio, scratchFixed, media.SpoolMetaTemp} {
-		m, err := store.RemoveStale(l.Scratch, pattern, 0)
+		m, err := disk.RemoveStale(l.Scratch, pattern, 0)
 		if err != nil {
 			l.Log.Warn("could not remove what an interrupted save left", "err", err)
 		}

@@ -21,7 +21,7 @@ import (
 
 func TestSaveAudioWebM(t *testing.T) {
 	ctx := context.Background()
-	raw, err := os.ReadFile("testdata/chromium-440hz.webm")
+	raw, err := os.ReadFile("../webm/testdata/chromium-440hz.webm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestSaveAudioMP4(t *testing.T) {
 		duration float64
 		rate     int
 	}{
-		{"testdata/tone-frag.m4a", 2.0213, 48000},                           // AAC-LC, mono, 4 fragments
+		{"../mp4/testdata/tone-frag.m4a", 2.0213, 48000},                    // AAC-LC, mono, 4 fragments
 		{"../mp4/testdata/webkitgtk-2.50-mediarecorder.mp4", 7.6626, 44100}, // WebKit: ftyp twice, a moof repeated
 	} {
 		t.Run(filepath.Base(tc.path), func(t *testing.T) {
@@ -153,7 +153,7 @@ func TestSaveAudioMP4(t *testing.T) {
 // stored with the client's duration) and labelled with one fixed type.
 func TestSaveAudioOgg(t *testing.T) {
 	lib, _, _, _ := setup(t)
-	raw, err := os.ReadFile("testdata/tone-440hz-mono.opus") // 1.5 s, pre-skip 312
+	raw, err := os.ReadFile("../ogg/testdata/tone-440hz-mono.opus") // 1.5 s, pre-skip 312
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestSaveAudioOgg(t *testing.T) {
 // plain message, and nothing is written.
 func TestSaveAudioRefusesJunk(t *testing.T) {
 	ctx := context.Background()
-	ogg, err := os.ReadFile("testdata/tone-440hz-mono.opus")
+	ogg, err := os.ReadFile("../ogg/testdata/tone-440hz-mono.opus")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,15 +216,15 @@ func flip(b []byte, at int) []byte {
 // one of the fixed types the server chose from the bytes.
 func TestStoredMIMEIsTheServers(t *testing.T) {
 	ctx := context.Background()
-	webmRaw, err := os.ReadFile("testdata/chromium-440hz.webm")
+	webmRaw, err := os.ReadFile("../webm/testdata/chromium-440hz.webm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	oggRaw, err := os.ReadFile("testdata/tone-440hz-mono.opus")
+	oggRaw, err := os.ReadFile("../ogg/testdata/tone-440hz-mono.opus")
 	if err != nil {
 		t.Fatal(err)
 	}
-	mp4Raw, err := os.ReadFile("testdata/tone-frag.m4a")
+	mp4Raw, err := os.ReadFile("../mp4/testdata/tone-frag.m4a")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,52 +64,54 @@ func TestRecoverSpools(t *testing.T) {
 	}
 }
 
+// TestReconcile: at start, a file without a row gets one, a row without
+// a file is flagged missing (and cleared when the file returns), and a
+// damaged file is flagged damaged, on either store.
 func TestReconcile(t *testing.T) {
 	ctx := context.Background()
-	lib, database, _, recDir := setup(t)
-	a, err := lib.SaveSession(ctx, "session_x", 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A file with no row (a crash between the file and the row) ...
-	raw, err := os.ReadFile(filepath.Join(recDir, a.Filename))
-	if err != nil {
-		t.Fatal(err)
-	}
-	unindexed := "recording_20260101_120000.json"
-	if err := os.WriteFile(filepath.Join(recDir, unindexed), raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// ... and a row with no file.
-	if err := os.Remove(filepath.Join(recDir, a.Filename)); err != nil {
-		t.Fatal(err)
-	}
-	if err := lib.Reconcile(ctx, database); err != nil {
-		t.Fatal(err)
-	}
-	got, err := database.GetRecording(ctx, unindexed)
-	if err != nil {
-		t.Fatalf("file without a row was not indexed: %v", err)
-	}
-	if got.Duration != a.Duration || got.SampleRate != a.SampleRate || got.SessionID != a.SessionID || got.Mode != "webrtc" || got.Missing {
-		t.Errorf("row made from the file: %+v, want it to match %+v", got, a)
-	}
-	if gone, _ := database.GetRecording(ctx, a.Filename); gone == nil || !gone.Missing {
-		t.Errorf("row without a file: %+v, want it flagged missing", gone)
-	}
-	// The file comes back: the flag clears.
-	if err := os.WriteFile(filepath.Join(recDir, a.Filename), raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := lib.Reconcile(ctx, database); err != nil {
-		t.Fatal(err)
-	}
-	if back, _ := database.GetRecording(ctx, a.Filename); back.Missing {
-		t.Error("flag not cleared when the file returned")
-	}
-	if n, _ := database.CountRecordings(ctx); n != 2 {
-		t.Errorf("%d rows, want 2", n)
-	}
+	forEachStore(t, func(t *testing.T, b *backend) {
+		a, err := b.lib.SaveSession(ctx, "session_x", 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A file with no row (a crash between the file and the row), a
+		// damaged one ...
+		raw := b.raw(t, a.Filename)
+		const unindexed, broken = "recording_20260101_120000.json", "recording_20260101_120001.json"
+		b.put(t, unindexed, raw)
+		b.put(t, broken, []byte(strings.Replace(string(raw), "UklGR", "XXXXX", 1)))
+		// ... and a row with no file.
+		if err := b.lib.Store.Remove(ctx, a.Filename); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.lib.Reconcile(ctx, b.db); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.db.GetRecording(ctx, unindexed)
+		if err != nil {
+			t.Fatalf("file without a row was not indexed: %v", err)
+		}
+		if got.Duration != a.Duration || got.SampleRate != a.SampleRate || got.SessionID != a.SessionID || got.Mode != "webrtc" || got.Missing || got.Damaged {
+			t.Errorf("row made from the file: %+v, want it to match %+v", got, a)
+		}
+		if gone, _ := b.db.GetRecording(ctx, a.Filename); gone == nil || !gone.Missing {
+			t.Errorf("row without a file: %+v, want it flagged missing", gone)
+		}
+		if bad, _ := b.db.GetRecording(ctx, broken); bad == nil || !bad.Damaged {
+			t.Errorf("damaged file: %+v, want it flagged damaged", bad)
+		}
+		// The file comes back: the flag clears.
+		b.put(t, a.Filename, raw)
+		if err := b.lib.Reconcile(ctx, b.db); err != nil {
+			t.Fatal(err)
+		}
+		if back, _ := b.db.GetRecording(ctx, a.Filename); back.Missing {
+			t.Error("flag not cleared when the file returned")
+		}
+		if n, _ := b.db.CountRecordings(ctx); n != 3 {
+			t.Errorf("%d rows, want 3", n)
+		}
+	})
 }
 
 // TestReconcileDamaged: a file that fails the cheap check at start is

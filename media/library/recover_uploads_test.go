@@ -28,7 +28,7 @@ func recoverAll(t *testing.T, lib *library.Library, sp *upload.Spooler) int {
 // uploadSetup is a library with a real upload spooler.
 func uploadSetup(t *testing.T) (*library.Library, *upload.Spooler, []byte) {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/chromium-440hz.webm")
+	raw, err := os.ReadFile("../webm/testdata/chromium-440hz.webm")
 	if err != nil {
 		t.Fatal(err)
 	}

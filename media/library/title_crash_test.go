@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/avatarweb/recorder/db"
+	"github.com/avatarweb/recorder/internal/dirstore"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/store"
@@ -18,7 +19,7 @@ import (
 // mid-save stops: entered is closed when Save is reached, and it returns
 // (an error) only once resume is closed.
 type stallingStore struct {
-	library.Store
+	store.Store
 	entered, resume chan struct{}
 }
 
@@ -52,7 +53,7 @@ func TestTitleSurvivesACrashMidSave(t *testing.T) {
 	// restart is the next start's recovery, on what the crash left.
 	restart := func(t *testing.T, database *db.DB, recDir, spoolDir string) *media.Recording {
 		t.Helper()
-		next := &library.Library{Store: &store.Store{Dir: recDir}, Index: database, Log: slog.New(slog.DiscardHandler)}
+		next := &library.Library{Store: &dirstore.Store{Dir: recDir}, Index: database, Log: slog.New(slog.DiscardHandler)}
 		if err := next.Reconcile(ctx, database); err != nil {
 			t.Fatal(err)
 		}

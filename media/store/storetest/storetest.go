@@ -1,6 +1,6 @@
-// Package storetest is the conformance suite every recording store passes:
-// the local directory (media/store) and the bucket (media/store/s3store)
-// run the same tests, so the library can rely on one behaviour.
+// Package storetest is the conformance suite of store.Store: the
+// directory (internal/dirstore) and the bucket (internal/s3store) run the
+// same tests, so the library can rely on one behaviour.
 package storetest
 
 import (
@@ -21,20 +21,8 @@ import (
 	"github.com/avatarweb/recorder/media/store"
 )
 
-// Store is the library's recording store (library.Store), declared here
-// so this package does not depend on the library.
-type Store interface {
-	Save(ctx context.Context, audio io.Reader, size int64, meta store.Meta) (string, error)
-	Open(ctx context.Context, name string) (*store.Recording, error)
-	OpenFile(ctx context.Context, name string) (io.ReadCloser, int64, error)
-	Names(ctx context.Context) ([]string, error)
-	Remove(ctx context.Context, name string) error
-	StageRemove(ctx context.Context, name string) (store.Staged, error)
-	Trash(ctx context.Context) ([]store.Staged, error)
-}
-
 // NewStore returns an empty store whose clock is now.
-type NewStore func(t *testing.T, now func() time.Time) Store
+type NewStore func(t *testing.T, now func() time.Time) store.Store
 
 // Clock is the time the suite saves at, unless a test moves it.
 var Clock = time.Date(2026, 11, 26, 13, 2, 58, 95e6, time.UTC)
@@ -44,7 +32,7 @@ func Run(t *testing.T, newStore NewStore) {
 	fixed := func() time.Time { return Clock }
 	tests := []struct {
 		name string
-		run  func(t *testing.T, s Store)
+		run  func(t *testing.T, s store.Store)
 	}{
 		{"SaveOpen", testSaveOpen},
 		{"Empty", testEmpty},
@@ -60,6 +48,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"StageUndo", testStageUndo},
 		{"StageDone", testStageDone},
 		{"TrashAfterCrash", testTrash},
+		{"SetMeta", testSetMeta},
+		{"Ping", testPing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t, fixed)) })
@@ -84,7 +74,7 @@ func meta() store.Meta {
 	}
 }
 
-func save(t *testing.T, s Store, data []byte) string {
+func save(t *testing.T, s store.Store, data []byte) string {
 	t.Helper()
 	name, err := s.Save(context.Background(), bytes.NewReader(data), int64(len(data)), meta())
 	if err != nil {
@@ -94,7 +84,7 @@ func save(t *testing.T, s Store, data []byte) string {
 }
 
 // readAll opens name and returns its metadata and audio.
-func readAll(t *testing.T, s Store, name string) (*store.Recording, []byte) {
+func readAll(t *testing.T, s store.Store, name string) (*store.Recording, []byte) {
 	t.Helper()
 	rec, err := s.Open(context.Background(), name)
 	if err != nil {
@@ -108,7 +98,7 @@ func readAll(t *testing.T, s Store, name string) (*store.Recording, []byte) {
 	return rec, got
 }
 
-func names(t *testing.T, s Store) []string {
+func names(t *testing.T, s store.Store) []string {
 	t.Helper()
 	got, err := s.Names(context.Background())
 	if err != nil {
@@ -118,7 +108,7 @@ func names(t *testing.T, s Store) []string {
 	return got
 }
 
-func trash(t *testing.T, s Store) []string {
+func trash(t *testing.T, s store.Store) []string {
 	t.Helper()
 	staged, err := s.Trash(context.Background())
 	if err != nil {
@@ -139,7 +129,7 @@ func want(t *testing.T, what string, got, want []string) {
 	}
 }
 
-func testSaveOpen(t *testing.T, s Store) {
+func testSaveOpen(t *testing.T, s store.Store) {
 	data := audio(1, 100_001) // not a multiple of 3: padded base64
 	name := save(t, s, data)
 	if name != "recording_20261126_130258.json" {
@@ -160,7 +150,7 @@ func testSaveOpen(t *testing.T, s Store) {
 	want(t, "names", names(t, s), []string{name})
 }
 
-func testEmpty(t *testing.T, s Store) {
+func testEmpty(t *testing.T, s store.Store) {
 	name := save(t, s, nil)
 	rec, got := readAll(t, s, name)
 	if len(got) != 0 || rec.Size != 0 || rec.Meta.Bytes != 0 {
@@ -170,7 +160,7 @@ func testEmpty(t *testing.T, s Store) {
 
 // testLarge saves more than one part of a multipart upload (8 MiB of
 // base64 and more).
-func testLarge(t *testing.T, s Store) {
+func testLarge(t *testing.T, s store.Store) {
 	data := audio(2, 13<<20+5)
 	name := save(t, s, data)
 	_, got := readAll(t, s, name)
@@ -179,7 +169,7 @@ func testLarge(t *testing.T, s Store) {
 	}
 }
 
-func testSeek(t *testing.T, s Store) {
+func testSeek(t *testing.T, s store.Store) {
 	data := audio(3, 3<<20+1)
 	name := save(t, s, data)
 	rec, err := s.Open(context.Background(), name)
@@ -214,7 +204,7 @@ func testSeek(t *testing.T, s Store) {
 	}
 }
 
-func testOpenFile(t *testing.T, s Store) {
+func testOpenFile(t *testing.T, s store.Store) {
 	data := audio(4, 1000)
 	name := save(t, s, data)
 	f, size, err := s.OpenFile(context.Background(), name)
@@ -247,7 +237,7 @@ func testOpenFile(t *testing.T, s Store) {
 
 // testCollision: saves in one second take _2, _3, ...; none is
 // overwritten.
-func testCollision(t *testing.T, s Store) {
+func testCollision(t *testing.T, s store.Store) {
 	var saved []string
 	for i := range 4 {
 		name := save(t, s, audio(uint64(10+i), 500+i))
@@ -266,7 +256,7 @@ func testCollision(t *testing.T, s Store) {
 
 // testConcurrentCollision: saves at once in one second each get a name
 // of their own and keep their own audio.
-func testConcurrentCollision(t *testing.T, s Store) {
+func testConcurrentCollision(t *testing.T, s store.Store) {
 	const n = 8
 	var wg sync.WaitGroup
 	got := make([]string, n)
@@ -309,7 +299,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
-func testSaveFailure(t *testing.T, s Store) {
+func testSaveFailure(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	big := 12 << 20 // past the first part of an upload
 	canceled, cancel := context.WithCancel(ctx)
@@ -347,7 +337,7 @@ func testSaveFailure(t *testing.T, s Store) {
 	}
 }
 
-func testNotFound(t *testing.T, s Store) {
+func testNotFound(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	const absent = "recording_20000101_000000.json"
 	if _, err := s.Open(ctx, absent); !errors.Is(err, media.ErrNotFound) {
@@ -365,7 +355,7 @@ func testNotFound(t *testing.T, s Store) {
 	want(t, "names of an empty store", names(t, s), nil)
 }
 
-func testInvalid(t *testing.T, s Store) {
+func testInvalid(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	name := save(t, s, audio(7, 10))
 	for _, bad := range []string{"../" + name, "x/" + name, store.TrashPrefix + name, "recording.json", ""} {
@@ -385,7 +375,7 @@ func testInvalid(t *testing.T, s Store) {
 	want(t, "names", names(t, s), []string{name})
 }
 
-func testRemove(t *testing.T, s Store) {
+func testRemove(t *testing.T, s store.Store) {
 	a := save(t, s, audio(8, 10))
 	b := save(t, s, audio(9, 10))
 	if err := s.Remove(context.Background(), a); err != nil {
@@ -397,7 +387,7 @@ func testRemove(t *testing.T, s Store) {
 	}
 }
 
-func testStageUndo(t *testing.T, s Store) {
+func testStageUndo(t *testing.T, s store.Store) {
 	data := audio(10, 5000)
 	name := save(t, s, data)
 	rm, err := s.StageRemove(context.Background(), name)
@@ -422,7 +412,7 @@ func testStageUndo(t *testing.T, s Store) {
 	}
 }
 
-func testStageDone(t *testing.T, s Store) {
+func testStageDone(t *testing.T, s store.Store) {
 	name := save(t, s, audio(11, 5000))
 	rm, err := s.StageRemove(context.Background(), name)
 	if err != nil {
@@ -441,7 +431,7 @@ func testStageDone(t *testing.T, s Store) {
 
 // testTrash: a removal a crash interrupted is found by Trash and can be
 // settled either way.
-func testTrash(t *testing.T, s Store) {
+func testTrash(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	kept, gone := save(t, s, audio(13, 100)), save(t, s, audio(14, 100))
 	for _, name := range []string{kept, gone} {
@@ -470,5 +460,47 @@ func testTrash(t *testing.T, s Store) {
 	want(t, "trash after recovery", trash(t, s), nil)
 	if _, got := readAll(t, s, kept); !bytes.Equal(got, audio(13, 100)) {
 		t.Error("restored recording differs")
+	}
+}
+
+// testSetMeta: a title is written into a recording, small or larger than
+// a multipart upload's part, its audio left byte for byte and its other
+// members as they were; a recording that is not there, or a name that is
+// not a recording's, is refused.
+func testSetMeta(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, n := range []int{1000, 13<<20 + 5} {
+		data := audio(uint64(n), n)
+		name := save(t, s, data)
+		for _, title := range []string{"Café ☕ \"quoted\"", ""} {
+			if err := s.SetMeta(ctx, name, func(m *store.Meta) { m.Title = title }); err != nil {
+				t.Fatalf("%d bytes: set title %q: %v", n, title, err)
+			}
+			rec, got := readAll(t, s, name)
+			m := meta()
+			m.Bytes, m.Timestamp, m.Title = int64(n), "2026-11-26T13:02:58.095Z", title
+			if !bytes.Equal(got, data) || fmt.Sprint(rec.Meta) != fmt.Sprint(m) {
+				t.Errorf("%d bytes, title %q: audio equal %v, meta\n%+v, want\n%+v", n, title, bytes.Equal(got, data), rec.Meta, m)
+			}
+		}
+		want(t, "names after SetMeta", names(t, s), []string{name})
+		if err := s.Remove(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit := func(m *store.Meta) { m.Title = "x" }
+	if err := s.SetMeta(ctx, "recording_20990101_000000.json", edit); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("absent: %v, want ErrNotFound", err)
+	}
+	if err := s.SetMeta(ctx, "../recorder.db", edit); !errors.Is(err, media.ErrInvalid) {
+		t.Errorf("bad name: %v, want ErrInvalid", err)
+	}
+	want(t, "names after refusals", names(t, s), nil)
+}
+
+// testPing: a store made for the test answers.
+func testPing(t *testing.T, s store.Store) {
+	if err := s.Ping(context.Background()); err != nil {
+		t.Error(err)
 	}
 }

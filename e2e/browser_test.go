@@ -1,0 +1,612 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/avatarweb/recorder/internal/app"
+	"github.com/avatarweb/recorder/internal/config"
+	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/webm"
+)
+
+// captureEnv, when set to a directory, makes TestCaptureRTP record real
+// Chromium RTP packets there: how media/testdata got them.
+const captureEnv = "RECORDER_CAPTURE_RTP"
+
+const toneHz = 440
+
+// chromiumPath finds Debian's chromium (or CHROMIUM).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	return findEngine(t, "Chromium", "install it with `apt-get install -y chromium`, or set CHROMIUM=path",
+		os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser")
+}
+
+// testServer runs the real server on a free loopback port with a temp
+// data directory.
+type testServer struct {
+	*app.Server
+	url string
+}
+
+func startServer(t *testing.T, tap func(string, media.Packet), flags ...string) *testServer {
+	t.Helper()
+	cfg, err := config.Parse(append([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, flags...), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Tap = tap
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := app.New(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		srv.Close()
+	})
+	return &testServer{Server: srv, url: "http://" + ln.Addr().String()}
+}
+
+// testWriter sends server logs to the test log, shown on failure or -v.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// newBrowser starts headless Chromium whose fake microphone plays wav.
+func newBrowser(t *testing.T, wav string) context.Context {
+	t.Helper()
+	return launch(t,
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", wav),
+	)
+}
+
+// launch starts headless Chromium with the given extra flags.
+func launch(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	return launchChromium(t, chromiumPath(t), 90*time.Second,
+		append([]chromedp.ExecAllocatorOption{chromedp.Flag("allow-loopback-in-peer-connection", true)}, extra...)...)
+}
+
+// launchChromium starts headless Chromium from execPath (the browser, or
+// a wrapper that runs it in a network namespace) with the flags every
+// test's Chromium has and extra, and returns its context, which ends
+// after timeout or with the test. It is the one place a test's Chromium
+// is started.
+func launchChromium(t *testing.T, execPath string, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(execPath),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+	)
+	opts = append(opts, extra...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// toneWAV writes a 440 Hz tone long enough to outlast a take (Chromium
+// loops the file anyway).
+func toneWAV(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tone440.wav")
+	if err := mediatest.WriteWAV(path, mediatest.Tone(toneHz, 48000, 1, 20, 0.5), 48000, 1); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func postJSON(t *testing.T, url string, body any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	res, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("POST %s: %d, undecodable body: %v", url, res.StatusCode, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %d %v", url, res.StatusCode, out)
+	}
+	return out
+}
+
+// TestBrowserWebRTC records a fake-mic tone through the real page over
+// WebRTC at two sample rates and checks what the server saved.
+func TestBrowserWebRTC(t *testing.T) {
+	chromiumPath(t)
+	wav := toneWAV(t)
+	for _, rate := range []int{48000, 16000} {
+		t.Run(strconv.Itoa(rate), func(t *testing.T) {
+			srv := startServer(t, nil)
+			postJSON(t, srv.url+"/update_params", map[string]any{"sample_rate": rate, "channels": 1})
+
+			filename, recorded := recordWebRTC(t, newBrowser(t, wav), srv.url, 3*time.Second, "")
+			checkRecording(t, srv, filename, rate, recorded)
+		})
+	}
+}
+
+// TestBrowserMicErrors: a denied or missing microphone is explained on the
+// page, and the page is ready to try again.
+func TestBrowserMicErrors(t *testing.T) {
+	chromiumPath(t)
+	srv := startServer(t, nil)
+	for _, tc := range []struct {
+		name  string
+		flags []chromedp.ExecAllocatorOption
+		want  string
+	}{
+		// No fake UI: headless Chromium denies the permission prompt.
+		{"Denied", []chromedp.ExecAllocatorOption{chromedp.Flag("use-fake-device-for-media-stream", true)}, "denied"},
+		// Fake UI grants permission, but there is no device at all.
+		{"NoMicrophone", []chromedp.ExecAllocatorOption{chromedp.Flag("use-fake-ui-for-media-stream", true)}, "No microphone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := launch(t, tc.flags...)
+			type css = chromedp.CSS
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(srv.url),
+				chromedp.Click(css(`[data-testid=btn-start]`)),
+				chromedp.WaitReady(css(`body[data-state=error]`)),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, err := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
+			if err != nil || !strings.Contains(status, tc.want) {
+				t.Errorf("status line %q (err %v), want it to say %q", status, err, tc.want)
+			}
+			disabled, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('btn-start').disabled`))
+			if disabled {
+				t.Error("WebRTC button stays disabled after the error: the user cannot retry")
+			}
+			if n := srv.Sessions.Live(); n != 0 {
+				t.Errorf("%d sessions live after a mic error", n)
+			}
+		})
+	}
+}
+
+// TestCaptureRTP saves the packets Chromium sends for the test tone, once
+// at its default bitrate (CELT after a Hybrid start) and once capped to
+// 12 kbps (SILK wideband), for the decoder's unit tests. It runs only when
+// RECORDER_CAPTURE_RTP names a directory.
+func TestCaptureRTP(t *testing.T) {
+	dir := os.Getenv(captureEnv)
+	if dir == "" {
+		t.Skip("set " + captureEnv + "=dir to capture Chromium RTP packets")
+	}
+	chromiumPath(t)
+	wav := toneWAV(t)
+	for name, bitrate := range map[string]string{"celt": "", "silk": "12000"} {
+		var capture captured
+		srv := startServer(t, capture.add)
+		recordWebRTC(t, newBrowser(t, wav), srv.url, 2*time.Second, bitrate)
+		path := filepath.Join(dir, "chromium-440hz-"+name+".rtp")
+		if err := mediatest.WritePackets(path, capture.packets()); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d packets", path, len(capture.packets()))
+	}
+}
+
+// recordWebRTC drives the page: processing off, WebRTC, wait, Stop, Save.
+// It returns the saved file name and the seconds the page recorded.
+func recordWebRTC(t *testing.T, ctx context.Context, url string, hold time.Duration, maxBitrate string) (string, float64) {
+	t.Helper()
+	type css = chromedp.CSS
+	capBitrate := chromedp.Sleep(0)
+	if maxBitrate != "" {
+		capBitrate = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[any](`(async () => {
+				const sender = window.recorder.session.pc.getSenders()[0];
+				const p = sender.getParameters();
+				p.encodings[0].maxBitrate = `+maxBitrate+`;
+				await sender.setParameters(p);
+			})()`, chromedp.EvalAwaitPromise)(ctx, t)
+			return err
+		})
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(css(`[data-testid=btn-start]`)),
+		// A steady tone is what echo cancellation, noise suppression and
+		// auto gain are built to remove: turn them off for the test.
+		processingOff(),
+		startTake("webrtc"),
+		capBitrate,
+		chromedp.Sleep(hold),
+		chromedp.Click(css(`[data-testid=btn-stop]`)),
+		chromedp.WaitReady(css(`body[data-state=draft]`)),
+		chromedp.Click(css(`[data-testid=btn-save]`)),
+		chromedp.WaitReady(css(`body[data-saved-filename]`)),
+	)
+	if err != nil {
+		status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
+		t.Fatalf("driving the page: %v (status line: %q)", err, status)
+	}
+	filename := attr(t, ctx, "body", "data-saved-filename")
+	recorded := attr(t, ctx, "body", "data-recorded-seconds")
+	// The list is an htmx fragment: the new take must appear without a reload.
+	if err := chromedp.Do(ctx, chromedp.WaitReady(css(fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, filename)))); err != nil {
+		t.Fatalf("recordings list did not show %s: %v", filename, err)
+	}
+	secs, err := strconv.ParseFloat(recorded, 64)
+	if err != nil {
+		t.Fatalf("page recorded %q seconds: %v", recorded, err)
+	}
+	status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
+	t.Logf("saved %s after %.2f s; status: %s", filename, secs, status)
+	return filename, secs
+}
+
+func attr(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
+	if err != nil || !v.Exists {
+		t.Fatalf("%s[%s]: %v (exists %v)", sel, name, err, v.Exists)
+	}
+	return v.Value
+}
+
+// checkRecording reads the saved file from disk and its SQLite row.
+func checkRecording(t *testing.T, srv *testServer, filename string, rate int, recorded float64) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		AudioData            string       `json:"audio_data"`
+		ProcessingParameters media.Params `json:"processing_parameters"`
+		Timestamp            string       `json:"timestamp"`
+		Duration             float64      `json:"duration"`
+		SessionID            string       `json:"webrtc_session_id"`
+		MIME                 string       `json:"mime"`
+		SampleRate           int          `json:"sample_rate"`
+		Channels             int          `json:"channels"`
+		Mode                 string       `json:"mode"`
+		Bytes                int64        `json:"bytes"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatalf("recording is not JSON: %v", err)
+	}
+	audio, err := base64.StdEncoding.DecodeString(file.AudioData)
+	if err != nil {
+		t.Fatalf("audio_data is not base64: %v", err)
+	}
+	r := bytes.NewReader(audio)
+	info, err := media.ReadWAVHeader(r)
+	if err != nil {
+		t.Fatalf("audio_data is not a WAV: %v", err)
+	}
+	pcm, _ := io.ReadAll(r)
+	samples := media.S16LEToFloat(nil, pcm)
+
+	if info.SampleRate != rate || info.Channels != 1 || file.SampleRate != rate || file.ProcessingParameters.SampleRate != rate {
+		t.Errorf("format: wav %d Hz × %d, file says %d Hz, params %+v; want %d Hz mono", info.SampleRate, info.Channels, file.SampleRate, file.ProcessingParameters, rate)
+	}
+	if file.MIME != "audio/wav" || file.Mode != "webrtc" || file.Bytes != int64(len(audio)) {
+		t.Errorf("metadata: mime %q mode %q bytes %d (audio is %d bytes)", file.MIME, file.Mode, file.Bytes, len(audio))
+	}
+	// Skip the first 200 ms: Opus starts in Hybrid mode and ramps up.
+	steady := samples[min(len(samples), rate/5):]
+	if f := mediatest.DominantFrequency(steady, rate); math.Abs(f-toneHz) > 5 {
+		t.Errorf("dominant frequency %.1f Hz, want %d ± 5 Hz", f, toneHz)
+	} else {
+		t.Logf("dominant frequency %.2f Hz, RMS %.3f", f, mediatest.RMS(steady))
+	}
+	if rms := mediatest.RMS(steady); rms < 0.1 {
+		t.Errorf("RMS %.3f: the tone (amplitude 0.5, RMS 0.35) came out too quiet", rms)
+	}
+	dur := info.Duration()
+	if math.Abs(dur-recorded) > 0.15*recorded || math.Abs(file.Duration-dur) > 1e-6 {
+		t.Errorf("duration: audio %.3f s, file says %.3f s, page recorded %.3f s (want ±15%%)", dur, file.Duration, recorded)
+	} else {
+		t.Logf("duration %.3f s vs %.3f s recorded (%.1f%%)", dur, recorded, 100*(dur-recorded)/recorded)
+	}
+
+	row, err := srv.DB.GetRecording(context.Background(), filename)
+	if err != nil {
+		t.Fatalf("no SQLite row for %s: %v", filename, err)
+	}
+	if row.SampleRate != rate || row.Channels != 1 || row.Mode != "webrtc" || row.MIME != "audio/wav" ||
+		row.Bytes != int64(len(audio)) || row.SessionID != file.SessionID || math.Abs(row.Duration-dur) > 1e-6 ||
+		row.FPS != file.ProcessingParameters.FPS || row.BatchSize != file.ProcessingParameters.BatchSize {
+		t.Errorf("SQLite row %+v does not match the file (%d Hz, %d bytes, %.3f s, session %s)", row, rate, len(audio), dur, file.SessionID)
+	}
+}
+
+type captured struct {
+	mu   sync.Mutex
+	list []media.Packet
+}
+
+func (c *captured) add(_ string, p media.Packet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.list = append(c.list, p)
+}
+
+func (c *captured) packets() []media.Packet {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.list
+}
+
+// TestBrowserLiveParams changes fps through the form on the recording page
+// and batch size through /ws on a second page during one live take, and
+// checks that every page shows each change, that the server's frames and
+// batches account for the audio at each setting, and that the saved take
+// records where the changes took effect.
+func TestBrowserLiveParams(t *testing.T) {
+	chromiumPath(t)
+	srv := startServer(t, nil)
+	const rate = 16000
+	postJSON(t, srv.url+"/update_params", map[string]any{"sample_rate": rate, "channels": 1, "fps": 30, "batch_size": 16})
+
+	rec := newBrowser(t, toneWAV(t))
+	type css = chromedp.CSS
+	if err := chromedp.Do(rec, chromedp.Navigate(srv.url)); err != nil { // starts the browser
+		t.Fatal(err)
+	}
+	watcher, cancel := chromedp.NewContext(rec) // a second tab in the same browser
+	defer cancel()
+	if err := chromedp.Do(watcher, chromedp.Navigate(srv.url), chromedp.WaitVisible(css(`#params-form`))); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(rec,
+		processingOff(),
+		startTake("webrtc"),
+		chromedp.Sleep(time.Second),
+		// fps through the form (htmx posts it and swaps the fragment).
+		chromedp.SetValue(css(`#fps`), "25"),
+		chromedp.Click(css(`[data-testid=params-submit]`)),
+		chromedp.WaitReady(css(`[data-testid=params-saved]`)),
+	)
+	if err != nil {
+		t.Fatalf("recording page: %v", err)
+	}
+	waitShown(t, watcher, `#fps[value="25"]`, "the second page did not show fps 25")
+	if err := chromedp.Do(watcher, chromedp.Sleep(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// batch size through the WebSocket, from the second page.
+	if sent, err := chromedp.Run(watcher, chromedp.Evaluate[bool](`window.recorder.channel.updateParams({batch_size: 32})`)); err != nil || !sent {
+		t.Fatalf("sending update_params over /ws: %v (sent %v)", err, sent)
+	}
+	waitShown(t, rec, `#batch_size[value="32"]`, "the recording page did not show batch size 32")
+	id := attrOrFail(t, rec, `[data-testid=session-id]`)
+	if err := chromedp.Do(rec, chromedp.Sleep(time.Second),
+		chromedp.Click(css(`[data-testid=btn-stop]`)), chromedp.WaitReady(css(`body[data-state=draft]`))); err != nil {
+		t.Fatal(err)
+	}
+	if frames, _ := chromedp.Run(rec, chromedp.Text(css(`[data-testid=st-frames]`))); !strings.Contains(frames, "frames") {
+		t.Errorf("the stats panel never showed frames over /ws: %q", frames)
+	}
+
+	s, err := srv.Sessions.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := s.Info()
+	checkFraming(t, info.Framing, info.Stats.OutputFrames, rate)
+
+	if err := chromedp.Do(rec, chromedp.Click(css(`[data-testid=btn-save]`)), chromedp.WaitReady(css(`body[data-saved-filename]`))); err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		ParamChanges []media.ParamChange `json:"param_changes"`
+		Stats        map[string]int64    `json:"stats"`
+	}
+	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), attr(t, rec, "body", "data-saved-filename")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(file.ParamChanges) != fmt.Sprint(info.Framing.Changes) || file.Stats["frames"] != info.Framing.Frames {
+		t.Errorf("saved take: changes %+v frames %d; session had %+v and %d", file.ParamChanges, file.Stats["frames"], info.Framing.Changes, info.Framing.Frames)
+	}
+}
+
+// checkFraming recomputes frame and batch counts from the audio the
+// server received and where each change took effect.
+func checkFraming(t *testing.T, f rtc.FramingInfo, samples int64, rate int64) {
+	t.Helper()
+	t.Logf("%d samples → %d frames, %d batches; changes %+v", samples, f.Frames, f.Batches, f.Changes)
+	if len(f.Changes) != 2 || f.Changes[0].FPS != 25 || f.Changes[0].BatchSize != 16 || f.Changes[1].FPS != 25 || f.Changes[1].BatchSize != 32 {
+		t.Fatalf("changes %+v, want fps 30→25, then batch size 16→32", f.Changes)
+	}
+	fpsAt, batchAt := f.Changes[0], f.Changes[1]
+	// Frames: F1 at 30 fps, then the rest of the audio at 25 fps.
+	start := int64(math.Round(fpsAt.Seconds * float64(rate)))
+	if want := fpsAt.Frame * rate / 30; start != want {
+		t.Errorf("fps change at frame %d starts at sample %d, want %d", fpsAt.Frame, start, want)
+	}
+	if want := fpsAt.Frame + ceilDiv((samples-start)*25, rate); f.Frames != want {
+		t.Errorf("%d frames, want %d (%d at 30 fps + the %d samples after at 25 fps)", f.Frames, want, fpsAt.Frame, samples-start)
+	}
+	// Batches: of 16 up to the fps change (the last one cut short there),
+	// of 16 from it to the batch change, of 32 after.
+	if (batchAt.Frame-fpsAt.Frame)%16 != 0 {
+		t.Errorf("batch size change at frame %d is not a batch boundary after frame %d", batchAt.Frame, fpsAt.Frame)
+	}
+	want := ceilDiv(fpsAt.Frame, 16) + (batchAt.Frame-fpsAt.Frame)/16 + ceilDiv(f.Frames-batchAt.Frame, 32)
+	if f.Batches != want {
+		t.Errorf("%d batches, want %d", f.Batches, want)
+	}
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+func waitShown(t *testing.T, ctx context.Context, sel, what string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, time.Second+500*time.Millisecond)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("%s within 1.5 s: %v", what, err)
+	}
+}
+
+func attrOrFail(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	text, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	if err != nil || text == "" {
+		t.Fatalf("%s: %q, %v", sel, text, err)
+	}
+	return text
+}
+
+// TestBrowserMediaRecorder records the fake-mic tone in Record mode with a
+// pause in the middle, listens back, saves, and checks the stored take:
+// labelled WebM/Opus, fixed to have a duration and cues, 440 Hz, as long
+// as the time recorded (the pause excluded).
+func TestBrowserMediaRecorder(t *testing.T) {
+	chromiumPath(t)
+	srv := startServer(t, nil)
+	ctx := newBrowser(t, toneWAV(t))
+	type css = chromedp.CSS
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.url),
+		processingOff(),
+		startTake("record"),
+		chromedp.Sleep(1500*time.Millisecond),
+		chromedp.Click(css(`[data-testid=btn-pause]`)),
+		chromedp.WaitReady(css(`body[data-state=paused]`)),
+		chromedp.Sleep(time.Second),
+		chromedp.Click(css(`[data-testid=btn-pause]`)),
+		chromedp.WaitReady(css(`body[data-state=recording]`)),
+		chromedp.Sleep(1500*time.Millisecond),
+		chromedp.Click(css(`[data-testid=btn-stop]`)),
+		chromedp.WaitReady(css(`body[data-state=draft]`)),
+	)
+	if err != nil {
+		status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
+		t.Fatalf("driving the page: %v (status line: %q)", err, status)
+	}
+	// Listen back before saving: the preview plays what was uploaded.
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise((resolve) => {
+		const a = document.getElementById('preview');
+		if (a.readyState >= 2) return resolve('');
+		a.addEventListener('loadeddata', () => resolve(''), { once: true });
+		a.addEventListener('error', () => resolve('error ' + (a.error && a.error.code) + ': ' + (a.error && a.error.message)), { once: true });
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || loaded != "" {
+		t.Errorf("the listen-back player could not load the uploaded take: %v %s", err, loaded)
+	}
+	recorded, err := strconv.ParseFloat(attr(t, ctx, "body", "data-recorded-seconds"), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(css(`[data-testid=btn-save]`)), chromedp.WaitReady(css(`body[data-saved-filename]`))); err != nil {
+		status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
+		t.Fatalf("saving: %v (status line: %q)", err, status)
+	}
+	filename := attr(t, ctx, "body", "data-saved-filename")
+	if err := chromedp.Do(ctx, chromedp.WaitReady(css(fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, filename)))); err != nil {
+		t.Fatalf("recordings list did not show %s: %v", filename, err)
+	}
+
+	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		AudioData string  `json:"audio_data"`
+		MIME      string  `json:"mime"`
+		Mode      string  `json:"mode"`
+		Duration  float64 `json:"duration"`
+		Bytes     int64   `json:"bytes"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	audio, err := base64.StdEncoding.DecodeString(file.AudioData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file.MIME != "audio/webm;codecs=opus" || file.Mode != "mediarecorder" || file.Bytes != int64(len(audio)) {
+		t.Errorf("labelled %q, mode %q, %d bytes (audio is %d)", file.MIME, file.Mode, file.Bytes, len(audio))
+	}
+	info, err := webm.Probe(bytes.NewReader(audio), int64(len(audio)))
+	if err != nil || !info.HasDuration || !info.HasCues || info.Codec != webm.CodecOpus {
+		t.Fatalf("stored WebM: %+v, %v; want Opus with a duration and cues", info, err)
+	}
+	dur := info.Duration.Seconds()
+	if math.Abs(dur-recorded) > 0.1*recorded || math.Abs(file.Duration-dur) > 0.001 {
+		t.Errorf("duration: audio %.3f s, file says %.3f s, page recorded %.3f s without the pause (want ±10%%)", dur, file.Duration, recorded)
+	} else {
+		t.Logf("duration %.3f s vs %.3f s recorded (%.1f%%)", dur, recorded, 100*(dur-recorded)/recorded)
+	}
+	pcm, channels, err := webm.DecodeOpus(bytes.NewReader(audio), int64(len(audio)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := mediatest.Channel(pcm, channels, 0)
+	steady := left[min(len(left), media.OpusRate/5):]
+	if f := mediatest.DominantFrequency(steady, media.OpusRate); math.Abs(f-toneHz) > 5 {
+		t.Errorf("dominant frequency %.1f Hz, want %d ± 5 Hz", f, toneHz)
+	} else {
+		t.Logf("dominant frequency %.2f Hz, RMS %.3f", f, mediatest.RMS(steady))
+	}
+	row, err := srv.DB.GetRecording(context.Background(), filename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.MIME != file.MIME || row.Mode != "mediarecorder" || math.Abs(row.Duration-dur) > 0.001 ||
+		row.Bytes != int64(len(audio)) || math.Abs(row.ClientDuration-recorded) > 0.01 {
+		t.Errorf("SQLite row %+v does not match the file (%.3f s, %d bytes, client %.3f s)", row, dur, len(audio), recorded)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(srv.Config.DataDir, "uploads")); len(entries) != 0 {
+		t.Errorf("the upload was not cleaned up after saving: %v", entries)
+	}
+}
