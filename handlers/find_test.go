@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/avatarweb/recorder/handlers"
 )
 
 // visibleText is what a person reads of some HTML: its text, tags aside.
@@ -160,8 +162,9 @@ func TestListLoadsNoAudio(t *testing.T) {
 // Recently deleted's files counted in the bytes, and the space left.
 func TestStorageShown(t *testing.T) {
 	t.Parallel()
-	ta, f := newFakeApp(t)
-	ta.handler.DiskFree = func() (int64, bool) { return 5 << 30, true }
+	ta, f := newFakeAppWith(t, withHandler(func(h *handlers.Handler) {
+		h.DiskFree = func() (int64, bool) { return 5 << 30, true }
+	}))
 	for i := range 3 {
 		ta.saveTone(t, f, "s"+string(rune('a'+i)), t1.Add(time.Duration(i)*time.Minute))
 	}
