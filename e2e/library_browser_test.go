@@ -86,7 +86,7 @@ func (p *wdPage) until(what, cond string) func(context.Context) error {
 			if err == nil && ok {
 				return nil
 			}
-			if time.Now().After(deadline) {
+			if time.Now().After(deadline) || ctx.Err() != nil {
 				return fmt.Errorf("waiting for %s (%s): %v", what, cond, err)
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -129,19 +129,20 @@ func libraryWalk(t *testing.T, p *wdPage, srv *testServer) {
 	p.do("undoing", p.press("Undo"), p.until("the row back", rowsAre("Guitar riff", "Standup notes")))
 
 	// The Delete key on a focused row deletes it too, with Undo.
-	p.do("the Delete key", func(ctx context.Context) error {
+	// (A list refresh may swap the row just as the key goes: tried again.)
+	p.do("the Delete key", p.retry(func(ctx context.Context) error {
 		return p.b.Eval(ctx, `(() => {
 	const link = document.querySelector('a[aria-label="Download .wav of Guitar riff"]');
 	link.focus();
 	link.dispatchEvent(new KeyboardEvent('keydown', { key: 'Delete', bubbles: true, cancelable: true }));
 })()`, nil)
-	}, p.until("the row gone", rowsAre("Standup notes")),
+	}, rowsAre("Standup notes")), p.until("the row gone", rowsAre("Standup notes")),
 		p.until("the toast", `document.querySelector('[data-testid=toast]').textContent.includes('Deleted “Guitar riff”.')`),
 		p.press("Undo"), p.until("the row back", rowsAre("Guitar riff", "Standup notes")))
 
 	p.do("deleting again", p.press("Delete Guitar riff"), p.until("the row gone", rowsAre("Standup notes")),
 		p.until("the list's link to it", `[...document.querySelectorAll('a')].some((a) => a.textContent.trim() === 'Recently deleted (1)')`))
-	p.do("opening Recently deleted", p.press("Recently deleted (1)"), p.until("the view", `location.pathname === '/trash' && document.querySelector('[data-testid=deleted-recording]')`),
+	p.do("opening Recently deleted", p.follow("Recently deleted (1)", `location.pathname === '/trash' && document.querySelector('[data-testid=deleted-recording]')`),
 		p.until("the deleted take there", `document.querySelector('[data-testid=trash]').textContent.includes('Guitar riff')`))
 	p.do("restoring", p.press("Restore Guitar riff"), p.until("Recently deleted empty", `!document.querySelector('[data-testid=deleted-recording]')`))
 	p.do("back to the list", p.press("← Recordings"), p.until("the page ready", `location.pathname === '/' && document.body.dataset.ready !== undefined`),
@@ -154,6 +155,32 @@ func libraryWalk(t *testing.T, p *wdPage, srv *testServer) {
 	p.do("playing", func(ctx context.Context) error {
 		return p.b.Eval(ctx, `(() => { const a = document.querySelector('#recordings audio'); a.muted = true; a.play().catch(() => {}); })()`, nil)
 	}, p.until("the player at 1.5×", `document.querySelector('#recordings audio').playbackRate === 1.5`))
+}
+
+// follow presses the link labelled label until cond holds (5 s each
+// try, three tries): a link swapped by a list refresh just as it is
+// clicked may take the click with it.
+func (p *wdPage) follow(label, cond string) func(context.Context) error {
+	return p.retry(p.press(label), cond)
+}
+
+// retry does act until cond holds (5 s each try, three tries).
+func (p *wdPage) retry(act func(context.Context) error, cond string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var err error
+		for range 3 {
+			if err = act(ctx); err != nil {
+				continue
+			}
+			wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err = p.until(cond, cond)(wait)
+			cancel()
+			if err == nil {
+				return nil
+			}
+		}
+		return err
+	}
 }
 
 // choose picks value in the select labelled label, as a person does.
