@@ -129,7 +129,10 @@ func (db *DB) checkWritable(ctx context.Context) error {
 // migrate applies the dialect's embedded migrations in name order, each
 // once. The migrations table records each by its file name alone
 // ("0001_init.sql"), the same in both dialects.
-func (db *DB) migrate(ctx context.Context) error {
+func (db *DB) migrate(ctx context.Context) error { return db.migrateTo(ctx, "") }
+
+// migrateTo applies the migrations up to the one named last ("": all).
+func (db *DB) migrateTo(ctx context.Context, last string) error {
 	if err := db.inMigrationTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.d.migrationsTable)
 		return err
@@ -143,6 +146,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if last != "" && path.Base(name) > last {
+			break
+		}
 		if err := db.inMigrationTx(ctx, func(tx *sql.Tx) error {
 			return db.migrateFile(ctx, tx, name)
 		}); err != nil {
@@ -190,11 +196,23 @@ func (db *DB) migrateFile(ctx context.Context, tx *sql.Tx, name string) error {
 	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
 		return err
 	}
+	if step := afterMigration[base]; step != nil {
+		if err := step(ctx, db, tx); err != nil {
+			return err
+		}
+	}
 	_, err = tx.ExecContext(ctx,
 		db.q(`INSERT INTO migrations (name, applied_at) VALUES (?, ?)`),
 		base, formatTime(db.now()),
 	)
 	return err
+}
+
+// afterMigration are steps in Go that finish a migration, in its
+// transaction, where SQL alone cannot: filling a new column from values
+// only the app computes.
+var afterMigration = map[string]func(ctx context.Context, db *DB, tx *sql.Tx) error{
+	"0009_find.sql": foldTitles,
 }
 
 // formatTime renders t the way timestamps are written.

@@ -16,6 +16,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/avatarweb/recorder/media/find"
 )
 
 // A dialect is what differs between the SQL engines the index runs on. The
@@ -53,6 +55,18 @@ type dialect struct {
 	uniqueViolation func(error) bool // UNIQUE or PRIMARY KEY
 	checkViolation  func(error) bool // CHECK
 	diskFull        func(error) bool // no space left where the data lives
+
+	// matchWords is the condition on recordings that holds when every
+	// word of the argument wordsArg makes begins a word of search_text,
+	// through the full-text index (which holds the library only).
+	matchWords string
+	wordsArg   func(words []string) string
+	// countWords, if set, counts the library's recordings matching
+	// wordsArg from the full-text index alone, up to find.MaxCount + 1.
+	countWords string
+	// orderIndex, if set, names the index a list in order o is read by,
+	// for a hint to a planner that cannot weigh full-text matches itself.
+	orderIndex func(o find.Order) string
 
 	// local reports that the data lives on this machine's disk, so freeing
 	// space here (DB.MakeRoom) can let a write through.
@@ -119,6 +133,16 @@ var sqliteDialect = dialect{
 	diskFull: func(err error) bool {
 		return err != nil && sqliteCode(err)&0xff == sqlite3.SQLITE_FULL
 	},
+	matchWords: `id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)`,
+	wordsArg:   fts5Prefixes,
+	countWords: `SELECT COUNT(*) FROM (
+		SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ? LIMIT ` + strconv.Itoa(find.MaxCount+1) + `)`,
+	orderIndex: func(o find.Order) string {
+		if o == find.Longest {
+			return "recordings_duration_idx"
+		}
+		return "recordings_created_idx"
+	},
 	local: true,
 }
 
@@ -163,6 +187,8 @@ var postgresDialect = dialect{
 	uniqueViolation: func(err error) bool { return pgCode(err) == "23505" }, // unique_violation
 	checkViolation:  func(err error) bool { return pgCode(err) == "23514" }, // check_violation
 	diskFull:        func(err error) bool { return pgCode(err) == "53100" }, // disk_full
+	matchWords:      `search_vector @@ to_tsquery('simple', ?)`,
+	wordsArg:        tsqueryPrefixes,
 	local:           false,
 }
 
@@ -275,4 +301,25 @@ func redactURL(source string) string {
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return u.String()
+}
+
+// fts5Prefixes is an FTS5 query matching rows with a word beginning with
+// each of words: "stand"* "notes"* (FTS5 ANDs its terms).
+func fts5Prefixes(words []string) string {
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
+	}
+	return strings.Join(terms, " ")
+}
+
+// tsqueryPrefixes is a PostgreSQL tsquery matching rows with a word
+// beginning with each of words: 'stand':* & 'notes':*.
+func tsqueryPrefixes(words []string) string {
+	terms := make([]string, len(words))
+	for i, w := range words {
+		w = strings.ReplaceAll(strings.ReplaceAll(w, `\`, `\\`), `'`, `''`)
+		terms[i] = `'` + w + `':*`
+	}
+	return strings.Join(terms, " & ")
 }

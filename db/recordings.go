@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/find"
 )
 
 // Page sizes for ListRecordings.
@@ -21,7 +22,7 @@ const (
 // recordingColumns are the columns scanRecording reads, in its order.
 const recordingColumns = `id, filename, created_at, duration_s, sample_rate, channels,
 	fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, missing, damaged,
-	COALESCE(take_id, ''), waveform`
+	COALESCE(take_id, ''), waveform, deleted_at`
 
 // RecordingByTake returns the recording saved from take takeID, or an
 // error wrapping media.ErrNotFound.
@@ -74,12 +75,14 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *media.Recordin
 	err := tx.QueryRowContext(ctx, db.q(`
 		INSERT INTO recordings (
 			filename, created_at, duration_s, sample_rate, channels,
-			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, take_id, waveform
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			fps, batch_size, mode, mime, bytes, session_id, title, client_duration_s, peaks, take_id, waveform,
+			search_text
+		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`),
 		r.Filename, formatTime(createdAt), r.Duration, r.SampleRate, r.Channels,
 		r.FPS, r.BatchSize, r.Mode, r.MIME, r.Bytes, r.SessionID, r.Title,
 		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks), sql.NullString{String: r.TakeID, Valid: r.TakeID != ""}, r.Waveform,
+		find.Fold(r.Title),
 	).Scan(&id)
 	switch {
 	case db.isUniqueViolation(err):
@@ -94,7 +97,8 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *media.Recordin
 	return nil
 }
 
-// GetRecording returns the recording stored under filename, or an error
+// GetRecording returns the recording stored under filename, in the
+// library or in Recently deleted (then its DeletedAt is set), or an error
 // wrapping media.ErrNotFound.
 func (db *DB) GetRecording(ctx context.Context, filename string) (*media.Recording, error) {
 	var r media.Recording
@@ -113,8 +117,9 @@ func (db *DB) GetRecording(ctx context.Context, filename string) (*media.Recordi
 	return &r, nil
 }
 
-// ListOlder returns up to limit recordings that come after c in the list
-// (older), newest first. It reads by the (created_at, id) index, so a page
+// ListOlder returns up to limit recordings of the library (Recently
+// deleted aside) that come after c in the list (older), newest first. It
+// reads by the (created_at, id) index, so a page
 // deep in the list costs what the first does.
 func (db *DB) ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error) {
 	if c.IsZero() {
@@ -123,7 +128,7 @@ func (db *DB) ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media
 	return db.listPage(ctx, `
 		SELECT `+recordingColumns+`
 		FROM recordings
-		WHERE (created_at, id) < (?, ?)
+		WHERE deleted_at IS NULL AND (created_at, id) < (?, ?)
 		ORDER BY created_at DESC, id DESC
 		LIMIT ?`, formatTime(c.CreatedAt), c.ID, listLimit(limit))
 }
@@ -134,7 +139,7 @@ func (db *DB) ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media
 	recs, err := db.listPage(ctx, `
 		SELECT `+recordingColumns+`
 		FROM recordings
-		WHERE (created_at, id) > (?, ?)
+		WHERE deleted_at IS NULL AND (created_at, id) > (?, ?)
 		ORDER BY created_at ASC, id ASC
 		LIMIT ?`, formatTime(c.CreatedAt), c.ID, listLimit(limit))
 	slices.Reverse(recs)
@@ -161,13 +166,15 @@ func (db *DB) listPage(ctx context.Context, query string, args ...any) ([]media.
 	return recs, nil
 }
 
-// ListRecordings returns one page of recordings, newest first. A limit <= 0
+// ListRecordings returns one page of the library's recordings (Recently
+// deleted aside), newest first. A limit <= 0
 // means DefaultListLimit; limits above MaxListLimit are cut to it; a negative
 // offset counts as 0. Past the end it returns an empty, non-nil slice.
 func (db *DB) ListRecordings(ctx context.Context, limit, offset int) ([]media.Recording, error) {
 	return db.listPage(ctx, `
 		SELECT `+recordingColumns+`
 		FROM recordings
+		WHERE deleted_at IS NULL
 		ORDER BY created_at DESC, id DESC
 		LIMIT ? OFFSET ?`, listLimit(limit), max(offset, 0))
 }
@@ -180,7 +187,9 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 	if err != nil {
 		return err
 	}
-	res, err := db.db.ExecContext(ctx, db.q(`UPDATE recordings SET title = ? WHERE filename = ?`), title, filename)
+	res, err := db.db.ExecContext(ctx, db.q(`
+		UPDATE recordings SET title = ?, search_text = ?
+		WHERE filename = ?`), title, find.Fold(title), filename)
 	if err != nil {
 		return db.full(fmt.Errorf("db: rename recording %q: %w", filename, err))
 	}
@@ -261,10 +270,11 @@ func nullIfZero(v float64) sql.NullFloat64 {
 	return sql.NullFloat64{Float64: v, Valid: v != 0}
 }
 
-// CountRecordings returns how many recordings are stored.
+// CountRecordings returns how many recordings are in the library (not
+// counting those in Recently deleted).
 func (db *DB) CountRecordings(ctx context.Context) (int, error) {
 	var n int
-	err := db.db.QueryRowContext(ctx, `SELECT n FROM recordings_count WHERE only_row = 1`).Scan(&n)
+	err := db.db.QueryRowContext(ctx, `SELECT n FROM recordings_totals WHERE NOT in_trash`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("db: count recordings: %w", err)
 	}
@@ -322,12 +332,22 @@ type scanner interface {
 func scanRecording(s scanner, r *media.Recording) error {
 	var createdAt, peaks string
 	var clientDuration sql.NullFloat64
+	var deletedAt sql.NullString
 	if err := s.Scan(
 		&r.ID, &r.Filename, &createdAt, &r.Duration, &r.SampleRate, &r.Channels,
 		&r.FPS, &r.BatchSize, &r.Mode, &r.MIME, &r.Bytes, &r.SessionID,
 		&r.Title, &clientDuration, &peaks, &r.Missing, &r.Damaged, &r.TakeID, &r.Waveform,
+		&deletedAt,
 	); err != nil {
 		return err
+	}
+	r.DeletedAt = time.Time{}
+	if deletedAt.Valid {
+		t, err := parseTime(deletedAt.String)
+		if err != nil {
+			return fmt.Errorf("recording %q: deleted_at: %w", r.Filename, err)
+		}
+		r.DeletedAt = t
 	}
 	r.ClientDuration = clientDuration.Float64
 	r.Peaks = nil

@@ -112,17 +112,24 @@ func (p *wdPage) click(sel string) func(context.Context) error {
 }
 
 // press clicks the button, link or label whose visible text is label (or
-// starts with it), as a user finds it.
+// starts with it), as a user finds it. A control swapped for a fresh copy
+// between finding and clicking (the list refreshes itself) is found again.
 func (p *wdPage) press(label string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		var sel string
-		if err := p.b.Eval(ctx, labelled(label), &sel); err != nil {
-			return err
+		var err error
+		for range 3 {
+			var sel string
+			if err = p.b.Eval(ctx, labelled(label), &sel); err != nil {
+				return err
+			}
+			if sel == "" {
+				return fmt.Errorf("no visible control labelled %q", label)
+			}
+			if err = p.b.Click(ctx, sel); err == nil || ctx.Err() != nil {
+				return err
+			}
 		}
-		if sel == "" {
-			return fmt.Errorf("no visible control labelled %q", label)
-		}
-		return p.b.Click(ctx, sel)
+		return err
 	}
 }
 

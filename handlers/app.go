@@ -166,8 +166,14 @@ func (h *Handler) routes(app *fiber.App, cfg AppConfig, b *guard.Bodies) {
 	plain.get("/recordings/:filename/audio", h.recordingAudio)
 	forms.post("/recordings/:filename/title", h.renameRecording)
 	plain.get("/recordings/:filename/delete", h.confirmDelete)
-	forms.post("/recordings/:filename/delete", h.deleteRecording)
-	plain.delete("/recordings/:filename", h.deleteRecording)
+	plain.delete("/recordings/:filename", h.deleteRecording) // for good: the API's delete
+
+	// Recently deleted: the page's Delete keeps a recording there, to
+	// Undo or Restore, until Delete forever or the purge.
+	forms.post("/recordings/:filename/delete", h.trashRecording)
+	forms.post("/recordings/:filename/restore", h.restoreRecording)
+	forms.post("/recordings/:filename/purge", h.purgeRecording)
+	pages.get("/trash", h.trashPage)
 
 	plain.get("/assets/*", serveAssets(assets.Load(), time.Now()))
 	if h.Metrics != nil {

@@ -11,6 +11,7 @@ import (
 var formRoutes = map[string]bool{
 	"/login": true, "/params": true,
 	"/recordings/:filename/title": true, "/recordings/:filename/delete": true,
+	"/recordings/:filename/restore": true, "/recordings/:filename/purge": true,
 }
 
 var routeParam = regexp.MustCompile(`:[a-z]+|\*`)

@@ -67,7 +67,7 @@ func TestSaveOggMeasured(t *testing.T) {
 	if ct := res.header.Get("Content-Type"); ct != "audio/ogg;codecs=opus" || !bytes.Equal(res.body, raw) {
 		t.Errorf("Content-Type %q, %d bytes", ct, len(res.body))
 	}
-	if cd := res.header.Get("Content-Disposition"); !strings.HasSuffix(cd, `.ogg"`) {
+	if cd := res.header.Get("Content-Disposition"); !strings.HasSuffix(cd, `.ogg`) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 }

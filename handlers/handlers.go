@@ -17,6 +17,7 @@ import (
 	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
+	"github.com/avatarweb/recorder/media/find"
 	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
 )
@@ -62,6 +63,12 @@ type Library interface {
 	ListOlder(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	ListNewer(ctx context.Context, c media.Cursor, limit int) ([]media.Recording, error)
 	Count(ctx context.Context) (int, error)
+	Find(ctx context.Context, p find.Page) ([]media.Recording, error)
+	CountFound(ctx context.Context, q find.Query) (int, error)
+	Totals(ctx context.Context) (media.Totals, error)
+	Trash(ctx context.Context, filename string) (*media.Recording, error)
+	Restore(ctx context.Context, filename string) (*media.Recording, error)
+	Purge(ctx context.Context, filename string, before time.Time) error
 	Get(ctx context.Context, filename string) (*media.Recording, error)
 	Rename(ctx context.Context, filename, title string) error
 	Delete(ctx context.Context, filename string) error
@@ -99,6 +106,12 @@ type Handler struct {
 	WSIdle time.Duration
 	// ICE, when set, gives pages their STUN/TURN servers.
 	ICE ICE
+	// DiskFree, when set, is the space left on the data volume, for the
+	// list's storage line (false: unknown, not said).
+	DiskFree func() (int64, bool)
+	// KeepDeleted is how long a recording stays in Recently deleted
+	// before it is deleted for good (shown in that view; 0: not said).
+	KeepDeleted time.Duration
 	// MaxTakeTime is the server's limit on a live take (0: none), so the
 	// page can say why a take ended.
 	MaxTakeTime time.Duration

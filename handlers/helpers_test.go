@@ -129,6 +129,7 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 		Library:      lib,
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
+		KeepDeleted:  30 * 24 * time.Hour,
 	}
 	if o.handler != nil {
 		o.handler(&h)

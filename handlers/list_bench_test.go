@@ -46,7 +46,7 @@ func deepURL(b *testing.B, ta *testApp) string {
 		b.Fatal(err)
 	}
 	c := media.CursorOf(recs[0])
-	return fmt.Sprintf("/?before=%d.%d", c.CreatedAt.UnixMilli(), c.ID)
+	return fmt.Sprintf("/?after=%d_%d", c.CreatedAt.UnixMilli(), c.ID)
 }
 
 // BenchmarkRecordingsPage times GET / (the first page of the list) and a

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/avatarweb/recorder/internal/disposition"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/store"
@@ -190,8 +191,15 @@ func (h *Handler) recordingAudio(c *fiber.Ctx) error {
 		return err
 	}
 	if c.QueryBool("download") {
-		c.Set(fiber.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q",
-			strings.TrimSuffix(name, ".json")+library.Extension(rec.Meta.MIME)))
+		// Saved under its title and day ("Standup notes 2026-12-07.webm"),
+		// in the viewer's time zone, not the server's file name.
+		row, err := h.Library.Get(c.UserContext(), name)
+		if err != nil {
+			rec.Close()
+			return err
+		}
+		c.Set(fiber.HeaderContentDisposition, disposition.Attachment(
+			media.DownloadName(*row, viewerOf(c).loc, library.Extension(rec.Meta.MIME))))
 	}
 	return serveRange(c, rec.Audio, rec, rec.Size, rec.ModTime, library.ServedMIME(rec.Meta.MIME))
 }
@@ -210,7 +218,7 @@ func (h *Handler) renameRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.RecordingItem(recordingRow(*rec)))
+	return render(c, views.RecordingItem(recordingRow(*rec, viewerOf(c))))
 }
 
 // confirmDelete asks before deleting, for browsers without JavaScript.
@@ -219,7 +227,7 @@ func (h *Handler) confirmDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.DeleteConfirm(recordingRow(*rec)))
+	return render(c, views.DeleteConfirm(recordingRow(*rec, viewerOf(c))))
 }
 
 // deleteRecording removes a recording's file and row together. htmx gets

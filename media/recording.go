@@ -28,6 +28,9 @@ type Recording struct {
 	Damaged        bool    // the file could not be read at the last start
 	TakeID         string  // the take it was saved from; "" for older rows
 	Waveform       string  // SVG path of Peaks, drawn at save; "" for older rows
+	// DeletedAt is when the recording went to "Recently deleted"; zero
+	// while it is in the library.
+	DeletedAt time.Time
 }
 
 // MaxTitle bounds a recording's title, in characters.

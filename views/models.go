@@ -25,6 +25,9 @@ type IndexPage struct {
 	Notice     string
 	Form       ParamsFormView
 	Recordings RecordingsView
+	// Undo, after a form without JavaScript deleted a recording, says so
+	// and offers to bring it back.
+	Undo ToastView
 	// MaxTakeSeconds is the server's limit on a live take (0: none).
 	MaxTakeSeconds int
 }
@@ -52,11 +55,19 @@ type ParamsView struct {
 	WAVPerHour, OpusPerHour, ChannelsName string
 }
 
-// RecordingsView is one page of the recordings list.
+// RecordingsView is one page of the recordings list: what a search
+// finds, in the order asked.
 type RecordingsView struct {
 	Rows            []RecordingRow
-	Total           int
-	Summary         string // "42 recordings, 1 h 3 min"
+	Total           int    // in the library
+	Found           int    // by the search (Total without one)
+	Query           string // the search as typed ("" for none)
+	Sort            string // the order: "newest", "oldest", "longest"
+	Sorts           []Choice
+	Summary         string // "45 recordings", "3 of 45 recordings match “standup”"
+	PageURL         string // this view as a page address: "/?q=standup"
+	Deleted         int    // recordings in Recently deleted
+	Storage         string // "1 h 3 min of audio in 120.4 MiB · 9.8 GiB free"
 	MoreURL         string // the next page, as a page link ("" on the last)
 	MoreFragmentURL string // the next page's items, for htmx
 	NewerURL        string // back towards the newest, when not on the first page
@@ -66,7 +77,7 @@ type RecordingsView struct {
 type RecordingRow struct {
 	ID          string // for the element id
 	Filename    string
-	Name        string // the title, or the file name when untitled
+	Name        string // the title, or a name from when it was made
 	Title       string
 	URL         string // /recordings/{filename}
 	AudioURL    string
@@ -75,17 +86,25 @@ type RecordingRow struct {
 	Created     string    // server-side fallback of CreatedAt
 	CreatedAt   time.Time // shown in the viewer's time zone
 	Duration    string
-	Mode        string
-	Format      string
-	Size        string
-	Params      string
-	Problem     string // "file missing", "file damaged": shown first
-	Waveform    string // SVG path of the peaks in a 120×32 box
+	Seconds     float64 // the length, for players that load nothing until played
+	// Day, on the first row of a day in a list by date, heads it:
+	// "Today", "Yesterday", "Monday 7 December".
+	Day      string
+	Mode     string
+	Deleted  string // in Recently deleted: when, and when it goes for good
+	Format   string
+	Size     string
+	Params   string
+	Problem  string // "file missing", "file damaged": shown first
+	Waveform string // SVG path of the peaks in a 120×32 box
 	// RecoveredAt, for a take the server saved by itself at start, is
 	// when it was made (RFC 3339): the page writes the title's time in
 	// the viewer's zone and clock, as it writes CreatedAt.
 	RecoveredAt string
 }
+
+// seconds writes a length for a data attribute: "12.5".
+func seconds(s float64) string { return strconv.FormatFloat(s, 'f', -1, 64) }
 
 func invalid(f ParamsFormView, field string) string {
 	if _, ok := f.Errors[field]; ok {
@@ -143,4 +162,24 @@ func (r RecordingRow) titleAttrs() templ.Attributes {
 		return nil
 	}
 	return templ.Attributes{"data-recovered-at": r.RecoveredAt}
+}
+
+// Choice is one option of a select.
+type Choice struct {
+	Value, Label string
+	Selected     bool
+}
+
+// ToastView is a passing message, with Undo when UndoURL is set.
+type ToastView struct {
+	Message string
+	UndoURL string // a POST that undoes what the message says
+}
+
+// TrashPage is the Recently deleted view.
+type TrashPage struct {
+	Rows     []RecordingRow
+	MoreURL  string
+	Notice   string
+	KeepDays int // how long a recording stays here (0: not said)
 }

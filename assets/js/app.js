@@ -676,7 +676,8 @@ async function save() {
     take = null;
     loadReview().then((review) => review.hide(ui.preview, ui.reviewWave));
     clearSession();
-    saved(res.filename, part ? `Saved as ${res.filename}, after its live part.` : '');
+    const named = title ? `“${title}”` : 'the take';
+    saved(res.filename, part ? `Saved ${named}, after its live part.` : `Saved ${named}.`);
   } catch (err) {
     setState('draft', `Could not save: ${err.message}`, 'error');
   }
@@ -694,7 +695,7 @@ function saved(filename, message = '') {
   list.markFresh(filename);
   resetTake();
   document.body.dataset.savedFilename = filename;
-  setState('idle', message || `Saved as ${filename}.`);
+  setState('idle', message || 'Saved.');
   focus(ui.start);
   list.changed();
 }

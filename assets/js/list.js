@@ -30,6 +30,25 @@ export function localTimes(root) {
   }
 }
 
+// listURL is the list's fragment as the search form asks for it now.
+function listURL() {
+  const form = $('find');
+  const q = form ? new URLSearchParams(new FormData(form)).toString() : '';
+  return q ? `/ui/recordings?${q}` : '/ui/recordings';
+}
+
+// The viewer's time zone goes with every request for the list (the form's
+// tz, and a cookie for the page itself): "yesterday" in a search, day
+// headings and the names of untitled takes are the viewer's own. A page
+// the server wrote in another zone is fetched again.
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+if ($('find-tz')) $('find-tz').value = zone;
+const cookieZone = document.cookie.match(/(?:^|;\s*)tz=([^;]*)/)?.[1];
+if (decodeURIComponent(cookieZone || '') !== zone) {
+  document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
+  if (zone !== 'UTC') queueMicrotask(() => changed());
+}
+
 let refreshing = null;
 let again = false;
 let fresh = { name: '', until: 0, scrolled: false };
@@ -44,7 +63,7 @@ export function changed() {
   refreshing = (async () => {
     do {
       again = false;
-      const res = await fetch('/ui/recordings');
+      const res = await fetch(listURL());
       const old = $('recordings');
       if (!res.ok || !old) return;
       const tpl = document.createElement('template');
@@ -143,6 +162,50 @@ document.addEventListener('click', (ev) => {
   if (!audio) return;
   const r = wave.getBoundingClientRect();
   const seek = () => (audio.currentTime = ((ev.clientX - r.left) / r.width) * audio.duration);
-  if (audio.duration) seek();
-  else audio.addEventListener('loadedmetadata', seek, { once: true });
+  if (audio.duration) return seek();
+  // Players load nothing until used (preload="none"): the first click on
+  // the waveform loads this one, then seeks.
+  audio.addEventListener('loadedmetadata', seek, { once: true });
+  audio.preload = 'metadata';
+  audio.load();
 });
+
+// A toast (a delete, with its Undo) stays 10 s, and longer while the
+// pointer or the focus is on it, so Undo is never pulled away mid-reach.
+let toastTimer = 0;
+function armToast() {
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    const toast = $('toast');
+    if (!toast) return;
+    if (toast.contains(document.activeElement) || toast.matches(':hover')) armToast();
+    else toast.replaceChildren();
+  }, 10000);
+}
+document.body.addEventListener('htmx:oobAfterSwap', (ev) => {
+  if (ev.detail.target?.id === 'toast') armToast();
+});
+
+// The Delete key deletes the row that has the focus (its title aside,
+// where it edits text), as its Delete button does: Undo is in the toast.
+document.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Delete' || ev.target.matches?.('input, textarea, select')) return;
+  const button = ev.target.closest?.('li[data-filename]')?.querySelector('[data-testid=delete]');
+  if (!button) return;
+  ev.preventDefault();
+  button.click();
+});
+
+// Playback speed: one for every player, kept from one visit to the next,
+// applied as each starts (players swapped in later included).
+const speedChoice = $('speed');
+const savedSpeed = Number(localStorage.getItem('playbackSpeed'));
+if (speedChoice && savedSpeed >= 0.75 && savedSpeed <= 2) speedChoice.value = String(savedSpeed);
+const speed = () => Number(speedChoice?.value) || 1;
+speedChoice?.addEventListener('change', () => {
+  localStorage.setItem('playbackSpeed', String(speed()));
+  for (const audio of document.querySelectorAll('#recordings audio')) audio.playbackRate = speed();
+});
+document.addEventListener('play', (ev) => {
+  if (ev.target.closest?.('#recordings')) ev.target.playbackRate = speed();
+}, true);

@@ -166,6 +166,8 @@ func (s *Server) newApp(ctx context.Context) *fiber.App {
 		Log:          s.log,
 		OfferTimeout: cfg.Sessions.OfferTimeout,
 		MaxTakeTime:  cfg.Sessions.MaxTakeTime,
+		KeepDeleted:  cfg.Storage.KeepDeleted,
+		DiskFree:     func() (int64, bool) { return diskFree(cfg.DataDir) },
 		BaseContext:  ctx, // shutdown closes /ws connections
 	}
 	var observer handlers.Observer // requests and saves, for /metrics

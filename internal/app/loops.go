@@ -18,7 +18,8 @@ func (s *Server) startLoops() {
 	if s.cluster != nil {
 		s.stops = append(s.stops, runCluster(s.params, s.lib, s.log))
 	}
-	s.stops = append(s.stops, applyToLiveSessions(s.params, s.Sessions), expireUploads(s.uploads, s.log))
+	s.stops = append(s.stops, applyToLiveSessions(s.params, s.Sessions), expireUploads(s.uploads, s.log),
+		purgeTrash(s.lib, s.DB, s.Config.Storage.KeepDeleted, s.log))
 }
 
 // expireUploads removes stale uploads once an hour; it returns the

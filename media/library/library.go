@@ -30,6 +30,7 @@ type Index interface {
 	CountRecordings(ctx context.Context) (int, error)
 	RenameRecording(ctx context.Context, filename, title string) error
 	DeleteRecording(ctx context.Context, filename string) error
+	Finder
 }
 
 // Sessions hands over the takes of live WebRTC sessions.
