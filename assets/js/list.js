@@ -93,7 +93,10 @@ export function shown(root) {
   const row = fresh.name && performance.now() < fresh.until && document.querySelector(`[data-testid=recording][data-filename="${CSS.escape(fresh.name)}"]`);
   if (row) {
     row.classList.add('fresh');
-    if (!fresh.scrolled) row.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    // Again on a later swap if it left the view: what that swap put
+    // above it (a day heading, the storage line) may have pushed it down.
+    const r = row.getBoundingClientRect();
+    if (!fresh.scrolled || r.top < 0 || r.bottom > innerHeight) row.scrollIntoView({ block: 'nearest' });
     fresh.scrolled = true;
   }
 }
