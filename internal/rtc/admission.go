@@ -84,27 +84,32 @@ type load struct {
 // admit says whether one more session fits, and if not, why in words a
 // person reads.
 func (a Admission) admit(l load) error {
-	busy := func(why string) error {
-		return &media.Error{Kind: media.ErrBusy, Message: "the server is at capacity (" + why + "); try again in a few seconds"}
-	}
 	switch {
 	case a.Off:
 		return nil
 	case l.cores >= a.CPUShare*a.Cores:
-		return busy("its processors are fully used")
+		return atCapacity("its processors are fully used")
 	case l.late > 0 && l.cores >= a.CPUShare*a.Cores/2:
 		// Late sessions on a busy process: one more would add to it.
 		// (On an idle process the lateness is the machine's or the
 		// network's, which refusing would not mend.)
-		return busy(liveTakes(l.late, "running late"))
+		return atCapacity(liveTakes(l.late, "running late"))
 	case l.live >= minTrustedLive:
 		perSession := l.cores / float64(l.live+l.connecting)
 		if l.cores+perSession > a.CPUShare*a.Cores {
-			return busy("one more live take would make them late")
+			return atCapacity("one more live take would make them late")
 		}
 	}
 	return nil
 }
+
+// atCapacity is the refusal of a new live take, saying why.
+func atCapacity(why string) error {
+	return &media.Error{Kind: media.ErrBusy, Message: "the server is at capacity (" + why + "); try again in a few seconds"}
+}
+
+// cpuMeterInterval is the shortest span the CPU use is averaged over.
+const cpuMeterInterval = 250 * time.Millisecond
 
 // cpuMeter measures the process's CPU use in cores, averaged over at
 // least a quarter second, read when asked (no goroutine of its own).
@@ -112,24 +117,23 @@ type cpuMeter struct {
 	cpuTime func() time.Duration
 	now     func() time.Time
 
-	mu       sync.Mutex
-	at       time.Time
-	cpu      time.Duration
-	cores    float64
-	interval time.Duration
+	mu    sync.Mutex
+	at    time.Time
+	cpu   time.Duration
+	cores float64
 }
 
 func newCPUMeter(a Admission) *cpuMeter {
-	return &cpuMeter{cpuTime: a.CPUTime, now: a.Now, at: a.Now(), cpu: a.CPUTime(), interval: 250 * time.Millisecond}
+	return &cpuMeter{cpuTime: a.CPUTime, now: a.Now, at: a.Now(), cpu: a.CPUTime()}
 }
 
 // Cores is the CPU the process used per second of wall time since the
-// last reading at least interval old.
+// last reading at least cpuMeterInterval old.
 func (m *cpuMeter) Cores() float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	if wall := now.Sub(m.at); wall >= m.interval {
+	if wall := now.Sub(m.at); wall >= cpuMeterInterval {
 		cpu := m.cpuTime()
 		m.cores = float64(cpu-m.cpu) / float64(wall)
 		m.at, m.cpu = now, cpu
@@ -198,8 +202,7 @@ func (p *pacer) acquire(ctx context.Context) (release func(), err error) {
 	select {
 	case p.slots <- struct{}{}:
 	case <-t.C:
-		return nil, &media.Error{Kind: media.ErrBusy, Message: fmt.Sprintf(
-			"the server is at capacity (%s); try again in a few seconds", liveTakes(cap(p.slots), "starting"))}
+		return nil, atCapacity(liveTakes(cap(p.slots), "starting"))
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

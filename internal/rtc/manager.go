@@ -215,7 +215,7 @@ func (m *Manager) register(id string, p media.Params, client string) (*Session, 
 			"%d live takes from your address already, the most one client may have; stop one first", m.cfg.MaxPerClient)}
 	}
 	if m.cfg.MaxSessions > 0 && m.liveLocked() >= m.cfg.MaxSessions {
-		return nil, &media.Error{Kind: media.ErrBusy, Message: fmt.Sprintf("the server is at capacity (%s is its limit); try again in a few seconds", countTakes(m.cfg.MaxSessions)+" at once")}
+		return nil, atCapacity(countTakes(m.cfg.MaxSessions) + " at once is its limit")
 	}
 	if err := m.cfg.Admission.admit(m.loadLocked()); err != nil {
 		m.totals.Refused++
