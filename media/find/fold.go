@@ -25,7 +25,10 @@ func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := true // at the start, or after a separator: no space to write
-	for _, r := range norm.NFKD.String(s) {
+	// Invalid UTF-8 first becomes a separator: norm passes a broken byte
+	// and the letters after it through undecomposed, so a second Fold
+	// would change them again.
+	for _, r := range norm.NFKD.String(strings.ToValidUTF8(s, " ")) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			continue // a combining accent: dropped
