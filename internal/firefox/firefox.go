@@ -397,3 +397,17 @@ func (b *Browser) Close() {
 	}
 	_ = os.RemoveAll(b.profile)
 }
+
+// Keys presses keys, one after another, wherever the focus is, as a
+// user's keyboard does (WebDriver's key codes: "\ue004" is Tab, "\ue017"
+// Delete).
+func (b *Browser) Keys(ctx context.Context, keys string) error {
+	_, err := b.call(ctx, "input.performActions", map[string]any{
+		"context": b.context,
+		"actions": []any{pagequery.KeyActions(keys)},
+	})
+	if err != nil {
+		return fmt.Errorf("firefox: keys %q: %w", keys, err)
+	}
+	return nil
+}

@@ -51,3 +51,14 @@ func Attr(ctx context.Context, e Evaluator, sel, name string) (string, bool, err
 	}
 	return *v, true, nil
 }
+
+// KeyActions is WebDriver's key input source pressing keys in turn (its
+// key codes: "\ue004" is Tab, "\ue017" Delete), for Perform Actions in
+// either protocol.
+func KeyActions(keys string) map[string]any {
+	var acts []any
+	for _, k := range keys {
+		acts = append(acts, map[string]any{"type": "keyDown", "value": string(k)}, map[string]any{"type": "keyUp", "value": string(k)})
+	}
+	return map[string]any{"type": "key", "id": "keyboard", "actions": acts}
+}

@@ -399,3 +399,13 @@ func lines(logf func(string, ...any), prefix string) *io.PipeWriter {
 	}()
 	return w
 }
+
+// Keys presses keys, one after another, wherever the focus is, as a
+// user's keyboard does (WebDriver's key codes: "\ue004" is Tab, "\ue017"
+// Delete).
+func (b *Browser) Keys(ctx context.Context, keys string) error {
+	if err := b.cmd(ctx, http.MethodPost, "/actions", map[string]any{"actions": []any{pagequery.KeyActions(keys)}}, nil); err != nil {
+		return fmt.Errorf("webkit: keys %q: %w", keys, err)
+	}
+	return nil
+}

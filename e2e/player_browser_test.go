@@ -1,0 +1,228 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/avatarweb/recorder/media/mediatest"
+)
+
+// keyboard is a driver that presses real keys wherever the focus is, in
+// WebDriver's key codes.
+type keyboard interface {
+	Keys(ctx context.Context, keys string) error
+}
+
+const (
+	keyTab    = "\ue004"
+	keyDelete = "\ue017"
+	keyRight  = "\ue014"
+)
+
+// Keys presses keys through the DevTools protocol, as the keyboard does.
+func (chromeDriver) Keys(ctx context.Context, keys string) error {
+	keys = strings.NewReplacer(keyTab, kb.Tab, keyDelete, kb.Delete, keyRight, kb.ArrowRight).Replace(keys)
+	return chromedp.Do(ctx, chromedp.KeyEvent(keys))
+}
+
+func (p *wdPage) keys(keys string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		k, ok := p.b.(keyboard)
+		if !ok {
+			return fmt.Errorf("%T presses no keys", p.b)
+		}
+		return k.Keys(ctx, keys)
+	}
+}
+
+// focusedName names what has the focus: its accessible name, or its tag.
+const focusedName = `(() => {
+	const el = document.activeElement;
+	return el ? (el.getAttribute('aria-label') || (el.innerText || '').trim() || el.tagName) : '';
+})()`
+
+// keyboardWalk is a person with a keyboard alone in a library of two
+// takes: nothing of the audio is fetched until played and each player
+// shows its length; a row is one Tab stop per action; Space plays and
+// pauses the focusedName row, the arrow keys seek; the Delete key deletes,
+// with Undo.
+func keyboardWalk(t *testing.T, p *wdPage, srv *testServer) {
+	for _, title := range []string{"Standup notes", "Guitar riff"} {
+		name := saveToneViaAPI(t, srv, 20)
+		postForm(t, srv.url+"/recordings/"+name+"/title", title)
+		time.Sleep(20 * time.Millisecond) // distinct save times: a stable order
+	}
+	p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`),
+		p.until("two rows", rowsAre("Guitar riff", "Standup notes")))
+	var times []string
+	if err := p.b.Eval(p.ctx, `[...document.querySelectorAll('[data-testid=recording] .rec-time')].filter((e) => e.getClientRects().length).map((e) => e.textContent.replace(/\s+/g, ' ').trim())`, &times); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(times, ",") != "0:00 / 0:20,0:00 / 0:20" {
+		t.Errorf("the players show %q before playing, want the length of each (0:00 / 0:20)", times)
+	}
+
+	// Tab from the first row's title to the next row: each stop is one
+	// action of the row, named for it.
+	p.do("focusing the first title", func(ctx context.Context) error {
+		return p.b.Eval(ctx, `document.querySelector('[data-testid=recording] input[name=title]').focus()`, nil)
+	})
+	want := []string{"Rename Guitar riff", "Play Guitar riff", "Position in Guitar riff", "Download .wav of Guitar riff", "Details of Guitar riff", "Delete Guitar riff"}
+	var stops []string
+	for range len(want) + 1 {
+		var name string
+		p.do("pressing Tab", p.keys(keyTab), func(ctx context.Context) error { return p.b.Eval(ctx, focusedName, &name) })
+		if strings.HasSuffix(name, "Standup notes") {
+			break
+		}
+		stops = append(stops, name)
+	}
+	t.Logf("Tab stops in a row after its title: %q", stops)
+	if strings.Join(stops, "|") != strings.Join(want, "|") {
+		t.Errorf("Tab stops after a row's title: %q, want %q", stops, want)
+	}
+
+	// Space on the focusedName row plays it, and again pauses it.
+	audio := `document.querySelector('[data-testid=recording] audio')`
+	p.do("muting", func(ctx context.Context) error { return p.b.Eval(ctx, audio+`.muted = true`, nil) })
+	p.do("focusing the waveform", func(ctx context.Context) error {
+		return p.b.Eval(ctx, `document.querySelector('[data-testid=recording] [data-testid=seek]').focus()`, nil)
+	}, p.keys(" "), p.until("playing", `!`+audio+`.paused && `+audio+`.currentTime > 0.2`),
+		p.until("the button says Pause", `document.querySelector('[data-testid=recording] [data-testid=play]').getAttribute('aria-label') === 'Pause Guitar riff'`))
+	p.do("Space again", p.keys(" "), p.until("paused", audio+`.paused`))
+	var was float64
+	p.do("seeking with the arrow key", func(ctx context.Context) error { return p.b.Eval(ctx, audio+`.currentTime`, &was) },
+		p.keys(keyRight), p.until("5 s on", fmt.Sprintf(`%s.currentTime >= %f`, audio, was+4.9)),
+		p.until("the clock", `/^0:0[5-9] /.test(document.querySelector('[data-testid=recording] .rec-time').textContent.trim())`))
+
+	// The Delete key on the focusedName row deletes it, with Undo.
+	p.do("the Delete key", p.retry(func(ctx context.Context) error {
+		if err := p.b.Eval(ctx, `document.querySelector('a[aria-label="Download .wav of Guitar riff"]').focus()`, nil); err != nil {
+			return err
+		}
+		return p.keys(keyDelete)(ctx)
+	}, rowsAre("Standup notes")),
+		p.until("the toast", `document.querySelector('[data-testid=toast]').textContent.includes('Deleted “Guitar riff”.')`),
+		p.press("Undo"), p.until("the row back", rowsAre("Guitar riff", "Standup notes")))
+
+	var audioRequests int
+	// Only the take played was fetched.
+	if err := p.b.Eval(p.ctx, `new Set(performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.endsWith('/audio')).map((e) => e.name)).size`, &audioRequests); err != nil || audioRequests > 1 {
+		t.Errorf("takes fetched: %d (%v), want only the one played", audioRequests, err)
+	}
+}
+
+func TestBrowserRowKeyboard(t *testing.T) {
+	srv := startServer(t, nil)
+	keyboardWalk(t, &wdPage{t: t, b: chromeDriver{}, ctx: launch(t)}, srv)
+}
+
+func TestFirefoxRowKeyboard(t *testing.T) {
+	firefoxPath(t)
+	srv := startServer(t, nil)
+	keyboardWalk(t, newFirefox(t, nil, nil, ""), srv)
+}
+
+func TestWebKitRowKeyboard(t *testing.T) {
+	srv := startServer(t, nil)
+	p, _ := newWebKit(t, 1280, 900)
+	keyboardWalk(t, p, srv)
+}
+
+// gapWAV writes 2 s of tone, 3 s of silence and 2 s of tone.
+func gapWAV(t *testing.T) string {
+	t.Helper()
+	const rate = 16000
+	samples := mediatest.Tone(toneHz, rate, 1, 2, 0.5)
+	samples = append(samples, make([]float32, 3*rate)...)
+	samples = append(samples, mediatest.Tone(toneHz, rate, 1, 2, 0.5)...)
+	path := filepath.Join(t.TempDir(), "gap.wav")
+	if err := mediatest.WriteWAV(path, samples, rate, 1); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// skipSilenceWalk plays a take with a 3 s silent gap (2–5 s) twice, at
+// 2×: without Skip silence it plays through the gap; with it, ticked as
+// a person does, the gap (less the quarter second kept at each end) is
+// never played.
+func skipSilenceWalk(t *testing.T, p *wdPage, srv *testServer) {
+	wav, err := os.ReadFile(gapWAV(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	postJSON(t, srv.url+"/save_recording", map[string]any{
+		"recording_type": "mediarecorder", "audio_data": base64.StdEncoding.EncodeToString(wav), "mime": "audio/wav",
+	})
+	p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`), p.waitFor(`[data-testid=recording]`))
+	// The gap less a quarter second each side, to a peak bucket (7/120 s).
+	var start, end float64
+	got := p.attr(`[data-testid=recording] [data-player]`, "data-silences")
+	if _, err := fmt.Sscanf(got, "%g-%g", &start, &end); err != nil || math.Abs(start-2.25) > 0.1 || math.Abs(end-4.75) > 0.1 {
+		t.Errorf("data-silences = %q (%v), want about 2.25-4.75", got, err)
+	}
+	// played plays the take from its start to its end and returns the
+	// positions seen on the way.
+	played := func(what string) []float64 {
+		var at []float64
+		p.do(what, func(ctx context.Context) error {
+			return p.b.Eval(ctx, `(() => {
+	const a = document.querySelector('[data-testid=recording] audio');
+	a.muted = true;
+	a.playbackRate = 2;
+	window.seen = [];
+	const look = () => { window.seen.push(a.currentTime); if (!a.paused && !a.ended) requestAnimationFrame(look); };
+	a.addEventListener('playing', () => requestAnimationFrame(look), { once: true });
+	document.querySelector('[data-testid=recording] [data-testid=play]').click();
+})()`, nil)
+		}, p.until("the end", `window.seen.length > 0 && document.querySelector('[data-testid=recording] audio').currentTime === 0 && document.querySelector('[data-testid=recording] audio').paused`),
+			func(ctx context.Context) error { return p.b.Eval(ctx, `window.seen`, &at) })
+		return at
+	}
+	inGap := func(at []float64) (n int) {
+		for _, s := range at {
+			if s > 2.5 && s < 4.5 {
+				n++
+			}
+		}
+		return n
+	}
+	if at := played("playing through"); inGap(at) == 0 {
+		t.Fatalf("without Skip silence no position in the gap was seen (%d positions): the test cannot tell", len(at))
+	}
+	p.do("ticking Skip silence", p.press("Skip silence"), p.until("ticked", `document.getElementById('skip-silence').checked`))
+	at := played("playing with Skip silence")
+	last := 0.0
+	for _, s := range at {
+		last = max(last, s)
+	}
+	if n := inGap(at); n > 0 || last < 6 {
+		t.Errorf("with Skip silence: %d positions of %d in the gap, played to %.2f s; want none, and to the end", n, len(at), last)
+	}
+	p.do("the choice kept", p.navigate(srv.url), p.waitFor(`body[data-ready]`),
+		p.until("still ticked", `document.getElementById('skip-silence').checked`))
+}
+
+func TestBrowserSkipSilence(t *testing.T) {
+	srv := startServer(t, nil)
+	skipSilenceWalk(t, &wdPage{t: t, b: chromeDriver{}, ctx: launch(t)}, srv)
+}
+
+func TestFirefoxSkipSilence(t *testing.T) {
+	firefoxPath(t)
+	srv := startServer(t, nil)
+	skipSilenceWalk(t, newFirefox(t, nil, nil, ""), srv)
+}
