@@ -580,28 +580,33 @@ func axeCheck(t *testing.T, ctx context.Context, when string) {
 }
 
 // TestBrowserAccessibility checks the page with axe-core idle with
-// recordings listed and Advanced open, during a take, and in review.
+// recordings listed and Advanced open, during a take, and in review, in
+// the system's dark and light schemes (contrast is checked in each).
 func TestBrowserAccessibility(t *testing.T) {
 	srv := startServer(t, nil)
 	name := saveToneViaAPI(t, srv, 1)
 	postForm(t, srv.url+"/recordings/"+name+"/title", "Standup notes")
 	saveToneViaAPI(t, srv, 2)
-	ctx := speechBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/?advanced=1"), chromedp.WaitVisible(css(`[data-testid=recording]`))); err != nil {
-		t.Fatal(err)
+	for _, scheme := range []string{"dark", "light"} {
+		t.Run(scheme, func(t *testing.T) {
+			ctx := speechBrowser(t)
+			if err := chromedp.Do(ctx, colorScheme(scheme), chromedp.Navigate(srv.url+"/?advanced=1"), chromedp.WaitVisible(css(`[data-testid=recording]`))); err != nil {
+				t.Fatal(err)
+			}
+			if label := attr(t, ctx, fmt.Sprintf(`[data-filename=%q] [data-testid=delete]`, name), "aria-label"); label != "Delete Standup notes" {
+				t.Errorf("the delete button is labelled %q", label)
+			}
+			axeCheck(t, ctx, "idle, with recordings and Advanced open")
+			if err := chromedp.Do(ctx, startTake("webrtc"), chromedp.Sleep(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			axeCheck(t, ctx, "during a take")
+			if err := chromedp.Do(ctx, chromedp.Click(css(`[data-testid=btn-stop]`)), chromedp.WaitReady(css(`body[data-state=draft]`))); err != nil {
+				t.Fatal(err)
+			}
+			axeCheck(t, ctx, "reviewing a take")
+		})
 	}
-	if label := attr(t, ctx, fmt.Sprintf(`[data-filename=%q] [data-testid=delete]`, name), "aria-label"); label != "Delete Standup notes" {
-		t.Errorf("the delete button is labelled %q", label)
-	}
-	axeCheck(t, ctx, "idle, with recordings and Advanced open")
-	if err := chromedp.Do(ctx, startTake("webrtc"), chromedp.Sleep(time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	axeCheck(t, ctx, "during a take")
-	if err := chromedp.Do(ctx, chromedp.Click(css(`[data-testid=btn-stop]`)), chromedp.WaitReady(css(`body[data-state=draft]`))); err != nil {
-		t.Fatal(err)
-	}
-	axeCheck(t, ctx, "reviewing a take")
 }
 
 // TestBrowserReview records speech in each mode, and before saving checks

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -225,4 +226,54 @@ func TestFirefoxSkipSilence(t *testing.T) {
 	firefoxPath(t)
 	srv := startServer(t, nil)
 	skipSilenceWalk(t, newFirefox(t, nil, nil, ""), srv)
+}
+
+// colorScheme makes the page's prefers-color-scheme "dark" or "light".
+func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+		return chromedp.Void{}, emulatedScheme(ctx, scheme)
+	}
+}
+
+func emulatedScheme(ctx context.Context, scheme string) error {
+	_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+	})
+	return err
+}
+
+// TestBrowserThemes shows the library in the system's dark and light
+// schemes: each its own colours (the page's background), no serious
+// axe-core finding (contrast included) in either, one row sought 5 s in
+// with the keyboard; the README's screenshots are taken here.
+func TestBrowserThemes(t *testing.T) {
+	srv := startServer(t, nil)
+	for _, title := range []string{"Interview intro, take 2", "Standup notes"} {
+		name := saveWAVViaAPI(t, srv, speechWAV)
+		postForm(t, srv.url+"/recordings/"+name+"/title", title)
+	}
+	saveToneViaAPI(t, srv, 3)
+	ctx := launch(t)
+	backgrounds := map[string]string{"dark": "rgb(11, 16, 32)", "light": "rgb(243, 244, 248)"}
+	for _, scheme := range []string{"dark", "light"} {
+		err := chromedp.Do(ctx,
+			chromedp.EmulateViewport(1280, 900),
+			colorScheme(scheme),
+			chromedp.Navigate(srv.url),
+			chromedp.WaitReady(css(`body[data-ready]`)),
+			chromedp.WaitVisible(css(`[data-testid=recording]`)),
+			chromedp.Focus(css(`[data-testid=recording]:nth-of-type(3) [data-testid=seek]`)),
+			chromedp.KeyEvent(kb.ArrowRight),
+			chromedp.Sleep(500*time.Millisecond),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+		if err != nil || bg != backgrounds[scheme] {
+			t.Errorf("%s: the page's background is %q (%v), want %s", scheme, bg, err, backgrounds[scheme])
+		}
+		axeCheck(t, ctx, scheme+": the library")
+		shoot(t, ctx, os.Getenv(screenshotsEnv), "library-"+scheme+".png")
+	}
 }
