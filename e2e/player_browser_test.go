@@ -277,3 +277,41 @@ func TestBrowserThemes(t *testing.T) {
 		shoot(t, ctx, os.Getenv(screenshotsEnv), "library-"+scheme+".png")
 	}
 }
+
+// TestBrowserFirstLoad opens a library of 20 takes in a fresh browser:
+// everything it transfers (page, styles, scripts, icon) is at most
+// 100 KB, no audio is fetched, and every player shows its take's length.
+func TestBrowserFirstLoad(t *testing.T) {
+	srv := startServer(t, nil)
+	for range 20 {
+		saveToneViaAPI(t, srv, 0.5)
+	}
+	p := &wdPage{t: t, b: chromeDriver{}, ctx: launch(t)}
+	p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`),
+		p.until("20 rows", `document.querySelectorAll('[data-testid=recording]').length === 20`), sleep(time.Second))
+	var load struct {
+		Bytes, Audio, Lengths int
+		Files                 []string
+	}
+	if err := p.b.Eval(p.ctx, `(() => {
+	const all = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+	return {
+		Bytes: all.reduce((n, e) => n + e.transferSize, 0),
+		Audio: all.filter((e) => new URL(e.name).pathname.endsWith('/audio')).length,
+		Lengths: [...document.querySelectorAll('[data-testid=recording] .rec-time')].filter((e) => e.getClientRects().length && /^0:00 \/ 0:01$/.test(e.textContent.replace(/\s+/g, ' ').trim())).length,
+		Files: all.map((e) => new URL(e.name).pathname + ' ' + e.transferSize),
+	};
+})()`, &load); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first load with 20 rows: %d bytes in %d responses: %v", load.Bytes, len(load.Files), load.Files)
+	if load.Bytes > 100_000 || load.Bytes == 0 {
+		t.Errorf("first load: %d bytes, want at most 100 KB", load.Bytes)
+	}
+	if load.Audio != 0 {
+		t.Errorf("%d audio requests on load, want 0", load.Audio)
+	}
+	if load.Lengths != 20 {
+		t.Errorf("%d of 20 players show their length (0:00 / 0:01)", load.Lengths)
+	}
+}
