@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/avatarweb/recorder/internal/firefox"
 	"github.com/avatarweb/recorder/media/mediatest"
 )
 
@@ -313,5 +314,46 @@ func TestBrowserFirstLoad(t *testing.T) {
 	}
 	if load.Lengths != 20 {
 		t.Errorf("%d of 20 players show their length (0:00 / 0:01)", load.Lengths)
+	}
+}
+
+// TestFirefoxThemes runs axe-core on the library in Firefox in each
+// scheme, set as the system's would be (layout.css.prefers-color-scheme
+// .content-override: 0 dark, 1 light).
+func TestFirefoxThemes(t *testing.T) {
+	exe := firefoxPath(t)
+	srv := startServer(t, nil)
+	name := saveWAVViaAPI(t, srv, speechWAV)
+	postForm(t, srv.url+"/recordings/"+name+"/title", "Standup notes")
+	saveToneViaAPI(t, srv, 2)
+	axe, err := os.ReadFile("testdata/axe/axe.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, scheme := range []string{"dark", "light"} {
+		t.Run(scheme, func(t *testing.T) {
+			prefs := firefoxPrefs("")
+			prefs["layout.css.prefers-color-scheme.content-override"] = i
+			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+			defer cancel()
+			b, err := firefox.Launch(ctx, firefox.Options{Exec: exe, Prefs: prefs, Log: t.Logf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			p := &wdPage{t: t, b: b, ctx: ctx}
+			p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`), p.waitFor(`[data-testid=recording]`),
+				p.until("the scheme", fmt.Sprintf(`matchMedia('(prefers-color-scheme: %s)').matches`, scheme)))
+			var found []string
+			if err := b.Eval(ctx, `(() => { if (!window.axe) { `+string(axe)+`
+ } return axe.run(document, {resultTypes: ['violations']}).then((r) =>
+	r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+		.map((v) => v.impact + ' ' + v.id + ': ' + v.help + ' @ ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '))); })()`, &found); err != nil {
+				t.Fatalf("running axe-core: %v", err)
+			}
+			for _, v := range found {
+				t.Errorf("%s: %s", scheme, v)
+			}
+		})
 	}
 }
