@@ -317,19 +317,42 @@ func TestBrowserFirstLoad(t *testing.T) {
 	}
 }
 
+// themesLibrary saves the takes the themes tests show.
+func themesLibrary(t *testing.T, srv *testServer) {
+	name := saveWAVViaAPI(t, srv, speechWAV)
+	postForm(t, srv.url+"/recordings/"+name+"/title", "Standup notes")
+	saveToneViaAPI(t, srv, 2)
+}
+
+// axeInScheme opens the library in a WebDriver browser, checks the page
+// is in scheme, and runs axe-core on it (serious and critical findings
+// fail).
+func axeInScheme(t *testing.T, p *wdPage, url, scheme string) {
+	axe, err := os.ReadFile("testdata/axe/axe.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.do("opening the page", p.navigate(url), p.waitFor(`body[data-ready]`), p.waitFor(`[data-testid=recording]`),
+		p.until("the scheme", fmt.Sprintf(`matchMedia('(prefers-color-scheme: %s)').matches`, scheme)))
+	var found []string
+	if err := p.b.Eval(p.ctx, `(() => { if (!window.axe) { `+string(axe)+`
+ } return axe.run(document, {resultTypes: ['violations']}).then((r) =>
+	r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+		.map((v) => v.impact + ' ' + v.id + ': ' + v.help + ' @ ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '))); })()`, &found); err != nil {
+		t.Fatalf("running axe-core: %v", err)
+	}
+	for _, v := range found {
+		t.Errorf("%s: %s", scheme, v)
+	}
+}
+
 // TestFirefoxThemes runs axe-core on the library in Firefox in each
 // scheme, set as the system's would be (layout.css.prefers-color-scheme
 // .content-override: 0 dark, 1 light).
 func TestFirefoxThemes(t *testing.T) {
 	exe := firefoxPath(t)
 	srv := startServer(t, nil)
-	name := saveWAVViaAPI(t, srv, speechWAV)
-	postForm(t, srv.url+"/recordings/"+name+"/title", "Standup notes")
-	saveToneViaAPI(t, srv, 2)
-	axe, err := os.ReadFile("testdata/axe/axe.min.js")
-	if err != nil {
-		t.Fatal(err)
-	}
+	themesLibrary(t, srv)
 	for i, scheme := range []string{"dark", "light"} {
 		t.Run(scheme, func(t *testing.T) {
 			prefs := firefoxPrefs("")
@@ -341,19 +364,31 @@ func TestFirefoxThemes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer b.Close()
-			p := &wdPage{t: t, b: b, ctx: ctx}
-			p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`), p.waitFor(`[data-testid=recording]`),
-				p.until("the scheme", fmt.Sprintf(`matchMedia('(prefers-color-scheme: %s)').matches`, scheme)))
-			var found []string
-			if err := b.Eval(ctx, `(() => { if (!window.axe) { `+string(axe)+`
- } return axe.run(document, {resultTypes: ['violations']}).then((r) =>
-	r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-		.map((v) => v.impact + ' ' + v.id + ': ' + v.help + ' @ ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '))); })()`, &found); err != nil {
-				t.Fatalf("running axe-core: %v", err)
-			}
-			for _, v := range found {
-				t.Errorf("%s: %s", scheme, v)
-			}
+			axeInScheme(t, &wdPage{t: t, b: b, ctx: ctx}, srv.url, scheme)
 		})
 	}
+}
+
+// TestWebKitThemes does the same in WebKitGTK, whose scheme is the GTK
+// theme's (GTK_THEME=Adwaita:dark for dark).
+func TestWebKitThemes(t *testing.T) {
+	srv := startServer(t, nil)
+	themesLibrary(t, srv)
+	for _, scheme := range []string{"dark", "light"} {
+		t.Run(scheme, func(t *testing.T) {
+			theme := "Adwaita"
+			if scheme == "dark" {
+				theme = "Adwaita:dark"
+			}
+			t.Setenv("GTK_THEME", theme)
+			p, _ := newWebKit(t, 1280, 900)
+			axeInScheme(t, p, srv.url, scheme)
+		})
+	}
+}
+
+func TestWebKitSkipSilence(t *testing.T) {
+	srv := startServer(t, nil)
+	p, _ := newWebKit(t, 1280, 900)
+	skipSilenceWalk(t, p, srv)
 }
