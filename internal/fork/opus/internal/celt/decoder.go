@@ -4,7 +4,11 @@
 //nolint:cyclop,gosec,varnamelen // CELT decode keeps RFC/reference branch structure and vector naming.
 package celt
 
-import "github.com/pion/opus/internal/rangecoding"
+import (
+	"sync"
+
+	"github.com/pion/opus/internal/rangecoding"
+)
 
 // Decoder maintains state for the RFC 6716 Section 4.3 CELT layer.
 type Decoder struct {
@@ -151,7 +155,8 @@ func (d *Decoder) decode(
 	outputSampleRate int,
 	rangeDecoder *rangecoding.Decoder,
 ) error {
-	scratch := d.scratchBuffer()
+	scratch := d.borrowScratch()
+	defer d.returnScratch()
 	channelCount := 1
 	if isStereo {
 		channelCount = 2
@@ -306,6 +311,28 @@ func (d *Decoder) Mode() *Mode {
 // FinalRange exposes the range coder state for RFC conformance tests.
 func (d *Decoder) FinalRange() uint32 {
 	return d.rangeDecoder.FinalRange()
+}
+
+// scratchPool holds the working buffers of one frame's decode (about
+// 120 KB). Nothing in them outlives a call to decode: every buffer is
+// cleared or written before it is read, and what a frame leaves for the
+// next is kept in the Decoder itself (overlap, postfilterMem). So the
+// decoders of a server with hundreds of streams share a few scratches, as
+// many as decode at once, instead of keeping one each (patch for the
+// recorder, see PATCHES.md).
+var scratchPool = sync.Pool{New: func() any { return new(decoderScratch) }}
+
+// borrowScratch gives the decoder a scratch for one decode; returnScratch
+// gives it back.
+func (d *Decoder) borrowScratch() *decoderScratch {
+	d.scratch = scratchPool.Get().(*decoderScratch)
+
+	return d.scratch
+}
+
+func (d *Decoder) returnScratch() {
+	scratchPool.Put(d.scratch)
+	d.scratch = nil
 }
 
 func (d *Decoder) scratchBuffer() *decoderScratch {
