@@ -39,7 +39,7 @@ func (chromeDriver) Keys(ctx context.Context, keys string) error {
 	return chromedp.Do(ctx, chromedp.KeyEvent(keys))
 }
 
-func (p *wdPage) keys(keys string) func(context.Context) error {
+func (p *tab) keys(keys string) step {
 	return func(ctx context.Context) error {
 		k, ok := p.b.(keyboard)
 		if !ok {
@@ -60,7 +60,7 @@ const focusedName = `(() => {
 // shows its length; a row is one Tab stop per action; Space plays and
 // pauses the focusedName row, the arrow keys seek; the Delete key deletes,
 // with Undo.
-func keyboardWalk(t *testing.T, p *wdPage, srv *testServer) {
+func keyboardWalk(t *testing.T, p *tab, srv *testServer) {
 	for _, title := range []string{"Standup notes", "Guitar riff"} {
 		name := saveToneViaAPI(t, srv, 20)
 		postForm(t, srv.url+"/recordings/"+name+"/title", title)
@@ -126,21 +126,11 @@ func keyboardWalk(t *testing.T, p *wdPage, srv *testServer) {
 	}
 }
 
-func TestBrowserRowKeyboard(t *testing.T) {
-	srv := startServer(t, nil)
-	keyboardWalk(t, &wdPage{t: t, b: chromeDriver{}, ctx: launch(t)}, srv)
-}
-
-func TestFirefoxRowKeyboard(t *testing.T) {
-	firefoxPath(t)
-	srv := startServer(t, nil)
-	keyboardWalk(t, newFirefox(t, nil, nil, ""), srv)
-}
-
-func TestWebKitRowKeyboard(t *testing.T) {
-	srv := startServer(t, nil)
-	p, _ := newWebKit(t, 1280, 900)
-	keyboardWalk(t, p, srv)
+func TestRowKeyboard(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e engine) {
+		p := e.open(t)
+		keyboardWalk(t, p, startServer(t, nil))
+	})
 }
 
 // gapWAV writes 2 s of tone, 3 s of silence and 2 s of tone.
@@ -161,7 +151,7 @@ func gapWAV(t *testing.T) string {
 // 2×: without Skip silence it plays through the gap; with it, ticked as
 // a person does, the gap (less the quarter second kept at each end) is
 // never played.
-func skipSilenceWalk(t *testing.T, p *wdPage, srv *testServer) {
+func skipSilenceWalk(t *testing.T, p *tab, srv *testServer) {
 	wav, err := os.ReadFile(gapWAV(t))
 	if err != nil {
 		t.Fatal(err)
@@ -218,15 +208,11 @@ func skipSilenceWalk(t *testing.T, p *wdPage, srv *testServer) {
 		p.until("still ticked", `document.getElementById('skip-silence').checked`))
 }
 
-func TestBrowserSkipSilence(t *testing.T) {
-	srv := startServer(t, nil)
-	skipSilenceWalk(t, &wdPage{t: t, b: chromeDriver{}, ctx: launch(t)}, srv)
-}
-
-func TestFirefoxSkipSilence(t *testing.T) {
-	firefoxPath(t)
-	srv := startServer(t, nil)
-	skipSilenceWalk(t, newFirefox(t, nil, nil, ""), srv)
+func TestSkipSilence(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e engine) {
+		p := e.open(t)
+		skipSilenceWalk(t, p, startServer(t, nil))
+	})
 }
 
 // colorScheme makes the page's prefers-color-scheme "dark" or "light".
@@ -287,7 +273,7 @@ func TestBrowserFirstLoad(t *testing.T) {
 	for range 20 {
 		saveToneViaAPI(t, srv, 0.5)
 	}
-	p := &wdPage{t: t, b: chromeDriver{}, ctx: launch(t)}
+	p := chromiumTab(t, launch(t))
 	p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`),
 		p.until("20 rows", `document.querySelectorAll('[data-testid=recording]').length === 20`), sleep(time.Second))
 	var load struct {
@@ -327,7 +313,7 @@ func themesLibrary(t *testing.T, srv *testServer) {
 // axeInScheme opens the library in a WebDriver browser, checks the page
 // is in scheme, and runs axe-core on it (serious and critical findings
 // fail).
-func axeInScheme(t *testing.T, p *wdPage, url, scheme string) {
+func axeInScheme(t *testing.T, p *tab, url, scheme string) {
 	axe, err := os.ReadFile("testdata/axe/axe.min.js")
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +350,7 @@ func TestFirefoxThemes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer b.Close()
-			axeInScheme(t, &wdPage{t: t, b: b, ctx: ctx}, srv.url, scheme)
+			axeInScheme(t, &tab{t: t, engine: "Firefox", b: b, ctx: ctx}, srv.url, scheme)
 		})
 	}
 }
@@ -381,14 +367,7 @@ func TestWebKitThemes(t *testing.T) {
 				theme = "Adwaita:dark"
 			}
 			t.Setenv("GTK_THEME", theme)
-			p, _ := newWebKit(t, 1280, 900)
-			axeInScheme(t, p, srv.url, scheme)
+			axeInScheme(t, newWebKit(t, 1280, 900), srv.url, scheme)
 		})
 	}
-}
-
-func TestWebKitSkipSilence(t *testing.T) {
-	srv := startServer(t, nil)
-	p, _ := newWebKit(t, 1280, 900)
-	skipSilenceWalk(t, p, srv)
 }
