@@ -143,6 +143,7 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 			if day := dayOf(r.CreatedAt, v); day != prevDay {
 				row.Day, prevDay = day, day
 			}
+			row.Clock = r.CreatedAt.In(v.loc).Format("15:04")
 		}
 		l.Rows = append(l.Rows, row)
 	}
