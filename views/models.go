@@ -93,10 +93,10 @@ type RecordingRow struct {
 	Silences string
 	// Day, on the first row of a day in a list by date, heads it:
 	// "Today", "Yesterday", "Monday 7 December".
-	Day      string
+	Day string
 	// Clock, on a row under a day heading, is when in the day it was
 	// made, in the viewer's zone ("15:44"): the heading says the day.
-	Clock string
+	Clock    string
 	Mode     string
 	Deleted  string // in Recently deleted: when, and when it goes for good
 	Format   string
