@@ -176,11 +176,13 @@ func skipSilenceWalk(t *testing.T, p *tab, srv *testServer) {
 	a.muted = true;
 	a.playbackRate = 2;
 	window.seen = [];
+	delete document.body.dataset.played;
 	const look = () => { window.seen.push(a.currentTime); if (!a.paused && !a.ended) requestAnimationFrame(look); };
 	a.addEventListener('playing', () => requestAnimationFrame(look), { once: true });
+	a.addEventListener('ended', () => (document.body.dataset.played = window.seen.length), { once: true });
 	document.querySelector('[data-testid=recording] [data-testid=play]').click();
 })()`, nil)
-		}, p.until("the end", `window.seen.length > 0 && document.querySelector('[data-testid=recording] audio').currentTime === 0 && document.querySelector('[data-testid=recording] audio').paused`),
+		}, p.waitFor(`body[data-played]`),
 			func(ctx context.Context) error { return p.b.Eval(ctx, `window.seen`, &at) })
 		return at
 	}
