@@ -61,9 +61,11 @@ const focusedName = `(() => {
 // pauses the focusedName row, the arrow keys seek; the Delete key deletes,
 // with Undo.
 func keyboardWalk(t *testing.T, p *tab, srv *testServer) {
+	var names []string
 	for _, title := range []string{"Standup notes", "Guitar riff"} {
 		name := saveToneViaAPI(t, srv, 20)
 		postForm(t, srv.url+"/recordings/"+name+"/title", title)
+		names = append(names, name)
 		time.Sleep(20 * time.Millisecond) // distinct save times: a stable order
 	}
 	p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`),
@@ -103,7 +105,14 @@ func keyboardWalk(t *testing.T, p *tab, srv *testServer) {
 		return p.b.Eval(ctx, `document.querySelector('[data-testid=recording] [data-testid=seek]').focus()`, nil)
 	}, p.keys(" "), p.until("playing", `!`+audio+`.paused && `+audio+`.currentTime > 0.2`),
 		p.until("the button says Pause", `document.querySelector('[data-testid=recording] [data-testid=play]').getAttribute('aria-label') === 'Pause Guitar riff'`))
-	p.do("Space again", p.keys(" "), p.until("paused", audio+`.paused`))
+	// The list refreshed meanwhile (a rename elsewhere): the take plays on.
+	p.do("marking the rows", p.run(`document.querySelectorAll('[data-testid=recording]').forEach((li) => (li.dataset.old = '1'))`))
+	postForm(t, srv.url+"/recordings/"+names[0]+"/title", "Standup notes")
+	p.do("the list refreshed", p.until("new rows", `document.querySelector('[data-testid=recording]') && !document.querySelector('[data-testid=recording][data-old]')`),
+		p.run(`window.at = `+audio+`.currentTime`),
+		p.until("still playing, on", `!`+audio+`.paused && `+audio+`.currentTime > window.at + 0.2`),
+		p.until("its button says Pause", `document.querySelector('[data-testid=recording] [data-testid=play]').getAttribute('aria-label') === 'Pause Guitar riff'`))
+	p.do("Space again", p.run(`document.querySelector('[data-testid=recording] [data-testid=seek]').focus()`), p.keys(" "), p.until("paused", audio+`.paused`))
 	var was float64
 	p.do("seeking with the arrow key", func(ctx context.Context) error { return p.b.Eval(ctx, audio+`.currentTime`, &was) },
 		p.keys(keyRight), p.until("5 s on", fmt.Sprintf(`%s.currentTime >= %f`, audio, was+4.9)),

@@ -3,7 +3,7 @@
 // viewer's zone and clock, the recording just saved marked, and focus
 // kept where the user acted when htmx swaps a row.
 
-import './player.js';
+import { keepPlaying } from './player.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -72,7 +72,9 @@ export function changed() {
       tpl.innerHTML = (await res.text()).trim();
       const list = tpl.content.firstElementChild;
       const focused = focusedRow(old);
+      const replay = keepPlaying(old);
       old.replaceWith(list);
+      replay();
       window.htmx?.process(list);
       shown(list);
       refocus(focused);
@@ -151,10 +153,15 @@ document.body.addEventListener('htmx:beforeRequest', (ev) => {
 // A list htmx swaps whole (a save, rename or delete asks it to) keeps
 // the focus where it was, as changed() does.
 let kept = null;
+let stillPlaying = () => {};
 document.body.addEventListener('htmx:beforeSwap', (ev) => {
-  if (ev.detail.target?.id === 'recordings') kept = focusedRow(ev.detail.target);
+  if (ev.detail.target?.id !== 'recordings') return;
+  kept = focusedRow(ev.detail.target);
+  stillPlaying = keepPlaying(ev.detail.target);
 });
 document.body.addEventListener('htmx:afterSwap', (ev) => {
+  stillPlaying();
+  stillPlaying = () => {};
   shown(ev.target);
   if (kept) refocus(kept);
   kept = null;

@@ -178,3 +178,18 @@ document.addEventListener('keydown', (ev) => {
   ev.preventDefault();
   toggle(p);
 });
+
+// keepPlaying notes the take playing in root, a list about to be swapped
+// out; the function it returns moves that take's <audio>, still playing,
+// into its row in the list swapped in (in the same task, so it never
+// pauses): a refresh, a save in another tab, never stops what one hears.
+export function keepPlaying(root) {
+  const audio = [...(root?.querySelectorAll('[data-player] audio') || [])].find((a) => !a.paused);
+  const name = audio?.closest('li[data-filename]')?.dataset.filename;
+  return () => {
+    const p = name && document.querySelector(`#recordings li[data-filename="${CSS.escape(name)}"] [data-player]`);
+    if (!p || audioOf(p) === audio) return;
+    audioOf(p).replaceWith(audio);
+    playing(p, true);
+  };
+}
