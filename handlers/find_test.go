@@ -94,12 +94,12 @@ func TestFindInList(t *testing.T) {
 			t.Errorf("headings %q, want %q", got, want)
 		}
 		// Under its day's heading a row says the time alone.
-		if !strings.Contains(body, `Z">09:00</time>`) || !strings.Contains(body, `Z">23:30</time>`) {
+		if !strings.Contains(body, `Z" data-local="time">09:00</time>`) || !strings.Contains(body, `Z" data-local="time">23:30</time>`) {
 			t.Error("rows under a day heading do not show their time alone")
 		}
 		// In Tokyo, the guitar take (23:30 UTC) was made on the 3rd.
 		_, body = list(t, "/ui/recordings?tz=Asia/Tokyo")
-		if !strings.Contains(body, `Z">08:30</time>`) {
+		if !strings.Contains(body, `Z" data-local="time">08:30</time>`) {
 			t.Error("in Tokyo the guitar take's time is not 08:30")
 		}
 		if got, want := dayHeads(body), []string{"Wednesday 3 December 2025", "Tuesday 2 December 2025"}; !slices.Equal(got, want) {

@@ -95,7 +95,8 @@ type RecordingRow struct {
 	// "Today", "Yesterday", "Monday 7 December".
 	Day string
 	// Clock, on a row under a day heading, is when in the day it was
-	// made, in the viewer's zone ("15:44"): the heading says the day.
+	// made, in the viewer's zone ("15:44"; the page writes it in the
+	// viewer's clock): the heading says the day.
 	Clock    string
 	Mode     string
 	Deleted  string // in Recently deleted: when, and when it goes for good

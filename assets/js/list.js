@@ -13,6 +13,9 @@ const when = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
 });
 
+// A row under a day heading says the time alone, in the viewer's clock.
+const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+
 export function formatTime(d) {
   return when.format(d);
 }
@@ -23,7 +26,7 @@ export function formatTime(d) {
 export function localTimes(root) {
   for (const el of root.querySelectorAll('time[data-local]')) {
     const d = new Date(el.getAttribute('datetime'));
-    if (!Number.isNaN(d.getTime())) el.textContent = when.format(d);
+    if (!Number.isNaN(d.getTime())) el.textContent = (el.dataset.local === 'time' ? clock : when).format(d);
   }
   for (const input of root.querySelectorAll('input[data-recovered-at]')) {
     const d = new Date(input.dataset.recoveredAt);
