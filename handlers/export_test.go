@@ -3,10 +3,14 @@ package handlers_test
 import (
 	"bytes"
 	"encoding/base64"
+	"html"
 	"io"
 	"net/http"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +119,44 @@ func TestExportRefused(t *testing.T) {
 	res.wantStatus(t, http.StatusOK)
 	if info, err := media.ReadWAVHeader(bytes.NewReader(res.body)); err != nil || info.SampleRate != 16000 {
 		t.Errorf("16k of a WAV: %+v, %v", info, err)
+	}
+}
+
+// TestDownloadMenu: each row offers what its take converts to, each a
+// link that saves under a name saying what it is.
+func TestDownloadMenu(t *testing.T) {
+	raw, err := os.ReadFile("../media/webm/testdata/chromium-440hz.webm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta, _ := newFakeApp(t)
+	ta.clock.Set(time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC))
+	_, webmRec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(raw), "mime": "audio/webm", "title": "Standup notes"}))
+	_, wavRec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(wavTake(0.2)), "mime": "audio/wav", "title": "Riff"}))
+	body := string(ta.do(t, http.MethodGet, "/ui/recordings", "").body)
+	link := regexp.MustCompile(`<a href="([^"]*)" download="([^"]*)" aria-label="([^"]*)"`)
+	var got []string
+	for _, m := range link.FindAllStringSubmatch(body, -1) {
+		got = append(got, html.UnescapeString(m[3]+" | "+m[2]+" | "+m[1]))
+	}
+	w, a := "/recordings/"+webmRec.Filename+"/audio?download=1", "/recordings/"+wavRec.Filename+"/audio?download=1"
+	want := []string{
+		"Download Original (WAV) of Riff | Riff 2026-12-07.wav | " + a,
+		"Download WAV 16 kHz mono (speech tools) of Riff | Riff 2026-12-07 16k.wav | " + a + "&format=wav16k",
+		"Download Original (WebM) of Standup notes | Standup notes 2026-12-07.webm | " + w,
+		"Download Ogg Opus (as recorded) of Standup notes | Standup notes 2026-12-07.ogg | " + w + "&format=ogg",
+		"Download WAV of Standup notes | Standup notes 2026-12-07.wav | " + w + "&format=wav",
+		"Download WAV 16 kHz mono (speech tools) of Standup notes | Standup notes 2026-12-07 16k.wav | " + w + "&format=wav16k",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("menu links:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := strings.Count(body, `<summary aria-label="Download `); n != 2 {
+		t.Errorf("%d download menus, want one a row", n)
+	}
+	// Every link answers what it says.
+	for _, l := range want {
+		url := html.UnescapeString(l[strings.LastIndex(l, " | ")+3:])
+		ta.do(t, http.MethodGet, url, "").wantStatus(t, http.StatusOK)
 	}
 }
