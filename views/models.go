@@ -83,9 +83,9 @@ type RecordingRow struct {
 	AudioURL    string
 	DownloadURL string
 	Downloads   []Download // the download menu: the original first
-	Ext         string    // of the download: ".wav", ".webm"...
-	Created     string    // server-side fallback of CreatedAt
-	CreatedAt   time.Time // shown in the viewer's time zone
+	Ext         string     // of the download: ".wav", ".webm"...
+	Created     string     // server-side fallback of CreatedAt
+	CreatedAt   time.Time  // shown in the viewer's time zone
 	Duration    string
 	Seconds     float64 // the length, for players that load nothing until played
 	// Day, on the first row of a day in a list by date, heads it:
