@@ -84,7 +84,10 @@ func download(ctx context.Context, lib *library.Library, name string, f export.F
 
 type countingDiscard int64
 
-func (c *countingDiscard) Write(p []byte) (int, error) { *c += countingDiscard(len(p)); return len(p), nil }
+func (c *countingDiscard) Write(p []byte) (int, error) {
+	*c += countingDiscard(len(p))
+	return len(p), nil
+}
 
 // hourOfOgg is seconds of the Chromium capture in testdata, looped, as
 // an Ogg Opus file.
@@ -110,4 +113,3 @@ func hourOfOgg(b *testing.B, seconds int) []byte {
 	}
 	return buf.Bytes()
 }
-
