@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,18 +38,14 @@ func BenchmarkExportHour(b *testing.B) {
 			var peakMiB float64
 			var size int64
 			for b.Loop() {
-				runtime.GC()
-				var before runtime.MemStats
-				runtime.ReadMemStats(&before)
-				var peak atomic.Uint64
-				done := make(chan struct{})
-				go sampleHeap(&peak, done)
-				size, err = download(ctx, lib, rec.Filename, f)
-				close(done)
+				extra, err := heapPeakAbove(func() (err error) {
+					size, err = download(ctx, lib, rec.Filename, f)
+					return err
+				})
 				if err != nil {
 					b.Fatal(err)
 				}
-				peakMiB = max(peakMiB, float64(peak.Load()-min(peak.Load(), before.HeapInuse))/(1<<20))
+				peakMiB = max(peakMiB, extra)
 			}
 			b.ReportMetric(peakMiB, "peak_extra_MiB")
 			b.ReportMetric(float64(size)/1e6, "MB")
