@@ -154,6 +154,12 @@ func TestDownloadMenu(t *testing.T) {
 	if n := strings.Count(body, `<summary aria-label="Download `); n != 2 {
 		t.Errorf("%d download menus, want one a row", n)
 	}
+	// HEAD says the size without converting.
+	head := ta.do(t, http.MethodHead, w+"&format=wav16k", "")
+	get := ta.do(t, http.MethodGet, w+"&format=wav16k", "")
+	if head.status != http.StatusOK || head.header.Get("Content-Length") != strconv.Itoa(len(get.body)) || len(head.body) != 0 {
+		t.Errorf("HEAD: %d, Content-Length %q, %d bytes; GET %d bytes", head.status, head.header.Get("Content-Length"), len(head.body), len(get.body))
+	}
 	// Every link answers what it says.
 	for _, l := range want {
 		url := html.UnescapeString(l[strings.LastIndex(l, " | ")+3:])

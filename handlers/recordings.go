@@ -236,6 +236,11 @@ func (h *Handler) exportRecording(c *fiber.Ctx, name string, format export.Forma
 	}
 	c.Set(fiber.HeaderContentType, e.MIME)
 	c.Set(fiber.HeaderAcceptRanges, "none")
+	if c.Method() == fiber.MethodHead { // the size, without converting
+		rec.Close()
+		c.Response().Header.SetContentLength(int(e.Size))
+		return nil
+	}
 	// The pipe ends the conversion when the client goes: fasthttp closes
 	// the body it streams, and the next write fails.
 	pr, pw := io.Pipe()
