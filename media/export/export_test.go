@@ -272,3 +272,33 @@ func TestOffers(t *testing.T) {
 		}
 	}
 }
+
+// failAfter is a client that goes away after n bytes.
+type failAfter struct{ n, after int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n < 0 {
+		f.after++
+	}
+	if f.n -= len(p); f.n < 0 {
+		return 0, io.ErrClosedPipe
+	}
+	return len(p), nil
+}
+
+// A client that goes away ends the conversion at the next write.
+func TestExportStopsWhenTheClientGoes(t *testing.T) {
+	for _, f := range []export.Format{export.WAV, export.OggOpus} {
+		e, err := export.Plan(context.Background(), source(t, webmTone, webmMIME, 48000, 2), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &failAfter{n: 1000}
+		if err := e.WriteTo(context.Background(), w); !errors.Is(err, io.ErrClosedPipe) {
+			t.Errorf("%s: %v, want the write's error", f, err)
+		}
+		if w.after > 0 {
+			t.Errorf("%s: %d writes after the client went", f, w.after)
+		}
+	}
+}
