@@ -56,7 +56,8 @@ func (h *Handler) makeShare(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.recordings.publish()
+	// Other pages are not told (their lists would refresh, and this one's
+	// with them, taking away the link shown once).
 	s, err := h.shareControl(ctx, name)
 	if err != nil {
 		return err
