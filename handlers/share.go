@@ -141,21 +141,22 @@ func shareStatus(s media.Sharing, now time.Time) string {
 	return what + " · " + plays + " · expires in " + within(s.Expires.Sub(now))
 }
 
-// within is a time to come as people say it: "45 min", "5 h", "6 days".
+// within is a time to come as people say it, rounded: "45 min", "5 h",
+// "6 days" (a link made for an hour a moment ago: "1 h").
 func within(d time.Duration) string {
-	switch {
-	case d < time.Minute:
+	if d < 30*time.Second {
 		return "under a minute"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(math.Round(d.Minutes())))
-	case d < 24*time.Hour-30*time.Minute:
-		return fmt.Sprintf("%d h", int(math.Round(d.Hours())))
 	}
-	days := int(math.Round(d.Hours() / 24))
-	if days == 1 {
-		return "1 day"
+	if mins := math.Round(d.Minutes()); mins < 60 {
+		return fmt.Sprintf("%d min", int(mins))
 	}
-	return fmt.Sprintf("%d days", days)
+	if hours := math.Round(d.Hours()); hours < 24 {
+		return fmt.Sprintf("%d h", int(hours))
+	}
+	if days := int(math.Round(d.Hours() / 24)); days != 1 {
+		return fmt.Sprintf("%d days", days)
+	}
+	return "1 day"
 }
 
 // The share link's own routes, open without the token: the page, its
