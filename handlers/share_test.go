@@ -115,6 +115,9 @@ func TestShareLink(t *testing.T) {
 			t.Errorf("GET %s with a link: %d, want 401 %s", path, res.status, res.body)
 		}
 	}
+	if res := out.do(t, http.MethodGet, "/recordings", "", "Authorization", "Bearer "+strings.TrimPrefix(link, "/s/")); res.status != http.StatusUnauthorized {
+		t.Errorf("the link's token as the access token: %d, want 401", res.status)
+	}
 	for _, path := range []string{link + "/" + other, link + "/audio/" + other, link + "/recordings"} {
 		if res := out.do(t, http.MethodGet, path, ""); res.status != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, res.status)
