@@ -225,3 +225,28 @@ func TestShareLinkRefused(t *testing.T) {
 		t.Error("429 without Retry-After")
 	}
 }
+
+// TestShareLinkOnAnotherNode: two nodes sharing the index and the store
+// (here one data directory): a link made on one opens on the other, its
+// plays count in the one index, and Stop sharing on either ends it on
+// both.
+func TestShareLinkOnAnotherNode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a, f := newFakeAppIn(t, dir, testLogger(t))
+	b, _ := newFakeAppIn(t, dir, testLogger(t))
+	name, wav := a.saveTone(t, f, "s1", t1)
+	b.clock.Set(t1)
+	link := a.makeLink(t, name, "1h")
+	out := b.stranger(t)
+	out.do(t, http.MethodGet, link, "", asPage...).wantStatus(t, http.StatusOK)
+	if res := out.do(t, http.MethodGet, link+"/audio", ""); res.status != http.StatusOK || !bytes.Equal(res.body, wav) {
+		t.Errorf("the other node's audio: %d, %d bytes", res.status, len(res.body))
+	}
+	out.do(t, http.MethodPost, link+"/play", "").wantStatus(t, http.StatusNoContent)
+	if row := string(a.do(t, http.MethodGet, "/", "").body); !strings.Contains(row, "Shared · 1 play · expires in 1 h") {
+		t.Errorf("the first node's row: %s", visibleText(row))
+	}
+	b.do(t, http.MethodPost, "/recordings/"+name+"/share/stop", "").wantStatus(t, http.StatusSeeOther)
+	a.stranger(t).do(t, http.MethodGet, link, "", asPage...).wantStatus(t, http.StatusGone)
+}
