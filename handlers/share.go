@@ -58,7 +58,7 @@ func (h *Handler) makeShare(c *fiber.Ctx) error {
 	}
 	// Other pages are not told (their lists would refresh, and this one's
 	// with them, taking away the link shown once).
-	s, err := h.shareControl(ctx, name)
+	s, err := h.shareControl(c, name)
 	if err != nil {
 		return err
 	}
@@ -79,21 +79,22 @@ func (h *Handler) stopSharing(c *fiber.Ctx) error {
 	if !isHTMX(c) {
 		return c.Redirect("/", fiber.StatusSeeOther)
 	}
-	s, err := h.shareControl(ctx, name)
+	s, err := h.shareControl(c, name)
 	if err != nil {
 		return err
 	}
 	return render(c, views.ShareControl(s))
 }
 
-// shareControl is the share control of the recording's row as it stands.
-func (h *Handler) shareControl(ctx context.Context, name string) (views.ShareRow, error) {
-	rec, err := h.Library.Get(ctx, name)
+// shareControl is the share control of the recording's row as it stands,
+// named as the viewer's row names it.
+func (h *Handler) shareControl(c *fiber.Ctx, name string) (views.ShareRow, error) {
+	rec, err := h.Library.Get(c.UserContext(), name)
 	if err != nil {
 		return views.ShareRow{}, err
 	}
-	rows := []views.RecordingRow{recordingRow(*rec, viewer{now: h.now(), loc: time.UTC})}
-	if err := h.addSharing(ctx, rows); err != nil {
+	rows := []views.RecordingRow{recordingRow(*rec, viewerOf(c))}
+	if err := h.addSharing(c.UserContext(), rows); err != nil {
 		return views.ShareRow{}, err
 	}
 	return rows[0].Share, nil
