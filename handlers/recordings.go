@@ -196,11 +196,17 @@ func (h *Handler) recordingAudio(c *fiber.Ctx) error {
 	if format != export.Original {
 		return h.exportRecording(c, name, format)
 	}
+	return h.sendAudio(c, name, c.QueryBool("download"))
+}
+
+// sendAudio answers the audio of the recording stored under name, with
+// Range support; download saves it under its title and day.
+func (h *Handler) sendAudio(c *fiber.Ctx, name string, download bool) error {
 	rec, err := h.Library.Open(c.UserContext(), name)
 	if err != nil {
 		return err
 	}
-	if c.QueryBool("download") {
+	if download {
 		// Saved under its title and day ("Standup notes 2026-12-07.webm"),
 		// in the viewer's time zone, not the server's file name.
 		row, err := h.Library.Get(c.UserContext(), name)
@@ -269,7 +275,11 @@ func (h *Handler) renameRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.RecordingItem(recordingRow(*rec, viewerOf(c))))
+	rows := []views.RecordingRow{recordingRow(*rec, viewerOf(c))}
+	if err := h.addSharing(ctx, rows); err != nil {
+		return err
+	}
+	return render(c, views.RecordingItem(rows[0]))
 }
 
 // confirmDelete asks before deleting, for browsers without JavaScript.
