@@ -75,6 +75,14 @@ func TestExportMenu(t *testing.T) {
 			}
 		}
 
+		p.do("closing the menu with Escape", p.run(`document.querySelector('`+speech+`').focus()`),
+			p.run(`document.activeElement.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }))`),
+			p.until("the menu closed, the focus on its summary", `!document.querySelector('details.rec-download').open && document.activeElement.matches('summary')`))
+		p.do("opening it again and clicking elsewhere", p.press("Download Standup notes"),
+			p.until("open", `document.querySelector('details.rec-download').open`),
+			p.run(`document.querySelector('h2, h1').click()`),
+			p.until("closed", `!document.querySelector('details.rec-download').open`))
+
 		p.do("playing the WAV", p.run(`(() => {
 	const a = new Audio(document.querySelector('`+wav+`').href);
 	a.muted = true;
