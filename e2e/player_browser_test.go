@@ -83,7 +83,7 @@ func keyboardWalk(t *testing.T, p *tab, srv *testServer) {
 	p.do("focusing the first title", func(ctx context.Context) error {
 		return p.b.Eval(ctx, `document.querySelector('[data-testid=recording] input[name=title]').focus()`, nil)
 	})
-	want := []string{"Rename Guitar riff", "Play Guitar riff", "Position in Guitar riff", "Download .wav of Guitar riff", "Details of Guitar riff", "Delete Guitar riff"}
+	want := []string{"Rename Guitar riff", "Play Guitar riff", "Position in Guitar riff", "Download Guitar riff", "Details of Guitar riff", "Share Guitar riff", "Delete Guitar riff"}
 	var stops []string
 	for range len(want) + 1 {
 		var name string
@@ -120,7 +120,7 @@ func keyboardWalk(t *testing.T, p *tab, srv *testServer) {
 
 	// The Delete key on the focusedName row deletes it, with Undo.
 	p.do("the Delete key", p.retry(func(ctx context.Context) error {
-		if err := p.b.Eval(ctx, `document.querySelector('a[aria-label="Download .wav of Guitar riff"]').focus()`, nil); err != nil {
+		if err := p.b.Eval(ctx, `document.querySelector('[aria-label="Download Guitar riff"]').focus()`, nil); err != nil {
 			return err
 		}
 		return p.keys(keyDelete)(ctx)

@@ -16,6 +16,7 @@ import (
 	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/find"
 	"github.com/avatarweb/recorder/media/settings"
@@ -74,6 +75,8 @@ type Library interface {
 	Delete(ctx context.Context, filename string) error
 	Open(ctx context.Context, filename string) (*store.Recording, error)
 	OpenFile(ctx context.Context, filename string) (io.ReadCloser, int64, error)
+	// Export opens a recording converted for download (not the original).
+	Export(ctx context.Context, filename string, f export.Format) (*export.Export, *store.Recording, error)
 	// OpenDraft and OpenUpload open an unsaved take for listening back.
 	OpenDraft(sessionID string) (*media.Playback, error)
 	OpenUpload(uploadID string) (*media.Playback, error)
@@ -115,6 +118,11 @@ type Handler struct {
 	// MaxTakeTime is the server's limit on a live take (0: none), so the
 	// page can say why a take ended.
 	MaxTakeTime time.Duration
+	// Shares, when set, keeps the recordings' share links (/s/…); nil
+	// offers no sharing.
+	Shares Shares
+	// Now is the clock share links expire by; nil is time.Now.
+	Now func() time.Time
 
 	// The app's own state, made by NewApp in its copy of the Handler.
 	recordings *changeHub            // tells open pages the list changed

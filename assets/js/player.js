@@ -1,10 +1,7 @@
-// The list's players: a play button, the waveform as a seek bar and the
-// time, over an <audio preload="none"> that loads nothing until played.
-// The length shown before that is the index's (a MediaRecorder WebM often
-// says Infinity itself). One plays at a time. Space plays or pauses the
-// row that has the focus; the arrow keys, a click or a drag on the
-// waveform seek. "Skip silence" jumps the voice-free stretches the server
-// found in the take's peaks (data-silences), and is kept like the speed.
+// The list's players: a play button, the waveform as seek bar and the
+// time (the index's length: a MediaRecorder WebM may say Infinity) over
+// an <audio preload="none">. One plays at a time. Skip silence jumps the
+// quiet stretches the server found (data-silences).
 
 const players = '#recordings [data-player]';
 const audioOf = (p) => p.querySelector('audio');
@@ -19,8 +16,7 @@ function clock(s) {
   return h ? `${h}:${m.padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-// Where a player is: the audio's time, or where it was asked to seek
-// while its audio loads.
+// Where a player is, or is to be once its audio loads.
 const pending = new WeakMap();
 const timeOf = (p) => pending.get(p) ?? audioOf(p).currentTime;
 
@@ -72,7 +68,7 @@ export function toggle(p) {
   audio.play().catch((err) => console.warn('playing:', err.message));
 }
 
-// Skip silence: the stretches as [start, end] seconds, read once a row.
+// Skip silence: [start, end] seconds, read once a row.
 const skipChoice = document.getElementById('skip-silence');
 if (skipChoice) skipChoice.checked = localStorage.getItem('skipSilence') === '1';
 skipChoice?.addEventListener('change', () => localStorage.setItem('skipSilence', skipChoice.checked ? '1' : '0'));
@@ -84,7 +80,7 @@ function silencesOf(p) {
   return silences.get(p);
 }
 
-// skipped jumps a playing player over the silence it is in, if asked to.
+// skipped jumps a playing player over a silence, if asked to.
 function skipped(p) {
   if (!skipChoice?.checked) return;
   const audio = audioOf(p);
@@ -122,7 +118,7 @@ document.addEventListener('pause', (ev) => {
   const p = ev.target.closest?.(players);
   if (p) playing(p, false);
 }, true);
-// A take played to its end goes back to its start, ready to play again.
+// A take played to its end goes back to its start.
 document.addEventListener('ended', (ev) => {
   const p = ev.target.closest?.(players);
   if (p) seek(p, 0);
@@ -156,9 +152,9 @@ document.addEventListener('pointerdown', (ev) => {
   bar.addEventListener('pointercancel', up);
 });
 
-// The keyboard: the arrows seek 5 s on the waveform (Page Up/Down a
-// tenth, Home and End the ends); Space plays or pauses the focused row
-// from anywhere in it but where Space types or presses a button itself.
+// The arrows seek 5 s on the waveform (Page Up/Down a tenth, Home and
+// End the ends); Space plays or pauses the focused row, but where it
+// types or presses a button.
 document.addEventListener('keydown', (ev) => {
   if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
   const bar = ev.target.closest?.('[data-player] .seek');
@@ -179,10 +175,9 @@ document.addEventListener('keydown', (ev) => {
   toggle(p);
 });
 
-// keepPlaying notes the take playing in root, a list about to be swapped
-// out; the function it returns moves that take's <audio>, still playing,
-// into its row in the list swapped in (in the same task, so it never
-// pauses): a refresh, a save in another tab, never stops what one hears.
+// keepPlaying notes the take playing in root, a list being swapped out;
+// what it returns moves that <audio>, playing, into the new list's row
+// (in the same task: it never pauses).
 export function keepPlaying(root) {
   const audio = [...(root?.querySelectorAll('[data-player] audio') || [])].find((a) => !a.paused);
   const name = audio?.closest('li[data-filename]')?.dataset.filename;
