@@ -21,7 +21,6 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/webm"
@@ -210,7 +209,7 @@ func TestBrowserServerStop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st := s.State(); st == rtc.StateStopped || st == rtc.StateFailed {
+		if st := s.State(); st == media.SessionStopped || st == media.SessionFailed {
 			endedAt = time.Now()
 			break
 		}

@@ -23,7 +23,6 @@ import (
 
 	"github.com/avatarweb/recorder/internal/app"
 	"github.com/avatarweb/recorder/internal/config"
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
@@ -461,7 +460,7 @@ func TestBrowserLiveParams(t *testing.T) {
 
 // checkFraming recomputes frame and batch counts from the audio the
 // server received and where each change took effect.
-func checkFraming(t *testing.T, f rtc.FramingInfo, samples int64, rate int64) {
+func checkFraming(t *testing.T, f media.FramingInfo, samples int64, rate int64) {
 	t.Helper()
 	t.Logf("%d samples → %d frames, %d batches; changes %+v", samples, f.Frames, f.Batches, f.Changes)
 	if len(f.Changes) != 2 || f.Changes[0].FPS != 25 || f.Changes[0].BatchSize != 16 || f.Changes[1].FPS != 25 || f.Changes[1].BatchSize != 32 {
