@@ -157,22 +157,6 @@ func postJSON(t *testing.T, url string, body any) map[string]any {
 	return out
 }
 
-// TestBrowserWebRTC records a fake-mic tone through the real page over
-// WebRTC at two sample rates and checks what the server saved.
-func TestBrowserWebRTC(t *testing.T) {
-	chromiumPath(t)
-	wav := toneWAV(t)
-	for _, rate := range []int{48000, 16000} {
-		t.Run(strconv.Itoa(rate), func(t *testing.T) {
-			srv := startServer(t, nil)
-			postJSON(t, srv.url+"/update_params", map[string]any{"sample_rate": rate, "channels": 1})
-
-			filename, recorded := recordWebRTC(t, newBrowser(t, wav), srv.url, 3*time.Second, "")
-			checkRecording(t, srv, filename, rate, recorded)
-		})
-	}
-}
-
 // TestBrowserMicErrors: a denied or missing microphone is explained on the
 // page, and the page is ready to try again.
 func TestBrowserMicErrors(t *testing.T) {
@@ -296,8 +280,10 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 	return v.Value
 }
 
-// checkRecording reads the saved file from disk and its SQLite row.
-func checkRecording(t *testing.T, srv *testServer, filename string, rate int, recorded float64) {
+// checkRecording reads a saved live take from disk and its SQLite row: a
+// mono WAV at rate holding the tone of e's microphone at no less than half
+// its level, as long as the page recorded.
+func checkRecording(t *testing.T, srv *testServer, filename string, rate int, recorded float64, e engine) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
 	if err != nil {
@@ -338,17 +324,20 @@ func checkRecording(t *testing.T, srv *testServer, filename string, rate int, re
 	}
 	// Skip the first 200 ms: Opus starts in Hybrid mode and ramps up.
 	steady := samples[min(len(samples), rate/5):]
-	if f := mediatest.DominantFrequency(steady, rate); math.Abs(f-toneHz) > 5 {
-		t.Errorf("dominant frequency %.1f Hz, want %d ± 5 Hz", f, toneHz)
+	if f := mediatest.DominantFrequency(steady, rate); math.Abs(f-e.tone) > 5 {
+		t.Errorf("dominant frequency %.1f Hz, want %.0f ± 5 Hz", f, e.tone)
 	} else {
 		t.Logf("dominant frequency %.2f Hz, RMS %.3f", f, mediatest.RMS(steady))
 	}
-	if rms := mediatest.RMS(steady); rms < 0.1 {
-		t.Errorf("RMS %.3f: the tone (amplitude 0.5, RMS 0.35) came out too quiet", rms)
+	if rms := mediatest.RMS(steady); rms < e.level/2 {
+		t.Errorf("RMS %.3f: %s's tone (RMS %.2f) came out too quiet", rms, e.name, e.level)
 	}
+	// The page's clock starts as the connection is up; a loaded machine's
+	// Firefox starts sending its audio up to ~0.7 s later. So a short take
+	// may be that much shorter, never longer.
 	dur := info.Duration()
-	if math.Abs(dur-recorded) > 0.15*recorded || math.Abs(file.Duration-dur) > 1e-6 {
-		t.Errorf("duration: audio %.3f s, file says %.3f s, page recorded %.3f s (want ±15%%)", dur, file.Duration, recorded)
+	if short := recorded - dur; dur > 1.15*recorded || short > max(0.15*recorded, 0.7) || math.Abs(file.Duration-dur) > 1e-6 {
+		t.Errorf("duration: audio %.3f s, file says %.3f s, page recorded %.3f s (want +15%%, -max(15%%, 0.7 s))", dur, file.Duration, recorded)
 	} else {
 		t.Logf("duration %.3f s vs %.3f s recorded (%.1f%%)", dur, recorded, 100*(dur-recorded)/recorded)
 	}

@@ -91,61 +91,6 @@ func TestCaptureFirefoxRTP(t *testing.T) {
 	t.Logf("%s: %d packets", path, len(capture.packets()))
 }
 
-// TestFirefoxWebRTC records Firefox's fake microphone through the real page
-// over WebRTC and checks that every audio packet was decoded: no decode
-// errors, the padding-only packets Firefox probes the bandwidth with
-// counted apart (each one checked to be padding, stamped like the audio
-// before it), and a saved take as long as the time recorded, the 1 kHz
-// tone from start to end.
-//
-// Firefox gathers no ICE candidates on loopback unless told to
-// (media.peerconnection.ice.loopback); with that, it talks to the server
-// on 127.0.0.1 like the Chromium tests. TestNetNAT runs it across
-// namespaces as well.
-func TestFirefoxWebRTC(t *testing.T) {
-	firefoxPath(t)
-	for _, rate := range []int{48000, 16000} {
-		t.Run(strconv.Itoa(rate), func(t *testing.T) {
-			var capture captured
-			srv := startServer(t, capture.add)
-			postJSON(t, srv.url+"/update_params", map[string]any{"sample_rate": rate, "channels": 1})
-			p := newFirefox(t, nil, nil, "")
-			name, recorded := p.recordLive(srv.url, func() { time.Sleep(3 * time.Second) })
-
-			var audio, padding int
-			var prevTS uint32
-			for i, pk := range capture.packets() {
-				switch {
-				case len(pk.Payload) > 0:
-					audio++
-				case pk.Padding == 0 || i == 0 || pk.Timestamp != prevTS:
-					t.Errorf("packet %d (seq %d): empty, padding %d, timestamp %d after %d: not a padding-only probe", i, pk.SequenceNumber, pk.Padding, pk.Timestamp, prevTS)
-				default:
-					padding++
-				}
-				prevTS = pk.Timestamp
-			}
-			stats := savedStats(t, srv.Config.RecordingsDir(), name)
-			t.Logf("%d audio packets, %d padding-only; stats %v", audio, padding, stats)
-			if stats["decode_errors"] != 0 || stats["empty_packets"] != int64(padding) || stats["packets"] != int64(audio+padding) {
-				t.Errorf("stats %v: want no decode errors and the %d padding-only packets of %d counted apart", stats, padding, audio+padding)
-			}
-			if stats["lost_packets"] == 0 && stats["late_packets"] == 0 && stats["decoded_samples"] != int64(audio)*media.OpusRate/50 {
-				t.Errorf("decoded %d samples from %d audio packets of 20 ms: not all decoded in full", stats["decoded_samples"], audio)
-			}
-			samples, got := loadTake(t, srv.Config.DataDir, name)
-			if got != rate {
-				t.Errorf("take at %d Hz, want %d", got, rate)
-			}
-			checkTone(t, samples, got, recorded, firefoxToneHz)
-			// Decoded in full: the whole take is the tone, no silent stretch.
-			if quiet := longestQuiet(samples, got); quiet > 0.05 {
-				t.Errorf("%.2f s of silence in the take: audio went missing", quiet)
-			}
-		})
-	}
-}
-
 // savedStats reads the counters stored with a saved recording.
 func savedStats(t *testing.T, dir, filename string) map[string]int64 {
 	t.Helper()
