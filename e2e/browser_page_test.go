@@ -114,6 +114,8 @@ type savedFile struct {
 	MIME     string  `json:"mime"`
 	Duration float64 `json:"duration"`
 	Title    string  `json:"title"`
+	Mode     string  `json:"mode"`
+	Bytes    int64   `json:"bytes"`
 }
 
 // readSaved reads a saved recording's file from the recordings directory.

@@ -26,7 +26,6 @@ import (
 	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
-	"github.com/avatarweb/recorder/media/webm"
 )
 
 // captureEnv, when set to a directory, makes TestCaptureRTP record real
@@ -493,111 +492,6 @@ func attrOrFail(t *testing.T, ctx context.Context, sel string) string {
 		t.Fatalf("%s: %q, %v", sel, text, err)
 	}
 	return text
-}
-
-// TestBrowserMediaRecorder records the fake-mic tone in Record mode with a
-// pause in the middle, listens back, saves, and checks the stored take:
-// labelled WebM/Opus, fixed to have a duration and cues, 440 Hz, as long
-// as the time recorded (the pause excluded).
-func TestBrowserMediaRecorder(t *testing.T) {
-	chromiumPath(t)
-	srv := startServer(t, nil)
-	ctx := newBrowser(t, toneWAV(t))
-	type css = chromedp.CSS
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.url),
-		processingOff(),
-		startTake("record"),
-		chromedp.Sleep(1500*time.Millisecond),
-		chromedp.Click(css(`[data-testid=btn-pause]`)),
-		chromedp.WaitReady(css(`body[data-state=paused]`)),
-		chromedp.Sleep(time.Second),
-		chromedp.Click(css(`[data-testid=btn-pause]`)),
-		chromedp.WaitReady(css(`body[data-state=recording]`)),
-		chromedp.Sleep(1500*time.Millisecond),
-		chromedp.Click(css(`[data-testid=btn-stop]`)),
-		chromedp.WaitReady(css(`body[data-state=draft]`)),
-	)
-	if err != nil {
-		status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
-		t.Fatalf("driving the page: %v (status line: %q)", err, status)
-	}
-	// Listen back before saving: the preview plays what was uploaded.
-	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise((resolve) => {
-		const a = document.getElementById('preview');
-		if (a.readyState >= 2) return resolve('');
-		a.addEventListener('loadeddata', () => resolve(''), { once: true });
-		a.addEventListener('error', () => resolve('error ' + (a.error && a.error.code) + ': ' + (a.error && a.error.message)), { once: true });
-	})`, chromedp.EvalAwaitPromise))
-	if err != nil || loaded != "" {
-		t.Errorf("the listen-back player could not load the uploaded take: %v %s", err, loaded)
-	}
-	recorded, err := strconv.ParseFloat(attr(t, ctx, "body", "data-recorded-seconds"), 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx, chromedp.Click(css(`[data-testid=btn-save]`)), chromedp.WaitReady(css(`body[data-saved-filename]`))); err != nil {
-		status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
-		t.Fatalf("saving: %v (status line: %q)", err, status)
-	}
-	filename := attr(t, ctx, "body", "data-saved-filename")
-	if err := chromedp.Do(ctx, chromedp.WaitReady(css(fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, filename)))); err != nil {
-		t.Fatalf("recordings list did not show %s: %v", filename, err)
-	}
-
-	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		AudioData string  `json:"audio_data"`
-		MIME      string  `json:"mime"`
-		Mode      string  `json:"mode"`
-		Duration  float64 `json:"duration"`
-		Bytes     int64   `json:"bytes"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	audio, err := base64.StdEncoding.DecodeString(file.AudioData)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if file.MIME != "audio/webm;codecs=opus" || file.Mode != "mediarecorder" || file.Bytes != int64(len(audio)) {
-		t.Errorf("labelled %q, mode %q, %d bytes (audio is %d)", file.MIME, file.Mode, file.Bytes, len(audio))
-	}
-	info, err := webm.Probe(bytes.NewReader(audio), int64(len(audio)))
-	if err != nil || !info.HasDuration || !info.HasCues || info.Codec != webm.CodecOpus {
-		t.Fatalf("stored WebM: %+v, %v; want Opus with a duration and cues", info, err)
-	}
-	dur := info.Duration.Seconds()
-	if math.Abs(dur-recorded) > 0.1*recorded || math.Abs(file.Duration-dur) > 0.001 {
-		t.Errorf("duration: audio %.3f s, file says %.3f s, page recorded %.3f s without the pause (want ±10%%)", dur, file.Duration, recorded)
-	} else {
-		t.Logf("duration %.3f s vs %.3f s recorded (%.1f%%)", dur, recorded, 100*(dur-recorded)/recorded)
-	}
-	pcm, channels, err := webm.DecodeOpus(bytes.NewReader(audio), int64(len(audio)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	left := mediatest.Channel(pcm, channels, 0)
-	steady := left[min(len(left), media.OpusRate/5):]
-	if f := mediatest.DominantFrequency(steady, media.OpusRate); math.Abs(f-toneHz) > 5 {
-		t.Errorf("dominant frequency %.1f Hz, want %d ± 5 Hz", f, toneHz)
-	} else {
-		t.Logf("dominant frequency %.2f Hz, RMS %.3f", f, mediatest.RMS(steady))
-	}
-	row, err := srv.DB.GetRecording(context.Background(), filename)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if row.MIME != file.MIME || row.Mode != "mediarecorder" || math.Abs(row.Duration-dur) > 0.001 ||
-		row.Bytes != int64(len(audio)) || math.Abs(row.ClientDuration-recorded) > 0.01 {
-		t.Errorf("SQLite row %+v does not match the file (%.3f s, %d bytes, client %.3f s)", row, dur, len(audio), recorded)
-	}
-	if entries, _ := os.ReadDir(filepath.Join(srv.Config.DataDir, "uploads")); len(entries) != 0 {
-		t.Errorf("the upload was not cleaned up after saving: %v", entries)
-	}
 }
 
 // TestBrowserAtCapacity: a live take the server has no room for is
