@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -220,54 +219,23 @@ func TestCaptureRTP(t *testing.T) {
 	}
 }
 
-// recordWebRTC drives the page: processing off, WebRTC, wait, Stop, Save.
-// It returns the saved file name and the seconds the page recorded.
+// recordWebRTC drives the page in Chromium (ctx): processing off,
+// WebRTC, hold (the sender capped to maxBitrate, if set), Stop, Save. It
+// returns the saved file name and the seconds the page recorded.
 func recordWebRTC(t *testing.T, ctx context.Context, url string, hold time.Duration, maxBitrate string) (string, float64) {
 	t.Helper()
-	type css = chromedp.CSS
-	capBitrate := chromedp.Sleep(0)
-	if maxBitrate != "" {
-		capBitrate = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := chromedp.Evaluate[any](`(async () => {
+	p := chromiumTab(t, ctx)
+	return p.recordLive(url, func() {
+		if maxBitrate != "" {
+			p.do("capping the bitrate", p.run(`(async () => {
 				const sender = window.recorder.session.pc.getSenders()[0];
 				const p = sender.getParameters();
 				p.encodings[0].maxBitrate = `+maxBitrate+`;
 				await sender.setParameters(p);
-			})()`, chromedp.EvalAwaitPromise)(ctx, t)
-			return err
-		})
-	}
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(url),
-		chromedp.WaitVisible(css(`[data-testid=btn-start]`)),
-		// A steady tone is what echo cancellation, noise suppression and
-		// auto gain are built to remove: turn them off for the test.
-		processingOff(),
-		startTake("webrtc"),
-		capBitrate,
-		chromedp.Sleep(hold),
-		chromedp.Click(css(`[data-testid=btn-stop]`)),
-		chromedp.WaitReady(css(`body[data-state=draft]`)),
-		chromedp.Click(css(`[data-testid=btn-save]`)),
-		chromedp.WaitReady(css(`body[data-saved-filename]`)),
-	)
-	if err != nil {
-		status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
-		t.Fatalf("driving the page: %v (status line: %q)", err, status)
-	}
-	filename := attr(t, ctx, "body", "data-saved-filename")
-	recorded := attr(t, ctx, "body", "data-recorded-seconds")
-	// The list is an htmx fragment: the new take must appear without a reload.
-	if err := chromedp.Do(ctx, chromedp.WaitReady(css(fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, filename)))); err != nil {
-		t.Fatalf("recordings list did not show %s: %v", filename, err)
-	}
-	secs, err := strconv.ParseFloat(recorded, 64)
-	if err != nil {
-		t.Fatalf("page recorded %q seconds: %v", recorded, err)
-	}
-	status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
-	t.Logf("saved %s after %.2f s; status: %s", filename, secs, status)
-	return filename, secs
+			})()`))
+		}
+		time.Sleep(hold)
+	})
 }
 
 func attr(t *testing.T, ctx context.Context, sel, name string) string {
