@@ -57,15 +57,6 @@ func startTake(mode string) chromedp.Action[chromedp.Void] {
 	)
 }
 
-// processingOff opens Advanced and turns off echo cancellation, noise
-// suppression and auto gain (a steady tone is what they remove).
-func processingOff() chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		js(`document.getElementById('advanced').open = true`),
-		chromedp.Click(css(`#opt-echo`)), chromedp.Click(css(`#opt-noise`)), chromedp.Click(css(`#opt-agc`)),
-	)
-}
-
 // sampler watches the page text every 100 ms for values that must never
 // show (undefined, NaN, null) and for uncaught errors; window.__bad
 // collects what it saw.

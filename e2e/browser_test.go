@@ -358,8 +358,10 @@ func TestBrowserLiveParams(t *testing.T) {
 	if err := chromedp.Do(watcher, chromedp.Navigate(srv.url), chromedp.WaitVisible(css(`#params-form`))); err != nil {
 		t.Fatal(err)
 	}
+	// A steady tone is what the browser's processing removes: off.
+	recTab := chromiumTab(t, rec)
+	recTab.do("turning processing off", recTab.processingOff())
 	err := chromedp.Do(rec,
-		processingOff(),
 		startTake("webrtc"),
 		chromedp.Sleep(time.Second),
 		// fps through the form (htmx posts it and swaps the fragment).
