@@ -466,33 +466,24 @@ func attrOrFail(t *testing.T, ctx context.Context, sel string) string {
 
 // TestBrowserAtCapacity: a live take the server has no room for is
 // refused at once, and the page says so and that recording in the browser
-// still works.
+// still works; in each engine with WebRTC.
 func TestBrowserAtCapacity(t *testing.T) {
-	chromiumPath(t)
-	srv := startServer(t, nil, "-max-sessions", "1")
-	capture, api := toneSender(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	peer := connectPeer(t, ctx, api, srv.url, "session_occupant")
-	defer peer.Close()
-	go func() { _ = peer.Stream(ctx, capture, &rtcsend.SendStats{}) }()
+	forEachLiveEngine(t, func(t *testing.T, e engine) {
+		srv := startServer(t, nil, "-max-sessions", "1")
+		capture, api := toneSender(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		peer := connectPeer(t, ctx, api, srv.url, "session_occupant")
+		defer peer.Close()
+		go func() { _ = peer.Stream(ctx, capture, &rtcsend.SendStats{}) }()
 
-	page := newBrowser(t, toneWAV(t))
-	type css = chromedp.CSS
-	err := chromedp.Do(page,
-		chromedp.Navigate(srv.url),
-		chromedp.Click(css(`[data-testid=mode-webrtc]`)),
-		chromedp.Click(css(`[data-testid=btn-start]`)),
-		chromedp.WaitReady(css(`body[data-state=error]`)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, err := chromedp.Run(page, chromedp.Text(css(`[data-testid=status]`)))
-	if err != nil || !strings.Contains(status, "at capacity") || !strings.Contains(status, "Record in the browser works meanwhile") {
-		t.Errorf("status %q (%v), want it to say the server is at capacity and recording in the browser works", status, err)
-	}
-	if n := srv.Sessions.Live(); n != 1 {
-		t.Errorf("%d sessions live, want only the occupant", n)
-	}
+		p := e.open(t)
+		p.startTake(srv.url, "Live to the server", "error")
+		if status := p.status(); !strings.Contains(status, "at capacity") || !strings.Contains(status, "Record in the browser works meanwhile") {
+			t.Errorf("status %q, want it to say the server is at capacity and recording in the browser works", status)
+		}
+		if n := srv.Sessions.Live(); n != 1 {
+			t.Errorf("%d sessions live, want only the occupant", n)
+		}
+	})
 }

@@ -274,6 +274,17 @@ func (p *tab) attr(sel, name string) string {
 	return v
 }
 
+// text is the text of the element sel selects, which must be there and
+// say something.
+func (p *tab) text(sel string) string {
+	p.t.Helper()
+	s, err := p.b.Text(p.ctx, sel)
+	if err != nil || strings.TrimSpace(s) == "" {
+		p.t.Fatalf("%s: %s: %q, %v", p.engine, sel, s, err)
+	}
+	return s
+}
+
 // seconds is a number of seconds the page wrote in an attribute.
 func (p *tab) seconds(sel, name string) float64 {
 	p.t.Helper()
