@@ -196,45 +196,43 @@ func TestBrowserMicErrors(t *testing.T) {
 	}
 }
 
-// TestCaptureRTP saves the packets Chromium sends for the test tone, once
-// at its default bitrate (CELT after a Hybrid start) and once capped to
-// 12 kbps (SILK wideband), for the decoder's unit tests. It runs only when
+// TestCaptureRTP saves the packets the browsers send for their fake
+// microphones, for the decoder's unit tests: Chromium's tone once at its
+// default bitrate (CELT after a Hybrid start) and once capped to 12 kbps
+// (SILK wideband); Firefox's tone, whose stream starts with a burst of
+// padding-only packets (its bandwidth probe). It runs only when
 // RECORDER_CAPTURE_RTP names a directory.
 func TestCaptureRTP(t *testing.T) {
 	dir := os.Getenv(captureEnv)
 	if dir == "" {
-		t.Skip("set " + captureEnv + "=dir to capture Chromium RTP packets")
+		t.Skip("set " + captureEnv + "=dir to capture browser RTP packets")
 	}
-	chromiumPath(t)
-	wav := toneWAV(t)
-	for name, bitrate := range map[string]string{"celt": "", "silk": "12000"} {
-		var capture captured
-		srv := startServer(t, capture.add)
-		recordWebRTC(t, newBrowser(t, wav), srv.url, 2*time.Second, bitrate)
-		path := filepath.Join(dir, "chromium-440hz-"+name+".rtp")
-		if err := mediatest.WritePackets(path, capture.packets()); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %d packets", path, len(capture.packets()))
+	files := map[string][]struct{ name, maxBitrate string }{
+		"Chromium": {{"chromium-440hz-celt.rtp", ""}, {"chromium-440hz-silk.rtp", "12000"}},
+		"Firefox":  {{"firefox-1khz.rtp", ""}},
 	}
-}
-
-// recordWebRTC drives the page in Chromium (ctx): processing off,
-// WebRTC, hold (the sender capped to maxBitrate, if set), Stop, Save. It
-// returns the saved file name and the seconds the page recorded.
-func recordWebRTC(t *testing.T, ctx context.Context, url string, hold time.Duration, maxBitrate string) (string, float64) {
-	t.Helper()
-	p := chromiumTab(t, ctx)
-	return p.recordLive(url, func() {
-		if maxBitrate != "" {
-			p.do("capping the bitrate", p.run(`(async () => {
-				const sender = window.recorder.session.pc.getSenders()[0];
-				const p = sender.getParameters();
-				p.encodings[0].maxBitrate = `+maxBitrate+`;
-				await sender.setParameters(p);
-			})()`))
+	forEachLiveEngine(t, func(t *testing.T, e engine) {
+		for _, f := range files[e.name] {
+			var capture captured
+			srv := startServer(t, capture.add)
+			p := e.open(t)
+			p.recordLive(srv.url, func() {
+				if f.maxBitrate != "" {
+					p.do("capping the bitrate", p.run(`(async () => {
+						const sender = window.recorder.session.pc.getSenders()[0];
+						const p = sender.getParameters();
+						p.encodings[0].maxBitrate = `+f.maxBitrate+`;
+						await sender.setParameters(p);
+					})()`))
+				}
+				time.Sleep(2 * time.Second)
+			})
+			path := filepath.Join(dir, f.name)
+			if err := mediatest.WritePackets(path, capture.packets()); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %d packets", path, len(capture.packets()))
 		}
-		time.Sleep(hold)
 	})
 }
 

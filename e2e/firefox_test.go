@@ -14,7 +14,6 @@ import (
 
 	"github.com/avatarweb/recorder/internal/firefox"
 	"github.com/avatarweb/recorder/media"
-	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/ogg"
 )
 
@@ -65,25 +64,6 @@ func newFirefox(t *testing.T, wrap []string, dial func(context.Context, string, 
 	}
 	t.Cleanup(func() { b.Close(); cancel() })
 	return &tab{t: t, engine: "Firefox", b: b, ctx: ctx}
-}
-
-// TestCaptureFirefoxRTP saves the packets Firefox sends for its fake
-// microphone's tone, for the decoder's unit tests: the stream starts with
-// a burst of padding-only packets (Firefox's bandwidth probe). It runs
-// only when RECORDER_CAPTURE_RTP names a directory.
-func TestCaptureFirefoxRTP(t *testing.T) {
-	dir := os.Getenv(captureEnv)
-	if dir == "" {
-		t.Skip("set " + captureEnv + "=dir to capture Firefox RTP packets")
-	}
-	var capture captured
-	srv := startServer(t, capture.add)
-	newFirefox(t, nil, nil, "").recordLive(srv.url, func() { time.Sleep(2 * time.Second) })
-	path := filepath.Join(dir, "firefox-1khz.rtp")
-	if err := mediatest.WritePackets(path, capture.packets()); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s: %d packets", path, len(capture.packets()))
 }
 
 // savedStats reads the counters stored with a saved recording.
