@@ -3,10 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,27 +38,11 @@ func TestLiveTakeOpus(t *testing.T) {
 			t.Errorf("the page says %q about the formats' cost", cost)
 		}
 
-		raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var file struct {
-			AudioData            string       `json:"audio_data"`
-			ProcessingParameters media.Params `json:"processing_parameters"`
-			Duration             float64      `json:"duration"`
-			MIME                 string       `json:"mime"`
-			SampleRate           int          `json:"sample_rate"`
-		}
-		if err := json.Unmarshal(raw, &file); err != nil {
-			t.Fatal(err)
-		}
-		audio, err := base64.StdEncoding.DecodeString(file.AudioData)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if file.MIME != "audio/ogg;codecs=opus" || file.SampleRate != 48000 || file.ProcessingParameters.Format != "opus" ||
-			file.ProcessingParameters.SampleRate != 16000 {
-			t.Errorf("stored as %s at %d Hz, processing parameters %+v", file.MIME, file.SampleRate, file.ProcessingParameters)
+		file := readSaved(t, srv.Config.RecordingsDir(), filename)
+		audio := file.Audio
+		if file.MIME != "audio/ogg;codecs=opus" || file.SampleRate != 48000 || file.Params.Format != "opus" ||
+			file.Params.SampleRate != 16000 {
+			t.Errorf("stored as %s at %d Hz, processing parameters %+v", file.MIME, file.SampleRate, file.Params)
 		}
 		info, kept, _, err := mediatest.OggPackets(audio)
 		if err != nil {

@@ -101,12 +101,15 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 
 // savedFile is a recording's file as the tests read it.
 type savedFile struct {
-	Audio    []byte  `json:"audio_data"` // base64 in the file
-	MIME     string  `json:"mime"`
-	Duration float64 `json:"duration"`
-	Title    string  `json:"title"`
-	Mode     string  `json:"mode"`
-	Bytes    int64   `json:"bytes"`
+	Audio      []byte       `json:"audio_data"` // base64 in the file
+	MIME       string       `json:"mime"`
+	Duration   float64      `json:"duration"`
+	Title      string       `json:"title"`
+	Mode       string       `json:"mode"`
+	Bytes      int64        `json:"bytes"`
+	Params     media.Params `json:"processing_parameters"`
+	SampleRate int          `json:"sample_rate"`
+	SessionID  string       `json:"webrtc_session_id"`
 }
 
 // readSaved reads a saved recording's file from the recordings directory.

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -250,29 +249,8 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 // its level, as long as the page recorded.
 func checkRecording(t *testing.T, srv *testServer, filename string, rate int, recorded float64, e engine) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		AudioData            string       `json:"audio_data"`
-		ProcessingParameters media.Params `json:"processing_parameters"`
-		Timestamp            string       `json:"timestamp"`
-		Duration             float64      `json:"duration"`
-		SessionID            string       `json:"webrtc_session_id"`
-		MIME                 string       `json:"mime"`
-		SampleRate           int          `json:"sample_rate"`
-		Channels             int          `json:"channels"`
-		Mode                 string       `json:"mode"`
-		Bytes                int64        `json:"bytes"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatalf("recording is not JSON: %v", err)
-	}
-	audio, err := base64.StdEncoding.DecodeString(file.AudioData)
-	if err != nil {
-		t.Fatalf("audio_data is not base64: %v", err)
-	}
+	file := readSaved(t, srv.Config.RecordingsDir(), filename)
+	audio := file.Audio
 	r := bytes.NewReader(audio)
 	info, err := media.ReadWAVHeader(r)
 	if err != nil {
@@ -281,8 +259,8 @@ func checkRecording(t *testing.T, srv *testServer, filename string, rate int, re
 	pcm, _ := io.ReadAll(r)
 	samples := media.S16LEToFloat(nil, pcm)
 
-	if info.SampleRate != rate || info.Channels != 1 || file.SampleRate != rate || file.ProcessingParameters.SampleRate != rate {
-		t.Errorf("format: wav %d Hz × %d, file says %d Hz, params %+v; want %d Hz mono", info.SampleRate, info.Channels, file.SampleRate, file.ProcessingParameters, rate)
+	if info.SampleRate != rate || info.Channels != 1 || file.SampleRate != rate || file.Params.SampleRate != rate {
+		t.Errorf("format: wav %d Hz × %d, file says %d Hz, params %+v; want %d Hz mono", info.SampleRate, info.Channels, file.SampleRate, file.Params, rate)
 	}
 	if file.MIME != "audio/wav" || file.Mode != "webrtc" || file.Bytes != int64(len(audio)) {
 		t.Errorf("metadata: mime %q mode %q bytes %d (audio is %d bytes)", file.MIME, file.Mode, file.Bytes, len(audio))
@@ -313,7 +291,7 @@ func checkRecording(t *testing.T, srv *testServer, filename string, rate int, re
 	}
 	if row.SampleRate != rate || row.Channels != 1 || row.Mode != "webrtc" || row.MIME != "audio/wav" ||
 		row.Bytes != int64(len(audio)) || row.SessionID != file.SessionID || math.Abs(row.Duration-dur) > 1e-6 ||
-		row.FPS != file.ProcessingParameters.FPS || row.BatchSize != file.ProcessingParameters.BatchSize {
+		row.FPS != file.Params.FPS || row.BatchSize != file.Params.BatchSize {
 		t.Errorf("SQLite row %+v does not match the file (%d Hz, %d bytes, %.3f s, session %s)", row, rate, len(audio), dur, file.SessionID)
 	}
 }
