@@ -1,0 +1,115 @@
+package ogg_test
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pion/opus"
+
+	"github.com/avatarweb/recorder/media/ogg"
+)
+
+// span keeps the packets whose middle lies in [from, to), as a trim does.
+func span(from, to time.Duration) func(at, dur time.Duration) bool {
+	return func(at, dur time.Duration) bool {
+		mid := at + dur/2
+		return from <= mid && mid < to
+	}
+}
+
+// packetsOf reads a stream's audio packets, copied.
+func packetsOf(t *testing.T, b []byte) [][]byte {
+	t.Helper()
+	var pkts [][]byte
+	if err := ogg.Packets(bytes.NewReader(b), func(_ int64, p []byte) error {
+		pkts = append(pkts, slices.Clone(p))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return pkts
+}
+
+// A cut at packet boundaries keeps the selection within a packet, the
+// packets in it byte for byte, and a stream that decodes; the source's end
+// trim (its last granule short of its packets) carries over when the cut
+// keeps the end.
+func TestCutKeepsPacketsAndLength(t *testing.T) {
+	for _, file := range []string{"tone-440hz-mono.opus", "stereo-44100-0.7s.opus"} {
+		src := read(t, file)
+		srcInfo, err := ogg.Probe(bytes.NewReader(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := packetsOf(t, src)
+		length := srcInfo.Duration
+		for _, c := range []struct{ from, to time.Duration }{
+			{0, length},
+			{0, length / 2},
+			{length / 3, length},
+			{length / 4, length * 3 / 4},
+			{213 * time.Millisecond, 301 * time.Millisecond},
+		} {
+			var out bytes.Buffer
+			info, err := ogg.Cut(&out, bytes.NewReader(src), int64(len(src)), span(c.from, c.to))
+			if err != nil {
+				t.Fatalf("%s %v–%v: %v", file, c.from, c.to, err)
+			}
+			got, err := ogg.Probe(bytes.NewReader(out.Bytes()))
+			if err != nil {
+				t.Fatalf("%s %v–%v: the cut does not read: %v", file, c.from, c.to, err)
+			}
+			if got.Duration != info.Duration || got.Packets != info.Packets {
+				t.Errorf("%s %v–%v: Cut says %+v, Probe %+v", file, c.from, c.to, info, got)
+			}
+			want := c.to - c.from
+			if d := got.Duration - want; d < -20*time.Millisecond || d > 20*time.Millisecond {
+				t.Errorf("%s %v–%v: %v long, want %v ± 20 ms", file, c.from, c.to, got.Duration, want)
+			}
+			if c.from == 0 && c.to == length && (got.Granule != srcInfo.Granule || got.Duration != length) {
+				t.Errorf("%s: the whole kept is %+v, the source %+v", file, got, srcInfo)
+			}
+			if got.PreSkip != srcInfo.PreSkip || got.Channels != srcInfo.Channels || got.Serial != srcInfo.Serial {
+				t.Errorf("%s: header %+v, source %+v", file, got, srcInfo)
+			}
+			cut := packetsOf(t, out.Bytes())
+			first := int((c.from + 6500*time.Microsecond + 10*time.Millisecond) / (20 * time.Millisecond))
+			if !slices.EqualFunc(cut, all[first:first+len(cut)], bytes.Equal) {
+				t.Errorf("%s %v–%v: the packets kept are not the source's from packet %d", file, c.from, c.to, first)
+			}
+			decodes(t, cut, got.Channels)
+		}
+	}
+}
+
+// decodes checks every packet decodes.
+func decodes(t *testing.T, pkts [][]byte, channels int) {
+	t.Helper()
+	dec, err := opus.NewDecoderWithOutput(48000, channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := make([]float32, 5760*channels)
+	for i, p := range pkts {
+		if _, err := dec.DecodeToFloat32(p, pcm); err != nil {
+			t.Fatalf("packet %d of the cut does not decode: %v", i, err)
+		}
+	}
+}
+
+// A selection of no whole packet writes nothing.
+func TestCutOfNothingWritesNothing(t *testing.T) {
+	src := read(t, "tone-440hz-mono.opus")
+	var out bytes.Buffer
+	_, err := ogg.Cut(&out, bytes.NewReader(src), int64(len(src)), span(100*time.Millisecond, 103*time.Millisecond))
+	if !errors.Is(err, ogg.ErrNothingKept) || out.Len() != 0 {
+		t.Fatalf("err %v, %d bytes written; want ErrNothingKept and none", err, out.Len())
+	}
+	_, err = ogg.Cut(&out, bytes.NewReader(src[:100]), 100, span(0, time.Second))
+	if !errors.Is(err, ogg.ErrNotOgg) || out.Len() != 0 {
+		t.Fatalf("a broken stream: err %v, %d bytes written", err, out.Len())
+	}
+}
