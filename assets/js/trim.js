@@ -96,7 +96,9 @@ function setup(root) {
     const t = at(e);
     dragging = e.target.dataset.handle
       || (Math.abs(t - sel.start) <= Math.abs(t - sel.end) ? 'start' : 'end');
-    track.setPointerCapture(e.pointerId);
+    try {
+      track.setPointerCapture(e.pointerId); // keep the drag past the track's edges
+    } catch { /* a pointer the browser no longer tracks */ }
     handles[dragging].focus();
     set(dragging, t);
     e.preventDefault();
