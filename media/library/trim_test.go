@@ -124,3 +124,36 @@ func TestTrimmedTitle(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// Five trims of one recording at once (double clicks, two tabs): one
+// trims it, the others are refused as conflicts, and one trimmed copy is
+// made.
+func TestTrimOnceAtATime(t *testing.T) {
+	ctx := context.Background()
+	lib, database, _, _ := setup(t)
+	orig, err := lib.SaveSession(ctx, "session_x", 0, "Standup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := media.Span{Start: 200 * time.Millisecond, End: time.Second}
+	errs := make(chan error, 5)
+	for range 5 {
+		go func() {
+			_, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Span: span})
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range 5 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case !errors.Is(err, media.ErrConflict):
+			t.Errorf("a trim racing another: %v, want a conflict", err)
+		}
+	}
+	n, err := database.CountRecordings(ctx)
+	if ok != 1 || err != nil || n != 1 {
+		t.Errorf("%d trims went through, %d recordings listed (%v); want 1 and 1", ok, n, err)
+	}
+}
