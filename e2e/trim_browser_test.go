@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // trimCase is a recording of one container to trim in the browser.
@@ -124,7 +127,26 @@ func trimWalk(t *testing.T, p *wdPage, srv *testServer) {
 
 func TestBrowserTrim(t *testing.T) {
 	srv := startServer(t, nil)
-	trimWalk(t, &wdPage{t: t, b: chromeDriver{}, ctx: launch(t)}, srv)
+	ctx := launch(t)
+	// The view of a speech take passes axe-core, and is photographed for
+	// the docs with RECORDER_SCREENSHOTS set.
+	speech := saveWAVViaAPI(t, srv, speechWAV)
+	postForm(t, srv.url+"/recordings/"+speech+"/title", "Standup notes")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1000, 700), chromedp.Navigate(srv.url+"/recordings/"+speech+"/trim"),
+		chromedp.WaitVisible(css(`[data-handle=start][aria-valuetext]`))); err != nil {
+		t.Fatal(err)
+	}
+	axeCheck(t, ctx, "the trim view")
+	if dir := os.Getenv(screenshotsEnv); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "desktop-trim.png"), png, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	trimWalk(t, &wdPage{t: t, b: chromeDriver{}, ctx: ctx}, srv)
 }
 
 func TestFirefoxTrim(t *testing.T) {

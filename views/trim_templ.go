@@ -285,7 +285,7 @@ func Trim(p TrimPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" required></label> <span class=\"trim-length\" data-length aria-live=\"polite\"></span><div class=\"trim-actions\"><button type=\"button\" class=\"quiet\" data-play hidden>Play selection</button> <button type=\"submit\" name=\"as\" value=\"trim\">Trim</button> <button type=\"submit\" name=\"as\" value=\"new\" class=\"quiet\">Save as new</button> <a href=\"/\">Cancel</a></div></form><p class=\"hint\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" required></label> <span class=\"trim-length\" data-length aria-live=\"polite\"></span><div class=\"trim-actions\"><button type=\"button\" class=\"quiet\" data-play hidden>Play selection</button> <button type=\"submit\" name=\"as\" value=\"trim\" class=\"primary\">Trim</button> <button type=\"submit\" name=\"as\" value=\"new\" class=\"quiet\">Save as new</button> <a href=\"/\">Cancel</a></div></form><p class=\"hint\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
