@@ -11,6 +11,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
+COPY internal/fork internal/fork
 RUN go mod download
 COPY . .
 RUN deploy/build-release /out/recorder \

@@ -89,3 +89,5 @@ require (
 )
 
 tool github.com/a-h/templ/cmd/templ
+
+replace github.com/pion/opus => ./internal/fork/opus

@@ -56,29 +56,10 @@ func firefoxPrefs(secureHost string) map[string]any {
 	}
 }
 
-// webDriver is a browser driven over WebDriver: Firefox (BiDi,
-// internal/firefox) or WebKit (classic, internal/webkit).
-type webDriver interface {
-	Navigate(ctx context.Context, url string) error
-	Eval(ctx context.Context, expr string, out any) error
-	Click(ctx context.Context, sel string) error
-	WaitFor(ctx context.Context, sel string) error
-	Text(ctx context.Context, sel string) (string, error)
-	Attr(ctx context.Context, sel, name string) (string, bool, error)
-}
-
-// wdPage is a WebDriver browser (Firefox or WebKit) on one page, with the
-// test's context.
-type wdPage struct {
-	t   *testing.T
-	b   webDriver
-	ctx context.Context
-}
-
 // newFirefox starts headless Firefox; wrap and dial place it in a network
 // namespace (both nil: this one), where it trusts secureHost's plain-http
 // pages. It is closed when the test ends.
-func newFirefox(t *testing.T, wrap []string, dial func(context.Context, string, string) (net.Conn, error), secureHost string) *wdPage {
+func newFirefox(t *testing.T, wrap []string, dial func(context.Context, string, string) (net.Conn, error), secureHost string) *tab {
 	t.Helper()
 	exe := firefoxPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -88,91 +69,7 @@ func newFirefox(t *testing.T, wrap []string, dial func(context.Context, string, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close(); cancel() })
-	return &wdPage{t: t, b: b, ctx: ctx}
-}
-
-// do runs steps in order and fails the test at the first error, with the
-// page's status line.
-func (p *wdPage) do(what string, steps ...func(context.Context) error) {
-	p.t.Helper()
-	for _, step := range steps {
-		if err := step(p.ctx); err != nil {
-			status, _ := p.b.Text(p.ctx, `[data-testid=status]`)
-			p.t.Fatalf("%s: %v (status line: %q)", what, err, status)
-		}
-	}
-}
-
-func (p *wdPage) navigate(url string) func(context.Context) error {
-	return func(ctx context.Context) error { return p.b.Navigate(ctx, url) }
-}
-
-func (p *wdPage) click(sel string) func(context.Context) error {
-	return func(ctx context.Context) error { return p.b.Click(ctx, sel) }
-}
-
-// press clicks the button, link or label whose visible text is label (or
-// starts with it), as a user finds it. A control swapped for a fresh copy
-// between finding and clicking (the list refreshes itself) is found again.
-func (p *wdPage) press(label string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		var err error
-		for range 3 {
-			var sel string
-			if err = p.b.Eval(ctx, labelled(label), &sel); err != nil {
-				return err
-			}
-			if sel == "" {
-				return fmt.Errorf("no visible control labelled %q", label)
-			}
-			if err = p.b.Click(ctx, sel); err == nil || ctx.Err() != nil {
-				return err
-			}
-		}
-		return err
-	}
-}
-
-// waitFor waits up to 30 s for sel.
-func (p *wdPage) waitFor(sel string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		return p.b.WaitFor(wctx, sel)
-	}
-}
-
-func sleep(d time.Duration) func(context.Context) error {
-	return func(context.Context) error { time.Sleep(d); return nil }
-}
-
-func (p *wdPage) attr(sel, name string) string {
-	p.t.Helper()
-	v, ok, err := p.b.Attr(p.ctx, sel, name)
-	if err != nil || !ok {
-		p.t.Fatalf("%s[%s]: %v (set %v)", sel, name, err, ok)
-	}
-	return v
-}
-
-// recordLive drives a live take: WebRTC, hold, Stop, Save. It returns the
-// saved file name and the seconds the page recorded.
-func (p *wdPage) recordLive(url string, during func()) (string, float64) {
-	p.t.Helper()
-	p.do("starting a live take", p.navigate(url), p.waitFor(`[data-testid=btn-start]`),
-		p.click(`[data-testid=mode-webrtc]`), p.click(`[data-testid=btn-start]`), p.waitFor(`body[data-state=live]`))
-	during()
-	p.do("stopping and saving", p.click(`[data-testid=btn-stop]`), p.waitFor(`body[data-state=draft]`),
-		p.click(`[data-testid=btn-save]`), p.waitFor(`body[data-saved-filename]`))
-	filename := p.attr("body", "data-saved-filename")
-	p.do("the list showing the take", p.waitFor(fmt.Sprintf(`[data-testid=recording][data-filename=%q]`, filename)))
-	secs, err := strconv.ParseFloat(p.attr("body", "data-recorded-seconds"), 64)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	status, _ := p.b.Text(p.ctx, `[data-testid=status]`)
-	p.t.Logf("saved %s after %.2f s; status: %s", filename, secs, status)
-	return filename, secs
+	return &tab{t: t, engine: "Firefox", b: b, ctx: ctx}
 }
 
 // TestCaptureFirefoxRTP saves the packets Firefox sends for its fake
@@ -394,20 +291,4 @@ func decodeOgg(t *testing.T, audio []byte) ([]float32, float64) {
 		t.Fatalf("decoding the Ogg: %v, %d decode errors", err, stats.DecodeErrors.Load())
 	}
 	return pcm, info.Duration.Seconds()
-}
-
-// labelled is JavaScript that finds the visible button, link, summary or
-// label whose text (or aria-label) is label, else the first that starts
-// with it, marks it and returns a selector for it ("" if none).
-func labelled(label string) string {
-	return fmt.Sprintf(`(() => {
-	const want = %s;
-	const name = (el) => (el.getAttribute('aria-label') || el.innerText || '').replace(/\s+/g, ' ').trim();
-	const all = [...document.querySelectorAll('button, a, summary, label')]
-		.filter((el) => el.getClientRects().length > 0 && !el.closest('[hidden]') && !el.disabled);
-	const el = all.find((e) => name(e) === want) || all.find((e) => name(e).startsWith(want));
-	if (!el) return '';
-	el.dataset.pressed = String(Math.random()).slice(2);
-	return '[data-pressed="' + el.dataset.pressed + '"]';
-})()`, strconv.Quote(label))
 }

@@ -350,14 +350,14 @@ func (c chromiumNet) wait(sel string) error {
 
 func (c chromiumNet) facts(t *testing.T) facts { return readFacts(t, c.ctx) }
 
-func (p *wdPage) take(t *testing.T, url string, during func()) (string, float64) {
+func (p *tab) take(t *testing.T, url string, during func()) (string, float64) {
 	t.Helper()
 	return p.recordLive(url, during)
 }
 
-func (p *wdPage) wait(sel string) error { return p.waitFor(sel)(p.ctx) }
+func (p *tab) wait(sel string) error { return p.waitFor(sel)(p.ctx) }
 
-func (p *wdPage) facts(t *testing.T) facts {
+func (p *tab) facts(t *testing.T) facts {
 	t.Helper()
 	var f facts
 	if err := p.b.Eval(p.ctx, factsJS, &f); err != nil {

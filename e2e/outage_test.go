@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -31,107 +30,6 @@ const (
 	outageFor  = 5 * time.Second
 	outageTake = 15 * time.Second
 )
-
-// pageDriver is a browser on the recorder page, whichever its engine,
-// driven by visible labels.
-type pageDriver struct {
-	name  string
-	open  func(url string) error
-	press func(label string) error
-	wait  func(sel string, within time.Duration) error
-	eval  func(expr string, out any) error
-	shot  func(t *testing.T, name string) // nil: the engine takes none
-}
-
-// chromiumDriver drives Chromium (its fake microphone playing wav).
-func chromiumDriver(ctx context.Context) pageDriver {
-	return pageDriver{
-		name: "Chromium",
-		open: func(url string) error { return chromedp.Do(ctx, chromedp.Navigate(url)) },
-		press: func(label string) error {
-			sel, err := chromedp.Run(ctx, chromedp.Evaluate[string](labelled(label)))
-			if err == nil && sel == "" {
-				err = fmt.Errorf("no visible control labelled %q", label)
-			}
-			if err != nil {
-				return err
-			}
-			return chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
-		},
-		wait: func(sel string, within time.Duration) error {
-			wctx, cancel := context.WithTimeout(ctx, within)
-			defer cancel()
-			return chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(sel)))
-		},
-		eval: func(expr string, out any) error {
-			raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
-			if err == nil && out != nil {
-				err = json.Unmarshal(raw, out)
-			}
-			return err
-		},
-		shot: func(t *testing.T, name string) { shoot(t, ctx, os.Getenv(screenshotsEnv), name) },
-	}
-}
-
-// wdDriver drives Firefox or WebKit.
-func wdDriver(name string, p *wdPage) pageDriver {
-	return pageDriver{
-		name:  name,
-		open:  func(url string) error { return p.b.Navigate(p.ctx, url) },
-		press: func(label string) error { return p.press(label)(p.ctx) },
-		wait: func(sel string, within time.Duration) error {
-			wctx, cancel := context.WithTimeout(p.ctx, within)
-			defer cancel()
-			return p.b.WaitFor(wctx, sel)
-		},
-		eval: func(expr string, out any) error { return p.b.Eval(p.ctx, expr, out) },
-	}
-}
-
-// startTake opens the page at url and starts a take in the mode whose
-// label is mode, as a user does, and waits until it runs (state).
-func (d pageDriver) startTake(t *testing.T, url, mode, state string) {
-	t.Helper()
-	d.must(t, "opening the page", d.open(url))
-	d.must(t, "the page", d.wait(`body[data-ready]`, 30*time.Second))
-	d.must(t, "choosing "+mode, d.press(mode))
-	d.must(t, "pressing Record", d.press("Record"))
-	d.must(t, "starting the take", d.wait(`body[data-state=`+state+`]`, 30*time.Second))
-}
-
-// must fails the test with the page's status line.
-func (d pageDriver) must(t *testing.T, what string, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: %s: %v (status line: %q)", d.name, what, err, d.status())
-	}
-}
-
-func (d pageDriver) status() string {
-	var s string
-	_ = d.eval(`document.querySelector('[data-testid=status]')?.textContent ?? ''`, &s)
-	return s
-}
-
-func (d pageDriver) state() string {
-	var s string
-	_ = d.eval(`document.body.dataset.state`, &s)
-	return s
-}
-
-// waitStatus waits until the status line says text, and returns when.
-func (d pageDriver) waitStatus(t *testing.T, text string, within time.Duration) time.Time {
-	t.Helper()
-	for deadline := time.Now().Add(within); ; time.Sleep(50 * time.Millisecond) {
-		if strings.Contains(d.status(), text) {
-			return time.Now()
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: the status line did not say %q within %v: %q (state %s)", d.name, text, within, d.status(), d.state())
-		}
-	}
-}
 
 func sleepUntil(at time.Time) { time.Sleep(time.Until(at)) }
 
@@ -195,51 +93,51 @@ func recordingsAt(t *testing.T, base string) []listed {
 // recording; the take resumes on the restarted server (which recovered
 // its upload meanwhile); Stop and Save end with one recording of at
 // least 95 % of the take. It returns the saved recording.
-func recordThroughRestart(t *testing.T, d pageDriver, bin string) listed {
+func recordThroughRestart(t *testing.T, p *tab, bin string) listed {
 	o := newOutage(t, bin)
 	base, data := o.base, o.data
-	d.startTake(t, base, "Record in the browser", "recording")
+	p.startTake(base, "Record in the browser", "recording")
 	o.begun = time.Now()
 	o.kill()
 	killed := o.killed
-	noticed := d.waitStatus(t, "Connection lost — still recording here; it uploads when the server is back", 10*time.Second)
-	t.Logf("%s: the page said the server was lost %v after the kill", d.name, noticed.Sub(killed).Round(10*time.Millisecond))
+	noticed := p.waitStatus("Connection lost — still recording here; it uploads when the server is back", 10*time.Second)
+	t.Logf("%s: the page said the server was lost %v after the kill", p.engine, noticed.Sub(killed).Round(10*time.Millisecond))
 	if noticed.Sub(killed) > 3*time.Second {
-		t.Errorf("%s: the page took %v to say the server was lost, want about 2 s", d.name, noticed.Sub(killed).Round(10*time.Millisecond))
+		t.Errorf("%s: the page took %v to say the server was lost, want about 2 s", p.engine, noticed.Sub(killed).Round(10*time.Millisecond))
 	}
 	o.restart()
 	switch got := recordingsAt(t, base); len(got) {
 	case 0: // a slow browser may have sent nothing whole before the kill
-		t.Logf("%s: nothing had reached the server before the kill, so it recovered nothing", d.name)
+		t.Logf("%s: nothing had reached the server before the kill, so it recovered nothing", p.engine)
 	case 1:
-		t.Logf("%s: the restarted server recovered %.2f s; the page goes on with it", d.name, got[0].Duration)
+		t.Logf("%s: the restarted server recovered %.2f s; the page goes on with it", p.engine, got[0].Duration)
 	default:
-		t.Errorf("%s: after the restart %d recordings, want at most the one the server recovered", d.name, len(got))
+		t.Errorf("%s: after the restart %d recordings, want at most the one the server recovered", p.engine, len(got))
 	}
-	if s := d.state(); s != "recording" {
-		t.Errorf("%s: the take is %q after the restart, want still recording", d.name, s)
+	if s := p.state(); s != "recording" {
+		t.Errorf("%s: the take is %q after the restart, want still recording", p.engine, s)
 	}
 
 	sleepUntil(o.begun.Add(outageTake))
-	d.must(t, "pressing Stop", d.press("Stop"))
-	d.must(t, "the review", d.wait(`body[data-state=draft]`, 60*time.Second))
+	p.do("pressing Stop", p.press("Stop"))
+	p.do("the review", p.waitUpTo(`body[data-state=draft]`, 60*time.Second))
 	var recorded float64
-	d.must(t, "reading the page's clock", d.eval(`Number(document.body.dataset.recordedSeconds)`, &recorded))
-	d.must(t, "pressing Save", d.press("Save"))
-	d.must(t, "saving", d.wait(`body[data-saved-filename]`, 30*time.Second))
+	p.eval(`Number(document.body.dataset.recordedSeconds)`, &recorded)
+	p.do("pressing Save", p.press("Save"))
+	p.do("saving", p.waitUpTo(`body[data-saved-filename]`, 30*time.Second))
 
 	got := recordingsAt(t, base)
 	if len(got) != 1 {
-		t.Fatalf("%s: %d recordings after the save, want one: %+v", d.name, len(got), got)
+		t.Fatalf("%s: %d recordings after the save, want one: %+v", p.engine, len(got), got)
 	}
 	rec := got[0]
 	kept := rec.Duration / recorded
-	t.Logf("%s: saved %.2f s of a %.2f s take (the page's clock; %v by the test's): %.1f %% kept", d.name, rec.Duration, recorded, outageTake, 100*kept)
+	t.Logf("%s: saved %.2f s of a %.2f s take (the page's clock; %v by the test's): %.1f %% kept", p.engine, rec.Duration, recorded, outageTake, 100*kept)
 	if kept < 0.95 {
-		t.Errorf("%s: saved %.2f s of the %.2f s take: under 95 %%", d.name, rec.Duration, recorded)
+		t.Errorf("%s: saved %.2f s of the %.2f s take: under 95 %%", p.engine, rec.Duration, recorded)
 	}
 	if left, _ := os.ReadDir(filepath.Join(data, "uploads")); len(left) != 0 {
-		t.Errorf("%s: uploads left after the save: %v", d.name, left)
+		t.Errorf("%s: uploads left after the save: %v", p.engine, left)
 	}
 	return rec
 }
@@ -251,20 +149,10 @@ func TestOutageRecordMode(t *testing.T) {
 		t.Skip("builds, kills and restarts the server binary")
 	}
 	bin := buildBinary(t)
-	t.Run("Chromium", func(t *testing.T) {
-		chromiumPath(t)
-		rec := recordThroughRestart(t, chromiumDriver(newBrowser(t, toneWAV(t))), bin)
-		if rec.Mode != "mediarecorder" {
-			t.Errorf("mode %q", rec.Mode)
+	forEachEngine(t, func(t *testing.T, e engine) {
+		if rec := recordThroughRestart(t, e.open(t), bin); rec.Mode != "mediarecorder" {
+			t.Errorf("%s: mode %q", e.name, rec.Mode)
 		}
-	})
-	t.Run("Firefox", func(t *testing.T) {
-		firefoxPath(t)
-		recordThroughRestart(t, wdDriver("Firefox", newFirefox(t, nil, nil, "")), bin)
-	})
-	t.Run("WebKit", func(t *testing.T) {
-		p, _ := newWebKit(t, 1280, 800)
-		recordThroughRestart(t, wdDriver("WebKit", p), bin)
 	})
 }
 
@@ -280,36 +168,36 @@ func TestOutageLiveMode(t *testing.T) {
 	}
 	chromiumPath(t)
 	bin := buildBinary(t)
-	d := chromiumDriver(newBrowser(t, toneWAV(t)))
+	p := chromiumTab(t, newBrowser(t, toneWAV(t)))
 	o := newOutage(t, bin)
 	base := o.base
-	d.startTake(t, base, "Live to the server", "live")
+	p.startTake(base, "Live to the server", "live")
 	o.begun = time.Now()
 	o.kill()
 	killed := o.killed
-	d.must(t, "the page noticing", d.wait(`body[data-state=interrupted]`, 10*time.Second))
+	p.do("the page noticing", p.waitUpTo(`body[data-state=interrupted]`, 10*time.Second))
 	noticed := time.Since(killed)
-	status := d.status()
+	status := p.status()
 	t.Logf("the page said so %v after the kill: %q", noticed.Round(10*time.Millisecond), status)
 	if noticed > 3*time.Second || !strings.Contains(status, "Connection lost") || !strings.Contains(status, "Keep recording here in the browser") {
 		t.Errorf("%v after the kill the status says %q; want “Connection lost” and the offer, within about 2 s", noticed.Round(10*time.Millisecond), status)
 	}
-	d.shot(t, "desktop-connection-lost.png")
-	d.must(t, "keeping on in the browser", d.press("Keep recording in the browser"))
-	d.must(t, "recording in the browser", d.wait(`body[data-state=recording]`, 5*time.Second))
+	p.shoot("desktop-connection-lost.png")
+	p.do("keeping on in the browser", p.press("Keep recording in the browser"))
+	p.do("recording in the browser", p.waitUpTo(`body[data-state=recording]`, 5*time.Second))
 
 	o.restart()
-	d.waitStatus(t, "The live part (", 20*time.Second)
-	t.Logf("with the server back: %q", d.status())
-	d.must(t, "the live part in the list", d.wait(`[data-testid=recording]`, 5*time.Second))
+	p.waitStatus("The live part (", 20*time.Second)
+	t.Logf("with the server back: %q", p.status())
+	p.do("the live part in the list", p.waitUpTo(`[data-testid=recording]`, 5*time.Second))
 
 	sleepUntil(o.begun.Add(outageTake))
-	d.must(t, "pressing Stop", d.press("Stop"))
-	d.must(t, "the review", d.wait(`body[data-state=draft]`, 60*time.Second))
+	p.do("pressing Stop", p.press("Stop"))
+	p.do("the review", p.waitUpTo(`body[data-state=draft]`, 60*time.Second))
 	var clock struct{ Recorded, LostAt float64 }
-	d.must(t, "reading the page's clock", d.eval(`({recorded: Number(document.body.dataset.recordedSeconds), lostAt: Number(document.body.dataset.lostAt)})`, &clock))
-	d.must(t, "pressing Save", d.press("Save"))
-	d.must(t, "saving", d.wait(`body[data-saved-filename]`, 30*time.Second))
+	p.eval(`({recorded: Number(document.body.dataset.recordedSeconds), lostAt: Number(document.body.dataset.lostAt)})`, &clock)
+	p.do("pressing Save", p.press("Save"))
+	p.do("saving", p.waitUpTo(`body[data-saved-filename]`, 30*time.Second))
 
 	got := recordingsAt(t, base)
 	if len(got) != 2 {
@@ -360,30 +248,30 @@ func TestNetCutRecordMode(t *testing.T) {
 	n.firewall("home")
 	n.firewall("cloud")
 	srv := n.startServer(t, bin)
-	d := chromiumDriver(n.browserIn(t, "cli", srv.public, toneWAV(t)))
-	d.startTake(t, srv.public+"/", "Record in the browser", "recording")
+	p := chromiumTab(t, n.browserIn(t, "cli", srv.public, toneWAV(t)))
+	p.startTake(srv.public+"/", "Record in the browser", "recording")
 	begun := time.Now()
 
 	const cutFor = 30 * time.Second
 	sleepUntil(begun.Add(outageAt))
 	n.run("ip", "-n", n.ns("home"), "link", "set", "h-out", "down")
 	cut := time.Now()
-	noticed := d.waitStatus(t, "Connection lost", 10*time.Second)
+	noticed := p.waitStatus("Connection lost", 10*time.Second)
 	t.Logf("the page said the connection was lost %v after the cut", noticed.Sub(cut).Round(10*time.Millisecond))
 	sleepUntil(cut.Add(cutFor))
 	n.run("ip", "-n", n.ns("home"), "link", "set", "h-out", "up")
-	back := d.waitStatus(t, "Connected again", 30*time.Second)
+	back := p.waitStatus("Connected again", 30*time.Second)
 	t.Logf("the page was connected again %v after the link came back", back.Sub(cut.Add(cutFor)).Round(10*time.Millisecond))
 
 	sleepUntil(begun.Add(outageAt + cutFor + 5*time.Second))
-	d.must(t, "pressing Stop", d.press("Stop"))
-	d.must(t, "the review", d.wait(`body[data-state=draft]`, 60*time.Second))
+	p.do("pressing Stop", p.press("Stop"))
+	p.do("the review", p.waitUpTo(`body[data-state=draft]`, 60*time.Second))
 	var recorded float64
-	d.must(t, "reading the page's clock", d.eval(`Number(document.body.dataset.recordedSeconds)`, &recorded))
-	d.must(t, "pressing Save", d.press("Save"))
-	d.must(t, "saving", d.wait(`body[data-saved-filename]`, 30*time.Second))
+	p.eval(`Number(document.body.dataset.recordedSeconds)`, &recorded)
+	p.do("pressing Save", p.press("Save"))
+	p.do("saving", p.waitUpTo(`body[data-saved-filename]`, 30*time.Second))
 	var name string
-	d.must(t, "the saved name", d.eval(`document.body.dataset.savedFilename`, &name))
+	p.eval(`document.body.dataset.savedFilename`, &name)
 
 	file := readSaved(t, filepath.Join(srv.data, "recordings"), name)
 	pcm, channels, err := webm.DecodeOpus(bytes.NewReader(file.Audio), int64(len(file.Audio)))
@@ -427,28 +315,28 @@ func TestOutageClosedTab(t *testing.T) {
 	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
-	tab, closeTab := chromedp.NewContext(browser)
-	d := chromiumDriver(tab)
-	d.startTake(t, base, "Record in the browser", "recording")
+	first, closeFirst := chromedp.NewContext(browser)
+	p := chromiumTab(t, first)
+	p.startTake(base, "Record in the browser", "recording")
 	o.begun = time.Now()
 	var id string
-	d.must(t, "the take's id", d.eval(`window.recorder.take.id`, &id))
+	p.eval(`window.recorder.take.id`, &id)
 
 	o.kill()
-	d.waitStatus(t, "Connection lost", 10*time.Second)
+	p.waitStatus("Connection lost", 10*time.Second)
 	time.Sleep(4 * time.Second)
 	held := time.Since(o.begun).Seconds()
-	closeTab() // the server is down: what came after the kill is only in the browser
+	closeFirst() // the server is down: what came after the kill is only in the browser
 	o.restart()
 
 	next, closeNext := chromedp.NewContext(browser)
 	defer closeNext()
-	d = chromiumDriver(next)
-	d.must(t, "opening the page again", d.open(base))
+	p = chromiumTab(t, next)
+	p.do("opening the page again", p.navigate(base))
 	row := fmt.Sprintf(`[data-testid=unsaved-take][data-id=%q]`, id)
-	d.must(t, "the unsaved take", d.wait(row, 30*time.Second))
-	d.must(t, "saving it", chromedp.Do(next, chromedp.Click(chromedp.CSS(row+` [data-testid=unsaved-save]`))))
-	d.must(t, "saved", d.wait(`body[data-saved-filename]`, 30*time.Second))
+	p.do("the unsaved take", p.waitUpTo(row, 30*time.Second))
+	p.do("saving it", p.click(row+` [data-testid=unsaved-save]`))
+	p.do("saved", p.waitUpTo(`body[data-saved-filename]`, 30*time.Second))
 	got := recordingsAt(t, base)
 	if len(got) != 1 {
 		t.Fatalf("%d recordings, want one: %+v", len(got), got)
@@ -468,26 +356,26 @@ func TestOutageLiveDeclined(t *testing.T) {
 		t.Skip("builds, kills and restarts the server binary")
 	}
 	chromiumPath(t)
-	d := chromiumDriver(newBrowser(t, toneWAV(t)))
+	p := chromiumTab(t, newBrowser(t, toneWAV(t)))
 	o := newOutage(t, buildBinary(t))
-	d.startTake(t, o.base, "Live to the server", "live")
+	p.startTake(o.base, "Live to the server", "live")
 	o.begun = time.Now()
 	o.kill()
-	d.must(t, "the page noticing", d.wait(`body[data-state=interrupted]`, 10*time.Second))
-	d.must(t, "pressing Stop", d.press("Stop"))
-	d.must(t, "waiting for the server", d.wait(`body[data-state=waiting]`, 15*time.Second))
-	t.Logf("stopped without the server: %q", d.status())
+	p.do("the page noticing", p.waitUpTo(`body[data-state=interrupted]`, 10*time.Second))
+	p.do("pressing Stop", p.press("Stop"))
+	p.do("waiting for the server", p.waitUpTo(`body[data-state=waiting]`, 15*time.Second))
+	t.Logf("stopped without the server: %q", p.status())
 	o.restart()
 	back := time.Now()
-	said := d.waitStatus(t, "The server restarted and saved the take as its own recording (", 20*time.Second)
-	status := d.status()
+	said := p.waitStatus("The server restarted and saved the take as its own recording (", 20*time.Second)
+	status := p.status()
 	t.Logf("%v after the server answered again: %q", said.Sub(back).Round(10*time.Millisecond), status)
-	d.must(t, "the recording in the list", d.wait(`[data-testid=recording].fresh`, 10*time.Second))
+	p.do("the recording in the list", p.waitUpTo(`[data-testid=recording].fresh`, 10*time.Second))
 	got := recordingsAt(t, o.base)
 	if len(got) != 1 || got[0].Mode != "webrtc" || !strings.Contains(status, fmt.Sprintf("(%.1f s)", got[0].Duration)) {
 		t.Errorf("recordings %+v; the page says %q: want the live part, with its length", got, status)
 	}
-	if s := d.state(); s != "idle" {
+	if s := p.state(); s != "idle" {
 		t.Errorf("state %q once the take is shown saved, want idle", s)
 	}
 }

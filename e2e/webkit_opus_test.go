@@ -13,7 +13,7 @@ func TestWebKitPlaysOpus(t *testing.T) {
 	b64, want := gappyOgg(t)
 	saved := postJSON(t, srv.url+"/save_recording", map[string]any{"audio_data": b64, "recording_type": "mediarecorder", "duration": want})
 	filename, _ := saved["filename"].(string)
-	p, _ := newWebKit(t, 800, 600)
+	p := newWebKit(t, 800, 600)
 	p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`))
 	var got decodedAudio
 	if err := p.b.Eval(p.ctx, decodeJS("/recordings/"+filename+"/audio"), &got); err != nil {

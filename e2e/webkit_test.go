@@ -7,7 +7,6 @@ import (
 	"context"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,8 +50,8 @@ func webkitOptions(t *testing.T) webkit.Options {
 }
 
 // newWebKit starts WebKitGTK's MiniBrowser (width×height), closed when
-// the test ends.
-func newWebKit(t *testing.T, width, height int) (*wdPage, *webkit.Browser) {
+// the test ends; p.b is its *webkit.Browser.
+func newWebKit(t *testing.T, width, height int) *tab {
 	t.Helper()
 	opt := webkitOptions(t)
 	opt.Width, opt.Height = width, height
@@ -63,22 +62,7 @@ func newWebKit(t *testing.T, width, height int) (*wdPage, *webkit.Browser) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close(); cancel() })
-	return &wdPage{t: t, b: b, ctx: ctx}, b
-}
-
-// shootWebKit keeps a screenshot of the window in RECORDER_SCREENSHOTS,
-// if set.
-func shootWebKit(t *testing.T, b *webkit.Browser, name string) {
-	t.Helper()
-	png, err := b.Screenshot(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dir := os.Getenv(screenshotsEnv); dir != "" {
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return &tab{t: t, engine: "WebKit", b: b, ctx: ctx}
 }
 
 // decodedAudio is what a browser makes of a recording: its player's
@@ -140,7 +124,7 @@ func checkDecoded(t *testing.T, engine string, got decodedAudio, want, hz float6
 // and in Chromium.
 func TestWebKitRecord(t *testing.T) {
 	srv := startServer(t, nil)
-	p, wk := newWebKit(t, 1280, 800)
+	p := newWebKit(t, 1280, 800)
 	p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`))
 	var modes struct {
 		LiveOff, RecordOn bool
@@ -153,7 +137,7 @@ func TestWebKitRecord(t *testing.T) {
 	if !modes.LiveOff || !modes.RecordOn || !strings.Contains(modes.Why, "no WebRTC") {
 		t.Errorf("modes: %+v; want live off, saying it has no WebRTC, and Record in the browser chosen", modes)
 	}
-	shootWebKit(t, wk, "webkit-idle.png")
+	p.shoot("webkit-idle.png")
 	p.do("choosing live anyway", p.press("Live to the server"))
 	var live bool
 	if err := p.b.Eval(p.ctx, `document.getElementById('mode-webrtc').checked`, &live); err != nil || live {
@@ -161,7 +145,7 @@ func TestWebKitRecord(t *testing.T) {
 	}
 
 	p.do("recording", p.press("Record"), p.waitFor(`body[data-state=recording]`), sleep(4*time.Second))
-	shootWebKit(t, wk, "webkit-recording.png")
+	p.shoot("webkit-recording.png")
 	p.do("stopping", p.press("Stop"), p.waitFor(`body[data-state=draft]`))
 	recorded, err := strconv.ParseFloat(p.attr("body", "data-recorded-seconds"), 64)
 	if err != nil {
@@ -190,7 +174,7 @@ func TestWebKitRecord(t *testing.T) {
 		t.Errorf("after Stop the focus is on %q, want the title", review.Focused)
 	}
 	time.Sleep(500 * time.Millisecond) // the waveform draws
-	shootWebKit(t, wk, "webkit-review.png")
+	p.shoot("webkit-review.png")
 
 	// Enter in the title saves.
 	if err := p.b.(*webkit.Browser).Type(p.ctx, `[data-testid=take-title]`, "Safari take\ue007"); err != nil {
@@ -199,7 +183,7 @@ func TestWebKitRecord(t *testing.T) {
 	p.do("saving with Enter", p.waitFor(`body[data-saved-filename]`))
 	filename := p.attr("body", "data-saved-filename")
 	p.do("the list showing the take", p.waitFor(`[data-testid=recording][data-filename="`+filename+`"]`))
-	shootWebKit(t, wk, "webkit-saved.png")
+	p.shoot("webkit-saved.png")
 
 	file := readSaved(t, srv.Config.RecordingsDir(), filename)
 	audio := file.Audio

@@ -144,8 +144,12 @@ func TestListLoadsNoAudio(t *testing.T) {
 		ta.saveTone(t, f, "s"+string(rune('a'+i)), t1.Add(time.Duration(i)*time.Minute))
 	}
 	body := string(ta.do(t, http.MethodGet, "/ui/recordings", "").body)
-	if n := strings.Count(body, `<audio controls preload="none"`); n != 3 {
+	if n := len(regexp.MustCompile(`<audio [^>]*preload="none"`).FindAllString(body, -1)); n != 3 || strings.Count(body, "<audio") != 3 {
 		t.Errorf("%d players load nothing, want 3", n)
+	}
+	// Each player's clock shows the length before anything is loaded.
+	if n := len(regexp.MustCompile(`0:00\s+/\s+0:01`).FindAllString(visibleText(body), -1)); n != 3 {
+		t.Errorf("%d players show 0:00 / 0:01, want 3", n)
 	}
 	if strings.Contains(body, `preload="metadata"`) || strings.Contains(body, `preload="auto"`) {
 		t.Error("a player loads audio with the page")

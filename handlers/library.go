@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -231,6 +232,7 @@ func recordingRow(r media.Recording, v viewer) views.RecordingRow {
 		CreatedAt:   r.CreatedAt,
 		Duration:    duration(r.Duration),
 		Seconds:     r.Duration,
+		Length:      clock(r.Duration),
 		Mode:        modeName(r.Mode),
 		Format:      fmt.Sprintf("%s %d Hz %s", r.MIME, r.SampleRate, channelsWord(r.Channels)),
 		Size:        humanBytes(r.Bytes),
@@ -243,6 +245,7 @@ func recordingRow(r media.Recording, v viewer) views.RecordingRow {
 	if row.Waveform == "" { // saved before waveforms were kept
 		row.Waveform = media.WaveformPath(r.Peaks)
 	}
+	row.Silences = silencesAttr(media.Silences(r.Peaks, r.Duration))
 	switch {
 	case r.Missing:
 		row.Size = "file missing"
@@ -253,6 +256,20 @@ func recordingRow(r media.Recording, v viewer) views.RecordingRow {
 		row.Problem = row.Size
 	}
 	return row
+}
+
+// silencesAttr writes spans for a data attribute: "2.25-3.75 9-12.5".
+func silencesAttr(spans []media.Span) string {
+	var b []byte
+	for _, s := range spans {
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendFloat(b, math.Round(s.Start*100)/100, 'f', -1, 64)
+		b = append(b, '-')
+		b = strconv.AppendFloat(b, math.Round(s.End*100)/100, 'f', -1, 64)
+	}
+	return string(b)
 }
 
 // storage is the list's storage line: "1 h 3 min of audio in 120.4 MiB

@@ -57,7 +57,7 @@ func (h *Handler) trimRecording(c *fiber.Ctx) error {
 	end, errEnd := formSeconds(c, "end")
 	req := library.TrimRequest{AsNew: c.FormValue("as") == "new"}
 	if err = errors.Join(errStart, errEnd); err == nil {
-		req.Span = media.Span{Start: seconds(start), End: seconds(end)}
+		req.Span = media.Selection{Start: seconds(start), End: seconds(end)}
 		if req.AsNew {
 			req.Title = library.TrimmedTitle(media.DisplayName(*rec, time.Now(), viewerOf(c).loc))
 		}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/avatarweb/recorder/media/ogg"
 )
 
 // OpusRate is the RTP clock and native decode rate of Opus.
@@ -29,8 +31,10 @@ const DefaultStallAfter = 500 * time.Millisecond
 // to write a stalled sender's silence in real time.
 const IdleTick = 100 * time.Millisecond
 
-// silenceBlock is the longest block of silence emitted at once.
-const silenceBlock = OpusRate / 10
+// silenceBlock is the longest block of silence emitted at once: a packet's
+// worth, so the zeros a session keeps for gaps are no bigger than its
+// decode buffer.
+const silenceBlock = OpusRate / 50
 
 // tailTolerance is how far the audio may fall short of the wall clock at an
 // explicit stop before the shortfall is filled with silence: the last
@@ -99,7 +103,6 @@ func NewDecoder(channels int, stats *Stats, log *slog.Logger) (*Decoder, error) 
 		Log:      log,
 		channels: channels,
 		opus:     dec,
-		buf:      make([]float32, maxOpusFrames*channels),
 	}, nil
 }
 
@@ -146,7 +149,7 @@ func (d *Decoder) Decode(p Packet, emit func(PCM) error) error {
 		}
 	}
 	began := time.Now()
-	n, err := d.opus.DecodeToFloat32(p.Payload, d.buf)
+	n, err := d.opus.DecodeToFloat32(p.Payload, d.out(p.Payload))
 	d.Stats.DecodeNanos.Add(int64(time.Since(began)))
 	if err != nil {
 		d.Stats.DecodeErrors.Add(1)
@@ -212,11 +215,22 @@ func (d *Decoder) Idle(now time.Time, emit func(PCM) error) error {
 	return d.silence(short, emit)
 }
 
+// out is the buffer to decode payload into, grown to the packet's length:
+// a browser sends 20 ms packets, so a session keeps 20 ms of room, not the
+// 120 ms an Opus packet may hold. A payload whose TOC is damaged gets what
+// there is, and the decoder refuses it.
+func (d *Decoder) out(payload []byte) []float32 {
+	if n, err := ogg.PacketSamples(payload); err == nil && int(n)*d.channels > len(d.buf) {
+		d.buf = make([]float32, min(int(n), maxOpusFrames)*d.channels)
+	}
+	return d.buf
+}
+
 func (d *Decoder) silence(frames int64, emit func(PCM) error) error {
 	d.Stats.GapSamples.Add(frames)
 	d.next += frames
 	for frames > 0 {
-		n := min(frames, silenceBlock) // 100 ms blocks keep a long gap cheap
+		n := min(frames, silenceBlock)
 		if d.zeros == nil {
 			d.zeros = make([]float32, silenceBlock*d.channels)
 		}

@@ -3,6 +3,9 @@ package media_test
 import (
 	"errors"
 	"math"
+	"runtime"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -366,6 +369,103 @@ func TestDecoderStall(t *testing.T) {
 			if stats.Gaps.Load() != 1 || stats.TrimmedSamples.Load() != tc.trimmed {
 				t.Errorf("gaps %d trimmed %d, want 1 and %d", stats.Gaps.Load(), stats.TrimmedSamples.Load(), tc.trimmed)
 			}
+		})
+	}
+}
+
+// TestDecodersShareNoState: the decoders of a server's sessions share
+// their working buffers (pion/opus's CELT scratch is pooled, see
+// internal/fork/opus/PATCHES.md), so a stream decoded among others, in
+// turn or at once, must come out bit for bit as when decoded alone.
+func TestDecodersShareNoState(t *testing.T) {
+	names := []string{"chromium-440hz-celt.rtp", "chromium-440hz-silk.rtp", "firefox-1khz.rtp"}
+	streams := make([][]media.Packet, len(names))
+	alone := make([][]float32, len(names))
+	for i, name := range names {
+		streams[i] = capture(t, name)
+		alone[i], _ = decodeAll(t, 2, streams[i], time.Time{})
+	}
+	same := func(how string, i int, got []float32) {
+		t.Helper()
+		if !slices.Equal(got, alone[i]) {
+			t.Errorf("%s: %s decoded differently than alone", how, names[i])
+		}
+	}
+
+	// In turn: one packet of each stream after the other.
+	decs := make([]*media.Decoder, len(names))
+	outs := make([][]float32, len(names))
+	for i := range decs {
+		decs[i], _ = media.NewDecoder(2, &media.Stats{}, nil)
+	}
+	for k := 0; ; k++ {
+		more := false
+		for i, pkts := range streams {
+			if k >= len(pkts) {
+				continue
+			}
+			more = true
+			err := decs[i].Decode(pkts[k], func(p media.PCM) error { outs[i] = append(outs[i], p.Samples...); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	for i := range names {
+		same("in turn", i, outs[i])
+	}
+
+	// At once: four decoders of each stream in their own goroutines.
+	var wg sync.WaitGroup
+	got := make([][]float32, 4*len(names))
+	for j := range got {
+		wg.Go(func() {
+			dec, _ := media.NewDecoder(2, &media.Stats{}, nil)
+			for _, p := range streams[j%len(names)] {
+				if err := dec.Decode(p, func(p media.PCM) error { got[j] = append(got[j], p.Samples...); return nil }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for j := range got {
+		same("at once", j%len(names), got[j])
+	}
+}
+
+// BenchmarkDecoderHeld reports the heap one live stream's decoder keeps
+// between packets (what every session holds), after a second of audio.
+func BenchmarkDecoderHeld(b *testing.B) {
+	for _, name := range []string{"chromium-440hz-celt.rtp", "chromium-440hz-silk.rtp"} {
+		b.Run(name, func(b *testing.B) {
+			pkts := capture(b, name)[:50]
+			emit := func(media.PCM) error { return nil }
+			const n = 100
+			var held uint64
+			for b.Loop() {
+				decs := make([]*media.Decoder, n)
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				for i := range decs {
+					decs[i], _ = media.NewDecoder(1, &media.Stats{}, nil)
+					for _, p := range pkts {
+						if err := decs[i].Decode(p, emit); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				held = (after.HeapAlloc - before.HeapAlloc) / n
+				runtime.KeepAlive(decs)
+			}
+			b.ReportMetric(float64(held), "B/decoder")
 		})
 	}
 }

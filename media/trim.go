@@ -6,22 +6,22 @@ import (
 	"time"
 )
 
-// Span is the part of a recording a trim keeps: from Start to End on the
-// recording's timeline.
-type Span struct {
+// Selection is the part of a recording a trim keeps: from Start to End on
+// the recording's timeline.
+type Selection struct {
 	Start, End time.Duration
 }
 
-// MinSpan is the shortest selection a trim keeps: one Opus packet, the
+// MinSelection is the shortest selection a trim keeps: one Opus packet, the
 // unit the compressed containers are cut in.
-const MinSpan = 20 * time.Millisecond
+const MinSelection = 20 * time.Millisecond
 
 // Check refuses a span that is no part of a recording length long: one
 // that starts before 0 or at or after the end, ends before it starts, is
-// shorter than MinSpan, or runs past the end by more than a packet (a
+// shorter than MinSelection, or runs past the end by more than a packet (a
 // little past is the page's rounding, and is clamped). It returns the
 // span clamped to the recording.
-func (s Span) Check(length time.Duration) (Span, error) {
+func (s Selection) Check(length time.Duration) (Selection, error) {
 	switch {
 	case s.Start < 0:
 		return s, Invalidf("the selection starts before the recording")
@@ -29,12 +29,12 @@ func (s Span) Check(length time.Duration) (Span, error) {
 		return s, Invalidf("the selection ends before it starts")
 	case s.Start >= length:
 		return s, Invalidf("the selection starts after the end of the recording")
-	case s.End > length+MinSpan:
+	case s.End > length+MinSelection:
 		return s, Invalidf("the selection ends after the end of the recording (%.3f s)", length.Seconds())
 	}
 	s.End = min(s.End, length)
-	if s.End-s.Start < MinSpan {
-		return s, Invalidf("the selection is shorter than %d ms", MinSpan.Milliseconds())
+	if s.End-s.Start < MinSelection {
+		return s, Invalidf("the selection is shorter than %d ms", MinSelection.Milliseconds())
 	}
 	return s, nil
 }
@@ -43,7 +43,7 @@ func (s Span) Check(length time.Duration) (Span, error) {
 // to the span: whether its middle lies in it. Cuts so fall on the packet
 // boundary nearest each end, and the kept length is the span's within one
 // packet.
-func (s Span) Keeps(at, dur time.Duration) bool {
+func (s Selection) Keeps(at, dur time.Duration) bool {
 	mid := at + dur/2
 	return s.Start <= mid && mid < s.End
 }
@@ -52,7 +52,7 @@ func (s Span) Keeps(at, dur time.Duration) bool {
 // selects, cut at samples, as a canonical WAV file (other chunks are
 // dropped) to w, and returns what it wrote. A span that is no part of the
 // file wraps ErrInvalid, and nothing is written.
-func CutWAV(w io.Writer, r io.Reader, span Span) (WAVInfo, error) {
+func CutWAV(w io.Writer, r io.Reader, span Selection) (WAVInfo, error) {
 	info, err := ReadWAVHeader(r)
 	if err != nil {
 		return WAVInfo{}, &Error{Kind: ErrBadAudio, Message: "the recording is not a 16-bit PCM WAV file", Err: err}

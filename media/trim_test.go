@@ -27,13 +27,13 @@ func TestCutWAVAtSamples(t *testing.T) {
 	const rate, channels = 16000, 2
 	src := countingWAV(rate, channels, 3*rate) // 3 s
 	for _, c := range []struct {
-		span        media.Span
+		span        media.Selection
 		first, last int // frames kept: [first, last)
 	}{
-		{media.Span{Start: 0, End: 3 * time.Second}, 0, 48000},
-		{media.Span{Start: time.Second, End: 2 * time.Second}, 16000, 32000},
-		{media.Span{Start: 1234 * time.Millisecond, End: 2500 * time.Millisecond}, 19744, 40000},
-		{media.Span{Start: 2 * time.Second, End: 3*time.Second + 10*time.Millisecond}, 32000, 48000}, // past the end by less than a packet: clamped
+		{media.Selection{Start: 0, End: 3 * time.Second}, 0, 48000},
+		{media.Selection{Start: time.Second, End: 2 * time.Second}, 16000, 32000},
+		{media.Selection{Start: 1234 * time.Millisecond, End: 2500 * time.Millisecond}, 19744, 40000},
+		{media.Selection{Start: 2 * time.Second, End: 3*time.Second + 10*time.Millisecond}, 32000, 48000}, // past the end by less than a packet: clamped
 	} {
 		var out bytes.Buffer
 		info, err := media.CutWAV(&out, bytes.NewReader(src), c.span)
@@ -61,7 +61,7 @@ func TestCutWAVAtSamples(t *testing.T) {
 // A span that is no part of the recording is refused, and nothing written.
 func TestCutWAVRefusesBadSpans(t *testing.T) {
 	src := countingWAV(8000, 1, 8000) // 1 s
-	for _, s := range []media.Span{
+	for _, s := range []media.Selection{
 		{Start: 500 * time.Millisecond, End: 500 * time.Millisecond},
 		{Start: 600 * time.Millisecond, End: 500 * time.Millisecond},
 		{Start: -time.Millisecond, End: 500 * time.Millisecond},

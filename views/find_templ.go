@@ -97,8 +97,9 @@ func FindForm(l RecordingsView) templ.Component {
 	})
 }
 
-// SpeedChoice is the playback speed of every player in the list, kept
-// in the browser (localStorage) from one visit to the next.
+// SpeedChoice is the playback speed of every player in the list, and
+// whether they skip the silences, kept in the browser (localStorage) from
+// one visit to the next.
 func SpeedChoice() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -116,7 +117,7 @@ func SpeedChoice() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p class=\"speed js-only\"><label for=\"speed\">Playback speed</label> <select id=\"speed\" data-testid=\"speed\"><option value=\"0.75\">0.75×</option> <option value=\"1\" selected>1×</option> <option value=\"1.25\">1.25×</option> <option value=\"1.5\">1.5×</option> <option value=\"1.75\">1.75×</option> <option value=\"2\">2×</option></select></p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p class=\"speed js-only\"><label for=\"speed\">Playback speed</label> <select id=\"speed\" data-testid=\"speed\"><option value=\"0.75\">0.75×</option> <option value=\"1\" selected>1×</option> <option value=\"1.25\">1.25×</option> <option value=\"1.5\">1.5×</option> <option value=\"1.75\">1.75×</option> <option value=\"2\">2×</option></select> <label class=\"skip-silence\"><input type=\"checkbox\" id=\"skip-silence\" data-testid=\"skip-silence\"> Skip silence</label></p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -87,6 +87,10 @@ type RecordingRow struct {
 	CreatedAt   time.Time // shown in the viewer's time zone
 	Duration    string
 	Seconds     float64 // the length, for players that load nothing until played
+	Length      string  // the same as a clock: "1:23"
+	// Silences are the voice-free stretches a player may skip, as
+	// "start-end" seconds separated by spaces: "2.1-4.5 9-12.25".
+	Silences string
 	// Day, on the first row of a day in a list by date, heads it:
 	// "Today", "Yesterday", "Monday 7 December".
 	Day      string

@@ -3,6 +3,8 @@
 // viewer's zone and clock, the recording just saved marked, and focus
 // kept where the user acted when htmx swaps a row.
 
+import './player.js';
+
 const $ = (id) => document.getElementById(id);
 
 // The viewer's own way of writing a moment: one formatter for every time
@@ -156,21 +158,6 @@ document.body.addEventListener('htmx:afterSwap', (ev) => {
   shown(ev.target);
   if (kept) refocus(kept);
   kept = null;
-});
-
-// A recording's waveform is a seek bar for its player.
-document.addEventListener('click', (ev) => {
-  const wave = ev.target.closest?.('svg[data-seek]');
-  const audio = wave?.closest('li')?.querySelector('audio');
-  if (!audio) return;
-  const r = wave.getBoundingClientRect();
-  const seek = () => (audio.currentTime = ((ev.clientX - r.left) / r.width) * audio.duration);
-  if (audio.duration) return seek();
-  // Players load nothing until used (preload="none"): the first click on
-  // the waveform loads this one, then seeks.
-  audio.addEventListener('loadedmetadata', seek, { once: true });
-  audio.preload = 'metadata';
-  audio.load();
 });
 
 // A toast (a delete, with its Undo) stays 10 s, and longer while the

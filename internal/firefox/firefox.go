@@ -5,12 +5,13 @@
 // geckodriver, no Node) is needed.
 //
 // Only what the tests use is here: navigate, evaluate a script, click an
-// element with a real pointer, wait for a selector.
+// element with a real pointer, wait for a selector, take a screenshot.
 package firefox
 
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -377,6 +378,29 @@ func (b *Browser) Text(ctx context.Context, sel string) (string, error) {
 // Attr is an attribute of the element sel selects, and whether it is set.
 func (b *Browser) Attr(ctx context.Context, sel, name string) (string, bool, error) {
 	return pagequery.Attr(ctx, b, sel, name)
+}
+
+// Screenshot is a PNG of the page's viewport, once the page has painted
+// what it last changed.
+func (b *Browser) Screenshot(ctx context.Context) ([]byte, error) {
+	if err := b.Eval(ctx, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50))))`, nil); err != nil {
+		return nil, err
+	}
+	raw, err := b.call(ctx, "browsingContext.captureScreenshot", map[string]any{"context": b.context})
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		Data string `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return nil, fmt.Errorf("firefox: screenshot: %w", err)
+	}
+	png, err := base64.StdEncoding.DecodeString(res.Data)
+	if err != nil {
+		return nil, fmt.Errorf("firefox: screenshot: %w", err)
+	}
+	return png, nil
 }
 
 // Close ends the session and Firefox, and removes the profile.

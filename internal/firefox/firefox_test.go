@@ -1,6 +1,7 @@
 package firefox
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -83,5 +84,8 @@ func TestBrowser(t *testing.T) {
 	}
 	if v, ok, err := b.Attr(ctx, `#out`, "data-missing"); ok || err != nil {
 		t.Errorf("missing attribute: %q, %v, %v", v, ok, err)
+	}
+	if png, err := b.Screenshot(ctx); err != nil || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) || len(png) < 100 {
+		t.Errorf("screenshot: %d bytes starting %.8q, %v; want a PNG", len(png), png, err)
 	}
 }

@@ -22,7 +22,7 @@ import (
 
 // TrimRequest is what a trim keeps, and where.
 type TrimRequest struct {
-	Span media.Span
+	Span media.Selection
 	// AsNew keeps the original as it is and adds the selection as a new
 	// recording titled Title. Otherwise the selection takes the original's
 	// place (its title, its time in the list) and the original goes to
@@ -140,7 +140,7 @@ func TrimmedTitle(name string) string {
 // in its own container, and measures the cut as a save measures a take
 // (a WebM cut gets its Duration and Cues there). The audio is copied to
 // scratch first: the cutters read it twice, with seeks.
-func (l *Library) cutRecording(src *store.Recording, span media.Span) (measured, error) {
+func (l *Library) cutRecording(src *store.Recording, span media.Selection) (measured, error) {
 	in, err := l.scratchFile()
 	if err != nil {
 		return measured{}, err
@@ -195,7 +195,7 @@ func (l *Library) scratchFile() (*os.File, error) {
 // cut writes the part of the audio in r that span selects to w, cut
 // without re-encoding in the audio's own container: at Opus packets (Ogg,
 // WebM), at AAC or Opus frames (MP4), at samples (WAV).
-func cut(w io.Writer, r *os.File, size int64, span media.Span) error {
+func cut(w io.Writer, r *os.File, size int64, span media.Selection) error {
 	var head [sniffLen]byte
 	n, _ := r.ReadAt(head[:], 0)
 	var err error
@@ -213,7 +213,7 @@ func cut(w io.Writer, r *os.File, size int64, span media.Span) error {
 	}
 	switch {
 	case errors.Is(err, webm.ErrNothingKept), errors.Is(err, ogg.ErrNothingKept), errors.Is(err, mp4.ErrNothingKept):
-		return media.Invalidf("the selection holds no whole packet of audio: select at least %d ms", media.MinSpan.Milliseconds())
+		return media.Invalidf("the selection holds no whole packet of audio: select at least %d ms", media.MinSelection.Milliseconds())
 	case errors.Is(err, media.ErrInvalid), errors.Is(err, media.ErrBadAudio):
 		return err
 	case err != nil:

@@ -45,7 +45,7 @@ func TestTrim(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := files(t, recDir)
-			for _, bad := range []media.Span{
+			for _, bad := range []media.Selection{
 				{Start: time.Second, End: time.Second},
 				{Start: time.Second, End: 500 * time.Millisecond},
 				{Start: 0, End: 10 * time.Second},
@@ -59,7 +59,7 @@ func TestTrim(t *testing.T) {
 				t.Fatalf("a refused trim left files: %q, before %q", got, before)
 			}
 
-			span := media.Span{Start: 300 * time.Millisecond, End: 1000 * time.Millisecond}
+			span := media.Selection{Start: 300 * time.Millisecond, End: 1000 * time.Millisecond}
 			cut, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Span: span})
 			if err != nil {
 				t.Fatal(err)
@@ -88,7 +88,7 @@ func TestTrim(t *testing.T) {
 			}
 
 			again, err := lib.Trim(ctx, cut.Filename, library.TrimRequest{
-				Span: media.Span{Start: 100 * time.Millisecond, End: 400 * time.Millisecond}, AsNew: true, Title: library.TrimmedTitle(cut.Title),
+				Span: media.Selection{Start: 100 * time.Millisecond, End: 400 * time.Millisecond}, AsNew: true, Title: library.TrimmedTitle(cut.Title),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -135,7 +135,7 @@ func TestTrimOnceAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	span := media.Span{Start: 200 * time.Millisecond, End: time.Second}
+	span := media.Selection{Start: 200 * time.Millisecond, End: time.Second}
 	errs := make(chan error, 5)
 	for range 5 {
 		go func() {
