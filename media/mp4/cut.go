@@ -23,9 +23,7 @@ var ErrNothingKept = errors.New("mp4: the selection holds no whole sample")
 // selection of no sample (ErrNothingKept), is an error before anything
 // is written.
 func Cut(w io.Writer, r io.ReaderAt, size int64, keep func(at, dur time.Duration) bool) (Info, error) {
-	wk := &walker{r: r, size: size, collect: true}
-	err := wk.walk()
-	wk.finish()
+	wk, err := collect(r, size)
 	if err != nil {
 		return Info{}, err
 	}

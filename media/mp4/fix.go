@@ -41,9 +41,7 @@ func (w *walker) keep(dur, size uint32) error {
 // ErrCannotFix. A failure while writing may leave part of a file in w. It
 // returns the Info of the written file.
 func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
-	wk := &walker{r: r, size: size, collect: true}
-	err := wk.walk()
-	wk.finish()
+	wk, err := collect(r, size)
 	if err != nil {
 		return Info{}, err
 	}
@@ -62,6 +60,15 @@ func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
 	info := wk.info
 	info.Fragmented, info.Fragments = false, 0
 	return info, nil
+}
+
+// collect reads the whole file as Probe does, keeping the audio track's
+// sample entry and its fragments' samples.
+func collect(r io.ReaderAt, size int64) (*walker, error) {
+	wk := &walker{r: r, size: size, collect: true}
+	err := wk.walk()
+	wk.finish()
+	return wk, err
 }
 
 // writeOrdinary writes an ordinary MP4 of the audio samples collected

@@ -9,15 +9,13 @@ import (
 
 	"github.com/pion/opus"
 
+	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/ogg"
 )
 
-// span keeps the packets whose middle lies in [from, to), as a trim does.
+// span keeps what a trim of [from, to) keeps.
 func span(from, to time.Duration) func(at, dur time.Duration) bool {
-	return func(at, dur time.Duration) bool {
-		mid := at + dur/2
-		return from <= mid && mid < to
-	}
+	return media.Selection{Start: from, End: to}.Keeps
 }
 
 // packetsOf reads a stream's audio packets, copied.

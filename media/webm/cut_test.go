@@ -5,14 +5,13 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/avatarweb/recorder/media"
 )
 
-// keepSpan keeps the frames whose middle lies in [from, to), as a trim does.
+// keepSpan keeps what a trim of [from, to) keeps.
 func keepSpan(from, to time.Duration) func(at, dur time.Duration) bool {
-	return func(at, dur time.Duration) bool {
-		mid := at + dur/2
-		return from <= mid && mid < to
-	}
+	return media.Selection{Start: from, End: to}.Keeps
 }
 
 // Cutting Chromium's take, as recorded and as stored (fixed), keeps the
