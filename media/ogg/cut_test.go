@@ -3,6 +3,7 @@ package ogg_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"slices"
 	"testing"
 	"time"
@@ -109,5 +110,40 @@ func TestCutOfNothingWritesNothing(t *testing.T) {
 	_, err = ogg.Cut(&out, bytes.NewReader(src[:100]), 100, span(0, time.Second))
 	if !errors.Is(err, ogg.ErrNotOgg) || out.Len() != 0 {
 		t.Fatalf("a broken stream: err %v, %d bytes written", err, out.Len())
+	}
+}
+
+// BenchmarkCutHour cuts the middle 40 minutes out of an hour of Opus
+// (the fixture's packets over and over, as a live take kept as Opus
+// holds them): go test -run - -bench CutHour -benchtime 1x ./media/ogg/
+func BenchmarkCutHour(b *testing.B) {
+	var pkts [][]byte
+	if err := ogg.Packets(bytes.NewReader(read(b, "tone-440hz-mono.opus")), func(_ int64, p []byte) error {
+		pkts = append(pkts, slices.Clone(p))
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	var hour bytes.Buffer
+	w, err := ogg.NewWriter(&hour, 1, 1, 48000, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 180_000 { // 20 ms each
+		if err := w.WritePacket(pkts[i%len(pkts)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	src := hour.Bytes()
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		info, err := ogg.Cut(io.Discard, bytes.NewReader(src), int64(len(src)), span(10*time.Minute, 50*time.Minute))
+		if err != nil || info.Duration < 40*time.Minute-20*time.Millisecond {
+			b.Fatal(info, err)
+		}
 	}
 }
