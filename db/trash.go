@@ -14,15 +14,30 @@ import (
 // deleted, as of now, and returns it so. Its file stays where it is until
 // it is purged. A recording there already stays as it was (deleting twice
 // is deleting); none under filename is an error wrapping
-// media.ErrNotFound.
+// media.ErrNotFound. Its share links are revoked with it, for good:
+// restoring it does not open them again.
 func (db *DB) TrashRecording(ctx context.Context, filename string) (*media.Recording, error) {
-	_, err := db.db.ExecContext(ctx, db.q(`
-		UPDATE recordings SET deleted_at = ?
-		WHERE filename = ? AND deleted_at IS NULL`), formatTime(db.now()), filename)
-	if err != nil {
+	if err := db.trashRecording(ctx, filename); err != nil {
 		return nil, db.full(fmt.Errorf("db: move recording %q to Recently deleted: %w", filename, err))
 	}
 	return db.GetRecording(ctx, filename)
+}
+
+func (db *DB) trashRecording(ctx context.Context, filename string) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, db.q(`
+		UPDATE recordings SET deleted_at = ?
+		WHERE filename = ? AND deleted_at IS NULL`), formatTime(db.now()), filename); err != nil {
+		return err
+	}
+	if err := db.stopSharing(ctx, tx, filename); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // RestoreRecording brings the recording stored under filename back from

@@ -181,6 +181,10 @@ func (h *Handler) routes(app *fiber.App, cfg AppConfig, b *guard.Bodies) {
 	forms.post("/recordings/:filename/trim", h.trimRecording)
 	forms.post("/recordings/:filename/untrim", h.untrimRecording)
 
+	if h.Shares != nil {
+		h.shareRoutes(plain, forms, g)
+	}
+
 	plain.get("/assets/*", serveAssets(assets.Load(), time.Now()))
 	if h.Metrics != nil {
 		plain.get("/metrics", h.Metrics)
@@ -207,3 +211,18 @@ func (g group) get(path string, hs ...fiber.Handler)    { g.app.Get(path, g.chai
 func (g group) post(path string, hs ...fiber.Handler)   { g.app.Post(path, g.chain(hs)...) }
 func (g group) put(path string, hs ...fiber.Handler)    { g.app.Put(path, g.chain(hs)...) }
 func (g group) delete(path string, hs ...fiber.Handler) { g.app.Delete(path, g.chain(hs)...) }
+
+// shareRoutes are the share links' routes: a row's Share form and Stop
+// sharing, behind the token; and the links themselves, which Auth lets
+// through without it (guard.LinksPrefix): a page, its audio and a play
+// counted, each opening the one recording of its link and nothing else,
+// with wrong links rate-limited per client.
+func (h *Handler) shareRoutes(plain, forms group, g *guard.Guard) {
+	forms.post("/recordings/:filename/share", h.makeShare)
+	forms.post("/recordings/:filename/share/stop", h.stopSharing)
+
+	links := plain.and(g.LinkLimit())
+	links.get(guard.LinksPrefix+":token", h.sharePage)
+	links.get(guard.LinksPrefix+":token/audio", h.shareAudio)
+	links.post(guard.LinksPrefix+":token/play", h.sharePlay)
+}

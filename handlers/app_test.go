@@ -13,6 +13,8 @@ var formRoutes = map[string]bool{
 	"/recordings/:filename/title": true, "/recordings/:filename/delete": true,
 	"/recordings/:filename/restore": true, "/recordings/:filename/purge": true,
 	"/recordings/:filename/trim": true, "/recordings/:filename/untrim": true,
+	"/recordings/:filename/share": true, "/recordings/:filename/share/stop": true,
+	"/s/:token/play": true, // takes no body at all
 }
 
 var routeParam = regexp.MustCompile(`:[a-z]+|\*`)

@@ -119,6 +119,11 @@ type Handler struct {
 	// MaxTakeTime is the server's limit on a live take (0: none), so the
 	// page can say why a take ended.
 	MaxTakeTime time.Duration
+	// Shares, when set, keeps the recordings' share links (/s/…); nil
+	// offers no sharing.
+	Shares Shares
+	// Now is the clock share links expire by; nil is time.Now.
+	Now func() time.Time
 
 	// The app's own state, made by NewApp in its copy of the Handler.
 	recordings *changeHub            // tells open pages the list changed

@@ -130,6 +130,8 @@ func buildTestAppIn(tb testing.TB, dir string, s sessions, log *slog.Logger, opt
 		Log:          log,
 		OfferTimeout: 10 * time.Second,
 		KeepDeleted:  30 * 24 * time.Hour,
+		Shares:       database,
+		Now:          clk.Now,
 	}
 	if o.handler != nil {
 		o.handler(&h)

@@ -146,6 +146,9 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 		}
 		l.Rows = append(l.Rows, row)
 	}
+	if err := h.addSharing(ctx, l.Rows); err != nil {
+		return views.RecordingsView{}, err
+	}
 	if len(recs) > 0 && more {
 		cur := find.CursorOf(recs[len(recs)-1]).Format(req.order)
 		l.MoreURL = req.link("/", "after", cur)

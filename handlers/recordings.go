@@ -185,12 +185,17 @@ func (h *Handler) getRecording(c *fiber.Ctx) error {
 // recordingAudio answers the audio decoded from the recording, with Range
 // support so an <audio> element can seek.
 func (h *Handler) recordingAudio(c *fiber.Ctx) error {
-	name := c.Params("filename")
+	return h.sendAudio(c, c.Params("filename"), c.QueryBool("download"))
+}
+
+// sendAudio answers the audio of the recording stored under name, with
+// Range support; download saves it under its title and day.
+func (h *Handler) sendAudio(c *fiber.Ctx, name string, download bool) error {
 	rec, err := h.Library.Open(c.UserContext(), name)
 	if err != nil {
 		return err
 	}
-	if c.QueryBool("download") {
+	if download {
 		// Saved under its title and day ("Standup notes 2026-12-07.webm"),
 		// in the viewer's time zone, not the server's file name.
 		row, err := h.Library.Get(c.UserContext(), name)
@@ -218,7 +223,11 @@ func (h *Handler) renameRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.RecordingItem(recordingRow(*rec, viewerOf(c))))
+	rows := []views.RecordingRow{recordingRow(*rec, viewerOf(c))}
+	if err := h.addSharing(ctx, rows); err != nil {
+		return err
+	}
+	return render(c, views.RecordingItem(rows[0]))
 }
 
 // confirmDelete asks before deleting, for browsers without JavaScript.

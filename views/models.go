@@ -105,6 +105,7 @@ type RecordingRow struct {
 	// when it was made (RFC 3339): the page writes the title's time in
 	// the viewer's zone and clock, as it writes CreatedAt.
 	RecoveredAt string
+	Share       ShareRow // its share links; none offered when URL is ""
 }
 
 // seconds writes a length for a data attribute: "12.5".

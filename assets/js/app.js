@@ -8,6 +8,7 @@
 // cannot go on is offered to go on in the browser, recording meanwhile so
 // that accepting loses nothing.
 import { getJSON, postJSON } from './api.js';
+import './copylink.js';
 import * as drafts from './drafts.js';
 import * as list from './list.js';
 import { MicError, listMics, openMic, stopMic } from './mic.js';

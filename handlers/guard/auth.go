@@ -27,7 +27,8 @@ const (
 )
 
 // Auth requires the access token, when there is one, on every route but
-// the sign-in page (GET/HEAD and POST /login) and /assets/*: as the
+// the sign-in page (GET/HEAD and POST /login), /assets/* and the share
+// links (/s/*, which open one recording each by their own secret): as the
 // session cookie the sign-in form sets, or as "Authorization: Bearer
 // <token>". The cookie also admits WebSocket handshakes, on which browsers
 // cannot set headers; non-browser WebSocket clients (the feed consumer)
@@ -79,7 +80,7 @@ func (g *Guard) Auth() fiber.Handler {
 // open reports the routes that stay reachable without the token.
 func open(c *fiber.Ctx) bool {
 	p := c.Path()
-	if p == "/assets" || strings.HasPrefix(p, "/assets/") {
+	if p == "/assets" || strings.HasPrefix(p, "/assets/") || isLink(p) {
 		return true
 	}
 	if p != "/login" {

@@ -63,6 +63,7 @@ type Guard struct {
 	tokenSum [sha256.Size]byte
 	offers   *window
 	logins   *window
+	links    *window // requests for share links that do not exist
 	page     *template.Template
 }
 
@@ -82,6 +83,7 @@ func New(cfg Config) *Guard {
 		log:    cfg.Log,
 		offers: newWindow(cfg.OfferRate, time.Minute, cfg.Now),
 		logins: newWindow(loginTries, time.Minute, cfg.Now),
+		links:  newWindow(linkMisses, time.Minute, cfg.Now),
 		page:   template.Must(template.New("login").Parse(loginHTML)),
 	}
 	if cfg.Token != "" {

@@ -167,6 +167,7 @@ func (s *Server) newApp(ctx context.Context) *fiber.App {
 		OfferTimeout: cfg.Sessions.OfferTimeout,
 		MaxTakeTime:  cfg.Sessions.MaxTakeTime,
 		KeepDeleted:  cfg.Storage.KeepDeleted,
+		Shares:       s.DB, // shared by every node: a link made on one opens on all
 		DiskFree:     func() (int64, bool) { return diskFree(cfg.DataDir) },
 		BaseContext:  ctx, // shutdown closes /ws connections
 	}

@@ -37,10 +37,14 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 	// The login page, and the health probes (a container runtime or a
 	// balancer carries no token; they tell nothing but "ok").
 	open := map[string]bool{"GET /login": true, "POST /login": true, "HEAD /login": true, "GET /healthz": true, "GET /readyz": true}
-	seen := 0
+	seen, shareRoutes := 0, 0
 	for _, r := range srv.App.GetRoutes(true) {
 		key := r.Method + " " + r.Path
 		if open[key] || strings.HasPrefix(r.Path, "/assets") || r.Method == http.MethodHead || r.Method == "USE" {
+			continue
+		}
+		if strings.HasPrefix(r.Path, "/s/") { // share links: each opens by its own secret (below)
+			shareRoutes++
 			continue
 		}
 		path := strings.NewReplacer(":filename", "recording_20260101_000000.json", ":id", "x", ":index", "0").Replace(r.Path)
@@ -67,6 +71,17 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 	}
 	if seen < 25 {
 		t.Errorf("checked only %d routes: the walk missed some", seen)
+	}
+	// Share links answer without the token, but a link that was never
+	// made opens nothing.
+	if shareRoutes != 3 {
+		t.Errorf("%d share link routes, want 3: page, audio, play", shareRoutes)
+	}
+	for _, path := range []string{"/s/x", "/s/ABCDEFGHIJKLM.ABCDEFGHIJKLMNOPQRSTUVWXYZ/audio"} {
+		res, err := srv.App.Test(httptest.NewRequest(http.MethodGet, path, nil), -1)
+		if err != nil || res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s without a token: %v %v, want 404", path, res.StatusCode, err)
+		}
 	}
 	// The login page and the assets it needs stay open.
 	for _, path := range []string{"/login", "/assets/style.css"} {
