@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/url"
@@ -57,7 +58,7 @@ func (h *Handler) trimRecording(c *fiber.Ctx) error {
 	end, errEnd := formSeconds(c, "end")
 	req := library.TrimRequest{AsNew: c.FormValue("as") == "new"}
 	if err = errors.Join(errStart, errEnd); err == nil {
-		req.Span = media.Selection{Start: seconds(start), End: seconds(end)}
+		req.Selection = media.Selection{Start: seconds(start), End: seconds(end)}
 		if req.AsNew {
 			req.Title = library.TrimmedTitle(media.DisplayName(*rec, time.Now(), viewerOf(c).loc))
 		}
@@ -126,4 +127,32 @@ func (h *Handler) untrimRecording(c *fiber.Ctx) error {
 	c.Set("HX-Trigger", "recordings-changed")
 	v := viewerOf(c)
 	return render(c, views.Toast(views.ToastView{Message: "Trim undone: “" + media.DisplayName(*rec, v.now, v.loc) + "” is back as it was."}))
+}
+
+// reviewSelection reads the part of a take to keep that a save may name
+// (trim: [start, end] in seconds), before anything is saved; nil for the
+// whole take.
+func reviewSelection(trim []float64) (*media.Selection, error) {
+	if trim == nil {
+		return nil, nil
+	}
+	if len(trim) != 2 || math.IsNaN(trim[0]) || math.IsNaN(trim[1]) || math.Abs(trim[0]) > 1e7 || math.Abs(trim[1]) > 1e7 {
+		return nil, media.Invalidf("trim must be [start, end] in seconds")
+	}
+	return &media.Selection{Start: seconds(trim[0]), End: seconds(trim[1])}, nil
+}
+
+// trimSaved trims a take just saved to the part the review kept (the
+// whole take then waits in Recently deleted), and says so. A selection
+// the take refuses leaves it saved whole, and the note says why.
+func (h *Handler) trimSaved(ctx context.Context, rec *media.Recording, keep *media.Selection) (*media.Recording, string) {
+	if keep == nil {
+		return rec, ""
+	}
+	cut, err := h.Library.Trim(ctx, rec.Filename, library.TrimRequest{Selection: *keep})
+	if err != nil {
+		h.Log.Warn("saved, but not trimmed", "filename", rec.Filename, "err", err)
+		return rec, "; kept whole, not trimmed: " + media.Message(err)
+	}
+	return cut, ", trimmed"
 }

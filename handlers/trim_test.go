@@ -119,3 +119,41 @@ func TestTrimFromPage(t *testing.T) {
 		ta.postTrim(t, name, "0.1", "0.2", "trim").wantStatus(t, http.StatusNotFound)
 	})
 }
+
+// A save may name the part of the take the review kept: the take is
+// saved, then trimmed to it (the whole waiting in Recently deleted); a
+// selection the take refuses leaves it saved whole, and says why; one
+// that is not [start, end] is refused before anything is saved.
+func TestSaveTrimmedFromReview(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ta, f := newFakeApp(t)
+	f.addTake(t, "s1", toneParams, tone(toneParams.SampleRate, toneParams.Channels, 0.5))
+	res := ta.do(t, http.MethodPost, "/save_recording", `{"session_id":"s1","recording_type":"webrtc","duration":0.5,"title":"Kept","trim":[0.1,0.4]}`)
+	res.wantStatus(t, http.StatusOK)
+	var body struct {
+		Status, Filename, Message string
+		Duration                  float64
+	}
+	res.decode(t, &body)
+	rec, err := ta.db.GetRecording(ctx, body.Filename)
+	if err != nil || rec.Duration != 0.3 || body.Duration != 0.3 || rec.Title != "Kept" || !strings.Contains(body.Message, "trimmed") {
+		t.Errorf("saved %+v (%v), answer %+v", rec, err, body)
+	}
+	if recs, _ := ta.db.ListRecordings(ctx, 10, 0); len(recs) != 1 {
+		t.Errorf("%d recordings listed, want the trimmed one", len(recs))
+	}
+
+	f.addTake(t, "s2", toneParams, tone(toneParams.SampleRate, toneParams.Channels, 0.5))
+	res = ta.do(t, http.MethodPost, "/save_recording", `{"session_id":"s2","recording_type":"webrtc","duration":0.5,"trim":[0.1,3]}`)
+	res.wantStatus(t, http.StatusOK)
+	res.decode(t, &body)
+	if body.Duration != 0.5 || !strings.Contains(body.Message, "kept whole, not trimmed: the selection ends after the end") {
+		t.Errorf("answer %+v", body)
+	}
+
+	f.addTake(t, "s3", toneParams, tone(toneParams.SampleRate, toneParams.Channels, 0.5))
+	before := ta.written(t)
+	ta.do(t, http.MethodPost, "/save_recording", `{"session_id":"s3","recording_type":"webrtc","duration":0.5,"trim":[0.1]}`).wantError(t, http.StatusBadRequest, "trim must be [start, end] in seconds")
+	ta.wantUnchanged(t, before)
+}

@@ -22,7 +22,7 @@ import (
 
 // TrimRequest is what a trim keeps, and where.
 type TrimRequest struct {
-	Span media.Selection
+	Selection media.Selection
 	// AsNew keeps the original as it is and adds the selection as a new
 	// recording titled Title. Otherwise the selection takes the original's
 	// place (its title, its time in the list) and the original goes to
@@ -56,7 +56,7 @@ func (l *Library) Trim(ctx context.Context, filename string, req TrimRequest) (*
 	case row.Damaged:
 		return nil, damaged(filename, nil)
 	}
-	span, err := req.Span.Check(time.Duration(row.Duration * float64(time.Second)))
+	span, err := req.Selection.Check(time.Duration(row.Duration * float64(time.Second)))
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func TestTrim(t *testing.T) {
 				{Start: 0, End: 10 * time.Second},
 				{Start: 100 * time.Millisecond, End: 105 * time.Millisecond},
 			} {
-				if _, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Span: bad}); !errors.Is(err, media.ErrInvalid) {
+				if _, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Selection: bad}); !errors.Is(err, media.ErrInvalid) {
 					t.Errorf("trim %+v: %v, want refused", bad, err)
 				}
 			}
@@ -60,7 +60,7 @@ func TestTrim(t *testing.T) {
 			}
 
 			span := media.Selection{Start: 300 * time.Millisecond, End: 1000 * time.Millisecond}
-			cut, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Span: span})
+			cut, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Selection: span})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,12 +83,12 @@ func TestTrim(t *testing.T) {
 			if err != nil || was.DeletedAt.IsZero() {
 				t.Fatalf("the original after a trim: %+v, %v; want it in Recently deleted", was, err)
 			}
-			if _, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Span: span}); !errors.Is(err, media.ErrConflict) {
+			if _, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Selection: span}); !errors.Is(err, media.ErrConflict) {
 				t.Errorf("trimming a recording in Recently deleted: %v", err)
 			}
 
 			again, err := lib.Trim(ctx, cut.Filename, library.TrimRequest{
-				Span: media.Selection{Start: 100 * time.Millisecond, End: 400 * time.Millisecond}, AsNew: true, Title: library.TrimmedTitle(cut.Title),
+				Selection: media.Selection{Start: 100 * time.Millisecond, End: 400 * time.Millisecond}, AsNew: true, Title: library.TrimmedTitle(cut.Title),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -139,7 +139,7 @@ func TestTrimOnceAtATime(t *testing.T) {
 	errs := make(chan error, 5)
 	for range 5 {
 		go func() {
-			_, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Span: span})
+			_, err := lib.Trim(ctx, orig.Filename, library.TrimRequest{Selection: span})
 			errs <- err
 		}()
 	}
