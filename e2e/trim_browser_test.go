@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -156,4 +157,37 @@ func (p *tab) explained(step func(context.Context) error, what string) func(cont
 		}
 		return err
 	}
+}
+
+// TestReviewTrim: a person records in the browser, moves the start of
+// the review's selection a second in with the arrow keys, and saves: the
+// recording is the take less that second (within a packet), in each
+// engine, and the whole take waits in Recently deleted.
+func TestReviewTrim(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e engine) {
+		p := e.open(t)
+		srv := startServer(t, nil)
+		p.startTake(srv.url, "Record in the browser", "recording")
+		p.do("recording, stopping", sleep(3*time.Second), p.press("Stop"), p.waitFor(`body[data-state=draft]`),
+			p.until("the selection under the review", `!document.querySelector('[data-review-trim]').hidden && document.querySelector('[data-review-trim] [data-handle=end]').getAttribute('aria-valuetext') !== '0:00.0'`))
+		var length float64
+		p.eval(`Number(document.querySelector('[data-review-trim] [data-handle=end]').getAttribute('aria-valuenow'))`, &length)
+		p.do("the start a second in", p.run(`(() => {
+	const h = document.querySelector('[data-review-trim] [data-handle=start]');
+	h.focus();
+	for (let i = 0; i < 10; i++) h.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true, cancelable: true }));
+})()`), p.until("it says so", `document.querySelector('[data-review-trim] [data-handle=start]').getAttribute('aria-valuetext') === '0:01.0'`))
+		p.do("saving", p.press("Save"), p.waitFor(`body[data-saved-filename]`), p.waitText("trimmed"))
+		name := p.attr("body", "data-saved-filename")
+		var rec struct {
+			Duration    float64 `json:"duration"`
+			TrimmedFrom string  `json:"trimmed_from"`
+		}
+		getJSON(t, srv.url+"/recordings/"+name, &rec)
+		t.Logf("%s: the review measured %.3f s; saved %.3f s from 1.0 s on", e.name, length, rec.Duration)
+		if want := length - 1; math.Abs(rec.Duration-want) > 0.07 || rec.TrimmedFrom == "" {
+			t.Errorf("%s: saved %+v, want %.3f s ± 70 ms, trimmed from the whole take", e.name, rec, want)
+		}
+		p.do("the whole take in Recently deleted", p.navigate(srv.url+"/trash"), p.waitFor(`[data-testid=deleted-recording]`))
+	})
 }

@@ -367,4 +367,32 @@ func trimAction(r RecordingRow) templ.Component {
 	})
 }
 
+// ReviewTrim is the selection under the review's waveform: the same
+// handles as the trim view, over a bar, and Play selection. Save keeps
+// the selection (review-trim.js); untouched, it keeps the whole take.
+func ReviewTrim() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<div class=\"review-trim js-only\" data-review-trim hidden><div class=\"trim-track review-track\" data-track><div class=\"trim-shade trim-shade-start\" data-shade=\"start\"></div><div class=\"trim-shade trim-shade-end\" data-shade=\"end\"></div><div class=\"trim-handle\" data-handle=\"start\" role=\"slider\" tabindex=\"0\" aria-label=\"Start of the selection\" aria-valuemin=\"0\" aria-valuemax=\"0\" aria-valuenow=\"0\"></div><div class=\"trim-handle\" data-handle=\"end\" role=\"slider\" tabindex=\"0\" aria-label=\"End of the selection\" aria-valuemin=\"0\" aria-valuemax=\"0\" aria-valuenow=\"0\"></div></div><span class=\"trim-length\" data-length aria-live=\"polite\"></span> <button type=\"button\" class=\"quiet small\" data-play hidden>Play selection</button></div>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
 var _ = templruntime.GeneratedTemplate
