@@ -58,7 +58,7 @@ func libraryWalk(t *testing.T, p *tab, srv *testServer) {
 	// (A list refresh may swap the row just as the key goes: tried again.)
 	p.do("the Delete key", p.retry(func(ctx context.Context) error {
 		return p.b.Eval(ctx, `(() => {
-	const link = document.querySelector('a[aria-label="Download .wav of Guitar riff"]');
+	const link = document.querySelector('summary[aria-label="Download Guitar riff"]');
 	link.focus();
 	link.dispatchEvent(new KeyboardEvent('keydown', { key: 'Delete', bubbles: true, cancelable: true }));
 })()`, nil)

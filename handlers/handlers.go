@@ -16,6 +16,7 @@ import (
 	"github.com/avatarweb/recorder/handlers/guard"
 	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/find"
 	"github.com/avatarweb/recorder/media/library"
@@ -75,6 +76,8 @@ type Library interface {
 	Delete(ctx context.Context, filename string) error
 	Open(ctx context.Context, filename string) (*store.Recording, error)
 	OpenFile(ctx context.Context, filename string) (io.ReadCloser, int64, error)
+	// Export opens a recording converted for download (not the original).
+	Export(ctx context.Context, filename string, f export.Format) (*export.Export, *store.Recording, error)
 	// OpenDraft and OpenUpload open an unsaved take for listening back.
 	OpenDraft(sessionID string) (*media.Playback, error)
 	OpenUpload(uploadID string) (*media.Playback, error)

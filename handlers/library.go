@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/find"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/views"
@@ -242,6 +243,7 @@ func recordingRow(r media.Recording, v viewer) views.RecordingRow {
 		Params:      fmt.Sprintf("%d fps · batch %d", r.FPS, r.BatchSize),
 		Waveform:    r.Waveform,
 	}
+	row.Downloads = downloads(r, v, row.DownloadURL)
 	if at, ok := media.RecoveredAt(r.Title); ok {
 		row.RecoveredAt = at.Format(time.RFC3339)
 	}
@@ -298,4 +300,43 @@ func totalLength(s float64) string {
 		return fmt.Sprintf("%d min %d s", n/60, n%60)
 	}
 	return fmt.Sprintf("%d s", n)
+}
+
+// downloads is a row's download menu: the file as recorded, then what it
+// converts to (media/export), each named for what it is.
+func downloads(r media.Recording, v viewer, url string) []views.Download {
+	ext := library.Extension(r.MIME)
+	var out []views.Download
+	for _, f := range export.Offers(r.MIME) {
+		d := views.Download{URL: url + "&format=" + string(f)}
+		switch f {
+		case export.Original:
+			d.Label, d.Size, d.URL = "Original ("+containerName(ext)+")", humanBytes(r.Bytes), url
+			d.File = media.DownloadName(r, v.loc, ext)
+		case export.WAV:
+			d.Label, d.File = "WAV", media.DownloadName(r, v.loc, ".wav")
+		case export.Speech:
+			size := media.WAVHeaderSize + 2*int64(r.Duration*export.SpeechRate+0.5)
+			d.Label, d.Size, d.File = "WAV 16 kHz mono (speech tools)", humanBytes(size), media.DownloadName(r, v.loc, " 16k.wav")
+		case export.OggOpus:
+			d.Label, d.File = "Ogg Opus (as recorded)", media.DownloadName(r, v.loc, ".ogg")
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// containerName names a file type for people, from its extension.
+func containerName(ext string) string {
+	switch ext {
+	case ".wav":
+		return "WAV"
+	case ".webm":
+		return "WebM"
+	case ".ogg":
+		return "Ogg Opus"
+	case ".m4a":
+		return "MP4"
+	}
+	return "as stored"
 }

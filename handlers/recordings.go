@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/avatarweb/recorder/internal/disposition"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/store"
 	"github.com/avatarweb/recorder/views"
@@ -193,7 +196,15 @@ func (h *Handler) getRecording(c *fiber.Ctx) error {
 // recordingAudio answers the audio decoded from the recording, with Range
 // support so an <audio> element can seek.
 func (h *Handler) recordingAudio(c *fiber.Ctx) error {
-	return h.sendAudio(c, c.Params("filename"), c.QueryBool("download"))
+	name := c.Params("filename")
+	format, err := export.ParseFormat(c.Query("format"))
+	if err != nil {
+		return err
+	}
+	if format != export.Original {
+		return h.exportRecording(c, name, format)
+	}
+	return h.sendAudio(c, name, c.QueryBool("download"))
 }
 
 // sendAudio answers the audio of the recording stored under name, with
@@ -215,6 +226,47 @@ func (h *Handler) sendAudio(c *fiber.Ctx, name string, download bool) error {
 			media.DownloadName(*row, viewerOf(c).loc, library.Extension(rec.Meta.MIME))))
 	}
 	return serveRange(c, rec.Audio, rec, rec.Size, rec.ModTime, library.ServedMIME(rec.Meta.MIME))
+}
+
+// exportRecording answers the recording converted to format, computed as
+// it is sent. Its length is known up front (Content-Length: a browser
+// shows the download's progress); ranges are not served, the whole file
+// is (200).
+func (h *Handler) exportRecording(c *fiber.Ctx, name string, format export.Format) error {
+	ctx := c.UserContext()
+	row, err := h.Library.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	e, rec, err := h.Library.Export(ctx, name, format)
+	if err != nil {
+		return err
+	}
+	file := media.DownloadName(*row, viewerOf(c).loc, e.Suffix+e.Ext)
+	if c.QueryBool("download") {
+		c.Set(fiber.HeaderContentDisposition, disposition.Attachment(file))
+	} else {
+		c.Set(fiber.HeaderContentDisposition, disposition.Inline(file))
+	}
+	c.Set(fiber.HeaderContentType, e.MIME)
+	c.Set(fiber.HeaderAcceptRanges, "none")
+	if c.Method() == fiber.MethodHead { // the size, without converting
+		rec.Close()
+		c.Response().Header.SetContentLength(int(e.Size))
+		return nil
+	}
+	// The pipe ends the conversion when the client goes: fasthttp closes
+	// the body it streams, and the next write fails.
+	pr, pw := io.Pipe()
+	go func() {
+		err := e.WriteTo(ctx, pw)
+		rec.Close()
+		if err != nil && !errors.Is(err, io.ErrClosedPipe) {
+			h.Log.Warn("export failed", "filename", name, "format", format, "err", err)
+		}
+		pw.CloseWithError(err)
+	}()
+	return sendStream(c, pr, pr, e.Size)
 }
 
 // renameRecording sets a recording's title from the row's form.

@@ -82,9 +82,10 @@ type RecordingRow struct {
 	URL         string // /recordings/{filename}
 	AudioURL    string
 	DownloadURL string
-	Ext         string    // of the download: ".wav", ".webm"...
-	Created     string    // server-side fallback of CreatedAt
-	CreatedAt   time.Time // shown in the viewer's time zone
+	Downloads   []Download // the download menu: the original first
+	Ext         string     // of the download: ".wav", ".webm"...
+	Created     string     // server-side fallback of CreatedAt
+	CreatedAt   time.Time  // shown in the viewer's time zone
 	Duration    string
 	Seconds     float64 // the length, for players that load nothing until played
 	Length      string  // the same as a clock: "1:23"
@@ -106,6 +107,14 @@ type RecordingRow struct {
 	// the viewer's zone and clock, as it writes CreatedAt.
 	RecoveredAt string
 	Share       ShareRow // its share links; none offered when URL is ""
+}
+
+// Download is one entry of a recording's download menu.
+type Download struct {
+	Label string // "WAV 16 kHz mono (speech tools)"
+	Size  string // "1.9 MiB", "" when unknown before converting
+	URL   string
+	File  string // the name it is saved under
 }
 
 // seconds writes a length for a data attribute: "12.5".

@@ -199,3 +199,17 @@ speedChoice?.addEventListener('change', () => {
 document.addEventListener('play', (ev) => {
   if (ev.target.closest?.('#recordings')) ev.target.playbackRate = speed();
 }, true);
+
+// A row's Download menu closes as a menu does: on a click elsewhere, on
+// Escape (the focus back on its summary), and once a format is chosen.
+document.addEventListener('click', (ev) => {
+  for (const menu of document.querySelectorAll('details.rec-download[open]')) {
+    if (!menu.contains(ev.target) || ev.target.closest('.download-menu a')) menu.open = false;
+  }
+});
+document.addEventListener('keydown', (ev) => {
+  const menu = ev.key === 'Escape' && ev.target.closest?.('details.rec-download[open]');
+  if (!menu) return;
+  menu.open = false;
+  menu.querySelector('summary').focus();
+});

@@ -51,23 +51,34 @@ func saveHourTake(b *testing.B, lib *library.Library, sessions *fakeSessions) {
 	b.SetBytes(pcmBytes)
 	var peakMiB float64
 	for b.Loop() {
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
-		var peak atomic.Uint64
-		done := make(chan struct{})
-		go sampleHeap(&peak, done)
-		rec, err := lib.SaveSession(context.Background(), "session_x", 0, "")
-		close(done)
+		var rec *media.Recording
+		extra, err := heapPeakAbove(func() (err error) {
+			rec, err = lib.SaveSession(context.Background(), "session_x", 0, "")
+			return err
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		peakMiB = max(peakMiB, float64(peak.Load()-min(peak.Load(), before.HeapInuse))/(1<<20))
+		peakMiB = max(peakMiB, extra)
 		if err := lib.Delete(context.Background(), rec.Filename); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(peakMiB, "peak_extra_MiB")
+}
+
+// heapPeakAbove runs fn and returns the heap's peak while it ran above
+// what it was before, in MiB.
+func heapPeakAbove(fn func() error) (float64, error) {
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go sampleHeap(&peak, done)
+	err := fn()
+	close(done)
+	return float64(peak.Load()-min(peak.Load(), before.HeapInuse)) / (1 << 20), err
 }
 
 // sampleHeap records the largest HeapInuse seen until done closes.

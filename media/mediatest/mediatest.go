@@ -106,3 +106,29 @@ func fft(x []complex128) {
 		}
 	}
 }
+
+// Correlation is the Pearson correlation of a and b over the length of
+// the shorter: 1 for the same waveform at any gain, 0 for unrelated ones.
+func Correlation(a, b []float32) float64 {
+	n := min(len(a), len(b))
+	if n == 0 {
+		return 0
+	}
+	var sa, sb float64
+	for i := range n {
+		sa += float64(a[i])
+		sb += float64(b[i])
+	}
+	ma, mb := sa/float64(n), sb/float64(n)
+	var ab, aa, bb float64
+	for i := range n {
+		x, y := float64(a[i])-ma, float64(b[i])-mb
+		ab += x * y
+		aa += x * x
+		bb += y * y
+	}
+	if aa == 0 || bb == 0 {
+		return 0
+	}
+	return ab / math.Sqrt(aa*bb)
+}

@@ -50,6 +50,16 @@ type Writer struct {
 // audio was captured at (information only; 0 if unknown); vendor goes
 // into OpusTags.
 func NewWriter(w io.Writer, serial uint32, channels, inputRate int, vendor string) (*Writer, error) {
+	return NewWriterSkip(w, serial, channels, inputRate, PreSkip, vendor)
+}
+
+// NewWriterSkip is NewWriter with the pre-skip of the packets' encoder
+// given, for packets remuxed from another container that says its own
+// (Chromium's WebM says 0).
+func NewWriterSkip(w io.Writer, serial uint32, channels, inputRate, preSkip int, vendor string) (*Writer, error) {
+	if preSkip < 0 || preSkip > 0xffff {
+		return nil, fmt.Errorf("ogg: pre-skip %d out of range", preSkip)
+	}
 	if channels != 1 && channels != 2 {
 		return nil, fmt.Errorf("ogg: %d channels: an Opus stream of mapping family 0 has 1 or 2", channels)
 	}
@@ -57,7 +67,7 @@ func NewWriter(w io.Writer, serial uint32, channels, inputRate int, vendor strin
 	copy(head, "OpusHead")
 	head[8] = 1 // version
 	head[9] = byte(channels)
-	binary.LittleEndian.PutUint16(head[10:], PreSkip)
+	binary.LittleEndian.PutUint16(head[10:], uint16(preSkip))
 	binary.LittleEndian.PutUint32(head[12:], uint32(inputRate))
 	// Output gain 0 and mapping family 0 (mono or stereo) stay zero.
 	tags := make([]byte, 0, 16+len(vendor))

@@ -65,7 +65,7 @@ func DecodeOpus(r io.ReaderAt, size int64) (pcm []float32, channels int, err err
 		if w.info.Codec != CodecOpus {
 			return fmt.Errorf("webm: decode codec %q: %w", w.info.Codec, ErrUnsupported)
 		}
-		channels, skip = opusLayout(w.info)
+		channels, skip = OpusLayout(w.info)
 		var err error
 		if dec, err = opus.NewDecoderWithOutput(media.OpusRate, channels); err != nil {
 			return fmt.Errorf("webm: Opus decoder for %d channels: %w: %w", channels, ErrUnsupported, err)
@@ -102,9 +102,9 @@ func DecodeOpus(r io.ReaderAt, size int64) (pcm []float32, channels int, err err
 	return pcm, channels, nil
 }
 
-// opusLayout returns the channel count and pre-skip from the OpusHead in
+// OpusLayout returns the channel count and pre-skip from the OpusHead in
 // CodecPrivate, falling back to the track's Channels.
-func opusLayout(info Info) (channels, preSkip int) {
+func OpusLayout(info Info) (channels, preSkip int) {
 	h := info.CodecPrivate
 	if len(h) >= 19 && string(h[:8]) == "OpusHead" {
 		return int(h[9]), int(binary.LittleEndian.Uint16(h[10:12]))

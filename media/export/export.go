@@ -1,0 +1,167 @@
+// Package export converts a saved recording into the files people
+// download: WAV at the recording's processing rate and channels, WAV at
+// 16 kHz mono for speech tools, and Ogg Opus. Opus is decoded with the
+// live path's decoder (media.NewOpusDecoder) and resampled with its
+// resampler; a WebM take becomes Ogg Opus by remuxing, its packets as
+// recorded. There is no Opus encoder in the build, so a WAV take is not
+// offered as Ogg Opus, and no AAC decoder, so an MP4 take is offered as
+// recorded only.
+//
+// Every conversion streams: it holds one packet and one block of PCM at a
+// time whatever the take's length, and is computed as it is sent, not
+// cached (see docs/formats.md for the measurements behind that choice).
+// Its exact size is known before the first byte, from a pass over the
+// container that decodes nothing, so a browser shows a download's
+// progress.
+package export
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/avatarweb/recorder/media"
+)
+
+// Format is a file a recording can be downloaded as.
+type Format string
+
+const (
+	// Original is the audio file as it was stored.
+	Original Format = "original"
+	// WAV is 16-bit PCM at the recording's processing rate and channels.
+	WAV Format = "wav"
+	// Speech is 16-bit PCM at 16 kHz mono, what speech tools take.
+	Speech Format = "wav16k"
+	// OggOpus is Ogg Opus with the packets as recorded.
+	OggOpus Format = "ogg"
+)
+
+// SpeechRate is the sample rate of the Speech format.
+const SpeechRate = 16000
+
+// ParseFormat reads a format as a request names it; "" is Original.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case "":
+		return Original, nil
+	case Original, WAV, Speech, OggOpus:
+		return f, nil
+	}
+	return "", media.Invalidf("format must be %q, %q, %q or %q, not %q", Original, WAV, Speech, OggOpus, s)
+}
+
+// Source is a recording's audio file as stored, and the processing
+// parameters it was made under.
+type Source struct {
+	R    io.ReaderAt
+	Size int64
+	MIME string
+	// Rate and Channels are what WAV exports at; 0 keeps the stored ones.
+	Rate, Channels int
+}
+
+// Export is a conversion ready to stream.
+type Export struct {
+	Format Format
+	Size   int64  // bytes WriteTo writes
+	MIME   string // its Content-Type
+	Ext    string // of its file name: ".wav", ".ogg"
+	// Suffix goes at the end of its file name, before Ext, to tell it
+	// from the original: " 16k".
+	Suffix string
+
+	write func(ctx context.Context, w io.Writer) error
+}
+
+// WriteTo writes the converted file to w, Size bytes, and stops early
+// with ctx's error once ctx is done.
+func (e *Export) WriteTo(ctx context.Context, w io.Writer) error {
+	return e.write(ctx, w)
+}
+
+// container is how a stored file is laid out, from its MIME type.
+type container int
+
+const (
+	other container = iota
+	wavFile
+	oggFile
+	webmFile
+)
+
+func containerOf(mime string) container {
+	base, params, _ := strings.Cut(strings.ToLower(mime), ";")
+	opus := params == "" || strings.Contains(params, "opus")
+	switch strings.TrimSpace(base) {
+	case "audio/wav", "audio/wave", "audio/x-wav":
+		return wavFile
+	case "audio/ogg":
+		if opus {
+			return oggFile
+		}
+	case "audio/webm":
+		if opus {
+			return webmFile
+		}
+	}
+	return other
+}
+
+// Offers lists what a recording stored as mime can be downloaded as,
+// Original first. WAV is left out where the original is WAV already.
+func Offers(mime string) []Format {
+	switch containerOf(mime) {
+	case wavFile:
+		return []Format{Original, Speech}
+	case oggFile:
+		return []Format{Original, WAV, Speech}
+	case webmFile:
+		return []Format{Original, OggOpus, WAV, Speech}
+	}
+	return []Format{Original}
+}
+
+// Plan checks that src converts to f and measures the result, reading
+// src's container through once without decoding. It does not handle
+// Original: the stored file is served as it is, with ranges.
+func Plan(ctx context.Context, src Source, f Format) (*Export, error) {
+	c := containerOf(src.MIME)
+	switch f {
+	case WAV, Speech:
+		pcm, err := openPCM(ctx, c, src)
+		if err != nil {
+			return nil, err
+		}
+		rate, channels, suffix := src.Rate, src.Channels, ""
+		if f == Speech {
+			rate, channels, suffix = SpeechRate, 1, " 16k"
+		}
+		if rate <= 0 {
+			rate = pcm.rate
+		}
+		if channels <= 0 {
+			channels = pcm.channels
+		}
+		return wavExport(pcm, rate, channels, f, suffix)
+	case OggOpus:
+		switch c {
+		case oggFile:
+			return nil, media.Invalidf("the recording is Ogg Opus already: download the original")
+		case webmFile:
+			return remuxWebM(ctx, src)
+		case wavFile:
+			return nil, media.Invalidf("a WAV recording cannot be exported as Ogg Opus: this server has no Opus encoder")
+		}
+		return nil, media.Invalidf("a %s recording cannot be exported as Ogg Opus", baseType(src.MIME))
+	case Original:
+		return nil, fmt.Errorf("export: the original is served as stored")
+	}
+	return nil, media.Invalidf("unknown format %q", f)
+}
+
+func baseType(mime string) string {
+	base, _, _ := strings.Cut(mime, ";")
+	return strings.TrimSpace(base)
+}

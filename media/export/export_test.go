@@ -1,0 +1,304 @@
+package export_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/export"
+	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/ogg"
+	"github.com/avatarweb/recorder/media/webm"
+)
+
+const (
+	oggTone    = "../ogg/testdata/tone-440hz-mono.opus"   // Firefox-like Ogg, 1.5 s, pre-skip 312
+	oggStereo  = "../ogg/testdata/stereo-44100-0.7s.opus" // stereo, input 44.1 kHz
+	webmTone   = "../webm/testdata/chromium-440hz.webm"   // Chromium's MediaRecorder, stereo
+	wavSpeech  = "../testdata/speech-22050-mono.wav"      // a spoken sentence
+	minCorrel  = 0.99
+	webmMIME   = "audio/webm;codecs=opus"
+	oggMIME    = "audio/ogg;codecs=opus"
+	wavMIME    = "audio/wav"
+	speechRate = export.SpeechRate
+)
+
+func source(t *testing.T, path, mime string, rate, channels int) export.Source {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return export.Source{R: bytes.NewReader(b), Size: int64(len(b)), MIME: mime, Rate: rate, Channels: channels}
+}
+
+// run plans and writes an export, and checks it is as long as planned.
+func run(t *testing.T, src export.Source, f export.Format) []byte {
+	t.Helper()
+	e, err := export.Plan(context.Background(), src, f)
+	if err != nil {
+		t.Fatalf("Plan(%s): %v", f, err)
+	}
+	var out bytes.Buffer
+	if err := e.WriteTo(context.Background(), &out); err != nil {
+		t.Fatalf("WriteTo(%s): %v", f, err)
+	}
+	if int64(out.Len()) != e.Size {
+		t.Fatalf("%s: wrote %d bytes, planned %d", f, out.Len(), e.Size)
+	}
+	return out.Bytes()
+}
+
+// readWAV decodes a WAV export.
+func readWAV(t *testing.T, b []byte) (media.WAVInfo, []float32) {
+	t.Helper()
+	r := bytes.NewReader(b)
+	info, err := media.ReadWAVHeader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(r)
+	if int64(len(rest)) != info.DataBytes {
+		t.Fatalf("data chunk says %d bytes, holds %d", info.DataBytes, len(rest))
+	}
+	return info, media.S16LEToFloat(nil, rest)
+}
+
+// decodeOgg is the original decode of an Ogg Opus file, as a player
+// makes it: every packet, the pre-skip dropped, up to the last granule.
+func decodeOgg(t *testing.T, b []byte) (pcm []float32, channels int) {
+	t.Helper()
+	info, err := ogg.Probe(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := media.NewOpusDecoder(info.Channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]float32, 5760*info.Channels)
+	err = ogg.Packets(bytes.NewReader(b), func(_ int64, p []byte) error {
+		n, err := dec.DecodeToFloat32(p, buf)
+		pcm = append(pcm, buf[:n*info.Channels]...)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm = pcm[info.PreSkip*info.Channels:]
+	return pcm[:(info.Granule-int64(info.PreSkip))*int64(info.Channels)], info.Channels
+}
+
+// resample converts mono or stereo PCM with the media resampler.
+func resample(t *testing.T, pcm []float32, from, to, channels int) []float32 {
+	t.Helper()
+	rs, err := media.NewResampler(from, to, channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs.Flush(rs.Process(nil, pcm))
+}
+
+func mono(pcm []float32, channels int) []float32 {
+	if channels == 1 {
+		return pcm
+	}
+	out := make([]float32, 0, len(pcm)/2)
+	for i := 0; i+1 < len(pcm); i += 2 {
+		out = append(out, (pcm[i]+pcm[i+1])/2)
+	}
+	return out
+}
+
+func wantCorrelated(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if c := mediatest.Correlation(got, want); c < minCorrel {
+		t.Errorf("%s: correlation with the original decode %.4f, want ≥ %.2f", what, c, minCorrel)
+	}
+}
+
+// Each export decodes to the audio of the original: the WAV at the
+// processing rate sample for sample, the 16 kHz one as the original
+// band-limited (it is brought back to the original's rate to compare, so
+// the check does not lean on the resampler it exercises downwards), the
+// Ogg remuxed from WebM packet for packet.
+func TestExportsDecodeToTheOriginal(t *testing.T) {
+	for _, tc := range []struct {
+		name, path, mime string
+	}{
+		{"ogg mono", oggTone, oggMIME},
+		{"ogg stereo", oggStereo, oggMIME},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, _ := os.ReadFile(tc.path)
+			ref, ch := decodeOgg(t, raw)
+
+			info, got := readWAV(t, run(t, source(t, tc.path, tc.mime, 48000, ch), export.WAV))
+			if info.SampleRate != 48000 || info.Channels != ch || len(got) != len(ref) {
+				t.Fatalf("WAV: %d Hz %d ch %d samples, want 48000 Hz %d ch %d", info.SampleRate, info.Channels, len(got), ch, len(ref))
+			}
+			wantCorrelated(t, "WAV", got, ref)
+
+			info, got = readWAV(t, run(t, source(t, tc.path, tc.mime, 48000, ch), export.Speech))
+			frames := (len(ref)/ch*speechRate + 47999) / 48000
+			if info.SampleRate != speechRate || info.Channels != 1 || len(got) != frames {
+				t.Fatalf("16k: %d Hz %d ch %d samples, want 16000 Hz mono %d", info.SampleRate, info.Channels, len(got), frames)
+			}
+			wantCorrelated(t, "16 kHz mono", resample(t, got, speechRate, 48000, 1), mono(ref, ch))
+
+			// The processing rate and channels of a take made at 24 kHz mono.
+			info, got = readWAV(t, run(t, source(t, tc.path, tc.mime, 24000, 1), export.WAV))
+			if info.SampleRate != 24000 || info.Channels != 1 {
+				t.Fatalf("WAV at 24 kHz mono: %d Hz %d ch", info.SampleRate, info.Channels)
+			}
+			wantCorrelated(t, "24 kHz mono", resample(t, got, 24000, 48000, 1), mono(ref, ch))
+		})
+	}
+
+	t.Run("webm", func(t *testing.T) {
+		raw, _ := os.ReadFile(webmTone)
+		ref, ch, err := webm.DecodeOpus(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, got := readWAV(t, run(t, source(t, webmTone, webmMIME, 48000, 2), export.WAV))
+		if info.SampleRate != 48000 || info.Channels != ch || len(got) != len(ref) {
+			t.Fatalf("WAV: %d Hz %d ch %d samples, want 48000 Hz %d ch %d", info.SampleRate, info.Channels, len(got), ch, len(ref))
+		}
+		wantCorrelated(t, "WAV", got, ref)
+
+		_, got = readWAV(t, run(t, source(t, webmTone, webmMIME, 48000, 2), export.Speech))
+		wantCorrelated(t, "16 kHz mono", resample(t, got, speechRate, 48000, 1), mono(ref, ch))
+
+		remuxed := run(t, source(t, webmTone, webmMIME, 48000, 2), export.OggOpus)
+		oggPCM, oggCh := decodeOgg(t, remuxed)
+		if oggCh != ch || len(oggPCM) != len(ref) {
+			t.Fatalf("Ogg: %d ch %d samples, want %d ch %d", oggCh, len(oggPCM), ch, len(ref))
+		}
+		wantCorrelated(t, "Ogg", oggPCM, ref)
+		// Remuxed, not re-encoded: the very packets.
+		var sent [][]byte
+		webm.Packets(bytes.NewReader(raw), int64(len(raw)), func(_ time.Duration, p []byte) error {
+			sent = append(sent, slices.Clone(p))
+			return nil
+		})
+		_, kept, lost, err := mediatest.OggPackets(remuxed)
+		if err != nil || lost != 0 || len(kept) != len(sent) {
+			t.Fatalf("Ogg holds %d packets (%d lost, %v), the WebM %d", len(kept), lost, err, len(sent))
+		}
+		for i := range sent {
+			if !bytes.Equal(kept[i], sent[i]) {
+				t.Fatalf("packet %d differs from the WebM's", i)
+			}
+		}
+	})
+
+	t.Run("wav", func(t *testing.T) {
+		raw, _ := os.ReadFile(wavSpeech)
+		r := bytes.NewReader(raw)
+		in, _ := media.ReadWAVHeader(r)
+		pcm, _ := io.ReadAll(r)
+		ref := media.S16LEToFloat(nil, pcm)
+		info, got := readWAV(t, run(t, source(t, wavSpeech, wavMIME, in.SampleRate, 1), export.Speech))
+		if info.SampleRate != speechRate || info.Channels != 1 || len(got) != (len(ref)*speechRate+in.SampleRate-1)/in.SampleRate {
+			t.Fatalf("16k: %d Hz %d ch %d samples from %d at %d Hz", info.SampleRate, info.Channels, len(got), len(ref), in.SampleRate)
+		}
+		wantCorrelated(t, "16 kHz mono", resample(t, got, speechRate, in.SampleRate, 1), ref)
+		// A stereo WAV at 48 kHz (a take's processing rate changed): the
+		// speech doubled, downmixed and resampled.
+		info, got = readWAV(t, run(t, source(t, wavSpeech, wavMIME, 48000, 2), export.WAV))
+		if info.SampleRate != 48000 || info.Channels != 2 {
+			t.Fatalf("WAV: %d Hz %d ch", info.SampleRate, info.Channels)
+		}
+		wantCorrelated(t, "48 kHz stereo", resample(t, mediatest.Channel(got, 2, 1), 48000, in.SampleRate, 1), ref)
+	})
+}
+
+// What cannot be made is refused before anything is written, in words.
+func TestExportRefusesWhatItCannotMake(t *testing.T) {
+	wav := source(t, wavSpeech, wavMIME, 22050, 1)
+	for _, tc := range []struct {
+		name string
+		src  export.Source
+		f    export.Format
+	}{
+		{"WAV as Ogg: no encoder", wav, export.OggOpus},
+		{"Ogg as Ogg", source(t, oggTone, oggMIME, 48000, 1), export.OggOpus},
+		{"AAC as WAV: no decoder", source(t, "../mp4/testdata/tone-faststart.m4a", "audio/mp4;codecs=mp4a.40.2", 48000, 1), export.WAV},
+		{"a WebM labelled WAV", source(t, webmTone, wavMIME, 48000, 1), export.WAV},
+		{"processing with 3 channels", source(t, oggTone, oggMIME, 48000, 3), export.WAV},
+	} {
+		if _, err := export.Plan(context.Background(), tc.src, tc.f); !errors.Is(err, media.ErrInvalid) {
+			t.Errorf("%s: %v, want an ErrInvalid", tc.name, err)
+		}
+	}
+	if _, err := export.ParseFormat("mp3"); !errors.Is(err, media.ErrInvalid) {
+		t.Errorf("ParseFormat(mp3): %v, want an ErrInvalid", err)
+	}
+}
+
+// A download the client left stops converting.
+func TestExportStopsWhenCancelled(t *testing.T) {
+	e, err := export.Plan(context.Background(), source(t, oggTone, oggMIME, 48000, 1), export.WAV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	if err := e.WriteTo(ctx, &out); !errors.Is(err, context.Canceled) {
+		t.Errorf("WriteTo after cancel: %v, want context.Canceled", err)
+	}
+	if int64(out.Len()) >= e.Size {
+		t.Errorf("wrote all %d bytes after cancel", out.Len())
+	}
+}
+
+func TestOffers(t *testing.T) {
+	for mime, want := range map[string][]export.Format{
+		wavMIME:                      {export.Original, export.Speech},
+		oggMIME:                      {export.Original, export.WAV, export.Speech},
+		webmMIME:                     {export.Original, export.OggOpus, export.WAV, export.Speech},
+		"audio/mp4;codecs=mp4a.40.2": {export.Original},
+	} {
+		if got := export.Offers(mime); !slices.Equal(got, want) {
+			t.Errorf("Offers(%s) = %v, want %v", mime, got, want)
+		}
+	}
+}
+
+// failAfter is a client that goes away after n bytes.
+type failAfter struct{ n, after int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n < 0 {
+		f.after++
+	}
+	if f.n -= len(p); f.n < 0 {
+		return 0, io.ErrClosedPipe
+	}
+	return len(p), nil
+}
+
+// A client that goes away ends the conversion at the next write.
+func TestExportStopsWhenTheClientGoes(t *testing.T) {
+	for _, f := range []export.Format{export.WAV, export.OggOpus} {
+		e, err := export.Plan(context.Background(), source(t, webmTone, webmMIME, 48000, 2), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &failAfter{n: 1000}
+		if err := e.WriteTo(context.Background(), w); !errors.Is(err, io.ErrClosedPipe) {
+			t.Errorf("%s: %v, want the write's error", f, err)
+		}
+		if w.after > 0 {
+			t.Errorf("%s: %d writes after the client went", f, w.after)
+		}
+	}
+}

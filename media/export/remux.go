@@ -1,0 +1,60 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/avatarweb/recorder/media/ogg"
+	"github.com/avatarweb/recorder/media/webm"
+)
+
+// remuxSerial is the Ogg stream serial of a remuxed file: fixed, so the
+// pass that measures the file and the one that sends it write the same
+// bytes.
+const remuxSerial = 0x52454331
+
+// remuxVendor goes into the OpusTags of a remuxed file.
+const remuxVendor = "recorder export (packets as recorded in WebM)"
+
+// remuxWebM plans the Ogg Opus of a WebM Opus take: its packets as
+// recorded, in Ogg pages, with the WebM's channels and pre-skip. Nothing
+// is decoded or re-encoded, so the Ogg decodes to the very same audio. It
+// is written once into a counter first, for its size.
+func remuxWebM(ctx context.Context, src Source) (*Export, error) {
+	info, err := probeWebMOpus(src)
+	if err != nil {
+		return nil, err
+	}
+	channels, preSkip := webm.OpusLayout(info)
+	write := func(ctx context.Context, w io.Writer) error {
+		ow, err := ogg.NewWriterSkip(w, remuxSerial, channels, info.SampleRate, preSkip, remuxVendor)
+		if err != nil {
+			return err
+		}
+		err = webm.Packets(src.R, src.Size, func(_ time.Duration, pkt []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return ow.WritePacket(pkt)
+		})
+		if err != nil {
+			return fmt.Errorf("export: remux WebM to Ogg: %w", err)
+		}
+		return ow.Close()
+	}
+	var n counter
+	if err := write(ctx, &n); err != nil {
+		return nil, unreadable("WebM", err)
+	}
+	return &Export{Format: OggOpus, Size: int64(n), MIME: "audio/ogg;codecs=opus", Ext: ".ogg", write: write}, nil
+}
+
+// counter counts the bytes written to it.
+type counter int64
+
+func (c *counter) Write(p []byte) (int, error) {
+	*c += counter(len(p))
+	return len(p), nil
+}

@@ -1,0 +1,109 @@
+package library_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/export"
+	"github.com/avatarweb/recorder/media/library"
+	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/ogg"
+)
+
+// BenchmarkExportHour downloads a one-hour Opus take (Chromium's stream
+// looped, kept as Ogg: 15 MB of audio in a 20 MB JSON file) as recorded,
+// as WAV at 48 kHz mono (345.6 MB) and as WAV at 16 kHz mono (115.2 MB),
+// each read out of the recording's base64 as a download is, and reports
+// each one's heap peak above what it was before (goal: under 64 MiB, as
+// the save), its time and how many times faster than real time it ran.
+// The original's time is the yardstick of the same run.
+//
+//	go test -run XXX -bench ExportHour -benchtime 1x ./media/library/
+func BenchmarkExportHour(b *testing.B) {
+	lib, _, _, _ := setup(b)
+	ctx := context.Background()
+	const seconds = 3600
+	take := hourOfOgg(b, seconds)
+	rec, err := lib.SaveAudio(ctx, take, "audio/ogg", seconds, media.DefaultParams(), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	take = nil
+	for _, f := range []export.Format{export.Original, export.WAV, export.Speech} {
+		b.Run(string(f), func(b *testing.B) {
+			var peakMiB float64
+			var size int64
+			for b.Loop() {
+				extra, err := heapPeakAbove(func() (err error) {
+					size, err = download(ctx, lib, rec.Filename, f)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				peakMiB = max(peakMiB, extra)
+			}
+			b.ReportMetric(peakMiB, "peak_extra_MiB")
+			b.ReportMetric(float64(size)/1e6, "MB")
+			b.ReportMetric(seconds/(b.Elapsed().Seconds()/float64(b.N)), "x_realtime")
+		})
+	}
+}
+
+// download writes recording name as format f to nowhere, as the
+// handler streams it, and returns its size.
+func download(ctx context.Context, lib *library.Library, name string, f export.Format) (int64, error) {
+	var n countingDiscard
+	if f == export.Original {
+		rec, err := lib.Open(ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		defer rec.Close()
+		_, err = io.Copy(&n, rec.Audio)
+		return int64(n), err
+	}
+	e, rec, err := lib.Export(ctx, name, f)
+	if err != nil {
+		return 0, err
+	}
+	defer rec.Close()
+	err = e.WriteTo(ctx, &n)
+	return int64(n), err
+}
+
+type countingDiscard int64
+
+func (c *countingDiscard) Write(p []byte) (int, error) {
+	*c += countingDiscard(len(p))
+	return len(p), nil
+}
+
+// hourOfOgg is seconds of the Chromium capture in testdata, looped, as
+// an Ogg Opus file.
+func hourOfOgg(b *testing.B, seconds int) []byte {
+	pkts, err := mediatest.ReadPackets("../testdata/chromium-440hz-celt.rtp", time.Unix(0, 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := ogg.NewWriter(&buf, 1, 1, 48000, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range seconds * 50 {
+		if p := pkts[i%len(pkts)].Payload; len(p) > 0 {
+			if err := w.WritePacket(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
