@@ -3,7 +3,7 @@
 // take's length is known.
 import { clock, mountSelection, playSelection } from './selection.js';
 
-const root = document.querySelector('[data-review-trim]');
+let root = null;
 let selection = null;
 let length = 0;
 let player = null;
@@ -22,8 +22,31 @@ function ready() {
   root.hidden = false;
 }
 
+// build puts the selection under the review's waveform, with its
+// stylesheet (neither is part of the page's first load).
+function build(audio) {
+  const link = document.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = new URL('../trim.css', import.meta.url).href;
+  document.head.append(link);
+  root = document.createElement('div');
+  root.className = 'review-trim';
+  root.dataset.reviewTrim = '';
+  root.hidden = true;
+  root.innerHTML = `<div class="trim-track review-track" data-track>
+  <div class="trim-shade trim-shade-start" data-shade="start"></div>
+  <div class="trim-shade trim-shade-end" data-shade="end"></div>
+  <div class="trim-handle" data-handle="start" role="slider" tabindex="0" aria-label="Start of the selection" aria-valuemin="0"></div>
+  <div class="trim-handle" data-handle="end" role="slider" tabindex="0" aria-label="End of the selection" aria-valuemin="0"></div>
+</div>
+<span class="trim-length" data-length aria-live="polite"></span>
+<button type="button" class="quiet small" data-play hidden>Play selection</button>`;
+  (document.getElementById('review-wave') || audio).after(root);
+}
+
 // show offers the selection for the take audio plays.
 export function show(audio) {
+  if (!root) build(audio);
   if (player !== audio) {
     player = audio;
     audio.addEventListener('loadedmetadata', ready);
