@@ -3,116 +3,89 @@ package e2e
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/ogg"
 )
 
-// TestBrowserWebRTCOpus records a fake-mic tone through the real page in
-// Chromium with the format set to opus: the page says what an hour costs
-// in each format; the saved recording is an Ogg holding the RTP payloads
-// Chromium sent, byte for byte and in order, as long as the take; and
-// Chromium reads it back as a media file of that length.
-func TestBrowserWebRTCOpus(t *testing.T) {
-	chromiumPath(t)
-	wav := toneWAV(t)
-	var sent captured
-	srv := startServer(t, func(id string, p media.Packet) {
-		p.Payload = slices.Clone(p.Payload) // the session reads the next packet into the same buffer
-		sent.add(id, p)
-	})
-	postJSON(t, srv.url+"/update_params", map[string]any{"sample_rate": 16000, "format": "opus"})
+// TestLiveTakeOpus records each WebRTC engine's fake microphone through
+// the real page with the format set to opus: the page says what an hour
+// costs in each format; the saved recording is an Ogg holding the RTP
+// payloads the browser sent (padding-only probes aside), byte for byte
+// and in order, as long as the take; and the browser reads it back as a
+// media file of that length, and decodes it, and an Ogg with time without
+// packets in it, to their full length.
+func TestLiveTakeOpus(t *testing.T) {
+	forEachLiveEngine(t, func(t *testing.T, e engine) {
+		var sent captured
+		srv := startServer(t, func(id string, p media.Packet) {
+			p.Payload = slices.Clone(p.Payload) // the session reads the next packet into the same buffer
+			sent.add(id, p)
+		})
+		postJSON(t, srv.url+"/update_params", map[string]any{"sample_rate": 16000, "format": "opus"})
 
-	ctx := newBrowser(t, wav)
-	filename, recorded := recordWebRTC(t, ctx, srv.url, 3*time.Second, "")
+		p := e.open(t)
+		filename, recorded := p.recordLive(srv.url, func() { time.Sleep(3 * time.Second) })
 
-	cost, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(`[data-testid=format-cost]`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cost = strings.Join(strings.Fields(cost), " ")
-	if !strings.Contains(cost, "WAV: 146.5 MiB per hour at 16 kHz mono") || !strings.Contains(cost, "Opus: about 19.2 MiB per hour") {
-		t.Errorf("the page says %q about the formats' cost", cost)
-	}
-
-	raw, err := os.ReadFile(filepath.Join(srv.Config.RecordingsDir(), filename))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		AudioData            string       `json:"audio_data"`
-		ProcessingParameters media.Params `json:"processing_parameters"`
-		Duration             float64      `json:"duration"`
-		MIME                 string       `json:"mime"`
-		SampleRate           int          `json:"sample_rate"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	audio, err := base64.StdEncoding.DecodeString(file.AudioData)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if file.MIME != "audio/ogg;codecs=opus" || file.SampleRate != 48000 || file.ProcessingParameters.Format != "opus" ||
-		file.ProcessingParameters.SampleRate != 16000 {
-		t.Errorf("stored as %s at %d Hz, processing parameters %+v", file.MIME, file.SampleRate, file.ProcessingParameters)
-	}
-	info, kept, _, err := mediatest.OggPackets(audio)
-	if err != nil {
-		t.Fatalf("not a valid Ogg: %v", err)
-	}
-	// What Chromium sent, as the server received it: in sequence order,
-	// once each, padding-only packets aside.
-	pkts := slices.Clone(sent.packets())
-	slices.SortStableFunc(pkts, func(a, b media.Packet) int { return int(int16(a.SequenceNumber - b.SequenceNumber)) })
-	pkts = slices.CompactFunc(pkts, func(a, b media.Packet) bool { return a.SequenceNumber == b.SequenceNumber })
-	var payloads [][]byte
-	for _, p := range pkts {
-		if len(p.Payload) > 0 {
-			payloads = append(payloads, p.Payload)
+		cost := strings.Join(strings.Fields(p.text(`[data-testid=format-cost]`)), " ")
+		if !strings.Contains(cost, "WAV: 146.5 MiB per hour at 16 kHz mono") || !strings.Contains(cost, "Opus: about 19.2 MiB per hour") {
+			t.Errorf("the page says %q about the formats' cost", cost)
 		}
-	}
-	checkKept(t, kept, payloads, savedStats(t, srv.Config.RecordingsDir(), filename))
-	d := info.Duration.Seconds()
-	if math.Abs(d-recorded) > 0.15*recorded || math.Abs(file.Duration-d) > 1e-6 {
-		t.Errorf("duration: Ogg %.3f s, file says %.3f s, page recorded %.3f s", d, file.Duration, recorded)
-	}
-	t.Logf("%d packets, %d bytes, %.3f s (page recorded %.3f s): %.0f bytes/s", len(kept), len(audio), d, recorded, float64(len(audio))/d)
 
-	// Chromium reads the file as stored, with its length.
-	played, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`new Promise((ok, fail) => {
+		file := readSaved(t, srv.Config.RecordingsDir(), filename)
+		audio := file.Audio
+		if file.MIME != "audio/ogg;codecs=opus" || file.SampleRate != 48000 || file.Params.Format != "opus" ||
+			file.Params.SampleRate != 16000 {
+			t.Errorf("stored as %s at %d Hz, processing parameters %+v", file.MIME, file.SampleRate, file.Params)
+		}
+		info, kept, _, err := mediatest.OggPackets(audio)
+		if err != nil {
+			t.Fatalf("not a valid Ogg: %v", err)
+		}
+		// What the browser sent, as the server received it: in sequence
+		// order, once each, padding-only packets aside.
+		pkts := slices.Clone(sent.packets())
+		slices.SortStableFunc(pkts, func(a, b media.Packet) int { return int(int16(a.SequenceNumber - b.SequenceNumber)) })
+		pkts = slices.CompactFunc(pkts, func(a, b media.Packet) bool { return a.SequenceNumber == b.SequenceNumber })
+		var payloads [][]byte
+		for _, p := range pkts {
+			if len(p.Payload) > 0 {
+				payloads = append(payloads, p.Payload)
+			}
+		}
+		checkKept(t, kept, payloads, savedStats(t, srv.Config.RecordingsDir(), filename))
+		d := info.Duration.Seconds()
+		if math.Abs(d-recorded) > 0.15*recorded || math.Abs(file.Duration-d) > 1e-6 {
+			t.Errorf("duration: Ogg %.3f s, file says %.3f s, page recorded %.3f s", d, file.Duration, recorded)
+		}
+		t.Logf("%d packets, %d bytes, %.3f s (page recorded %.3f s): %.0f bytes/s", len(kept), len(audio), d, recorded, float64(len(audio))/d)
+
+		// The browser reads the file as stored, with its length.
+		var played float64
+		p.eval(`new Promise((ok, fail) => {
 		const a = new Audio("/recordings/`+filename+`/audio");
 		a.onloadedmetadata = () => ok(a.duration);
 		a.onerror = () => fail(new Error("media error " + (a.error && a.error.code)));
-	})`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if math.Abs(played-d) > 0.05 {
-		t.Errorf("Chromium reads %.3f s of an Ogg of %.3f s", played, d)
-	}
-	// And decodes all of it, lost frames (time without packets) included.
-	gappy, want := gappyOgg(t)
-	for url, want := range map[string]float64{"/recordings/" + filename + "/audio": d, "base64:" + gappy: want} {
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[float64](decodedSecondsJS(url), chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatal(err)
+	})`, &played)
+		if math.Abs(played-d) > 0.05 {
+			t.Errorf("%s reads %.3f s of an Ogg of %.3f s", e.name, played, d)
 		}
-		if math.Abs(got-want) > 0.03 {
-			t.Errorf("Chromium decodes %.3f s of an Ogg of %.3f s (%.40s)", got, want, url)
+		// And decodes all of it, lost frames (time without packets) included.
+		gappy, want := gappyOgg(t)
+		for url, want := range map[string]float64{"/recordings/" + filename + "/audio": d, "base64:" + gappy: want} {
+			var got float64
+			p.eval(decodedSecondsJS(url), &got)
+			if math.Abs(got-want) > 0.03 {
+				t.Errorf("%s decodes %.3f s of an Ogg of %.3f s (%.40s)", e.name, got, want, url)
+			}
 		}
-	}
+	})
 }
 
 // gappyOgg is an Ogg Opus stream as a take kept as Opus holds one: 2 s of

@@ -21,7 +21,6 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/webm"
@@ -55,15 +54,6 @@ func startTake(mode string) chromedp.Action[chromedp.Void] {
 		chromedp.Click(css(`[data-testid=mode-`+mode+`]`)),
 		chromedp.Click(css(`[data-testid=btn-start]`)),
 		chromedp.WaitReady(css(running)),
-	)
-}
-
-// processingOff opens Advanced and turns off echo cancellation, noise
-// suppression and auto gain (a steady tone is what they remove).
-func processingOff() chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		js(`document.getElementById('advanced').open = true`),
-		chromedp.Click(css(`#opt-echo`)), chromedp.Click(css(`#opt-noise`)), chromedp.Click(css(`#opt-agc`)),
 	)
 }
 
@@ -111,10 +101,15 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 
 // savedFile is a recording's file as the tests read it.
 type savedFile struct {
-	Audio    []byte  `json:"audio_data"` // base64 in the file
-	MIME     string  `json:"mime"`
-	Duration float64 `json:"duration"`
-	Title    string  `json:"title"`
+	Audio      []byte       `json:"audio_data"` // base64 in the file
+	MIME       string       `json:"mime"`
+	Duration   float64      `json:"duration"`
+	Title      string       `json:"title"`
+	Mode       string       `json:"mode"`
+	Bytes      int64        `json:"bytes"`
+	Params     media.Params `json:"processing_parameters"`
+	SampleRate int          `json:"sample_rate"`
+	SessionID  string       `json:"webrtc_session_id"`
 }
 
 // readSaved reads a saved recording's file from the recordings directory.
@@ -210,7 +205,7 @@ func TestBrowserServerStop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st := s.State(); st == rtc.StateStopped || st == rtc.StateFailed {
+		if st := s.State(); st == media.SessionStopped || st == media.SessionFailed {
 			endedAt = time.Now()
 			break
 		}

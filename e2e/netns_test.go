@@ -302,30 +302,18 @@ const factsJS = `(() => {
 		RemotePort: d.remotePort || '', RTT: d.rtt || '', Restarts: d.restarts || '', Text: el.textContent};
 })()`
 
-// netBrowser is a browser on the simulated network, Chromium or Firefox,
-// driven the same way.
-type netBrowser interface {
-	// take drives one live take on the page at url: start, during (with
-	// the page live), Stop, Save. It returns the saved file and the
-	// seconds recorded.
-	take(t *testing.T, url string, during func()) (string, float64)
-	// wait waits up to 30 s for an element matching sel.
-	wait(sel string) error
-	facts(t *testing.T) facts
-}
-
 // netBrowserKind starts one kind of browser inside a namespace.
 type netBrowserKind struct {
 	name  string
 	tone  float64 // what its fake microphone plays, Hz
-	start func(t *testing.T, n *topology, ns, origin, wav string) netBrowser
+	start func(t *testing.T, n *topology, ns, origin, wav string) *tab
 }
 
 var netBrowserKinds = []netBrowserKind{
-	{"Chromium", toneHz, func(t *testing.T, n *topology, ns, origin, wav string) netBrowser {
-		return chromiumNet{n.browserIn(t, ns, origin, wav)}
+	{"Chromium", toneHz, func(t *testing.T, n *topology, ns, origin, wav string) *tab {
+		return chromiumTab(t, n.browserIn(t, ns, origin, wav))
 	}},
-	{"Firefox", firefoxToneHz, func(t *testing.T, n *topology, ns, origin, _ string) netBrowser {
+	{"Firefox", firefoxToneHz, func(t *testing.T, n *topology, ns, origin, _ string) *tab {
 		u, err := url.Parse(origin)
 		if err != nil {
 			t.Fatal(err)
@@ -334,92 +322,21 @@ var netBrowserKinds = []netBrowserKind{
 	}},
 }
 
-// chromiumNet is Chromium driven over the DevTools protocol.
-type chromiumNet struct{ ctx context.Context }
-
-func (c chromiumNet) take(t *testing.T, url string, during func()) (string, float64) {
-	t.Helper()
-	return netTake(t, c.ctx, url, during)
-}
-
-func (c chromiumNet) wait(sel string) error {
-	wctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
-	defer cancel()
-	return chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(sel)))
-}
-
-func (c chromiumNet) facts(t *testing.T) facts { return readFacts(t, c.ctx) }
-
-func (p *tab) take(t *testing.T, url string, during func()) (string, float64) {
-	t.Helper()
-	return p.recordLive(url, during)
-}
-
-func (p *tab) wait(sel string) error { return p.waitFor(sel)(p.ctx) }
-
-func (p *tab) facts(t *testing.T) facts {
-	t.Helper()
+// facts reads what the page shows about its connection.
+func (p *tab) facts() facts {
+	p.t.Helper()
 	var f facts
-	if err := p.b.Eval(p.ctx, factsJS, &f); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-func readFacts(t *testing.T, ctx context.Context) facts {
-	t.Helper()
-	f, err := chromedp.Run(ctx, chromedp.Evaluate[facts](factsJS))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p.eval(factsJS, &f)
 	return f
 }
 
 // waitFacts waits until the page shows a connected pair.
-func waitFacts(t *testing.T, b netBrowser) facts {
+func waitFacts(t *testing.T, p *tab) facts {
 	t.Helper()
-	if err := b.wait(`[data-testid=net-facts][data-ice-state=connected][data-local-type][data-protocol]`); err != nil {
-		t.Fatalf("the page never showed a connected candidate pair: %v (%+v)", err, b.facts(t))
+	if err := p.waitFor(`[data-testid=net-facts][data-ice-state=connected][data-local-type][data-protocol]`)(p.ctx); err != nil {
+		t.Fatalf("the page never showed a connected candidate pair: %v (%+v)", err, p.facts())
 	}
-	return b.facts(t)
-}
-
-// netTake drives one live take on the page: start, during (with the page
-// live), Stop, Save. It returns the saved file and the seconds recorded.
-func netTake(t *testing.T, ctx context.Context, url string, during func()) (string, float64) {
-	t.Helper()
-	type css = chromedp.CSS
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(url),
-		chromedp.WaitVisible(css(`[data-testid=btn-start]`)),
-		processingOff(),
-		chromedp.Click(css(`[data-testid=btn-start]`)),
-	)
-	if err == nil {
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err = chromedp.Do(wctx, chromedp.WaitReady(css(`body[data-state=live]`)))
-		cancel()
-	}
-	if err != nil {
-		status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
-		t.Fatalf("starting a live take: %v (status %q, facts %+v)", err, status, readFacts(t, ctx))
-	}
-	during()
-	err = chromedp.Do(ctx,
-		chromedp.Click(css(`[data-testid=btn-stop]`)),
-		chromedp.WaitReady(css(`body[data-state=draft]`)),
-		chromedp.Click(css(`[data-testid=btn-save]`)),
-		chromedp.WaitReady(css(`body[data-saved-filename]`)),
-	)
-	if err != nil {
-		status, _ := chromedp.Run(ctx, chromedp.Text(css(`[data-testid=status]`)))
-		t.Fatalf("stopping and saving: %v (status %q)", err, status)
-	}
-	recorded, err := strconv.ParseFloat(attr(t, ctx, "body", "data-recorded-seconds"), 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return attr(t, ctx, "body", "data-saved-filename"), recorded
+	return p.facts()
 }
 
 // loadTake reads a saved recording's audio (mono) from the data dir.
@@ -490,9 +407,9 @@ func netScenarios(t *testing.T, n *topology, kind netBrowserKind, bin, wav strin
 		n.firewall("home")
 		n.firewall("cloud")
 		srv := n.startServer(t, bin)
-		b := kind.start(t, n, "cli", srv.public, wav)
+		p := kind.start(t, n, "cli", srv.public, wav)
 		var f facts
-		name, rec := b.take(t, url(srv), func() { f = waitFacts(t, b); time.Sleep(2 * time.Second) })
+		name, rec := p.recordLive(url(srv), func() { f = waitFacts(t, p); time.Sleep(2 * time.Second) })
 		t.Logf("page: %s", f.Text)
 		if f.Protocol != "udp" || f.Remote != "host" {
 			t.Errorf("pair %+v: want UDP to the server's advertised host candidate", f)
@@ -509,9 +426,9 @@ func netScenarios(t *testing.T, n *topology, kind netBrowserKind, bin, wav strin
 			[]string{"-d", serverIP, "-p", "udp", "--dport", strconv.Itoa(mediaUDP), "-j", "ACCEPT"},
 			[]string{"-d", serverIP, "-j", "DROP"})
 		srv := n.startServer(t, bin, "-udp-port", strconv.Itoa(mediaUDP))
-		b := kind.start(t, n, "cli", srv.public, wav)
+		p := kind.start(t, n, "cli", srv.public, wav)
 		var f facts
-		name, rec := b.take(t, url(srv), func() { f = waitFacts(t, b); time.Sleep(2 * time.Second) })
+		name, rec := p.recordLive(url(srv), func() { f = waitFacts(t, p); time.Sleep(2 * time.Second) })
 		t.Logf("page: %s", f.Text)
 		if f.Protocol != "udp" || f.RemotePort != strconv.Itoa(mediaUDP) {
 			t.Errorf("pair %+v: want UDP to port %d", f, mediaUDP)
@@ -523,9 +440,9 @@ func netScenarios(t *testing.T, n *topology, kind netBrowserKind, bin, wav strin
 		n.firewall("home", []string{"-p", "udp", "-j", "DROP"})
 		n.firewall("cloud")
 		srv := n.startServer(t, bin, "-udp-port", strconv.Itoa(mediaUDP), "-tcp-port", strconv.Itoa(mediaTCP))
-		b := kind.start(t, n, "cli", srv.public, wav)
+		p := kind.start(t, n, "cli", srv.public, wav)
 		var f facts
-		name, rec := b.take(t, url(srv), func() { f = waitFacts(t, b); time.Sleep(2 * time.Second) })
+		name, rec := p.recordLive(url(srv), func() { f = waitFacts(t, p); time.Sleep(2 * time.Second) })
 		t.Logf("page: %s", f.Text)
 		if f.Protocol != "tcp" || f.RemotePort != strconv.Itoa(mediaTCP) {
 			t.Errorf("pair %+v: want ICE-TCP to port %d", f, mediaTCP)
@@ -540,9 +457,9 @@ func netScenarios(t *testing.T, n *topology, kind netBrowserKind, bin, wav strin
 		n.startTURN(t, secret)
 		srv := n.startServer(t, bin, "-turn", fmt.Sprintf("turn:%s:%d?transport=tcp", turnIP, turnPort),
 			"-turn-secret", secret, "-ice-relay-only")
-		b := kind.start(t, n, "cli", srv.public, wav)
+		p := kind.start(t, n, "cli", srv.public, wav)
 		var f facts
-		name, rec := b.take(t, url(srv), func() { f = waitFacts(t, b); time.Sleep(2 * time.Second) })
+		name, rec := p.recordLive(url(srv), func() { f = waitFacts(t, p); time.Sleep(2 * time.Second) })
 		t.Logf("page: %s", f.Text)
 		if f.Local != "relay" || f.Protocol != "tcp" {
 			t.Errorf("pair %+v: want the browser's relay candidate, reached over TCP", f)
@@ -554,11 +471,11 @@ func netScenarios(t *testing.T, n *topology, kind netBrowserKind, bin, wav strin
 		n.firewall("home")
 		n.firewall("cloud")
 		srv := n.startServer(t, bin)
-		b := kind.start(t, n, "cli", srv.public, wav)
+		p := kind.start(t, n, "cli", srv.public, wav)
 		var before, after facts
 		var cut time.Time
-		name, rec := b.take(t, url(srv), func() {
-			before = waitFacts(t, b)
+		name, rec := p.recordLive(url(srv), func() {
+			before = waitFacts(t, p)
 			time.Sleep(2 * time.Second)
 			// The route goes for 2 s, and comes back with other addresses,
 			// the browser's and its network's public one (Wi-Fi to mobile):
@@ -572,11 +489,11 @@ func netScenarios(t *testing.T, n *topology, kind netBrowserKind, bin, wav strin
 			n.in("cli", "ip", "route", "add", "default", "via", "192.168.50.1")
 			n.in("home", "ip", "addr", "add", homeWAN2+"/24", "dev", "h-out")
 			n.firewall("home")
-			if err := b.wait(`[data-testid=net-facts][data-ice-state=connected]:not([data-restarts="0"])`); err != nil {
-				t.Fatalf("no ICE restart after the network change: %v (%+v)", err, b.facts(t))
+			if err := p.waitFor(`[data-testid=net-facts][data-ice-state=connected]:not([data-restarts="0"])`)(p.ctx); err != nil {
+				t.Fatalf("no ICE restart after the network change: %v (%+v)", err, p.facts())
 			}
 			t.Logf("connected again %.1f s after the cut", time.Since(cut).Seconds())
-			after = b.facts(t)
+			after = p.facts()
 			time.Sleep(2 * time.Second)
 		})
 		t.Logf("before: %s; after: %s", before.Text, after.Text)

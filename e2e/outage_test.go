@@ -166,74 +166,77 @@ func TestOutageLiveMode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds, kills and restarts the server binary")
 	}
-	chromiumPath(t)
 	bin := buildBinary(t)
-	p := chromiumTab(t, newBrowser(t, toneWAV(t)))
-	o := newOutage(t, bin)
-	base := o.base
-	p.startTake(base, "Live to the server", "live")
-	o.begun = time.Now()
-	o.kill()
-	killed := o.killed
-	p.do("the page noticing", p.waitUpTo(`body[data-state=interrupted]`, 10*time.Second))
-	noticed := time.Since(killed)
-	status := p.status()
-	t.Logf("the page said so %v after the kill: %q", noticed.Round(10*time.Millisecond), status)
-	if noticed > 3*time.Second || !strings.Contains(status, "Connection lost") || !strings.Contains(status, "Keep recording here in the browser") {
-		t.Errorf("%v after the kill the status says %q; want “Connection lost” and the offer, within about 2 s", noticed.Round(10*time.Millisecond), status)
-	}
-	p.shoot("desktop-connection-lost.png")
-	p.do("keeping on in the browser", p.press("Keep recording in the browser"))
-	p.do("recording in the browser", p.waitUpTo(`body[data-state=recording]`, 5*time.Second))
-
-	o.restart()
-	p.waitStatus("The live part (", 20*time.Second)
-	t.Logf("with the server back: %q", p.status())
-	p.do("the live part in the list", p.waitUpTo(`[data-testid=recording]`, 5*time.Second))
-
-	sleepUntil(o.begun.Add(outageTake))
-	p.do("pressing Stop", p.press("Stop"))
-	p.do("the review", p.waitUpTo(`body[data-state=draft]`, 60*time.Second))
-	var clock struct{ Recorded, LostAt float64 }
-	p.eval(`({recorded: Number(document.body.dataset.recordedSeconds), lostAt: Number(document.body.dataset.lostAt)})`, &clock)
-	p.do("pressing Save", p.press("Save"))
-	p.do("saving", p.waitUpTo(`body[data-saved-filename]`, 30*time.Second))
-
-	got := recordingsAt(t, base)
-	if len(got) != 2 {
-		t.Fatalf("%d recordings, want the live part and the rest: %+v", len(got), got)
-	}
-	var live, rest listed
-	for _, r := range got {
-		if r.Mode == "webrtc" {
-			live = r
-		} else {
-			rest = r
+	forEachLiveEngine(t, func(t *testing.T, e engine) {
+		p := e.open(t)
+		o := newOutage(t, bin)
+		base := o.base
+		p.startTake(base, "Live to the server", "live")
+		o.begun = time.Now()
+		o.kill()
+		killed := o.killed
+		p.do("the page noticing", p.waitUpTo(`body[data-state=interrupted]`, 10*time.Second))
+		noticed := time.Since(killed)
+		status := p.status()
+		t.Logf("the page said so %v after the kill: %q", noticed.Round(10*time.Millisecond), status)
+		if noticed > 3*time.Second || !strings.Contains(status, "Connection lost") || !strings.Contains(status, "Keep recording here in the browser") {
+			t.Errorf("%v after the kill the status says %q; want “Connection lost” and the offer, within about 2 s", noticed.Round(10*time.Millisecond), status)
 		}
-	}
-	titles := map[string]string{}
-	for _, r := range []listed{live, rest} {
-		var file struct {
-			Title string `json:"title"`
+		if e.name == "Chromium" { // the README's screenshot
+			p.shoot("desktop-connection-lost.png")
 		}
-		getJSON(t, base+"/recordings/"+r.Filename, &file)
-		titles[r.Mode] = file.Title
-	}
-	total := live.Duration + rest.Duration
-	t.Logf("live part %.2f s (%q; the page lost the server at %.2f s), in the browser %.2f s (%q): %.2f s of %.2f s (%.1f %%)",
-		live.Duration, titles["webrtc"], clock.LostAt, rest.Duration, titles["mediarecorder"], total, clock.Recorded, 100*total/clock.Recorded)
-	// The server keeps a live take up to its last spool flush (about a
-	// second before the kill), and the page loses it when it notices.
-	if live.Duration < clock.LostAt-1.5 || live.Duration > clock.LostAt+0.5 {
-		t.Errorf("the live part is %.2f s; the page lost the server at %.2f s", live.Duration, clock.LostAt)
-	}
-	if total < 0.9*clock.Recorded {
-		t.Errorf("the two parts hold %.2f s of the %.2f s take", total, clock.Recorded)
-	}
-	if !strings.HasSuffix(titles["webrtc"], ", part 1 (live)") || !strings.HasSuffix(titles["mediarecorder"], ", part 2 (browser)") ||
-		strings.TrimSuffix(titles["webrtc"], ", part 1 (live)") != strings.TrimSuffix(titles["mediarecorder"], ", part 2 (browser)") {
-		t.Errorf("titles %q: want one take's part 1 (live) and part 2 (browser)", titles)
-	}
+		p.do("keeping on in the browser", p.press("Keep recording in the browser"))
+		p.do("recording in the browser", p.waitUpTo(`body[data-state=recording]`, 5*time.Second))
+
+		o.restart()
+		p.waitStatus("The live part (", 20*time.Second)
+		t.Logf("with the server back: %q", p.status())
+		p.do("the live part in the list", p.waitUpTo(`[data-testid=recording]`, 5*time.Second))
+
+		sleepUntil(o.begun.Add(outageTake))
+		p.do("pressing Stop", p.press("Stop"))
+		p.do("the review", p.waitUpTo(`body[data-state=draft]`, 60*time.Second))
+		var clock struct{ Recorded, LostAt float64 }
+		p.eval(`({recorded: Number(document.body.dataset.recordedSeconds), lostAt: Number(document.body.dataset.lostAt)})`, &clock)
+		p.do("pressing Save", p.press("Save"))
+		p.do("saving", p.waitUpTo(`body[data-saved-filename]`, 30*time.Second))
+
+		got := recordingsAt(t, base)
+		if len(got) != 2 {
+			t.Fatalf("%d recordings, want the live part and the rest: %+v", len(got), got)
+		}
+		var live, rest listed
+		for _, r := range got {
+			if r.Mode == "webrtc" {
+				live = r
+			} else {
+				rest = r
+			}
+		}
+		titles := map[string]string{}
+		for _, r := range []listed{live, rest} {
+			var file struct {
+				Title string `json:"title"`
+			}
+			getJSON(t, base+"/recordings/"+r.Filename, &file)
+			titles[r.Mode] = file.Title
+		}
+		total := live.Duration + rest.Duration
+		t.Logf("live part %.2f s (%q; the page lost the server at %.2f s), in the browser %.2f s (%q): %.2f s of %.2f s (%.1f %%)",
+			live.Duration, titles["webrtc"], clock.LostAt, rest.Duration, titles["mediarecorder"], total, clock.Recorded, 100*total/clock.Recorded)
+		// The server keeps a live take up to its last spool flush (about a
+		// second before the kill), and the page loses it when it notices.
+		if live.Duration < clock.LostAt-1.5 || live.Duration > clock.LostAt+0.5 {
+			t.Errorf("the live part is %.2f s; the page lost the server at %.2f s", live.Duration, clock.LostAt)
+		}
+		if total < 0.9*clock.Recorded {
+			t.Errorf("the two parts hold %.2f s of the %.2f s take", total, clock.Recorded)
+		}
+		if !strings.HasSuffix(titles["webrtc"], ", part 1 (live)") || !strings.HasSuffix(titles["mediarecorder"], ", part 2 (browser)") ||
+			strings.TrimSuffix(titles["webrtc"], ", part 1 (live)") != strings.TrimSuffix(titles["mediarecorder"], ", part 2 (browser)") {
+			t.Errorf("titles %q: want one take's part 1 (live) and part 2 (browser)", titles)
+		}
+	})
 }
 
 // TestNetCutRecordMode: the browser's network is cut for 30 s (its home
@@ -355,27 +358,29 @@ func TestOutageLiveDeclined(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds, kills and restarts the server binary")
 	}
-	chromiumPath(t)
-	p := chromiumTab(t, newBrowser(t, toneWAV(t)))
-	o := newOutage(t, buildBinary(t))
-	p.startTake(o.base, "Live to the server", "live")
-	o.begun = time.Now()
-	o.kill()
-	p.do("the page noticing", p.waitUpTo(`body[data-state=interrupted]`, 10*time.Second))
-	p.do("pressing Stop", p.press("Stop"))
-	p.do("waiting for the server", p.waitUpTo(`body[data-state=waiting]`, 15*time.Second))
-	t.Logf("stopped without the server: %q", p.status())
-	o.restart()
-	back := time.Now()
-	said := p.waitStatus("The server restarted and saved the take as its own recording (", 20*time.Second)
-	status := p.status()
-	t.Logf("%v after the server answered again: %q", said.Sub(back).Round(10*time.Millisecond), status)
-	p.do("the recording in the list", p.waitUpTo(`[data-testid=recording].fresh`, 10*time.Second))
-	got := recordingsAt(t, o.base)
-	if len(got) != 1 || got[0].Mode != "webrtc" || !strings.Contains(status, fmt.Sprintf("(%.1f s)", got[0].Duration)) {
-		t.Errorf("recordings %+v; the page says %q: want the live part, with its length", got, status)
-	}
-	if s := p.state(); s != "idle" {
-		t.Errorf("state %q once the take is shown saved, want idle", s)
-	}
+	bin := buildBinary(t)
+	forEachLiveEngine(t, func(t *testing.T, e engine) {
+		p := e.open(t)
+		o := newOutage(t, bin)
+		p.startTake(o.base, "Live to the server", "live")
+		o.begun = time.Now()
+		o.kill()
+		p.do("the page noticing", p.waitUpTo(`body[data-state=interrupted]`, 10*time.Second))
+		p.do("pressing Stop", p.press("Stop"))
+		p.do("waiting for the server", p.waitUpTo(`body[data-state=waiting]`, 15*time.Second))
+		t.Logf("stopped without the server: %q", p.status())
+		o.restart()
+		back := time.Now()
+		said := p.waitStatus("The server restarted and saved the take as its own recording (", 20*time.Second)
+		status := p.status()
+		t.Logf("%v after the server answered again: %q", said.Sub(back).Round(10*time.Millisecond), status)
+		p.do("the recording in the list", p.waitUpTo(`[data-testid=recording].fresh`, 10*time.Second))
+		got := recordingsAt(t, o.base)
+		if len(got) != 1 || got[0].Mode != "webrtc" || !strings.Contains(status, fmt.Sprintf("(%.1f s)", got[0].Duration)) {
+			t.Errorf("recordings %+v; the page says %q: want the live part, with its length", got, status)
+		}
+		if s := p.state(); s != "idle" {
+			t.Errorf("state %q once the take is shown saved, want idle", s)
+		}
+	})
 }

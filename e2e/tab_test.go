@@ -59,19 +59,20 @@ type step = func(context.Context) error
 
 // engine is a browser engine the tests run a flow in.
 type engine struct {
-	name string
-	tone float64 // what its fake microphone plays, Hz
-	live bool    // it has WebRTC (WebKitGTK has none)
-	open func(t *testing.T) *tab
+	name  string
+	tone  float64 // what its fake microphone plays, Hz
+	level float64 // and its RMS (0: not measured; WebKit's is not live)
+	live  bool    // it has WebRTC (WebKitGTK has none)
+	open  func(t *testing.T) *tab
 }
 
 // engines are the three engines, each opened with its fake microphone
 // granted (Chromium's playing a 440 Hz tone); a missing one skips the
 // test (fails it where RECORDER_REQUIRE_BROWSER=1).
 var engines = []engine{
-	{"Chromium", toneHz, true, func(t *testing.T) *tab { return chromiumTab(t, newBrowser(t, toneWAV(t))) }},
-	{"Firefox", firefoxToneHz, true, func(t *testing.T) *tab { return newFirefox(t, nil, nil, "") }},
-	{"WebKit", webkitHumHz, false, func(t *testing.T) *tab { return newWebKit(t, 1280, 900) }},
+	{"Chromium", toneHz, 0.35, true, func(t *testing.T) *tab { return chromiumTab(t, newBrowser(t, toneWAV(t))) }},
+	{"Firefox", firefoxToneHz, 0.07, true, func(t *testing.T) *tab { return newFirefox(t, nil, nil, "") }},
+	{"WebKit", webkitHumHz, 0, false, func(t *testing.T) *tab { return newWebKit(t, 1280, 900) }},
 }
 
 // forEachEngine runs test once per engine, each in its own subtest named
@@ -79,6 +80,15 @@ var engines = []engine{
 func forEachEngine(t *testing.T, test func(t *testing.T, e engine)) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) { test(t, e) })
+	}
+}
+
+// forEachLiveEngine is forEachEngine over the engines with WebRTC.
+func forEachLiveEngine(t *testing.T, test func(t *testing.T, e engine)) {
+	for _, e := range engines {
+		if e.live {
+			t.Run(e.name, func(t *testing.T) { test(t, e) })
+		}
 	}
 }
 
@@ -264,6 +274,17 @@ func (p *tab) attr(sel, name string) string {
 	return v
 }
 
+// text is the text of the element sel selects, which must be there and
+// say something.
+func (p *tab) text(sel string) string {
+	p.t.Helper()
+	s, err := p.b.Text(p.ctx, sel)
+	if err != nil || strings.TrimSpace(s) == "" {
+		p.t.Fatalf("%s: %s: %q, %v", p.engine, sel, s, err)
+	}
+	return s
+}
+
 // seconds is a number of seconds the page wrote in an attribute.
 func (p *tab) seconds(sel, name string) float64 {
 	p.t.Helper()
@@ -322,11 +343,28 @@ func (p *tab) startTake(url, mode, state string) {
 		p.press(mode), p.press("Record"), p.waitFor(`body[data-state=`+state+`]`))
 }
 
-// recordLive drives a live take: WebRTC, hold, Stop, Save. It returns the
-// saved file name and the seconds the page recorded.
+// processingOff opens Advanced and turns off echo cancellation, noise
+// suppression and auto gain: a steady tone is what they are built to
+// remove.
+func (p *tab) processingOff() step {
+	return func(ctx context.Context) error {
+		for _, s := range []step{p.run(`document.getElementById('advanced').open = true`),
+			p.press("Echo cancellation"), p.press("Noise suppression"), p.press("Auto gain"),
+			p.until("processing off", `!['opt-echo', 'opt-noise', 'opt-agc'].some((id) => document.getElementById(id).checked)`)} {
+			if err := s(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// recordLive drives a live take: processing off, WebRTC, during (with the
+// page live), Stop, Save. It returns the saved file name and the seconds
+// the page recorded.
 func (p *tab) recordLive(url string, during func()) (string, float64) {
 	p.t.Helper()
-	p.do("starting a live take", p.navigate(url), p.waitFor(`[data-testid=btn-start]`),
+	p.do("starting a live take", p.navigate(url), p.waitFor(`[data-testid=btn-start]`), p.processingOff(),
 		p.click(`[data-testid=mode-webrtc]`), p.click(`[data-testid=btn-start]`), p.waitFor(`body[data-state=live]`))
 	during()
 	p.do("stopping and saving", p.click(`[data-testid=btn-stop]`), p.waitFor(`body[data-state=draft]`),

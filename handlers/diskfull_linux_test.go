@@ -13,6 +13,7 @@ import (
 
 	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
+	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
 )
 
@@ -58,21 +59,21 @@ func TestLiveTakeDiskFull(t *testing.T) {
 
 	// The page watching the session sees it fail, with the reason.
 	wantMsg(t, page.call(t, `{"type":"watch","session_id":"full"}`), wsMsg{Type: "watching", SessionID: "full"})
-	var seen *rtc.Info
+	var seen *media.SessionInfo
 	for deadline := time.Now().Add(10 * time.Second); seen == nil; {
 		if time.Now().After(deadline) {
 			t.Fatal("the page never saw the session fail; it is still " + mustSession(t, m, "full").State())
 		}
-		if msg := page.read(t); msg.Session != nil && msg.Session.State != rtc.StateLive && msg.Session.State != rtc.StateConnecting {
+		if msg := page.read(t); msg.Session != nil && msg.Session.State != media.SessionLive && msg.Session.State != media.SessionConnecting {
 			seen = msg.Session
 		}
 	}
-	if seen.State != rtc.StateFailed || !strings.Contains(seen.Reason, "disk full") {
+	if seen.State != media.SessionFailed || !strings.Contains(seen.Reason, "disk full") {
 		t.Errorf("the page saw state %q, reason %q; want failed, disk full", seen.State, seen.Reason)
 	}
-	var info rtc.Info
+	var info media.SessionInfo
 	ta.do(t, http.MethodGet, "/webrtc/sessions/full", "").decode(t, &info)
-	if info.State != rtc.StateFailed || !strings.Contains(info.Reason, "disk full") {
+	if info.State != media.SessionFailed || !strings.Contains(info.Reason, "disk full") {
 		t.Errorf("GET /webrtc/sessions/full: state %q, reason %q; want failed, disk full", info.State, info.Reason)
 	}
 	select {
@@ -93,7 +94,7 @@ func TestLiveTakeDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("stopped: %+v", stopped)
-	if stopped.State != rtc.StateFailed || !strings.Contains(stopped.Reason, "disk full") || stopped.Duration < 0.5 {
+	if stopped.State != media.SessionFailed || !strings.Contains(stopped.Reason, "disk full") || stopped.Duration < 0.5 {
 		t.Errorf("stop answered %+v, want the failed take with its audio", stopped)
 	}
 

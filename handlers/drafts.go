@@ -8,7 +8,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/views"
 )
@@ -63,7 +62,7 @@ func (h *Handler) sessionDraft(id string) (views.DraftRow, bool) {
 			return views.DraftRow{}, false
 		}
 		switch info.State {
-		case rtc.StateStopped:
+		case media.SessionStopped:
 			take, err := h.Sessions.Stop(id) // ended already: only reads the take
 			if err != nil {
 				return views.DraftRow{}, false
@@ -74,7 +73,7 @@ func (h *Handler) sessionDraft(id string) (views.DraftRow, bool) {
 				Length:   clock(info.Duration),
 				AudioURL: "/webrtc/sessions/" + url.PathEscape(id) + "/audio",
 			}, true
-		case rtc.StateFailed:
+		case media.SessionFailed:
 			return views.DraftRow{}, false
 		}
 		if time.Now().After(deadline) {
@@ -101,7 +100,7 @@ func (h *Handler) draftAudio(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if info.State != rtc.StateStopped {
+	if info.State != media.SessionStopped {
 		return media.Conflictf("the take %q is %s, not a draft", id, info.State)
 	}
 	p, err := h.Library.OpenDraft(id)

@@ -201,7 +201,7 @@ func FuzzICECandidate(f *testing.F) {
 	// connect timeout) makes the next input start a new one.
 	live := func(tb testing.TB) {
 		tb.Helper()
-		if s, err := m.Get(id); err == nil && s.State() == rtc.StateConnecting {
+		if s, err := m.Get(id); err == nil && s.State() == media.SessionConnecting {
 			return
 		} else if err == nil {
 			if err := m.Discard(id); err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/handlers/guard"
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/feed"
@@ -36,14 +35,16 @@ type Feed interface {
 	Subscribe(sessionID string) *feed.Subscription
 }
 
-// Sessions runs live WebRTC sessions.
-// It answers in values (SDP strings, candidates, info): a handler never
-// holds a live session, and a stand-in needs no pion.
+// Sessions runs live WebRTC sessions: internal/rtc's Manager, wired in by
+// internal/app. It answers in SDP strings and the domain's values
+// (media.SessionInfo, media.ICECandidate, media.Take): a handler never
+// holds a live session, and neither the handlers nor a stand-in link
+// pion (deps_test.go keeps it so).
 type Sessions interface {
 	// Start answers an offer's SDP with the new session and the answer's.
-	Start(ctx context.Context, id, offerSDP string, p media.Params, o rtc.OfferOptions) (rtc.Info, string, error)
+	Start(ctx context.Context, id, offerSDP string, p media.Params, o media.OfferOptions) (media.SessionInfo, string, error)
 	AddICECandidate(id string, c media.ICECandidate) error
-	Info(id string) (rtc.Info, error)
+	Info(id string) (media.SessionInfo, error)
 	Stop(id string) (media.Take, error)
 	// WaitCandidates long-polls a session's own ICE candidates.
 	WaitCandidates(ctx context.Context, id string, from int) ([]media.ICECandidate, bool, error)

@@ -244,8 +244,8 @@ func (c *clock) Set(t time.Time) {
 // fakeSessions is a hand-written Sessions: each method calls its function
 // field, or fails with an internal error when the test left it unset.
 type fakeSessions struct {
-	StartFn   func(ctx context.Context, id, offerSDP string, p media.Params, o rtc.OfferOptions) (rtc.Info, string, error)
-	InfoFn    func(id string) (rtc.Info, error)
+	StartFn   func(ctx context.Context, id, offerSDP string, p media.Params, o media.OfferOptions) (media.SessionInfo, string, error)
+	InfoFn    func(id string) (media.SessionInfo, error)
 	StopFn    func(id string) (media.Take, error)
 	DiscardFn func(id string) error
 	ReleaseFn func(id string) error
@@ -257,9 +257,9 @@ type fakeSessions struct {
 
 var errUnset = errors.New("fake: method not set")
 
-func (f *fakeSessions) Start(ctx context.Context, id, offer string, p media.Params, o rtc.OfferOptions) (rtc.Info, string, error) {
+func (f *fakeSessions) Start(ctx context.Context, id, offer string, p media.Params, o media.OfferOptions) (media.SessionInfo, string, error) {
 	if f.StartFn == nil {
-		return rtc.Info{}, "", errUnset
+		return media.SessionInfo{}, "", errUnset
 	}
 	return f.StartFn(ctx, id, offer, p, o)
 }
@@ -274,9 +274,9 @@ func (f *fakeSessions) Restart(context.Context, string, string) (string, error) 
 
 func (f *fakeSessions) AddICECandidate(string, media.ICECandidate) error { return errUnset }
 
-func (f *fakeSessions) Info(id string) (rtc.Info, error) {
+func (f *fakeSessions) Info(id string) (media.SessionInfo, error) {
 	if f.InfoFn == nil {
-		return rtc.Info{}, errUnset
+		return media.SessionInfo{}, errUnset
 	}
 	return f.InfoFn(id)
 }

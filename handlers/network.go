@@ -7,14 +7,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 )
 
 // ICE hands pages the STUN/TURN servers (with fresh credentials) and the
 // transport policy they build their peer connection with.
 type ICE interface {
-	BrowserICE(now time.Time) rtc.BrowserICE
+	BrowserICE(now time.Time) media.BrowserICE
 }
 
 // candidatesWait is how long GET /webrtc/sessions/:id/candidates waits for
@@ -25,7 +24,7 @@ const candidatesWait = 10 * time.Second
 // as RTCPeerConnection takes them. It holds TURN credentials: never cached.
 func (h *Handler) iceConfig(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	cfg := rtc.BrowserICE{Servers: []rtc.ICEServer{}, Policy: "all"}
+	cfg := media.BrowserICE{Servers: []media.ICEServer{}, Policy: "all"}
 	if h.ICE != nil {
 		cfg = h.ICE.BrowserICE(time.Now())
 	}

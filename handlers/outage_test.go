@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/upload"
 )
@@ -17,7 +16,9 @@ import (
 // a recording is answered with that recording, not "no session".
 func TestSessionSavedAfterAll(t *testing.T) {
 	ta, sessions := newFakeApp(t)
-	sessions.InfoFn = func(id string) (rtc.Info, error) { return rtc.Info{}, media.NotFoundf("no session %q", id) }
+	sessions.InfoFn = func(id string) (media.SessionInfo, error) {
+		return media.SessionInfo{}, media.NotFoundf("no session %q", id)
+	}
 	name, _ := ta.saveTone(t, sessions, "s1", time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))
 
 	res := ta.do(t, http.MethodGet, "/webrtc/sessions/s1", "")

@@ -9,7 +9,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/handlers/guard"
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 )
 
@@ -59,7 +58,7 @@ func (h *Handler) offer(c *fiber.Ctx) error {
 		return err
 	}
 	s, answer, err := h.Sessions.Start(ctx, req.SessionID, offer, params,
-		rtc.OfferOptions{Trickle: req.Trickle, Client: guard.ClientKey(guard.ClientIP(c))})
+		media.OfferOptions{Trickle: req.Trickle, Client: guard.ClientKey(guard.ClientIP(c))})
 	if err != nil {
 		return err
 	}

@@ -142,18 +142,18 @@ func TestSessionLifecycle(t *testing.T) {
 	ta, m := newRTCApp(t)
 	ta.do(t, http.MethodPost, "/webrtc/offer", offerBody(t, "s1", fixtureOffer(t))).wantStatus(t, http.StatusOK)
 
-	info := func(t *testing.T) rtc.Info {
+	info := func(t *testing.T) media.SessionInfo {
 		t.Helper()
 		res := ta.do(t, http.MethodGet, "/webrtc/sessions/s1", "")
 		res.wantStatus(t, http.StatusOK)
-		var got rtc.Info
+		var got media.SessionInfo
 		res.decode(t, &got)
 		return got
 	}
 
 	t.Run("InfoOK", func(t *testing.T) {
 		got := info(t)
-		if got.SessionID != "s1" || got.State != rtc.StateConnecting || got.Params != defaultParams ||
+		if got.SessionID != "s1" || got.State != media.SessionConnecting || got.Params != defaultParams ||
 			got.Stats != (media.StatsSnapshot{}) || got.Framing.Frames != 0 || got.Framing.FPS != 30 ||
 			got.Chain.OutputRate != 48000 || got.Chain.FrameSamples != 1600 {
 			t.Errorf("info = %+v", got)
@@ -163,8 +163,8 @@ func TestSessionLifecycle(t *testing.T) {
 	t.Run("StopErrEmptyTake", func(t *testing.T) {
 		ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"s1"}`).
 			wantError(t, http.StatusBadRequest, "nothing was recorded")
-		if got := info(t).State; got != rtc.StateFailed {
-			t.Errorf("state after stop = %q, want %q", got, rtc.StateFailed)
+		if got := info(t).State; got != media.SessionFailed {
+			t.Errorf("state after stop = %q, want %q", got, media.SessionFailed)
 		}
 		if n := m.Live(); n != 0 {
 			t.Errorf("Live() = %d, want 0", n)
@@ -199,11 +199,11 @@ func TestSessionLifecycle(t *testing.T) {
 func TestStopOK(t *testing.T) {
 	ta, f := newFakeApp(t)
 	f.addTake(t, "s1", toneParams, tone(toneParams.SampleRate, toneParams.Channels, 0.1))
-	f.InfoFn = func(id string) (rtc.Info, error) {
+	f.InfoFn = func(id string) (media.SessionInfo, error) {
 		if id != "s1" {
-			return rtc.Info{}, media.ErrNotFound
+			return media.SessionInfo{}, media.ErrNotFound
 		}
-		return rtc.Info{SessionID: "s1", State: rtc.StateConnecting, Params: toneParams}, nil
+		return media.SessionInfo{SessionID: "s1", State: media.SessionConnecting, Params: toneParams}, nil
 	}
 	res := ta.do(t, http.MethodPost, "/webrtc/stop", `{"session_id":"s1"}`)
 	res.wantStatus(t, http.StatusOK)
@@ -215,7 +215,7 @@ func TestStopOK(t *testing.T) {
 		Stats     media.StatsSnapshot `json:"stats"`
 	}
 	res.decode(t, &got)
-	if got.Status != "success" || got.SessionID != "s1" || got.State != rtc.StateConnecting ||
+	if got.Status != "success" || got.SessionID != "s1" || got.State != media.SessionConnecting ||
 		got.Duration != 0 || got.Stats != (media.StatsSnapshot{}) {
 		t.Errorf("answer = %+v", got)
 	}
@@ -363,10 +363,10 @@ func TestAudioData(t *testing.T) {
 			State     string              `json:"state"`
 			Duration  float64             `json:"duration"`
 			Stats     media.StatsSnapshot `json:"stats"`
-			Framing   rtc.FramingInfo     `json:"framing"`
+			Framing   media.FramingInfo   `json:"framing"`
 		}
 		res.decode(t, &got)
-		if got.Status != "success" || got.SessionID != "s1" || got.State != rtc.StateConnecting ||
+		if got.Status != "success" || got.SessionID != "s1" || got.State != media.SessionConnecting ||
 			got.Duration != 0 || got.Stats != (media.StatsSnapshot{}) ||
 			got.Framing.FPS != 30 || got.Framing.BatchSize != 64 || got.Framing.Frames != 0 {
 			t.Errorf("answer = %+v", got)

@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/avatarweb/recorder/db"
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/settings"
 )
@@ -19,8 +18,8 @@ import (
 // one, and whatever it asked would be answered "not found".
 type noSessions struct{}
 
-func (noSessions) Start(context.Context, string, string, media.Params, rtc.OfferOptions) (rtc.Info, string, error) {
-	return rtc.Info{}, "", media.NotFoundf("no sessions here")
+func (noSessions) Start(context.Context, string, string, media.Params, media.OfferOptions) (media.SessionInfo, string, error) {
+	return media.SessionInfo{}, "", media.NotFoundf("no sessions here")
 }
 func (noSessions) WaitCandidates(context.Context, string, int) ([]media.ICECandidate, bool, error) {
 	return nil, false, media.NotFoundf("no sessions here")
@@ -31,8 +30,8 @@ func (noSessions) Restart(context.Context, string, string) (string, error) {
 func (noSessions) AddICECandidate(string, media.ICECandidate) error {
 	return media.NotFoundf("no sessions here")
 }
-func (noSessions) Info(string) (rtc.Info, error) {
-	return rtc.Info{}, media.NotFoundf("no sessions here")
+func (noSessions) Info(string) (media.SessionInfo, error) {
+	return media.SessionInfo{}, media.NotFoundf("no sessions here")
 }
 func (noSessions) Stop(string) (media.Take, error) {
 	return media.Take{}, media.NotFoundf("no sessions here")

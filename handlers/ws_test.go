@@ -19,7 +19,6 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/avatarweb/recorder/handlers"
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/feed"
 )
@@ -30,20 +29,20 @@ const wsWait = time.Second
 // wsMsg is any message the server sends on /ws. Decoding refuses fields
 // it does not name, so a changed message shape fails the tests.
 type wsMsg struct {
-	Type       string            `json:"type"`
-	Status     string            `json:"status"`
-	Message    string            `json:"message"`
-	Errors     map[string]string `json:"errors"`
-	Params     media.Params      `json:"params"`
-	Source     string            `json:"source"`
-	Timestamp  any               `json:"timestamp"`
-	ServerTime int64             `json:"server_time"`
-	SessionID  string            `json:"session_id"`
-	State      string            `json:"state"`
-	Session    *rtc.Info         `json:"session"`
-	Bytes      int               `json:"bytes"`
-	Samples    int               `json:"samples"`
-	RMS        float64           `json:"rms"`
+	Type       string             `json:"type"`
+	Status     string             `json:"status"`
+	Message    string             `json:"message"`
+	Errors     map[string]string  `json:"errors"`
+	Params     media.Params       `json:"params"`
+	Source     string             `json:"source"`
+	Timestamp  any                `json:"timestamp"`
+	ServerTime int64              `json:"server_time"`
+	SessionID  string             `json:"session_id"`
+	State      string             `json:"state"`
+	Session    *media.SessionInfo `json:"session"`
+	Bytes      int                `json:"bytes"`
+	Samples    int                `json:"samples"`
+	RMS        float64            `json:"rms"`
 }
 
 // dialWS opens a WebSocket to path on the app served at addr; Cleanup
@@ -430,7 +429,7 @@ func TestWSWatch(t *testing.T) {
 				t.Fatalf("message = %+v, want stats with a session", m)
 			}
 			s := m.Session
-			if s.SessionID != "s1" || s.State != rtc.StateConnecting || s.Params != defaultParams ||
+			if s.SessionID != "s1" || s.State != media.SessionConnecting || s.Params != defaultParams ||
 				s.Stats != (media.StatsSnapshot{}) {
 				t.Errorf("session = %+v", *s)
 			}

@@ -62,3 +62,29 @@ type ICECandidate struct {
 	SDPMLineIndex    *uint16 `json:"sdpMLineIndex"`
 	UsernameFragment *string `json:"usernameFragment"`
 }
+
+// BrowserICE is what a browser needs to build its RTCPeerConnection: the
+// servers with credentials, and the transport policy. It is handed to the
+// page and never logged.
+type BrowserICE struct {
+	Servers []ICEServer `json:"iceServers"`
+	Policy  string      `json:"iceTransportPolicy"`
+}
+
+// ICEServer is an RTCIceServer as a browser takes it.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// OfferOptions change how a session answers an offer.
+type OfferOptions struct {
+	// Trickle answers at once, before the server has gathered its
+	// candidates; the page long-polls for them as they come. Without it
+	// the answer carries every candidate.
+	Trickle bool
+	// Client is who offers (the handlers' per-client key): no client may
+	// hold more live sessions at once than the adapter's per-client bound.
+	Client string
+}

@@ -12,9 +12,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/avatarweb/recorder/media"
 	"github.com/pion/webrtc/v4"
-
-	"github.com/avatarweb/recorder/internal/rtc"
 )
 
 // requestTimeout bounds one API call; an offer waits for the server's ICE
@@ -66,8 +65,8 @@ func (c *serverClient) offer(ctx context.Context, id string, offer webrtc.Sessio
 }
 
 // info reads a session's state and counters.
-func (c *serverClient) info(ctx context.Context, id string) (rtc.Info, error) {
-	var in rtc.Info
+func (c *serverClient) info(ctx context.Context, id string) (media.SessionInfo, error) {
+	var in media.SessionInfo
 	err := c.do(ctx, http.MethodGet, "/webrtc/sessions/"+url.PathEscape(id), nil, &in)
 	return in, err
 }

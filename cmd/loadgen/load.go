@@ -13,8 +13,8 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
+	"github.com/avatarweb/recorder/media"
 )
 
 // Time limits of a session's setup and teardown.
@@ -46,13 +46,13 @@ type session struct {
 	plan []rtcsend.Send // an impaired stream's sends; nil streams the capture as it is
 
 	mu        sync.Mutex
-	info      rtc.Info // newest polled
+	info      media.SessionInfo // newest polled
 	polled    bool
 	streamErr error
 	counts    sendCounts // what the plan's sends did, once streamed
 }
 
-func (s *session) latest() (rtc.Info, bool) {
+func (s *session) latest() (media.SessionInfo, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.info, s.polled
@@ -258,11 +258,11 @@ func (l *load) poll(ctx context.Context, sessions []*session) {
 type row struct {
 	id        string
 	sent      int64
-	wall      time.Duration // streamed, first packet to end of the last
-	info      rtc.Info      // after stop
-	live      rtc.Info      // the newest poll while streaming
-	recording string        // with -save
-	counts    sendCounts    // what the sender did to its stream
+	wall      time.Duration     // streamed, first packet to end of the last
+	info      media.SessionInfo // after stop
+	live      media.SessionInfo // the newest poll while streaming
+	recording string            // with -save
+	counts    sendCounts        // what the sender did to its stream
 	err       error
 }
 

@@ -210,8 +210,8 @@ func TestRun(t *testing.T) {
 				if server, wall := atof(t, r, "server_s"), atof(t, r, "wall_s"); server < wall-0.1 || server > wall+0.1 {
 					t.Errorf("%s: the server has %.3f s of a %.3f s stream", r["session"], server, wall)
 				}
-				if r["state"] != rtc.StateStopped {
-					t.Errorf("%s: state %s, want %s", r["session"], r["state"], rtc.StateStopped)
+				if r["state"] != media.SessionStopped {
+					t.Errorf("%s: state %s, want %s", r["session"], r["state"], media.SessionStopped)
 				}
 			}
 

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/media"
 )
 
 // progress is one line of the running report: sessions live, packets sent
@@ -29,7 +29,7 @@ func progress(elapsed time.Duration, sessions []*session) string {
 		}
 		polled++
 		p50 += in.Framing.Latency.P50ms
-		if in.State == rtc.StateLive {
+		if in.State == media.SessionLive {
 			live++
 		}
 		counted += in.Stats.Packets

@@ -14,6 +14,7 @@ import (
 
 	"github.com/avatarweb/recorder/internal/config"
 	"github.com/avatarweb/recorder/internal/rtc"
+	"github.com/avatarweb/recorder/media"
 )
 
 // TestICEConfig_NotLogged: the page gets TURN credentials made from the
@@ -45,7 +46,7 @@ func TestICEConfig_NotLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(res.Body)
-	var got rtc.BrowserICE
+	var got media.BrowserICE
 	if err := json.Unmarshal(body, &got); err != nil || res.StatusCode != 200 {
 		t.Fatalf("GET /webrtc/ice-config: %d %s", res.StatusCode, body)
 	}

@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/avatarweb/recorder/internal/config"
-	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
+	"github.com/avatarweb/recorder/media"
 )
 
 // scrape GETs /metrics from srv and returns the status and body.
@@ -260,14 +260,14 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	if err := <-streamed; err != nil {
 		t.Fatal(err)
 	}
-	var info rtc.Info
+	var info media.SessionInfo
 	if code := callApp(t, srv, http.MethodGet, "/webrtc/sessions/"+id, "", &info); code != http.StatusOK {
 		t.Fatalf("session info: %d", code)
 	}
 	if code := callApp(t, srv, http.MethodPost, "/webrtc/stop", `{"session_id":"`+id+`"}`, nil); code != http.StatusOK {
 		t.Fatalf("stop: %d", code)
 	}
-	if code := callApp(t, srv, http.MethodGet, "/webrtc/sessions/"+id, "", &info); code != http.StatusOK || info.State != rtc.StateStopped {
+	if code := callApp(t, srv, http.MethodGet, "/webrtc/sessions/"+id, "", &info); code != http.StatusOK || info.State != media.SessionStopped {
 		t.Fatalf("session info after stop: %d, %q", code, info.State)
 	}
 	stopped := families(t, srv)

@@ -164,8 +164,8 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(c.started, float64(t.Started))
 	counter(c.refused, float64(t.Refused))
-	counter(c.ended, float64(t.Stopped), rtc.StateStopped)
-	counter(c.ended, float64(t.Failed), rtc.StateFailed)
+	counter(c.ended, float64(t.Stopped), media.SessionStopped)
+	counter(c.ended, float64(t.Failed), media.SessionFailed)
 	counter(c.packets, float64(t.Packets))
 	counter(c.bytes, float64(t.PayloadBytes))
 	counter(c.lost, float64(t.LostPackets))

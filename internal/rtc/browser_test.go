@@ -313,12 +313,12 @@ func sendAll(t testing.TB, b *browser, s *rtc.Session, pkts []sendPacket) {
 func record(t testing.TB, m *rtc.Manager, id string, p media.Params, pkts []sendPacket) (media.Take, *rtc.Session) {
 	t.Helper()
 	b, s := connect(t, m, id, p)
-	if got := s.State(); got != rtc.StateConnecting && got != rtc.StateLive {
+	if got := s.State(); got != media.SessionConnecting && got != media.SessionLive {
 		t.Fatalf("state after connecting = %q", got)
 	}
 	sendAll(t, b, s, pkts)
-	if got := s.State(); got != rtc.StateLive {
-		t.Errorf("state while sending = %q, want %q", got, rtc.StateLive)
+	if got := s.State(); got != media.SessionLive {
+		t.Errorf("state while sending = %q, want %q", got, media.SessionLive)
 	}
 	take, err := m.Stop(id)
 	if err != nil {

@@ -66,14 +66,14 @@ func TestSession_DiskFull(t *testing.T) {
 	})
 	s, streamed := streamTone(t, m, "full")
 
-	waitFor(t, 10*time.Second, func() bool { return s.State() != rtc.StateLive && s.State() != rtc.StateConnecting },
+	waitFor(t, 10*time.Second, func() bool { return s.State() != media.SessionLive && s.State() != media.SessionConnecting },
 		func() string {
 			return "the disk is full but the session is still " + s.State() + "; log:\n" + logs.String()
 		})
 	logged := logs.String() // what the log said by the time the state changed
 	info := s.Info()
 	t.Logf("state %q, reason %q, %.2f s", info.State, info.Reason, info.Duration)
-	if info.State != rtc.StateFailed || !strings.Contains(info.Reason, "disk full") {
+	if info.State != media.SessionFailed || !strings.Contains(info.Reason, "disk full") {
 		t.Errorf("state %q, reason %q; want failed, disk full", info.State, info.Reason)
 	}
 	if !strings.Contains(logged, "level=ERROR") || !strings.Contains(logged, "disk full") || !strings.Contains(logged, "session_id=full") {
@@ -122,7 +122,7 @@ func TestSession_DiskFullAtStart(t *testing.T) {
 	fill(t, filepath.Join(disk, "filler"))
 	s, _ := streamTone(t, m, "nospace")
 
-	waitFor(t, 10*time.Second, func() bool { return s.State() == rtc.StateFailed },
+	waitFor(t, 10*time.Second, func() bool { return s.State() == media.SessionFailed },
 		func() string { return "with a full disk the session is " + s.State() })
 	if reason := s.Info().Reason; !strings.Contains(reason, "disk full") {
 		t.Errorf("reason %q, want disk full", reason)

@@ -107,7 +107,7 @@ func TestBaseContextEndsSessions(t *testing.T) {
 	}
 
 	cancel()
-	waitFor(t, 5*time.Second, func() bool { return live.State() == rtc.StateStopped && waiting.State() == rtc.StateFailed },
+	waitFor(t, 5*time.Second, func() bool { return live.State() == media.SessionStopped && waiting.State() == media.SessionFailed },
 		func() string {
 			return "after the base context ended: live " + live.State() + ", connecting " + waiting.State()
 		})

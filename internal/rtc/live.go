@@ -21,34 +21,6 @@ type Feed interface {
 	Subscribers(sessionID string) int
 }
 
-// Latency summarizes a latency histogram (quantiles to within 2.2 %).
-type Latency struct {
-	P50ms float64 `json:"p50_ms"`
-	P99ms float64 `json:"p99_ms"`
-	MaxMs float64 `json:"max_ms"`
-	Count int64   `json:"count"`
-}
-
-// FramingInfo is the live framing state of a session.
-type FramingInfo struct {
-	FPS           int     `json:"fps"`
-	BatchSize     int     `json:"batch_size"`
-	Frames        int64   `json:"frames"`
-	Batches       int64   `json:"batches"`
-	FrameSamples  float64 `json:"frame_samples"`  // sample_rate / fps, per channel
-	Latency       Latency `json:"latency"`        // RTP packet read → frame emitted, whole session
-	LatencyRecent Latency `json:"latency_recent"` // the same over the last 10–20 s
-	// Lag is end-to-end: frame emitted → the stream position of the packet
-	// that completed it (RTP time on the wall clock, anchored by the
-	// session's first packets), so it also counts network jitter, the
-	// reorder wait and any queueing before the read. Whole session.
-	Lag       Latency             `json:"lag"`
-	LagRecent Latency             `json:"lag_recent"` // the same over the last 10–20 s
-	DriftMs   float64             `json:"drift_ms"`   // at the newest frame: wall clock since the first minus audio framed
-	Features  media.Features      `json:"features"`   // of the newest frame
-	Changes   []media.ParamChange `json:"param_changes,omitempty"`
-}
-
 // framing is the session's live branch: frames and batches cut from the
 // output PCM, their counters, and the parameter changes applied to them.
 type framing struct {
@@ -193,10 +165,10 @@ func (f *framing) logChange(fr media.Frame) {
 	})
 }
 
-func (f *framing) info() FramingInfo {
+func (f *framing) info() media.FramingInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	in := FramingInfo{
+	in := media.FramingInfo{
 		FPS: f.fps, BatchSize: f.size, Frames: f.frames, Batches: f.batches,
 		FrameSamples: float64(f.rate) / float64(f.fps),
 		Features:     f.features,
@@ -212,8 +184,8 @@ func (f *framing) info() FramingInfo {
 	return in
 }
 
-func summary(h *media.LatencyHistogram) Latency {
-	return Latency{P50ms: ms(h.Quantile(0.5)), P99ms: ms(h.Quantile(0.99)), MaxMs: ms(h.Max()), Count: h.Count()}
+func summary(h *media.LatencyHistogram) media.Latency {
+	return media.Latency{P50ms: ms(h.Quantile(0.5)), P99ms: ms(h.Quantile(0.99)), MaxMs: ms(h.Max()), Count: h.Count()}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -163,10 +163,10 @@ var sessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // with every ICE candidate in it (gathering completes before answering, so
 // no trickle is needed). id may be empty: one is issued.
 func (m *Manager) Offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params) (*Session, webrtc.SessionDescription, error) {
-	return m.offer(ctx, id, offer, p, OfferOptions{})
+	return m.offer(ctx, id, offer, p, media.OfferOptions{})
 }
 
-func (m *Manager) offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o OfferOptions) (*Session, webrtc.SessionDescription, error) {
+func (m *Manager) offer(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o media.OfferOptions) (*Session, webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
 	if err := p.Validate(); err != nil {
 		return nil, none, err
@@ -250,7 +250,7 @@ func (m *Manager) iceServers() []webrtc.ICEServer {
 // BrowserICE is the ICE configuration a page builds its peer connection
 // with: the STUN and TURN servers (TURN credentials made fresh when they
 // come from a shared secret) and the transport policy.
-func (m *Manager) BrowserICE(now time.Time) BrowserICE {
+func (m *Manager) BrowserICE(now time.Time) media.BrowserICE {
 	return m.cfg.Network.Browser(now)
 }
 
@@ -373,14 +373,14 @@ func (m *Manager) loadLocked() load {
 	now := m.cfg.Admission.Now()
 	for _, s := range m.sessions {
 		switch s.State() {
-		case StateConnecting:
+		case media.SessionConnecting:
 			// Only a fresh one is handshaking; an older one waits for a
 			// browser that may never come, at no cost (ConnectTimeout
 			// ends it), and must not hold the way for everyone.
 			if now.Sub(s.CreatedAt) < handshakeTime {
 				l.connecting++
 			}
-		case StateLive:
+		case media.SessionLive:
 			l.live++
 			if s.live.runningLate(now) {
 				l.late++

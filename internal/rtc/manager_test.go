@@ -75,10 +75,10 @@ func TestSession_ConnectTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.State(); got != rtc.StateConnecting {
-		t.Errorf("state after Offer = %q, want %q", got, rtc.StateConnecting)
+	if got := s.State(); got != media.SessionConnecting {
+		t.Errorf("state after Offer = %q, want %q", got, media.SessionConnecting)
 	}
-	waitFor(t, 3*time.Second, func() bool { return s.State() == rtc.StateFailed },
+	waitFor(t, 3*time.Second, func() bool { return s.State() == media.SessionFailed },
 		func() string { return "session state is " + s.State() + ", want failed" })
 	if n := m.Live(); n != 0 {
 		t.Errorf("Live() = %d after the timeout", n)
@@ -122,8 +122,8 @@ func TestSession_Record(t *testing.T) {
 			checkTone(t, samples, take.SampleRate, take.Channels)
 
 			info := s.Info()
-			if info.State != rtc.StateStopped {
-				t.Errorf("state = %q, want %q", info.State, rtc.StateStopped)
+			if info.State != media.SessionStopped {
+				t.Errorf("state = %q, want %q", info.State, media.SessionStopped)
 			}
 			st := info.Stats
 			if st.Packets != int64(len(pkts)) || st.LostPackets != 0 || st.LatePackets != 0 || st.DecodeErrors != 0 {
@@ -283,10 +283,10 @@ func TestSession_Record(t *testing.T) {
 		b, s := connect(t, m, "hangup", params(48000, 1))
 		sendAll(t, b, s, pkts)
 		b.close() // the tab is closed: the session ends without Stop
-		waitFor(t, 5*time.Second, func() bool { return s.State() != rtc.StateLive },
+		waitFor(t, 5*time.Second, func() bool { return s.State() != media.SessionLive },
 			func() string { return "session still live after the browser closed" })
-		if got := s.State(); got != rtc.StateStopped {
-			t.Errorf("state = %q, want %q", got, rtc.StateStopped)
+		if got := s.State(); got != media.SessionStopped {
+			t.Errorf("state = %q, want %q", got, media.SessionStopped)
 		}
 		if n := m.Live(); n != 0 {
 			t.Errorf("Live() = %d", n)
@@ -356,7 +356,7 @@ func TestManager_Offer(t *testing.T) {
 		if _, _, err := m.Offer(t.Context(), "dup", b.offer, params(48000, 1)); !errors.Is(err, media.ErrConflict) {
 			t.Errorf("second Offer: %v, want ErrConflict", err)
 		}
-		if s, err := m.Get("dup"); err != nil || s.State() == rtc.StateFailed || s.State() == rtc.StateStopped {
+		if s, err := m.Get("dup"); err != nil || s.State() == media.SessionFailed || s.State() == media.SessionStopped {
 			t.Errorf("the first session was disturbed: %v", err)
 		}
 	})
@@ -427,8 +427,8 @@ func TestManager_Stop(t *testing.T) {
 		if !errors.Is(err, rtc.ErrEmptyTake) || !errors.Is(err, media.ErrInvalid) {
 			t.Errorf("Stop: %v, want ErrEmptyTake", err)
 		}
-		if got := s.State(); got != rtc.StateFailed {
-			t.Errorf("state = %q, want %q", got, rtc.StateFailed)
+		if got := s.State(); got != media.SessionFailed {
+			t.Errorf("state = %q, want %q", got, media.SessionFailed)
 		}
 	})
 
@@ -470,7 +470,7 @@ func TestManager_Discard(t *testing.T) {
 		if _, err := m.Get("d"); !errors.Is(err, media.ErrNotFound) {
 			t.Errorf("Get after Discard: %v", err)
 		}
-		if got := s.State(); got != rtc.StateStopped {
+		if got := s.State(); got != media.SessionStopped {
 			t.Errorf("state = %q", got)
 		}
 		// The id is free again.
@@ -519,8 +519,8 @@ func TestManager_Close(t *testing.T) {
 	sendAll(t, b, s, pkts)
 	m.Close()
 
-	if got := s.State(); got != rtc.StateStopped {
-		t.Errorf("state after Close = %q, want %q", got, rtc.StateStopped)
+	if got := s.State(); got != media.SessionStopped {
+		t.Errorf("state after Close = %q, want %q", got, media.SessionStopped)
 	}
 	take, err := m.Stop("live")
 	if err != nil {
@@ -546,7 +546,7 @@ func TestFailedSessionsAreForgotten(t *testing.T) {
 	if _, err := m.Stop("quiet"); !errors.Is(err, rtc.ErrEmptyTake) {
 		t.Fatalf("Stop without audio: %v", err)
 	}
-	if s, err := m.Get("quiet"); err != nil || s.State() != rtc.StateFailed {
+	if s, err := m.Get("quiet"); err != nil || s.State() != media.SessionFailed {
 		t.Fatalf("right after: %v; want a failed session", err)
 	}
 	waitFor(t, 5*time.Second, func() bool {
@@ -619,7 +619,7 @@ func TestLimits(t *testing.T) {
 		offer := func(id, client string) (*rtc.Session, error) {
 			b := newBrowser(t)
 			t.Cleanup(b.close)
-			s, _, err := m.OfferWith(t.Context(), id, b.offer, params(48000, 1), rtc.OfferOptions{Client: client})
+			s, _, err := m.OfferWith(t.Context(), id, b.offer, params(48000, 1), media.OfferOptions{Client: client})
 			return s, err
 		}
 		for _, id := range []string{"a1", "a2"} {
@@ -644,7 +644,7 @@ func TestLimits(t *testing.T) {
 		m := newManager(t, func(c *rtc.Config) { c.MaxDuration = 300 * time.Millisecond })
 		b, s := connect(t, m, "long", params(48000, 1))
 		b.send(t, celtCapture(t)[:30]) // 600 ms, past the 300 ms limit
-		waitFor(t, 5*time.Second, func() bool { return s.State() == rtc.StateStopped },
+		waitFor(t, 5*time.Second, func() bool { return s.State() == media.SessionStopped },
 			func() string { return "a take past MaxDuration is still " + s.State() })
 		take, err := m.Stop("long")
 		if err != nil || take.Duration() < 0.25 || take.Duration() > 1 {

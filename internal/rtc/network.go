@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/avatarweb/recorder/media"
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 )
@@ -58,21 +59,6 @@ type Network struct {
 	// Networks, when set, are the only candidate networks: udp4, udp6,
 	// tcp4, tcp6.
 	Networks []string
-}
-
-// BrowserICE is what a browser needs to build its RTCPeerConnection: the
-// servers with credentials, and the transport policy. It is handed to the
-// page and never logged.
-type BrowserICE struct {
-	Servers []ICEServer `json:"iceServers"`
-	Policy  string      `json:"iceTransportPolicy"`
-}
-
-// ICEServer is an RTCIceServer as a browser takes it.
-type ICEServer struct {
-	URLs       []string `json:"urls"`
-	Username   string   `json:"username,omitempty"`
-	Credential string   `json:"credential,omitempty"`
 }
 
 // defaultTURNTTL is how long credentials made from a shared secret last.
@@ -158,11 +144,11 @@ func (n Network) ttl() time.Duration {
 }
 
 // Browser is what the page gets: the same servers and the policy.
-func (n Network) Browser(now time.Time) BrowserICE {
-	b := BrowserICE{Servers: []ICEServer{}, Policy: "all"}
+func (n Network) Browser(now time.Time) media.BrowserICE {
+	b := media.BrowserICE{Servers: []media.ICEServer{}, Policy: "all"}
 	for _, s := range n.Servers(now) {
 		cred, _ := s.Credential.(string)
-		b.Servers = append(b.Servers, ICEServer{URLs: s.URLs, Username: s.Username, Credential: cred})
+		b.Servers = append(b.Servers, media.ICEServer{URLs: s.URLs, Username: s.Username, Credential: cred})
 	}
 	if n.RelayOnly {
 		b.Policy = "relay"

@@ -192,7 +192,7 @@ func TestNetwork_Trickle(t *testing.T) {
 	})
 
 	b := newBrowser(t)
-	s, answer, err := m.OfferWith(t.Context(), "trickle", b.offer, params(48000, 1), rtc.OfferOptions{Trickle: true})
+	s, answer, err := m.OfferWith(t.Context(), "trickle", b.offer, params(48000, 1), media.OfferOptions{Trickle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestNetwork_Trickle(t *testing.T) {
 func TestNetwork_MDNSCandidate(t *testing.T) {
 	m := newManager(t)
 	b := newBrowser(t)
-	if _, _, err := m.OfferWith(t.Context(), "mdns", b.offer, params(48000, 1), rtc.OfferOptions{Trickle: true}); err != nil {
+	if _, _, err := m.OfferWith(t.Context(), "mdns", b.offer, params(48000, 1), media.OfferOptions{Trickle: true}); err != nil {
 		t.Fatal(err)
 	}
 	c := media.ICECandidate{Candidate: "candidate:1 1 udp 2113937151 6b9c1ac3-6b33-4a0f-9f5f-2e1e1b7c8b11.local 54321 typ host generation 0"}

@@ -20,42 +20,10 @@ import (
 	"github.com/avatarweb/recorder/media"
 )
 
-// Session states, as the page and the API show them.
-const (
-	StateConnecting = "connecting" // answered, waiting for ICE/DTLS and audio
-	StateLive       = "live"       // audio is arriving
-	StateStopped    = "stopped"    // ended; the take is a draft
-	StateFailed     = "failed"     // ended without a usable take
-)
-
 // ErrEmptyTake reports a session that ended before any audio arrived.
 var ErrEmptyTake error = &media.Error{Kind: media.ErrInvalid, Message: "nothing was recorded: no audio reached the server"}
 
 func isEmptyTake(err error) bool { return errors.Is(err, ErrEmptyTake) }
-
-// Info is a session as the API reports it.
-type Info struct {
-	SessionID string              `json:"session_id"`
-	State     string              `json:"state"`
-	Reason    string              `json:"reason,omitempty"`      // why a failed session failed, in plain words
-	Params    media.Params        `json:"processing_parameters"` // in force now
-	Duration  float64             `json:"duration"`
-	Codec     string              `json:"codec,omitempty"`
-	Chain     Chain               `json:"chain"`
-	Stats     media.StatsSnapshot `json:"stats"`
-	Framing   FramingInfo         `json:"framing"`
-	RTTms     float64             `json:"rtt_ms"` // ICE round trip (STUN consent checks)
-}
-
-// Chain is the audio's format at each step, for the page to show.
-type Chain struct {
-	Codec        string  `json:"codec"`
-	DecodedRate  int     `json:"decoded_rate"`
-	Resampler    string  `json:"resampler"`
-	OutputRate   int     `json:"output_rate"`
-	Channels     int     `json:"channels"`
-	FrameSamples float64 `json:"frame_samples"`
-}
 
 // Session is one browser's peer connection and the pipeline that turns its
 // audio track into a spool file: RTP → reorder → Opus decode (48 kHz, placed
@@ -124,7 +92,7 @@ func newSession(id string, p media.Params, cfg Config, spoolPath string) *Sessio
 		net:     newNetState(),
 		reports: newReceiverReports(),
 	}
-	s.state.Store(StateConnecting)
+	s.state.Store(media.SessionConnecting)
 	return s
 }
 
@@ -132,7 +100,7 @@ func newSession(id string, p media.Params, cfg Config, spoolPath string) *Sessio
 func (s *Session) State() string { return s.state.Load().(string) }
 
 // Info returns the session's state and counters.
-func (s *Session) Info() Info {
+func (s *Session) Info() media.SessionInfo {
 	s.mu.Lock()
 	codec, pc, reason := s.codec, s.pc, s.reason
 	s.mu.Unlock()
@@ -140,10 +108,10 @@ func (s *Session) Info() Info {
 	fr := s.live.info()
 	p := s.Params
 	p.FPS, p.BatchSize = fr.FPS, fr.BatchSize
-	return Info{
+	return media.SessionInfo{
 		SessionID: s.ID, State: s.State(), Reason: reason, Params: p, Codec: codec, Stats: st, Framing: fr,
 		Duration: float64(st.OutputFrames) / float64(s.Params.SampleRate),
-		Chain: Chain{
+		Chain: media.ChainInfo{
 			Codec: codec, DecodedRate: media.OpusRate, Resampler: media.ResamplerName(media.OpusRate, p.SampleRate),
 			OutputRate: p.SampleRate, Channels: p.Channels, FrameSamples: fr.FrameSamples,
 		},
@@ -193,7 +161,7 @@ func (s *Session) rtt(pc *webrtc.PeerConnection) float64 {
 // final is never counted as live.
 func (s *Session) finished() bool {
 	st := s.State()
-	return st == StateStopped || st == StateFailed
+	return st == media.SessionStopped || st == media.SessionFailed
 }
 
 func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICEServer, offer webrtc.SessionDescription, trickle bool) (webrtc.SessionDescription, error) {
@@ -265,7 +233,7 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 		return none, s.endedWhileAnswering()
 	}
 	s.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
-		if s.State() == StateConnecting {
+		if s.State() == media.SessionConnecting {
 			s.log.Warn("no audio before the connect timeout; ending session")
 			s.setReason(fmt.Sprintf("no audio reached the server within %s of the offer", s.cfg.ConnectTimeout))
 			s.end(false)
@@ -335,11 +303,11 @@ func (s *Session) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 	}
 	s.codec = fmt.Sprintf("%s/%d/%d %s", codec.MimeType, codec.ClockRate, codec.Channels, codec.SDPFmtpLine)
 	s.started = true
-	s.state.Store(StateLive)
+	s.state.Store(media.SessionLive)
 	s.releaseHandshake()
 	if d := s.cfg.MaxDuration; d > 0 {
 		s.maxTimer = time.AfterFunc(d, func() {
-			if s.State() == StateLive {
+			if s.State() == media.SessionLive {
 				s.log.Warn("take reached the longest allowed; stopping it (kept as a draft)", "max", d)
 				s.end(true)
 			}
@@ -618,9 +586,9 @@ func (s *Session) finish() {
 		reason := s.reason
 		s.mu.Unlock()
 		if failed {
-			s.state.Store(StateFailed)
+			s.state.Store(media.SessionFailed)
 		} else {
-			s.state.Store(StateStopped)
+			s.state.Store(media.SessionStopped)
 		}
 		s.log.Info("session ended", "state", s.State(), "reason", reason, "draft", hasDraft, "stats", s.stats.Snapshot())
 		if s.onEnd != nil {

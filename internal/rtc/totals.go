@@ -64,7 +64,7 @@ func (m *Manager) foldLocked(s *Session) {
 	}
 	s.folded = true
 	s.addTotals(&m.totals)
-	if s.State() == StateStopped {
+	if s.State() == media.SessionStopped {
 		m.totals.Stopped++
 	} else {
 		m.totals.Failed++

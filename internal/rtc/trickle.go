@@ -58,19 +58,8 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 // Restarts counts the ICE restarts the browser asked for.
 func (s *Session) Restarts() int64 { return s.net.restarts.Load() }
 
-// OfferOptions change how an offer is answered.
-type OfferOptions struct {
-	// Trickle answers at once, before the server has gathered its
-	// candidates; the page reads them from Session.Candidates as they
-	// come. Without it the answer carries every candidate.
-	Trickle bool
-	// Client is who offers (the handlers' per-client key): no client may
-	// hold more than Config.MaxPerClient live sessions at once.
-	Client string
-}
-
 // OfferWith is Offer with options.
-func (m *Manager) OfferWith(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o OfferOptions) (*Session, webrtc.SessionDescription, error) {
+func (m *Manager) OfferWith(ctx context.Context, id string, offer webrtc.SessionDescription, p media.Params, o media.OfferOptions) (*Session, webrtc.SessionDescription, error) {
 	return m.offer(ctx, id, offer, p, o)
 }
 

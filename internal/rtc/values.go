@@ -14,19 +14,19 @@ import (
 
 // Start answers a browser's offer SDP (see OfferWith) and returns the
 // new session's info and the answer's SDP.
-func (m *Manager) Start(ctx context.Context, id, offerSDP string, p media.Params, o OfferOptions) (Info, string, error) {
+func (m *Manager) Start(ctx context.Context, id, offerSDP string, p media.Params, o media.OfferOptions) (media.SessionInfo, string, error) {
 	s, answer, err := m.offer(ctx, id, webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offerSDP}, p, o)
 	if err != nil {
-		return Info{}, "", err
+		return media.SessionInfo{}, "", err
 	}
 	return s.Info(), answer.SDP, nil
 }
 
 // Info returns a session's state and counters, live or finished.
-func (m *Manager) Info(id string) (Info, error) {
+func (m *Manager) Info(id string) (media.SessionInfo, error) {
 	s, err := m.Get(id)
 	if err != nil {
-		return Info{}, err
+		return media.SessionInfo{}, err
 	}
 	return s.Info(), nil
 }
