@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds every file under this directory except Go sources.
 //
-//go:embed style.css favicon.svg js vendor
+//go:embed style.css trim.css favicon.svg js vendor
 var FS embed.FS

@@ -83,7 +83,7 @@ func keyboardWalk(t *testing.T, p *tab, srv *testServer) {
 	p.do("focusing the first title", func(ctx context.Context) error {
 		return p.b.Eval(ctx, `document.querySelector('[data-testid=recording] input[name=title]').focus()`, nil)
 	})
-	want := []string{"Rename Guitar riff", "Play Guitar riff", "Position in Guitar riff", "Download Guitar riff", "Details of Guitar riff", "Share Guitar riff", "Delete Guitar riff"}
+	want := []string{"Rename Guitar riff", "Play Guitar riff", "Position in Guitar riff", "Download Guitar riff", "Trim Guitar riff", "Details of Guitar riff", "Share Guitar riff", "Delete Guitar riff"}
 	var stops []string
 	for range len(want) + 1 {
 		var name string

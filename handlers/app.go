@@ -175,6 +175,12 @@ func (h *Handler) routes(app *fiber.App, cfg AppConfig, b *guard.Bodies) {
 	forms.post("/recordings/:filename/purge", h.purgeRecording)
 	pages.get("/trash", h.trashPage)
 
+	// Trim: keep part of a recording, in place (the original to Recently
+	// deleted, Undo swaps back) or as new.
+	pages.get("/recordings/:filename/trim", h.trimPage)
+	forms.post("/recordings/:filename/trim", h.trimRecording)
+	forms.post("/recordings/:filename/untrim", h.untrimRecording)
+
 	if h.Shares != nil {
 		h.shareRoutes(plain, forms, g)
 	}

@@ -12,6 +12,7 @@ var formRoutes = map[string]bool{
 	"/login": true, "/params": true,
 	"/recordings/:filename/title": true, "/recordings/:filename/delete": true,
 	"/recordings/:filename/restore": true, "/recordings/:filename/purge": true,
+	"/recordings/:filename/trim": true, "/recordings/:filename/untrim": true,
 	"/recordings/:filename/share": true, "/recordings/:filename/share/stop": true,
 	"/s/:token/play": true, // takes no body at all
 }

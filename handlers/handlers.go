@@ -18,6 +18,7 @@ import (
 	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/find"
+	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/settings"
 	"github.com/avatarweb/recorder/media/store"
 )
@@ -81,6 +82,9 @@ type Library interface {
 	// OpenDraft and OpenUpload open an unsaved take for listening back.
 	OpenDraft(sessionID string) (*media.Playback, error)
 	OpenUpload(uploadID string) (*media.Playback, error)
+	// Trim keeps part of a recording; UndoTrim swaps a trim in place back.
+	Trim(ctx context.Context, filename string, req library.TrimRequest) (*media.Recording, error)
+	UndoTrim(ctx context.Context, trimmed, original string) (*media.Recording, error)
 }
 
 // Handler holds what the routes need.

@@ -33,6 +33,8 @@ func notice(c *fiber.Ctx) string {
 		return "Recording deleted."
 	case "restored":
 		return "Recording restored."
+	case "untrimmed":
+		return "Trim undone: the original is back as it was."
 	}
 	return ""
 }
@@ -53,6 +55,9 @@ func (h *Handler) renderIndex(c *fiber.Ctx, form views.ParamsFormView) error {
 		if rec, err := h.Library.Get(c.UserContext(), name); err == nil && !rec.DeletedAt.IsZero() {
 			page.Undo = trashedToast(*rec, viewerOf(c))
 		}
+	}
+	if c.Query("done") == "trimmed" {
+		page.Undo, _ = h.trimmedNotice(c)
 	}
 	return render(c, views.Index(page))
 }

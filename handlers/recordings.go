@@ -34,6 +34,9 @@ type saveRequest struct {
 	AudioData     string  `json:"audio_data"` // base64: the seed's whole-take upload
 	MIME          string  `json:"mime"`
 	Title         string  `json:"title"` // optional, given before saving
+	// Trim, [start, end] in seconds, keeps that part of the take (the
+	// review's selection): the whole take is saved, then trimmed.
+	Trim []float64 `json:"trim"`
 }
 
 // saveRecording saves a take: a WebRTC session's server-side take (any
@@ -51,6 +54,10 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	// The title is saved with the take (and kept with its draft first,
 	// so a crash mid-save does not lose it): a bad one is refused before.
 	title, err := media.CleanTitle(req.Title)
+	if err != nil {
+		return err
+	}
+	keep, err := reviewSelection(req.Trim)
 	if err != nil {
 		return err
 	}
@@ -86,8 +93,9 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		return err
 	}
 	defer h.recordings.publish()
+	rec, note := h.trimSaved(ctx, rec, keep)
 	return success(c, fiber.Map{
-		"message":  fmt.Sprintf("Recording saved (%.1f s)", rec.Duration),
+		"message":  fmt.Sprintf("Recording saved (%.1f s)%s", rec.Duration, note),
 		"filename": rec.Filename,
 		"duration": rec.Duration,
 	})

@@ -52,6 +52,7 @@ const maxTake = Number($('recorder')?.dataset.maxTake) || 0;
 let ChunkedRecorder = null;
 const loadRecorder = async () => (ChunkedRecorder ||= (await import('./recorder.js')).ChunkedRecorder);
 const loadReview = () => import('./review.js');
+const loadReviewTrim = () => import('./review-trim.js');
 
 // What this browser can do: Debian's WebKitGTK, for one, has no WebRTC.
 const can = {
@@ -656,6 +657,7 @@ function showDraft(t) {
   ui.upload.hidden = true;
   ui.title.value = '';
   loadReview().then((review) => review.show(ui.preview, ui.reviewWave, url));
+  loadReviewTrim().then((trim) => trim.show(ui.preview));
 }
 
 async function save() {
@@ -671,14 +673,19 @@ async function save() {
     if (part) body.duration = Math.max(0, recordedSeconds - part.upTo); // the browser's part only
     const title = part ? partTitle(t, 2) : ui.title.value.trim();
     if (title) body.title = title;
+    const keep = part ? null : (await loadReviewTrim()).kept(); // the review's selection
+    if (keep) body.trim = keep;
     const res = await saveOnce(body);
     if (part) await renameRecording(part.filename, partTitle(t, 1)).catch((err) => console.warn('naming the live part:', err.message));
     drafts.forget(t.id);
     take = null;
     loadReview().then((review) => review.hide(ui.preview, ui.reviewWave));
+    loadReviewTrim().then((trim) => trim.hide());
     clearSession();
     const named = title ? `“${title}”` : 'the take';
-    saved(res.filename, part ? `Saved ${named}, after its live part.` : `Saved ${named}.`);
+    let trimmed = '';
+    if (keep) trimmed = /not trimmed/.test(res.message || '') ? ` (${res.message.split('; ')[1]})` : ', trimmed';
+    saved(res.filename, part ? `Saved ${named}, after its live part.` : `Saved ${named}${trimmed}.`);
   } catch (err) {
     setState('draft', `Could not save: ${err.message}`, 'error');
   }
@@ -733,6 +740,7 @@ async function discard() {
     await discardTake(t);
     take = null;
     loadReview().then((review) => review.hide(ui.preview, ui.reviewWave));
+    loadReviewTrim().then((trim) => trim.hide());
     resetTake();
     setState('idle', 'Discarded.');
   } catch (err) {

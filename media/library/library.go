@@ -67,6 +67,7 @@ type Library struct {
 
 	takes    ledger     // each take saved or discarded once
 	deleting sync.Mutex // one deletion at a time: see Delete
+	trimming sync.Map   // names of the recordings being trimmed: see Trim
 }
 
 // SaveSession stops a WebRTC session if it is still live and turns its

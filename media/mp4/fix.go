@@ -41,9 +41,7 @@ func (w *walker) keep(dur, size uint32) error {
 // ErrCannotFix. A failure while writing may leave part of a file in w. It
 // returns the Info of the written file.
 func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
-	wk := &walker{r: r, size: size, collect: true}
-	err := wk.walk()
-	wk.finish()
+	wk, err := collect(r, size)
 	if err != nil {
 		return Info{}, err
 	}
@@ -56,19 +54,40 @@ func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
 	if wk.audio.samples > 0 {
 		return Info{}, fmt.Errorf("mp4: samples both in the moov and in fragments: %w", ErrCannotFix)
 	}
+	if err := wk.writeOrdinary(w); err != nil {
+		return Info{}, err
+	}
+	info := wk.info
+	info.Fragmented, info.Fragments = false, 0
+	return info, nil
+}
+
+// collect reads the whole file as Probe does, keeping the audio track's
+// sample entry and its fragments' samples.
+func collect(r io.ReaderAt, size int64) (*walker, error) {
+	wk := &walker{r: r, size: size, collect: true}
+	err := wk.walk()
+	wk.finish()
+	return wk, err
+}
+
+// writeOrdinary writes an ordinary MP4 of the audio samples collected
+// (sizes, durs, runs) with the audio track's sample entry as it is.
+func (wk *walker) writeOrdinary(w io.Writer) error {
+	r := wk.r
 	var data int64
 	for i, n := range wk.sizes {
 		if n == 0 {
-			return Info{}, fmt.Errorf("mp4: sample %d has no data: %w", i, ErrCannotFix)
+			return fmt.Errorf("mp4: sample %d has no data: %w", i, ErrCannotFix)
 		}
 		data += int64(n)
 	}
 	if wk.entry.size > 64<<10 {
-		return Info{}, fmt.Errorf("mp4: %d-byte sample description: %w", wk.entry.size, ErrCannotFix)
+		return fmt.Errorf("mp4: %d-byte sample description: %w", wk.entry.size, ErrCannotFix)
 	}
 	stsd := make([]byte, wk.entry.size)
 	if err := wk.readInto(stsd, wk.entry.off); err != nil {
-		return Info{}, err
+		return err
 	}
 
 	head := ftypBox()
@@ -95,7 +114,7 @@ func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
 		out = append(out, typeMdat...)
 	}
 	if _, err := w.Write(out); err != nil {
-		return Info{}, fmt.Errorf("mp4: fix: write header: %w", err)
+		return fmt.Errorf("mp4: fix: write header: %w", err)
 	}
 	buf := make([]byte, 64<<10)
 	for _, run := range wk.runs {
@@ -104,12 +123,10 @@ func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
 			n += int64(s)
 		}
 		if _, err := io.CopyBuffer(w, io.NewSectionReader(r, run.start, n), buf); err != nil {
-			return Info{}, fmt.Errorf("mp4: fix: copy samples: %w", err)
+			return fmt.Errorf("mp4: fix: copy samples: %w", err)
 		}
 	}
-	info := wk.info
-	info.Fragmented, info.Fragments = false, 0
-	return info, nil
+	return nil
 }
 
 // CompletePrefix returns how many leading bytes of an MP4 file cut short

@@ -70,6 +70,7 @@ type walker struct {
 	// and every run of the audio track's fragments with its samples.
 	collect     bool
 	entry       box // the audio track's stsd box
+	stblBox     box // the audio track's stbl box, for Cut
 	runs        []run
 	sizes, durs []uint32 // per sample, over all runs in order
 	moofRuns    int      // index in runs of the current moof's first run
@@ -451,6 +452,7 @@ func (w *walker) trak(trak box) error {
 		return fmt.Errorf("mp4: audio trak at offset %d has no stbl: %w", trak.off, ErrNotMP4)
 	}
 	w.audio = &t
+	w.stblBox = stbl
 	w.info.Timescale = int(t.timescale)
 	if err := w.stbl(stbl); err != nil {
 		return err

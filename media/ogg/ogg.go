@@ -163,7 +163,7 @@ const maxPacket = 1 << 20
 // stream wraps ErrNotOpus.
 func Probe(r io.Reader) (Info, error) {
 	var info Info
-	err := walk(r, &info, nil)
+	err := walk(r, &info, nil, nil)
 	return info, err
 }
 
@@ -172,17 +172,18 @@ func Probe(r io.Reader) (Info, error) {
 // page it ends on. The packet is only valid during the call.
 func Packets(r io.Reader, fn func(granule int64, packet []byte) error) error {
 	var info Info
-	return walk(r, &info, fn)
+	return walk(r, &info, fn, nil)
 }
 
 // walk is Probe and Packets: it fills info and, when fn is set, passes
-// every audio packet to it.
-func walk(r io.Reader, info *Info, fn func(int64, []byte) error) error {
+// every audio packet to it, and when headers is set, the two header
+// packets (OpusHead, OpusTags).
+func walk(r io.Reader, info *Info, fn func(int64, []byte) error, headers func([]byte) error) error {
 	rd := newReader(r)
 	var (
 		found   bool // OpusHead seen
 		tags    bool // OpusTags seen
-		headers = 0  // header packets of the Opus stream seen
+		seen    = 0  // header packets of the Opus stream seen
 		pending []byte
 		lastSeq uint32
 		ended   bool // the Opus stream's last page was seen
@@ -209,10 +210,15 @@ func walk(r io.Reader, info *Info, fn func(int64, []byte) error) error {
 			if err := info.readHead(head); err != nil {
 				return err
 			}
-			info.Serial, found, headers = p.serial, true, 1
+			info.Serial, found, seen = p.serial, true, 1
 			info.Pages, lastSeq = 1, p.seq
 			if len(p.lacing) != 1 || p.lacing[0] == 255 || p.granule != 0 {
 				return fmt.Errorf("ogg: OpusHead must be alone on its page: %w", ErrNotOpus)
+			}
+			if headers != nil {
+				if err := headers(head); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -231,12 +237,15 @@ func walk(r io.Reader, info *Info, fn func(int64, []byte) error) error {
 			return fmt.Errorf("ogg: page %d does not continue the packet before it: %w", p.seq, ErrNotOgg)
 		}
 		pending, err = p.packets(pending, func(pkt []byte) error {
-			if headers == 1 {
-				headers++
+			if seen == 1 {
+				seen++
 				if len(pkt) < 8 || string(pkt[:8]) != "OpusTags" {
 					return fmt.Errorf("ogg: second packet is not OpusTags: %w", ErrNotOpus)
 				}
 				tags = true
+				if headers != nil {
+					return headers(pkt)
+				}
 				return nil
 			}
 			if len(pkt) == 0 {

@@ -63,7 +63,6 @@ func NewWriterSkip(w io.Writer, serial uint32, channels, inputRate, preSkip int,
 	if channels != 1 && channels != 2 {
 		return nil, fmt.Errorf("ogg: %d channels: an Opus stream of mapping family 0 has 1 or 2", channels)
 	}
-	ow := &Writer{w: w, serial: serial, stereo: channels == 2}
 	head := make([]byte, 19)
 	copy(head, "OpusHead")
 	head[8] = 1 // version
@@ -76,6 +75,13 @@ func NewWriterSkip(w io.Writer, serial uint32, channels, inputRate, preSkip int,
 	tags = binary.LittleEndian.AppendUint32(tags, uint32(len(vendor)))
 	tags = append(tags, vendor...)
 	tags = binary.LittleEndian.AppendUint32(tags, 0) // no comments
+	return writeHeaders(w, serial, channels == 2, head, tags)
+}
+
+// writeHeaders starts a Writer with its two header pages, head and tags
+// as they are.
+func writeHeaders(w io.Writer, serial uint32, stereo bool, head, tags []byte) (*Writer, error) {
+	ow := &Writer{w: w, serial: serial, stereo: stereo}
 	for i, pkt := range [][]byte{head, tags} {
 		ow.add(pkt)
 		flags := byte(0)

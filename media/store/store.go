@@ -123,4 +123,8 @@ type Meta struct {
 	ParamChanges []media.ParamChange `json:"param_changes,omitempty"`
 	// Title is the name the user gave it; SetMeta writes it.
 	Title string `json:"title,omitempty"`
+	// TrimmedFrom names the recording this one was trimmed from, and
+	// Trim the part of it kept ([start, end] in seconds).
+	TrimmedFrom string    `json:"trimmed_from,omitempty"`
+	Trim        []float64 `json:"trim,omitempty"`
 }
