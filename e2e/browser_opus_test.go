@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/config"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/ogg"
@@ -34,7 +35,7 @@ func TestLiveTakeOpus(t *testing.T) {
 		filename, recorded := p.recordLive(srv.url, func() { time.Sleep(3 * time.Second) })
 
 		cost := strings.Join(strings.Fields(p.text(`[data-testid=format-cost]`)), " ")
-		if !strings.Contains(cost, "WAV: 146.5 MiB per hour at 16 kHz mono") || !strings.Contains(cost, "Opus: about 19.2 MiB per hour") {
+		if !strings.Contains(cost, "WAV: 146.5 MiB per hour at 16 kHz mono") || !strings.Contains(cost, "Opus: about 16.4 MiB per hour") {
 			t.Errorf("the page says %q about the formats' cost", cost)
 		}
 
@@ -65,6 +66,11 @@ func TestLiveTakeOpus(t *testing.T) {
 			t.Errorf("duration: Ogg %.3f s, file says %.3f s, page recorded %.3f s", d, file.Duration, recorded)
 		}
 		t.Logf("%d packets, %d bytes, %.3f s (page recorded %.3f s): %.0f bytes/s", len(kept), len(audio), d, recorded, float64(len(audio))/d)
+		// The browser was asked for config.DefaultOpusBitrate: Firefox left
+		// alone sends 66 kbit/s, twice what an hour on disk can afford.
+		if rate, asked := float64(len(audio))/d*8, float64(config.DefaultOpusBitrate); rate > 1.25*asked {
+			t.Errorf("the Ogg holds %.0f bits/s; the browser was asked for %.0f", rate, asked)
+		}
 
 		// The browser reads the file as stored, with its length.
 		var played float64

@@ -120,6 +120,10 @@ type Handler struct {
 	// KeepDeleted is how long a recording stays in Recently deleted
 	// before it is deleted for good (shown in that view; 0: not said).
 	KeepDeleted time.Duration
+	// OpusBitrate is what browsers are asked to send live Opus at
+	// (bits/s), for the parameters form's cost of an hour; 0 is their own
+	// choice.
+	OpusBitrate int
 	// MaxTakeTime is the server's limit on a live take (0: none), so the
 	// page can say why a take ended.
 	MaxTakeTime time.Duration

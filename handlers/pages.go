@@ -18,7 +18,7 @@ func (h *Handler) index(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.renderIndex(c, paramsForm(p, nil, c.Query("done") == "params"))
+	return h.renderIndex(c, h.paramsFormView(p, nil, c.Query("done") == "params"))
 }
 
 // notice confirms, on the page a form without JavaScript returns to,

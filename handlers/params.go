@@ -66,7 +66,7 @@ func (h *Handler) paramsFragment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, views.ParamsForm(paramsForm(p, nil, false)))
+	return render(c, views.ParamsForm(h.paramsFormView(p, nil, false)))
 }
 
 // paramsForm takes the form, from htmx (answer: the fragment) or from a
@@ -90,7 +90,7 @@ func (h *Handler) paramsForm(c *fiber.Ctx) error {
 		if !isHTMX(c) {
 			return c.Redirect("/?done=params#params", fiber.StatusSeeOther)
 		}
-		return render(c, views.ParamsForm(paramsForm(next, nil, true)))
+		return render(c, views.ParamsForm(h.paramsFormView(next, nil, true)))
 	}
 	current, err := h.Settings.Params(c.UserContext())
 	if err != nil {
@@ -109,9 +109,9 @@ func (h *Handler) paramsForm(c *fiber.Ctx) error {
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	if !isHTMX(c) {
-		return h.renderIndex(c, paramsForm(shown, fields, false))
+		return h.renderIndex(c, h.paramsFormView(shown, fields, false))
 	}
-	return render(c, views.ParamsForm(paramsForm(shown, fields, false)))
+	return render(c, views.ParamsForm(h.paramsFormView(shown, fields, false)))
 }
 
 // parseParamsForm reads the form's fields as whole numbers; a field that
@@ -143,12 +143,12 @@ func parseParamsForm(c *fiber.Ctx) (paramsUpdate, media.FieldErrors) {
 	return u, nil
 }
 
-func paramsForm(p media.Params, errs media.FieldErrors, saved bool) views.ParamsFormView {
-	return views.ParamsFormView{Values: paramsView(p), Errors: errs, Saved: saved, SampleRates: media.SampleRates}
+func (h *Handler) paramsFormView(p media.Params, errs media.FieldErrors, saved bool) views.ParamsFormView {
+	return views.ParamsFormView{Values: h.paramsView(p), Errors: errs, Saved: saved, SampleRates: media.SampleRates}
 }
 
-func paramsView(p media.Params) views.ParamsView {
-	wav, opus := media.HourOnDisk(p)
+func (h *Handler) paramsView(p media.Params) views.ParamsView {
+	wav, opus := media.HourOnDisk(p, h.OpusBitrate)
 	return views.ParamsView{FPS: p.FPS, BatchSize: p.BatchSize, SampleRate: p.SampleRate, Channels: p.Channels,
 		Format: p.Format, WAVPerHour: humanBytes(wav), OpusPerHour: humanBytes(opus), ChannelsName: channelsWord(p.Channels)}
 }

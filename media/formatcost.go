@@ -16,10 +16,14 @@ const base64Num, base64Den = 4, 3
 
 // HourOnDisk returns what an hour of live take costs on disk in the
 // recording's JSON file (base64 audio) in each format at p's sample rate
-// and channels: WAV at the rate and channels, Opus at TypicalOpusBitrate.
-func HourOnDisk(p Params) (wav, opus int64) {
+// and channels: WAV at the rate and channels, Opus at the bit rate
+// browsers are asked for (bits/s; 0: TypicalOpusBitrate, their own).
+func HourOnDisk(p Params, opusBitrate int) (wav, opus int64) {
 	const hour = 3600
+	if opusBitrate <= 0 {
+		opusBitrate = TypicalOpusBitrate
+	}
 	wav = int64(p.SampleRate) * int64(p.Channels) * 2 * hour
-	opus = (TypicalOpusBitrate/8 + oggOverheadPerSecond) * hour
+	opus = (int64(opusBitrate)/8 + oggOverheadPerSecond) * hour
 	return wav * base64Num / base64Den, opus * base64Num / base64Den
 }

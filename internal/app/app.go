@@ -130,6 +130,7 @@ func (s *Server) startSessions(ctx context.Context) error {
 		MaxSessions:     cfg.Sessions.Max,
 		Admission:       rtc.Admission{Off: cfg.Sessions.Max > 0}, // a fixed cap instead of measuring
 		MaxPerClient:    cfg.Sessions.MaxPerClient,
+		OpusBitrate:     cfg.Sessions.OpusBitrate,
 		ConnectTimeout:  cfg.Sessions.ConnectTimeout,
 		MaxDuration:     cfg.Sessions.MaxTakeTime,
 		DraftTTL:        cfg.Sessions.DraftTTL,
@@ -166,6 +167,7 @@ func (s *Server) newApp(ctx context.Context) *fiber.App {
 		Log:          s.log,
 		OfferTimeout: cfg.Sessions.OfferTimeout,
 		MaxTakeTime:  cfg.Sessions.MaxTakeTime,
+		OpusBitrate:  cfg.Sessions.OpusBitrate,
 		KeepDeleted:  cfg.Storage.KeepDeleted,
 		Shares:       s.DB, // shared by every node: a link made on one opens on all
 		DiskFree:     func() (int64, bool) { return diskFree(cfg.DataDir) },

@@ -11,6 +11,11 @@ import (
 	"github.com/avatarweb/recorder/media"
 )
 
+// DefaultOpusBitrate is what browsers are asked to send live Opus at:
+// speech stays clear at it, and an hour of it kept as Opus is about 13 MB
+// of Ogg (17 MB of JSON), where Firefox left alone sends 66 kbit/s.
+const DefaultOpusBitrate = 28000
+
 // Sessions bounds live WebRTC sessions.
 type Sessions struct {
 	// Max is a fixed cap on live sessions; 0 (-max-sessions auto)
@@ -27,6 +32,9 @@ type Sessions struct {
 	// LiveFormat is what live takes are kept as until someone chooses
 	// (the format processing parameter): wav or opus.
 	LiveFormat string
+	// OpusBitrate is the average bit rate browsers are asked to send live
+	// Opus at (bits/s; 0: their own choice).
+	OpusBitrate int
 
 	max string // -max-sessions as given
 }
@@ -38,6 +46,7 @@ func (s *Sessions) declare(fs *flag.FlagSet, e *env) {
 	fs.DurationVar(&s.MaxTakeTime, "max-take-time", e.duration("RECORDER_MAX_TAKE_TIME", 4*time.Hour), "a live take stops by itself after this long and stays a draft (env RECORDER_MAX_TAKE_TIME)")
 	fs.DurationVar(&s.DraftTTL, "draft-ttl", e.duration("RECORDER_DRAFT_TTL", 24*time.Hour), "a stopped live take neither saved nor discarded is forgotten after this long; its spool stays on disk and the next start recovers it (env RECORDER_DRAFT_TTL)")
 	fs.DurationVar(&s.ReorderMaxHold, "reorder-max-hold", e.duration("RECORDER_REORDER_MAX_HOLD", media.DefaultReorderMaxHold), "longest a live session waits for a missing RTP packet before it counts it lost; below it the wait follows the measured jitter, 1ms-2s (env RECORDER_REORDER_MAX_HOLD)")
+	fs.IntVar(&s.OpusBitrate, "opus-bitrate", e.int("RECORDER_OPUS_BITRATE", DefaultOpusBitrate), "average bit rate in bits/s a browser is asked to send a live take's Opus at (maxaveragebitrate in the answer): what an Opus take costs on disk, about 17 MB an hour at 28000 as JSON; 6000-510000, or 0 for the browser's own choice (Chromium about 32000, Firefox about 66000) (env RECORDER_OPUS_BITRATE)")
 	fs.StringVar(&s.LiveFormat, "live-format", e.str("RECORDER_LIVE_FORMAT", media.FormatWAV), "what a live take is kept as until the format parameter is set: wav (PCM at the sample rate and channels, about 460 MB an hour at 48 kHz mono) or opus (the browser's packets as sent, in Ogg: about 20 MB an hour) (env RECORDER_LIVE_FORMAT)")
 }
 
@@ -54,6 +63,9 @@ func (s *Sessions) finish(*Config) error {
 	}
 	if s.ReorderMaxHold < time.Millisecond || s.ReorderMaxHold > 2*time.Second {
 		return errors.New("-reorder-max-hold must be 1ms-2s")
+	}
+	if s.OpusBitrate != 0 && (s.OpusBitrate < 6000 || s.OpusBitrate > 510000) {
+		return errors.New("-opus-bitrate must be 6000-510000 (RFC 7587), or 0 for the browser's choice")
 	}
 	if !slices.Contains(media.Formats, s.LiveFormat) {
 		return errors.New("-live-format must be wav or opus")

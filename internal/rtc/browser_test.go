@@ -480,3 +480,30 @@ func isNotExist(path string) bool {
 	_, err := os.Stat(path)
 	return errors.Is(err, os.ErrNotExist)
 }
+
+// TestAnswerAsksForBitrate: the answer carries the Opus bit rate browsers
+// are asked to send at (RFC 7587 maxaveragebitrate), and none when the
+// choice is left to them.
+func TestAnswerAsksForBitrate(t *testing.T) {
+	for _, tc := range []struct {
+		bitrate int
+		want    string
+	}{{28000, "maxaveragebitrate=28000"}, {0, ""}} {
+		m := newManager(t, func(c *rtc.Config) { c.OpusBitrate = tc.bitrate })
+		b := newBrowser(t)
+		_, answer, err := m.Offer(t.Context(), fmt.Sprintf("bitrate-%d", tc.bitrate), b.offer, media.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.close()
+		var fmtp string
+		for line := range strings.Lines(answer.SDP) {
+			if strings.HasPrefix(line, "a=fmtp:111 ") {
+				fmtp = strings.TrimSpace(line)
+			}
+		}
+		if got := strings.Contains(fmtp, "maxaveragebitrate="); got != (tc.want != "") || !strings.Contains(fmtp, tc.want) {
+			t.Errorf("asking for %d bits/s, the answer's Opus line is %q", tc.bitrate, fmtp)
+		}
+	}
+}

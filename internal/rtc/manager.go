@@ -41,6 +41,9 @@ type Config struct {
 	// MaxSessions bounds live sessions at once (0: no bound); an offer
 	// beyond it is refused with media.ErrBusy.
 	MaxSessions int
+	// OpusBitrate, when set, asks browsers to send Opus at this average
+	// bit rate (bits/s) at most.
+	OpusBitrate int
 	// Admission refuses a session (media.ErrBusy) while the measured load
 	// leaves no room for it, below MaxSessions.
 	Admission Admission

@@ -239,7 +239,11 @@ func (s *Session) answer(ctx context.Context, api *webrtc.API, ice []webrtc.ICES
 			s.end(false)
 		}
 	})
-	return *pc.LocalDescription(), nil
+	// pion keeps the offer's Opus parameters as its own and refuses an
+	// edited answer, so the browser is sent the edit.
+	answer = *pc.LocalDescription()
+	answer.SDP = askBitrate(answer.SDP, s.cfg.OpusBitrate)
+	return answer, nil
 }
 
 // answerError is err, unless the session was ended while it was being

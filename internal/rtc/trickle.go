@@ -100,5 +100,5 @@ func (m *Manager) Restart(ctx context.Context, id, offerSDP string) (string, err
 	}
 	s.net.restarts.Add(1)
 	s.log.Info("ICE restarted", "restarts", s.net.restarts.Load())
-	return pc.LocalDescription().SDP, nil
+	return askBitrate(pc.LocalDescription().SDP, s.cfg.OpusBitrate), nil
 }
