@@ -34,3 +34,22 @@ func TestLiveFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestOpusBitrate: -opus-bitrate is 28000 unless set, 0 leaves the choice
+// to the browser, and a rate Opus has no such thing as is refused.
+func TestOpusBitrate(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{{nil, DefaultOpusBitrate}, {[]string{"-opus-bitrate", "0"}, 0}, {[]string{"-opus-bitrate", "64000"}, 64000}} {
+		c, err := Parse(tc.args, noEnv)
+		if err != nil || c.Sessions.OpusBitrate != tc.want {
+			t.Errorf("Parse(%q): %d, %v; want %d", tc.args, c.Sessions.OpusBitrate, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"5999", "510001", "-1"} {
+		if _, err := Parse([]string{"-opus-bitrate", bad}, noEnv); err == nil {
+			t.Errorf("-opus-bitrate %s accepted", bad)
+		}
+	}
+}
