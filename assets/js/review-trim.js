@@ -41,7 +41,11 @@ function build(audio) {
 </div>
 <span class="trim-length" data-length aria-live="polite"></span>
 <button type="button" class="quiet small" data-play hidden>Play selection</button>`;
-  (document.getElementById('review-wave') || audio).after(root);
+  // Below Save and Discard: it appears once the take's length is known,
+  // and its stylesheet arrives after the page's, so above them it would
+  // move Save under a pointer about to press it.
+  const actions = document.querySelector('#review .review-actions');
+  (actions || document.getElementById('review-wave') || audio).after(root);
 }
 
 // show offers the selection for the take audio plays.
