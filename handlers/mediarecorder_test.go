@@ -272,3 +272,41 @@ func sendRaw(t *testing.T, addr, method, path, contentType string, body []byte) 
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
+
+// A save's pauses out of order, overlapping, negative, beyond the take or
+// not pairs are refused before anything is saved (400, the upload kept
+// for the client to save again); good ones from an engine that paused
+// (the media as long as the time recorded) leave the take whole.
+func TestSavePausesRefused(t *testing.T) {
+	ta, _ := newFakeApp(t)
+	wav := wavTake(0.25)
+	ta.begin(t, "p1", "audio/wav")
+	for i, c := range cut(wav, 2) {
+		ta.putOK(t, "p1", i, c)
+	}
+	for _, tt := range []struct {
+		name   string
+		fields map[string]any
+		msg    string
+	}{
+		{"OutOfOrder", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.3, 0.4}, {0.1, 0.2}}}, "pause 2 starts before pause 1 ends"},
+		{"Overlapping", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.1, 0.3}, {0.2, 0.4}}}, "pause 2 starts before pause 1 ends"},
+		{"Negative", map[string]any{"duration": 0.25, "pauses": [][]float64{{-0.1, 0.1}}}, "pause 1 starts before the take"},
+		{"Backwards", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.2, 0.1}}}, "pause 1 ends before it starts"},
+		{"BeyondTheTake", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.1, 0.2}, {0.5, 9}}}, "pause 2 ends after the take"},
+		{"NotPairs", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.1}}}, "pauses must be [[start, end], ...]"},
+		{"NoDuration", map[string]any{"pauses": [][]float64{{0.1, 0.2}}}, "pauses need the take's duration"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before, uploads := ta.written(t), ta.uploadFiles(t)
+			tt.fields["upload_id"] = "p1"
+			ta.do(t, http.MethodPost, "/save_recording", saveBody(t, tt.fields)).wantError(t, http.StatusBadRequest, tt.msg)
+			ta.wantUnchanged(t, before)
+			ta.wantUploadFiles(t, uploads)
+		})
+	}
+	got, rec := ta.saveOK(t, saveBody(t, map[string]any{"upload_id": "p1", "duration": 0.25, "pauses": [][]float64{{0.1, 0.2}}}))
+	if got.Duration != 0.25 || rec.Bytes != int64(len(wav)) {
+		t.Errorf("a take the engine paused: saved %+v, row %+v; want it whole", got, *rec)
+	}
+}
