@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/upload"
 	"github.com/avatarweb/recorder/media/webm"
 )
@@ -308,5 +309,42 @@ func TestSavePausesRefused(t *testing.T) {
 	got, rec := ta.saveOK(t, saveBody(t, map[string]any{"upload_id": "p1", "duration": 0.25, "pauses": [][]float64{{0.1, 0.2}}}))
 	if got.Duration != 0.25 || rec.Bytes != int64(len(wav)) {
 		t.Errorf("a take the engine paused: saved %+v, row %+v; want it whole", got, *rec)
+	}
+}
+
+// A WebKit take longer than the time the page recorded by about its
+// pause (WebKitGTK records on through Pause) is saved with the pause cut
+// out, within an AAC frame; the review's selection, on the take as it was
+// uploaded, is moved to match.
+func TestSaveCutsPausesRecordedThrough(t *testing.T) {
+	raw, err := os.ReadFile("../media/mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := mp4.Probe(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := info.Duration.Seconds()
+	const frame = 1024 / 44100.0
+	ta, _ := newFakeApp(t)
+	for _, c := range []struct {
+		id   string
+		trim []float64
+		want float64
+	}{
+		{"paused", nil, whole - 0.6},
+		{"paused-trimmed", []float64{0.2, 1.0}, 0.8 - 0.3}, // 0.2–0.7 before the pause, none of it after
+	} {
+		ta.begin(t, c.id, "audio/mp4")
+		ta.putOK(t, c.id, 0, raw)
+		fields := map[string]any{"upload_id": c.id, "duration": whole - 0.6, "pauses": [][]float64{{0.7, 1.3}}}
+		if c.trim != nil {
+			fields["trim"] = c.trim
+		}
+		got, rec := ta.saveOK(t, saveBody(t, fields))
+		if math.Abs(got.Duration-c.want) > frame+0.001 || math.Abs(rec.Duration-got.Duration) > 0.001 {
+			t.Errorf("%s: saved %.3f s (row %.3f s) of %.3f s; want %.3f s", c.id, got.Duration, rec.Duration, whole, c.want)
+		}
 	}
 }
