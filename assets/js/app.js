@@ -674,7 +674,7 @@ async function save() {
     const title = part ? partTitle(t, 2) : ui.title.value.trim();
     if (title) body.title = title;
     if (t.mode !== 'webrtc' && !part && t.rec?.pauses?.length) {
-      body.pauses = t.rec.pauses; // cut out by the server if the engine recorded through them
+      body.pauses = t.rec.pauses;
       body.paused_data = t.rec.pausedData;
     }
     const keep = part ? null : (await loadReviewTrim()).kept(); // the review's selection

@@ -60,11 +60,7 @@ export class ChunkedRecorder {
     this.failed = null;
     this.pumping = null;
     this.wakeUp = null;
-    // pauses: [start, end] in seconds on the recorder's own clock (since
-    // its start event, pauses included); pausedData: audio came while
-    // paused. Both tell the server of an engine that records on through
-    // a pause (WebKitGTK), so it can cut the paused parts out.
-    this.pauses = [];
+    this.pauses = []; // [start, end] s on the recorder's clock: WebKitGTK records on through them
     this.pausedData = false;
   }
 
@@ -95,8 +91,8 @@ export class ChunkedRecorder {
     };
     this.stopped = new Promise((resolve) => (this.recorder.onstop = resolve));
     this.origin = this.clock(); // where on the clock this recording starts
-    this.startedAt = performance.now();
-    this.recorder.onstart = () => (this.startedAt = performance.now());
+    this.recorder.onstart = () => (this.t0 = performance.now());
+    this.t0 = performance.now();
     this.recorder.start(TIMESLICE_MS);
     if (upload) this.upload();
   }
@@ -141,24 +137,21 @@ export class ChunkedRecorder {
   pause() {
     if (this.recorder?.state !== 'recording') return;
     this.recorder.pause();
-    this.pauses.push([this.sinceStart(), null]);
+    this.pauses.push([this.now()]);
   }
 
   resume() {
-    if (this.recorder?.state !== 'paused') return;
-    this.recorder.resume();
+    if (this.recorder?.state === 'paused') this.recorder.resume();
     this.endPause();
   }
 
-  // sinceStart is the recorder's clock: seconds since it started.
-  sinceStart() {
-    return Math.max(0, (performance.now() - this.startedAt) / 1000);
+  now() {
+    return (performance.now() - this.t0) / 1000;
   }
 
-  // endPause closes the open pause, if any, now.
   endPause() {
-    const last = this.pauses[this.pauses.length - 1];
-    if (last && last[1] === null) last[1] = Math.max(last[0], this.sinceStart());
+    const p = this.pauses.at(-1);
+    if (p?.length === 1) p.push(this.now());
   }
 
   get paused() {
@@ -167,7 +160,7 @@ export class ChunkedRecorder {
 
   // stop ends the recording; its last chunk is in once it resolves.
   async stop() {
-    this.endPause(); // stopped while paused: the pause runs to the end
+    this.endPause();
     if (this.recorder && this.recorder.state !== 'inactive') this.recorder.stop();
     await this.stopped;
   }
