@@ -43,17 +43,23 @@ func sampleData(t testing.TB, b []byte) ([][]byte, []time.Duration) {
 	return data, starts
 }
 
+// recordedAndStored is the fixture at path as recorded and as Fix stores it.
+func recordedAndStored(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	raw := fixture(t, path)
+	var fixed bytes.Buffer
+	if _, err := Fix(&fixed, bytes.NewReader(raw), int64(len(raw))); err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]byte{"recorded": raw, "stored": fixed.Bytes()}
+}
+
 // Cutting each fixture, fragmented as recorded and ordinary as stored,
 // keeps the selection within one AAC frame, the frames in it byte for
 // byte, and the sample entry; the result is an ordinary MP4 Probe reads.
 func TestCutKeepsFramesAndLength(t *testing.T) {
 	for _, path := range []string{fragPath, flatPath, webkitPath} {
-		raw := fixture(t, path)
-		var fixed bytes.Buffer
-		if _, err := Fix(&fixed, bytes.NewReader(raw), int64(len(raw))); err != nil {
-			t.Fatal(err)
-		}
-		for name, src := range map[string][]byte{"recorded": raw, "stored": fixed.Bytes()} {
+		for name, src := range recordedAndStored(t, path) {
 			info := probe(t, src)
 			frame := samples(aacFrame, info.Timescale)
 			all, starts := sampleData(t, src)
@@ -113,12 +119,7 @@ func TestCutOfNothingWritesNothing(t *testing.T) {
 // (no gap where a pause was), in fragmented and ordinary files alike.
 func TestCutKeepsSeveralRanges(t *testing.T) {
 	for _, path := range []string{fragPath, flatPath, webkitPath} {
-		raw := fixture(t, path)
-		var fixed bytes.Buffer
-		if _, err := Fix(&fixed, bytes.NewReader(raw), int64(len(raw))); err != nil {
-			t.Fatal(err)
-		}
-		for name, src := range map[string][]byte{"recorded": raw, "stored": fixed.Bytes()} {
+		for name, src := range recordedAndStored(t, path) {
 			info := probe(t, src)
 			frame := samples(aacFrame, info.Timescale)
 			all, starts := sampleData(t, src)
