@@ -12,7 +12,6 @@ import './copylink.js';
 import * as drafts from './drafts.js';
 import * as list from './list.js';
 import { MicError, listMics, openMic, stopMic } from './mic.js';
-import { clearSession, showMic, showSession } from './stats.js';
 import { Visualizer } from './visualizer.js';
 import { LiveChannel } from './ws.js';
 
@@ -51,6 +50,11 @@ const maxTake = Number($('recorder')?.dataset.maxTake) || 0;
 // The modules a take needs load with the first take, not with the page.
 let ChunkedRecorder = null;
 const loadRecorder = async () => (ChunkedRecorder ||= (await import('./recorder.js')).ChunkedRecorder);
+// The live panel loads with the first take; until then there is nothing in it to clear.
+let stats = null;
+const loadStats = async () => (stats ||= await import('./stats.js'));
+const clearSession = () => stats?.clearSession();
+const withStats = (fn) => (stats ? fn(stats) : loadStats().then(fn)); // in order with clearSession once loaded
 const loadReview = () => import('./review.js');
 const loadReviewTrim = () => import('./review-trim.js');
 
@@ -157,7 +161,8 @@ async function openStream() {
     autoGainControl: ui.agc.checked,
   };
   stream = await openMic(asked);
-  showMic(stream.getAudioTracks()[0], asked);
+  const track = stream.getAudioTracks()[0];
+  withStats((s) => s.showMic(track, asked));
   fillDevices(); // labels are only readable once permission is granted
   visualizer.start(stream);
   visualizer.running().then((ok) => {
@@ -259,7 +264,7 @@ function onConnectionState(connection) {
 function onStats(info) {
   const t = take;
   if (t?.mode !== 'webrtc' || info.session_id !== t.id || !['connecting', 'live', 'interrupted'].includes(state())) return;
-  showSession(info);
+  withStats((s) => s.showSession(info));
   if (info.state !== 'stopped' && info.state !== 'failed') return;
   if (state() === 'interrupted') interrupt(info.reason || 'the server ended the live take', true);
   else serverEnded(info);
