@@ -31,13 +31,6 @@ import (
 // meters that look like a dead microphone.
 func TestRecordInBrowser(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engine) {
-		if e.name == "WebKit" {
-			// Found when this flow first ran in WebKit (2026-12-07): the
-			// saved MP4 held 5.09 s for 3.73 s recorded without a 1 s pause,
-			// i.e. WebKitGTK's take runs on through Pause. Reported to the
-			// lead; TestWebKitRecord covers WebKit's takes without a pause.
-			t.Skip("WebKitGTK's MediaRecorder take runs on through Pause (5.09 s saved of 3.73 s recorded): a known bug, not yet fixed")
-		}
 		srv := startServer(t, nil)
 		p := e.open(t)
 		p.do("recording", p.navigate(srv.url), p.waitFor(`body[data-ready]`), p.processingOff(),

@@ -56,6 +56,9 @@ type Sessions interface {
 type Library interface {
 	SaveSession(ctx context.Context, sessionID string, clientDuration float64, title string) (*media.Recording, error)
 	SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params, title string) (*media.Recording, error)
+	// SaveUploadPaused saves an upload paused at pauses, cut out should the
+	// browser have recorded on through them (cut).
+	SaveUploadPaused(ctx context.Context, uploadID string, clientDuration float64, pauses []media.Selection, p media.Params, title string) (rec *media.Recording, cut bool, err error)
 	SaveAudio(ctx context.Context, audio []byte, mime string, clientDuration float64, p media.Params, title string) (*media.Recording, error)
 	DiscardSession(sessionID string) error
 	SessionSavedAs(sessionID string) string

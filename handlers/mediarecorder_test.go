@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/upload"
 	"github.com/avatarweb/recorder/media/webm"
 )
@@ -271,4 +272,79 @@ func sendRaw(t *testing.T, addr, method, path, contentType string, body []byte) 
 		t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// A save's pauses out of order, overlapping, negative, beyond the take or
+// not pairs are refused before anything is saved (400, the upload kept
+// for the client to save again); good ones from an engine that paused
+// (the media as long as the time recorded) leave the take whole.
+func TestSavePausesRefused(t *testing.T) {
+	ta, _ := newFakeApp(t)
+	wav := wavTake(0.25)
+	ta.begin(t, "p1", "audio/wav")
+	for i, c := range cut(wav, 2) {
+		ta.putOK(t, "p1", i, c)
+	}
+	for _, tt := range []struct {
+		name   string
+		fields map[string]any
+		msg    string
+	}{
+		{"OutOfOrder", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.3, 0.4}, {0.1, 0.2}}}, "pause 2 starts before pause 1 ends"},
+		{"Overlapping", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.1, 0.3}, {0.2, 0.4}}}, "pause 2 starts before pause 1 ends"},
+		{"Negative", map[string]any{"duration": 0.25, "pauses": [][]float64{{-0.1, 0.1}}}, "pause 1 starts before the take"},
+		{"Backwards", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.2, 0.1}}}, "pause 1 ends before it starts"},
+		{"BeyondTheTake", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.1, 0.2}, {0.5, 9}}}, "pause 2 ends after the take"},
+		{"NotPairs", map[string]any{"duration": 0.25, "pauses": [][]float64{{0.1}}}, "pauses must be [[start, end], ...]"},
+		{"NoDuration", map[string]any{"pauses": [][]float64{{0.1, 0.2}}}, "pauses need the take's duration"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before, uploads := ta.written(t), ta.uploadFiles(t)
+			tt.fields["upload_id"] = "p1"
+			ta.do(t, http.MethodPost, "/save_recording", saveBody(t, tt.fields)).wantError(t, http.StatusBadRequest, tt.msg)
+			ta.wantUnchanged(t, before)
+			ta.wantUploadFiles(t, uploads)
+		})
+	}
+	got, rec := ta.saveOK(t, saveBody(t, map[string]any{"upload_id": "p1", "duration": 0.25, "pauses": [][]float64{{0.1, 0.2}}}))
+	if got.Duration != 0.25 || rec.Bytes != int64(len(wav)) {
+		t.Errorf("a take the engine paused: saved %+v, row %+v; want it whole", got, *rec)
+	}
+}
+
+// A WebKit take longer than the time the page recorded by about its
+// pause (WebKitGTK records on through Pause) is saved with the pause cut
+// out, within an AAC frame; the review's selection, on the take as it was
+// uploaded, is moved to match.
+func TestSaveCutsPausesRecordedThrough(t *testing.T) {
+	raw, err := os.ReadFile("../media/mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := mp4.Probe(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := info.Duration.Seconds()
+	const frame = 1024 / 44100.0
+	ta, _ := newFakeApp(t)
+	for _, c := range []struct {
+		id   string
+		trim []float64
+		want float64
+	}{
+		{"paused", nil, whole - 0.6},
+		{"paused-trimmed", []float64{0.2, 1.0}, 0.8 - 0.3}, // 0.2–0.7 before the pause, none of it after
+	} {
+		ta.begin(t, c.id, "audio/mp4")
+		ta.putOK(t, c.id, 0, raw)
+		fields := map[string]any{"upload_id": c.id, "duration": whole - 0.6, "pauses": [][]float64{{0.7, 1.3}}}
+		if c.trim != nil {
+			fields["trim"] = c.trim
+		}
+		got, rec := ta.saveOK(t, saveBody(t, fields))
+		if math.Abs(got.Duration-c.want) > frame+0.001 || math.Abs(rec.Duration-got.Duration) > 0.001 {
+			t.Errorf("%s: saved %.3f s (row %.3f s) of %.3f s; want %.3f s", c.id, got.Duration, rec.Duration, whole, c.want)
+		}
+	}
 }

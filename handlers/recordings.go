@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -37,6 +38,12 @@ type saveRequest struct {
 	// Trim, [start, end] in seconds, keeps that part of the take (the
 	// review's selection): the whole take is saved, then trimmed.
 	Trim []float64 `json:"trim"`
+	// Pauses, [[start, end], ...] in seconds on the recorder's clock (from
+	// its start, pauses included), are where the page paused the take: an
+	// engine that records on through a pause (WebKitGTK) has them cut out.
+	Pauses [][]float64 `json:"pauses"`
+	// PausedData: the recorder gave audio while paused (it should not).
+	PausedData bool `json:"paused_data"`
 }
 
 // saveRecording saves a take: a WebRTC session's server-side take (any
@@ -61,6 +68,10 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	pauses, err := takePauses(req.Pauses, req.Duration)
+	if err != nil {
+		return err
+	}
 	ctx := c.UserContext()
 	var rec *media.Recording
 	began := time.Now()
@@ -73,10 +84,19 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 	case req.RecordingType != media.ModeMediaRecorder:
 		return media.Invalidf("recording_type must be \"webrtc\" or \"mediarecorder\", not %q", req.RecordingType)
 	case req.UploadID != "":
-		rec, err = h.saveMediaRecorder(c, func(p media.Params) (*media.Recording, error) {
-			return h.Library.SaveUpload(ctx, req.UploadID, req.Duration, p, title)
+		var cut bool
+		rec, err = h.saveMediaRecorder(c, func(p media.Params) (rec *media.Recording, err error) {
+			rec, cut, err = h.Library.SaveUploadPaused(ctx, req.UploadID, req.Duration, pauses, p, title)
+			return rec, err
 		})
 		h.observeSave("upload", began, err)
+		if cut && keep != nil { // the review's selection is on the take with its pauses
+			keep = &media.Selection{Start: media.Unpaused(pauses, keep.Start), End: media.Unpaused(pauses, keep.End)}
+		}
+		if req.PausedData || cut {
+			h.Log.Info("the browser recorded through its pauses", "upload_id", req.UploadID,
+				"audio_while_paused", req.PausedData, "cut", cut)
+		}
 	case req.AudioData != "":
 		audio, decErr := base64.StdEncoding.DecodeString(stripDataURL(req.AudioData))
 		if decErr != nil {
@@ -99,6 +119,29 @@ func (h *Handler) saveRecording(c *fiber.Ctx) error {
 		"filename": rec.Filename,
 		"duration": rec.Duration,
 	})
+}
+
+// takePauses reads the pauses a save may name ([[start, end], ...] in
+// seconds) of a take of duration recorded seconds, before anything is
+// saved: in order, apart, and within the take.
+func takePauses(pauses [][]float64, duration float64) ([]media.Selection, error) {
+	if len(pauses) == 0 {
+		return nil, nil
+	}
+	if duration <= 0 {
+		return nil, media.Invalidf("pauses need the take's duration")
+	}
+	out := make([]media.Selection, len(pauses))
+	for i, p := range pauses {
+		if len(p) != 2 || math.IsNaN(p[0]) || math.IsNaN(p[1]) || math.Abs(p[0]) > maxClientDuration || math.Abs(p[1]) > maxClientDuration {
+			return nil, media.Invalidf("pauses must be [[start, end], ...] in seconds")
+		}
+		out[i] = media.Selection{Start: seconds(p[0]), End: seconds(p[1])}
+	}
+	if err := media.CheckPauses(out, seconds(duration)+media.PausedTotal(out)); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (h *Handler) saveMediaRecorder(c *fiber.Ctx, save func(media.Params) (*media.Recording, error)) (*media.Recording, error) {

@@ -678,6 +678,10 @@ async function save() {
     if (part) body.duration = Math.max(0, recordedSeconds - part.upTo); // the browser's part only
     const title = part ? partTitle(t, 2) : ui.title.value.trim();
     if (title) body.title = title;
+    if (t.mode !== 'webrtc' && !part && t.rec?.pauses?.length) {
+      body.pauses = t.rec.pauses;
+      body.paused_data = t.rec.pausedData;
+    }
     const keep = part ? null : (await loadReviewTrim()).kept(); // the review's selection
     if (keep) body.trim = keep;
     const res = await saveOnce(body);

@@ -60,6 +60,8 @@ export class ChunkedRecorder {
     this.failed = null;
     this.pumping = null;
     this.wakeUp = null;
+    this.pauses = []; // [start, end] s on the recorder's clock: WebKitGTK records on through them
+    this.pausedData = false;
   }
 
   // start starts recording. With upload, the server is asked first (a
@@ -79,6 +81,7 @@ export class ChunkedRecorder {
     }
     this.recorder.ondataavailable = (ev) => {
       if (!ev.data || ev.data.size === 0) return;
+      if (this.recorder.state === 'paused') this.pausedData = true;
       const index = this.chunks.length;
       this.chunks.push({ blob: ev.data, at: this.clock() });
       this.progress();
@@ -88,6 +91,8 @@ export class ChunkedRecorder {
     };
     this.stopped = new Promise((resolve) => (this.recorder.onstop = resolve));
     this.origin = this.clock(); // where on the clock this recording starts
+    this.recorder.onstart = () => (this.t0 = performance.now());
+    this.t0 = performance.now();
     this.recorder.start(TIMESLICE_MS);
     if (upload) this.upload();
   }
@@ -130,11 +135,23 @@ export class ChunkedRecorder {
   }
 
   pause() {
-    if (this.recorder?.state === 'recording') this.recorder.pause();
+    if (this.recorder?.state !== 'recording') return;
+    this.recorder.pause();
+    this.pauses.push([this.now()]);
   }
 
   resume() {
     if (this.recorder?.state === 'paused') this.recorder.resume();
+    this.endPause();
+  }
+
+  now() {
+    return (performance.now() - this.t0) / 1000;
+  }
+
+  endPause() {
+    const p = this.pauses.at(-1);
+    if (p?.length === 1) p.push(this.now());
   }
 
   get paused() {
@@ -143,6 +160,7 @@ export class ChunkedRecorder {
 
   // stop ends the recording; its last chunk is in once it resolves.
   async stop() {
+    this.endPause();
     if (this.recorder && this.recorder.state !== 'inactive') this.recorder.stop();
     await this.stopped;
   }

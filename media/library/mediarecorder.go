@@ -34,8 +34,18 @@ type Uploads interface {
 // conflict. The title is kept with the upload first, for recovery should
 // a crash cut the save short.
 func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params, title string) (*media.Recording, error) {
-	var rec *media.Recording
-	err := l.once(uploadKey(uploadID), saving, func() (string, error) {
+	rec, _, err := l.SaveUploadPaused(ctx, uploadID, clientDuration, nil, p, title)
+	return rec, err
+}
+
+// SaveUploadPaused is SaveUpload of a take paused at pauses (on the
+// recorder's clock; checked by media.CheckPauses): should the browser
+// have recorded on through them (see media.RecordedThroughPauses), they
+// are cut out of the take before it is saved, and cut reports it (a
+// moment of the take as the browser had it is then at
+// media.Unpaused of it in the recording).
+func (l *Library) SaveUploadPaused(ctx context.Context, uploadID string, clientDuration float64, pauses []media.Selection, p media.Params, title string) (rec *media.Recording, cut bool, err error) {
+	err = l.once(uploadKey(uploadID), saving, func() (string, error) {
 		if title != "" {
 			if err := l.Uploads.SetTitle(uploadID, title); err != nil {
 				return "", l.Space.Check(err)
@@ -62,7 +72,7 @@ func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuratio
 			}
 			return "", err
 		}
-		if rec, err = l.saveAudioFile(ctx, path, size, clientDuration, p, takeID, title); err != nil {
+		if rec, cut, err = l.saveAudioFile(ctx, path, size, clientDuration, pauses, p, takeID, title); err != nil {
 			return "", err
 		}
 		// The whole take is saved: the part a restart recovered goes.
@@ -70,7 +80,7 @@ func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuratio
 		l.removeUpload(uploadID)
 		return rec.Filename, nil
 	})
-	return rec, err
+	return rec, cut, err
 }
 
 // removeUpload drops a saved upload.
@@ -152,7 +162,8 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 	if err != nil {
 		return nil, l.Space.Check(fmt.Errorf("library: spool audio: %w", err))
 	}
-	return l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), clientDuration, p, "", title)
+	rec, _, err := l.saveAudioFile(ctx, tmp.Name(), int64(len(audio)), clientDuration, nil, p, "", title)
+	return rec, err
 }
 
 // saveAudioFile measures a browser-recorded file and saves it. What is
@@ -161,22 +172,51 @@ func (l *Library) SaveAudio(ctx context.Context, audio []byte, _ string, clientD
 // duration is measured, the type stored is one of the fixed few (see
 // containers.go), and a WebM take is given a real duration and cues
 // (Chromium writes neither, so players could not seek). takeID, if not
-// "", is stored with it: the take is then saved only once.
-func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, clientDuration float64, p media.Params, takeID, title string) (*media.Recording, error) {
+// "", is stored with it: the take is then saved only once. A take that
+// holds its pauses is saved without them (see cutPauses).
+func (l *Library) saveAudioFile(ctx context.Context, path string, size int64, clientDuration float64, pauses []media.Selection, p media.Params, takeID, title string) (rec *media.Recording, cut bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("library: open take: %w", err)
+		return nil, false, fmt.Errorf("library: open take: %w", err)
 	}
 	defer f.Close()
 	m, err := l.measure(f, size)
 	if err != nil {
-		return nil, l.Space.Check(err) // fixing a WebM take writes a copy
+		return nil, false, l.Space.Check(err) // fixing a WebM take writes a copy
 	}
 	defer m.close()
 	if m.duration <= 0 {
-		return nil, media.Invalidf("nothing was recorded: the take holds no audio")
+		return nil, false, media.Invalidf("nothing was recorded: the take holds no audio")
 	}
-	return l.saveMeasured(ctx, m, clientDuration, p, takeID, title)
+	if cut = media.RecordedThroughPauses(seconds(m.duration), seconds(clientDuration), pauses); cut {
+		without, err := l.cutPauses(f, size, m.duration, pauses)
+		if err != nil {
+			return nil, false, err
+		}
+		defer without.close()
+		m = without
+	}
+	rec, err = l.saveMeasured(ctx, m, clientDuration, p, takeID, title)
+	return rec, cut, err
+}
+
+// cutPauses cuts the pauses out of a take that recorded on through them,
+// at packets and without re-encoding as a trim cuts (see cut), and
+// measures what is left.
+func (l *Library) cutPauses(f *os.File, size int64, duration float64, pauses []media.Selection) (measured, error) {
+	keep := media.WithoutPauses(pauses, seconds(duration))
+	m, err := l.cutFile(f, size, keep)
+	if err != nil {
+		return measured{}, l.Space.Check(err)
+	}
+	l.Log.Info("the browser recorded on through its pauses: cut out", "pauses", len(pauses),
+		"paused_s", media.PausedTotal(pauses).Seconds(), "duration_s", duration, "cut_duration_s", m.duration)
+	return m, nil
+}
+
+// seconds is a duration of s seconds.
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second))
 }
 
 // measured is a take ready to store: the bytes to write and what they hold.

@@ -102,7 +102,7 @@ func (l *Library) recoverUpload(ctx context.Context, u PendingUpload, p media.Pa
 	}
 	name := media.SavedAs(l.checkNotSaved(ctx, copyID))
 	if name == "" {
-		rec, err := l.saveAudioFile(ctx, f.Name(), size, 0, p, copyID, media.RecoveredTitle(u.Touched))
+		rec, _, err := l.saveAudioFile(ctx, f.Name(), size, 0, nil, p, copyID, media.RecoveredTitle(u.Touched))
 		if err != nil {
 			return false, err
 		}

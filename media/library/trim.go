@@ -150,12 +150,18 @@ func (l *Library) cutRecording(src *store.Recording, span media.Selection) (meas
 	if err != nil {
 		return measured{}, fmt.Errorf("library: trim: copy the audio: %w", err)
 	}
+	return l.cutFile(in, size, media.Spans{span})
+}
+
+// cutFile cuts the spans keep selects out of the audio in (size bytes)
+// into a scratch file, and measures the cut.
+func (l *Library) cutFile(in *os.File, size int64, keep media.Spans) (measured, error) {
 	out, err := l.scratchFile()
 	if err != nil {
 		return measured{}, err
 	}
 	drop := func() { out.Close(); os.Remove(out.Name()) }
-	if err := cut(out, in, size, span); err != nil {
+	if err := cut(out, in, size, keep); err != nil {
 		drop()
 		return measured{}, err
 	}
@@ -192,22 +198,26 @@ func (l *Library) scratchFile() (*os.File, error) {
 	return f, nil
 }
 
-// cut writes the part of the audio in r that span selects to w, cut
-// without re-encoding in the audio's own container: at Opus packets (Ogg,
-// WebM), at AAC or Opus frames (MP4), at samples (WAV).
-func cut(w io.Writer, r *os.File, size int64, span media.Selection) error {
+// cut writes the parts of the audio in r that keep selects to w, one
+// after the other, cut without re-encoding in the audio's own container:
+// at Opus packets (Ogg, WebM), at AAC or Opus frames (MP4), at samples
+// (WAV, one part only).
+func cut(w io.Writer, r *os.File, size int64, keep media.Spans) error {
 	var head [sniffLen]byte
 	n, _ := r.ReadAt(head[:], 0)
 	var err error
-	switch sniff(head[:n]) {
-	case containerWebM:
-		_, _, err = webm.Cut(w, r, size, span.Keeps)
-	case containerOgg:
-		_, err = ogg.Cut(w, r, size, span.Keeps)
-	case containerMP4:
-		_, err = mp4.Cut(w, r, size, span.Keeps)
-	case containerWAV:
-		_, err = media.CutWAV(w, io.NewSectionReader(r, 0, size), span)
+	kind := sniff(head[:n])
+	switch {
+	case kind == containerWAV && len(keep) != 1:
+		return media.BadAudiof("a WAV recording is cut in one part only") // no browser records WAV
+	case kind == containerWebM:
+		_, _, err = webm.Cut(w, r, size, keep.Keeps)
+	case kind == containerOgg:
+		_, err = ogg.Cut(w, r, size, keep.Keeps)
+	case kind == containerMP4:
+		_, err = mp4.Cut(w, r, size, keep.Keeps)
+	case kind == containerWAV:
+		_, err = media.CutWAV(w, io.NewSectionReader(r, 0, size), keep[0])
 	default:
 		return media.BadAudiof("the recording's audio is in no container the server can cut")
 	}

@@ -14,8 +14,8 @@ var ErrNothingKept = errors.New("mp4: the selection holds no whole sample")
 // Cut writes a new ordinary MP4 file of the audio samples (AAC or Opus
 // frames) of the one in r that keep selects, as they are (no
 // re-encoding): keep is asked about each sample with its start and
-// duration on the track's timeline. The samples kept are those from the
-// first keep selects to the last, in one mdat, with sample tables and
+// duration on the track's timeline. The samples kept are those keep
+// selects (it may select several ranges: the gaps close), in one mdat, with sample tables and
 // durations written anew as Fix writes them (the sample entry copied,
 // edit lists dropped: the encoder's priming, about 21 ms of AAC, stays in
 // a cut from the start). The source may be fragmented or ordinary. It
@@ -35,11 +35,11 @@ func Cut(w io.Writer, r io.ReaderAt, size int64, keep func(at, dur time.Duration
 	if err != nil {
 		return Info{}, err
 	}
-	first, last := wk.selected(keep)
-	if first == last {
+	kept := wk.selected(keep)
+	if len(kept) == 0 {
 		return Info{}, ErrNothingKept
 	}
-	wk.restrict(first, last)
+	wk.restrict(kept)
 	if err := wk.writeOrdinary(w); err != nil {
 		return Info{}, fmt.Errorf("mp4: cut: %w", err)
 	}
@@ -53,10 +53,9 @@ func Cut(w io.Writer, r io.ReaderAt, size int64, keep func(at, dur time.Duration
 	return info, nil
 }
 
-// selected returns the samples [first, last) from the first keep selects
-// to the last.
-func (w *walker) selected(keep func(at, dur time.Duration) bool) (first, last int) {
-	first = -1
+// selected returns the indices, in order, of the samples keep selects.
+func (w *walker) selected(keep func(at, dur time.Duration) bool) []int {
+	var kept []int
 	var at uint64
 	scale := uint64(w.audio.timescale)
 	ticks := func(n uint64) time.Duration {
@@ -64,36 +63,40 @@ func (w *walker) selected(keep func(at, dur time.Duration) bool) (first, last in
 	}
 	for i, d := range w.durs {
 		if keep(ticks(at), ticks(uint64(d))) {
-			if first < 0 {
-				first = i
-			}
-			last = i + 1
+			kept = append(kept, i)
 		}
 		at += uint64(d)
 	}
-	if first < 0 {
-		return 0, 0
-	}
-	return first, last
+	return kept
 }
 
-// restrict keeps samples [first, last) of those collected, with the runs
-// that hold them cut to them.
-func (w *walker) restrict(first, last int) {
+// restrict keeps the samples of those collected at the indices kept (in
+// order), with the runs that hold them cut to them: a run is split where a
+// sample in it is dropped. The kept samples' durations follow each other,
+// so the gap dropped samples leave closes.
+func (w *walker) restrict(kept []int) {
 	var runs []run
+	sizes, durs := make([]uint32, 0, len(kept)), make([]uint32, 0, len(kept))
+	k := 0
 	for _, r := range w.runs {
-		from, to := max(r.first, first), min(r.first+r.count, last)
-		if from >= to {
-			continue
+		start, joined := r.start, false // joined: the sample before was kept, into the last run
+		for i := r.first; i < r.first+r.count; i++ {
+			keep := k < len(kept) && kept[k] == i
+			switch {
+			case keep && joined:
+				runs[len(runs)-1].count++
+			case keep:
+				runs = append(runs, run{start: start, first: len(sizes), count: 1})
+			}
+			if keep {
+				sizes, durs = append(sizes, w.sizes[i]), append(durs, w.durs[i])
+				k++
+			}
+			start += int64(w.sizes[i])
+			joined = keep
 		}
-		start := r.start
-		for _, s := range w.sizes[r.first:from] {
-			start += int64(s)
-		}
-		runs = append(runs, run{start: start, first: from - first, count: to - from})
 	}
-	w.runs = runs
-	w.sizes, w.durs = w.sizes[first:last], w.durs[first:last]
+	w.runs, w.sizes, w.durs = runs, sizes, durs
 }
 
 // readSampleTables reads an ordinary file's audio sample tables into sizes,

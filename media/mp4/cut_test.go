@@ -43,17 +43,23 @@ func sampleData(t testing.TB, b []byte) ([][]byte, []time.Duration) {
 	return data, starts
 }
 
+// recordedAndStored is the fixture at path as recorded and as Fix stores it.
+func recordedAndStored(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	raw := fixture(t, path)
+	var fixed bytes.Buffer
+	if _, err := Fix(&fixed, bytes.NewReader(raw), int64(len(raw))); err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]byte{"recorded": raw, "stored": fixed.Bytes()}
+}
+
 // Cutting each fixture, fragmented as recorded and ordinary as stored,
 // keeps the selection within one AAC frame, the frames in it byte for
 // byte, and the sample entry; the result is an ordinary MP4 Probe reads.
 func TestCutKeepsFramesAndLength(t *testing.T) {
 	for _, path := range []string{fragPath, flatPath, webkitPath} {
-		raw := fixture(t, path)
-		var fixed bytes.Buffer
-		if _, err := Fix(&fixed, bytes.NewReader(raw), int64(len(raw))); err != nil {
-			t.Fatal(err)
-		}
-		for name, src := range map[string][]byte{"recorded": raw, "stored": fixed.Bytes()} {
+		for name, src := range recordedAndStored(t, path) {
 			info := probe(t, src)
 			frame := samples(aacFrame, info.Timescale)
 			all, starts := sampleData(t, src)
@@ -104,5 +110,52 @@ func TestCutOfNothingWritesNothing(t *testing.T) {
 	_, err = Cut(&out, bytes.NewReader(src[:len(src)/2]), int64(len(src)/2), keepSpan(0, time.Second))
 	if err == nil || out.Len() != 0 {
 		t.Fatalf("a broken file: err %v, %d bytes written", err, out.Len())
+	}
+}
+
+// Cutting several ranges (a take's pauses taken out of the middle) keeps
+// their frames byte for byte, one range after the other, as long as the
+// ranges together within one AAC frame, with durations that follow on
+// (no gap where a pause was), in fragmented and ordinary files alike.
+func TestCutKeepsSeveralRanges(t *testing.T) {
+	for _, path := range []string{fragPath, flatPath, webkitPath} {
+		for name, src := range recordedAndStored(t, path) {
+			info := probe(t, src)
+			frame := samples(aacFrame, info.Timescale)
+			all, starts := sampleData(t, src)
+			length := info.Duration
+			pauses := []media.Selection{{Start: length / 5, End: length * 2 / 5}, {Start: length * 3 / 5, End: length * 7 / 10}}
+			keep := media.WithoutPauses(pauses, length)
+			var out bytes.Buffer
+			got, err := Cut(&out, bytes.NewReader(src), int64(len(src)), keep.Keeps)
+			if err != nil {
+				t.Fatalf("%s %s: %v", path, name, err)
+			}
+			cut := out.Bytes()
+			p := probe(t, cut)
+			if p.Fragmented || p.Duration != got.Duration || p.Samples != got.Samples || p.Codec != info.Codec {
+				t.Errorf("%s %s: Cut says %+v, Probe %+v", path, name, got, p)
+			}
+			want := length - media.PausedTotal(pauses)
+			if d := p.Duration - want; d < -frame || d > frame {
+				t.Errorf("%s %s: %v long, want %v ± %v", path, name, p.Duration, want, frame)
+			}
+			var expect [][]byte
+			for i, s := range starts {
+				if keep.Keeps(s, frame) {
+					expect = append(expect, all[i])
+				}
+			}
+			kept, keptStarts := sampleData(t, cut)
+			if len(kept) < len(all)/2 || !slices.EqualFunc(kept, expect, bytes.Equal) {
+				t.Errorf("%s %s: %d frames kept, not the %d of the ranges byte for byte", path, name, len(kept), len(expect))
+			}
+			for i := 1; i < len(keptStarts); i++ {
+				if gap := keptStarts[i] - keptStarts[i-1]; gap > frame+time.Millisecond {
+					t.Errorf("%s %s: frame %d starts %v after the one before: a gap", path, name, i, gap)
+					break
+				}
+			}
+		}
 	}
 }

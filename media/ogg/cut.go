@@ -16,7 +16,8 @@ var ErrNothingKept = errors.New("the selection holds no whole packet")
 // pre-skip) and its duration. The header packets are copied, so the
 // pre-skip stays with the first packet kept (a player drops the decoder's
 // warm-up there, as at the start of any stream); granule positions count
-// from the first packet kept, and an end trim of the original (a last
+// from the first packet kept and run on over the packets dropped between
+// kept ones (keep may select several ranges), and an end trim of the original (a last
 // granule short of its packets) carries over when its last packet is kept.
 // It reads r twice (once to measure, once to copy) and holds one page in
 // memory. It returns the written stream as Probe measures it; a stream

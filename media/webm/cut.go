@@ -20,7 +20,8 @@ const clusterSpan = 5 * time.Second
 // with its timestamp and duration. The EBML header, Info and Tracks are
 // copied (OpusHead and CodecDelay with them); the frames go one per
 // SimpleBlock into Clusters of clusterSpan, their timestamps re-based so
-// the first kept starts at 0. The file is written as a MediaRecorder
+// the first kept starts at 0 and each follows the one before (keep may
+// select several ranges: the gaps between them close). The file is written as a MediaRecorder
 // streams it (unknown sizes, no Duration nor Cues): Fix gives it those.
 // It returns the number of frames written and their length. A file that
 // does not read, is not Opus, or a selection of no frame
@@ -55,6 +56,7 @@ type webmCutter struct {
 	heads   []byte        // Info and Tracks, as they are
 	started bool          // the headers are written
 	origin  time.Duration // the source time of the first frame kept
+	skipped time.Duration // of frames dropped after the first kept: closed gaps
 	cluster time.Duration // the start of the open Cluster, re-based
 	open    bool
 	kept    int
@@ -92,10 +94,13 @@ func (c *webmCutter) block(b *block) error {
 	ts := time.Duration(b.timecode) * c.scale
 	for _, f := range b.frames {
 		dur := opusDuration(f)
-		if c.keep(ts, dur) {
+		switch {
+		case c.keep(ts, dur):
 			if err := c.frame(ts, dur, f); err != nil {
 				return err
 			}
+		case c.started:
+			c.skipped += dur // the frames after close the gap
 		}
 		ts += dur
 	}
@@ -117,7 +122,7 @@ func (c *webmCutter) frame(ts, dur time.Duration, f []byte) error {
 		b = append(b, c.heads...)
 		c.started, c.origin = true, ts
 	}
-	at := ts - c.origin
+	at := ts - c.origin - c.skipped
 	if !c.open || at-c.cluster >= clusterSpan {
 		c.open, c.cluster = true, at
 		b = appendID(b, idCluster)

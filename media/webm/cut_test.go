@@ -68,6 +68,47 @@ func TestCutKeepsFramesAndLength(t *testing.T) {
 	}
 }
 
+// Cutting several ranges (a take's pauses taken out) keeps their packets
+// byte for byte, each a packet after the one before: the gaps close, and
+// the length is the ranges' within one packet.
+func TestCutKeepsSeveralRanges(t *testing.T) {
+	raw := fixture(t)
+	fixed, _ := fix(t, raw)
+	for name, src := range map[string][]byte{"recorded": raw, "stored": fixed} {
+		all := packets(t, src)
+		length := probe(t, src).Duration
+		pauses := []media.Selection{{Start: length / 5, End: length * 2 / 5}, {Start: length * 3 / 5, End: length * 7 / 10}}
+		keep := media.WithoutPauses(pauses, length)
+		var out bytes.Buffer
+		n, d, err := Cut(&out, bytes.NewReader(src), int64(len(src)), keep.Keeps)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		cut, info := fix(t, out.Bytes())
+		if info.Duration != d || info.Blocks != n {
+			t.Errorf("%s: Cut says %d frames, %v; fixed: %+v", name, n, d, info)
+		}
+		if diff := d - (length - media.PausedTotal(pauses)); diff < -opusPacket || diff > opusPacket {
+			t.Errorf("%s: %v long, want %v ± %v", name, d, length-media.PausedTotal(pauses), opusPacket)
+		}
+		var want []packet
+		for _, p := range all {
+			if keep.Keeps(p.ts, opusPacket) {
+				want = append(want, p)
+			}
+		}
+		got := packets(t, cut)
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d packets kept, want %d", name, len(got), len(want))
+		}
+		for i, p := range got {
+			if !bytes.Equal(p.data, want[i].data) || (i > 0 && p.ts-got[i-1].ts > opusPacket+time.Millisecond) {
+				t.Fatalf("%s: packet %d at %v: not the source's, or a gap before it", name, i, p.ts)
+			}
+		}
+	}
+}
+
 // A selection of no whole frame, or a file that does not read, writes
 // nothing.
 func TestCutOfNothingWritesNothing(t *testing.T) {
