@@ -129,6 +129,7 @@ func trimWalk(t *testing.T, p *tab, srv *testServer) {
 // (trimWalk). In Chromium the view of a speech take also passes axe-core,
 // and is photographed for the docs with RECORDER_SCREENSHOTS set.
 func TestTrim(t *testing.T) {
+	t.Parallel() // its own server and browser: it can overlap another such test
 	forEachEngine(t, func(t *testing.T, e engine) {
 		p := e.open(t)
 		srv := startServer(t, nil)
@@ -164,6 +165,7 @@ func (p *tab) explained(step func(context.Context) error, what string) func(cont
 // recording is the take less that second (within a packet), in each
 // engine, and the whole take waits in Recently deleted.
 func TestReviewTrim(t *testing.T) {
+	t.Parallel() // its own server and browser: it can overlap another such test
 	forEachEngine(t, func(t *testing.T, e engine) {
 		p := e.open(t)
 		srv := startServer(t, nil)
