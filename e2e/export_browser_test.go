@@ -16,7 +16,6 @@ import (
 // one (Firefox's MediaRecorder format, and what a live take kept as Opus
 // is), so both are conversions.
 func TestExportMenu(t *testing.T) {
-	t.Parallel() // its own server and browser: it can overlap another such test
 	forEachEngine(t, func(t *testing.T, e engine) {
 		p := e.open(t)
 		srv := startServer(t, nil)

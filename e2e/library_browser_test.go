@@ -20,7 +20,6 @@ func rowsAre(names ...string) string {
 // library, and picks a playback speed, by what the page shows, in each
 // engine.
 func TestLibrary(t *testing.T) {
-	t.Parallel() // its own server and browser: it can overlap another such test
 	forEachEngine(t, func(t *testing.T, e engine) {
 		p := e.open(t)
 		libraryWalk(t, p, startServer(t, nil))

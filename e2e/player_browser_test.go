@@ -136,7 +136,6 @@ func keyboardWalk(t *testing.T, p *tab, srv *testServer) {
 }
 
 func TestRowKeyboard(t *testing.T) {
-	t.Parallel() // its own server and browser: it can overlap another such test
 	forEachEngine(t, func(t *testing.T, e engine) {
 		p := e.open(t)
 		keyboardWalk(t, p, startServer(t, nil))
@@ -246,7 +245,6 @@ func emulatedScheme(ctx context.Context, scheme string) error {
 // axe-core finding (contrast included) in either, one row sought 5 s in
 // with the keyboard; the README's screenshots are taken here.
 func TestBrowserThemes(t *testing.T) {
-	t.Parallel() // its own server and browser: it can overlap another such test
 	srv := startServer(t, nil)
 	for _, title := range []string{"Interview intro, take 2", "Standup notes"} {
 		name := saveWAVViaAPI(t, srv, speechWAV)
@@ -286,7 +284,6 @@ func TestBrowserThemes(t *testing.T) {
 // everything it transfers (page, styles, scripts, icon) is at most
 // 100 KB, no audio is fetched, and every player shows its take's length.
 func TestBrowserFirstLoad(t *testing.T) {
-	t.Parallel() // its own server and browser: it can overlap another such test
 	srv := startServer(t, nil)
 	for range 20 {
 		saveToneViaAPI(t, srv, 0.5)
@@ -354,7 +351,6 @@ func axeInScheme(t *testing.T, p *tab, url, scheme string) {
 // scheme, set as the system's would be (layout.css.prefers-color-scheme
 // .content-override: 0 dark, 1 light).
 func TestFirefoxThemes(t *testing.T) {
-	t.Parallel() // its own server and browser: it can overlap another such test
 	exe := firefoxPath(t)
 	srv := startServer(t, nil)
 	themesLibrary(t, srv)

@@ -139,7 +139,6 @@ func fetchStatus(path string, status int) string {
 // is refused once revoked, and once expired. Then the owner, signed in,
 // makes a link from the row, sees it with Copy, and stops sharing.
 func TestShareLinks(t *testing.T) {
-	t.Parallel() // its own server and browser: it can overlap another such test
 	forEachEngine(t, func(t *testing.T, e engine) {
 		srv := startServer(t, nil, "-token", shareTestToken)
 		o := owner{t, srv}
