@@ -55,10 +55,12 @@ func libraryWalk(t *testing.T, p *tab, srv *testServer) {
 	p.do("undoing", p.press("Undo"), p.until("the row back", rowsAre("Guitar riff", "Standup notes")))
 
 	// The Delete key on a focused row deletes it too, with Undo.
-	// (A list refresh may swap the row just as the key goes: tried again.)
+	// (A list refresh may swap the row just as the key goes: tried again,
+	// unless the row is gone already.)
 	p.do("the Delete key", p.retry(func(ctx context.Context) error {
 		return p.b.Eval(ctx, `(() => {
 	const link = document.querySelector('summary[aria-label="Download Guitar riff"]');
+	if (!link) throw new Error('no row action "Download Guitar riff" to focus');
 	link.focus();
 	link.dispatchEvent(new KeyboardEvent('keydown', { key: 'Delete', bubbles: true, cancelable: true }));
 })()`, nil)

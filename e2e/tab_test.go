@@ -226,18 +226,27 @@ func (p *tab) retry(act step, cond string) step {
 	return func(ctx context.Context) error {
 		var err error
 		for range 3 {
-			if err = act(ctx); err != nil {
-				continue
+			if err = act(ctx); err == nil {
+				wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+				err = p.until(cond, cond)(wait)
+				cancel()
 			}
-			wait, cancel := context.WithTimeout(ctx, 5*time.Second)
-			err = p.until(cond, cond)(wait)
-			cancel()
-			if err == nil {
+			// An act that failed may still have taken effect (a try
+			// whose effect came late, under load, leaves nothing for
+			// the next try to act on): the condition decides.
+			if err == nil || p.holds(ctx, cond) {
 				return nil
 			}
+			time.Sleep(300 * time.Millisecond)
 		}
 		return err
 	}
+}
+
+// holds tells whether the JavaScript expression cond is true now.
+func (p *tab) holds(ctx context.Context, cond string) bool {
+	var ok bool
+	return p.b.Eval(ctx, "!!("+cond+")", &ok) == nil && ok
 }
 
 // follow presses the link labelled label until cond holds (5 s each
