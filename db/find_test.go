@@ -278,6 +278,13 @@ func testTrash(t *testing.T, b backend) {
 		if _, err := db.TrashRecording(ctx, "nope"); !errors.Is(err, media.ErrNotFound) {
 			t.Fatalf("trash of nothing: %v", err)
 		}
+		// Once, for a caller that must be the only one to move it.
+		if _, err := db.TrashRecordingOnce(ctx, "a"); !errors.Is(err, media.ErrConflict) {
+			t.Fatalf("trashed once more: %v, want a conflict", err)
+		}
+		if _, err := db.TrashRecordingOnce(ctx, "nope"); !errors.Is(err, media.ErrConflict) {
+			t.Fatalf("trash once of nothing: %v, want a conflict", err)
+		}
 		if got := mustFind(t, db, find.Page{}); !slices.Equal(got, []string{"c", "b"}) {
 			t.Fatalf("library %q", got)
 		}

@@ -17,27 +17,50 @@ import (
 // media.ErrNotFound. Its share links are revoked with it, for good:
 // restoring it does not open them again.
 func (db *DB) TrashRecording(ctx context.Context, filename string) (*media.Recording, error) {
-	if err := db.trashRecording(ctx, filename); err != nil {
+	if _, err := db.trashRecording(ctx, filename); err != nil {
 		return nil, db.full(fmt.Errorf("db: move recording %q to Recently deleted: %w", filename, err))
 	}
 	return db.GetRecording(ctx, filename)
 }
 
-func (db *DB) trashRecording(ctx context.Context, filename string) error {
+// TrashRecordingOnce is TrashRecording for a caller whose move must be
+// the only one: a recording not in the library (in Recently deleted
+// already, or gone) is an error wrapping media.ErrConflict. A trim in
+// place uses it to take the original's place: of two nodes trimming one
+// recording at once, one moves it and the other learns it lost.
+func (db *DB) TrashRecordingOnce(ctx context.Context, filename string) (*media.Recording, error) {
+	moved, err := db.trashRecording(ctx, filename)
+	if err != nil {
+		return nil, db.full(fmt.Errorf("db: move recording %q to Recently deleted: %w", filename, err))
+	}
+	if !moved {
+		return nil, &media.Error{Kind: media.ErrConflict, Message: "the recording is not in the library any more: it was trimmed or deleted meanwhile"}
+	}
+	return db.GetRecording(ctx, filename)
+}
+
+// trashRecording moves the recording to Recently deleted and revokes its
+// share links, and tells whether it was in the library to move.
+func (db *DB) trashRecording(ctx context.Context, filename string) (moved bool, err error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, db.q(`
+	res, err := tx.ExecContext(ctx, db.q(`
 		UPDATE recordings SET deleted_at = ?
-		WHERE filename = ? AND deleted_at IS NULL`), formatTime(db.now()), filename); err != nil {
-		return err
+		WHERE filename = ? AND deleted_at IS NULL`), formatTime(db.now()), filename)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
 	}
 	if err := db.stopSharing(ctx, tx, filename); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit()
+	return n == 1, tx.Commit()
 }
 
 // RestoreRecording brings the recording stored under filename back from

@@ -15,6 +15,7 @@ type Finder interface {
 	CountFound(ctx context.Context, q find.Query) (int, error)
 	Totals(ctx context.Context) (media.Totals, error)
 	TrashRecording(ctx context.Context, filename string) (*media.Recording, error)
+	TrashRecordingOnce(ctx context.Context, filename string) (*media.Recording, error)
 	RestoreRecording(ctx context.Context, filename string) (*media.Recording, error)
 	ExpiredTrash(ctx context.Context, before time.Time, limit int) ([]string, error)
 	PurgeRecording(ctx context.Context, filename string, before time.Time) error

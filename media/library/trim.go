@@ -37,7 +37,9 @@ type TrimRequest struct {
 // then, for a trim in place, the original goes to Recently deleted. A
 // crash between the steps leaves both recordings, never neither. One
 // trim of a recording runs at a time; a recording in Recently deleted, or
-// damaged, is not trimmed. It returns the new recording.
+// damaged, is not trimmed; of two nodes trimming one recording in place
+// at once, one wins and the other removes its cut and reports a conflict.
+// It returns the new recording.
 func (l *Library) Trim(ctx context.Context, filename string, req TrimRequest) (*media.Recording, error) {
 	if !store.ValidName(filename) {
 		return nil, media.Invalidf("%q is not a recording name", filename)
@@ -106,9 +108,19 @@ func (l *Library) Trim(ctx context.Context, filename string, req TrimRequest) (*
 	if req.AsNew {
 		return rec, nil
 	}
-	if _, err := l.Trash(ctx, filename); err != nil {
+	switch _, err := l.Index.TrashRecordingOnce(ctx, filename); {
+	case errors.Is(err, media.ErrConflict):
+		// Another node trimmed (or someone deleted) the original while
+		// this one cut it: that one stands, this cut goes.
+		if err := l.Delete(ctx, name); err != nil {
+			l.Log.Warn("a trim that lost a race could not be removed", "filename", name, "err", err)
+		}
+		return nil, err
+	case err != nil:
 		// The trim stands; the original stays in the library beside it.
 		l.Log.Warn("trimmed, but the original could not go to Recently deleted", "filename", filename, "err", err)
+	default:
+		l.Log.Info("recording moved to Recently deleted", "filename", filename)
 	}
 	return rec, nil
 }

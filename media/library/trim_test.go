@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,5 +156,48 @@ func TestTrimOnceAtATime(t *testing.T) {
 	n, err := database.CountRecordings(ctx)
 	if ok != 1 || err != nil || n != 1 {
 		t.Errorf("%d trims went through, %d recordings listed (%v); want 1 and 1", ok, n, err)
+	}
+}
+
+// TestTrimOnceAcrossNodes: two nodes sharing the store and the index are
+// asked to trim the same recording in place at once (a person's double
+// submit through a load balancer). One trim stands; the other is told of
+// the conflict and leaves nothing behind: one recording in the library,
+// the original in Recently deleted, no stray file.
+func TestTrimOnceAcrossNodes(t *testing.T) {
+	ctx := context.Background()
+	nodeA, database, _, recDir := setup(t)
+	orig, err := nodeA.SaveSession(ctx, "session_x", 0, "Standup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeB := otherNode(nodeA, recDir, time.Hour)
+	span := media.Selection{Start: 200 * time.Millisecond, End: time.Second}
+	var start sync.WaitGroup
+	start.Add(1)
+	errs := make(chan error, 2)
+	for _, node := range []*library.Library{nodeA, nodeB} {
+		go func() {
+			start.Wait()
+			_, err := node.Trim(ctx, orig.Filename, library.TrimRequest{Selection: span})
+			errs <- err
+		}()
+	}
+	start.Done()
+	ok := 0
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case !errors.Is(err, media.ErrConflict):
+			t.Errorf("a trim racing another node's: %v, want a conflict", err)
+		}
+	}
+	n, err := database.CountRecordings(ctx)
+	if ok != 1 || err != nil || n != 1 {
+		t.Errorf("%d trims went through, %d recordings listed (%v); want 1 and 1", ok, n, err)
+	}
+	if got := files(t, recDir); len(got) != 2 {
+		t.Errorf("files in the store: %v; want the original and one trim", got)
 	}
 }
