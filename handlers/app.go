@@ -158,6 +158,7 @@ func (h *Handler) routes(app *fiber.App, cfg AppConfig, b *guard.Bodies) {
 	plain.get("/uploads/:id", h.uploadStatus)
 	chunks.put("/uploads/:id/chunks/:index", h.putChunk)
 	plain.get("/uploads/:id/audio", h.uploadAudio)
+	jsonAPI.put("/uploads/:id/pauses", h.putPauses)
 	jsonAPI.post("/uploads/:id/discard", h.discardUpload)
 
 	savesSession.post("/save_recording", h.saveRecording)

@@ -348,3 +348,41 @@ func TestSaveCutsPausesRecordedThrough(t *testing.T) {
 		}
 	}
 }
+
+// The pauses a page sends when its take stops are kept with the upload: a
+// save that names none (from "Unsaved takes", without the page) still
+// cuts them out of a WebKit take. Bad ones get 400 and nothing is kept:
+// that save then keeps the take whole.
+func TestUploadPausesKept(t *testing.T) {
+	raw, err := os.ReadFile("../media/mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := mp4.Probe(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := info.Duration.Seconds()
+	const frame = 1024 / 44100.0
+	ta, _ := newFakeApp(t)
+	for _, c := range []struct {
+		id     string
+		pauses [][]float64
+		status int
+		want   float64
+	}{
+		{"kept", [][]float64{{0.7, 1.3}}, http.StatusOK, whole - 0.6},
+		{"refused", [][]float64{{1.3, 0.7}}, http.StatusBadRequest, whole},
+	} {
+		ta.begin(t, c.id, "audio/mp4")
+		ta.putOK(t, c.id, 0, raw)
+		body := saveBody(t, map[string]any{"duration": whole - 0.6, "pauses": c.pauses})
+		if got := ta.do(t, http.MethodPut, "/uploads/"+c.id+"/pauses", body); got.status != c.status {
+			t.Fatalf("%s: PUT pauses: %d %s, want %d", c.id, got.status, got.body, c.status)
+		}
+		got, rec := ta.saveOK(t, saveBody(t, map[string]any{"upload_id": c.id}))
+		if math.Abs(got.Duration-c.want) > frame+0.001 || math.Abs(rec.Duration-got.Duration) > 0.001 {
+			t.Errorf("%s: saved %.3f s (row %.3f s) of %.3f s; want %.3f s", c.id, got.Duration, rec.Duration, whole, c.want)
+		}
+	}
+}

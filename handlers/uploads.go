@@ -19,6 +19,7 @@ type Uploads interface {
 	Begin(client, id, mime string) (upload.Status, error)
 	Put(id string, index int, r io.Reader) (upload.Status, error)
 	Status(id string) (upload.Status, error)
+	SetPauses(id string, pauses []media.Selection, recorded time.Duration) error
 }
 
 // beginRequest starts (or resumes) a chunked upload.
@@ -81,6 +82,31 @@ func (h *Handler) uploadStatus(c *fiber.Ctx) error {
 		upload.Status
 		Duration float64 `json:"duration"`
 	}{st, seconds})
+}
+
+// pausesRequest is where a stopped take was paused, as a save names them.
+type pausesRequest struct {
+	Pauses   [][]float64 `json:"pauses"`
+	Duration float64     `json:"duration"` // recorded outside the pauses, s
+}
+
+// putPauses keeps where a take was paused with its upload, sent by the
+// page when the take stops: a save made later without the page (from
+// "Unsaved takes", or finished after a crash) cuts them out as the page's
+// own save would. Bad pauses get 400, and nothing is kept.
+func (h *Handler) putPauses(c *fiber.Ctx) error {
+	var req pausesRequest
+	if err := parseJSON(c, &req); err != nil {
+		return err
+	}
+	pauses, err := takePauses(req.Pauses, req.Duration)
+	if err != nil {
+		return err
+	}
+	if err := h.Uploads.SetPauses(c.Params("id"), pauses, seconds(req.Duration)); err != nil {
+		return err
+	}
+	return success(c, fiber.Map{"upload_id": c.Params("id"), "pauses": len(pauses)})
 }
 
 // uploadAudio serves what has been uploaded so far, so the user can

@@ -597,6 +597,8 @@ async function stop(why = '') {
   }
   setState('stopping', why || 'Finishing the upload…', why ? 'warn' : '');
   await t.rec.stop();
+  if (!t.livePart) recordedSeconds = t.rec.recorded || recordedSeconds; // the recorder's clock, as its pauses'
+  document.body.dataset.recordedSeconds = recordedSeconds.toFixed(3);
   cleanupMedia();
   finishRecord(t, why);
 }
@@ -617,6 +619,7 @@ async function finishRecord(t, why) {
       await t.rec.drain().catch((err) => (why ||= `The server stopped taking the recording: ${err.message}.`));
       if (t.livePart) await resolveLivePart(t);
       status = await t.rec.measure();
+      if (!t.livePart) await t.rec.keepPauses();
       break;
     } catch (err) {
       if (take !== t) return;
@@ -661,7 +664,8 @@ function showDraft(t) {
   const url = t.mode === 'webrtc' ? `/webrtc/sessions/${encodeURIComponent(t.id)}/audio` : `/uploads/${encodeURIComponent(t.id)}/audio`;
   ui.upload.hidden = true;
   ui.title.value = '';
-  loadReview().then((review) => review.show(ui.preview, ui.reviewWave, url));
+  const r = t.mode === 'webrtc' ? null : t.rec;
+  loadReview().then((review) => review.show(ui.preview, ui.reviewWave, url, r?.pauses || [], r?.recorded || 0));
   loadReviewTrim().then((trim) => trim.show(ui.preview));
 }
 

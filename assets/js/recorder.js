@@ -89,7 +89,7 @@ export class ChunkedRecorder {
       keep.put(this.id, this.mime, index, ev.data);
       this.pump();
     };
-    this.stopped = new Promise((resolve) => (this.recorder.onstop = resolve));
+    this.stopped = new Promise((resolve) => (this.recorder.onstop = () => resolve((this.t1 = performance.now()))));
     this.origin = this.clock(); // where on the clock this recording starts
     this.recorder.onstart = () => (this.t0 = performance.now());
     this.t0 = performance.now();
@@ -154,6 +154,13 @@ export class ChunkedRecorder {
     if (p?.length === 1) p.push(this.now());
   }
 
+  // recorded is how long the recorder recorded outside its pauses, on
+  // its own clock (start to stop event): what its pauses are judged by.
+  get recorded() {
+    const paused = this.pauses.reduce((sum, [a, b = this.now()]) => sum + b - a, 0);
+    return ((this.t1 || performance.now()) - this.t0) / 1000 - paused;
+  }
+
   get paused() {
     return this.recorder?.state === 'paused';
   }
@@ -163,6 +170,15 @@ export class ChunkedRecorder {
     this.endPause();
     if (this.recorder && this.recorder.state !== 'inactive') this.recorder.stop();
     await this.stopped;
+  }
+
+  // keepPauses tells the server where the stopped take was paused, so a
+  // save made without this page (Unsaved takes, a recovery) cuts them too.
+  keepPauses() {
+    if (!this.pauses.length) return;
+    const body = JSON.stringify({ pauses: this.pauses, duration: this.recorded });
+    const opts = { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body, signal: AbortSignal.timeout(REQUEST_MS) };
+    return fetch(`/uploads/${encodeURIComponent(this.id)}/pauses`, opts).catch(() => {});
   }
 
   // drain resolves once every chunk is on the server, however long that

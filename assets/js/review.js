@@ -2,15 +2,47 @@
 // length, seekable, and its waveform, which seeks too.
 
 let job = 0;
+let skipping = 0; // the timer of skipPauses
 
 // show loads url into the player and draws its waveform on canvas.
-export function show(audio, canvas, url) {
+// pauses ([start, end] s) are where the take was paused, recorded the
+// seconds recorded outside them: see skipPauses.
+export function show(audio, canvas, url, pauses = [], recorded = 0) {
+  delete audio.dataset.skips;
   audio.src = url;
+  skipPauses(audio, pauses, recorded);
   drawWaveform(canvas, url, audio);
+}
+
+// skipPauses makes the player jump over the paused parts of a take whose
+// audio holds them (WebKit records on through Pause; the save cuts them
+// out): audio as long as the time recorded and paused, by the server's
+// rule (media.RecordedThroughPauses). It marks the player data-skips.
+function skipPauses(audio, pauses, recorded) {
+  const paused = pauses.reduce((sum, [a, b]) => sum + b - a, 0);
+  const holds = () => {
+    const excess = audio.duration - recorded;
+    const off = Math.abs(excess - paused);
+    return paused > 0 && recorded > 0 && off <= Math.max(0.3, audio.duration / 20) && off < Math.abs(excess);
+  };
+  const jump = () => {
+    const p = pauses.find(([a, b]) => audio.currentTime >= a && audio.currentTime < b - 0.02);
+    if (p) audio.currentTime = p[1];
+  };
+  audio.onloadedmetadata = () => {
+    if (holds()) audio.dataset.skips = JSON.stringify(pauses);
+  };
+  audio.onplaying = () => {
+    clearInterval(skipping);
+    if (audio.dataset.skips) skipping = setInterval(jump, 20);
+  };
+  audio.onpause = () => clearInterval(skipping);
 }
 
 // hide empties the player and the drawing.
 export function hide(audio, canvas) {
+  delete audio.dataset.skips;
+  clearInterval(skipping);
   audio.removeAttribute('src');
   audio.load();
   job++;
@@ -48,9 +80,11 @@ async function drawWaveform(canvas, url, audio) {
     const w = canvas.width / peaks.length;
     const played = audio.duration ? audio.currentTime / audio.duration : 0;
     g.clearRect(0, 0, canvas.width, canvas.height);
+    const skips = JSON.parse(audio.dataset.skips || '[]'); // paused: not saved, grey
     peaks.forEach((p, i) => {
       const h = Math.max(2, (p / max) * (canvas.height - 4));
-      g.fillStyle = i / peaks.length < played ? '#fb7185' : '#818cf8';
+      const at = (i / peaks.length) * audio.duration;
+      g.fillStyle = skips.some(([a, b]) => at >= a && at < b) ? '#9ca3af' : i / peaks.length < played ? '#fb7185' : '#818cf8';
       g.fillRect(i * w, (canvas.height - h) / 2, Math.max(1, w - 1), h);
     });
   };

@@ -25,6 +25,9 @@ type Uploads interface {
 	// upload, and of how many of its bytes; MarkRecovered notes it.
 	Recovered(id string) (filename string, bytes int64, err error)
 	MarkRecovered(id, filename string, bytes int64) error
+	// Pauses returns where the page paused an upload, and how long it
+	// recorded outside its pauses, as the page last said.
+	Pauses(id string) ([]media.Selection, time.Duration, error)
 }
 
 // SaveUpload turns a finished MediaRecorder upload into a recording
@@ -32,7 +35,8 @@ type Uploads interface {
 // parameters in force. Like a live take, an upload is saved once: a save
 // or discard of it while this one runs, or after, is refused with a
 // conflict. The title is kept with the upload first, for recovery should
-// a crash cut the save short.
+// a crash cut the save short. Pauses the page sent as it recorded
+// (SetPauses) are cut out as SaveUploadPaused cuts them.
 func (l *Library) SaveUpload(ctx context.Context, uploadID string, clientDuration float64, p media.Params, title string) (*media.Recording, error) {
 	rec, _, err := l.SaveUploadPaused(ctx, uploadID, clientDuration, nil, p, title)
 	return rec, err
@@ -72,6 +76,9 @@ func (l *Library) SaveUploadPaused(ctx context.Context, uploadID string, clientD
 			}
 			return "", err
 		}
+		if len(pauses) == 0 { // a save without the page: the pauses it sent before
+			pauses, clientDuration = l.keptPauses(uploadID, clientDuration)
+		}
 		if rec, cut, err = l.saveAudioFile(ctx, path, size, clientDuration, pauses, p, takeID, title); err != nil {
 			return "", err
 		}
@@ -81,6 +88,21 @@ func (l *Library) SaveUploadPaused(ctx context.Context, uploadID string, clientD
 		return rec.Filename, nil
 	})
 	return rec, cut, err
+}
+
+// keptPauses returns the pauses the page sent for upload id as it
+// recorded, and the recorded time to judge them by: the save's own
+// (clientDuration), or else the page's last word.
+func (l *Library) keptPauses(uploadID string, clientDuration float64) ([]media.Selection, float64) {
+	pauses, recorded, err := l.Uploads.Pauses(uploadID)
+	if err != nil {
+		l.Log.Warn("the pauses kept with an upload could not be read", "upload_id", uploadID, "err", err)
+		return nil, clientDuration
+	}
+	if clientDuration <= 0 {
+		clientDuration = recorded.Seconds()
+	}
+	return pauses, clientDuration
 }
 
 // removeUpload drops a saved upload.

@@ -102,7 +102,8 @@ func (l *Library) recoverUpload(ctx context.Context, u PendingUpload, p media.Pa
 	}
 	name := media.SavedAs(l.checkNotSaved(ctx, copyID))
 	if name == "" {
-		rec, _, err := l.saveAudioFile(ctx, f.Name(), size, 0, nil, p, copyID, media.RecoveredTitle(u.Touched))
+		pauses, recorded := l.keptPauses(u.ID, 0) // sent if the take stopped
+		rec, _, err := l.saveAudioFile(ctx, f.Name(), size, recorded, pauses, p, copyID, media.RecoveredTitle(u.Touched))
 		if err != nil {
 			return false, err
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
@@ -198,3 +199,56 @@ func TestRecoveredUploadGoesOn(t *testing.T) {
 type stuckUploads struct{ *upload.Spooler }
 
 func (stuckUploads) Remove(string) error { return errors.New("killed") }
+
+// TestUploadKeptPauses: WebKit records on through a pause. The page sends
+// where it paused when the take stops; a save made later without the
+// page (from "Unsaved takes") or a recovery after a crash cuts them out as
+// the page's own save does, and a take kept without pauses is saved whole.
+func TestUploadKeptPauses(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		pauses  bool
+		recover bool
+	}{
+		{"Saved", true, false},
+		{"Recovered", true, true},
+		{"NoPauses", false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lib, sp, raw := uploadSetup(t)
+			if _, err := sp.Begin("test", "take", "audio/webm;codecs=opus"); err != nil {
+				t.Fatal(err)
+			}
+			putChunks(t, sp, "take", 0, raw)
+			whole, err := lib.UploadDuration("take")
+			if err != nil || whole < 1.5 {
+				t.Fatalf("the fixture lasts %.2f s (%v): too short to pause in", whole, err)
+			}
+			want := whole
+			if c.pauses { // 0.4–1.0 s was paused, and recorded on
+				pause := []media.Selection{{Start: 400 * time.Millisecond, End: time.Second}}
+				if err := sp.SetPauses("take", pause, time.Duration((whole-0.6)*float64(time.Second))); err != nil {
+					t.Fatal(err)
+				}
+				want = whole - 0.6
+			}
+			var got float64
+			if c.recover {
+				if n := recoverAll(t, lib, sp); n != 1 {
+					t.Fatalf("recovered %d recordings, want 1", n)
+				}
+				got = listAll(t, lib)[0].Duration
+			} else {
+				rec, err := lib.SaveUpload(ctx, "take", 0, media.DefaultParams(), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = rec.Duration
+			}
+			if math.Abs(got-want) > 0.03 {
+				t.Errorf("saved %.3f s of a %.3f s take; want %.3f s", got, whole, want)
+			}
+		})
+	}
+}

@@ -63,6 +63,12 @@ type state struct {
 	// take's first RecoveredBytes (see Spooler.MarkRecovered).
 	RecoveredAs    string `json:"recovered_as,omitempty"`
 	RecoveredBytes int64  `json:"recovered_bytes,omitempty"`
+	// Pauses are where the page paused the take, [start, end] in seconds
+	// on the recorder's clock, and Recorded how long it recorded outside
+	// them, as the page said when the take stopped (SetPauses): a save
+	// that names none (from "Unsaved takes", or a recovery) uses these.
+	Pauses   [][2]float64 `json:"pauses,omitempty"`
+	Recorded float64      `json:"recorded_s,omitempty"`
 }
 
 // asideChunk is a chunk held in its own file until the gap before it fills.

@@ -958,3 +958,34 @@ func TestMarkRecovered(t *testing.T) {
 		t.Errorf("marking an unknown take: %v", err)
 	}
 }
+
+// TestPauses: the pauses of a stopped take are kept on disk with it,
+// replaced by a later word, and read back after a restart.
+func TestPauses(t *testing.T) {
+	s := newSpooler(t, 1<<20, 1<<30)
+	if _, err := s.Begin("", "take", "audio/mp4"); err != nil {
+		t.Fatal(err)
+	}
+	if got, rec, err := s.Pauses("take"); len(got) != 0 || rec != 0 || err != nil {
+		t.Errorf("pauses of a take never paused: %v, %v, %v", got, rec, err)
+	}
+	first := []media.Selection{{Start: time.Second, End: 2 * time.Second}}
+	if err := s.SetPauses("take", first, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	want := []media.Selection{{Start: time.Second, End: 2 * time.Second}, {Start: 3 * time.Second, End: 3500 * time.Millisecond}}
+	if err := s.SetPauses("take", want, 7*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := upload.NewSpooler(s.Dir, 1<<20, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rec, err := s2.Pauses("take")
+	if !slices.Equal(got, want) || rec != 7*time.Second || err != nil {
+		t.Errorf("after a restart: %v, %v, %v; want %v, 7s", got, rec, err, want)
+	}
+	if err := s2.SetPauses("nope", want, time.Second); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("pauses of an unknown take: %v", err)
+	}
+}
