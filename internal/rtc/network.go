@@ -192,6 +192,10 @@ func (l *listeners) Close() error {
 
 // configure applies the network settings to pion's setting engine,
 // opening the UDP and TCP mux sockets when ports are given.
+// udpMuxReadBuffer is the receive buffer asked for the one UDP port's
+// socket: 4 MiB, about a second of 400 sessions' packets.
+const udpMuxReadBuffer = 4 << 20
+
 func (n Network) configure(se *webrtc.SettingEngine, includeLoopback bool) (*listeners, error) {
 	if err := n.Validate(); err != nil {
 		return nil, fmt.Errorf("rtc: network: %w", err)
@@ -254,7 +258,11 @@ func (n Network) configure(se *webrtc.SettingEngine, includeLoopback bool) (*lis
 				udpTypes = append(udpTypes, ice.NetworkTypeUDP6)
 			}
 		}
-		opts = append(opts, ice.UDPMuxFromPortWithNetworks(udpTypes...))
+		// One socket takes every session's packets: its receive buffer
+		// (the kernel's default, 208 KB, is a few tens of milliseconds at
+		// a few hundred sessions) is all that holds them while its one
+		// reader waits for a core. The kernel caps it at net.core.rmem_max.
+		opts = append(opts, ice.UDPMuxFromPortWithNetworks(udpTypes...), ice.UDPMuxFromPortWithReadBufferSize(udpMuxReadBuffer))
 		mux, err := ice.NewMultiUDPMuxFromPort(n.UDPPort, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("rtc: UDP port %d: %w", n.UDPPort, err)
