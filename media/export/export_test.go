@@ -302,3 +302,65 @@ func TestExportStopsWhenTheClientGoes(t *testing.T) {
 		}
 	}
 }
+
+// A WebM take whose blocks jump ahead in time (a browser that stalled,
+// DTX) exports as long as it lasted, as a player plays it: the jump is
+// silence in the WAV and lost time in the remuxed Ogg, not closed up.
+func TestWebMGapsKeepTheirTime(t *testing.T) {
+	raw, err := os.ReadFile(webmTone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := webm.Probe(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, preSkip := webm.OpusLayout(info)
+	const gap = 500 * time.Millisecond
+	gapSamples := int(gap.Seconds() * 48000)
+	var blocks []mediatest.WebMBlock
+	var before int // samples of the packets before the gap
+	err = webm.Packets(bytes.NewReader(raw), int64(len(raw)), func(ts time.Duration, p []byte) error {
+		if len(blocks) >= 15 {
+			ts += gap
+		} else {
+			n, _ := ogg.PacketSamples(p)
+			before += int(n)
+		}
+		blocks = append(blocks, mediatest.WebMBlock{At: ts, Packet: slices.Clone(p)})
+		return nil
+	})
+	if err != nil || len(blocks) < 30 {
+		t.Fatalf("%d packets in the fixture (%v)", len(blocks), err)
+	}
+	gapped := mediatest.WebMOpus(info.CodecPrivate, ch, blocks)
+	src := export.Source{R: bytes.NewReader(gapped), Size: int64(len(gapped)), MIME: webmMIME, Rate: 48000, Channels: ch}
+
+	ref, _, err := webm.DecodeOpus(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := (before - preSkip) * ch
+	want := slices.Concat(ref[:at], make([]float32, gapSamples*ch), ref[at:])
+	_, got := readWAV(t, run(t, src, export.WAV))
+	if len(got) != len(want) {
+		t.Fatalf("WAV of %d samples per channel, want %d: the take's %d and the %v gap's %d",
+			len(got)/ch, len(want)/ch, len(ref)/ch, gap, gapSamples)
+	}
+	wantCorrelated(t, "WAV", got, want)
+	if rms := mediatest.RMS(got[at+ch*960 : at+(gapSamples-960)*ch]); rms > 1e-4 {
+		t.Errorf("the gap holds sound: RMS %.4f", rms)
+	}
+
+	remuxed := run(t, src, export.OggOpus)
+	oggInfo, kept, lost, err := mediatest.OggPackets(remuxed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := oggInfo.Granule-int64(oggInfo.PreSkip), int64(len(want)/ch); got != want {
+		t.Errorf("Ogg of %d samples, want %d", got, want)
+	}
+	if len(kept) != len(blocks) || lost != gapSamples/960 {
+		t.Errorf("Ogg holds %d packets and %d lost, want %d and %d", len(kept), lost, len(blocks), gapSamples/960)
+	}
+}
