@@ -34,7 +34,7 @@ func openPCM(ctx context.Context, c container, src Source) (pcmSource, error) {
 	case webmFile:
 		return webmPCM(ctx, src)
 	}
-	return pcmSource{}, media.Invalidf("a %s recording cannot be exported as WAV: this server has no decoder for it", baseType(src.MIME))
+	return pcmSource{}, notOffered(fmt.Sprintf("a %s recording cannot be exported as WAV: this server has no decoder for it", baseType(src.MIME)))
 }
 
 // unreadable wraps a stored file that does not parse.
