@@ -282,6 +282,9 @@ func (h *Handler) exportRecording(c *fiber.Ctx, name string, format export.Forma
 		return err
 	}
 	e, rec, err := h.Library.Export(ctx, name, format)
+	if errors.Is(err, export.ErrNotOffered) { // a format this server cannot make of it
+		return fiber.NewError(fiber.StatusNotAcceptable, media.Message(err))
+	}
 	if err != nil {
 		return err
 	}

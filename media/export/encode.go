@@ -24,6 +24,15 @@ func Bitrate(channels int) int {
 	return 64000
 }
 
+// EncodedSize is about the size of the Ogg Opus a WAV take of seconds and
+// channels encodes to, for a menu to show without reading the file (Plan
+// measures it exactly): its packets, and the header and lacing values of
+// its one-second pages.
+func EncodedSize(seconds float64, channels int) int64 {
+	const headers, page = 140, 27 + 50 // two header pages; a page of 50 packets
+	return headers + int64(seconds*(float64(Bitrate(channels))/8+page))
+}
+
 // encodeSerial is the Ogg stream serial of an encoded file: fixed, so the
 // plan and the download write the same bytes.
 const encodeSerial = 0x52454332

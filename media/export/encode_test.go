@@ -107,3 +107,21 @@ func TestWAVToOggOpus(t *testing.T) {
 		})
 	}
 }
+
+// The menu's estimate of an encoded file's size is within a percent of
+// the planned one.
+func TestEncodedSize(t *testing.T) {
+	if !media.HaveOpusEncoder {
+		t.Skip("the pure-Go build has no Opus encoder: go test -tags libopus")
+	}
+	for _, ch := range []int{1, 2} {
+		file := wavFile(make([]float32, 16000*5*ch), 16000, ch)
+		e, err := export.Plan(context.Background(), export.Source{R: bytes.NewReader(file), Size: int64(len(file)), MIME: wavMIME}, export.OggOpus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if est := export.EncodedSize(5, ch); math.Abs(float64(est-e.Size)) > 0.01*float64(e.Size) {
+			t.Errorf("%d ch: estimate %d bytes, planned %d", ch, est, e.Size)
+		}
+	}
+}
