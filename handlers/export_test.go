@@ -216,7 +216,7 @@ func TestExportWAVAsOggOpus(t *testing.T) {
 		n, _ := dec.DecodeToFloat32(p, buf)
 		got = append(got, buf[:n*info.Channels]...)
 	}
-	got = got[info.PreSkip : info.Granule]
+	got = got[info.PreSkip:info.Granule]
 	r := bytes.NewReader(take)
 	media.ReadWAVHeader(r)
 	pcm, _ := io.ReadAll(r)
