@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"html"
 	"io"
@@ -14,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/webm"
 )
@@ -225,4 +228,44 @@ func TestExportWAVAsOggOpus(t *testing.T) {
 	if c := mediatest.Correlation(got, want); c < 0.99 || len(got) != len(want) {
 		t.Errorf("%d samples correlate %.4f with the take's %d", len(got), c, len(want))
 	}
+}
+
+// TestExportsBounded: conversions beyond the server's bound wait a little
+// for a slot and are then refused, 503 with Retry-After and nothing
+// written; once a slot is free the same download goes through. Serving
+// the original converts nothing and is never held back.
+func TestExportsBounded(t *testing.T) {
+	slots := export.NewSlots(1, 50*time.Millisecond)
+	ta, _ := newFakeAppWith(t, withHandler(func(h *handlers.Handler) { h.Exports = slots }))
+	raw, err := os.ReadFile("../media/ogg/testdata/tone-440hz-mono.opus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(raw), "mime": "audio/ogg"}))
+	audio := "/recordings/" + rec.Filename + "/audio?download=1"
+
+	release, err := slots.Take(context.Background()) // another download converting
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := ta.do(t, http.MethodGet, audio+"&format=wav", "")
+	res.wantError(t, http.StatusServiceUnavailable, "busy converting other recordings")
+	if ra := res.header.Get("Retry-After"); ra == "" {
+		t.Error("503 without Retry-After")
+	}
+	ta.do(t, http.MethodGet, audio, "").wantStatus(t, http.StatusOK)
+	ta.do(t, http.MethodHead, audio+"&format=wav", "").wantStatus(t, http.StatusOK)
+
+	release()
+	res = ta.do(t, http.MethodGet, audio+"&format=wav", "")
+	res.wantStatus(t, http.StatusOK)
+	if info, err := media.ReadWAVHeader(bytes.NewReader(res.body)); err != nil || info.SampleRate != 48000 {
+		t.Errorf("WAV once a slot is free: %+v, %v", info, err)
+	}
+	// The slot comes back when the download ends.
+	rel, err := slots.Take(context.Background())
+	if err != nil {
+		t.Fatalf("the finished download kept its slot: %v", err)
+	}
+	rel()
 }
