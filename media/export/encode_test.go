@@ -125,3 +125,26 @@ func TestEncodedSize(t *testing.T) {
 		}
 	}
 }
+
+// An encoding whose client goes, or whose context ends, stops at once.
+func TestWAVToOggOpusStops(t *testing.T) {
+	if !media.HaveOpusEncoder {
+		t.Skip("the pure-Go build has no Opus encoder: go test -tags libopus")
+	}
+	file := wavFile(make([]float32, 48000*10), 48000, 1)
+	src := export.Source{R: bytes.NewReader(file), Size: int64(len(file)), MIME: wavMIME}
+	e, err := export.Plan(context.Background(), src, export.OggOpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &failAfter{n: 1000}
+	if err := e.WriteTo(context.Background(), w); !errors.Is(err, io.ErrClosedPipe) || w.after > 0 {
+		t.Errorf("client gone: %v, %d writes after", err, w.after)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	if err := e.WriteTo(ctx, &out); !errors.Is(err, context.Canceled) || int64(out.Len()) >= e.Size {
+		t.Errorf("cancelled: %v after %d of %d bytes", err, out.Len(), e.Size)
+	}
+}
