@@ -148,3 +148,33 @@ func TestWAVToOggOpusStops(t *testing.T) {
 		t.Errorf("cancelled: %v after %d of %d bytes", err, out.Len(), e.Size)
 	}
 }
+
+// zeroWAV is a WAV file of silence of any length, read without holding it.
+type zeroWAV struct{ header []byte }
+
+func (z zeroWAV) ReadAt(p []byte, off int64) (int, error) {
+	clear(p)
+	if off < int64(len(z.header)) {
+		copy(p, z.header[off:])
+	}
+	return len(p), nil
+}
+
+// BenchmarkPlanOggOfWAVHour measures what HEAD and the start of a
+// download cost for an hour-long 48 kHz mono WAV take as Ogg Opus: the
+// size counted from its pages, nothing encoded.
+//
+//	go test -tags libopus -run XXX -bench PlanOggOfWAVHour ./media/export/
+func BenchmarkPlanOggOfWAVHour(b *testing.B) {
+	if !media.HaveOpusEncoder {
+		b.Skip("the pure-Go build has no Opus encoder: go test -tags libopus")
+	}
+	const data = 3600 * 48000 * 2
+	h := media.WAVHeader(48000, 1, data)
+	src := export.Source{R: zeroWAV{h}, Size: int64(len(h)) + data, MIME: wavMIME}
+	for b.Loop() {
+		if _, err := export.Plan(context.Background(), src, export.OggOpus); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
