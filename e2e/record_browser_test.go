@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -88,6 +89,14 @@ func TestRecordInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			left = mediatest.Channel(pcm, channels, 0)
+			// Exported as WAV with the blocks placed by their timestamps,
+			// it lasts what the WebM says: the browser's stamps have no
+			// jump a packet long that would add silence (nor the pause).
+			wav := exportedSeconds(t, srv.url+"/recordings/"+filename+"/audio?format=wav")
+			if math.Abs(wav-dur) > 0.021 {
+				t.Errorf("exported as WAV: %.3f s, the WebM %.3f s", wav, dur)
+			}
+			t.Logf("exported as WAV: %.3f s; its packets back to back %.3f s", wav, float64(len(left))/media.OpusRate)
 		case "audio/ogg;codecs=opus", "audio/ogg":
 			left, dur = decodeOgg(t, audio)
 		case "audio/mp4;codecs=mp4a.40.2":
@@ -124,4 +133,19 @@ func TestRecordInBrowser(t *testing.T) {
 			t.Errorf("the upload was not cleaned up after saving: %v", entries)
 		}
 	})
+}
+
+// exportedSeconds downloads a WAV export and returns its length.
+func exportedSeconds(t *testing.T, url string) float64 {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	info, err := media.ReadWAVHeader(res.Body)
+	if err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return float64(info.DataBytes) / float64(2*info.Channels*info.SampleRate)
 }
