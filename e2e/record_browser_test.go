@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -89,6 +90,14 @@ func TestRecordInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			left = mediatest.Channel(pcm, channels, 0)
+			// Exported as WAV with the blocks placed by their timestamps,
+			// it lasts what the WebM says: the browser's stamps have no
+			// jump a packet long that would add silence (nor the pause).
+			wav := exportedSeconds(t, srv.url+"/recordings/"+filename+"/audio?format=wav")
+			if math.Abs(wav-dur) > 0.021 {
+				t.Errorf("exported as WAV: %.3f s, the WebM %.3f s", wav, dur)
+			}
+			t.Logf("exported as WAV: %.3f s; its packets back to back %.3f s", wav, float64(len(left))/media.OpusRate)
 		case "audio/ogg;codecs=opus", "audio/ogg":
 			left, dur = decodeOgg(t, audio)
 		case "audio/mp4;codecs=mp4a.40.2":
@@ -161,4 +170,19 @@ func checkListenBackSkipsPause(t *testing.T, p *tab, e engine) {
 	case recordsThrough && len(got.Inside) > 0:
 		t.Errorf("%s: the listen-back played the paused part (at %v s)", e.name, got.Inside)
 	}
+}
+
+// exportedSeconds downloads a WAV export and returns its length.
+func exportedSeconds(t *testing.T, url string) float64 {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	info, err := media.ReadWAVHeader(res.Body)
+	if err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return float64(info.DataBytes) / float64(2*info.Channels*info.SampleRate)
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"debug/buildinfo"
 	"debug/elf"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,8 @@ import (
 
 // TestReleaseBuild builds the image's binary with deploy/build-release
 // (what the Dockerfile runs): it must be one static executable, built
-// with libopus, that decodes a live take like the pure-Go build does.
+// with libopus, that decodes a live take like the pure-Go build does, and
+// offers it (a WAV) as Ogg Opus.
 func TestReleaseBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the release binary")
@@ -42,6 +45,39 @@ func TestReleaseBuild(t *testing.T) {
 	saved := streamAndSave(t, "http://"+addr, "session_release", 2*time.Second)
 	samples, rate := loadTake(t, data, saved.filename)
 	checkTone(t, samples, rate, saved.recorded.Seconds(), toneHz)
+	checkOggOfWAV(t, "http://"+addr, saved.filename, float64(len(samples))/float64(rate))
+}
+
+// checkOggOfWAV: the release build has libopus's encoder, so the Download
+// menu of a live take (kept as WAV) offers it as Ogg Opus, and the file
+// the entry links to decodes in Chromium to the take's length.
+func checkOggOfWAV(t *testing.T, base, name string, seconds float64) {
+	t.Helper()
+	postForm(t, base+"/recordings/"+name+"/title", "Standup notes")
+	p := chromiumTab(t, launch(t))
+	const ogg = `a[aria-label="Download Ogg Opus (64 kbit/s) of Standup notes"]`
+	p.do("opening the page", p.navigate(base), p.waitFor(`body[data-ready]`), p.until("the row", rowsAre("Standup notes")))
+	p.do("opening the menu", p.press("Download Standup notes"),
+		p.until("its Ogg Opus entry shown", `document.querySelector('`+ogg+`')?.getClientRects().length > 0`))
+	if f := p.attr(ogg, "download"); !strings.HasPrefix(f, "Standup notes ") || !strings.HasSuffix(f, ".ogg") {
+		t.Errorf("the Ogg Opus saves as %q", f)
+	}
+	var got struct {
+		Type, Length string
+		Seconds      float64
+		Bytes        int
+	}
+	p.eval(`(async () => {
+	const res = await fetch(document.querySelector('`+ogg+`').href);
+	const buf = await res.arrayBuffer();
+	const bytes = buf.byteLength;
+	const audio = await new OfflineAudioContext(1, 48000, 48000).decodeAudioData(buf);
+	return { Type: res.headers.get('Content-Type'), Length: res.headers.get('Content-Length'), Seconds: audio.duration, Bytes: bytes };
+})()`, &got)
+	if got.Type != "audio/ogg;codecs=opus" || got.Length != strconv.Itoa(got.Bytes) || math.Abs(got.Seconds-seconds) > 0.02 {
+		t.Errorf("the Ogg Opus entry: %+v; want audio/ogg;codecs=opus with its Content-Length, %.3f s", got, seconds)
+	}
+	t.Logf("Ogg Opus of the WAV take: %d bytes, %.3f s decoded by Chromium, the take %.3f s", got.Bytes, got.Seconds, seconds)
 }
 
 // checkStatic: no program interpreter and no shared library to load.

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"html"
 	"io"
@@ -14,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/handlers"
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/webm"
 )
@@ -103,15 +106,25 @@ func TestExportFormats(t *testing.T) {
 	}
 }
 
-// TestExportRefused: an unknown format, or one the take cannot be made
-// into, is a 400 in words, and nothing is written.
+// TestExportRefused: an unknown format is a 400 in words, one the take
+// cannot be made into a 406 (Ogg Opus of a WAV in the pure-Go build, or
+// of an Ogg take), and nothing is written.
 func TestExportRefused(t *testing.T) {
 	ta, _ := newFakeApp(t)
 	_, rec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(wavTake(0.2)), "mime": "audio/wav"}))
+	ogg, err := os.ReadFile("../media/ogg/testdata/tone-440hz-mono.opus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, oggRec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(ogg), "mime": "audio/ogg"}))
 	audio := "/recordings/" + rec.Filename + "/audio?download=1&format="
 	before := ta.written(t)
 	ta.do(t, http.MethodGet, audio+"mp3", "").wantError(t, http.StatusBadRequest, "format must be")
-	ta.do(t, http.MethodGet, audio+"ogg", "").wantError(t, http.StatusBadRequest, "no Opus encoder")
+	if !media.HaveOpusEncoder {
+		ta.do(t, http.MethodGet, audio+"ogg", "").wantError(t, http.StatusNotAcceptable, "no Opus encoder")
+		ta.do(t, http.MethodHead, audio+"ogg", "").wantStatus(t, http.StatusNotAcceptable)
+	}
+	ta.do(t, http.MethodGet, "/recordings/"+oggRec.Filename+"/audio?format=ogg", "").wantError(t, http.StatusNotAcceptable, "Ogg Opus already")
 	ta.do(t, http.MethodGet, "/recordings/recording_20990101_000000.json/audio?format=wav", "").wantError(t, http.StatusNotFound, "")
 	ta.wantUnchanged(t, before)
 	// The one it can: 16 kHz mono of a WAV.
@@ -140,14 +153,17 @@ func TestDownloadMenu(t *testing.T) {
 		got = append(got, html.UnescapeString(m[3]+" | "+m[2]+" | "+m[1]))
 	}
 	w, a := "/recordings/"+webmRec.Filename+"/audio?download=1", "/recordings/"+wavRec.Filename+"/audio?download=1"
-	want := []string{
-		"Download Original (WAV) of Riff | Riff 2026-12-07.wav | " + a,
+	var encoded []string // the libopus build encodes a WAV take to Ogg Opus
+	if media.HaveOpusEncoder {
+		encoded = []string{"Download Ogg Opus (64 kbit/s) of Riff | Riff 2026-12-07.ogg | " + a + "&format=ogg"}
+	}
+	want := slices.Concat([]string{"Download Original (WAV) of Riff | Riff 2026-12-07.wav | " + a}, encoded, []string{
 		"Download WAV 16 kHz mono (speech tools) of Riff | Riff 2026-12-07 16k.wav | " + a + "&format=wav16k",
 		"Download Original (WebM) of Standup notes | Standup notes 2026-12-07.webm | " + w,
 		"Download Ogg Opus (as recorded) of Standup notes | Standup notes 2026-12-07.ogg | " + w + "&format=ogg",
 		"Download WAV of Standup notes | Standup notes 2026-12-07.wav | " + w + "&format=wav",
 		"Download WAV 16 kHz mono (speech tools) of Standup notes | Standup notes 2026-12-07 16k.wav | " + w + "&format=wav16k",
-	}
+	})
 	if !slices.Equal(got, want) {
 		t.Errorf("menu links:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -165,4 +181,91 @@ func TestDownloadMenu(t *testing.T) {
 		url := html.UnescapeString(l[strings.LastIndex(l, " | ")+3:])
 		ta.do(t, http.MethodGet, url, "").wantStatus(t, http.StatusOK)
 	}
+}
+
+// TestExportWAVAsOggOpus: in the libopus build (the release image) a WAV
+// take downloads as Ogg Opus, its length known before it is encoded (HEAD
+// says it without encoding; GET sends that many bytes), and decodes to
+// the take.
+func TestExportWAVAsOggOpus(t *testing.T) {
+	if !media.HaveOpusEncoder {
+		t.Skip("the pure-Go build has no Opus encoder (TestExportRefused): go test -tags libopus")
+	}
+	ta, _ := newFakeApp(t)
+	ta.clock.Set(time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC))
+	take := wavTake(1.5)
+	_, rec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(take), "mime": "audio/wav", "title": "Riff"}))
+	url := "/recordings/" + rec.Filename + "/audio?download=1&format=ogg"
+	head := ta.do(t, http.MethodHead, url, "")
+	res := ta.do(t, http.MethodGet, url, "")
+	res.wantStatus(t, http.StatusOK)
+	if ct := res.header.Get("Content-Type"); ct != "audio/ogg;codecs=opus" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cd := res.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="Riff 2026-12-07.ogg"`) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	if cl := strconv.Itoa(len(res.body)); res.header.Get("Content-Length") != cl || head.header.Get("Content-Length") != cl || len(head.body) != 0 {
+		t.Errorf("GET Content-Length %q, HEAD %q (%d bytes), for %d bytes", res.header.Get("Content-Length"), head.header.Get("Content-Length"), len(head.body), len(res.body))
+	}
+	info, pkts, _, err := mediatest.OggPackets(res.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, _ := media.NewOpusDecoder(info.Channels)
+	buf := make([]float32, 5760*info.Channels)
+	var got []float32
+	for _, p := range pkts {
+		n, _ := dec.DecodeToFloat32(p, buf)
+		got = append(got, buf[:n*info.Channels]...)
+	}
+	got = got[info.PreSkip:info.Granule]
+	r := bytes.NewReader(take)
+	media.ReadWAVHeader(r)
+	pcm, _ := io.ReadAll(r)
+	rs, _ := media.NewResampler(16000, 48000, 1)
+	want := rs.Flush(rs.Process(nil, media.S16LEToFloat(nil, pcm)))
+	if c := mediatest.Correlation(got, want); c < 0.99 || len(got) != len(want) {
+		t.Errorf("%d samples correlate %.4f with the take's %d", len(got), c, len(want))
+	}
+}
+
+// TestExportsBounded: conversions beyond the server's bound wait a little
+// for a slot and are then refused, 503 with Retry-After and nothing
+// written; once a slot is free the same download goes through. Serving
+// the original converts nothing and is never held back.
+func TestExportsBounded(t *testing.T) {
+	slots := export.NewSlots(1, 50*time.Millisecond)
+	ta, _ := newFakeAppWith(t, withHandler(func(h *handlers.Handler) { h.Exports = slots }))
+	raw, err := os.ReadFile("../media/ogg/testdata/tone-440hz-mono.opus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(raw), "mime": "audio/ogg"}))
+	audio := "/recordings/" + rec.Filename + "/audio?download=1"
+
+	release, err := slots.Take(context.Background()) // another download converting
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := ta.do(t, http.MethodGet, audio+"&format=wav", "")
+	res.wantError(t, http.StatusServiceUnavailable, "busy converting other recordings")
+	if ra := res.header.Get("Retry-After"); ra == "" {
+		t.Error("503 without Retry-After")
+	}
+	ta.do(t, http.MethodGet, audio, "").wantStatus(t, http.StatusOK)
+	ta.do(t, http.MethodHead, audio+"&format=wav", "").wantStatus(t, http.StatusOK)
+
+	release()
+	res = ta.do(t, http.MethodGet, audio+"&format=wav", "")
+	res.wantStatus(t, http.StatusOK)
+	if info, err := media.ReadWAVHeader(bytes.NewReader(res.body)); err != nil || info.SampleRate != 48000 {
+		t.Errorf("WAV once a slot is free: %+v, %v", info, err)
+	}
+	// The slot comes back when the download ends.
+	rel, err := slots.Take(context.Background())
+	if err != nil {
+		t.Fatalf("the finished download kept its slot: %v", err)
+	}
+	rel()
 }

@@ -135,6 +135,9 @@ type Handler struct {
 	Shares Shares
 	// Now is the clock share links expire by; nil is time.Now.
 	Now func() time.Time
+	// Exports bounds the conversions (downloads in another format) that
+	// run at once; nil bounds nothing.
+	Exports *export.Slots
 
 	// The app's own state, made by NewApp in its copy of the Handler.
 	recordings *changeHub            // tells open pages the list changed

@@ -282,6 +282,9 @@ func (h *Handler) exportRecording(c *fiber.Ctx, name string, format export.Forma
 		return err
 	}
 	e, rec, err := h.Library.Export(ctx, name, format)
+	if errors.Is(err, export.ErrNotOffered) { // a format this server cannot make of it
+		return fiber.NewError(fiber.StatusNotAcceptable, media.Message(err))
+	}
 	if err != nil {
 		return err
 	}
@@ -298,12 +301,18 @@ func (h *Handler) exportRecording(c *fiber.Ctx, name string, format export.Forma
 		c.Response().Header.SetContentLength(int(e.Size))
 		return nil
 	}
+	release, err := h.Exports.Take(ctx)
+	if err != nil {
+		rec.Close()
+		return err
+	}
 	// The pipe ends the conversion when the client goes: fasthttp closes
 	// the body it streams, and the next write fails.
 	pr, pw := io.Pipe()
 	go func() {
 		err := e.WriteTo(ctx, pw)
 		rec.Close()
+		release() // before the client sees the end
 		if err != nil && !errors.Is(err, io.ErrClosedPipe) {
 			h.Log.Warn("export failed", "filename", name, "format", format, "err", err)
 		}

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync/atomic"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/avatarweb/recorder/internal/probe"
 	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/media/disk"
+	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/feed"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/settings"
@@ -152,6 +155,11 @@ func (s *Server) startSessions(ctx context.Context) error {
 	return nil
 }
 
+// exportWait is how long a conversion waits for a free core before it is
+// refused as busy (503, Retry-After): a download that starts a couple of
+// seconds late is fine, one left hanging behind an hour's exports is not.
+const exportWait = 2 * time.Second
+
 // newApp builds the HTTP app: the handlers over the library, the sessions
 // and the parameters, behind the guards; /metrics and /debug/pprof/ when
 // asked for.
@@ -172,6 +180,8 @@ func (s *Server) newApp(ctx context.Context) *fiber.App {
 		Shares:       s.DB, // shared by every node: a link made on one opens on all
 		DiskFree:     func() (int64, bool) { return diskFree(cfg.DataDir) },
 		BaseContext:  ctx, // shutdown closes /ws connections
+		// A conversion is a burst of one core: as many at once as cores.
+		Exports: export.NewSlots(runtime.GOMAXPROCS(0), exportWait),
 	}
 	var observer handlers.Observer // requests and saves, for /metrics
 	if cfg.Observe.Metrics {

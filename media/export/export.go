@@ -3,9 +3,10 @@
 // 16 kHz mono for speech tools, and Ogg Opus. Opus is decoded with the
 // live path's decoder (media.NewOpusDecoder) and resampled with its
 // resampler; a WebM take becomes Ogg Opus by remuxing, its packets as
-// recorded. There is no Opus encoder in the build, so a WAV take is not
-// offered as Ogg Opus, and no AAC decoder, so an MP4 take is offered as
-// recorded only.
+// recorded, placed by their timestamps. A WAV take becomes Ogg Opus by
+// encoding, in a build with libopus's encoder (-tags libopus, the release
+// image); the pure-Go build has no Opus encoder and does not offer it.
+// There is no AAC decoder, so an MP4 take is offered as recorded only.
 //
 // Every conversion streams: it holds one packet and one block of PCM at a
 // time whatever the take's length, and is computed as it is sent, not
@@ -34,7 +35,8 @@ const (
 	WAV Format = "wav"
 	// Speech is 16-bit PCM at 16 kHz mono, what speech tools take.
 	Speech Format = "wav16k"
-	// OggOpus is Ogg Opus with the packets as recorded.
+	// OggOpus is Ogg Opus: the packets as recorded for an Opus take, a
+	// WAV take encoded (where the build has an encoder).
 	OggOpus Format = "ogg"
 )
 
@@ -50,6 +52,16 @@ func ParseFormat(s string) (Format, error) {
 		return f, nil
 	}
 	return "", media.Invalidf("format must be %q, %q, %q or %q, not %q", Original, WAV, Speech, OggOpus, s)
+}
+
+// ErrNotOffered marks a format the server cannot make of a recording (no
+// encoder or decoder for it, or the original is that format already): the
+// request is well formed but asks for what is not offered. It is a kind
+// of media.ErrInvalid.
+var ErrNotOffered = fmt.Errorf("format not offered: %w", media.ErrInvalid)
+
+func notOffered(msg string) error {
+	return &media.Error{Kind: ErrNotOffered, Message: msg}
 }
 
 // Source is a recording's audio file as stored, and the processing
@@ -110,10 +122,14 @@ func containerOf(mime string) container {
 }
 
 // Offers lists what a recording stored as mime can be downloaded as,
-// Original first. WAV is left out where the original is WAV already.
+// Original first. WAV is left out where the original is WAV already, and
+// Ogg Opus of a WAV where the build has no Opus encoder.
 func Offers(mime string) []Format {
 	switch containerOf(mime) {
 	case wavFile:
+		if media.HaveOpusEncoder {
+			return []Format{Original, OggOpus, Speech}
+		}
 		return []Format{Original, Speech}
 	case oggFile:
 		return []Format{Original, WAV, Speech}
@@ -148,13 +164,13 @@ func Plan(ctx context.Context, src Source, f Format) (*Export, error) {
 	case OggOpus:
 		switch c {
 		case oggFile:
-			return nil, media.Invalidf("the recording is Ogg Opus already: download the original")
+			return nil, notOffered("the recording is Ogg Opus already: download the original")
 		case webmFile:
 			return remuxWebM(ctx, src)
 		case wavFile:
-			return nil, media.Invalidf("a WAV recording cannot be exported as Ogg Opus: this server has no Opus encoder")
+			return encodeWAV(src)
 		}
-		return nil, media.Invalidf("a %s recording cannot be exported as Ogg Opus", baseType(src.MIME))
+		return nil, notOffered(fmt.Sprintf("a %s recording cannot be exported as Ogg Opus", baseType(src.MIME)))
 	case Original:
 		return nil, fmt.Errorf("export: the original is served as stored")
 	}

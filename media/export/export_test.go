@@ -222,18 +222,21 @@ func TestExportsDecodeToTheOriginal(t *testing.T) {
 
 // What cannot be made is refused before anything is written, in words.
 func TestExportRefusesWhatItCannotMake(t *testing.T) {
-	wav := source(t, wavSpeech, wavMIME, 22050, 1)
-	for _, tc := range []struct {
+	type refusal struct {
 		name string
 		src  export.Source
 		f    export.Format
-	}{
-		{"WAV as Ogg: no encoder", wav, export.OggOpus},
+	}
+	var noEncoder []refusal
+	if !media.HaveOpusEncoder {
+		noEncoder = append(noEncoder, refusal{"WAV as Ogg: no encoder", source(t, wavSpeech, wavMIME, 22050, 1), export.OggOpus})
+	}
+	for _, tc := range append(noEncoder, []refusal{
 		{"Ogg as Ogg", source(t, oggTone, oggMIME, 48000, 1), export.OggOpus},
 		{"AAC as WAV: no decoder", source(t, "../mp4/testdata/tone-faststart.m4a", "audio/mp4;codecs=mp4a.40.2", 48000, 1), export.WAV},
 		{"a WebM labelled WAV", source(t, webmTone, wavMIME, 48000, 1), export.WAV},
 		{"processing with 3 channels", source(t, oggTone, oggMIME, 48000, 3), export.WAV},
-	} {
+	}...) {
 		if _, err := export.Plan(context.Background(), tc.src, tc.f); !errors.Is(err, media.ErrInvalid) {
 			t.Errorf("%s: %v, want an ErrInvalid", tc.name, err)
 		}
@@ -261,8 +264,12 @@ func TestExportStopsWhenCancelled(t *testing.T) {
 }
 
 func TestOffers(t *testing.T) {
+	wav := []export.Format{export.Original, export.Speech}
+	if media.HaveOpusEncoder { // the release build: Ogg Opus encoded
+		wav = []export.Format{export.Original, export.OggOpus, export.Speech}
+	}
 	for mime, want := range map[string][]export.Format{
-		wavMIME:                      {export.Original, export.Speech},
+		wavMIME:                      wav,
 		oggMIME:                      {export.Original, export.WAV, export.Speech},
 		webmMIME:                     {export.Original, export.OggOpus, export.WAV, export.Speech},
 		"audio/mp4;codecs=mp4a.40.2": {export.Original},
@@ -300,5 +307,67 @@ func TestExportStopsWhenTheClientGoes(t *testing.T) {
 		if w.after > 0 {
 			t.Errorf("%s: %d writes after the client went", f, w.after)
 		}
+	}
+}
+
+// A WebM take whose blocks jump ahead in time (a browser that stalled,
+// DTX) exports as long as it lasted, as a player plays it: the jump is
+// silence in the WAV and lost time in the remuxed Ogg, not closed up.
+func TestWebMGapsKeepTheirTime(t *testing.T) {
+	raw, err := os.ReadFile(webmTone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := webm.Probe(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, preSkip := webm.OpusLayout(info)
+	const gap = 500 * time.Millisecond
+	gapSamples := int(gap.Seconds() * 48000)
+	var blocks []mediatest.WebMBlock
+	var before int // samples of the packets before the gap
+	err = webm.Packets(bytes.NewReader(raw), int64(len(raw)), func(ts time.Duration, p []byte) error {
+		if len(blocks) >= 15 {
+			ts += gap
+		} else {
+			n, _ := ogg.PacketSamples(p)
+			before += int(n)
+		}
+		blocks = append(blocks, mediatest.WebMBlock{At: ts, Packet: slices.Clone(p)})
+		return nil
+	})
+	if err != nil || len(blocks) < 30 {
+		t.Fatalf("%d packets in the fixture (%v)", len(blocks), err)
+	}
+	gapped := mediatest.WebMOpus(info.CodecPrivate, ch, blocks)
+	src := export.Source{R: bytes.NewReader(gapped), Size: int64(len(gapped)), MIME: webmMIME, Rate: 48000, Channels: ch}
+
+	ref, _, err := webm.DecodeOpus(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := (before - preSkip) * ch
+	want := slices.Concat(ref[:at], make([]float32, gapSamples*ch), ref[at:])
+	_, got := readWAV(t, run(t, src, export.WAV))
+	if len(got) != len(want) {
+		t.Fatalf("WAV of %d samples per channel, want %d: the take's %d and the %v gap's %d",
+			len(got)/ch, len(want)/ch, len(ref)/ch, gap, gapSamples)
+	}
+	wantCorrelated(t, "WAV", got, want)
+	if rms := mediatest.RMS(got[at+ch*960 : at+(gapSamples-960)*ch]); rms > 1e-4 {
+		t.Errorf("the gap holds sound: RMS %.4f", rms)
+	}
+
+	remuxed := run(t, src, export.OggOpus)
+	oggInfo, kept, lost, err := mediatest.OggPackets(remuxed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := oggInfo.Granule-int64(oggInfo.PreSkip), int64(len(want)/ch); got != want {
+		t.Errorf("Ogg of %d samples, want %d", got, want)
+	}
+	if len(kept) != len(blocks) || lost != gapSamples/960 {
+		t.Errorf("Ogg holds %d packets and %d lost, want %d and %d", len(kept), lost, len(blocks), gapSamples/960)
 	}
 }

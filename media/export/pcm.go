@@ -34,7 +34,7 @@ func openPCM(ctx context.Context, c container, src Source) (pcmSource, error) {
 	case webmFile:
 		return webmPCM(ctx, src)
 	}
-	return pcmSource{}, media.Invalidf("a %s recording cannot be exported as WAV: this server has no decoder for it", baseType(src.MIME))
+	return pcmSource{}, notOffered(fmt.Sprintf("a %s recording cannot be exported as WAV: this server has no decoder for it", baseType(src.MIME)))
 }
 
 // unreadable wraps a stored file that does not parse.
@@ -119,6 +119,23 @@ func (o *opusWalk) packet(pkt []byte, emit func([]float32) error) error {
 	return emit(o.buf[drop*o.channels : n*o.channels])
 }
 
+// silence emits n samples of silence (time with no packet), in blocks of
+// the decode buffer.
+func (o *opusWalk) silence(n int64, emit func([]float32) error) error {
+	drop := min(int64(o.skip), n)
+	o.skip -= int(drop)
+	n -= drop
+	clear(o.buf)
+	for n > 0 {
+		k := min(n, int64(len(o.buf)/o.channels))
+		if err := emit(o.buf[:k*int64(o.channels)]); err != nil {
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
 // oggPCM decodes an Ogg Opus file: its length is the last granule
 // position less the pre-skip, as a player reads it.
 func oggPCM(src Source) (pcmSource, error) {
@@ -145,21 +162,24 @@ func oggPCM(src Source) (pcmSource, error) {
 	return p, nil
 }
 
-// webmPCM decodes a WebM Opus file as webm.DecodeOpus does: packets back
-// to back, the OpusHead's pre-skip dropped. Its length is counted from
-// the packets' TOC bytes.
+// webmPCM decodes a WebM Opus file with its packets placed by their
+// timestamps (see timeline): a gap between blocks becomes silence of its
+// length, so the WAV lasts as long as the take, as a player plays it.
+// The OpusHead's pre-skip is dropped. Its length is counted from the
+// packets' TOC bytes and the gaps.
 func webmPCM(ctx context.Context, src Source) (pcmSource, error) {
 	info, err := probeWebMOpus(src)
 	if err != nil {
 		return pcmSource{}, err
 	}
 	channels, preSkip := webm.OpusLayout(info)
-	var total int64
-	err = webm.Packets(src.R, src.Size, func(_ time.Duration, pkt []byte) error {
+	var tl timeline
+	err = webm.Packets(src.R, src.Size, func(ts time.Duration, pkt []byte) error {
 		n, _ := ogg.PacketSamples(pkt)
-		total += n
+		tl.place(ts, n)
 		return ctx.Err()
 	})
+	total := tl.pos
 	if err != nil {
 		return pcmSource{}, unreadable("WebM", err)
 	}
@@ -169,9 +189,16 @@ func webmPCM(ctx context.Context, src Source) (pcmSource, error) {
 		if err != nil {
 			return err
 		}
-		return webm.Packets(src.R, src.Size, func(_ time.Duration, pkt []byte) error {
+		var tl timeline
+		return webm.Packets(src.R, src.Size, func(ts time.Duration, pkt []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			n, _ := ogg.PacketSamples(pkt)
+			if gap := tl.place(ts, n); gap > 0 {
+				if err := o.silence(gap, emit); err != nil {
+					return err
+				}
 			}
 			return o.packet(pkt, emit)
 		})

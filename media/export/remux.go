@@ -19,8 +19,10 @@ const remuxSerial = 0x52454331
 const remuxVendor = "recorder export (packets as recorded in WebM)"
 
 // remuxWebM plans the Ogg Opus of a WebM Opus take: its packets as
-// recorded, in Ogg pages, with the WebM's channels and pre-skip. Nothing
-// is decoded or re-encoded, so the Ogg decodes to the very same audio. It
+// recorded, in Ogg pages, with the WebM's channels and pre-skip, and a gap
+// in the blocks' timestamps kept as one in the Ogg's granule positions
+// (Fill: lost frames a decoder conceals). Nothing is decoded or
+// re-encoded, so the Ogg decodes to the very same audio. It
 // is written once into a counter first, for its size.
 func remuxWebM(ctx context.Context, src Source) (*Export, error) {
 	info, err := probeWebMOpus(src)
@@ -33,9 +35,16 @@ func remuxWebM(ctx context.Context, src Source) (*Export, error) {
 		if err != nil {
 			return err
 		}
-		err = webm.Packets(src.R, src.Size, func(_ time.Duration, pkt []byte) error {
+		var tl timeline
+		err = webm.Packets(src.R, src.Size, func(ts time.Duration, pkt []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			n, _ := ogg.PacketSamples(pkt)
+			if gap := tl.place(ts, n); gap > 0 {
+				if err := ow.Fill(gap); err != nil {
+					return err
+				}
 			}
 			return ow.WritePacket(pkt)
 		})

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,9 +24,14 @@ import (
 // the save), its time and how many times faster than real time it ran.
 // The original's time is the yardstick of the same run.
 //
+// Built with libopus (the release image), it also downloads a one-hour
+// 48 kHz mono WAV take (a live take's default: a 460 MB JSON file) as
+// recorded and as Ogg Opus, encoded (28.9 MB): the "wav-take" cases.
+//
 //	go test -run XXX -bench ExportHour -benchtime 1x ./media/library/
+//	go test -tags libopus -run XXX -bench ExportHour/wav-take -benchtime 1x ./media/library/
 func BenchmarkExportHour(b *testing.B) {
-	lib, _, _, _ := setup(b)
+	lib, _, sessions, _ := setup(b)
 	ctx := context.Background()
 	const seconds = 3600
 	take := hourOfOgg(b, seconds)
@@ -34,24 +41,45 @@ func BenchmarkExportHour(b *testing.B) {
 	}
 	take = nil
 	for _, f := range []export.Format{export.Original, export.WAV, export.Speech} {
-		b.Run(string(f), func(b *testing.B) {
-			var peakMiB float64
-			var size int64
-			for b.Loop() {
-				extra, err := heapPeakAbove(func() (err error) {
-					size, err = download(ctx, lib, rec.Filename, f)
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				peakMiB = max(peakMiB, extra)
-			}
-			b.ReportMetric(peakMiB, "peak_extra_MiB")
-			b.ReportMetric(float64(size)/1e6, "MB")
-			b.ReportMetric(seconds/(b.Elapsed().Seconds()/float64(b.N)), "x_realtime")
-		})
+		b.Run(string(f), func(b *testing.B) { benchDownload(b, lib, rec.Filename, f, seconds) })
 	}
+	if !media.HaveOpusEncoder {
+		return
+	}
+	b.Run("wav-take", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "hour.pcm")
+		writeToneSpool(b, path, seconds)
+		sessions.take = media.Take{SessionID: "session_x", SpoolPath: path, SampleRate: 48000, Channels: 1,
+			Params: media.DefaultParams(), PCMBytes: seconds * media.OpusRate * 2}
+		wav, err := lib.SaveSession(ctx, "session_x", 0, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		os.Remove(path)
+		for _, f := range []export.Format{export.Original, export.OggOpus} {
+			b.Run(string(f), func(b *testing.B) { benchDownload(b, lib, wav.Filename, f, seconds) })
+		}
+	})
+}
+
+// benchDownload downloads recording name as f, of seconds, and reports
+// the heap's peak above what it was before, the size and the speed.
+func benchDownload(b *testing.B, lib *library.Library, name string, f export.Format, seconds float64) {
+	var peakMiB float64
+	var size int64
+	for b.Loop() {
+		extra, err := heapPeakAbove(func() (err error) {
+			size, err = download(context.Background(), lib, name, f)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		peakMiB = max(peakMiB, extra)
+	}
+	b.ReportMetric(peakMiB, "peak_extra_MiB")
+	b.ReportMetric(float64(size)/1e6, "MB")
+	b.ReportMetric(seconds/(b.Elapsed().Seconds()/float64(b.N)), "x_realtime")
 }
 
 // download writes recording name as format f to nowhere, as the

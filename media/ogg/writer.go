@@ -185,6 +185,36 @@ func (w *Writer) Close() error {
 	return w.page(flagEOS, w.granule)
 }
 
+// CloseWith adds the stream's last packet and writes the last page, marked
+// as the end of the stream, with end for its granule position: less than
+// the samples of the packets when the encoder's padding of the last frame
+// is trimmed (RFC 7845 section 4.4), so the stream decodes to its exact
+// length. The last packet shares its page with the ones before it (a page
+// written whole by WritePacket cannot be trimmed), and end may trim no
+// more than it: it must lie between the previous page's granule position
+// and the granule position with the packet. It does not close the
+// underlying writer.
+func (w *Writer) CloseWith(last []byte, end int64) error {
+	if w.err != nil {
+		return w.err
+	}
+	n, err := PacketSamples(last)
+	if err != nil {
+		return err
+	}
+	if len(w.lacing)+len(last)/255+1 > maxSegments {
+		if err := w.page(0, w.granule); err != nil {
+			return err
+		}
+	}
+	if end < w.pageFrom || end > w.granule+n {
+		return fmt.Errorf("ogg: end granule %d outside the last page's [%d, %d]", end, w.pageFrom, w.granule+n)
+	}
+	w.add(last)
+	w.granule = end
+	return w.page(flagEOS, end)
+}
+
 // Granule returns the granule position of the stream so far: the samples
 // of every packet taken, pre-skip included.
 func (w *Writer) Granule() int64 { return w.granule }

@@ -255,3 +255,38 @@ func TestPacketSamples(t *testing.T) {
 		}
 	}
 }
+
+// CloseWith ends a stream with its last packet on the last page and an
+// end trim: the stream reads back that long, with every packet. A trim
+// past the last page's start is refused.
+func TestWriterCloseWithTrimsTheEnd(t *testing.T) {
+	pkts := opusencPackets(t)
+	for _, n := range []int{1, 50, 51, len(pkts)} { // 50 packets fill a page
+		var buf bytes.Buffer
+		w, err := ogg.NewWriter(&buf, 7, 1, 48000, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pkts[:n-1] {
+			if err := w.WritePacket(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		end := w.Granule() + 100 // 100 of the last packet's 960 samples
+		if err := w.CloseWith(pkts[n-1], end); err != nil {
+			t.Fatalf("%d packets: %v", n, err)
+		}
+		info, got := readBack(t, buf.Bytes())
+		if info.Granule != end || len(got) != n || !bytes.Equal(got[n-1].data, pkts[n-1]) {
+			t.Errorf("%d packets: read back %d, last granule %d, want %d", n, len(got), info.Granule, end)
+		}
+	}
+	var buf bytes.Buffer
+	w, _ := ogg.NewWriter(&buf, 7, 1, 48000, "test")
+	for _, p := range pkts[:50] {
+		w.WritePacket(p)
+	}
+	if err := w.CloseWith(pkts[50], w.Granule()-1); err == nil {
+		t.Error("CloseWith trimmed into a page already written")
+	}
+}
