@@ -84,12 +84,14 @@ func TestMatchesFFmpeg(t *testing.T) {
 		whole bool
 		// from: the decoded sample the golden starts at (ffmpeg drops
 		// the edit list's priming; a file without one keeps it)
-		from int
-		want func(u usage) bool
+		from  int
+		want  func(u usage) bool
 		tools string
 	}{
 		{"transients-mono-44k.m4a", "transients-mono-44k.s16", true, 1024,
-			func(u usage) bool { return u.windows[eightShort] > 0 && u.windows[longStart] > 0 && u.windows[longStop] > 0 && u.noise > 0 }, "short windows, PNS"},
+			func(u usage) bool {
+				return u.windows[eightShort] > 0 && u.windows[longStart] > 0 && u.windows[longStop] > 0 && u.noise > 0
+			}, "short windows, PNS"},
 		{"stereo-48k.m4a", "stereo-48k.s16", true, 1024,
 			func(u usage) bool { return u.midSide > 0 && u.intensity > 0 && u.windows[eightShort] > 0 }, "M/S, intensity stereo, short windows"},
 		{"chirp-16k.m4a", "chirp-16k.s16", true, 1024, func(u usage) bool { return u.escape > 0 }, "16 kHz bands, escapes"},
@@ -240,6 +242,8 @@ func TestParseConfig(t *testing.T) {
 		{[]byte{0x11, 0xb0}, 48000, 6, false},             // 5.1
 		{[]byte{0x12, 0x14}, 44100, 2, false},             // 960-sample frames
 		{[]byte{0x12}, 0, 0, false},
+		{[]byte{0x12, 0x10, 0x56, 0xe5, 0x00}, 44100, 2, true},  // ffmpeg's: sync extension, no SBR
+		{[]byte{0x13, 0x10, 0x56, 0xe5, 0x98}, 22050, 2, false}, // sync extension, SBR present
 	} {
 		cfg, err := ParseConfig(c.asc)
 		if (err == nil) != c.ok {

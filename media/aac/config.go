@@ -57,12 +57,23 @@ func ParseConfig(asc []byte) (Config, error) {
 	case c.Channels < 1 || c.Channels > 2:
 		return c, media.Invalidf("aac: channel configuration %d not supported (mono or stereo only)", c.Channels)
 	}
-	if b.left() >= 3 {
-		// GASpecificConfig: frameLengthFlag, dependsOnCoreCoder,
-		// extensionFlag.
-		if b.bit() {
-			return c, fmt.Errorf("aac: 960-sample frames not supported: %w", media.ErrInvalid)
-		}
+	if b.left() < 3 {
+		return c, nil
+	}
+	// GASpecificConfig: frameLengthFlag, dependsOnCoreCoder (then a
+	// 14-bit delay), extensionFlag.
+	if b.bit() {
+		return c, fmt.Errorf("aac: 960-sample frames not supported: %w", media.ErrInvalid)
+	}
+	if b.bit() {
+		b.skip(14)
+	}
+	b.skip(1)
+	// A backward-compatible extension (syncExtensionType 0x2b7) may
+	// signal SBR, which would make this HE-AAC: its LC core decoded alone
+	// would play at half the rate.
+	if b.left() >= 16 && b.read(11) == 0x2b7 && b.read(5) == 5 && b.bit() {
+		return c, fmt.Errorf("aac: HE-AAC (SBR) not supported: %w", media.ErrInvalid)
 	}
 	return c, nil
 }
