@@ -3,9 +3,9 @@
 // 16 kHz mono for speech tools, and Ogg Opus. Opus is decoded with the
 // live path's decoder (media.NewOpusDecoder) and resampled with its
 // resampler; a WebM take becomes Ogg Opus by remuxing, its packets as
-// recorded. There is no Opus encoder in the build, so a WAV take is not
-// offered as Ogg Opus, and no AAC decoder, so an MP4 take is offered as
-// recorded only.
+// recorded. An MP4 take (Safari's AAC-LC) is decoded with media/aac.
+// There is no Opus encoder in the build, so a WAV or MP4 take is not
+// offered as Ogg Opus.
 //
 // Every conversion streams: it holds one packet and one block of PCM at a
 // time whatever the take's length, and is computed as it is sent, not
@@ -89,6 +89,7 @@ const (
 	wavFile
 	oggFile
 	webmFile
+	mp4File
 )
 
 func containerOf(mime string) container {
@@ -105,6 +106,12 @@ func containerOf(mime string) container {
 		if opus {
 			return webmFile
 		}
+	case "audio/mp4", "audio/x-m4a":
+		// Safari names no codec, or mp4a.40.2 (AAC-LC); the decoder
+		// checks the AudioSpecificConfig itself.
+		if params == "" || strings.Contains(params, "mp4a") {
+			return mp4File
+		}
 	}
 	return other
 }
@@ -119,6 +126,8 @@ func Offers(mime string) []Format {
 		return []Format{Original, WAV, Speech}
 	case webmFile:
 		return []Format{Original, OggOpus, WAV, Speech}
+	case mp4File:
+		return []Format{Original, WAV, Speech}
 	}
 	return []Format{Original}
 }
@@ -151,8 +160,8 @@ func Plan(ctx context.Context, src Source, f Format) (*Export, error) {
 			return nil, media.Invalidf("the recording is Ogg Opus already: download the original")
 		case webmFile:
 			return remuxWebM(ctx, src)
-		case wavFile:
-			return nil, media.Invalidf("a WAV recording cannot be exported as Ogg Opus: this server has no Opus encoder")
+		case wavFile, mp4File:
+			return nil, media.Invalidf("a %s recording cannot be exported as Ogg Opus: this server has no Opus encoder", baseType(src.MIME))
 		}
 		return nil, media.Invalidf("a %s recording cannot be exported as Ogg Opus", baseType(src.MIME))
 	case Original:
