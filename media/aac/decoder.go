@@ -243,7 +243,7 @@ func (d *Decoder) output(c *channel, n int) {
 // lines of that band in each window of the group.
 func (c *channel) bands(fn func(g, k int, lines [][2]int)) {
 	in := &c.info
-	var spans [8][2]int
+	spans := &c.spans // a field, so passing it to fn does not allocate
 	win := 0
 	for g := range in.numGroups {
 		for k := range in.maxSfb {

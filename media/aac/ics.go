@@ -52,6 +52,7 @@ type channel struct {
 	tns    [8][]tnsFilter
 	tnsOn  bool
 	tnsBuf [8][3]tnsFilter
+	spans  [8][2]int // scratch of bands
 
 	// Kept across frames for the overlap-add.
 	overlap   [1024]float64
