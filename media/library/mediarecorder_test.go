@@ -127,6 +127,11 @@ func TestSaveAudioMP4(t *testing.T) {
 				rec.SampleRate != tc.rate || rec.Channels != 1 || rec.ClientDuration != 9.5 {
 				t.Errorf("row %+v", rec)
 			}
+			// The waveform is decoded from the AAC: the tone (or WebKit's
+			// hum) all along.
+			if len(rec.Peaks) != media.PeakBuckets || slices.Min(rec.Peaks[1:]) < 50 {
+				t.Errorf("waveform %v, want the take's level throughout", rec.Peaks)
+			}
 			stored, err := lib.Open(context.Background(), rec.Filename)
 			if err != nil {
 				t.Fatal(err)
