@@ -72,7 +72,7 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 		cfg:   cfg,
 		long:  newIMDCT(2048, 2.0/2048/32768),
 		short: newIMDCT(256, 2.0/256/32768),
-		win:   newWindows(),
+		win:   sharedWindows(),
 		noise: 0x1f2e3d4c,
 	}, nil
 }

@@ -1,6 +1,9 @@
 package aac
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Window shapes (§4.6.11.3.2): the sine window and the Kaiser-Bessel
 // derived window, long (2048) and short (256), rising halves only: the
@@ -9,6 +12,9 @@ type windows struct {
 	long  [2][1024]float64 // [shape]
 	short [2][128]float64
 }
+
+// sharedWindows are the windows every decoder reads, computed once.
+var sharedWindows = sync.OnceValue(newWindows)
 
 func newWindows() *windows {
 	w := &windows{}
