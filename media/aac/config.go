@@ -22,6 +22,17 @@ type Config struct {
 // sampleRates are the rates of samplingFrequencyIndex 0 to 12.
 var sampleRates = [...]int{96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350}
 
+// rateIndex is the samplingFrequencyIndex of rate, -1 for a rate without
+// one (this decoder has no band tables for it).
+func rateIndex(rate int) int {
+	for i, r := range sampleRates {
+		if r == rate {
+			return i
+		}
+	}
+	return -1
+}
+
 // ParseConfig reads an AudioSpecificConfig. Only AAC-LC of one or two
 // channels (channelConfiguration 1 or 2) is accepted: that is what the
 // decoder implements. An error unwraps to media.ErrInvalid.
@@ -35,12 +46,7 @@ func ParseConfig(asc []byte) (Config, error) {
 	c.rateIndex = b.read(4)
 	if c.rateIndex == 15 {
 		c.SampleRate = b.read(24)
-		c.rateIndex = -1
-		for i, r := range sampleRates {
-			if r == c.SampleRate {
-				c.rateIndex = i
-			}
-		}
+		c.rateIndex = rateIndex(c.SampleRate)
 	} else if c.rateIndex < len(sampleRates) {
 		c.SampleRate = sampleRates[c.rateIndex]
 	} else {

@@ -7,9 +7,10 @@
 // shaping, and an FFT-based inverse MDCT with overlap-add (ISO/IEC 14496-3
 // §4). It does not implement what AAC-LC streams from browsers never hold:
 // coupling channel elements, program config elements inside frames, more
-// than two channels, 960-sample frames, or the HE-AAC extensions (SBR and
-// PS payloads in fill elements are skipped, so HE-AAC decodes as its
-// AAC-LC core at half rate).
+// than two channels, 960-sample frames, or the HE-AAC extensions: a
+// stream that signals SBR in its AudioSpecificConfig is refused, and SBR
+// or PS payloads in fill elements are skipped (an implicitly signalled
+// HE-AAC stream decodes as its AAC-LC core, without its high band).
 package aac
 
 import (
@@ -61,9 +62,12 @@ type usage struct {
 	midSide, intensity, noise int    // bands using each
 }
 
-// NewDecoder returns a decoder for the stream cfg describes.
+// NewDecoder returns a decoder for the stream cfg describes (from
+// ParseConfig, or filled in by hand: the sample rate picks the band
+// tables).
 func NewDecoder(cfg Config) (*Decoder, error) {
-	if cfg.ObjectType != ObjectTypeLC || cfg.Channels < 1 || cfg.Channels > 2 || cfg.rateIndex < 0 || cfg.rateIndex >= len(sampleRates) {
+	cfg.rateIndex = rateIndex(cfg.SampleRate)
+	if cfg.ObjectType != ObjectTypeLC || cfg.Channels < 1 || cfg.Channels > 2 || cfg.rateIndex < 0 {
 		return nil, media.Invalidf("aac: unsupported stream: object type %d, %d channels, %d Hz", cfg.ObjectType, cfg.Channels, cfg.SampleRate)
 	}
 	// The IMDCT of §4.6.11.3.1 scales by 2/N and yields 16-bit PCM
@@ -73,6 +77,9 @@ func NewDecoder(cfg Config) (*Decoder, error) {
 		long:  newIMDCT(2048, 2.0/2048/32768),
 		short: newIMDCT(256, 2.0/256/32768),
 		win:   sharedWindows(),
+		// PNS noise is any noise of the band's energy; drawing it from
+		// the same generator and seed as ffmpeg's decoder lets the tests
+		// compare noise bands sample for sample too.
 		noise: 0x1f2e3d4c,
 	}, nil
 }

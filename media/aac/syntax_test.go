@@ -66,7 +66,7 @@ func TestPulseAndLongTNS(t *testing.T) {
 	w.code(5, 40) // lines 2, 3: (0, 0)
 	w.put(idEND, 3)
 
-	d, err := NewDecoder(Config{ObjectType: ObjectTypeLC, SampleRate: 48000, Channels: 1, rateIndex: 3})
+	d, err := NewDecoder(Config{ObjectType: ObjectTypeLC, SampleRate: 48000, Channels: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
