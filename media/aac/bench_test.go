@@ -69,3 +69,15 @@ func BenchmarkDecodeHour(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIMDCT is one long-window inverse MDCT, most of a frame's cost.
+func BenchmarkIMDCT(b *testing.B) {
+	t := newIMDCT(2048, 1)
+	x, y := make([]float64, 1024), make([]float64, 2048)
+	for i := range x {
+		x[i] = float64(i%7) - 3
+	}
+	for b.Loop() {
+		t.transform(x, y)
+	}
+}

@@ -60,6 +60,8 @@ func (t *imdct) transform(x, y []float64) {
 }
 
 // fft is an in-place radix-2 complex FFT, e^(−2πi·jk/n), of one size.
+// Its twiddles are laid out stage by stage: those of the stage joining
+// halves of h points are twiddle[h : 2h], read in order.
 type fft struct {
 	n       int
 	twiddle []complex128
@@ -67,9 +69,11 @@ type fft struct {
 }
 
 func newFFT(n int) *fft {
-	f := &fft{n: n, twiddle: make([]complex128, n/2), rev: make([]int, n)}
-	for k := range n / 2 {
-		f.twiddle[k] = cmplx.Exp(complex(0, -2*math.Pi*float64(k)/float64(n)))
+	f := &fft{n: n, twiddle: make([]complex128, n), rev: make([]int, n)}
+	for h := 1; h < n; h <<= 1 {
+		for k := range h {
+			f.twiddle[h+k] = cmplx.Exp(complex(0, -math.Pi*float64(k)/float64(h)))
+		}
 	}
 	bits := 0
 	for 1<<bits < n {
@@ -87,18 +91,24 @@ func newFFT(n int) *fft {
 
 func (f *fft) transform(a []complex128) {
 	n := f.n
+	a = a[:n]
 	for i, r := range f.rev {
 		if i < r {
 			a[i], a[r] = a[r], a[i]
 		}
 	}
-	for size := 2; size <= n; size <<= 1 {
-		half, step := size/2, n/size
-		for start := 0; start < n; start += size {
-			for k := range half {
-				w := f.twiddle[k*step] * a[start+k+half]
-				a[start+k+half] = a[start+k] - w
-				a[start+k] += w
+	// The first stage's twiddle is 1.
+	for i := 0; i+1 < n; i += 2 {
+		a[i], a[i+1] = a[i]+a[i+1], a[i]-a[i+1]
+	}
+	for h := 2; h < n; h <<= 1 {
+		tw := f.twiddle[h : 2*h]
+		for start := 0; start < n; start += 2 * h {
+			lo, hi := a[start:start+h], a[start+h:start+2*h]
+			for k, w := range tw {
+				t := w * hi[k]
+				hi[k] = lo[k] - t
+				lo[k] += t
 			}
 		}
 	}
