@@ -3,7 +3,8 @@
 // 16 kHz mono for speech tools, and Ogg Opus. Opus is decoded with the
 // live path's decoder (media.NewOpusDecoder) and resampled with its
 // resampler; a WebM take becomes Ogg Opus by remuxing, its packets as
-// recorded. An MP4 take (Safari's AAC-LC) is decoded with media/aac.
+// recorded. An MP4 take is decoded too: Safari's AAC-LC with media/aac,
+// Chromium's Opus with the live path's decoder.
 // There is no Opus encoder in the build, so a WAV or MP4 take is not
 // offered as Ogg Opus.
 //
@@ -107,9 +108,9 @@ func containerOf(mime string) container {
 			return webmFile
 		}
 	case "audio/mp4", "audio/x-m4a":
-		// Safari names no codec, or mp4a.40.2 (AAC-LC); the decoder
-		// checks the AudioSpecificConfig itself.
-		if params == "" || strings.Contains(params, "mp4a") {
+		// Safari names no codec, or mp4a.40.2 (AAC-LC); Chromium asked
+		// for audio/mp4 writes Opus. The sample entry says which.
+		if params == "" || strings.Contains(params, "mp4a") || opus {
 			return mp4File
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/ogg"
 	"github.com/avatarweb/recorder/media/webm"
 )
@@ -34,6 +36,7 @@ const (
 	mp4WebKitGolden = "../aac/testdata/webkitgtk-2.50-first1.5s.s16"
 	mp4Stereo       = "../mp4/testdata/tone-faststart.m4a"
 	mp4StereoGolden = "../aac/testdata/tone-faststart-first0.5s.s16"
+	mp4Opus         = "testdata/opus-440-frag.mp4" // Chromium-like Opus in MP4
 	speechRate      = export.SpeechRate
 )
 
@@ -252,6 +255,41 @@ func TestExportsDecodeToTheOriginal(t *testing.T) {
 		})
 	}
 
+	// Opus in MP4 (Chromium asked for audio/mp4): the packets decoded as
+	// an Ogg's, the dOps pre-skip dropped.
+	t.Run("mp4 opus", func(t *testing.T) {
+		raw, err := os.ReadFile(mp4Opus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := mp4.ReadTrack(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := media.NewOpusDecoder(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ref []float32
+		buf := make([]float32, 5760)
+		tr.EachSample(func(p []byte) error {
+			n, err := dec.DecodeToFloat32(p, buf)
+			ref = append(ref, buf[:n]...)
+			return err
+		})
+		ref = ref[312 : 312+57600]
+		info, got := readWAV(t, run(t, source(t, mp4Opus, "audio/mp4;codecs=opus", 48000, 1), export.WAV))
+		if info.SampleRate != 48000 || info.Channels != 1 || len(got) != len(ref) {
+			t.Fatalf("WAV: %d Hz %d ch %d samples, want 48000 Hz mono %d", info.SampleRate, info.Channels, len(got), len(ref))
+		}
+		wantCorrelated(t, "WAV", got, ref)
+		if f := mediatest.DominantFrequency(got, 48000); math.Abs(f-440) > 3 {
+			t.Errorf("WAV: dominant frequency %.1f Hz, want 440", f)
+		}
+		_, got = readWAV(t, run(t, source(t, mp4Opus, "audio/mp4;codecs=opus", 48000, 1), export.Speech))
+		wantCorrelated(t, "16 kHz mono", resample(t, got, speechRate, 48000, 1)[:len(ref)], ref)
+	})
+
 	t.Run("wav", func(t *testing.T) {
 		raw, _ := os.ReadFile(wavSpeech)
 		r := bytes.NewReader(raw)
@@ -322,7 +360,8 @@ func TestOffers(t *testing.T) {
 		webmMIME:                {export.Original, export.OggOpus, export.WAV, export.Speech},
 		mp4MIME:                 {export.Original, export.WAV, export.Speech},
 		"audio/mp4":             {export.Original, export.WAV, export.Speech},
-		"audio/mp4;codecs=opus": {export.Original},
+		"audio/mp4;codecs=opus": {export.Original, export.WAV, export.Speech},
+		"audio/mp4;codecs=flac": {export.Original},
 	} {
 		if got := export.Offers(mime); !slices.Equal(got, want) {
 			t.Errorf("Offers(%s) = %v, want %v", mime, got, want)

@@ -604,9 +604,14 @@ func (w *walker) stsd(stsd box) error {
 			if ch := w.esdsChannels(b); ch > 0 {
 				w.info.Channels = ch
 			}
-		case "dOps": // Opus: Version, OutputChannelCount, ...
+		case "dOps": // Opus: Version, OutputChannelCount, PreSkip, ...
 			if p, err := w.payload(b, 2); err == nil && p[1] > 0 {
 				w.info.Channels = int(p[1])
+			}
+			if w.collect {
+				if p, err := w.payload(b, int(min(b.len(), int64(len(w.buf))))); err == nil {
+					w.decoderConfig = append([]byte(nil), p...)
+				}
 			}
 		}
 		return nil

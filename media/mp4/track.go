@@ -13,7 +13,8 @@ import (
 type Track struct {
 	Info
 	// DecoderConfig is the codec configuration of the sample entry: for
-	// AAC, the AudioSpecificConfig from the esds box. Nil if absent.
+	// AAC, the AudioSpecificConfig from the esds box; for Opus, the dOps
+	// box's payload (version, channels, pre-skip, ...). Nil if absent.
 	DecoderConfig []byte
 	// Skip is where the edit list starts the presentation, in samples of
 	// the track's timescale (the encoder's priming, e.g. 1024 for AAC),
