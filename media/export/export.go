@@ -4,8 +4,8 @@
 // live path's decoder (media.NewOpusDecoder) and resampled with its
 // resampler; a WebM take becomes Ogg Opus by remuxing, its packets as
 // recorded. An MP4 take is decoded too: Safari's AAC-LC with media/aac,
-// Chromium's Opus with the live path's decoder.
-// There is no Opus encoder in the build, so a WAV or MP4 take is not
+// Chromium's Opus with the live path's decoder (and remuxed to Ogg).
+// There is no Opus encoder in the build, so a WAV or AAC take is not
 // offered as Ogg Opus.
 //
 // Every conversion streams: it holds one packet and one block of PCM at a
@@ -128,6 +128,9 @@ func Offers(mime string) []Format {
 	case webmFile:
 		return []Format{Original, OggOpus, WAV, Speech}
 	case mp4File:
+		if _, params, _ := strings.Cut(strings.ToLower(mime), ";"); strings.Contains(params, "opus") {
+			return []Format{Original, OggOpus, WAV, Speech}
+		}
 		return []Format{Original, WAV, Speech}
 	}
 	return []Format{Original}
@@ -161,7 +164,9 @@ func Plan(ctx context.Context, src Source, f Format) (*Export, error) {
 			return nil, media.Invalidf("the recording is Ogg Opus already: download the original")
 		case webmFile:
 			return remuxWebM(ctx, src)
-		case wavFile, mp4File:
+		case mp4File:
+			return remuxMP4(ctx, src)
+		case wavFile:
 			return nil, media.Invalidf("a %s recording cannot be exported as Ogg Opus: this server has no Opus encoder", baseType(src.MIME))
 		}
 		return nil, media.Invalidf("a %s recording cannot be exported as Ogg Opus", baseType(src.MIME))

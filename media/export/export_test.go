@@ -288,6 +288,26 @@ func TestExportsDecodeToTheOriginal(t *testing.T) {
 		}
 		_, got = readWAV(t, run(t, source(t, mp4Opus, "audio/mp4;codecs=opus", 48000, 1), export.Speech))
 		wantCorrelated(t, "16 kHz mono", resample(t, got, speechRate, 48000, 1)[:len(ref)], ref)
+
+		// Remuxed to Ogg: the very packets, the pre-skip kept.
+		remuxed := run(t, source(t, mp4Opus, "audio/mp4;codecs=opus", 48000, 1), export.OggOpus)
+		info2, kept, lost, err := mediatest.OggPackets(remuxed)
+		if err != nil || lost != 0 || info2.PreSkip != 312 || info2.Channels != 1 {
+			t.Fatalf("Ogg: %+v, %d lost, %v", info2, lost, err)
+		}
+		i := 0
+		tr.EachSample(func(p []byte) error {
+			if i >= len(kept) || !bytes.Equal(kept[i], p) {
+				t.Errorf("Ogg packet %d differs from the MP4's", i)
+			}
+			i++
+			return nil
+		})
+		if i != len(kept) {
+			t.Errorf("Ogg holds %d packets, the MP4 %d", len(kept), i)
+		}
+		oggPCM, _ := decodeOgg(t, remuxed)
+		wantCorrelated(t, "Ogg", oggPCM[:len(ref)], ref)
 	})
 
 	t.Run("wav", func(t *testing.T) {
@@ -360,7 +380,7 @@ func TestOffers(t *testing.T) {
 		webmMIME:                {export.Original, export.OggOpus, export.WAV, export.Speech},
 		mp4MIME:                 {export.Original, export.WAV, export.Speech},
 		"audio/mp4":             {export.Original, export.WAV, export.Speech},
-		"audio/mp4;codecs=opus": {export.Original, export.WAV, export.Speech},
+		"audio/mp4;codecs=opus": {export.Original, export.OggOpus, export.WAV, export.Speech},
 		"audio/mp4;codecs=flac": {export.Original},
 	} {
 		if got := export.Offers(mime); !slices.Equal(got, want) {
