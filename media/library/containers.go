@@ -286,9 +286,9 @@ func measureWAV(f *os.File, size int64) (measured, error) {
 // measureMP4 reads an MP4 take (Safari and WebKit record AAC in
 // fragmented MP4): format and duration from the boxes. A fragmented take
 // is stored rewritten as an ordinary MP4 (mp4.Fix), so players know its
-// length and seek; one cut short keeps its whole fragments. An AAC-LC
-// take's waveform is decoded from its frames (media/aac); Opus in MP4
-// gets none. The duration counts the encoder's priming samples (about
+// length and seek; one cut short keeps its whole fragments. Its waveform
+// is decoded from its frames (AAC-LC with media/aac, or Opus). The
+// duration counts the encoder's priming samples (about
 // 21 ms) that an edit list may tell players to skip.
 func (l *Library) measureMP4(f *os.File, size int64) (measured, error) {
 	info, err := mp4.Probe(f, size)
@@ -317,10 +317,8 @@ func (l *Library) measureMP4(f *os.File, size int64) (measured, error) {
 		audio: io.NewSectionReader(f, 0, size), size: size, mime: mime, sampleRate: info.SampleRate, channels: info.Channels,
 		duration: info.Duration.Seconds(),
 	}
-	if mime == MP4AAC {
-		if m.peaks, err = aacPeaks(f, size); err != nil {
-			l.Log.Warn("no waveform for the take", "mime", mime, "err", err)
-		}
+	if m.peaks, err = mp4Peaks(f, size); err != nil {
+		l.Log.Warn("no waveform for the take", "mime", mime, "err", err)
 	}
 	if !info.Fragmented {
 		return m, nil
@@ -338,13 +336,24 @@ func (l *Library) measureMP4(f *os.File, size int64) (measured, error) {
 	return m, nil
 }
 
-// aacPeaks decodes an MP4's AAC-LC frame by frame into a waveform
-// thumbnail of media.PeakBuckets levels; a frame that does not decode
-// leaves its span flat.
-func aacPeaks(r io.ReaderAt, size int64) ([]byte, error) {
+// mp4Peaks decodes an MP4's audio frame by frame into a waveform
+// thumbnail of media.PeakBuckets levels: AAC-LC with media/aac, Opus as
+// an Ogg's; a frame that does not decode leaves its span flat.
+func mp4Peaks(r io.ReaderAt, size int64) ([]byte, error) {
 	tr, err := mp4.ReadTrack(r, size)
 	if err != nil {
 		return nil, err
+	}
+	if tr.Codec == "Opus" {
+		p, err := newOpusPeaks(tr.Channels, tr.Ticks*media.OpusRate/int64(max(tr.Timescale, 1)))
+		if err != nil {
+			return nil, err
+		}
+		err = tr.EachSample(func(packet []byte) error {
+			p.add(packet)
+			return nil
+		})
+		return p.peaks, err
 	}
 	cfg, err := aac.ParseConfig(tr.DecoderConfig)
 	if err != nil {
