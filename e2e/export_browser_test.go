@@ -96,3 +96,63 @@ func TestExportMenu(t *testing.T) {
 		}
 	})
 }
+
+// TestExportSafariTake: a take WebKit's MediaRecorder made (AAC in a
+// fragmented MP4) is offered as WAV and 16 kHz WAV too, decoded by the
+// server's AAC decoder; WebKit decodes each download to the take's length
+// less the encoder's priming (7.639 s of the 7.663 s take).
+func TestExportSafariTake(t *testing.T) {
+	for _, e := range engines {
+		if e.name != "WebKit" {
+			continue
+		}
+		t.Run(e.name, func(t *testing.T) {
+			p := e.open(t)
+			srv := startServer(t, nil)
+			raw, err := os.ReadFile("../media/mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := postJSON(t, srv.url+"/save_recording", map[string]any{
+				"recording_type": "mediarecorder", "audio_data": base64.StdEncoding.EncodeToString(raw), "mime": "audio/mp4", "duration": 7.66,
+			})
+			name, _ := out["filename"].(string)
+			if name == "" {
+				t.Fatalf("save answered %v", out)
+			}
+			postForm(t, srv.url+"/recordings/"+name+"/title", "Interview")
+			const speech = `a[aria-label="Download WAV 16 kHz mono (speech tools) of Interview"]`
+			p.do("opening the page", p.navigate(srv.url), p.waitFor(`body[data-ready]`), p.until("the row", rowsAre("Interview")))
+			p.do("opening the menu", p.press("Download Interview"),
+				p.until("its entries shown", `document.querySelector('`+speech+`').getClientRects().length > 0`))
+			var labels []string
+			p.eval(`[...document.querySelectorAll('.download-item')].filter((a) => a.getClientRects().length > 0).map((a) => a.innerText.replace(/\s+/g, ' ').trim())`, &labels)
+			if len(labels) != 3 || !strings.HasPrefix(labels[0], "Original (MP4)") || labels[1] != "WAV" || !strings.HasPrefix(labels[2], "WAV 16 kHz mono (speech tools)") {
+				t.Errorf("menu shows %q", labels)
+			}
+			for _, tc := range []struct {
+				sel  string
+				rate float64
+			}{{`a[aria-label="Download WAV of Interview"]`, 48000}, {speech, 16000}} {
+				var got struct {
+					Type               string
+					Seconds, Rate, RMS float64
+				}
+				p.eval(`(async () => {
+	const res = await fetch(document.querySelector('`+tc.sel+`').href);
+	const buf = await res.arrayBuffer();
+	const header = new DataView(buf.slice(0, 44));
+	const ctx = new OfflineAudioContext(1, 48000, 48000);
+	const audio = await ctx.decodeAudioData(buf);
+	const x = audio.getChannelData(0);
+	let sum = 0;
+	for (const v of x) sum += v * v;
+	return { Type: res.headers.get('Content-Type'), Seconds: audio.duration, Rate: header.getUint32(24, true), RMS: Math.sqrt(sum / x.length) };
+})()`, &got)
+				if got.Type != "audio/wav" || got.Rate != tc.rate || got.Seconds < 7.62 || got.Seconds > 7.66 || got.RMS < 0.02 {
+					t.Errorf("%s: %+v, want audio/wav at %v Hz, 7.64 s of WebKit's hum", tc.sel, got, tc.rate)
+				}
+			}
+		})
+	}
+}

@@ -146,6 +146,11 @@ func TestDownloadMenu(t *testing.T) {
 	ta.clock.Set(time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC))
 	_, webmRec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(raw), "mime": "audio/webm", "title": "Standup notes"}))
 	_, wavRec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(wavTake(0.2)), "mime": "audio/wav", "title": "Riff"}))
+	safari, err := os.ReadFile("../media/mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mp4Rec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(safari), "mime": "audio/mp4", "title": "Interview"}))
 	body := string(ta.do(t, http.MethodGet, "/ui/recordings", "").body)
 	link := regexp.MustCompile(`<a href="([^"]*)" download="([^"]*)" aria-label="([^"]*)"`)
 	var got []string
@@ -157,7 +162,14 @@ func TestDownloadMenu(t *testing.T) {
 	if media.HaveOpusEncoder {
 		encoded = []string{"Download Ogg Opus (64 kbit/s) of Riff | Riff 2026-12-07.ogg | " + a + "&format=ogg"}
 	}
-	want := slices.Concat([]string{"Download Original (WAV) of Riff | Riff 2026-12-07.wav | " + a}, encoded, []string{
+	m := "/recordings/" + mp4Rec.Filename + "/audio?download=1"
+	want := slices.Concat([]string{
+		// Safari's AAC in MP4, decoded by media/aac.
+		"Download Original (MP4) of Interview | Interview 2026-12-07.m4a | " + m,
+		"Download WAV of Interview | Interview 2026-12-07.wav | " + m + "&format=wav",
+		"Download WAV 16 kHz mono (speech tools) of Interview | Interview 2026-12-07 16k.wav | " + m + "&format=wav16k",
+		"Download Original (WAV) of Riff | Riff 2026-12-07.wav | " + a,
+	}, encoded, []string{
 		"Download WAV 16 kHz mono (speech tools) of Riff | Riff 2026-12-07 16k.wav | " + a + "&format=wav16k",
 		"Download Original (WebM) of Standup notes | Standup notes 2026-12-07.webm | " + w,
 		"Download Ogg Opus (as recorded) of Standup notes | Standup notes 2026-12-07.ogg | " + w + "&format=ogg",
@@ -167,7 +179,7 @@ func TestDownloadMenu(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("menu links:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if n := strings.Count(body, `<summary aria-label="Download `); n != 2 {
+	if n := strings.Count(body, `<summary aria-label="Download `); n != 3 {
 		t.Errorf("%d download menus, want one a row", n)
 	}
 	// HEAD says the size without converting.

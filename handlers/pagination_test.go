@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -62,9 +63,9 @@ func cursorOf(t *testing.T, ta *testApp, name string) string {
 func TestPagination(t *testing.T) {
 	t.Parallel()
 	ta, f := newFakeApp(t)
-	// 24 tones a minute apart, then an MP4/AAC take, which the server
-	// measures but cannot decode, so it has no waveform; newest first, the
-	// list is want.
+	// 24 tones a minute apart, then an MP4 take the server measures but
+	// cannot decode (its AudioSpecificConfig says HE-AAC), so it has no
+	// waveform; newest first, the list is want.
 	var want []string
 	for i := range 24 {
 		name, _ := ta.saveTone(t, f, fmt.Sprintf("s%d", i), t1.Add(time.Duration(i)*time.Minute))
@@ -75,6 +76,13 @@ func TestPagination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// AAC-LC 48 kHz mono (0x1188) made object type 5, SBR (0x2988).
+	asc := bytes.Index(mp4, []byte{0x11, 0x88, 0x56, 0xe5})
+	if asc < 0 {
+		t.Fatal("no AudioSpecificConfig found in tone-frag.m4a")
+	}
+	mp4 = slices.Clone(mp4)
+	mp4[asc] = 0x29
 	saved, _ := ta.saveOK(t, saveBody(t, map[string]any{
 		"audio_data": base64.StdEncoding.EncodeToString(mp4), "mime": "audio/mp4", "duration": 1.5,
 	}))

@@ -3,10 +3,12 @@
 // 16 kHz mono for speech tools, and Ogg Opus. Opus is decoded with the
 // live path's decoder (media.NewOpusDecoder) and resampled with its
 // resampler; a WebM take becomes Ogg Opus by remuxing, its packets as
-// recorded, placed by their timestamps. A WAV take becomes Ogg Opus by
-// encoding, in a build with libopus's encoder (-tags libopus, the release
-// image); the pure-Go build has no Opus encoder and does not offer it.
-// There is no AAC decoder, so an MP4 take is offered as recorded only.
+// recorded, placed by their timestamps. An MP4 take is decoded too:
+// Safari's AAC-LC with media/aac, Chromium's Opus with the live path's
+// decoder (and remuxed to Ogg). A WAV take becomes Ogg Opus by encoding,
+// in a build with libopus's encoder (-tags libopus, the release image);
+// the pure-Go build has no Opus encoder and does not offer it, nor Ogg
+// Opus of an AAC take in either build.
 //
 // Every conversion streams: it holds one packet and one block of PCM at a
 // time whatever the take's length, and is computed as it is sent, not
@@ -101,6 +103,7 @@ const (
 	wavFile
 	oggFile
 	webmFile
+	mp4File
 )
 
 func containerOf(mime string) container {
@@ -116,6 +119,12 @@ func containerOf(mime string) container {
 	case "audio/webm":
 		if opus {
 			return webmFile
+		}
+	case "audio/mp4", "audio/x-m4a":
+		// Safari names no codec, or mp4a.40.2 (AAC-LC); Chromium asked
+		// for audio/mp4 writes Opus. The sample entry says which.
+		if params == "" || strings.Contains(params, "mp4a") || opus {
+			return mp4File
 		}
 	}
 	return other
@@ -135,6 +144,11 @@ func Offers(mime string) []Format {
 		return []Format{Original, WAV, Speech}
 	case webmFile:
 		return []Format{Original, OggOpus, WAV, Speech}
+	case mp4File:
+		if _, params, _ := strings.Cut(strings.ToLower(mime), ";"); strings.Contains(params, "opus") {
+			return []Format{Original, OggOpus, WAV, Speech}
+		}
+		return []Format{Original, WAV, Speech}
 	}
 	return []Format{Original}
 }
@@ -167,6 +181,8 @@ func Plan(ctx context.Context, src Source, f Format) (*Export, error) {
 			return nil, notOffered("the recording is Ogg Opus already: download the original")
 		case webmFile:
 			return remuxWebM(ctx, src)
+		case mp4File:
+			return remuxMP4(ctx, src)
 		case wavFile:
 			return encodeWAV(src)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"testing"
@@ -13,20 +14,30 @@ import (
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/ogg"
 	"github.com/avatarweb/recorder/media/webm"
 )
 
 const (
-	oggTone    = "../ogg/testdata/tone-440hz-mono.opus"   // Firefox-like Ogg, 1.5 s, pre-skip 312
-	oggStereo  = "../ogg/testdata/stereo-44100-0.7s.opus" // stereo, input 44.1 kHz
-	webmTone   = "../webm/testdata/chromium-440hz.webm"   // Chromium's MediaRecorder, stereo
-	wavSpeech  = "../testdata/speech-22050-mono.wav"      // a spoken sentence
-	minCorrel  = 0.99
-	webmMIME   = "audio/webm;codecs=opus"
-	oggMIME    = "audio/ogg;codecs=opus"
-	wavMIME    = "audio/wav"
-	speechRate = export.SpeechRate
+	oggTone   = "../ogg/testdata/tone-440hz-mono.opus"   // Firefox-like Ogg, 1.5 s, pre-skip 312
+	oggStereo = "../ogg/testdata/stereo-44100-0.7s.opus" // stereo, input 44.1 kHz
+	webmTone  = "../webm/testdata/chromium-440hz.webm"   // Chromium's MediaRecorder, stereo
+	wavSpeech = "../testdata/speech-22050-mono.wav"      // a spoken sentence
+	minCorrel = 0.99
+	webmMIME  = "audio/webm;codecs=opus"
+	oggMIME   = "audio/ogg;codecs=opus"
+	wavMIME   = "audio/wav"
+	mp4MIME   = "audio/mp4;codecs=mp4a.40.2"
+	// Safari's engine's take (AAC-LC 44.1 kHz mono, fragmented, no edit
+	// list) and an ffmpeg stereo MP4 with an edit list, each with ffmpeg's
+	// decode of its start (media/aac/testdata/README.md).
+	mp4WebKit       = "../mp4/testdata/webkitgtk-2.50-mediarecorder.mp4"
+	mp4WebKitGolden = "../aac/testdata/webkitgtk-2.50-first1.5s.s16"
+	mp4Stereo       = "../mp4/testdata/tone-faststart.m4a"
+	mp4StereoGolden = "../aac/testdata/tone-faststart-first0.5s.s16"
+	mp4Opus         = "testdata/opus-440-frag.mp4" // Chromium-like Opus in MP4
+	speechRate      = export.SpeechRate
 )
 
 func source(t *testing.T, path, mime string, rate, channels int) export.Source {
@@ -199,6 +210,106 @@ func TestExportsDecodeToTheOriginal(t *testing.T) {
 		}
 	})
 
+	// MP4 (AAC-LC) takes against ffmpeg's decode of their start, the
+	// priming dropped: the edit list's 1024 samples for the ffmpeg file,
+	// the conventional 1024 for WebKit's, which has none (ffmpeg keeps
+	// them there, so its golden starts 1024 samples earlier).
+	for _, tc := range []struct {
+		name, path, golden string
+		rate, channels     int
+		goldenFrom         int
+		length             int // samples per channel: the track's less the priming
+	}{
+		{"mp4 webkit mono", mp4WebKit, mp4WebKitGolden, 44100, 1, 1024, 337920 - 1024},
+		{"mp4 stereo edit list", mp4Stereo, mp4StereoGolden, 44100, 2, 0, 66150},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := os.ReadFile(tc.golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := media.S16LEToFloat(nil, b)[tc.goldenFrom*tc.channels:]
+			ch := tc.channels
+
+			info, got := readWAV(t, run(t, source(t, tc.path, mp4MIME, tc.rate, ch), export.WAV))
+			if info.SampleRate != tc.rate || info.Channels != ch || len(got) != tc.length*ch {
+				t.Fatalf("WAV: %d Hz %d ch %d samples, want %d Hz %d ch %d", info.SampleRate, info.Channels, len(got)/ch, tc.rate, ch, tc.length)
+			}
+			wantCorrelated(t, "WAV", got[:len(ref)], ref)
+
+			info, got = readWAV(t, run(t, source(t, tc.path, mp4MIME, tc.rate, ch), export.Speech))
+			frames := (tc.length*speechRate + tc.rate - 1) / tc.rate
+			if info.SampleRate != speechRate || info.Channels != 1 || len(got) != frames {
+				t.Fatalf("16k: %d Hz %d ch %d samples, want 16000 Hz mono %d", info.SampleRate, info.Channels, len(got), frames)
+			}
+			back := resample(t, got, speechRate, tc.rate, 1)
+			wantCorrelated(t, "16 kHz mono", back[:len(ref)/ch], mono(ref, ch))
+
+			// A take whose processing rate was 48 kHz stereo.
+			info, got = readWAV(t, run(t, source(t, tc.path, mp4MIME, 48000, 2), export.WAV))
+			if info.SampleRate != 48000 || info.Channels != 2 {
+				t.Fatalf("WAV at 48 kHz stereo: %d Hz %d ch", info.SampleRate, info.Channels)
+			}
+			back = resample(t, mediatest.Channel(got, 2, 0), 48000, tc.rate, 1)
+			wantCorrelated(t, "48 kHz stereo", back[:len(ref)/ch], mediatest.Channel(ref, ch, 0))
+		})
+	}
+
+	// Opus in MP4 (Chromium asked for audio/mp4): the packets decoded as
+	// an Ogg's, the dOps pre-skip dropped.
+	t.Run("mp4 opus", func(t *testing.T) {
+		raw, err := os.ReadFile(mp4Opus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := mp4.ReadTrack(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := media.NewOpusDecoder(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ref []float32
+		buf := make([]float32, 5760)
+		tr.EachSample(func(p []byte) error {
+			n, err := dec.DecodeToFloat32(p, buf)
+			ref = append(ref, buf[:n]...)
+			return err
+		})
+		ref = ref[312 : 312+57600]
+		info, got := readWAV(t, run(t, source(t, mp4Opus, "audio/mp4;codecs=opus", 48000, 1), export.WAV))
+		if info.SampleRate != 48000 || info.Channels != 1 || len(got) != len(ref) {
+			t.Fatalf("WAV: %d Hz %d ch %d samples, want 48000 Hz mono %d", info.SampleRate, info.Channels, len(got), len(ref))
+		}
+		wantCorrelated(t, "WAV", got, ref)
+		if f := mediatest.DominantFrequency(got, 48000); math.Abs(f-440) > 3 {
+			t.Errorf("WAV: dominant frequency %.1f Hz, want 440", f)
+		}
+		_, got = readWAV(t, run(t, source(t, mp4Opus, "audio/mp4;codecs=opus", 48000, 1), export.Speech))
+		wantCorrelated(t, "16 kHz mono", resample(t, got, speechRate, 48000, 1)[:len(ref)], ref)
+
+		// Remuxed to Ogg: the very packets, the pre-skip kept.
+		remuxed := run(t, source(t, mp4Opus, "audio/mp4;codecs=opus", 48000, 1), export.OggOpus)
+		info2, kept, lost, err := mediatest.OggPackets(remuxed)
+		if err != nil || lost != 0 || info2.PreSkip != 312 || info2.Channels != 1 {
+			t.Fatalf("Ogg: %+v, %d lost, %v", info2, lost, err)
+		}
+		i := 0
+		tr.EachSample(func(p []byte) error {
+			if i >= len(kept) || !bytes.Equal(kept[i], p) {
+				t.Errorf("Ogg packet %d differs from the MP4's", i)
+			}
+			i++
+			return nil
+		})
+		if i != len(kept) {
+			t.Errorf("Ogg holds %d packets, the MP4 %d", len(kept), i)
+		}
+		oggPCM, _ := decodeOgg(t, remuxed)
+		wantCorrelated(t, "Ogg", oggPCM[:len(ref)], ref)
+	})
+
 	t.Run("wav", func(t *testing.T) {
 		raw, _ := os.ReadFile(wavSpeech)
 		r := bytes.NewReader(raw)
@@ -233,7 +344,9 @@ func TestExportRefusesWhatItCannotMake(t *testing.T) {
 	}
 	for _, tc := range append(noEncoder, []refusal{
 		{"Ogg as Ogg", source(t, oggTone, oggMIME, 48000, 1), export.OggOpus},
-		{"AAC as WAV: no decoder", source(t, "../mp4/testdata/tone-faststart.m4a", "audio/mp4;codecs=mp4a.40.2", 48000, 1), export.WAV},
+		{"AAC as Ogg: no encoder", source(t, mp4Stereo, mp4MIME, 48000, 1), export.OggOpus},
+		{"an MP4 labelled WebM", source(t, mp4Stereo, webmMIME, 48000, 1), export.WAV},
+		{"a WebM labelled MP4", source(t, webmTone, mp4MIME, 48000, 1), export.WAV},
 		{"a WebM labelled WAV", source(t, webmTone, wavMIME, 48000, 1), export.WAV},
 		{"processing with 3 channels", source(t, oggTone, oggMIME, 48000, 3), export.WAV},
 	}...) {
@@ -269,10 +382,13 @@ func TestOffers(t *testing.T) {
 		wav = []export.Format{export.Original, export.OggOpus, export.Speech}
 	}
 	for mime, want := range map[string][]export.Format{
-		wavMIME:                      wav,
-		oggMIME:                      {export.Original, export.WAV, export.Speech},
-		webmMIME:                     {export.Original, export.OggOpus, export.WAV, export.Speech},
-		"audio/mp4;codecs=mp4a.40.2": {export.Original},
+		wavMIME:                 wav,
+		oggMIME:                 {export.Original, export.WAV, export.Speech},
+		webmMIME:                {export.Original, export.OggOpus, export.WAV, export.Speech},
+		mp4MIME:                 {export.Original, export.WAV, export.Speech},
+		"audio/mp4":             {export.Original, export.WAV, export.Speech},
+		"audio/mp4;codecs=opus": {export.Original, export.OggOpus, export.WAV, export.Speech},
+		"audio/mp4;codecs=flac": {export.Original},
 	} {
 		if got := export.Offers(mime); !slices.Equal(got, want) {
 			t.Errorf("Offers(%s) = %v, want %v", mime, got, want)

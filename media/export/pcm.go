@@ -33,6 +33,8 @@ func openPCM(ctx context.Context, c container, src Source) (pcmSource, error) {
 		return oggPCM(src)
 	case webmFile:
 		return webmPCM(ctx, src)
+	case mp4File:
+		return mp4PCM(src)
 	}
 	return pcmSource{}, notOffered(fmt.Sprintf("a %s recording cannot be exported as WAV: this server has no decoder for it", baseType(src.MIME)))
 }

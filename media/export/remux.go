@@ -2,10 +2,13 @@ package export
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/ogg"
 	"github.com/avatarweb/recorder/media/webm"
 )
@@ -67,3 +70,50 @@ func (c *counter) Write(p []byte) (int, error) {
 	*c += counter(len(p))
 	return len(p), nil
 }
+
+// remuxMP4 plans the Ogg Opus of an MP4 Opus take (Chromium's
+// audio/mp4) as remuxWebM does a WebM's: the packets as recorded, the
+// dOps channels, input rate and pre-skip.
+func remuxMP4(ctx context.Context, src Source) (*Export, error) {
+	tr, err := mp4.ReadTrack(src.R, src.Size)
+	if err != nil {
+		return nil, unreadable("MP4", err)
+	}
+	if tr.Codec != "Opus" {
+		return nil, media.Invalidf("a %s recording of %q audio cannot be exported as Ogg Opus: this server has no Opus encoder", baseType(src.MIME), tr.Codec)
+	}
+	if tr.Channels < 1 || tr.Channels > 2 {
+		return nil, media.Invalidf("an MP4 Opus file of %d channels cannot be exported", tr.Channels)
+	}
+	preSkip, rate := 0, media.OpusRate
+	if c := tr.DecoderConfig; len(c) >= 8 {
+		preSkip = int(binary.BigEndian.Uint16(c[2:]))
+		if r := int(binary.BigEndian.Uint32(c[4:])); r > 0 {
+			rate = r
+		}
+	}
+	write := func(ctx context.Context, w io.Writer) error {
+		ow, err := ogg.NewWriterSkip(w, remuxSerial, tr.Channels, rate, preSkip, remuxVendorMP4)
+		if err != nil {
+			return err
+		}
+		err = tr.EachSample(func(pkt []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return ow.WritePacket(pkt)
+		})
+		if err != nil {
+			return fmt.Errorf("export: remux MP4 to Ogg: %w", err)
+		}
+		return ow.Close()
+	}
+	var n counter
+	if err := write(ctx, &n); err != nil {
+		return nil, unreadable("MP4", err)
+	}
+	return &Export{Format: OggOpus, Size: int64(n), MIME: "audio/ogg;codecs=opus", Ext: ".ogg", write: write}, nil
+}
+
+// remuxVendorMP4 goes into the OpusTags of an Ogg remuxed from MP4.
+const remuxVendorMP4 = "recorder export (packets as recorded in MP4)"

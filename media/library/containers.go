@@ -20,6 +20,7 @@ import (
 	"github.com/pion/opus"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/aac"
 	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/ogg"
 	"github.com/avatarweb/recorder/media/webm"
@@ -285,10 +286,10 @@ func measureWAV(f *os.File, size int64) (measured, error) {
 // measureMP4 reads an MP4 take (Safari and WebKit record AAC in
 // fragmented MP4): format and duration from the boxes. A fragmented take
 // is stored rewritten as an ordinary MP4 (mp4.Fix), so players know its
-// length and seek; one cut short keeps its whole fragments. There is no
-// AAC decoder here, so it gets no waveform. The duration counts the
-// encoder's priming samples (about 21 ms) that an edit list may tell
-// players to skip.
+// length and seek; one cut short keeps its whole fragments. Its waveform
+// is decoded from its frames (AAC-LC with media/aac, or Opus). The
+// duration counts the encoder's priming samples (about
+// 21 ms) that an edit list may tell players to skip.
 func (l *Library) measureMP4(f *os.File, size int64) (measured, error) {
 	info, err := mp4.Probe(f, size)
 	if errors.Is(err, mp4.ErrTruncated) {
@@ -316,6 +317,9 @@ func (l *Library) measureMP4(f *os.File, size int64) (measured, error) {
 		audio: io.NewSectionReader(f, 0, size), size: size, mime: mime, sampleRate: info.SampleRate, channels: info.Channels,
 		duration: info.Duration.Seconds(),
 	}
+	if m.peaks, err = mp4Peaks(f, size); err != nil {
+		l.Log.Warn("no waveform for the take", "mime", mime, "err", err)
+	}
 	if !info.Fragmented {
 		return m, nil
 	}
@@ -330,6 +334,50 @@ func (l *Library) measureMP4(f *os.File, size int64) (measured, error) {
 	m.audio, m.size = fixed, n
 	m.cleanup = func() { fixed.Close(); os.Remove(fixed.Name()) }
 	return m, nil
+}
+
+// mp4Peaks decodes an MP4's audio frame by frame into a waveform
+// thumbnail of media.PeakBuckets levels: AAC-LC with media/aac, Opus as
+// an Ogg's; a frame that does not decode leaves its span flat.
+func mp4Peaks(r io.ReaderAt, size int64) ([]byte, error) {
+	tr, err := mp4.ReadTrack(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if tr.Codec == "Opus" {
+		p, err := newOpusPeaks(tr.Channels, tr.Ticks*media.OpusRate/int64(max(tr.Timescale, 1)))
+		if err != nil {
+			return nil, err
+		}
+		err = tr.EachSample(func(packet []byte) error {
+			p.add(packet)
+			return nil
+		})
+		return p.peaks, err
+	}
+	cfg, err := aac.ParseConfig(tr.DecoderConfig)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := aac.NewDecoder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	total := max(int64(tr.Samples)*aac.FrameSamples, 1)
+	peaks := make([]byte, media.PeakBuckets)
+	pcm := make([]float32, aac.FrameSamples*cfg.Channels)
+	var at int64
+	err = tr.EachSample(func(frame []byte) error {
+		if _, err := dec.Decode(frame, pcm); err == nil {
+			for i, v := range pcm {
+				b := int(min((at+int64(i/cfg.Channels))*int64(media.PeakBuckets)/total, media.PeakBuckets-1))
+				peaks[b] = max(peaks[b], media.Level(v))
+			}
+		}
+		at += aac.FrameSamples
+		return nil
+	})
+	return peaks, err
 }
 
 // fixMP4 writes the ordinary MP4 of a fragmented one (mp4.Fix) to a new

@@ -3,6 +3,7 @@ package library_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
@@ -134,4 +135,62 @@ func hourOfOgg(b *testing.B, seconds int) []byte {
 		b.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// BenchmarkExportMP4Hour is BenchmarkExportHour for a Safari take: an
+// hour of AAC-LC 44.1 kHz mono in fragmented MP4 (WebKitGTK's take, its
+// fragments repeated: 31 MB of audio), decoded by media/aac as it is
+// downloaded.
+//
+//	go test -run XXX -bench ExportMP4Hour -benchtime 1x ./media/library/
+func BenchmarkExportMP4Hour(b *testing.B) {
+	lib, _, _, _ := setup(b)
+	ctx := context.Background()
+	take, seconds := hourOfMP4(b)
+	rec, err := lib.SaveAudio(ctx, take, "audio/mp4", seconds, media.DefaultParams(), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	take = nil
+	for _, f := range []export.Format{export.Original, export.WAV, export.Speech} {
+		b.Run(string(f), func(b *testing.B) {
+			var peakMiB float64
+			var size int64
+			for b.Loop() {
+				extra, err := heapPeakAbove(func() (err error) {
+					size, err = download(ctx, lib, rec.Filename, f)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				peakMiB = max(peakMiB, extra)
+			}
+			b.ReportMetric(peakMiB, "peak_extra_MiB")
+			b.ReportMetric(float64(size)/1e6, "MB")
+			b.ReportMetric(seconds/(b.Elapsed().Seconds()/float64(b.N)), "x_realtime")
+		})
+	}
+}
+
+// hourOfMP4 is WebKitGTK's fragmented MP4 take with its fragments
+// repeated to last an hour or a little more, and its length in seconds.
+func hourOfMP4(b *testing.B) ([]byte, float64) {
+	raw, err := os.ReadFile("../mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The header boxes come before the first moof; the rest is fragments.
+	at := 0
+	for at+8 <= len(raw) && string(raw[at+4:at+8]) != "moof" {
+		at += int(binary.BigEndian.Uint32(raw[at:]))
+	}
+	takeSeconds := 337920.0 / 44100
+	n := int(3600/takeSeconds + 1)
+	out := bytes.NewBuffer(make([]byte, 0, at+n*(len(raw)-at)))
+	out.Write(raw[:at])
+	for range n {
+		out.Write(raw[at:])
+	}
+	return out.Bytes(), float64(n) * takeSeconds
 }

@@ -127,6 +127,11 @@ func TestSaveAudioMP4(t *testing.T) {
 				rec.SampleRate != tc.rate || rec.Channels != 1 || rec.ClientDuration != 9.5 {
 				t.Errorf("row %+v", rec)
 			}
+			// The waveform is decoded from the AAC: the tone (or WebKit's
+			// hum) all along.
+			if len(rec.Peaks) != media.PeakBuckets || slices.Min(rec.Peaks[1:]) < 50 {
+				t.Errorf("waveform %v, want the take's level throughout", rec.Peaks)
+			}
 			stored, err := lib.Open(context.Background(), rec.Filename)
 			if err != nil {
 				t.Fatal(err)
@@ -142,6 +147,21 @@ func TestSaveAudioMP4(t *testing.T) {
 			}
 		})
 	}
+	// Chromium's Opus in MP4: its waveform decoded from the packets.
+	t.Run("opus", func(t *testing.T) {
+		lib, _, _, _ := setup(t)
+		raw, err := os.ReadFile("../export/testdata/opus-440-frag.mp4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := lib.SaveAudio(context.Background(), raw, "audio/mp4", 1.2, media.DefaultParams(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.MIME != library.MP4Opus || len(rec.Peaks) != media.PeakBuckets || slices.Min(rec.Peaks[1:]) < 50 {
+			t.Errorf("%s, waveform %v; want Opus and the tone's level throughout", rec.MIME, rec.Peaks)
+		}
+	})
 	lib, _, _, _ := setup(t)
 	fake := append([]byte("\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A mp42"), bytes.Repeat([]byte{7}, 100)...)
 	if _, err := lib.SaveAudio(context.Background(), fake, "audio/mp4", 3, media.DefaultParams(), ""); !errors.Is(err, media.ErrInvalid) {

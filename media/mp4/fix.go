@@ -65,7 +65,7 @@ func Fix(w io.Writer, r io.ReaderAt, size int64) (Info, error) {
 // collect reads the whole file as Probe does, keeping the audio track's
 // sample entry and its fragments' samples.
 func collect(r io.ReaderAt, size int64) (*walker, error) {
-	wk := &walker{r: r, size: size, collect: true}
+	wk := &walker{r: r, size: size, collect: true, skip: -1}
 	err := wk.walk()
 	wk.finish()
 	return wk, err

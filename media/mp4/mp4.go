@@ -76,6 +76,8 @@ const (
 	typeTfhd = "tfhd"
 	typeTrun = "trun"
 	typeMdat = "mdat"
+	typeEdts = "edts"
+	typeElst = "elst"
 )
 
 // handlerSound is the hdlr handler_type of an audio track.

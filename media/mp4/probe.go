@@ -74,6 +74,11 @@ type walker struct {
 	runs        []run
 	sizes, durs []uint32 // per sample, over all runs in order
 	moofRuns    int      // index in runs of the current moof's first run
+	// decoderConfig is the audio sample entry's codec configuration (the
+	// AudioSpecificConfig of AAC); skip is the media time the edit list
+	// starts at, -1 without one.
+	decoderConfig []byte
+	skip          int64
 }
 
 // run is a track run of the audio track: count samples whose data lies
@@ -370,6 +375,7 @@ func (w *walker) trak(trak box) error {
 		t                 track
 		handler           string
 		mdia, minf, stbl  box
+		edts              box
 		haveTkhd, haveMdh bool
 	)
 	err := w.children(trak, func(b box) error {
@@ -389,6 +395,8 @@ func (w *walker) trak(trak box) error {
 			t.id, haveTkhd = binary.BigEndian.Uint32(p[at:]), true
 		case typeMdia:
 			mdia = b
+		case typeEdts:
+			edts = b
 		}
 		return nil
 	})
@@ -453,6 +461,11 @@ func (w *walker) trak(trak box) error {
 	}
 	w.audio = &t
 	w.stblBox = stbl
+	if w.collect && edts.typ != "" {
+		if err := w.editList(edts); err != nil {
+			return err
+		}
+	}
 	w.info.Timescale = int(t.timescale)
 	if err := w.stbl(stbl); err != nil {
 		return err
@@ -591,9 +604,14 @@ func (w *walker) stsd(stsd box) error {
 			if ch := w.esdsChannels(b); ch > 0 {
 				w.info.Channels = ch
 			}
-		case "dOps": // Opus: Version, OutputChannelCount, ...
+		case "dOps": // Opus: Version, OutputChannelCount, PreSkip, ...
 			if p, err := w.payload(b, 2); err == nil && p[1] > 0 {
 				w.info.Channels = int(p[1])
+			}
+			if w.collect {
+				if p, err := w.payload(b, int(min(b.len(), int64(len(w.buf))))); err == nil {
+					w.decoderConfig = append([]byte(nil), p...)
+				}
 			}
 		}
 		return nil
@@ -652,6 +670,9 @@ func (w *walker) esdsChannels(b box) int {
 	asc := descriptor(dc[13:], 0x05) // DecoderSpecificInfo
 	if len(asc) < 2 {
 		return 0
+	}
+	if w.collect {
+		w.decoderConfig = append([]byte(nil), asc...)
 	}
 	// audioObjectType (5 bits, 6 more if 31), samplingFrequencyIndex
 	// (4 bits, 24 more if 15), channelConfiguration (4 bits).
