@@ -158,14 +158,16 @@ func TestDownloadMenu(t *testing.T) {
 		got = append(got, html.UnescapeString(m[3]+" | "+m[2]+" | "+m[1]))
 	}
 	w, a := "/recordings/"+webmRec.Filename+"/audio?download=1", "/recordings/"+wavRec.Filename+"/audio?download=1"
-	var encoded []string // the libopus build encodes a WAV take to Ogg Opus
+	m := "/recordings/" + mp4Rec.Filename + "/audio?download=1"
+	var encoded, encodedAAC []string // the libopus build encodes WAV and AAC takes to Ogg Opus
 	if media.HaveOpusEncoder {
 		encoded = []string{"Download Ogg Opus (64 kbit/s) of Riff | Riff 2026-12-07.ogg | " + a + "&format=ogg"}
+		encodedAAC = []string{"Download Ogg Opus (64 kbit/s) of Interview | Interview 2026-12-07.ogg | " + m + "&format=ogg"}
 	}
-	m := "/recordings/" + mp4Rec.Filename + "/audio?download=1"
 	want := slices.Concat([]string{
 		// Safari's AAC in MP4, decoded by media/aac.
 		"Download Original (MP4) of Interview | Interview 2026-12-07.m4a | " + m,
+	}, encodedAAC, []string{
 		"Download WAV of Interview | Interview 2026-12-07.wav | " + m + "&format=wav",
 		"Download WAV 16 kHz mono (speech tools) of Interview | Interview 2026-12-07 16k.wav | " + m + "&format=wav16k",
 		"Download Original (WAV) of Riff | Riff 2026-12-07.wav | " + a,
@@ -239,6 +241,67 @@ func TestExportWAVAsOggOpus(t *testing.T) {
 	want := rs.Flush(rs.Process(nil, media.S16LEToFloat(nil, pcm)))
 	if c := mediatest.Correlation(got, want); c < 0.99 || len(got) != len(want) {
 		t.Errorf("%d samples correlate %.4f with the take's %d", len(got), c, len(want))
+	}
+}
+
+// TestExportAACAsOggOpus: in the libopus build a Safari take (AAC in MP4)
+// downloads as Ogg Opus, encoded from its AAC decode, its length known
+// before anything is decoded (HEAD says it; GET sends that many bytes),
+// and decodes to what its WAV download holds, as long to within a 20 ms
+// frame. The pure-Go build answers 406 in words, and writes nothing.
+func TestExportAACAsOggOpus(t *testing.T) {
+	raw, err := os.ReadFile("../media/mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta, _ := newFakeApp(t)
+	ta.clock.Set(time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC))
+	_, rec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(raw), "mime": "audio/mp4", "title": "Interview"}))
+	url := "/recordings/" + rec.Filename + "/audio?download=1&format="
+	if !media.HaveOpusEncoder {
+		before := ta.written(t)
+		ta.do(t, http.MethodGet, url+"ogg", "").wantError(t, http.StatusNotAcceptable, "no Opus encoder")
+		ta.do(t, http.MethodHead, url+"ogg", "").wantStatus(t, http.StatusNotAcceptable)
+		ta.wantUnchanged(t, before)
+		t.Skip("the pure-Go build has no Opus encoder: go test -tags libopus")
+	}
+	head := ta.do(t, http.MethodHead, url+"ogg", "")
+	res := ta.do(t, http.MethodGet, url+"ogg", "")
+	res.wantStatus(t, http.StatusOK)
+	if ct := res.header.Get("Content-Type"); ct != "audio/ogg;codecs=opus" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cd := res.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="Interview 2026-12-07.ogg"`) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	if cl := strconv.Itoa(len(res.body)); res.header.Get("Content-Length") != cl || head.header.Get("Content-Length") != cl || len(head.body) != 0 {
+		t.Errorf("GET Content-Length %q, HEAD %q (%d bytes), for %d bytes", res.header.Get("Content-Length"), head.header.Get("Content-Length"), len(head.body), len(res.body))
+	}
+	info, pkts, _, err := mediatest.OggPackets(res.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, _ := media.NewOpusDecoder(info.Channels)
+	buf := make([]float32, 5760*info.Channels)
+	var got []float32
+	for _, p := range pkts {
+		n, _ := dec.DecodeToFloat32(p, buf)
+		got = append(got, mediatest.Channel(buf[:n*info.Channels], info.Channels, 0)...)
+	}
+	got = got[info.PreSkip:info.Granule]
+
+	wav := ta.do(t, http.MethodGet, url+"wav", "")
+	r := bytes.NewReader(wav.body)
+	wi, err := media.ReadWAVHeader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm, _ := io.ReadAll(r)
+	rs, _ := media.NewResampler(wi.SampleRate, 48000, wi.Channels)
+	want := mediatest.Channel(rs.Flush(rs.Process(nil, media.S16LEToFloat(nil, pcm))), wi.Channels, 0)
+	n := min(len(got), len(want))
+	if c := mediatest.Correlation(got[:n], want[:n]); c < 0.99 || len(got) < len(want)-960 || len(got) > len(want)+960 {
+		t.Errorf("%d samples correlate %.4f with the %d of the WAV download", len(got), c, len(want))
 	}
 }
 

@@ -321,7 +321,7 @@ func downloads(r media.Recording, v viewer, url string) []views.Download {
 			d.Label, d.Size, d.File = "WAV 16 kHz mono (speech tools)", humanBytes(size), media.DownloadName(r, v.loc, " 16k.wav")
 		case export.OggOpus:
 			d.Label, d.File = "Ogg Opus (as recorded)", media.DownloadName(r, v.loc, ".ogg")
-			if ext == ".wav" { // encoded (the libopus build)
+			if export.Encodes(r.MIME) { // a WAV or AAC take, encoded (the libopus build)
 				d.Label = fmt.Sprintf("Ogg Opus (%d kbit/s)", export.Bitrate(r.Channels)/1000)
 				d.Size = humanBytes(export.EncodedSize(r.Duration, r.Channels))
 			}

@@ -15,10 +15,8 @@ import (
 // is that delay.
 const aacPriming = 1024
 
-// mp4PCM decodes the AAC-LC of an MP4 file (what Safari records), or
-// its Opus (mp4OpusPCM). An AAC take's length is the track's sample
-// durations less the priming: the edit list's start where there is one,
-// else aacPriming.
+// mp4PCM decodes the AAC-LC of an MP4 file (what Safari records, aacPCM),
+// or its Opus (mp4OpusPCM).
 func mp4PCM(src Source) (pcmSource, error) {
 	tr, err := mp4.ReadTrack(src.R, src.Size)
 	if err != nil {
@@ -26,11 +24,17 @@ func mp4PCM(src Source) (pcmSource, error) {
 	}
 	switch tr.Codec {
 	case mp4.CodecAAC:
+		return aacPCM(tr)
 	case "Opus":
 		return mp4OpusPCM(tr)
-	default:
-		return pcmSource{}, media.Invalidf("the MP4 file holds %q audio, not AAC or Opus", tr.Codec)
 	}
+	return pcmSource{}, media.Invalidf("the MP4 file holds %q audio, not AAC or Opus", tr.Codec)
+}
+
+// aacPCM decodes the AAC-LC track of an MP4 file with media/aac. Its
+// length is the track's sample durations less the priming: the edit
+// list's start where there is one, else aacPriming.
+func aacPCM(tr *mp4.Track) (pcmSource, error) {
 	cfg, err := aac.ParseConfig(tr.DecoderConfig)
 	if err != nil {
 		return pcmSource{}, fmt.Errorf("export: the MP4's AAC: %w", err)

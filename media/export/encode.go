@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/ogg"
 )
 
@@ -41,17 +42,7 @@ const encodeSerial = 0x52454332
 const encodeVendor = "recorder export (libopus, CBR)"
 
 // encodeWAV plans the Ogg Opus of a WAV take, encoded with libopus (only
-// in a build with it: -tags libopus, the release image). The encoder runs
-// at a constant bit rate, so every packet has the same size and the file's
-// is known before anything is encoded: the download has a Content-Length
-// like the other exports, and HEAD answers it without encoding. (VBR
-// would save a little on pauses but could only be measured by encoding
-// twice.)
-//
-// A WAV at an Opus rate (8, 12, 16, 24, 48 kHz) is encoded as it is; any
-// other is resampled to 48 kHz. The stream's pre-skip is the encoder's
-// lookahead, and its last granule position trims the padding of the last
-// frame, so it decodes to the take's exact length.
+// in a build with it: -tags libopus, the release image). See encodeOgg.
 func encodeWAV(src Source) (*Export, error) {
 	if !media.HaveOpusEncoder {
 		return nil, notOffered("a WAV recording cannot be exported as Ogg Opus: this server has no Opus encoder (the release build has one)")
@@ -60,8 +51,41 @@ func encodeWAV(src Source) (*Export, error) {
 	if err != nil {
 		return nil, err
 	}
+	return encodeOgg(p, "WAV")
+}
+
+// encodeAAC plans the Ogg Opus of an MP4 take's AAC track (Safari's),
+// decoded with media/aac as its WAV export is and encoded with libopus
+// (only in a build with it). WebKit records at 44.1 kHz, not a rate Opus
+// takes, so its audio is resampled to 48 kHz first. Its length is known
+// from the MP4's sample table, so, as a WAV take's, it is planned exactly
+// without decoding anything.
+func encodeAAC(tr *mp4.Track) (*Export, error) {
+	if !media.HaveOpusEncoder {
+		return nil, notOffered("an AAC recording cannot be exported as Ogg Opus: this server has no Opus encoder (the release build has one)")
+	}
+	p, err := aacPCM(tr)
+	if err != nil {
+		return nil, err
+	}
+	return encodeOgg(p, "AAC")
+}
+
+// encodeOgg plans the Ogg Opus of p encoded with the build's encoder. The
+// encoder runs at a constant bit rate, so every packet has the same size
+// and the file's is known before anything is encoded: the download has a
+// Content-Length like the other exports, and HEAD answers it without
+// encoding. (VBR would save a little on pauses but could only be measured
+// by encoding twice.)
+//
+// PCM at an Opus rate (8, 12, 16, 24, 48 kHz) is encoded as it is; any
+// other is resampled to 48 kHz. The stream's pre-skip is the encoder's
+// lookahead, and its last granule position trims the padding of the last
+// frame, so it decodes to p's exact length. what names p's codec in a
+// refusal.
+func encodeOgg(p pcmSource, what string) (*Export, error) {
 	if p.channels != 1 && p.channels != 2 {
-		return nil, notOffered(fmt.Sprintf("a WAV of %d channels cannot be exported as Ogg Opus", p.channels))
+		return nil, notOffered(fmt.Sprintf("a %s recording of %d channels cannot be exported as Ogg Opus", what, p.channels))
 	}
 	rate := p.rate
 	if !media.OpusInputRate(rate) {

@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/avatarweb/recorder/media"
+	"github.com/avatarweb/recorder/media/aac"
 	"github.com/avatarweb/recorder/media/export"
 	"github.com/avatarweb/recorder/media/mediatest"
+	"github.com/avatarweb/recorder/media/mp4"
 	"github.com/avatarweb/recorder/media/ogg"
 )
 
@@ -176,5 +178,100 @@ func BenchmarkPlanOggOfWAVHour(b *testing.B) {
 		if _, err := export.Plan(context.Background(), src, export.OggOpus); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// aacDecode is the AAC decode of an MP4 take with media/aac, as a player
+// makes it: every frame, the priming dropped (the edit list's, else 1024
+// samples), up to the track's length.
+func aacDecode(t *testing.T, path string) (pcm []float32, rate, channels int) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := mp4.ReadTrack(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := aac.ParseConfig(tr.DecoderConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := aac.NewDecoder(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]float32, aac.FrameSamples*cfg.Channels)
+	err = tr.EachSample(func(frame []byte) error {
+		n, err := dec.Decode(frame, buf)
+		pcm = append(pcm, buf[:n*cfg.Channels]...)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skip := tr.Skip
+	if skip < 0 {
+		skip = 1024
+	}
+	ticks := func(n int64) int { return int(n * int64(cfg.SampleRate) / int64(tr.Timescale)) }
+	return pcm[ticks(skip)*cfg.Channels : ticks(tr.Ticks)*cfg.Channels], cfg.SampleRate, cfg.Channels
+}
+
+// An AAC take (Safari's MP4) exports as Ogg Opus in the libopus build:
+// decoded with media/aac and encoded as a WAV take is, at a constant bit
+// rate, so its size is planned exactly from the MP4's sample table, and
+// decoding (libopus in that build) to the AAC decode: correlated with it
+// and exactly as long at 48 kHz. WebKit's 44.1 kHz is resampled to 48 kHz
+// first; a rate Opus takes is encoded as it is. The pure-Go build refuses
+// in words, before writing anything.
+func TestAACToOggOpus(t *testing.T) {
+	if !media.HaveOpusEncoder {
+		_, err := export.Plan(context.Background(), source(t, mp4WebKit, mp4MIME, 44100, 1), export.OggOpus)
+		if !errors.Is(err, export.ErrNotOffered) || !strings.Contains(media.Message(err), "no Opus encoder") {
+			t.Fatalf("Plan(AAC, Ogg Opus) without an encoder: %v, want ErrNotOffered saying so", err)
+		}
+		t.Skip("the pure-Go build has no Opus encoder: go test -tags libopus")
+	}
+	for _, tc := range []struct {
+		name, path string
+		inputRate  int // of the Ogg: the AAC's
+	}{
+		{"webkit 44.1 kHz mono, resampled", mp4WebKit, 44100},
+		{"ffmpeg 44.1 kHz stereo, edit list", mp4Stereo, 44100},
+		{"48 kHz stereo, as it is", "../aac/testdata/stereo-48k.m4a", 48000},
+		{"16 kHz mono, as it is", "../aac/testdata/chirp-16k.m4a", 16000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ref, rate, ch := aacDecode(t, tc.path)
+			frames := len(ref) / ch
+			out := run(t, source(t, tc.path, "audio/mp4", 48000, 1), export.OggOpus) // as long as planned
+			info, pkts, lost, err := mediatest.OggPackets(out)
+			if err != nil || lost != 0 || info.Channels != ch || info.InputRate != tc.inputRate || rate != tc.inputRate {
+				t.Fatalf("Ogg %+v, %d lost, %v; the AAC %d Hz %d ch", info, lost, err, rate, ch)
+			}
+			for i, p := range pkts {
+				if n, _ := ogg.PacketSamples(p); n != 960 || len(p) != export.Bitrate(ch)/400 {
+					t.Fatalf("packet %d: %d samples in %d bytes, want 20 ms in %d (CBR)", i, n, len(p), export.Bitrate(ch)/400)
+				}
+			}
+			if got, want := info.Granule-int64(info.PreSkip), int64((frames*48000+rate-1)/rate); got != want {
+				t.Errorf("Ogg lasts %d samples at 48 kHz, want %d", got, want)
+			}
+			got, _ := decodeOgg(t, out)
+			got = resample(t, got, 48000, rate, ch)
+			if d := len(got)/ch - frames; d < -rate/50 || d > rate/50 {
+				t.Errorf("decodes to %d samples, the AAC to %d: more than a 20 ms frame apart", len(got)/ch, frames)
+			}
+			n := min(len(got), len(ref)) / ch
+			for c := range ch {
+				r := mediatest.Correlation(mediatest.Channel(got[:n*ch], ch, c), mediatest.Channel(ref[:n*ch], ch, c))
+				t.Logf("%d samples, channel %d: correlation %.4f", frames, c, r)
+				if r < minCorrel {
+					t.Errorf("channel %d: correlation with the AAC decode %.4f, want ≥ %.2f", c, r, minCorrel)
+				}
+			}
+		})
 	}
 }

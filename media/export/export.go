@@ -5,10 +5,9 @@
 // resampler; a WebM take becomes Ogg Opus by remuxing, its packets as
 // recorded, placed by their timestamps. An MP4 take is decoded too:
 // Safari's AAC-LC with media/aac, Chromium's Opus with the live path's
-// decoder (and remuxed to Ogg). A WAV take becomes Ogg Opus by encoding,
-// in a build with libopus's encoder (-tags libopus, the release image);
-// the pure-Go build has no Opus encoder and does not offer it, nor Ogg
-// Opus of an AAC take in either build.
+// decoder (and remuxed to Ogg). A WAV or AAC take becomes Ogg Opus by
+// encoding, in a build with libopus's encoder (-tags libopus, the release
+// image); the pure-Go build has no Opus encoder and does not offer it.
 //
 // Every conversion streams: it holds one packet and one block of PCM at a
 // time whatever the take's length, and is computed as it is sent, not
@@ -38,7 +37,7 @@ const (
 	// Speech is 16-bit PCM at 16 kHz mono, what speech tools take.
 	Speech Format = "wav16k"
 	// OggOpus is Ogg Opus: the packets as recorded for an Opus take, a
-	// WAV take encoded (where the build has an encoder).
+	// WAV or AAC take encoded (where the build has an encoder).
 	OggOpus Format = "ogg"
 )
 
@@ -132,7 +131,7 @@ func containerOf(mime string) container {
 
 // Offers lists what a recording stored as mime can be downloaded as,
 // Original first. WAV is left out where the original is WAV already, and
-// Ogg Opus of a WAV where the build has no Opus encoder.
+// Ogg Opus of a WAV or AAC take where the build has no Opus encoder.
 func Offers(mime string) []Format {
 	switch containerOf(mime) {
 	case wavFile:
@@ -145,12 +144,32 @@ func Offers(mime string) []Format {
 	case webmFile:
 		return []Format{Original, OggOpus, WAV, Speech}
 	case mp4File:
-		if _, params, _ := strings.Cut(strings.ToLower(mime), ";"); strings.Contains(params, "opus") {
+		if mp4Opus(mime) || media.HaveOpusEncoder {
 			return []Format{Original, OggOpus, WAV, Speech}
 		}
 		return []Format{Original, WAV, Speech}
 	}
 	return []Format{Original}
+}
+
+// Encodes reports whether the Ogg Opus that Offers lists for a recording
+// stored as mime is encoded (at Bitrate), not its packets as recorded: a
+// WAV or AAC take's.
+func Encodes(mime string) bool {
+	switch containerOf(mime) {
+	case wavFile:
+		return true
+	case mp4File:
+		return !mp4Opus(mime)
+	}
+	return false
+}
+
+// mp4Opus reports whether an MP4 type names Opus (Chromium's); one that
+// names no codec or mp4a is taken for AAC (Safari's).
+func mp4Opus(mime string) bool {
+	_, params, _ := strings.Cut(strings.ToLower(mime), ";")
+	return strings.Contains(params, "opus")
 }
 
 // Plan checks that src converts to f and measures the result, reading
@@ -182,7 +201,7 @@ func Plan(ctx context.Context, src Source, f Format) (*Export, error) {
 		case webmFile:
 			return remuxWebM(ctx, src)
 		case mp4File:
-			return remuxMP4(ctx, src)
+			return mp4OggOpus(ctx, src)
 		case wavFile:
 			return encodeWAV(src)
 		}

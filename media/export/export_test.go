@@ -340,11 +340,12 @@ func TestExportRefusesWhatItCannotMake(t *testing.T) {
 	}
 	var noEncoder []refusal
 	if !media.HaveOpusEncoder {
-		noEncoder = append(noEncoder, refusal{"WAV as Ogg: no encoder", source(t, wavSpeech, wavMIME, 22050, 1), export.OggOpus})
+		noEncoder = append(noEncoder,
+			refusal{"WAV as Ogg: no encoder", source(t, wavSpeech, wavMIME, 22050, 1), export.OggOpus},
+			refusal{"AAC as Ogg: no encoder", source(t, mp4Stereo, mp4MIME, 48000, 1), export.OggOpus})
 	}
 	for _, tc := range append(noEncoder, []refusal{
 		{"Ogg as Ogg", source(t, oggTone, oggMIME, 48000, 1), export.OggOpus},
-		{"AAC as Ogg: no encoder", source(t, mp4Stereo, mp4MIME, 48000, 1), export.OggOpus},
 		{"an MP4 labelled WebM", source(t, mp4Stereo, webmMIME, 48000, 1), export.WAV},
 		{"a WebM labelled MP4", source(t, webmTone, mp4MIME, 48000, 1), export.WAV},
 		{"a WebM labelled WAV", source(t, webmTone, wavMIME, 48000, 1), export.WAV},
@@ -378,15 +379,17 @@ func TestExportStopsWhenCancelled(t *testing.T) {
 
 func TestOffers(t *testing.T) {
 	wav := []export.Format{export.Original, export.Speech}
+	aac := []export.Format{export.Original, export.WAV, export.Speech}
 	if media.HaveOpusEncoder { // the release build: Ogg Opus encoded
 		wav = []export.Format{export.Original, export.OggOpus, export.Speech}
+		aac = []export.Format{export.Original, export.OggOpus, export.WAV, export.Speech}
 	}
 	for mime, want := range map[string][]export.Format{
 		wavMIME:                 wav,
 		oggMIME:                 {export.Original, export.WAV, export.Speech},
 		webmMIME:                {export.Original, export.OggOpus, export.WAV, export.Speech},
-		mp4MIME:                 {export.Original, export.WAV, export.Speech},
-		"audio/mp4":             {export.Original, export.WAV, export.Speech},
+		mp4MIME:                 aac,
+		"audio/mp4":             aac,
 		"audio/mp4;codecs=opus": {export.Original, export.OggOpus, export.WAV, export.Speech},
 		"audio/mp4;codecs=flac": {export.Original},
 	} {
@@ -485,5 +488,18 @@ func TestWebMGapsKeepTheirTime(t *testing.T) {
 	}
 	if len(kept) != len(blocks) || lost != gapSamples/960 {
 		t.Errorf("Ogg holds %d packets and %d lost, want %d and %d", len(kept), lost, len(blocks), gapSamples/960)
+	}
+}
+
+// Encodes tells the Ogg Opus encoded from a take (a WAV's, an AAC's) from
+// the packets as recorded (an Opus take's).
+func TestEncodes(t *testing.T) {
+	for mime, want := range map[string]bool{
+		wavMIME: true, mp4MIME: true, "audio/mp4": true,
+		oggMIME: false, webmMIME: false, "audio/mp4;codecs=opus": false, "audio/mp4;codecs=flac": false,
+	} {
+		if got := export.Encodes(mime); got != want {
+			t.Errorf("Encodes(%s) = %v, want %v", mime, got, want)
+		}
 	}
 }

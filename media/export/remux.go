@@ -71,17 +71,26 @@ func (c *counter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// remuxMP4 plans the Ogg Opus of an MP4 Opus take (Chromium's
-// audio/mp4) as remuxWebM does a WebM's: the packets as recorded, the
-// dOps channels, input rate and pre-skip.
-func remuxMP4(ctx context.Context, src Source) (*Export, error) {
+// mp4OggOpus plans the Ogg Opus of an MP4 take: its Opus remuxed
+// (remuxMP4), its AAC decoded and encoded (encodeAAC).
+func mp4OggOpus(ctx context.Context, src Source) (*Export, error) {
 	tr, err := mp4.ReadTrack(src.R, src.Size)
 	if err != nil {
 		return nil, unreadable("MP4", err)
 	}
-	if tr.Codec != "Opus" {
-		return nil, media.Invalidf("a %s recording of %q audio cannot be exported as Ogg Opus: this server has no Opus encoder", baseType(src.MIME), tr.Codec)
+	switch tr.Codec {
+	case "Opus":
+		return remuxMP4(ctx, src, tr)
+	case mp4.CodecAAC:
+		return encodeAAC(tr)
 	}
+	return nil, media.Invalidf("a %s recording of %q audio cannot be exported as Ogg Opus", baseType(src.MIME), tr.Codec)
+}
+
+// remuxMP4 plans the Ogg Opus of an MP4 Opus take (Chromium's
+// audio/mp4) as remuxWebM does a WebM's: the packets as recorded, the
+// dOps channels, input rate and pre-skip.
+func remuxMP4(ctx context.Context, src Source, tr *mp4.Track) (*Export, error) {
 	if tr.Channels < 1 || tr.Channels > 2 {
 		return nil, media.Invalidf("an MP4 Opus file of %d channels cannot be exported", tr.Channels)
 	}
