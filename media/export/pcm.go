@@ -165,7 +165,7 @@ func oggPCM(src Source) (pcmSource, error) {
 }
 
 // webmPCM decodes a WebM Opus file with its packets placed by their
-// timestamps (see timeline): a gap between blocks becomes silence of its
+// timestamps (see webm.Timeline): a gap between blocks becomes silence of its
 // length, so the WAV lasts as long as the take, as a player plays it.
 // The OpusHead's pre-skip is dropped. Its length is counted from the
 // packets' TOC bytes and the gaps.
@@ -175,13 +175,13 @@ func webmPCM(ctx context.Context, src Source) (pcmSource, error) {
 		return pcmSource{}, err
 	}
 	channels, preSkip := webm.OpusLayout(info)
-	var tl timeline
+	var tl webm.Timeline
 	err = webm.Packets(src.R, src.Size, func(ts time.Duration, pkt []byte) error {
 		n, _ := ogg.PacketSamples(pkt)
-		tl.place(ts, n)
+		tl.Place(ts, n)
 		return ctx.Err()
 	})
-	total := tl.pos
+	total := tl.Placed()
 	if err != nil {
 		return pcmSource{}, unreadable("WebM", err)
 	}
@@ -191,13 +191,13 @@ func webmPCM(ctx context.Context, src Source) (pcmSource, error) {
 		if err != nil {
 			return err
 		}
-		var tl timeline
+		var tl webm.Timeline
 		return webm.Packets(src.R, src.Size, func(ts time.Duration, pkt []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			n, _ := ogg.PacketSamples(pkt)
-			if gap := tl.place(ts, n); gap > 0 {
+			if gap := tl.Place(ts, n); gap > 0 {
 				if err := o.silence(gap, emit); err != nil {
 					return err
 				}

@@ -38,13 +38,13 @@ func remuxWebM(ctx context.Context, src Source) (*Export, error) {
 		if err != nil {
 			return err
 		}
-		var tl timeline
+		var tl webm.Timeline
 		err = webm.Packets(src.R, src.Size, func(ts time.Duration, pkt []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			n, _ := ogg.PacketSamples(pkt)
-			if gap := tl.place(ts, n); gap > 0 {
+			if gap := tl.Place(ts, n); gap > 0 {
 				if err := ow.Fill(gap); err != nil {
 					return err
 				}

@@ -179,7 +179,11 @@ func (l *Library) fixWebM(f *os.File, size int64) (measured, error) {
 	}, nil
 }
 
-// webmPeaks decodes the Opus track packet by packet for the waveform.
+// webmPeaks decodes the Opus track packet by packet for the waveform,
+// each packet placed by its timestamp as the exports and players place
+// it (webm.Timeline): after a gap (a browser that stalled, DTX) the
+// waveform stays flat for its length, then goes on under the audio it
+// draws, over the take's duration, which the timestamps measure too.
 func webmPeaks(r io.ReaderAt, size int64, info webm.Info) ([]byte, error) {
 	if info.Codec != webm.CodecOpus || info.Duration <= 0 {
 		return nil, nil
@@ -188,7 +192,10 @@ func webmPeaks(r io.ReaderAt, size int64, info webm.Info) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = webm.Packets(r, size, func(_ time.Duration, packet []byte) error {
+	var tl webm.Timeline
+	err = webm.Packets(r, size, func(ts time.Duration, packet []byte) error {
+		n, _ := ogg.PacketSamples(packet)
+		p.at += tl.Place(ts, n)
 		p.add(packet)
 		return nil
 	})
@@ -248,10 +255,13 @@ func newOpusPeaks(channels int, total int64) (*opusPeaks, error) {
 }
 
 // add decodes one packet; a packet that does not decode just leaves its
-// span flat.
+// span flat (its length read from its TOC), so the ones after it stay in
+// place.
 func (p *opusPeaks) add(packet []byte) {
 	n, err := p.dec.DecodeToFloat32(packet, p.pcm)
 	if err != nil {
+		samples, _ := ogg.PacketSamples(packet)
+		p.at += samples
 		return
 	}
 	for i := range n {

@@ -11,11 +11,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/library"
 	"github.com/avatarweb/recorder/media/mediatest"
 	"github.com/avatarweb/recorder/media/mp4"
+	"github.com/avatarweb/recorder/media/ogg"
 	"github.com/avatarweb/recorder/media/webm"
 )
 
@@ -98,6 +100,67 @@ func TestSaveAudioWebM(t *testing.T) {
 			t.Errorf("row %+v", rec)
 		}
 	})
+}
+
+// TestSaveAudioWebMGapWaveform: a WebM take whose blocks jump ahead in
+// time (a browser that stalled, DTX) gets a waveform drawn as it plays:
+// the packets placed by their timestamps, so it is flat where the gap is
+// and the tone after it sits where it sounds, not closed up to the gap's
+// start with the end left flat.
+func TestSaveAudioWebMGapWaveform(t *testing.T) {
+	raw, err := os.ReadFile("../webm/testdata/chromium-440hz.webm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := webm.Probe(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := webm.OpusLayout(info)
+	// After 0.6 s of tone, 1.5 s of nothing, then the rest of the tone.
+	const cut, gap = 600 * time.Millisecond, 1500 * time.Millisecond
+	var blocks []mediatest.WebMBlock
+	var gapStart time.Duration
+	err = webm.Packets(bytes.NewReader(raw), int64(len(raw)), func(ts time.Duration, p []byte) error {
+		if ts >= cut {
+			if gapStart == 0 {
+				gapStart = ts
+			}
+			ts += gap
+		}
+		blocks = append(blocks, mediatest.WebMBlock{At: ts, Packet: slices.Clone(p)})
+		return nil
+	})
+	if err != nil || gapStart == 0 || blocks[len(blocks)-1].At < gapStart+gap+time.Second {
+		t.Fatalf("%d packets in the fixture (%v), want a second of them after %v", len(blocks), err, cut)
+	}
+	gapped := mediatest.WebMOpus(info.CodecPrivate, ch, blocks)
+
+	lib, _, _, _ := setup(t)
+	rec, err := lib.SaveAudio(context.Background(), gapped, "audio/webm", 0, media.DefaultParams(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := ogg.PacketSamples(blocks[len(blocks)-1].Packet)
+	end := blocks[len(blocks)-1].At + time.Duration(last)*time.Second/media.OpusRate
+	if math.Abs(rec.Duration-end.Seconds()) > 0.03 || len(rec.Peaks) != media.PeakBuckets {
+		t.Fatalf("duration %.3f s, %d peaks; want %.3f s and %d", rec.Duration, len(rec.Peaks), end.Seconds(), media.PeakBuckets)
+	}
+	// The buckets of the gap and of the tone, a bucket and 40 ms of
+	// margin off each edge.
+	bucket := func(at time.Duration) int { return int(at.Seconds() / rec.Duration * media.PeakBuckets) }
+	margin := 40 * time.Millisecond
+	before := rec.Peaks[1:bucket(gapStart-margin)]
+	silent := rec.Peaks[bucket(gapStart+margin)+1 : bucket(gapStart+gap-margin)]
+	after := rec.Peaks[bucket(gapStart+gap+margin)+1 : bucket(end-margin)]
+	if len(silent) < 40 || len(after) < 30 {
+		t.Fatalf("%d buckets in the gap, %d after it", len(silent), len(after))
+	}
+	if slices.Min(before) < 50 || slices.Max(silent) > 5 || slices.Min(after) < 50 {
+		t.Errorf("waveform %v: want the tone (≥ 50) over buckets 1–%d, flat (≤ 5) over %d–%d, the tone again over %d–%d",
+			rec.Peaks, bucket(gapStart-margin)-1, bucket(gapStart+margin)+1, bucket(gapStart+gap-margin)-1,
+			bucket(gapStart+gap+margin)+1, bucket(end-margin)-1)
+	}
 }
 
 // TestSaveAudioMP4: Safari's and WebKit's fragmented MP4/AAC is measured
