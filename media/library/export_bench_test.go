@@ -41,7 +41,11 @@ func BenchmarkExportHour(b *testing.B) {
 		b.Fatal(err)
 	}
 	take = nil
-	for _, f := range []export.Format{export.Original, export.WAV, export.Speech} {
+	formats := []export.Format{export.Original, export.WAV, export.Speech}
+	if media.HaveOpusEncoder {
+		formats = append(formats, export.OggOpus)
+	}
+	for _, f := range formats {
 		b.Run(string(f), func(b *testing.B) { benchDownload(b, lib, rec.Filename, f, seconds) })
 	}
 	if !media.HaveOpusEncoder {
@@ -140,7 +144,7 @@ func hourOfOgg(b *testing.B, seconds int) []byte {
 // BenchmarkExportMP4Hour is BenchmarkExportHour for a Safari take: an
 // hour of AAC-LC 44.1 kHz mono in fragmented MP4 (WebKitGTK's take, its
 // fragments repeated: 31 MB of audio), decoded by media/aac as it is
-// downloaded.
+// downloaded; with -tags libopus, also encoded to Ogg Opus.
 //
 //	go test -run XXX -bench ExportMP4Hour -benchtime 1x ./media/library/
 func BenchmarkExportMP4Hour(b *testing.B) {
@@ -152,7 +156,11 @@ func BenchmarkExportMP4Hour(b *testing.B) {
 		b.Fatal(err)
 	}
 	take = nil
-	for _, f := range []export.Format{export.Original, export.WAV, export.Speech} {
+	formats := []export.Format{export.Original, export.WAV, export.Speech}
+	if media.HaveOpusEncoder {
+		formats = append(formats, export.OggOpus)
+	}
+	for _, f := range formats {
 		b.Run(string(f), func(b *testing.B) {
 			var peakMiB float64
 			var size int64
