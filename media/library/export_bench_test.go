@@ -179,6 +179,19 @@ func BenchmarkExportMP4Hour(b *testing.B) {
 			b.ReportMetric(seconds/(b.Elapsed().Seconds()/float64(b.N)), "x_realtime")
 		})
 	}
+	if media.HaveOpusEncoder {
+		// What HEAD costs: the recording opened and the Ogg's size planned
+		// from the MP4's sample table, nothing decoded or encoded.
+		b.Run("ogg-plan", func(b *testing.B) {
+			for b.Loop() {
+				_, rec, err := lib.Export(ctx, rec.Filename, export.OggOpus)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rec.Close()
+			}
+		})
+	}
 }
 
 // hourOfMP4 is WebKitGTK's fragmented MP4 take with its fragments
