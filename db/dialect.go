@@ -64,9 +64,18 @@ type dialect struct {
 	// countWords, if set, counts the library's recordings matching
 	// wordsArg from the full-text index alone, up to find.MaxCount + 1.
 	countWords string
+	// exactWordsArg, if set, is the argument of countWords that matches
+	// the words themselves rather than words they begin: a subset, which
+	// the full-text index reads faster when a word is longer than its
+	// prefix indexes (longPrefix).
+	exactWordsArg func(words []string) string
+	longPrefix    int
 	// orderIndex, if set, names the index a list in order o is read by,
 	// for a hint to a planner that cannot weigh full-text matches itself.
 	orderIndex func(o find.Order) string
+	// keysIndex names the index that holds the order keys by id, read
+	// for each of a few rows the full-text index lists.
+	keysIndex string
 
 	// local reports that the data lives on this machine's disk, so freeing
 	// space here (DB.MakeRoom) can let a write through.
@@ -135,6 +144,9 @@ var sqliteDialect = dialect{
 	},
 	matchWords: `id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)`,
 	wordsArg:   fts5Prefixes,
+	// 0011_find_walk.sql: prefix indexes up to 6 letters.
+	exactWordsArg: fts5Words,
+	longPrefix:    6,
 	countWords: `SELECT COUNT(*) FROM (
 		SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ? LIMIT ` + strconv.Itoa(find.MaxCount+1) + `)`,
 	orderIndex: func(o find.Order) string {
@@ -143,7 +155,8 @@ var sqliteDialect = dialect{
 		}
 		return "recordings_created_idx"
 	},
-	local: true,
+	keysIndex: "recordings_keys_idx",
+	local:     true,
 }
 
 // sqliteMaxConns bounds the connections to the SQLite file.
@@ -309,6 +322,16 @@ func fts5Prefixes(words []string) string {
 	terms := make([]string, len(words))
 	for i, w := range words {
 		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
+	}
+	return strings.Join(terms, " ")
+}
+
+// fts5Words is an FTS5 query matching rows with each of words: "stand"
+// "notes".
+func fts5Words(words []string) string {
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
 	}
 	return strings.Join(terms, " ")
 }
