@@ -96,7 +96,7 @@ type plan struct {
 	// testing the few entries a page or a count reads.
 	byRow bool
 	// walk reads the page by walking index in the list's order, testing
-	// each entry (byRow), stopping after a page: at most walkSteps
+	// each entry (byRow), stopping after a page: at most DB.walkSteps
 	// entries, after which plan otherwise reads it.
 	walk      bool
 	otherwise *plan
@@ -112,12 +112,12 @@ func (pl plan) indexedBy() string {
 	return "INDEXED BY " + pl.index
 }
 
-// walkSteps bounds a walk: the words of a walk are found 1001 times or
+// defaultWalkSteps bounds a walk: the words of a walk are found 1001 times or
 // more, so at 100 000 recordings one entry in 100 at least, and a page
 // of 21 is ~2100 entries in at most, if the words are spread over time.
 // Words bunched in a few months the walk does not reach are then read
 // from the full-text index after all: the walk has cost ~1 ms more.
-const walkSteps = 4000
+const defaultWalkSteps = 4000
 
 // plan picks how SQLite reads the page (or count) of q in order o, from
 // counts read from the indexes in about a millisecond: how many
@@ -204,7 +204,7 @@ func (db *DB) walk(ctx context.Context, pl plan, q find.Query, after where, orde
 		FROM recordings `+pl.indexedBy()+`
 		WHERE `+w.sql()+`
 		ORDER BY `+order+`
-		LIMIT `+strconv.Itoa(walkSteps)), append(hit.args, w.args...)...)
+		LIMIT `+strconv.Itoa(db.walkSteps)), append(hit.args, w.args...)...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -225,7 +225,7 @@ func (db *DB) walk(ctx context.Context, pl plan, q find.Query, after where, orde
 		return nil, false, err
 	}
 	// The page is full, or the walk read the index to its end.
-	return ids, len(ids) == limit || steps < walkSteps, nil
+	return ids, len(ids) == limit || steps < db.walkSteps, nil
 }
 
 // countWords counts the library's recordings the words find, from the
