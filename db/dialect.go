@@ -62,7 +62,7 @@ type dialect struct {
 	matchWords string
 	wordsArg   func(words []string) string
 	// countWords, if set, counts the library's recordings matching
-	// wordsArg from the full-text index alone, up to find.MaxCount + 1.
+	// wordsArg from the full-text index alone, up to its second argument.
 	countWords string
 	// exactWordsArg, if set, is the argument of countWords that matches
 	// the words themselves rather than words they begin: a subset, which
@@ -148,7 +148,7 @@ var sqliteDialect = dialect{
 	exactWordsArg: fts5Words,
 	longPrefix:    6,
 	countWords: `SELECT COUNT(*) FROM (
-		SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ? LIMIT ` + strconv.Itoa(find.MaxCount+1) + `)`,
+		SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ? LIMIT ?)`,
 	orderIndex: func(o find.Order) string {
 		if o == find.Longest {
 			return "recordings_duration_idx"

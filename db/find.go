@@ -51,9 +51,9 @@ func (db *DB) Find(ctx context.Context, p find.Page) ([]media.Recording, error) 
 	// sorting whole rows (peaks, waveform) of thousands found would read
 	// and move megabytes for a page of 21.
 	var recs []media.Recording
-	ids, walked, err := db.walk(ctx, pl, p.Query, after, order, limit)
+	ids, walked, err := db.walk(ctx, pl, p.Query, key, after, order, limit)
 	if err == nil && pl.walk && !walked {
-		pl = *pl.otherwise
+		pl, err = db.afterWalk(ctx, pl, p.Query)
 	}
 	if err == nil && walked {
 		recs, err = db.listPage(ctx, `
@@ -138,7 +138,7 @@ func (db *DB) plan(ctx context.Context, o find.Order, q find.Query) plan {
 	byDate := db.d.orderIndex(find.Newest)
 	broad := false
 	if len(q.Words) > 0 {
-		n, err := db.countWords(ctx, q.Words)
+		n, err := db.countWords(ctx, q.Words, find.MaxCount+1)
 		if err != nil {
 			return plan{} // the plain plan fails as the count did
 		}
@@ -183,8 +183,13 @@ func (db *DB) plan(ctx context.Context, o find.Order, q find.Query) plan {
 // the cursor after, testing each entry, up to limit found or walkSteps
 // entries read. walked is false when pl is not a walk, or when the walk
 // gave up before the page was full and before the index ended: then
-// pl.otherwise reads the page.
-func (db *DB) walk(ctx context.Context, pl plan, q find.Query, after where, order string, limit int) (ids []any, walked bool, err error) {
+// another plan reads the page (afterWalk).
+//
+// The walk is one statement: the first walkSteps entries in order, as a
+// co-routine SQLite reads lazily, and of those the first limit that
+// pass. SQLite keeps the inner order for the outer ORDER BY (no sort),
+// so the walk stops at the page.
+func (db *DB) walk(ctx context.Context, pl plan, q find.Query, key string, after where, order string, limit int) (ids []any, walked bool, err error) {
 	if !pl.walk {
 		return nil, false, nil
 	}
@@ -199,38 +204,73 @@ func (db *DB) walk(ctx context.Context, pl plan, q find.Query, after where, orde
 		at.add(`created_at >= ? AND created_at < ?`, formatTime(q.From), formatTime(q.To))
 	}
 	wordsByRow(&hit, q.Words)
+	steps := strconv.Itoa(db.walkSteps)
 	rows, err := db.db.QueryContext(ctx, db.q(`
-		SELECT id, `+hit.sql()+`
-		FROM recordings `+pl.indexedBy()+`
-		WHERE `+w.sql()+`
+		SELECT id FROM (
+			SELECT id, `+key+`, `+hit.sql()+` AS hit
+			FROM recordings `+pl.indexedBy()+`
+			WHERE `+w.sql()+`
+			ORDER BY `+order+`
+			LIMIT `+steps+`)
+		WHERE hit
 		ORDER BY `+order+`
-		LIMIT `+strconv.Itoa(db.walkSteps)), append(hit.args, w.args...)...)
+		LIMIT ?`), append(append(hit.args, w.args...), limit)...)
 	if err != nil {
 		return nil, false, err
 	}
 	defer rows.Close()
-	steps := 0
-	for len(ids) < limit && rows.Next() {
+	for rows.Next() {
 		var id int64
-		var found bool
-		if err := rows.Scan(&id, &found); err != nil {
+		if err := rows.Scan(&id); err != nil {
 			return nil, false, err
 		}
-		steps++
-		if found {
-			ids = append(ids, id)
-		}
+		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
-	// The page is full, or the walk read the index to its end.
-	return ids, len(ids) == limit || steps < db.walkSteps, nil
+	if len(ids) == limit {
+		return ids, true, nil
+	}
+	// Short of a page: did the walk reach the end of the index?
+	var n int
+	err = db.db.QueryRowContext(ctx, db.q(`
+		SELECT COUNT(*) FROM (
+			SELECT 1 FROM recordings `+pl.indexedBy()+`
+			WHERE `+w.sql()+`
+			LIMIT `+steps+`)`), w.args...).Scan(&n)
+	return ids, n < db.walkSteps, err
+}
+
+// defaultFewMatches is how many matches of words a walk gave up on are
+// listed and sorted (see afterWalk): 5000 keys are read in ~5 ms.
+const defaultFewMatches = 5000
+
+// afterWalk is the plan that reads a page the walk of pl gave up on:
+// the words are bunched where the walk did not reach (a word of last
+// year's titles, read newest first). A span of days is read whole
+// (pl.otherwise). Words found at most DB.fewMatches times are listed and
+// their keys sorted, as narrow ones are; words found more often are
+// listed and the order's index walked, testing each entry against the
+// list: the same work as the walk, but against a list rather than the
+// title, which is cheaper per entry once it is built.
+func (db *DB) afterWalk(ctx context.Context, pl plan, q find.Query) (plan, error) {
+	if q.Dated() {
+		return *pl.otherwise, nil
+	}
+	n, err := db.countWords(ctx, q.Words, db.fewMatches+1)
+	if err != nil {
+		return plan{}, err
+	}
+	if n <= db.fewMatches {
+		return plan{index: db.d.keysIndex}, nil
+	}
+	return *pl.otherwise, nil
 }
 
 // countWords counts the library's recordings the words find, from the
-// full-text index alone, up to find.MaxCount + 1.
-func (db *DB) countWords(ctx context.Context, words []string) (int, error) {
+// full-text index alone, up to upTo.
+func (db *DB) countWords(ctx context.Context, words []string, upTo int) (int, error) {
 	var n int
 	if db.d.exactWordsArg != nil && slices.ContainsFunc(words, func(w string) bool {
 		return utf8.RuneCountInString(w) > db.d.longPrefix
@@ -238,12 +278,12 @@ func (db *DB) countWords(ctx context.Context, words []string) (int, error) {
 		// What the words themselves find, they begin too: past the cap,
 		// that is the count, read without merging the lists of every
 		// word they begin.
-		err := db.db.QueryRowContext(ctx, db.q(db.d.countWords), db.d.exactWordsArg(words)).Scan(&n)
-		if err != nil || n > find.MaxCount {
+		err := db.db.QueryRowContext(ctx, db.q(db.d.countWords), db.d.exactWordsArg(words), upTo).Scan(&n)
+		if err != nil || n >= upTo {
 			return n, err
 		}
 	}
-	err := db.db.QueryRowContext(ctx, db.q(db.d.countWords), db.d.wordsArg(words)).Scan(&n)
+	err := db.db.QueryRowContext(ctx, db.q(db.d.countWords), db.d.wordsArg(words), upTo).Scan(&n)
 	return n, err
 }
 
@@ -261,7 +301,7 @@ func (db *DB) CountFound(ctx context.Context, q find.Query) (int, error) {
 	var n int
 	var err error
 	if !q.Dated() && db.d.countWords != "" {
-		n, err = db.countWords(ctx, q.Words)
+		n, err = db.countWords(ctx, q.Words, find.MaxCount+1)
 	} else {
 		pl := db.plan(ctx, find.Newest, q)
 		var w where

@@ -541,7 +541,15 @@ func testCountFoundCap(t *testing.T, b backend) {
 	}
 }
 
-func TestFindPlansAgree(t *testing.T) { forEachBackend(t, testFindPlansAgree) }
+func TestFindPlansAgree(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		// After a walk that gave up: the matches listed and sorted, or
+		// (with fewMatches 0) the list tested along the order's index.
+		for _, few := range []int{defaultFewMatches, 0} {
+			t.Run(fmt.Sprint("fewMatches=", few), func(t *testing.T) { testFindPlansAgree(t, b, few) })
+		}
+	})
+}
 
 // testFindPlansAgree: whichever way a search is read (on SQLite: a broad
 // one by walking the order's index and testing each entry's words, past
@@ -550,9 +558,9 @@ func TestFindPlansAgree(t *testing.T) { forEachBackend(t, testFindPlansAgree) }
 // are what the words mean: each begins a word of the folded title. The
 // walk is shortened to 60 entries, and the newest 100 recordings do not
 // have the broad word, so both ways are taken for the same search.
-func testFindPlansAgree(t *testing.T, b backend) {
+func testFindPlansAgree(t *testing.T, b backend, fewMatches int) {
 	db := b.MustOpen(t)
-	db.walkSteps = 60
+	db.walkSteps, db.fewMatches = 60, fewMatches
 	ctx := context.Background()
 	titles := []string{"notes standup", "Notes from Ħana", "standup notes 2", "notes — café", "weekly plan"}
 	type row struct {
