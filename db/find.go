@@ -97,7 +97,8 @@ type plan struct {
 	byRow bool
 	// walk reads the page by walking index in the list's order, testing
 	// each entry (byRow), stopping after a page: at most DB.walkSteps
-	// entries, after which plan otherwise reads it.
+	// entries, after which afterWalk picks another plan (otherwise, or
+	// the list of matches sorted).
 	walk      bool
 	otherwise *plan
 	// dateInWalk: index is not ordered by date, so the walk tests each
@@ -112,11 +113,11 @@ func (pl plan) indexedBy() string {
 	return "INDEXED BY " + pl.index
 }
 
-// defaultWalkSteps bounds a walk: the words of a walk are found 1001 times or
-// more, so at 100 000 recordings one entry in 100 at least, and a page
-// of 21 is ~2100 entries in at most, if the words are spread over time.
-// Words bunched in a few months the walk does not reach are then read
-// from the full-text index after all: the walk has cost ~1 ms more.
+// defaultWalkSteps bounds a walk: the words of a walk are found 1001
+// times or more, so at 100 000 recordings one entry in 100 at least, and
+// a page of 21 is ~2100 entries in at most, if the words are spread over
+// time. Words bunched where the walk does not reach are then read from
+// the full-text index after all (afterWalk): the walk has cost ~1 ms.
 const defaultWalkSteps = 4000
 
 // plan picks how SQLite reads the page (or count) of q in order o, from
