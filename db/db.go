@@ -55,6 +55,12 @@ type DB struct {
 	// Now returns the current time; it stamps new recordings and saved
 	// params. Open sets it to time.Now; tests replace it.
 	Now func() time.Time
+
+	// walkSteps bounds the walk of a broad search (see plan), and
+	// fewMatches picks the plan after a walk that gave up (afterWalk):
+	// Open sets them to defaultWalkSteps and defaultFewMatches; tests
+	// lower them to reach every plan with a few recordings.
+	walkSteps, fewMatches int
 }
 
 // Open opens the index at source and applies any migrations not yet
@@ -71,7 +77,7 @@ func Open(ctx context.Context, source string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: open %q: %w", where, err)
 	}
-	db := &DB{db: sqlDB, d: d, where: where, Now: time.Now}
+	db := &DB{db: sqlDB, d: d, where: where, Now: time.Now, walkSteps: defaultWalkSteps, fewMatches: defaultFewMatches}
 
 	if d.check != nil {
 		err = d.check(ctx, sqlDB)

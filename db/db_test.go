@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"os"
@@ -333,5 +334,33 @@ func TestPostgresPool(t *testing.T) {
 	db := backends[1].MustOpen(t)
 	if got := db.db.Stats().MaxOpenConnections; got != pgMaxConns {
 		t.Fatalf("MaxOpenConnections = %d, want %d", got, pgMaxConns)
+	}
+}
+
+// TestPostgresCustomPlans: every connection plans each run of a
+// statement with its arguments, so a search for a common word is not
+// run with a plan made for a rare one (see withCustomPlans); a URL that
+// sets plan_cache_mode keeps its own.
+func TestPostgresCustomPlans(t *testing.T) {
+	db := backends[1].MustOpen(t)
+	ctx := context.Background()
+	conns := make([]*sql.Conn, 3) // held at once, so the pool opens several
+	for i := range conns {
+		conn, err := db.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conns[i] = conn
+		var mode string
+		if err := conn.QueryRowContext(ctx, `SHOW plan_cache_mode`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "force_custom_plan" {
+			t.Errorf("connection %d: plan_cache_mode = %q, want force_custom_plan", i, mode)
+		}
+	}
+	if got := withCustomPlans("postgres://h/db?plan_cache_mode=auto"); got != "postgres://h/db?plan_cache_mode=auto" {
+		t.Errorf("a URL's own plan_cache_mode replaced: %q", got)
 	}
 }

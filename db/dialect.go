@@ -62,11 +62,20 @@ type dialect struct {
 	matchWords string
 	wordsArg   func(words []string) string
 	// countWords, if set, counts the library's recordings matching
-	// wordsArg from the full-text index alone, up to find.MaxCount + 1.
+	// wordsArg from the full-text index alone, up to its second argument.
 	countWords string
+	// exactWordsArg, if set, is the argument of countWords that matches
+	// the words themselves rather than words they begin: a subset, which
+	// the full-text index reads faster when a word is longer than its
+	// prefix indexes (longPrefix).
+	exactWordsArg func(words []string) string
+	longPrefix    int
 	// orderIndex, if set, names the index a list in order o is read by,
 	// for a hint to a planner that cannot weigh full-text matches itself.
 	orderIndex func(o find.Order) string
+	// keysIndex names the index that holds the order keys by id, read
+	// for each of a few rows the full-text index lists.
+	keysIndex string
 
 	// local reports that the data lives on this machine's disk, so freeing
 	// space here (DB.MakeRoom) can let a write through.
@@ -135,15 +144,19 @@ var sqliteDialect = dialect{
 	},
 	matchWords: `id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)`,
 	wordsArg:   fts5Prefixes,
+	// 0011_find_walk.sql: prefix indexes up to 6 letters.
+	exactWordsArg: fts5Words,
+	longPrefix:    6,
 	countWords: `SELECT COUNT(*) FROM (
-		SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ? LIMIT ` + strconv.Itoa(find.MaxCount+1) + `)`,
+		SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ? LIMIT ?)`,
 	orderIndex: func(o find.Order) string {
 		if o == find.Longest {
 			return "recordings_duration_idx"
 		}
 		return "recordings_created_idx"
 	},
-	local: true,
+	keysIndex: "recordings_keys_idx",
+	local:     true,
 }
 
 // sqliteMaxConns bounds the connections to the SQLite file.
@@ -162,7 +175,7 @@ var postgresDialect = dialect{
 	migrations: "migrations/postgres",
 	open: func(source string) (*sql.DB, string, error) {
 		where := redactURL(source)
-		db, err := sql.Open("pgx", withConnectTimeout(source))
+		db, err := sql.Open("pgx", withCustomPlans(withConnectTimeout(source)))
 		if err != nil {
 			return nil, where, err
 		}
@@ -290,6 +303,27 @@ func withConnectTimeout(source string) string {
 	return u.String()
 }
 
+// withCustomPlans sets plan_cache_mode to force_custom_plan on every
+// connection, unless the URL sets it. pgx prepares each statement, and
+// after five runs PostgreSQL may plan a prepared statement once for any
+// argument: a search then plans as if its words were unknown (the
+// default 0.5 % of rows) and lists the GIN index's matches for "notes"
+// too, 27 000 of them, where the walk of the order's index stops after
+// a page (the broad searches took 10-16 ms in half the benchmark runs,
+// 1.5-3 in the others). The best plan of a search depends on its words,
+// so each run is planned with them (~0.1 ms).
+func withCustomPlans(source string) string {
+	u, err := url.Parse(source)
+	if err != nil || u.Query().Has("plan_cache_mode") {
+		return source
+	}
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	u.RawQuery += "plan_cache_mode=force_custom_plan"
+	return u.String()
+}
+
 func redactURL(source string) string {
 	u, err := url.Parse(source)
 	if err != nil {
@@ -309,6 +343,16 @@ func fts5Prefixes(words []string) string {
 	terms := make([]string, len(words))
 	for i, w := range words {
 		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
+	}
+	return strings.Join(terms, " ")
+}
+
+// fts5Words is an FTS5 query matching rows with each of words: "stand"
+// "notes".
+func fts5Words(words []string) string {
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
 	}
 	return strings.Join(terms, " ")
 }

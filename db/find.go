@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/find"
@@ -26,36 +27,54 @@ import (
 // is small, by scanning it.
 func (db *DB) Find(ctx context.Context, p find.Page) ([]media.Recording, error) {
 	key, desc := orderKey(p.Order)
-	var w where
-	db.scope(&w, p.Order, p.Query)
 	cursor, backward := p.After, false
 	if !p.Before.IsZero() {
 		cursor, backward = p.Before, true
 	}
+	var after where // the cursor: where the page starts
 	if !cursor.IsZero() {
 		op := ">"
 		if desc != backward {
 			op = "<"
 		}
-		w.add(`(`+key+`, id) `+op+` (?, ?)`, cursorKey(p.Order, cursor), cursor.ID)
+		after.add(`(`+key+`, id) `+op+` (?, ?)`, cursorKey(p.Order, cursor), cursor.ID)
 	}
 	dir := "ASC"
 	if desc != backward {
 		dir = "DESC"
 	}
+	order := key + " " + dir + ", id " + dir
+	limit := listLimit(p.Limit)
+	pl := db.plan(ctx, p.Order, p.Query)
+
 	// The page's ids first, by what orders them alone, then their rows:
 	// sorting whole rows (peaks, waveform) of thousands found would read
 	// and move megabytes for a page of 21.
-	order := key + " " + dir + ", id " + dir
-	recs, err := db.listPage(ctx, `
-		SELECT `+recordingColumns+`
-		FROM recordings
-		WHERE id IN (
-			SELECT id FROM recordings `+db.walkHint(ctx, p.Order, p.Query)+`
-			WHERE `+w.sql()+`
-			ORDER BY `+order+`
-			LIMIT ?)
-		ORDER BY `+order, append(w.args, listLimit(p.Limit))...)
+	var recs []media.Recording
+	ids, walked, err := db.walk(ctx, pl, p.Query, key, after, order, limit)
+	if err == nil && pl.walk && !walked {
+		pl, err = db.afterWalk(ctx, pl, p.Query)
+	}
+	if err == nil && walked {
+		recs, err = db.listPage(ctx, `
+			SELECT `+recordingColumns+`
+			FROM recordings
+			WHERE id IN (`+placeholders(len(ids))+`)
+			ORDER BY `+order, ids...)
+	} else if err == nil {
+		var w where
+		db.scope(&w, p.Order, p.Query, pl.byRow)
+		w.and(after)
+		recs, err = db.listPage(ctx, `
+			SELECT `+recordingColumns+`
+			FROM recordings
+			WHERE id IN (
+				SELECT id FROM recordings `+pl.indexedBy()+`
+				WHERE `+w.sql()+`
+				ORDER BY `+order+`
+				LIMIT ?)
+			ORDER BY `+order, append(w.args, limit)...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("db: find %q: %w", p.Query.Words, err)
 	}
@@ -65,47 +84,208 @@ func (db *DB) Find(ctx context.Context, p find.Page) ([]media.Recording, error) 
 	return recs, nil
 }
 
-// broadSearch is how many recordings a search must find for SQLite to
-// read the page by walking the order's index, testing each entry, rather
-// than by sorting all it found: past it, the walk finds a page sooner (a
-// word in one title in 50 takes ~1000 steps for a page of 21).
-const broadSearch = find.MaxCount
+// A plan is how SQLite reads a search, picked by plan. PostgreSQL weighs
+// all this from its own statistics: its plan is the zero plan.
+type plan struct {
+	// index is the index to read ("INDEXED BY"), or "" for the planner's
+	// pick: SQLite has no statistics on the full-text index to weigh it.
+	index string
+	// byRow tests the words on each entry of index (its search_text)
+	// rather than through the full-text index: for words found so often
+	// that listing every match (thousands of row ids) costs more than
+	// testing the few entries a page or a count reads.
+	byRow bool
+	// walk reads the page by walking index in the list's order, testing
+	// each entry (byRow), stopping after a page: at most DB.walkSteps
+	// entries, after which afterWalk picks another plan (otherwise, or
+	// the list of matches sorted).
+	walk      bool
+	otherwise *plan
+	// dateInWalk: index is not ordered by date, so the walk tests each
+	// entry's date too.
+	dateInWalk bool
+}
 
-// walkHint is, for SQLite, "INDEXED BY" the index that finds q's page
-// (or count) in order o sooner than the plan SQLite would pick: it has no
-// statistics on the full-text index to weigh that itself. A span of days
-// is a range of the created_at index: walked, unless it is wide and read
-// by length, when the length index (which holds created_at) is. Words
-// found often enough walk the order's index, testing each entry. The
-// counts weighed are read from the indexes in about a millisecond.
-// PostgreSQL weighs all this from its own statistics: "".
-func (db *DB) walkHint(ctx context.Context, o find.Order, q find.Query) string {
-	if db.d.orderIndex == nil || o == find.Deleted || q.IsZero() {
+func (pl plan) indexedBy() string {
+	if pl.index == "" {
 		return ""
 	}
-	byDate := "INDEXED BY " + db.d.orderIndex(find.Newest)
-	if q.Dated() && o != find.Longest {
-		return byDate
+	return "INDEXED BY " + pl.index
+}
+
+// defaultWalkSteps bounds a walk: the words of a walk are found 1001
+// times or more, so at 100 000 recordings one entry in 100 at least, and
+// a page of 21 is ~2100 entries in at most, if the words are spread over
+// time. Words bunched where the walk does not reach are then read from
+// the full-text index after all (afterWalk): the walk has cost ~1 ms.
+const defaultWalkSteps = 4000
+
+// plan picks how SQLite reads the page (or count) of q in order o, from
+// counts read from the indexes in about a millisecond: how many
+// recordings the words find, up to find.MaxCount + 1, and for a span of
+// days read by length, how many recordings it holds, up to the same.
+//   - A span of days is a range of the created_at index: read, unless it
+//     is wide and read by length, when the length index (which holds
+//     created_at) is walked.
+//   - Words found at most find.MaxCount times are listed from the
+//     full-text index, and each one's keys read from the keys index
+//     (dates tested there too), to be sorted: a few hundred index reads.
+//   - Words found more often are tested on the entries of the index read
+//     (which holds search_text), and the page is read by walking it.
+func (db *DB) plan(ctx context.Context, o find.Order, q find.Query) plan {
+	if db.d.orderIndex == nil || o == find.Deleted || q.IsZero() {
+		return plan{}
 	}
+	byDate := db.d.orderIndex(find.Newest)
+	broad := false
+	if len(q.Words) > 0 {
+		n, err := db.countWords(ctx, q.Words, find.MaxCount+1)
+		if err != nil {
+			return plan{} // the plain plan fails as the count did
+		}
+		broad = n > find.MaxCount
+	}
+	if len(q.Words) > 0 && !broad {
+		return plan{index: db.d.keysIndex}
+	}
+	if !q.Dated() {
+		// Past the walk: the matches listed, testing the order's index
+		// against the list.
+		otherwise := &plan{index: db.d.orderIndex(o)}
+		return plan{index: db.d.orderIndex(o), byRow: true, walk: true, otherwise: otherwise}
+	}
+	// Past a walk: the rest of the span read, testing each entry.
+	inSpan := &plan{index: byDate, byRow: broad}
+	if o != find.Longest {
+		return plan{index: byDate, byRow: broad, walk: broad, otherwise: inSpan}
+	}
+	// By length: a narrow span is read whole and sorted; a wide one
+	// walked in the length index.
+	var span int
+	err := db.db.QueryRowContext(ctx, db.q(`
+		SELECT COUNT(*) FROM (
+			SELECT 1 FROM recordings INDEXED BY `+byDate+`
+			WHERE deleted_at IS NULL AND created_at >= ? AND created_at < ?
+			LIMIT `+strconv.Itoa(find.MaxCount+1)+`)`),
+		formatTime(q.From), formatTime(q.To)).Scan(&span)
+	if err != nil {
+		return plan{}
+	}
+	if span <= find.MaxCount {
+		return *inSpan
+	}
+	if broad {
+		return plan{index: db.d.orderIndex(o), byRow: true, walk: true, dateInWalk: true, otherwise: inSpan}
+	}
+	return plan{index: db.d.orderIndex(o)}
+}
+
+// walk reads the ids of a page of q by walking pl.index in order from
+// the cursor after, testing each entry, up to limit found or walkSteps
+// entries read. walked is false when pl is not a walk, or when the walk
+// gave up before the page was full and before the index ended: then
+// another plan reads the page (afterWalk).
+//
+// The walk is one statement: the first walkSteps entries in order, as a
+// co-routine SQLite reads lazily, and of those the first limit that
+// pass. SQLite keeps the inner order for the outer ORDER BY (no sort),
+// so the walk stops at the page.
+func (db *DB) walk(ctx context.Context, pl plan, q find.Query, key string, after where, order string, limit int) (ids []any, walked bool, err error) {
+	if !pl.walk {
+		return nil, false, nil
+	}
+	var w, hit where
+	w.add(`deleted_at IS NULL`)
+	w.and(after)
+	if q.Dated() {
+		at := &w // a range of the created_at index
+		if pl.dateInWalk {
+			at = &hit // tested on each entry, so walkSteps bounds the walk
+		}
+		at.add(`created_at >= ? AND created_at < ?`, formatTime(q.From), formatTime(q.To))
+	}
+	wordsByRow(&hit, q.Words)
+	steps := strconv.Itoa(db.walkSteps)
+	rows, err := db.db.QueryContext(ctx, db.q(`
+		SELECT id FROM (
+			SELECT id, `+key+`, `+hit.sql()+` AS hit
+			FROM recordings `+pl.indexedBy()+`
+			WHERE `+w.sql()+`
+			ORDER BY `+order+`
+			LIMIT `+steps+`)
+		WHERE hit
+		ORDER BY `+order+`
+		LIMIT ?`), append(append(hit.args, w.args...), limit)...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(ids) == limit {
+		return ids, true, nil
+	}
+	// Short of a page: did the walk reach the end of the index?
 	var n int
-	var err error
-	if q.Dated() { // by length: the span's size bounds what is found
-		err = db.db.QueryRowContext(ctx, db.q(`
-			SELECT COUNT(*) FROM recordings `+byDate+`
-			WHERE deleted_at IS NULL AND created_at >= ? AND created_at < ?`),
-			formatTime(q.From), formatTime(q.To)).Scan(&n)
-	} else {
-		err = db.db.QueryRowContext(ctx, db.q(db.d.countWords), db.d.wordsArg(q.Words)).Scan(&n)
+	err = db.db.QueryRowContext(ctx, db.q(`
+		SELECT COUNT(*) FROM (
+			SELECT 1 FROM recordings `+pl.indexedBy()+`
+			WHERE `+w.sql()+`
+			LIMIT `+steps+`)`), w.args...).Scan(&n)
+	return ids, n < db.walkSteps, err
+}
+
+// defaultFewMatches is how many matches of words a walk gave up on are
+// listed and sorted (see afterWalk): 5000 keys are read in ~5 ms.
+const defaultFewMatches = 5000
+
+// afterWalk is the plan that reads a page the walk of pl gave up on:
+// the words are bunched where the walk did not reach (a word of last
+// year's titles, read newest first). A span of days is read whole
+// (pl.otherwise). Words found at most DB.fewMatches times are listed and
+// their keys sorted, as narrow ones are; words found more often are
+// listed and the order's index walked, testing each entry against the
+// list: the same work as the walk, but against a list rather than the
+// title, which is cheaper per entry once it is built.
+func (db *DB) afterWalk(ctx context.Context, pl plan, q find.Query) (plan, error) {
+	if q.Dated() {
+		return *pl.otherwise, nil
 	}
-	switch {
-	case err != nil:
-		return "" // the plain plan fails as the count did
-	case n >= broadSearch:
-		return "INDEXED BY " + db.d.orderIndex(o)
-	case q.Dated():
-		return byDate
+	n, err := db.countWords(ctx, q.Words, db.fewMatches+1)
+	if err != nil {
+		return plan{}, err
 	}
-	return ""
+	if n <= db.fewMatches {
+		return plan{index: db.d.keysIndex}, nil
+	}
+	return *pl.otherwise, nil
+}
+
+// countWords counts the library's recordings the words find, from the
+// full-text index alone, up to upTo.
+func (db *DB) countWords(ctx context.Context, words []string, upTo int) (int, error) {
+	var n int
+	if db.d.exactWordsArg != nil && slices.ContainsFunc(words, func(w string) bool {
+		return utf8.RuneCountInString(w) > db.d.longPrefix
+	}) {
+		// What the words themselves find, they begin too: past the cap,
+		// that is the count, read without merging the lists of every
+		// word they begin.
+		err := db.db.QueryRowContext(ctx, db.q(db.d.countWords), db.d.exactWordsArg(words), upTo).Scan(&n)
+		if err != nil || n >= upTo {
+			return n, err
+		}
+	}
+	err := db.db.QueryRowContext(ctx, db.q(db.d.countWords), db.d.wordsArg(words), upTo).Scan(&n)
+	return n, err
 }
 
 // CountFound returns how many recordings in the library q finds, up to
@@ -122,13 +302,14 @@ func (db *DB) CountFound(ctx context.Context, q find.Query) (int, error) {
 	var n int
 	var err error
 	if !q.Dated() && db.d.countWords != "" {
-		err = db.db.QueryRowContext(ctx, db.q(db.d.countWords), db.d.wordsArg(q.Words)).Scan(&n)
+		n, err = db.countWords(ctx, q.Words, find.MaxCount+1)
 	} else {
+		pl := db.plan(ctx, find.Newest, q)
 		var w where
-		db.scope(&w, find.Newest, q)
+		db.scope(&w, find.Newest, q, pl.byRow)
 		err = db.db.QueryRowContext(ctx, db.q(`
 			SELECT COUNT(*) FROM (
-				SELECT 1 FROM recordings `+db.walkHint(ctx, find.Newest, q)+`
+				SELECT 1 FROM recordings `+pl.indexedBy()+`
 				WHERE `+w.sql()+`
 				LIMIT `+strconv.Itoa(find.MaxCount+1)+`) AS found`), w.args...).Scan(&n)
 	}
@@ -139,26 +320,43 @@ func (db *DB) CountFound(ctx context.Context, q find.Query) (int, error) {
 }
 
 // scope adds to w the conditions that pick the recordings q finds in the
-// library, or in Recently deleted for order find.Deleted.
-func (db *DB) scope(w *where, o find.Order, q find.Query) {
+// library, or in Recently deleted for order find.Deleted. byRow tests the
+// words on each row's search_text rather than through the full-text
+// index (which holds the library only: Recently deleted is always read
+// so, being small).
+func (db *DB) scope(w *where, o find.Order, q find.Query, byRow bool) {
 	if o == find.Deleted {
 		w.add(`deleted_at IS NOT NULL`)
-		// Recently deleted is not in the full-text index: each word
-		// begins a word of the folded title, which is words one space
-		// apart. Fold leaves only letters and digits, so no word holds a
-		// LIKE wildcard.
-		for _, word := range q.Words {
-			w.add(`(' ' || search_text) LIKE ?`, "% "+word+"%")
-		}
+		byRow = true
 	} else {
 		w.add(`deleted_at IS NULL`)
-		if len(q.Words) > 0 {
-			w.add(db.d.matchWords, db.d.wordsArg(q.Words))
-		}
+	}
+	if byRow {
+		wordsByRow(w, q.Words)
+	} else if len(q.Words) > 0 {
+		w.add(db.d.matchWords, db.d.wordsArg(q.Words))
 	}
 	if q.Dated() {
 		w.add(`created_at >= ? AND created_at < ?`, formatTime(q.From), formatTime(q.To))
 	}
+}
+
+// wordsByRow adds to w that each word begins a word of search_text,
+// tested on the row: the folded title is words one space apart, the
+// words the full-text index holds. Fold leaves only letters and digits,
+// so no word holds a LIKE wildcard.
+func wordsByRow(w *where, words []string) {
+	for _, word := range words {
+		w.add(`(' ' || search_text) LIKE ?`, "% "+word+"%")
+	}
+}
+
+// placeholders is n ? placeholders separated by commas.
+func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.Repeat("?, ", n-1) + "?"
 }
 
 // orderKey is the column order o reads by, and whether it reads it
@@ -196,6 +394,12 @@ type where struct {
 func (w *where) add(cond string, args ...any) {
 	w.conds = append(w.conds, cond)
 	w.args = append(w.args, args...)
+}
+
+// and adds the conditions of other to w.
+func (w *where) and(other where) {
+	w.conds = append(w.conds, other.conds...)
+	w.args = append(w.args, other.args...)
 }
 
 func (w *where) sql() string {

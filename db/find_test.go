@@ -1,12 +1,14 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -542,6 +544,158 @@ func testCountFoundCap(t *testing.T, b backend) {
 		}
 		if page := mustFind(t, db, find.Page{Query: tc.q, Limit: 21}); len(page) != min(21, tc.want) {
 			t.Errorf("%s: a page of %d", tc.name, len(page))
+		}
+	}
+}
+
+func TestFindPlansAgree(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		// After a walk that gave up: the matches listed and sorted, or
+		// (with fewMatches 0) the list tested along the order's index.
+		for _, few := range []int{defaultFewMatches, 0} {
+			t.Run(fmt.Sprint("fewMatches=", few), func(t *testing.T) { testFindPlansAgree(t, b, few) })
+		}
+	})
+}
+
+// testFindPlansAgree: whichever way a search is read (on SQLite: a broad
+// one by walking the order's index and testing each entry's words, past
+// a short walk from the full-text index after all; a narrow one listed
+// from the full-text index), every page in every order, and the count,
+// are what the words mean: each begins a word of the folded title. The
+// walk is shortened to 60 entries, and the newest 100 recordings do not
+// have the broad word, so both ways are taken for the same search.
+func testFindPlansAgree(t *testing.T, b backend, fewMatches int) {
+	db := b.MustOpen(t)
+	db.walkSteps, db.fewMatches = 60, fewMatches
+	ctx := context.Background()
+	titles := []string{"notes standup", "Notes from Ħana", "standup notes 2", "notes — café", "weekly plan"}
+	type row struct {
+		name     string
+		title    string
+		at       time.Time
+		duration float64
+		deleted  bool
+	}
+	var all []row
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1400
+	base := t0.Truncate(time.Second) // spans are whole days, in practice
+	for i := range n {
+		r := newRecording(fmt.Sprintf("r%05d", i))
+		r.Title, r.CreatedAt = titles[i%len(titles)], base.Add(time.Duration(i)*time.Hour)
+		if i >= n-100 {
+			r.Title = "weekly plan"
+		}
+		r.Duration = float64(i*7%50) + 0.5 // ties, broken by id
+		if err := db.insertRecording(ctx, tx, r); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, row{r.Filename, r.Title, r.CreatedAt, r.Duration, false})
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 3; i < n; i += 97 { // in Recently deleted: found nowhere
+		if err := db.DeleteRecording(ctx, all[i].name); err != nil {
+			t.Fatal(err)
+		}
+		all[i].deleted = true
+	}
+
+	// want is what q finds in order o, by its meaning.
+	want := func(q find.Query, o find.Order) []string {
+		var found []row
+		for _, r := range all {
+			if r.deleted || q.Dated() && (r.at.Before(q.From) || !r.at.Before(q.To)) {
+				continue
+			}
+			titleWords := find.Words(r.title)
+			ok := true
+			for _, w := range q.Words {
+				ok = ok && slices.ContainsFunc(titleWords, func(tw string) bool { return strings.HasPrefix(tw, w) })
+			}
+			if ok {
+				found = append(found, r)
+			}
+		}
+		// all is in id order: a stable sort keeps ids ascending in ties.
+		slices.SortStableFunc(found, func(a, b row) int {
+			switch o {
+			case find.Oldest:
+				return a.at.Compare(b.at)
+			case find.Longest:
+				return cmp.Compare(b.duration, a.duration)
+			}
+			return b.at.Compare(a.at)
+		})
+		if o == find.Longest { // ties: the larger id first
+			for i := 0; i < len(found); {
+				j := i
+				for j < len(found) && found[j].duration == found[i].duration {
+					j++
+				}
+				slices.Reverse(found[i:j])
+				i = j
+			}
+		}
+		names := []string{}
+		for _, r := range found {
+			names = append(names, r.name)
+		}
+		return names
+	}
+
+	wide := find.Query{From: t0, To: t0.Add(1200 * time.Hour)} // > find.MaxCount recordings
+	narrow := find.Query{From: t0.Add(300 * time.Hour), To: t0.Add(350 * time.Hour)}
+	for _, tc := range []struct {
+		name string
+		q    find.Query
+	}{
+		{"Broad", words("notes")},
+		{"Letter", words("n")},
+		{"TwoBroad", words("notes", "standup")},
+		{"Narrow", words("cafe")},
+		{"Rare", words("plan")},
+		{"Accent", words(find.Words("Ħana")...)},
+		{"NotTheAccent", words("hana")}, // Ħ is not H with an accent
+		{"Nothing", words("zzz")},
+		{"BroadInWideSpan", find.Query{Words: []string{"no"}, From: wide.From, To: wide.To}},
+		{"BroadInNarrowSpan", find.Query{Words: []string{"no"}, From: narrow.From, To: narrow.To}},
+		{"NarrowInWideSpan", find.Query{Words: []string{"caf"}, From: wide.From, To: wide.To}},
+		{"WideSpan", wide},
+	} {
+		for _, o := range find.Orders {
+			t.Run(tc.name+"/"+string(o), func(t *testing.T) {
+				expect := want(tc.q, o)
+				var got []string
+				var after find.Cursor
+				for range n {
+					recs, err := db.Find(ctx, find.Page{Query: tc.q, Order: o, After: after, Limit: 20})
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, filenames(recs)...)
+					if len(recs) < 20 {
+						break
+					}
+					after = find.CursorOf(recs[len(recs)-1])
+				}
+				if !slices.Equal(got, expect) {
+					i := 0
+					for i < min(len(got), len(expect)) && got[i] == expect[i] {
+						i++
+					}
+					t.Errorf("found %d, want %d; from the %dth: %v, want %v", len(got), len(expect), i,
+						got[i:min(i+5, len(got))], expect[i:min(i+5, len(expect))])
+				}
+				if c := mustCountFound(t, db, tc.q); c != min(len(expect), find.MaxCount+1) {
+					t.Errorf("counted %d, want %d", c, min(len(expect), find.MaxCount+1))
+				}
+			})
 		}
 	}
 }
