@@ -18,15 +18,18 @@ import (
 )
 
 // viewer is who looks at the page: their clock and time zone, for the
-// names of untitled takes, the day headings and dates typed in a search
-// ("yesterday" is the viewer's yesterday).
+// names of untitled takes, the times of rows, the day headings and dates
+// typed in a search ("yesterday" is the viewer's yesterday).
 type viewer struct {
-	now time.Time
-	loc *time.Location
+	now    time.Time
+	loc    *time.Location
+	hour12 bool // their clock has 12 hours: "4:12 PM"
 }
 
-// viewerOf reads the viewer's IANA time zone from ?tz= or the tz cookie
-// the page's script sets; without either (no JavaScript), UTC.
+// viewerOf reads the viewer's IANA time zone from ?tz= or the tz cookie,
+// and their clock from ?clock= or the clock cookie ("12" or "24"), both
+// set by the page's script as the browser writes times; without them (no
+// JavaScript), UTC on a 24-hour clock.
 func viewerOf(c *fiber.Ctx) viewer {
 	v := viewer{now: time.Now(), loc: time.UTC}
 	tz := c.Query("tz")
@@ -38,8 +41,19 @@ func viewerOf(c *fiber.Ctx) viewer {
 			v.loc = loc
 		}
 	}
+	hours := c.Query("clock")
+	if hours == "" {
+		hours = c.Cookies("clock")
+	}
+	v.hour12 = hours == "12"
 	return v
 }
+
+// clock is how v reads a time.
+func (v viewer) clock() media.Clock { return media.Clock{Zone: v.loc, Hour12: v.hour12} }
+
+// name is what v calls recording r (media.DisplayName).
+func (v viewer) name(r media.Recording) string { return media.DisplayName(r, v.now, v.clock()) }
 
 // listRequest is what a view of the list asks for: a search, an order,
 // and where its page starts (after) or ends (before).
@@ -144,7 +158,7 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 			if day := dayOf(r.CreatedAt, v); day != prevDay {
 				row.Day, prevDay = day, day
 			}
-			row.Clock = r.CreatedAt.In(v.loc).Format("15:04")
+			row.Clock = v.clock().Time(r.CreatedAt)
 		}
 		l.Rows = append(l.Rows, row)
 	}
@@ -227,7 +241,7 @@ func recordingRow(r media.Recording, v viewer) views.RecordingRow {
 	row := views.RecordingRow{
 		ID:          strconv.FormatInt(r.ID, 10),
 		Filename:    r.Filename,
-		Name:        media.DisplayName(r, v.now, v.loc),
+		Name:        v.name(r),
 		Title:       r.Title,
 		URL:         base,
 		AudioURL:    base + "/audio",

@@ -42,16 +42,22 @@ function listURL() {
   return q ? `/ui/recordings?${q}` : '/ui/recordings';
 }
 
-// The viewer's time zone goes with every request for the list (the form's
-// tz, and a cookie for the page itself): "yesterday" in a search, day
-// headings and the names of untitled takes are the viewer's own. A page
-// the server wrote in another zone is fetched again.
+// The viewer's time zone and clock (12 or 24 hours, as this browser
+// writes times) go with every request for the list (the form's tz, and
+// cookies for the page itself): "yesterday" in a search, day headings,
+// row times and the names of untitled takes ("Recording 7 Dec, 4:12 PM")
+// are the viewer's own. A page the server wrote for another zone or clock
+// (UTC on 24 hours before these cookies) is fetched again.
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+const hours = clock.resolvedOptions();
+const clockHours = (hours.hourCycle ? /^h1[12]$/.test(hours.hourCycle) : hours.hour12) ? '12' : '24';
 if ($('find-tz')) $('find-tz').value = zone;
-const cookieZone = document.cookie.match(/(?:^|;\s*)tz=([^;]*)/)?.[1];
-if (decodeURIComponent(cookieZone || '') !== zone) {
+const cookie = (name) => decodeURIComponent(document.cookie.match(new RegExp(`(?:^|;\\s*)${name}=([^;]*)`))?.[1] || '');
+const writtenFor = [cookie('tz') || 'UTC', cookie('clock') || '24'];
+if (cookie('tz') !== zone || cookie('clock') !== clockHours) {
   document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
-  if (zone !== 'UTC') queueMicrotask(() => changed());
+  document.cookie = `clock=${clockHours}; path=/; max-age=31536000; SameSite=Lax`;
+  if (writtenFor[0] !== zone || writtenFor[1] !== clockHours) queueMicrotask(() => changed());
 }
 
 let refreshing = null;
