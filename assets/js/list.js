@@ -13,8 +13,16 @@ const when = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
 });
 
-// A row under a day heading says the time alone, in the viewer's clock.
-const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+// The viewer's clock: 12 hours ("4:12 PM") or 24 ("16:12"), as this
+// browser writes times.
+const hours = new Intl.DateTimeFormat(undefined, { hour: 'numeric' }).resolvedOptions();
+const hour12 = hours.hourCycle ? /^h1[12]$/.test(hours.hourCycle) : !!hours.hour12;
+
+// A row under a day heading says the time alone, on the viewer's clock,
+// as the names of untitled takes beside it do ("Recording 7 Dec, 4:12
+// PM"): a 24-hour clock's hour in two digits ("07:18"; some locales
+// write "7:18").
+const clock = new Intl.DateTimeFormat(undefined, { hour: hour12 ? 'numeric' : '2-digit', minute: '2-digit' });
 
 export function formatTime(d) {
   return when.format(d);
@@ -49,8 +57,7 @@ function listURL() {
 // are the viewer's own. A page the server wrote for another zone or clock
 // (UTC on 24 hours before these cookies) is fetched again.
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-const hours = clock.resolvedOptions();
-const clockHours = (hours.hourCycle ? /^h1[12]$/.test(hours.hourCycle) : hours.hour12) ? '12' : '24';
+const clockHours = hour12 ? '12' : '24';
 if ($('find-tz')) $('find-tz').value = zone;
 const cookie = (name) => decodeURIComponent(document.cookie.match(new RegExp(`(?:^|;\\s*)${name}=([^;]*)`))?.[1] || '');
 const writtenFor = [cookie('tz') || 'UTC', cookie('clock') || '24'];

@@ -19,7 +19,7 @@ for (const el of document.querySelectorAll('time[data-local]')) {
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 function untitledName(d, now = new Date()) {
   const hours = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).resolvedOptions();
-  const hour12 = hours.hourCycle ? /^h1[12]$/.test(hours.hourCycle) : hours.hour12;
+  const hour12 = hours.hourCycle ? /^h1[12]$/.test(hours.hourCycle) : !!hours.hour12;
   const h = d.getHours();
   const m = String(d.getMinutes()).padStart(2, '0');
   const time = hour12 ? `${h % 12 || 12}:${m} ${h < 12 ? 'AM' : 'PM'}` : `${String(h).padStart(2, '0')}:${m}`;
