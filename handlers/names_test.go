@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,15 @@ func TestUntitledNameOnViewersClock(t *testing.T) {
 		}
 		if body := get(t, link, append(asPage, us...)...); !strings.Contains(body, `>Recording 7 Dec, 4:12 PM</h1>`) {
 			t.Errorf("share page on a 12-hour clock:\n%s", visibleText(body))
+		}
+	})
+
+	t.Run("OKFoundByName", func(t *testing.T) {
+		for _, q := range []string{"Recording", "rec", "Recording 7 Dec 2025", "Dec 7 2025"} {
+			body := get(t, "/ui/recordings?q="+url.QueryEscape(q), us...)
+			if names, _ := rows(body); len(names) != 1 || names[0] != name {
+				t.Errorf("%q found %q: %s", q, names, visibleText(body))
+			}
 		}
 	})
 

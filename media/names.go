@@ -31,6 +31,10 @@ func (c Clock) Time(t time.Time) string {
 	return c.In(t).Format("15:04")
 }
 
+// Untitled is the word the name of an untitled recording begins with
+// (DisplayName); a search finds untitled recordings by it.
+const Untitled = "Recording"
+
 // DisplayName is what a person calls recording r: its title, or for an
 // untitled one when it was made, on the viewer's clock c: "Recording 7
 // Dec, 4:12 PM" (or "Recording 7 Dec, 16:12"), with the year when it is
@@ -48,7 +52,7 @@ func DisplayName(r Recording, now time.Time, c Clock) string {
 	if at.Year() != c.In(now).Year() {
 		day = "2 Jan 2006"
 	}
-	return "Recording " + at.Format(day) + ", " + c.Time(r.CreatedAt)
+	return Untitled + " " + at.Format(day) + ", " + c.Time(r.CreatedAt)
 }
 
 // maxDownloadTitle bounds the title part of a download's name, in
