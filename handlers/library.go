@@ -45,8 +45,30 @@ func viewerOf(c *fiber.Ctx) viewer {
 	if hours == "" {
 		hours = c.Cookies("clock")
 	}
-	v.hour12 = hours == "12"
+	if hours == "" {
+		v.hour12 = twelveHourLanguage(c.Get(fiber.HeaderAcceptLanguage))
+	} else {
+		v.hour12 = hours == "12"
+	}
 	return v
+}
+
+// twelveHourLanguages are languages whose people read a 12-hour clock, as
+// their browsers write times by default ("4:12 PM"): a first guess, before
+// the page's script sends the clock it writes, that spares most of them
+// fetching the list twice on a first visit (a wrong guess costs that
+// fetch, nothing else).
+var twelveHourLanguages = map[string]bool{
+	"en": true, "en-us": true, "en-ca": true, "en-au": true, "en-nz": true, "en-in": true, "en-ph": true,
+	"es-us": true, "hi": true, "ko": true, "zh-tw": true,
+}
+
+// twelveHourLanguage reports whether the first language of an
+// Accept-Language header ("en-US,en;q=0.9") reads a 12-hour clock.
+func twelveHourLanguage(header string) bool {
+	first, _, _ := strings.Cut(header, ",")
+	first, _, _ = strings.Cut(first, ";")
+	return twelveHourLanguages[strings.ToLower(strings.TrimSpace(first))]
 }
 
 // clock is how v reads a time.
@@ -145,6 +167,10 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 		Total: total, Found: found, Query: req.text, Sort: string(req.order),
 		Summary: summary(total, found, req), Sorts: sortChoices(req.order),
 		Deleted: totals.Deleted, Storage: h.storage(totals),
+		Zone: v.loc.String(), Clock: "24",
+	}
+	if v.hour12 {
+		l.Clock = "12"
 	}
 	prevDay := ""
 	if req.order == find.Newest || req.order == find.Oldest {

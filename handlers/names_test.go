@@ -28,26 +28,32 @@ func TestUntitledNameOnViewersClock(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		name, cookie, want, clock string
+		name             string
+		header           []string
+		want, clock, say string // the name, the row's time, the list's data-clock
 	}{
-		{"OK12Hours", "tz=America/New_York; clock=12", "Recording 7 Dec 2025, 4:12 PM", "4:12 PM"},
-		{"OK24Hours", "tz=America/New_York; clock=24", "Recording 7 Dec 2025, 16:12", "16:12"},
-		{"OK12HoursTokyo", "tz=Asia/Tokyo; clock=12", "Recording 8 Dec 2025, 6:12 AM", "6:12 AM"},
-		{"OKNoCookies", "", "Recording 7 Dec 2025, 21:12", "21:12"},
-		{"OKUnknownClock", "clock=13", "Recording 7 Dec 2025, 21:12", "21:12"},
+		{"OK12Hours", []string{"Cookie", "tz=America/New_York; clock=12"}, "Recording 7 Dec 2025, 4:12 PM", "4:12 PM", "12"},
+		{"OK24Hours", []string{"Cookie", "tz=America/New_York; clock=24"}, "Recording 7 Dec 2025, 16:12", "16:12", "24"},
+		{"OK12HoursTokyo", []string{"Cookie", "tz=Asia/Tokyo; clock=12"}, "Recording 8 Dec 2025, 6:12 AM", "6:12 AM", "12"},
+		{"OKNoCookies", nil, "Recording 7 Dec 2025, 21:12", "21:12", "24"},
+		{"OKUnknownClock", []string{"Cookie", "clock=13"}, "Recording 7 Dec 2025, 21:12", "21:12", "24"},
+		// Before the script sends its clock, a first guess from the
+		// browser's language; the clock sent wins.
+		{"OKGuessedFromLanguage", []string{"Accept-Language", "en-US,en;q=0.9"}, "Recording 7 Dec 2025, 9:12 PM", "9:12 PM", "12"},
+		{"OKGuessedBritish", []string{"Accept-Language", "en-GB,en;q=0.9"}, "Recording 7 Dec 2025, 21:12", "21:12", "24"},
+		{"OKSentBeatsGuess", []string{"Accept-Language", "en-US", "Cookie", "clock=24"}, "Recording 7 Dec 2025, 21:12", "21:12", "24"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var header []string
-			if tc.cookie != "" {
-				header = []string{"Cookie", tc.cookie}
-			}
 			for _, target := range []string{"/", "/ui/recordings"} {
-				body := get(t, target, header...)
+				body := get(t, target, tc.header...)
 				if !strings.Contains(body, `placeholder="`+tc.want+`"`) || !strings.Contains(body, `aria-label="Delete `+tc.want+`"`) {
 					t.Errorf("%s: the row is not named %q:\n%s", target, tc.want, visibleText(body))
 				}
 				if !strings.Contains(body, `data-local="time">`+tc.clock+`</time>`) {
 					t.Errorf("%s: the row's time is not %q", target, tc.clock)
+				}
+				if !strings.Contains(body, `data-clock="`+tc.say+`"`) {
+					t.Errorf("%s: the list does not say it was written for a %s-hour clock", target, tc.say)
 				}
 			}
 		})

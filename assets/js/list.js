@@ -54,18 +54,19 @@ function listURL() {
 // writes times) go with every request for the list (the form's tz, and
 // cookies for the page itself): "yesterday" in a search, day headings,
 // row times and the names of untitled takes ("Recording 7 Dec, 4:12 PM")
-// are the viewer's own. A page the server wrote for another zone or clock
-// (UTC on 24 hours before these cookies) is fetched again.
+// are the viewer's own. A list the server wrote for another zone or clock
+// (before these cookies: UTC, and a clock guessed from the browser's
+// language) is fetched again.
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 const clockHours = hour12 ? '12' : '24';
 if ($('find-tz')) $('find-tz').value = zone;
 const cookie = (name) => decodeURIComponent(document.cookie.match(new RegExp(`(?:^|;\\s*)${name}=([^;]*)`))?.[1] || '');
-const writtenFor = [cookie('tz') || 'UTC', cookie('clock') || '24'];
 if (cookie('tz') !== zone || cookie('clock') !== clockHours) {
   document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
   document.cookie = `clock=${clockHours}; path=/; max-age=31536000; SameSite=Lax`;
-  if (writtenFor[0] !== zone || writtenFor[1] !== clockHours) queueMicrotask(() => changed());
 }
+const written = $('recordings')?.dataset;
+if (written && (written.tz !== zone || written.clock !== clockHours)) queueMicrotask(() => changed());
 
 let refreshing = null;
 let again = false;
