@@ -117,4 +117,10 @@ func untitledNameIn(t *testing.T, e engine, zone, locale string, hour12 bool, sh
 	p.do("opening the share link", p.navigate(link), p.waitFor(`[data-testid=shared]`),
 		p.until("the share page's title", `document.querySelector('[data-testid=shared-title]').textContent === `+strconv.Quote(want)+
 			` && document.title === `+strconv.Quote(want)))
+	// Its download is named in the viewer's zone too, on 24 hours.
+	var disposition string
+	p.eval(`fetch(document.querySelector('[data-testid=shared-download]').href).then((r) => r.headers.get('Content-Disposition') || '')`, &disposition)
+	if file := media.DownloadName(media.Recording{CreatedAt: at}, loc, ".wav"); !strings.Contains(disposition, `filename="`+file+`"`) {
+		t.Errorf("the share page's download is %q, want it named %q", disposition, file)
+	}
 }

@@ -37,6 +37,15 @@ if (title && !Number.isNaN(made.getTime())) {
   if (player?.getAttribute('aria-label') === `Play ${was}`) player.setAttribute('aria-label', `Play ${name}`);
 }
 
+// The download is named with the day (and an untitled one's time) in
+// this viewer's zone, as the title is.
+const download = document.querySelector('[data-testid=shared-download]');
+if (download) {
+  const url = new URL(download.href);
+  url.searchParams.set('tz', Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+  download.href = url.href;
+}
+
 const audio = document.querySelector('audio[data-play-url]');
 let counted = false;
 audio?.addEventListener('play', () => {
