@@ -83,6 +83,12 @@ func testFind(t *testing.T, b backend) {
 		{"DayAndWord", find.Query{Words: []string{"notes"}, From: day.Truncate(24 * time.Hour), To: day.AddDate(0, 0, 2)}, []string{"a"}},
 		{"EmptySpan", find.Query{From: day, To: day}, nil},
 		{"SpanEdges", find.Query{From: day, To: day.Add(time.Hour)}, []string{"a"}}, // [From, To)
+		// An untitled take is named "Recording 7 Dec, 11:00": found by
+		// the word its name begins with, and by its day.
+		{"Untitled", words("recording"), []string{"c"}},
+		{"UntitledPrefix", words("rec"), []string{"c"}},
+		{"UntitledAndDay", find.Query{Words: []string{"recording"}, From: day.Truncate(24 * time.Hour), To: day.AddDate(0, 0, 1)}, []string{"c"}},
+		{"UntitledOtherDay", find.Query{Words: []string{"recording"}, From: day.AddDate(0, 0, 1), To: day.AddDate(0, 0, 2)}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := mustFind(t, db, find.Page{Query: tc.q, Order: find.Newest})
@@ -102,11 +108,17 @@ func testFind(t *testing.T, b backend) {
 		if got := mustFind(t, db, find.Page{Query: words("riff")}); !slices.Equal(got, []string{"c"}) {
 			t.Errorf("found %q after the rename", got)
 		}
+		if got := mustFind(t, db, find.Page{Query: words("recording")}); len(got) != 0 {
+			t.Errorf("titled, found %q as untitled", got)
+		}
 		if err := db.RenameRecording(ctx, "c", ""); err != nil {
 			t.Fatal(err)
 		}
 		if got := mustFind(t, db, find.Page{Query: words("riff")}); len(got) != 0 {
 			t.Errorf("found %q by its old title", got)
+		}
+		if got := mustFind(t, db, find.Page{Query: words("recording")}); !slices.Equal(got, []string{"c"}) {
+			t.Errorf("untitled again, found %q as untitled", got)
 		}
 	})
 
@@ -439,7 +451,7 @@ func testTotals(t *testing.T, b backend) {
 }
 
 // TestSearchTextBackfill: titles given before migration 0009 are found
-// after it.
+// after it, and untitled recordings from before 0012 by "recording".
 func TestSearchTextBackfill(t *testing.T) { forEachBackend(t, testSearchTextBackfill) }
 
 func testSearchTextBackfill(t *testing.T, b backend) {
@@ -471,6 +483,11 @@ func testSearchTextBackfill(t *testing.T, b backend) {
 	}
 	if got := mustFind(t, db, find.Page{Query: words("cafe")}); !slices.Equal(got, []string{"old2"}) {
 		t.Errorf("found %q", got)
+	}
+	// Untitled before migration 0012: found by the word its name
+	// begins with.
+	if got := mustFind(t, db, find.Page{Query: words("recording")}); !slices.Equal(got, []string{"old1"}) {
+		t.Errorf("found %q as untitled", got)
 	}
 	tot, err := db.Totals(ctx)
 	if want := (media.Totals{Recordings: 3, Seconds: 7.5, Bytes: 3000}); err != nil || !reflect.DeepEqual(tot, want) {

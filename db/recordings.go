@@ -82,7 +82,7 @@ func (db *DB) insertRecording(ctx context.Context, tx *sql.Tx, r *media.Recordin
 		r.Filename, formatTime(createdAt), r.Duration, r.SampleRate, r.Channels,
 		r.FPS, r.BatchSize, r.Mode, r.MIME, r.Bytes, r.SessionID, r.Title,
 		nullIfZero(r.ClientDuration), hex.EncodeToString(r.Peaks), sql.NullString{String: r.TakeID, Valid: r.TakeID != ""}, r.Waveform,
-		find.Fold(r.Title),
+		find.SearchText(r.Title),
 	).Scan(&id)
 	switch {
 	case db.isUniqueViolation(err):
@@ -189,7 +189,7 @@ func (db *DB) RenameRecording(ctx context.Context, filename, title string) error
 	}
 	res, err := db.db.ExecContext(ctx, db.q(`
 		UPDATE recordings SET title = ?, search_text = ?
-		WHERE filename = ?`), title, find.Fold(title), filename)
+		WHERE filename = ?`), title, find.SearchText(title), filename)
 	if err != nil {
 		return db.full(fmt.Errorf("db: rename recording %q: %w", filename, err))
 	}

@@ -18,15 +18,18 @@ import (
 )
 
 // viewer is who looks at the page: their clock and time zone, for the
-// names of untitled takes, the day headings and dates typed in a search
-// ("yesterday" is the viewer's yesterday).
+// names of untitled takes, the times of rows, the day headings and dates
+// typed in a search ("yesterday" is the viewer's yesterday).
 type viewer struct {
-	now time.Time
-	loc *time.Location
+	now    time.Time
+	loc    *time.Location
+	hour12 bool // their clock has 12 hours: "4:12 PM"
 }
 
-// viewerOf reads the viewer's IANA time zone from ?tz= or the tz cookie
-// the page's script sets; without either (no JavaScript), UTC.
+// viewerOf reads the viewer's IANA time zone from ?tz= or the tz cookie,
+// and their clock from ?clock= or the clock cookie ("12" or "24"), both
+// set by the page's script as the browser writes times; without them (no
+// JavaScript), UTC on a 24-hour clock.
 func viewerOf(c *fiber.Ctx) viewer {
 	v := viewer{now: time.Now(), loc: time.UTC}
 	tz := c.Query("tz")
@@ -38,8 +41,41 @@ func viewerOf(c *fiber.Ctx) viewer {
 			v.loc = loc
 		}
 	}
+	hours := c.Query("clock")
+	if hours == "" {
+		hours = c.Cookies("clock")
+	}
+	if hours == "" {
+		v.hour12 = twelveHourLanguage(c.Get(fiber.HeaderAcceptLanguage))
+	} else {
+		v.hour12 = hours == "12"
+	}
 	return v
 }
+
+// twelveHourLanguages are languages whose people read a 12-hour clock, as
+// their browsers write times by default ("4:12 PM"): a first guess, before
+// the page's script sends the clock it writes, that spares most of them
+// fetching the list twice on a first visit (a wrong guess costs that
+// fetch, nothing else).
+var twelveHourLanguages = map[string]bool{
+	"en": true, "en-us": true, "en-ca": true, "en-au": true, "en-nz": true, "en-in": true, "en-ph": true,
+	"es-us": true, "hi": true, "ko": true, "zh-tw": true,
+}
+
+// twelveHourLanguage reports whether the first language of an
+// Accept-Language header ("en-US,en;q=0.9") reads a 12-hour clock.
+func twelveHourLanguage(header string) bool {
+	first, _, _ := strings.Cut(header, ",")
+	first, _, _ = strings.Cut(first, ";")
+	return twelveHourLanguages[strings.ToLower(strings.TrimSpace(first))]
+}
+
+// clock is how v reads a time.
+func (v viewer) clock() media.Clock { return media.Clock{Zone: v.loc, Hour12: v.hour12} }
+
+// name is what v calls recording r (media.DisplayName).
+func (v viewer) name(r media.Recording) string { return media.DisplayName(r, v.now, v.clock()) }
 
 // listRequest is what a view of the list asks for: a search, an order,
 // and where its page starts (after) or ends (before).
@@ -131,6 +167,10 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 		Total: total, Found: found, Query: req.text, Sort: string(req.order),
 		Summary: summary(total, found, req), Sorts: sortChoices(req.order),
 		Deleted: totals.Deleted, Storage: h.storage(totals),
+		Zone: v.loc.String(), Clock: "24",
+	}
+	if v.hour12 {
+		l.Clock = "12"
 	}
 	prevDay := ""
 	if req.order == find.Newest || req.order == find.Oldest {
@@ -144,7 +184,7 @@ func (h *Handler) recordingsView(c *fiber.Ctx) (views.RecordingsView, error) {
 			if day := dayOf(r.CreatedAt, v); day != prevDay {
 				row.Day, prevDay = day, day
 			}
-			row.Clock = r.CreatedAt.In(v.loc).Format("15:04")
+			row.Clock = v.clock().Time(r.CreatedAt)
 		}
 		l.Rows = append(l.Rows, row)
 	}
@@ -227,7 +267,7 @@ func recordingRow(r media.Recording, v viewer) views.RecordingRow {
 	row := views.RecordingRow{
 		ID:          strconv.FormatInt(r.ID, 10),
 		Filename:    r.Filename,
-		Name:        media.DisplayName(r, v.now, v.loc),
+		Name:        v.name(r),
 		Title:       r.Title,
 		URL:         base,
 		AudioURL:    base + "/audio",

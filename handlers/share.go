@@ -232,8 +232,11 @@ func (h *Handler) sharePage(c *fiber.Ctx) error {
 	}
 	base := guard.LinksPrefix + url.PathEscape(c.Params("token"))
 	shareHeaders(c)
+	v := viewerOf(c)
+	v.now = h.now()
 	return renderPrivate(c, views.SharePage(views.ShareView{
-		Title:       media.DisplayName(*rec, h.now(), time.UTC),
+		Title:       v.name(*rec),
+		Untitled:    rec.Title == "",
 		Created:     rec.CreatedAt,
 		Duration:    duration(rec.Duration),
 		Seconds:     rec.Duration,

@@ -32,7 +32,7 @@ func (h *Handler) trashRecording(c *fiber.Ctx) error {
 // trashedToast says a recording went to Recently deleted, with Undo.
 func trashedToast(r media.Recording, v viewer) views.ToastView {
 	return views.ToastView{
-		Message: "Deleted “" + media.DisplayName(r, v.now, v.loc) + "”.",
+		Message: "Deleted “" + v.name(r) + "”.",
 		UndoURL: "/recordings/" + url.PathEscape(r.Filename) + "/restore",
 	}
 }
@@ -50,7 +50,7 @@ func (h *Handler) restoreRecording(c *fiber.Ctx) error {
 	}
 	c.Set("HX-Trigger", "recordings-changed")
 	v := viewerOf(c)
-	return render(c, views.Toast(views.ToastView{Message: "Restored “" + media.DisplayName(*rec, v.now, v.loc) + "”."}))
+	return render(c, views.Toast(views.ToastView{Message: "Restored “" + v.name(*rec) + "”."}))
 }
 
 // purgeRecording is Delete forever, in the Recently deleted view: only a
@@ -70,7 +70,7 @@ func (h *Handler) purgeRecording(c *fiber.Ctx) error {
 	}
 	c.Set("HX-Trigger", "recordings-changed")
 	v := viewerOf(c)
-	return render(c, views.Toast(views.ToastView{Message: "Deleted “" + media.DisplayName(*rec, v.now, v.loc) + "” forever."}))
+	return render(c, views.Toast(views.ToastView{Message: "Deleted “" + v.name(*rec) + "” forever."}))
 }
 
 // backTo is where a form without JavaScript returns: the Recently
@@ -110,7 +110,7 @@ func (h *Handler) trashPage(c *fiber.Ctx) error {
 	}
 	for _, r := range recs {
 		row := recordingRow(r, v)
-		row.Deleted = "Deleted " + r.DeletedAt.In(v.loc).Format("2 Jan 15:04")
+		row.Deleted = "Deleted " + r.DeletedAt.In(v.loc).Format("2 Jan") + ", " + v.clock().Time(r.DeletedAt)
 		if h.KeepDeleted > 0 {
 			row.Deleted += " · goes for good " + r.DeletedAt.Add(h.KeepDeleted).In(v.loc).Format("2 Jan")
 		}

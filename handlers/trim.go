@@ -60,7 +60,7 @@ func (h *Handler) trimRecording(c *fiber.Ctx) error {
 	if err = errors.Join(errStart, errEnd); err == nil {
 		req.Selection = media.Selection{Start: seconds(start), End: seconds(end)}
 		if req.AsNew {
-			req.Title = library.TrimmedTitle(media.DisplayName(*rec, time.Now(), viewerOf(c).loc))
+			req.Title = library.TrimmedTitle(viewerOf(c).name(*rec))
 		}
 		var cut *media.Recording
 		if cut, err = h.Library.Trim(ctx, rec.Filename, req); err == nil {
@@ -98,7 +98,7 @@ func (h *Handler) trimmedNotice(c *fiber.Ctx) (views.ToastView, bool) {
 	if err != nil || !cut.DeletedAt.IsZero() {
 		return views.ToastView{}, false
 	}
-	name := media.DisplayName(*cut, v.now, v.loc)
+	name := v.name(*cut)
 	from := c.Query("from")
 	if from == "" {
 		return views.ToastView{Message: "Saved the selection as “" + name + "”."}, true
@@ -126,7 +126,7 @@ func (h *Handler) untrimRecording(c *fiber.Ctx) error {
 	}
 	c.Set("HX-Trigger", "recordings-changed")
 	v := viewerOf(c)
-	return render(c, views.Toast(views.ToastView{Message: "Trim undone: “" + media.DisplayName(*rec, v.now, v.loc) + "” is back as it was."}))
+	return render(c, views.Toast(views.ToastView{Message: "Trim undone: “" + v.name(*rec) + "” is back as it was."}))
 }
 
 // reviewSelection reads the part of a take to keep that a save may name

@@ -7,24 +7,52 @@ import (
 	"unicode/utf8"
 )
 
+// Clock is how a viewer reads the time: in their time zone (nil is UTC),
+// on a 12-hour clock ("4:12 PM") or a 24-hour one ("16:12"), as their
+// browser writes times.
+type Clock struct {
+	Zone   *time.Location
+	Hour12 bool
+}
+
+// In is t in the clock's time zone.
+func (c Clock) In(t time.Time) time.Time {
+	if c.Zone == nil {
+		return t.UTC()
+	}
+	return t.In(c.Zone)
+}
+
+// Time writes the time of day of t on the clock: "4:12 PM" or "16:12".
+func (c Clock) Time(t time.Time) string {
+	if c.Hour12 {
+		return c.In(t).Format("3:04 PM")
+	}
+	return c.In(t).Format("15:04")
+}
+
+// Untitled is the word the name of an untitled recording begins with
+// (DisplayName); a search finds untitled recordings by it.
+const Untitled = "Recording"
+
 // DisplayName is what a person calls recording r: its title, or for an
-// untitled one when it was made, in the viewer's time zone loc: "Recording
-// 7 Dec, 07:18", with the year when it is not the viewer's current one
-// ("Recording 7 Dec 2025, 07:18"). File names are the server's business
-// and never shown.
-func DisplayName(r Recording, now time.Time, loc *time.Location) string {
+// untitled one when it was made, on the viewer's clock c: "Recording 7
+// Dec, 4:12 PM" (or "Recording 7 Dec, 16:12"), with the year when it is
+// not the viewer's current one ("Recording 7 Dec 2025, 4:12 PM"). The
+// name is made as the page is, never stored, so each viewer reads their
+// own zone and clock. The day is written as the list's day headings write
+// it, and as a search reads it. File names are the server's business and
+// never shown.
+func DisplayName(r Recording, now time.Time, c Clock) string {
 	if r.Title != "" {
 		return r.Title
 	}
-	if loc == nil {
-		loc = time.UTC
+	at := c.In(r.CreatedAt)
+	day := "2 Jan"
+	if at.Year() != c.In(now).Year() {
+		day = "2 Jan 2006"
 	}
-	at := r.CreatedAt.In(loc)
-	layout := "Recording 2 Jan, 15:04"
-	if at.Year() != now.In(loc).Year() {
-		layout = "Recording 2 Jan 2006, 15:04"
-	}
-	return at.Format(layout)
+	return Untitled + " " + at.Format(day) + ", " + c.Time(r.CreatedAt)
 }
 
 // maxDownloadTitle bounds the title part of a download's name, in
@@ -34,7 +62,10 @@ const maxDownloadTitle = 80
 // DownloadName is the file name a download of r is saved under: its
 // title and the day it was made, in the viewer's time zone loc, then ext
 // ("Standup notes 2026-12-07.webm"); an untitled recording is "Recording
-// 2026-12-07 07-18.webm". Characters no common file system takes in a name
+// 2026-12-07 07-18.webm": a 24-hour time whatever the viewer's clock, as
+// in ISO dates, so a folder sorted by name is sorted by time ("1-05 PM"
+// would sort before "11-30 AM"), and no colon, which Windows refuses in a
+// name. Characters no common file system takes in a name
 // (/ \ : * ? " < > | and control characters) become spaces, and the name
 // neither starts with a dot nor ends with a space or a dot.
 func DownloadName(r Recording, loc *time.Location, ext string) string {

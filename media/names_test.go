@@ -14,21 +14,33 @@ func TestDisplayName(t *testing.T) {
 	}
 	now := time.Date(2026, 12, 9, 12, 0, 0, 0, time.UTC)
 	made := time.Date(2026, 12, 7, 6, 18, 30, 0, time.UTC)
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
-		r    Recording
-		loc  *time.Location
-		want string
+		r     Recording
+		clock Clock
+		want  string
 	}{
-		{Recording{Title: "Standup notes", CreatedAt: made}, paris, "Standup notes"},
-		{Recording{CreatedAt: made, Filename: "recording_20261207_061830.json"}, paris, "Recording 7 Dec, 07:18"},
-		{Recording{CreatedAt: made}, nil, "Recording 7 Dec, 06:18"},
-		{Recording{CreatedAt: made.AddDate(-1, 0, 0)}, paris, "Recording 7 Dec 2025, 07:18"},
+		{Recording{Title: "Standup notes", CreatedAt: made}, Clock{Zone: paris}, "Standup notes"},
+		{Recording{CreatedAt: made, Filename: "recording_20261207_061830.json"}, Clock{Zone: paris}, "Recording 7 Dec, 07:18"},
+		{Recording{CreatedAt: made}, Clock{}, "Recording 7 Dec, 06:18"},
+		{Recording{CreatedAt: made.AddDate(-1, 0, 0)}, Clock{Zone: paris}, "Recording 7 Dec 2025, 07:18"},
 		// 23:30 UTC on 31 December is already next year in Paris, and
 		// this year there.
-		{Recording{CreatedAt: time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC)}, paris, "Recording 1 Jan, 00:30"},
+		{Recording{CreatedAt: time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC)}, Clock{Zone: paris}, "Recording 1 Jan, 00:30"},
+		// A 12-hour clock writes the time as the viewer's browser does
+		// beside it: "4:12 PM", not "16:12".
+		{Recording{CreatedAt: time.Date(2026, 12, 7, 21, 12, 0, 0, time.UTC)}, Clock{Zone: newYork, Hour12: true}, "Recording 7 Dec, 4:12 PM"},
+		{Recording{CreatedAt: made}, Clock{Zone: newYork, Hour12: true}, "Recording 7 Dec, 1:18 AM"},
+		{Recording{CreatedAt: time.Date(2026, 12, 7, 5, 5, 0, 0, time.UTC)}, Clock{Hour12: true}, "Recording 7 Dec, 5:05 AM"},
+		{Recording{CreatedAt: time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC)}, Clock{Hour12: true}, "Recording 7 Dec, 12:30 AM"},
+		{Recording{CreatedAt: time.Date(2026, 12, 7, 12, 30, 0, 0, time.UTC)}, Clock{Hour12: true}, "Recording 7 Dec, 12:30 PM"},
+		{Recording{CreatedAt: time.Date(2025, 12, 7, 12, 30, 0, 0, time.UTC)}, Clock{Hour12: true}, "Recording 7 Dec 2025, 12:30 PM"},
 	} {
-		if got := DisplayName(tc.r, now, tc.loc); got != tc.want {
-			t.Errorf("DisplayName(%q, %v) = %q, want %q", tc.r.Title, tc.r.CreatedAt, got, tc.want)
+		if got := DisplayName(tc.r, now, tc.clock); got != tc.want {
+			t.Errorf("DisplayName(%q, %v, %+v) = %q, want %q", tc.r.Title, tc.r.CreatedAt, tc.clock, got, tc.want)
 		}
 	}
 }

@@ -71,6 +71,10 @@ type RecordingsView struct {
 	MoreURL         string // the next page, as a page link ("" on the last)
 	MoreFragmentURL string // the next page's items, for htmx
 	NewerURL        string // back towards the newest, when not on the first page
+	// Zone and Clock are the viewer's time zone ("America/New_York") and
+	// clock ("12" or "24") the list was written for: the page fetches it
+	// again when its browser's are others.
+	Zone, Clock string
 }
 
 // RecordingRow is one line of the recordings list, already formatted.

@@ -24,7 +24,11 @@ func shareChoices() []ShareChoice {
 
 // ShareView is the page a share link opens.
 type ShareView struct {
-	Title       string
+	Title string
+	// Untitled: the title is a name from Created, which the page's
+	// script writes again on the viewer's own clock (a link's visitor
+	// has sent no zone or clock of theirs).
+	Untitled    bool
 	Created     time.Time
 	Duration    string
 	Seconds     float64

@@ -13,8 +13,16 @@ const when = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
 });
 
-// A row under a day heading says the time alone, in the viewer's clock.
-const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+// The viewer's clock: 12 hours ("4:12 PM") or 24 ("16:12"), as this
+// browser writes times.
+const hours = new Intl.DateTimeFormat(undefined, { hour: 'numeric' }).resolvedOptions();
+const hour12 = hours.hourCycle ? /^h1[12]$/.test(hours.hourCycle) : !!hours.hour12;
+
+// A row under a day heading says the time alone, on the viewer's clock,
+// as the names of untitled takes beside it do ("Recording 7 Dec, 4:12
+// PM"): a 24-hour clock's hour in two digits ("07:18"; some locales
+// write "7:18").
+const clock = new Intl.DateTimeFormat(undefined, { hour: hour12 ? 'numeric' : '2-digit', minute: '2-digit' });
 
 export function formatTime(d) {
   return when.format(d);
@@ -42,17 +50,23 @@ function listURL() {
   return q ? `/ui/recordings?${q}` : '/ui/recordings';
 }
 
-// The viewer's time zone goes with every request for the list (the form's
-// tz, and a cookie for the page itself): "yesterday" in a search, day
-// headings and the names of untitled takes are the viewer's own. A page
-// the server wrote in another zone is fetched again.
+// The viewer's time zone and clock (12 or 24 hours, as this browser
+// writes times) go with every request for the list (the form's tz, and
+// cookies for the page itself): "yesterday" in a search, day headings,
+// row times and the names of untitled takes ("Recording 7 Dec, 4:12 PM")
+// are the viewer's own. A list the server wrote for another zone or clock
+// (before these cookies: UTC, and a clock guessed from the browser's
+// language) is fetched again.
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+const clockHours = hour12 ? '12' : '24';
 if ($('find-tz')) $('find-tz').value = zone;
-const cookieZone = document.cookie.match(/(?:^|;\s*)tz=([^;]*)/)?.[1];
-if (decodeURIComponent(cookieZone || '') !== zone) {
+const cookie = (name) => decodeURIComponent(document.cookie.match(new RegExp(`(?:^|;\\s*)${name}=([^;]*)`))?.[1] || '');
+if (cookie('tz') !== zone || cookie('clock') !== clockHours) {
   document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
-  if (zone !== 'UTC') queueMicrotask(() => changed());
+  document.cookie = `clock=${clockHours}; path=/; max-age=31536000; SameSite=Lax`;
 }
+const written = $('recordings')?.dataset;
+if (written && (written.tz !== zone || written.clock !== clockHours)) queueMicrotask(() => changed());
 
 let refreshing = null;
 let again = false;

@@ -13,6 +13,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/avatarweb/recorder/media"
 )
 
 // Fold returns the searchable form of s: lower case, without accents
@@ -55,6 +57,17 @@ var ligatures = map[rune]string{
 	'ß': "ss", 'ẞ': "ss", 'æ': "ae", 'Æ': "ae", 'œ': "oe", 'Œ': "oe",
 	'ø': "o", 'Ø': "o", 'đ': "d", 'Đ': "d", 'ł': "l", 'Ł': "l", 'ı': "i",
 	'þ': "th", 'Þ': "th",
+}
+
+// SearchText is what the index finds a recording titled title by: the
+// title folded, or for an untitled recording the word its name begins
+// with ("recording": media.Untitled). The rest of that name is when it
+// was made, on each viewer's clock: a search finds it by date.
+func SearchText(title string) string {
+	if title == "" {
+		return Fold(media.Untitled)
+	}
+	return Fold(title)
 }
 
 // Words splits the folded form of s into its words.
