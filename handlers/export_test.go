@@ -209,31 +209,7 @@ func TestExportWAVAsOggOpus(t *testing.T) {
 	ta.clock.Set(time.Date(2026, 12, 7, 16, 0, 0, 0, time.UTC))
 	take := wavTake(1.5)
 	_, rec := ta.saveOK(t, saveBody(t, map[string]any{"audio_data": base64.StdEncoding.EncodeToString(take), "mime": "audio/wav", "title": "Riff"}))
-	url := "/recordings/" + rec.Filename + "/audio?download=1&format=ogg"
-	head := ta.do(t, http.MethodHead, url, "")
-	res := ta.do(t, http.MethodGet, url, "")
-	res.wantStatus(t, http.StatusOK)
-	if ct := res.header.Get("Content-Type"); ct != "audio/ogg;codecs=opus" {
-		t.Errorf("Content-Type %q", ct)
-	}
-	if cd := res.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="Riff 2026-12-07.ogg"`) {
-		t.Errorf("Content-Disposition %q", cd)
-	}
-	if cl := strconv.Itoa(len(res.body)); res.header.Get("Content-Length") != cl || head.header.Get("Content-Length") != cl || len(head.body) != 0 {
-		t.Errorf("GET Content-Length %q, HEAD %q (%d bytes), for %d bytes", res.header.Get("Content-Length"), head.header.Get("Content-Length"), len(head.body), len(res.body))
-	}
-	info, pkts, _, err := mediatest.OggPackets(res.body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, _ := media.NewOpusDecoder(info.Channels)
-	buf := make([]float32, 5760*info.Channels)
-	var got []float32
-	for _, p := range pkts {
-		n, _ := dec.DecodeToFloat32(p, buf)
-		got = append(got, buf[:n*info.Channels]...)
-	}
-	got = got[info.PreSkip:info.Granule]
+	got, _ := oggExport(t, ta, "/recordings/"+rec.Filename+"/audio?download=1&format=ogg", "Riff 2026-12-07.ogg")
 	r := bytes.NewReader(take)
 	media.ReadWAVHeader(r)
 	pcm, _ := io.ReadAll(r)
@@ -265,30 +241,8 @@ func TestExportAACAsOggOpus(t *testing.T) {
 		ta.wantUnchanged(t, before)
 		t.Skip("the pure-Go build has no Opus encoder: go test -tags libopus")
 	}
-	head := ta.do(t, http.MethodHead, url+"ogg", "")
-	res := ta.do(t, http.MethodGet, url+"ogg", "")
-	res.wantStatus(t, http.StatusOK)
-	if ct := res.header.Get("Content-Type"); ct != "audio/ogg;codecs=opus" {
-		t.Errorf("Content-Type %q", ct)
-	}
-	if cd := res.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="Interview 2026-12-07.ogg"`) {
-		t.Errorf("Content-Disposition %q", cd)
-	}
-	if cl := strconv.Itoa(len(res.body)); res.header.Get("Content-Length") != cl || head.header.Get("Content-Length") != cl || len(head.body) != 0 {
-		t.Errorf("GET Content-Length %q, HEAD %q (%d bytes), for %d bytes", res.header.Get("Content-Length"), head.header.Get("Content-Length"), len(head.body), len(res.body))
-	}
-	info, pkts, _, err := mediatest.OggPackets(res.body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, _ := media.NewOpusDecoder(info.Channels)
-	buf := make([]float32, 5760*info.Channels)
-	var got []float32
-	for _, p := range pkts {
-		n, _ := dec.DecodeToFloat32(p, buf)
-		got = append(got, mediatest.Channel(buf[:n*info.Channels], info.Channels, 0)...)
-	}
-	got = got[info.PreSkip:info.Granule]
+	decoded, channels := oggExport(t, ta, url+"ogg", "Interview 2026-12-07.ogg")
+	got := mediatest.Channel(decoded, channels, 0)
 
 	wav := ta.do(t, http.MethodGet, url+"wav", "")
 	r := bytes.NewReader(wav.body)
@@ -343,4 +297,37 @@ func TestExportsBounded(t *testing.T) {
 		t.Fatalf("the finished download kept its slot: %v", err)
 	}
 	rel()
+}
+
+// oggExport downloads an Ogg Opus export named file (HEAD, then GET),
+// checks its headers (type, name, a Content-Length that HEAD knows and
+// GET keeps) and returns its audio decoded, interleaved, pre-skip and end
+// trimming applied, and its channels.
+func oggExport(t *testing.T, ta *testApp, url, file string) ([]float32, int) {
+	t.Helper()
+	head := ta.do(t, http.MethodHead, url, "")
+	res := ta.do(t, http.MethodGet, url, "")
+	res.wantStatus(t, http.StatusOK)
+	if ct := res.header.Get("Content-Type"); ct != "audio/ogg;codecs=opus" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cd := res.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="`+file+`"`) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	if cl := strconv.Itoa(len(res.body)); res.header.Get("Content-Length") != cl || head.header.Get("Content-Length") != cl || len(head.body) != 0 {
+		t.Errorf("GET Content-Length %q, HEAD %q (%d bytes), for %d bytes", res.header.Get("Content-Length"), head.header.Get("Content-Length"), len(head.body), len(res.body))
+	}
+	info, pkts, _, err := mediatest.OggPackets(res.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, _ := media.NewOpusDecoder(info.Channels)
+	buf := make([]float32, 5760*info.Channels)
+	var got []float32
+	for _, p := range pkts {
+		n, _ := dec.DecodeToFloat32(p, buf)
+		got = append(got, buf[:n*info.Channels]...)
+	}
+	c := int64(info.Channels)
+	return got[int64(info.PreSkip)*c : info.Granule*c], info.Channels
 }

@@ -317,15 +317,7 @@ func TestSavePausesRefused(t *testing.T) {
 // out, within an AAC frame; the review's selection, on the take as it was
 // uploaded, is moved to match.
 func TestSaveCutsPausesRecordedThrough(t *testing.T) {
-	raw, err := os.ReadFile("../media/mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := mp4.Probe(bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	whole := info.Duration.Seconds()
+	raw, whole := webkitTake(t)
 	const frame = 1024 / 44100.0
 	ta, _ := newFakeApp(t)
 	for _, c := range []struct {
@@ -354,15 +346,7 @@ func TestSaveCutsPausesRecordedThrough(t *testing.T) {
 // cuts them out of a WebKit take. Bad ones get 400 and nothing is kept:
 // that save then keeps the take whole.
 func TestUploadPausesKept(t *testing.T) {
-	raw, err := os.ReadFile("../media/mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := mp4.Probe(bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	whole := info.Duration.Seconds()
+	raw, whole := webkitTake(t)
 	const frame = 1024 / 44100.0
 	ta, _ := newFakeApp(t)
 	for _, c := range []struct {
@@ -385,4 +369,19 @@ func TestUploadPausesKept(t *testing.T) {
 			t.Errorf("%s: saved %.3f s (row %.3f s) of %.3f s; want %.3f s", c.id, got.Duration, rec.Duration, whole, c.want)
 		}
 	}
+}
+
+// webkitTake is WebKitGTK's MediaRecorder take (AAC in MP4) and how long
+// it lasts, in seconds.
+func webkitTake(t *testing.T) ([]byte, float64) {
+	t.Helper()
+	raw, err := os.ReadFile("../media/mp4/testdata/webkitgtk-2.50-mediarecorder.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := mp4.Probe(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, info.Duration.Seconds()
 }
