@@ -145,8 +145,16 @@ func (s *Session) addICECandidate(c webrtc.ICECandidateInit) error {
 // connection is open. It asks the ICE transport alone: PeerConnection's
 // GetStats collects every stat there is and reads a field that pion's own
 // close (run from its goroutine when the browser hangs up) writes unlocked.
+//
+// Only once ICE has connected: pion's start of the ICE transport (run by
+// its own goroutine as the offer is answered) writes a field these stats
+// read without its lock. The connection state is stored atomically after
+// that start, so reading it first orders the two.
 func (s *Session) rtt(pc *webrtc.PeerConnection) float64 {
 	if pc == nil || s.finished() {
+		return 0
+	}
+	if st := pc.ICEConnectionState(); st != webrtc.ICEConnectionStateConnected && st != webrtc.ICEConnectionStateCompleted {
 		return 0
 	}
 	pair, ok := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePairStats()

@@ -1,11 +1,14 @@
 package rtc_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/avatarweb/recorder/media"
 )
 
 // TestInfoWhileTheBrowserHangsUp: pion closes the server's peer connection
@@ -46,5 +49,26 @@ func TestInfoWhileTheBrowserHangsUp(t *testing.T) {
 		time.Sleep(200 * time.Millisecond) // the server's close runs meanwhile
 		close(done)
 		wg.Wait()
+	}
+}
+
+// TestInfoAsTheOfferIsAnswered: the answer to an offer carries the
+// session's Info, read while pion's own goroutine starts the ICE transport
+// (SetRemoteDescription's operation), whose start writes a field the
+// selected pair's stats read without a lock. Under -race this failed (seen
+// in CI on cmd/loadgen's TestSoakQuick): the round trip is read only once
+// ICE has connected, which orders the two.
+func TestInfoAsTheOfferIsAnswered(t *testing.T) {
+	m := newManager(t)
+	for i := range 20 {
+		b := newBrowser(t)
+		id := fmt.Sprintf("answered-%d", i)
+		// Trickle, as pages and loadgen offer: answered before gathering.
+		if _, _, err := m.Start(t.Context(), id, b.offer.SDP, params(48000, 1), media.OfferOptions{Trickle: true}); err != nil {
+			t.Fatal(err)
+		}
+		for range 50 {
+			_, _ = m.Info(id)
+		}
 	}
 }
