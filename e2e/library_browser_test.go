@@ -59,8 +59,9 @@ func libraryWalk(t *testing.T, p *tab, srv *testServer) {
 	// unless the row is gone already.)
 	p.do("the Delete key", p.retry(func(ctx context.Context) error {
 		return p.b.Eval(ctx, `(() => {
-	const link = document.querySelector('summary[aria-label="Download Guitar riff"]');
-	if (!link) throw new Error('no row action "Download Guitar riff" to focus');
+	const row = [...document.querySelectorAll('[data-testid=recording]')].find((r) => r.querySelector('input[name=title]')?.value === 'Guitar riff');
+	const link = row?.querySelector('summary');
+	if (!link) throw new Error('no row action to focus in the row of Guitar riff; summaries: ' + [...document.querySelectorAll('summary')].map((s) => s.getAttribute('aria-label')).join(' | '));
 	link.focus();
 	link.dispatchEvent(new KeyboardEvent('keydown', { key: 'Delete', bubbles: true, cancelable: true }));
 })()`, nil)
