@@ -161,23 +161,7 @@ func BenchmarkExportMP4Hour(b *testing.B) {
 		formats = append(formats, export.OggOpus)
 	}
 	for _, f := range formats {
-		b.Run(string(f), func(b *testing.B) {
-			var peakMiB float64
-			var size int64
-			for b.Loop() {
-				extra, err := heapPeakAbove(func() (err error) {
-					size, err = download(ctx, lib, rec.Filename, f)
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				peakMiB = max(peakMiB, extra)
-			}
-			b.ReportMetric(peakMiB, "peak_extra_MiB")
-			b.ReportMetric(float64(size)/1e6, "MB")
-			b.ReportMetric(seconds/(b.Elapsed().Seconds()/float64(b.N)), "x_realtime")
-		})
+		b.Run(string(f), func(b *testing.B) { benchDownload(b, lib, rec.Filename, f, seconds) })
 	}
 	if media.HaveOpusEncoder {
 		// What HEAD costs: the recording opened and the Ogg's size planned
