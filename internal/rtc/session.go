@@ -399,7 +399,8 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 	bad, read := 0, false
 	tick := time.Now().Add(media.IdleTick)
 	nextReport := time.Now().Add(reportInterval)
-	if err := track.SetReadDeadline(tick); err != nil {
+	var deadline idleDeadline
+	if err := track.SetReadDeadline(deadline.arm(time.Now())); err != nil {
 		return errors.Join(fmt.Errorf("rtc: read deadline: %w", err), chain.Abort())
 	}
 	for {
@@ -418,12 +419,11 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 			s.sendReport(track, chain, now)
 			nextReport = now.Add(reportInterval)
 		}
-		var ne net.Error
 		switch {
 		case err == nil:
-		case errors.As(err, &ne) && ne.Timeout():
+		case isTimeout(err):
 			tick = now.Add(media.IdleTick)
-			if err := track.SetReadDeadline(tick); err != nil {
+			if err := track.SetReadDeadline(deadline.arm(now)); err != nil {
 				return errors.Join(fmt.Errorf("rtc: read deadline: %w", err), chain.Abort())
 			}
 			// The deadline fires before queued packets are read, so a
@@ -463,7 +463,39 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 				return errors.Join(err, chain.Abort())
 			}
 		}
+		if deadline.due(now) {
+			if err := track.SetReadDeadline(deadline.arm(now)); err != nil {
+				return errors.Join(fmt.Errorf("rtc: read deadline: %w", err), chain.Abort())
+			}
+		}
 	}
+}
+
+// isTimeout says whether err is a read deadline's. Its own function so
+// that the net.Error it unwraps into escapes only when there is an error:
+// declared in run's loop, it cost an allocation per packet.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// idleDeadline is the read deadline that wakes a session's reader when its
+// sender goes quiet. Packets push it on, half a tick at a time, so while
+// they flow it never fires: a deadline that fires costs a timer goroutine,
+// a timeout error and a new channel in pion, ten times a second per session,
+// and its garbage is what made the collector run under load.
+type idleDeadline struct{ at time.Time }
+
+// arm sets the deadline one IdleTick after now and returns it.
+func (d *idleDeadline) arm(now time.Time) time.Time {
+	d.at = now.Add(media.IdleTick)
+	return d.at
+}
+
+// due says whether the deadline is close enough to push on (less than half
+// a tick away): re-arming at most twice a tick keeps its cost small.
+func (d *idleDeadline) due(now time.Time) bool {
+	return d.at.Sub(now) < media.IdleTick/2
 }
 
 // maxRTPPacket is the read buffer: as large as pion's receive MTU (1500
