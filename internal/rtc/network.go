@@ -200,6 +200,10 @@ func (n Network) configure(se *webrtc.SettingEngine, includeLoopback bool) (*lis
 	if err := n.Validate(); err != nil {
 		return nil, fmt.Errorf("rtc: network: %w", err)
 	}
+	// IPv6 link-local addresses (and IPv4's 169.254/16) reach no browser
+	// across a router; each would cost every session a socket, a reading
+	// goroutine and its buffer for nothing: leave them out.
+	se.SetIPFilter(notLinkLocal)
 	var keepIface func(string) bool
 	if len(n.Interfaces) > 0 {
 		keepIface = func(name string) bool { return slices.Contains(n.Interfaces, name) }
@@ -239,10 +243,9 @@ func (n Network) configure(se *webrtc.SettingEngine, includeLoopback bool) (*lis
 	}
 	l := &listeners{}
 	if n.UDPPort > 0 {
-		// IPv6 link-local addresses reach no browser across a router, and
-		// binding one fails while it is still tentative (just after the
-		// interface came up): leave them out.
-		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() })}
+		// Link-local addresses out here too; binding one also fails while
+		// it is still tentative (just after the interface came up).
+		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithIPFilter(notLinkLocal)}
 		if keepIface != nil {
 			opts = append(opts, ice.UDPMuxFromPortWithInterfaceFilter(keepIface))
 		}
@@ -281,3 +284,6 @@ func (n Network) configure(se *webrtc.SettingEngine, includeLoopback bool) (*lis
 	}
 	return l, nil
 }
+
+// notLinkLocal keeps every address but link-local ones.
+func notLinkLocal(ip net.IP) bool { return !ip.IsLinkLocalUnicast() }

@@ -3,6 +3,7 @@ package rtc_test
 import (
 	"encoding/json"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -143,6 +144,60 @@ func TestNetwork_OneUDPPort(t *testing.T) {
 			t.Errorf("%s: %d packets through the mux, want %d", id, got, len(pkts))
 		}
 	}
+}
+
+// TestNetwork_NoLinkLocalCandidates: a session opens no socket on a
+// link-local address (fe80::/10): no browser across a router reaches one
+// (pion leaves it out of the answer, but gathered it all the same), and
+// each cost every session a socket, a reading goroutine and its buffer.
+func TestNetwork_NoLinkLocalCandidates(t *testing.T) {
+	m := newManager(t)
+	b := newBrowser(t) // the test's own peer: counted before
+	before, ok := linkLocalUDPSockets(t)
+	if !ok || !hasLinkLocalAddress(t) {
+		t.Skip("no link-local IPv6 address here (or no /proc/net/udp6) to leave out")
+	}
+	s, answer, err := m.Offer(t.Context(), "local", b.offer, params(48000, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.accept(t, answer)
+	sendAll(t, b, s, celtCapture(t)[:10])
+	if after, _ := linkLocalUDPSockets(t); after > before {
+		t.Errorf("%d UDP sockets on link-local addresses after a session connected, %d before", after, before)
+	}
+}
+
+// linkLocalUDPSockets counts the UDP sockets bound to an fe80::/10
+// address in this network namespace (false: no /proc/net/udp6).
+func linkLocalUDPSockets(t *testing.T) (int, bool) {
+	b, err := os.ReadFile("/proc/self/net/udp6")
+	if err != nil {
+		return 0, false
+	}
+	n := 0
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		// The address is four 32-bit words in host order: fe80:: reads
+		// 000080FE on a little-endian machine.
+		if len(f) > 1 && len(f[1]) == 37 && (strings.HasPrefix(f[1], "000080FE") || strings.HasPrefix(f[1], "FE800000")) {
+			n++
+		}
+	}
+	return n, true
+}
+
+func hasLinkLocalAddress(t *testing.T) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() == nil && n.IP.IsLinkLocalUnicast() {
+			return true
+		}
+	}
+	return false
 }
 
 // TestNetwork_PublicIPAndTCP: behind 1:1 NAT the server advertises its
