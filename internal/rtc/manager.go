@@ -147,6 +147,7 @@ func newAPI(cfg Config) (*webrtc.API, *listeners, error) {
 	// allocations a packet).
 	reg := &interceptor.Registry{}
 	var se webrtc.SettingEngine
+	se.LoggerFactory = newPionLogs(cfg.Log)
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	// No mDNS: a browser that hides its address behind a .local name
 	// still sends its checks to ours, and the server learns it from them
