@@ -10,10 +10,13 @@ import (
 	"github.com/avatarweb/recorder/media"
 )
 
-// captureNames are every capture in testdata: Chromium's CELT one switches
-// between CELT, Hybrid and SILK, its SILK one stays in SILK, Firefox's is
-// Firefox's own mix.
-var captureNames = []string{"chromium-440hz-celt.rtp", "chromium-440hz-silk.rtp", "firefox-1khz.rtp"}
+// captureNames are every stream in testdata: Chromium's CELT capture
+// switches between Hybrid and CELT, its SILK one between Hybrid and SILK,
+// Firefox's is stereo CELT, and libopus's (see its .go) is SILK with the
+// LBRR frames of in-band FEC, switching between mono and stereo.
+var captureNames = []string{
+	"chromium-440hz-celt.rtp", "chromium-440hz-silk.rtp", "firefox-1khz.rtp", "libopus-silk-fec-stereo.rtp",
+}
 
 // playlist joins captures into one stream, each starting where the one
 // before ended on the RTP clock and the wall clock, as one sender whose
@@ -104,10 +107,11 @@ func BenchmarkDecodeLoop(b *testing.B) {
 
 // TestDecoderAsNewAfterSwitch: on a switch from CELT to Hybrid, RFC 6716
 // Section 4.5.2 has the decoder reset its SILK and CELT layers, so from
-// there on a decoder that has decoded anything before (SILK, CELT, Hybrid,
-// mono or stereo) decodes a stream bit for bit as a new decoder does. The
-// pure-Go decoder resets its layers in place to keep their buffers
-// (internal/fork/opus/PATCHES.md): any state left behind shows here.
+// there on a decoder that has decoded anything before (SILK with or
+// without LBRR, CELT, Hybrid, mono or stereo) decodes a stream bit for bit
+// as a new decoder does. The pure-Go decoder resets its layers in place to
+// keep their buffers (internal/fork/opus/PATCHES.md): any state left
+// behind shows here.
 func TestDecoderAsNewAfterSwitch(t *testing.T) {
 	if media.OpusDecoderName != "pion/opus" {
 		t.Skipf("%s does not decode as a new decoder after this switch: the property is pion/opus's", media.OpusDecoderName)
@@ -139,6 +143,7 @@ func TestDecoderAsNewAfterSwitch(t *testing.T) {
 		{"firefox-1khz.rtp"},
 		{"chromium-440hz-silk.rtp", "firefox-1khz.rtp"},
 		{"chromium-440hz-silk.rtp", "chromium-440hz-celt.rtp", "chromium-440hz-silk.rtp", "firefox-1khz.rtp"},
+		{"libopus-silk-fec-stereo.rtp", "chromium-440hz-celt.rtp"},
 	}
 	for _, channels := range []int{1, 2} {
 		for _, after := range []string{"chromium-440hz-celt.rtp", "chromium-440hz-silk.rtp"} {
