@@ -1,6 +1,7 @@
 package media_test
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -71,6 +72,42 @@ func (l *looper) next(push func(media.Packet)) {
 
 // seconds is how long one loop lasts in real time.
 func (l *looper) seconds() float64 { return float64(l.span) / media.OpusRate }
+
+// TestDecoderLoopAllocs: a live session decodes for hours, so once its
+// buffers have grown the decoder allocates nothing, across every mode
+// switch the streams make. Counted over a whole loop of each stream (and
+// of all of them in turn), not averaged per packet: a few allocations at
+// each switch must show.
+func TestDecoderLoopAllocs(t *testing.T) {
+	if raceDetector {
+		t.Skip("under -race sync.Pool drops a quarter of what it is given back, the pooled CELT scratch too (internal/fork/opus/PATCHES.md)")
+	}
+	streams := [][]string{captureNames}
+	for _, name := range captureNames {
+		streams = append(streams, []string{name})
+	}
+	for _, names := range streams {
+		for _, channels := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/%dch", strings.Join(names, "+"), channels), func(t *testing.T) {
+				loops := newLooper(playlist(t, names...))
+				dec, err := media.NewDecoder(channels, &media.Stats{}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				emit := func(media.PCM) error { return nil }
+				push := func(p media.Packet) {
+					if err := dec.Decode(p, emit); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// AllocsPerRun runs one loop to warm up, then counts the next.
+				if n := testing.AllocsPerRun(1, func() { loops.next(push) }); n != 0 {
+					t.Errorf("%v allocations in a loop of %d packets after the first, want 0", n, len(loops.pkts))
+				}
+			})
+		}
+	}
+}
 
 // BenchmarkDecodeLoop decodes the captures looped through one long-lived
 // decoder, as a live session does; one op is one whole loop. B/s_audio is
