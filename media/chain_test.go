@@ -320,9 +320,12 @@ func TestChainLossThenPause(t *testing.T) {
 	}
 }
 
-// TestChainAllocs: once its buffers have grown, the chain allocates nothing
-// per packet, whatever the output rate.
+// TestChainAllocs: once its buffers have grown, the chain allocates nothing,
+// whatever the output rate, across the mode switches of Chromium's stream.
 func TestChainAllocs(t *testing.T) {
+	if raceDetector {
+		t.Skip("under -race sync.Pool drops a quarter of what it is given back, the pooled CELT scratch too (internal/fork/opus/PATCHES.md)")
+	}
 	pkts := capture(t, "chromium-440hz-celt.rtp")
 	for _, rate := range []int{48000, 16000, 44100} {
 		stats := &media.Stats{}
@@ -348,11 +351,18 @@ func TestChainAllocs(t *testing.T) {
 			}
 			i++
 		}
-		for range 3 * len(pkts) { // grow every buffer: a batch of 64 frames takes 2.1 s
-			push()
+		loops := func(n int) {
+			for range n * len(pkts) {
+				push()
+			}
 		}
-		if n := testing.AllocsPerRun(500, push); n != 0 {
-			t.Errorf("%d Hz: %.3f allocations per packet, want 0", rate, n)
+		loops(3) // grow every buffer: a batch of 64 frames takes 2.1 s
+		// Count every allocation of three whole loops (after three more to
+		// warm up), not an average per packet: AllocsPerRun rounds down, so
+		// the few dozen the capture's mode switches made per loop averaged
+		// to 0.
+		if n := testing.AllocsPerRun(1, func() { loops(3) }); n != 0 {
+			t.Errorf("%d Hz: %v allocations in 3 loops of %d packets, want 0", rate, n, len(pkts))
 		}
 		chain.Close()
 	}

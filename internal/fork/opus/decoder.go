@@ -24,6 +24,11 @@ const (
 	hybridFadeSampleCount           = celtSampleRate / 400
 )
 
+// celtSilenceFrame is the CELT frame decoded to fade the CELT layer out on a
+// Hybrid -> SILK switch (silence[] in libopus's opus_decoder.c). It is only
+// read; a literal at the call would be allocated at every such switch.
+var celtSilenceFrame = []byte{0xff, 0xff} //nolint:gochecknoglobals
+
 // Decoder decodes the Opus bitstream into PCM.
 type Decoder struct {
 	silkDecoder            silk.Decoder
@@ -46,6 +51,7 @@ type Decoder struct {
 	hybridSilkPCM          []float32
 	silkRedundancyFades    []silkRedundancyFade
 	silkCeltAdditions      []silkCeltAddition
+	transitionBuffer       []float32
 	floatBuffer            []float32
 	sampleRate             int
 	channels               int
@@ -203,7 +209,7 @@ func (d *Decoder) resetModeState(mode configurationMode) {
 	switch mode {
 	case configurationModeSilkOnly:
 		if d.previousMode == configurationModeCELTOnly {
-			d.silkDecoder = silk.NewDecoder()
+			d.silkDecoder.Reset()
 		}
 		if d.previousMode == configurationModeHybrid {
 			d.copyHybridSilkResamplerToSilk()
@@ -215,8 +221,10 @@ func (d *Decoder) resetModeState(mode configurationMode) {
 		}
 	case configurationModeHybrid:
 		if d.previousMode == configurationModeCELTOnly {
-			d.silkDecoder = silk.NewDecoder()
-			d.hybridSilkResampler = [2]silkresample.Resampler{}
+			d.silkDecoder.Reset()
+			for i := range d.hybridSilkResampler {
+				d.hybridSilkResampler[i].Reset()
+			}
 			d.hybridSilkChannels = 0
 		}
 		if d.previousMode == configurationModeSilkOnly {
@@ -556,6 +564,7 @@ func (d *Decoder) decode(
 
 	tocHeader := tableOfContentsHeader(in[0])
 	cfg := tocHeader.configuration()
+	d.transitionBuffer = d.transitionBuffer[:0]
 
 	var encodedFrames [][]byte
 	if tocHeader.frameCode() == frameCodeOneFrame {
@@ -921,6 +930,16 @@ func (d *Decoder) celtEndBandForSilkBandwidth(bandwidth Bandwidth) (int, error) 
 	return endBand, err
 }
 
+// transitionAudio returns room for n samples of a redundant or transition
+// CELT frame, zeroed as a new slice would be, and valid until the next
+// packet: the audio a mode switch mixes in is used within its packet only.
+func (d *Decoder) transitionAudio(n int) []float32 {
+	start := len(d.transitionBuffer)
+	d.transitionBuffer = append(d.transitionBuffer, make([]float32, n)...)
+
+	return d.transitionBuffer[start:]
+}
+
 // decodeHybridRedundantFrame decodes the fixed 5 ms redundant CELT frame from
 // RFC 6716 Section 4.5.1.4.
 func (d *Decoder) decodeHybridRedundantFrame(
@@ -930,7 +949,7 @@ func (d *Decoder) decodeHybridRedundantFrame(
 	endBand int,
 ) error {
 	redundantOutputSamples := celtRedundantFrameSampleCount(d.sampleRate)
-	redundancy.audio = make([]float32, redundantOutputSamples*outputChannelCount)
+	redundancy.audio = d.transitionAudio(redundantOutputSamples * outputChannelCount)
 	if err := d.celtDecoder.DecodeToSampleRate(
 		redundancy.data,
 		redundancy.audio,
@@ -1115,9 +1134,9 @@ func (d *Decoder) decodeSilkFrames(
 				return 0, 0, false, 0, 0, err
 			}
 			fadeSampleCount := celtFadeSampleCount(d.sampleRate)
-			transitionAudio := make([]float32, fadeSampleCount*decodedChannelCount)
+			transitionAudio := d.transitionAudio(fadeSampleCount * decodedChannelCount)
 			if err = d.celtDecoder.DecodeToSampleRate(
-				[]byte{0xff, 0xff},
+				celtSilenceFrame,
 				transitionAudio,
 				tocHeader.isStereo(),
 				decodedChannelCount,

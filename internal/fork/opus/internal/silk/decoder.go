@@ -14,8 +14,52 @@ import (
 // Decoder maintains the state needed to decode a stream
 // of Silk frames.
 type Decoder struct {
+	channelState
+	sideDecoder *Decoder
+
+	// redundancyDecoder decodes LBRR frames to skip them. A new decoder's
+	// state each time, it is kept for its buffers.
+	redundancyDecoder *Decoder
+
+	// The rest is scratch for one frame: every buffer is cleared or
+	// written in full before it is read, so Reset keeps it as it is.
+	stereoMid         []float32
+	stereoSide        []float32
+	pulsecounts       []uint8
+	lsbcounts         []uint8
+	eRaw              []int32
+	eQ23              []int32
+	lpc               []float32
+	res               []float32
+	resLag            []float32
+	midVoiceActivity  []bool
+	sideVoiceActivity []bool
+	midLBRRFlags      []bool
+	sideLBRRFlags     []bool
+	gainQ16           []float32
+	i2                []int8
+	resQ10            []int16
+	nlsfQ15           []int16
+	w2Q18             []uint
+	wQ9               []int16
+	n1Q15             []int16
+	cQ17              []int32
+	pQ16              []int32
+	qQ16              []int32
+	a32Q17            []int32
+	aQ12Int           [2][]int16
+	aQ12Coefficients  [2][]float32
+	aQ12Sets          [][]float32
+	pitchLags         []int
+	bQ7               [][]int8
+	bQ7Data           []int8
+}
+
+// channelState is what a Decoder carries from one frame to the next: the
+// state RFC 6716 Section 4.5.2 has reset on a switch from CELT to SILK or
+// Hybrid.
+type channelState struct {
 	rangeDecoder rangecoding.Decoder
-	sideDecoder  *Decoder
 
 	// SILK resets its per-channel prediction state whenever the internal
 	// decoder rate changes between NB, MB, and WB.
@@ -50,51 +94,38 @@ type Decoder struct {
 	previousSideValue     float32
 	previousDecodeOnlyMid bool
 	wasStereo             bool
-	stereoMid             []float32
-	stereoSide            []float32
-	pulsecounts           []uint8
-	lsbcounts             []uint8
-	eRaw                  []int32
-	eQ23                  []int32
-	lpc                   []float32
-	res                   []float32
-	resLag                []float32
-	midVoiceActivity      []bool
-	sideVoiceActivity     []bool
-	midLBRRFlags          []bool
-	sideLBRRFlags         []bool
-	gainQ16               []float32
-	i2                    []int8
-	resQ10                []int16
-	nlsfQ15               []int16
-	w2Q18                 []uint
-	wQ9                   []int16
-	n1Q15                 []int16
-	cQ17                  []int32
-	pQ16                  []int32
-	qQ16                  []int32
-	a32Q17                []int32
-	aQ12Int               [2][]int16
-	aQ12Coefficients      [2][]float32
-	aQ12Sets              [][]float32
-	pitchLags             []int
-	bQ7                   [][]int8
-	bQ7Data               []int8
 }
 
 // NewDecoder creates a new Silk Decoder.
 func NewDecoder() Decoder {
 	return Decoder{
-		sideDecoder:    newChannelDecoder(),
-		finalOutValues: make([]float32, 306),
-		aQ12Sets:       make([][]float32, 0, 2),
+		channelState: channelState{finalOutValues: make([]float32, 306)},
+		sideDecoder:  newChannelDecoder(),
+		aQ12Sets:     make([][]float32, 0, 2),
 	}
 }
 
 func newChannelDecoder() *Decoder {
 	return &Decoder{
-		finalOutValues: make([]float32, 306),
-		aQ12Sets:       make([][]float32, 0, 2),
+		channelState: channelState{finalOutValues: make([]float32, 306)},
+		aQ12Sets:     make([][]float32, 0, 2),
+	}
+}
+
+// Reset puts the decoder in the state NewDecoder returns it in, but keeps
+// its buffers: a stream that switches between CELT and SILK or Hybrid
+// resets the SILK decoder at every switch, and a new decoder would regrow
+// every buffer each time.
+func (d *Decoder) Reset() {
+	kept := d.channelState
+	clear(kept.finalOutValues)
+	d.channelState = channelState{
+		previousFrameLPCValues: kept.previousFrameLPCValues[:0],
+		finalOutValues:         kept.finalOutValues,
+		n0Q15:                  kept.n0Q15[:0],
+	}
+	if d.sideDecoder != nil {
+		d.sideDecoder.Reset()
 	}
 }
 
@@ -103,9 +134,9 @@ func (d *Decoder) resetPredictionState() {
 	d.isPreviousFrameVoiced = false
 	d.previousLag = 100
 	d.previousLogGain = 10
-	d.previousFrameLPCValues = nil
+	d.previousFrameLPCValues = d.previousFrameLPCValues[:0]
 	clear(d.finalOutValues)
-	d.n0Q15 = nil
+	d.n0Q15 = d.n0Q15[:0]
 }
 
 // RFC 6716 Sections 4.2.7.4, 4.2.7.5.5, and 4.2.7.6.1 require the side
@@ -2266,9 +2297,7 @@ func (d *Decoder) decodeFrame(
 
 	// n0Q15 is the LSF coefficients decoded for the prior frame
 	// see normalizeLSFInterpolation.
-	if len(d.n0Q15) != len(nlsfQ15) {
-		d.n0Q15 = make([]int16, len(nlsfQ15))
-	}
+	d.n0Q15 = slicetools.Resize(&d.n0Q15, len(nlsfQ15))
 	copy(d.n0Q15, nlsfQ15)
 
 	d.saveFinalOutValues(out)
@@ -2489,7 +2518,7 @@ func (d *Decoder) decodeStereo(
 	if !d.wasStereo {
 		d.previousStereoWeights = [2]int32{}
 		d.previousSideValue = 0
-		d.sideDecoder = newChannelDecoder()
+		d.sideDecoder.Reset()
 		d.resetSideDecoderPrediction()
 		d.previousDecodeOnlyMid = false
 	}
@@ -2563,11 +2592,17 @@ func (d *Decoder) consumeLowBitrateRedundancy(
 		return nil
 	}
 
-	discard := NewDecoder()
+	if d.redundancyDecoder == nil {
+		discard := NewDecoder()
+		d.redundancyDecoder = &discard
+	}
+	discard := d.redundancyDecoder
+	discard.Reset()
 	discard.rangeDecoder = d.rangeDecoder
 	frameSampleCount := discard.samplesInSubframe(bandwidth) * subframeCount(silkFrameNanoseconds)
-	midScratch := make([]float32, frameSampleCount)
-	sideScratch := make([]float32, frameSampleCount)
+	midScratch, sideScratch := discard.stereoScratchBuffers(frameSampleCount)
+	clear(midScratch)
+	clear(sideScratch)
 
 	previousMidCoded := false
 	previousSideCoded := false

@@ -83,16 +83,7 @@ type Resampler struct {
 //
 //nolint:cyclop
 func (r *Resampler) Init(inputSampleRate, outputSampleRate int) error {
-	in16 := r.in16[:0]
-	out16 := r.out16[:0]
-	iirFIRBuf := r.iirFIRBuf[:0]
-	downFIRBuf := r.downFIRBuf[:0]
-	*r = Resampler{
-		in16:       in16,
-		out16:      out16,
-		iirFIRBuf:  iirFIRBuf,
-		downFIRBuf: downFIRBuf,
-	}
+	r.Reset()
 
 	inputRateID, err := inputRateID(inputSampleRate)
 	if err != nil {
@@ -157,6 +148,17 @@ func (r *Resampler) Init(inputSampleRate, outputSampleRate int) error {
 	}
 
 	return nil
+}
+
+// Reset returns the resampler to its zero value, uninitialized, but keeps
+// its scratch buffers.
+func (r *Resampler) Reset() {
+	*r = Resampler{
+		in16:       r.in16[:0],
+		out16:      r.out16[:0],
+		iirFIRBuf:  r.iirFIRBuf[:0],
+		downFIRBuf: r.downFIRBuf[:0],
+	}
 }
 
 // CopyStateFrom copies filter state from src while preserving r's scratch buffers.
