@@ -148,6 +148,11 @@ func newAPI(cfg Config) (*webrtc.API, *listeners, error) {
 	reg := &interceptor.Registry{}
 	var se webrtc.SettingEngine
 	se.LoggerFactory = newPionLogs(cfg.Log)
+	ifaces, err := newSharedInterfaces(time.Now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("rtc: network interfaces: %w", err)
+	}
+	se.SetNet(ifaces)
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	// No mDNS: a browser that hides its address behind a .local name
 	// still sends its checks to ours, and the server learns it from them
