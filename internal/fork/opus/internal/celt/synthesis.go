@@ -833,6 +833,17 @@ func (d *Decoder) deemphasisAndInterleave(
 	if outputSampleRate == 0 {
 		outputSampleRate = sampleRate
 	}
+	if outputSampleRate == sampleRate && channelCount == 1 {
+		d.preemphasisMem[0] = deemphasisMono(timeX[:frameSampleCount], out, d.preemphasisMem[0])
+
+		return
+	}
+	if outputSampleRate == sampleRate && channelCount == 2 {
+		d.preemphasisMem[0], d.preemphasisMem[1] = deemphasisStereo(
+			timeX[:frameSampleCount], timeY[:frameSampleCount], out, d.preemphasisMem[0], d.preemphasisMem[1])
+
+		return
+	}
 	downsample := sampleRate / outputSampleRate
 	outputSample := 0
 	for sample := range frameSampleCount {
@@ -854,6 +865,44 @@ func (d *Decoder) deemphasisAndInterleave(
 		}
 		outputSample++
 	}
+}
+
+// deemphasisCoefficient is the pole of the decoder's de-emphasis filter,
+// the float32 nearest 0.85000610.
+const deemphasisCoefficient float32 = 0.85000610
+
+// deemphasisMono is deemphasisAndInterleave for one channel at 48 kHz, the
+// live path's case (patch 3, see PATCHES.md): no decimation test per
+// sample, the filter memory in a register instead of the Decoder, and
+// slices the compiler can prove in bounds. It does the same float32
+// operations in the same order, so its output is bit-identical; the
+// multiplication by 1.0/32768, a power of two, is exact like the division.
+// It returns the filter memory for the next frame.
+func deemphasisMono(time []float32, out []float32, mem float32) float32 {
+	out = out[:len(time)]
+	for i, sample := range time {
+		value := sample + mem
+		mem = deemphasisCoefficient * value
+		out[i] = value * (1.0 / 32768)
+	}
+
+	return mem
+}
+
+// deemphasisStereo is deemphasisMono for two channels, interleaving them.
+func deemphasisStereo(timeX, timeY []float32, out []float32, memX, memY float32) (float32, float32) {
+	timeY = timeY[:len(timeX)]
+	for i, sample := range timeX {
+		left := sample + memX
+		memX = deemphasisCoefficient * left
+		right := timeY[i] + memY
+		memY = deemphasisCoefficient * right
+		pair := out[2*i : 2*i+2]
+		pair[0] = left * (1.0 / 32768)
+		pair[1] = right * (1.0 / 32768)
+	}
+
+	return memX, memY
 }
 
 func minFloat32(a, b float32) float32 {

@@ -1,0 +1,95 @@
+// SPDX-FileCopyrightText: 2026 The Pion community <https://pion.ly>
+// SPDX-License-Identifier: MIT
+
+package celt
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The tests of this file check patch 3 (PATCHES.md): each function it
+// rewrote for speed must give, for the same input, the very float32 bits
+// pion/opus v0.1.0's version (upstream_test.go) gives. The inputs are
+// random signals with what real frames contain, and what a rewrite most
+// easily gets wrong: silences of +0 and -0 (a cleared buffer, then x+0,
+// turns -0 into +0), subnormals, loud and quiet runs.
+
+// frameSampleCounts are CELT's four frame sizes: 2.5, 5, 10 and 20 ms.
+var frameSampleCounts = [...]int{120, 240, 480, 960} //nolint:gochecknoglobals
+
+// outputSampleRates are the Opus API rates; the recorder decodes at 48 kHz.
+var outputSampleRates = [...]int{48000, 24000, 16000, 12000, 8000} //nolint:gochecknoglobals
+
+// testSignal returns n samples, one random stretch after another, scaled
+// by amplitude (about 32768 for PCM before de-emphasis, about 1 for a
+// normalised spectrum).
+func testSignal(rng *rand.Rand, n int, amplitude float32) []float32 {
+	signal := make([]float32, n)
+	for i := 0; i < n; {
+		run := min(n-i, 1+rng.IntN(64))
+		kind := rng.IntN(6)
+		for j := i; j < i+run; j++ {
+			switch kind {
+			case 0:
+				signal[j] = 0
+			case 1:
+				signal[j] = float32(math.Copysign(0, -1))
+			case 2: // subnormals and their neighbours
+				signal[j] = math.Float32frombits(rng.Uint32() & 0x80ffffff)
+			case 3: // quiet
+				signal[j] = amplitude * 1e-6 * float32(rng.NormFloat64())
+			default:
+				signal[j] = amplitude * float32(rng.NormFloat64())
+			}
+		}
+		i += run
+	}
+
+	return signal
+}
+
+// sameBits reports the first index where got and want differ in any bit.
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d samples, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: sample %d is %g (%#08x), upstream %g (%#08x)",
+				what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+}
+
+func TestDeemphasisAndInterleaveBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, frameSampleCount := range frameSampleCounts {
+		for _, rate := range outputSampleRates {
+			for _, channelCount := range []int{1, 2} {
+				name := fmt.Sprintf("%d/%dHz/%dch", frameSampleCount, rate, channelCount)
+				var patched, upstream Decoder
+				outCount := frameSampleCount * rate / sampleRate * channelCount
+				// Consecutive frames, so that the filter memory carried from
+				// one to the next is checked too.
+				for frame := range 20 {
+					timeX := testSignal(rng, frameSampleCount, 32768)
+					timeY := testSignal(rng, frameSampleCount, 32768)
+					if channelCount == 1 {
+						timeY = nil
+					}
+					got := make([]float32, outCount)
+					want := make([]float32, outCount)
+					patched.deemphasisAndInterleave(timeX, timeY, got, frameSampleCount, channelCount, rate)
+					upstreamDeemphasisAndInterleave(&upstream, timeX, timeY, want, frameSampleCount, channelCount, rate)
+					what := fmt.Sprintf("%s frame %d", name, frame)
+					sameBits(t, what, got, want)
+					sameBits(t, what+" filter memory", patched.preemphasisMem[:], upstream.preemphasisMem[:])
+				}
+			}
+		}
+	}
+}
