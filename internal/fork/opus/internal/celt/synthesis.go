@@ -433,26 +433,20 @@ func limitOutputBandwidth(info *frameSideInfo, freq []float32) {
 func (d *Decoder) inverseTransformChannel(freq []float32, channel int, info *frameSideInfo) []float32 {
 	channelScratch := &d.scratchBuffer().channels[channel]
 	frameSampleCount := len(freq)
+	if !info.transient {
+		return d.inverseTransformLongBlock(freq, channel, channelScratch)
+	}
 	accumulated := channelScratch.accumulated[:frameSampleCount+shortBlockSampleCount]
 	clear(accumulated)
-	blockCount := 1
-	blockSampleCount := frameSampleCount
-	stride := 1
-	if info.transient {
-		blockCount = 1 << info.lm
-		blockSampleCount = shortBlockSampleCount
-		stride = blockCount
-	}
-	// Transient spectra are interleaved short MDCTs; non-transient frames are
-	// one long transform. Accumulate either form into a single time buffer.
+	blockCount := 1 << info.lm
+	blockSampleCount := shortBlockSampleCount
+	stride := blockCount
+	// Transient spectra are interleaved short MDCTs. Accumulate them into a
+	// single time buffer.
 	for block := range blockCount {
 		blockFreq := channelScratch.blockFreq[:blockSampleCount]
-		if info.transient {
-			for i := range blockSampleCount {
-				blockFreq[i] = freq[block+i*stride]
-			}
-		} else {
-			copy(blockFreq, freq)
+		for i := range blockSampleCount {
+			blockFreq[i] = freq[block+i*stride]
 		}
 		blockTime := inverseMDCTWithScratch(blockFreq, &channelScratch.mdct)
 		for i := range blockSampleCount + shortBlockSampleCount {
@@ -470,6 +464,34 @@ func (d *Decoder) inverseTransformChannel(freq []float32, channel int, info *fra
 	return time
 }
 
+// inverseTransformLongBlock is inverseTransformChannel for a frame of one
+// long transform. Upstream copies the spectrum into a second buffer and
+// adds the transform's output into a cleared one before using it; here the
+// transform reads the spectrum where it is and its output goes straight to
+// the time buffer and the overlap (patch 3, see PATCHES.md). Each sample
+// still gets upstream's addition to that cleared buffer's zero: 0 + v is
+// v, except that it turns a -0 (which silent frames have) into +0, and it
+// keeps the output bit-identical.
+func (d *Decoder) inverseTransformLongBlock(freq []float32, channel int, channelScratch *channelScratch) []float32 {
+	frameSampleCount := len(freq)
+	blockTime := inverseMDCTWithScratch(freq, &channelScratch.mdct)
+	time := channelScratch.time[:frameSampleCount]
+	overlap := d.overlap[channel][:shortBlockSampleCount]
+	timeHead := time[:shortBlockSampleCount]
+	for i, value := range blockTime[:shortBlockSampleCount] {
+		timeHead[i] = (0 + value) + overlap[i]
+	}
+	timeRest := time[shortBlockSampleCount:]
+	for i, value := range blockTime[shortBlockSampleCount:frameSampleCount] {
+		timeRest[i] = 0 + value
+	}
+	for i, value := range blockTime[frameSampleCount : frameSampleCount+shortBlockSampleCount] {
+		overlap[i] = 0 + value
+	}
+
+	return time
+}
+
 // inverseMDCT follows the RFC 6716 Section 4.3.7 low-overlap IMDCT shape:
 // N frequency samples become 2*N time samples plus the CELT overlap tail.
 func inverseMDCT(freq []float32) []float32 {
@@ -482,17 +504,23 @@ func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
 	n2 := len(freq)
 	plan := inverseTransformPlanForFrameSampleCount(n2)
 	n4 := plan.n4
+	// The plan's fields in locals, and slices of one known length, let the
+	// compiler keep them in registers and drop most bounds checks; the
+	// arithmetic is upstream's, operation for operation (patch 3).
+	sine := plan.sine
+	rotateCos := plan.rotateCos[:n4]
+	rotateSinQuarter := plan.rotateSinQuarter[:n4]
 	preRotated := scratch.preRotated[:n4]
 	// Pack the MDCT input into the complex half-size transform domain before
 	// the inverse complex step, matching the reference mdct_backward staging.
-	for i := range n4 {
+	for i := range preRotated {
 		xp1 := freq[2*i]
 		xp2 := freq[n2-1-2*i]
-		cosine := plan.rotateCos[i]
-		sineQuarter := plan.rotateSinQuarter[i]
+		cosine := rotateCos[i]
+		sineQuarter := rotateSinQuarter[i]
 		yr := -xp2*cosine + xp1*sineQuarter
 		yi := -xp2*sineQuarter - xp1*cosine
-		preRotated[i] = complex32{r: yr - yi*plan.sine, i: yi + yr*plan.sine}
+		preRotated[i] = complex32{r: yr - yi*sine, i: yi + yr*sine}
 	}
 
 	fftOut := scratch.fftOut[:n4]
@@ -504,38 +532,36 @@ func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
 	for i, value := range fftOut {
 		re := value.r
 		im := value.i
-		cosine := plan.rotateCos[i]
-		sineQuarter := plan.rotateSinQuarter[i]
+		cosine := rotateCos[i]
+		sineQuarter := rotateSinQuarter[i]
 		yr := re*cosine - im*sineQuarter
 		yi := im*cosine + re*sineQuarter
-		deshuffled[2*i] = -(yr - yi*plan.sine)
-		deshuffled[n2-1-2*i] = yi + yr*plan.sine
+		deshuffled[2*i] = -(yr - yi*sine)
+		deshuffled[n2-1-2*i] = yi + yr*sine
 	}
 
-	overlap := shortBlockSampleCount
+	const overlap = shortBlockSampleCount
 	out := scratch.out[:n2+overlap]
-	clear(out)
-	leftPlain := n4 - overlap/2
 	// Apply the low-overlap window from RFC 6716 Section 4.3.7. The middle
-	// region is unwindowed; the edges are mirrored for TDAC overlap-add.
-	for i := 0; i < leftPlain; i++ {
-		out[n4+overlap/2-1-i] = float32(deshuffled[n4-1-i])
+	// region is unwindowed, a plain copy; the edges are mirrored for TDAC
+	// overlap-add. Upstream adds the first edge into a cleared buffer:
+	// only that part is cleared here, and the sums are the same.
+	copy(out[overlap:n4+overlap/2], deshuffled[overlap/2:n4])
+	copy(out[n4+overlap/2:n2], deshuffled[n4:n2-overlap/2])
+	firstEdge := deshuffled[:overlap/2]
+	firstOut := out[:overlap]
+	clear(firstOut)
+	for windowIndex := range overlap / 2 {
+		x1 := firstEdge[overlap/2-1-windowIndex]
+		firstOut[windowIndex] += -celtWindow120[windowIndex] * x1
+		firstOut[overlap-1-windowIndex] += celtWindow120[overlap-1-windowIndex] * x1
 	}
-	for i := leftPlain; i < n4; i++ {
-		x1 := deshuffled[n4-1-i]
-		windowIndex := i - leftPlain
-		out[windowIndex] += -celtWindow(windowIndex) * x1
-		out[n4+overlap/2-1-i] += celtWindow(overlap-1-windowIndex) * x1
-	}
-
-	for i := 0; i < leftPlain; i++ {
-		out[n4+overlap/2+i] = deshuffled[n4+i]
-	}
-	for i := leftPlain; i < n4; i++ {
-		x2 := deshuffled[n4+i]
-		windowIndex := i - leftPlain
-		out[n2+overlap-1-windowIndex] = celtWindow(windowIndex) * x2
-		out[n4+overlap/2+i] = celtWindow(overlap-1-windowIndex) * x2
+	lastEdge := deshuffled[n2-overlap/2 : n2]
+	lastOut := out[n2 : n2+overlap]
+	for windowIndex := range overlap / 2 {
+		x2 := lastEdge[windowIndex]
+		lastOut[overlap-1-windowIndex] = celtWindow120[windowIndex] * x2
+		lastOut[windowIndex] = celtWindow120[overlap-1-windowIndex] * x2
 	}
 
 	return out
