@@ -165,3 +165,25 @@ func TestInverseTransformChannelBitExact(t *testing.T) {
 		}
 	}
 }
+
+func TestInverseComplexDFTBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, frameSampleCount := range frameSampleCounts {
+		plan := inverseTransformPlanForFrameSampleCount(frameSampleCount)
+		for trial := range 50 {
+			values := testSpectrum(rng, 2*plan.n4)
+			in := make([]complex32, plan.n4)
+			for i := range in {
+				in[i] = complex32{r: values[2*i], i: values[2*i+1]}
+			}
+			got := make([]complex32, plan.n4)
+			want := make([]complex32, plan.n4)
+			inverseComplexDFTInto(in, got, make([]complex32, plan.n4), plan)
+			upstreamInverseComplexDFTInto(in, want, make([]complex32, plan.n4), plan)
+			what := fmt.Sprintf("%d points, trial %d", plan.n4, trial)
+			for i := range want {
+				sameBits(t, what, []float32{got[i].r, got[i].i}, []float32{want[i].r, want[i].i})
+			}
+		}
+	}
+}

@@ -587,8 +587,9 @@ func inverseComplexDFTInto(in []complex32, out []complex32, work []complex32, pl
 		return
 	}
 
+	bitrev := plan.fftBitrev[:len(in)]
 	for i, value := range in {
-		out[plan.fftBitrev[i]] = value
+		out[bitrev[i]] = value
 	}
 	for stage := len(plan.fftFactors) - 1; stage >= 0; stage-- {
 		factor := plan.fftFactors[stage]
@@ -608,57 +609,73 @@ func inverseComplexDFTInto(in []complex32, out []complex32, work []complex32, pl
 	}
 }
 
+// The radix-2 to radix-4 butterflies below do upstream's arithmetic,
+// operation for operation, but reach each group's sub-transforms through
+// slices of one known length (s0, s1, ...: the group's first, second, ...
+// sub-transform), so that the compiler drops their bounds checks, and keep
+// the twiddles in a local (patch 3, see PATCHES.md).
+
 func inverseFFTButterfly2(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	groupSize := 2 * subtransformLength
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			out0 := out[base+frequencyIndex]
-			out1 := out[base+subtransformLength+frequencyIndex]
-			twiddle := plan.fftTwiddles[frequencyIndex*fstride]
-			out1 = multiplyComplex32(out1, twiddle)
-			out[base+frequencyIndex] = addComplex32(out0, out1)
-			out[base+subtransformLength+frequencyIndex] = subtractComplex32(out0, out1)
+	m := subtransformLength
+	twiddles := plan.fftTwiddles
+	for group := range fstride {
+		base := group * 2 * m
+		s0 := out[base:][:m]
+		s1 := out[base+m:][:m]
+		for j := range s0 {
+			out0 := s0[j]
+			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
+			s0[j] = addComplex32(out0, out1)
+			s1[j] = subtractComplex32(out0, out1)
 		}
 	}
 }
 
 func inverseFFTButterfly3(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	groupSize := 3 * subtransformLength
-	epi3 := plan.fftTwiddles[fstride*subtransformLength]
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			out0 := out[base+frequencyIndex]
-			out1 := multiplyComplex32(out[base+subtransformLength+frequencyIndex], plan.fftTwiddles[frequencyIndex*fstride])
-			out2 := multiplyComplex32(out[base+2*subtransformLength+frequencyIndex], plan.fftTwiddles[2*frequencyIndex*fstride])
+	m := subtransformLength
+	twiddles := plan.fftTwiddles
+	epi3 := twiddles[fstride*m]
+	for group := range fstride {
+		base := group * 3 * m
+		s0 := out[base:][:m]
+		s1 := out[base+m:][:m]
+		s2 := out[base+2*m:][:m]
+		for j := range s0 {
+			out0 := s0[j]
+			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
+			out2 := multiplyComplex32(s2[j], twiddles[2*j*fstride])
 			sum := addComplex32(out1, out2)
 			diff := multiplyComplex32ByFloat32(subtractComplex32(out1, out2), epi3.i)
 			mid := subtractComplex32(out0, multiplyComplex32ByFloat32(sum, 0.5))
-			out[base+frequencyIndex] = addComplex32(out0, sum)
-			out[base+subtransformLength+frequencyIndex] = complex32{r: mid.r - diff.i, i: mid.i + diff.r}
-			out[base+2*subtransformLength+frequencyIndex] = complex32{r: mid.r + diff.i, i: mid.i - diff.r}
+			s0[j] = addComplex32(out0, sum)
+			s1[j] = complex32{r: mid.r - diff.i, i: mid.i + diff.r}
+			s2[j] = complex32{r: mid.r + diff.i, i: mid.i - diff.r}
 		}
 	}
 }
 
 func inverseFFTButterfly4(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	groupSize := 4 * subtransformLength
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			out0 := out[base+frequencyIndex]
-			out1 := multiplyComplex32(out[base+subtransformLength+frequencyIndex], plan.fftTwiddles[frequencyIndex*fstride])
-			out2 := multiplyComplex32(out[base+2*subtransformLength+frequencyIndex], plan.fftTwiddles[2*frequencyIndex*fstride])
-			out3 := multiplyComplex32(out[base+3*subtransformLength+frequencyIndex], plan.fftTwiddles[3*frequencyIndex*fstride])
+	m := subtransformLength
+	twiddles := plan.fftTwiddles
+	for group := range fstride {
+		base := group * 4 * m
+		s0 := out[base:][:m]
+		s1 := out[base+m:][:m]
+		s2 := out[base+2*m:][:m]
+		s3 := out[base+3*m:][:m]
+		for j := range s0 {
+			out0 := s0[j]
+			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
+			out2 := multiplyComplex32(s2[j], twiddles[2*j*fstride])
+			out3 := multiplyComplex32(s3[j], twiddles[3*j*fstride])
 			evenDifference := subtractComplex32(out0, out2)
 			evenSum := addComplex32(out0, out2)
 			oddSum := addComplex32(out1, out3)
 			oddDifference := subtractComplex32(out1, out3)
-			out[base+frequencyIndex] = addComplex32(evenSum, oddSum)
-			out[base+2*subtransformLength+frequencyIndex] = subtractComplex32(evenSum, oddSum)
-			out[base+subtransformLength+frequencyIndex] = complex32{r: evenDifference.r - oddDifference.i, i: evenDifference.i + oddDifference.r}
-			out[base+3*subtransformLength+frequencyIndex] = complex32{r: evenDifference.r + oddDifference.i, i: evenDifference.i - oddDifference.r}
+			s0[j] = addComplex32(evenSum, oddSum)
+			s2[j] = subtractComplex32(evenSum, oddSum)
+			s1[j] = complex32{r: evenDifference.r - oddDifference.i, i: evenDifference.i + oddDifference.r}
+			s3[j] = complex32{r: evenDifference.r + oddDifference.i, i: evenDifference.i - oddDifference.r}
 		}
 	}
 }
