@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/pion/opus/internal/rangecoding"
 )
 
 // The tests of this file check patch 3 (PATCHES.md): each function it
@@ -183,6 +186,33 @@ func TestInverseComplexDFTBitExact(t *testing.T) {
 			what := fmt.Sprintf("%d points, trial %d", plan.n4, trial)
 			for i := range want {
 				sameBits(t, what, []float32{got[i].r, got[i].i}, []float32{want[i].r, want[i].i})
+			}
+		}
+	}
+}
+
+// TestDecodePulsesBitExact decodes a PVQ vector of every dimension and pulse
+// count the table covers, from random range coder data, and checks that it
+// is upstream's vector, read with as many bits.
+func TestDecodePulsesBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := 1; n <= cwrsMaxDimension; n++ {
+		for k := 1; k <= cwrsMaxPulseCount; k++ {
+			for trial := range 3 {
+				data := make([]byte, 64)
+				for i := range data {
+					data[i] = byte(rng.Uint32())
+				}
+				var patched, upstream rangecoding.Decoder
+				patched.Init(data)
+				upstream.Init(data)
+				got := make([]int, n)
+				want := make([]int, n)
+				decodePulses(got, n, k, &patched, nil)
+				upstreamDecodePulses(want, n, k, &upstream, map[cwrsRowKey][]uint32{})
+				if !slices.Equal(got, want) || patched.FinalRange() != upstream.FinalRange() || patched.Tell() != upstream.Tell() {
+					t.Fatalf("n %d k %d trial %d: pulses %v, upstream %v", n, k, trial, got, want)
+				}
 			}
 		}
 	}

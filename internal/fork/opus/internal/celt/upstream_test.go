@@ -3,6 +3,8 @@
 
 package celt
 
+import "github.com/pion/opus/internal/rangecoding"
+
 // This file keeps pion/opus v0.1.0's own versions of the functions patch 3
 // rewrote for speed (see PATCHES.md), copied verbatim but for their names
 // (an "upstream" prefix, and methods made functions of d), so that
@@ -274,4 +276,52 @@ func upstreamInverseFFTButterfly5(out []complex32, subtransformLength, fstride i
 			out[base+3*subtransformLength+frequencyIndex] = subtractComplex32(base23, rotate23)
 		}
 	}
+}
+
+func upstreamDecodePulses(
+	y []int,
+	n,
+	k int,
+	rangeDecoder *rangecoding.Decoder,
+	cwrsRows map[cwrsRowKey][]uint32,
+) {
+	if k <= 0 {
+		clear(y[:n])
+
+		return
+	}
+
+	switch n {
+	case 2:
+		index, _ := rangeDecoder.DecodeUniform(cwrsCodewordCount2(k))
+		cwrsDecode2(y, k, index)
+
+		return
+	case 3:
+		index, _ := rangeDecoder.DecodeUniform(cwrsCodewordCount3(k))
+		cwrsDecode3(y, k, index)
+
+		return
+	case 4:
+		index, _ := rangeDecoder.DecodeUniform(cwrsCodewordCount4(k))
+		cwrsDecode4(y, k, index)
+
+		return
+	}
+
+	var row [cwrsMaxPulseCount + 2]uint32
+	var u []uint32
+	if k > cwrsMaxPulseCount {
+		u = make([]uint32, k+2)
+	} else {
+		u = row[:k+2]
+	}
+	if cwrsRows == nil {
+		cwrsUrowInto(u, n)
+	} else {
+		copy(u, cachedCWRSRow(cwrsRows, n, k))
+	}
+	total := u[k] + u[k+1]
+	index, _ := rangeDecoder.DecodeUniform(total)
+	cwrsDecode(y, n, k, index, u)
 }
