@@ -9,6 +9,31 @@ import "github.com/pion/opus/internal/rangecoding"
 // The static CELT pulse cache tops out at getPulses(40) == 128.
 const cwrsMaxPulseCount = 128
 
+// cwrsMaxDimension is the widest band a PVQ vector spans: band 20 at LM 3,
+// (100-78)<<3 bins.
+const cwrsMaxDimension = 176
+
+// cwrsTable holds the recurrence row of V(N,K) (cwrsUrowInto) of every
+// dimension up to cwrsMaxDimension, for pulse counts up to
+// cwrsMaxPulseCount+1: 92 KB built once and shared by every decoder (patch
+// 3, see PATCHES.md).
+var cwrsTable = newCWRSTable() //nolint:gochecknoglobals
+
+func newCWRSTable() [cwrsMaxDimension + 1][cwrsMaxPulseCount + 2]uint32 {
+	var table [cwrsMaxDimension + 1][cwrsMaxPulseCount + 2]uint32
+	cwrsUrowInto(table[0][:], 0)
+	cwrsUrowInto(table[1][:], 1)
+	cwrsUrowInto(table[2][:], 2)
+	// cwrsUrowInto advances the row of 2 dimensions by one dimension at a
+	// time: do the same, keeping each step.
+	for n := 3; n <= cwrsMaxDimension; n++ {
+		table[n] = table[n-1]
+		cwrsNextRow(table[n][1:], 1)
+	}
+
+	return table
+}
+
 type cwrsRowKey uint32
 
 // decodePulses implements the RFC 6716 Section 4.3.4.2 CWRS index decode for
@@ -40,6 +65,14 @@ func decodePulses(
 	case 4:
 		index, _ := rangeDecoder.DecodeUniform(cwrsCodewordCount4(k))
 		cwrsDecode4(y, k, index)
+
+		return
+	}
+
+	if n <= cwrsMaxDimension && k <= cwrsMaxPulseCount {
+		u := &cwrsTable[n]
+		index, _ := rangeDecoder.DecodeUniform(u[k] + u[k+1])
+		cwrsDecodeFromTable(y, n, k, index)
 
 		return
 	}
@@ -267,6 +300,39 @@ func cwrsDecode(y []int, n, k int, index uint32, u []uint32) {
 		yj -= k
 		y[j] = (yj + signMask) ^ signMask
 		cwrsPreviousRow(u, k+2, 0)
+	}
+	if genericLength < n {
+		cwrsDecode4(y[genericLength:], k, index)
+	}
+}
+
+// cwrsDecodeFromTable is cwrsDecode reading the recurrence row of each
+// dimension left from cwrsTable. Upstream rewinds its one row by a
+// dimension after each coefficient (cwrsPreviousRow, a pass over k+2
+// values); the rows are the same, so the pulses are (patch 3).
+func cwrsDecodeFromTable(y []int, n, k int, index uint32) {
+	genericLength := n
+	if n > 4 {
+		genericLength -= 4
+	}
+	for j := range genericLength {
+		u := &cwrsTable[n-j]
+		p := u[k+1]
+		signMask := 0
+		if index >= p {
+			index -= p
+			signMask = -1
+		}
+
+		yj := k
+		p = u[k]
+		for p > index {
+			k--
+			p = u[k]
+		}
+		index -= p
+		yj -= k
+		y[j] = (yj + signMask) ^ signMask
 	}
 	if genericLength < n {
 		cwrsDecode4(y[genericLength:], k, index)

@@ -433,26 +433,20 @@ func limitOutputBandwidth(info *frameSideInfo, freq []float32) {
 func (d *Decoder) inverseTransformChannel(freq []float32, channel int, info *frameSideInfo) []float32 {
 	channelScratch := &d.scratchBuffer().channels[channel]
 	frameSampleCount := len(freq)
+	if !info.transient {
+		return d.inverseTransformLongBlock(freq, channel, channelScratch)
+	}
 	accumulated := channelScratch.accumulated[:frameSampleCount+shortBlockSampleCount]
 	clear(accumulated)
-	blockCount := 1
-	blockSampleCount := frameSampleCount
-	stride := 1
-	if info.transient {
-		blockCount = 1 << info.lm
-		blockSampleCount = shortBlockSampleCount
-		stride = blockCount
-	}
-	// Transient spectra are interleaved short MDCTs; non-transient frames are
-	// one long transform. Accumulate either form into a single time buffer.
+	blockCount := 1 << info.lm
+	blockSampleCount := shortBlockSampleCount
+	stride := blockCount
+	// Transient spectra are interleaved short MDCTs. Accumulate them into a
+	// single time buffer.
 	for block := range blockCount {
 		blockFreq := channelScratch.blockFreq[:blockSampleCount]
-		if info.transient {
-			for i := range blockSampleCount {
-				blockFreq[i] = freq[block+i*stride]
-			}
-		} else {
-			copy(blockFreq, freq)
+		for i := range blockSampleCount {
+			blockFreq[i] = freq[block+i*stride]
 		}
 		blockTime := inverseMDCTWithScratch(blockFreq, &channelScratch.mdct)
 		for i := range blockSampleCount + shortBlockSampleCount {
@@ -470,6 +464,34 @@ func (d *Decoder) inverseTransformChannel(freq []float32, channel int, info *fra
 	return time
 }
 
+// inverseTransformLongBlock is inverseTransformChannel for a frame of one
+// long transform. Upstream copies the spectrum into a second buffer and
+// adds the transform's output into a cleared one before using it; here the
+// transform reads the spectrum where it is and its output goes straight to
+// the time buffer and the overlap (patch 3, see PATCHES.md). Each sample
+// still gets upstream's addition to that cleared buffer's zero: 0 + v is
+// v, except that it turns a -0 (which silent frames have) into +0, and it
+// keeps the output bit-identical.
+func (d *Decoder) inverseTransformLongBlock(freq []float32, channel int, channelScratch *channelScratch) []float32 {
+	frameSampleCount := len(freq)
+	blockTime := inverseMDCTWithScratch(freq, &channelScratch.mdct)
+	time := channelScratch.time[:frameSampleCount]
+	overlap := d.overlap[channel][:shortBlockSampleCount]
+	timeHead := time[:shortBlockSampleCount]
+	for i, value := range blockTime[:shortBlockSampleCount] {
+		timeHead[i] = (0 + value) + overlap[i]
+	}
+	timeRest := time[shortBlockSampleCount:]
+	for i, value := range blockTime[shortBlockSampleCount:frameSampleCount] {
+		timeRest[i] = 0 + value
+	}
+	for i, value := range blockTime[frameSampleCount : frameSampleCount+shortBlockSampleCount] {
+		overlap[i] = 0 + value
+	}
+
+	return time
+}
+
 // inverseMDCT follows the RFC 6716 Section 4.3.7 low-overlap IMDCT shape:
 // N frequency samples become 2*N time samples plus the CELT overlap tail.
 func inverseMDCT(freq []float32) []float32 {
@@ -482,17 +504,23 @@ func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
 	n2 := len(freq)
 	plan := inverseTransformPlanForFrameSampleCount(n2)
 	n4 := plan.n4
+	// The plan's fields in locals, and slices of one known length, let the
+	// compiler keep them in registers and drop most bounds checks; the
+	// arithmetic is upstream's, operation for operation (patch 3).
+	sine := plan.sine
+	rotateCos := plan.rotateCos[:n4]
+	rotateSinQuarter := plan.rotateSinQuarter[:n4]
 	preRotated := scratch.preRotated[:n4]
 	// Pack the MDCT input into the complex half-size transform domain before
 	// the inverse complex step, matching the reference mdct_backward staging.
-	for i := range n4 {
+	for i := range preRotated {
 		xp1 := freq[2*i]
 		xp2 := freq[n2-1-2*i]
-		cosine := plan.rotateCos[i]
-		sineQuarter := plan.rotateSinQuarter[i]
+		cosine := rotateCos[i]
+		sineQuarter := rotateSinQuarter[i]
 		yr := -xp2*cosine + xp1*sineQuarter
 		yi := -xp2*sineQuarter - xp1*cosine
-		preRotated[i] = complex32{r: yr - yi*plan.sine, i: yi + yr*plan.sine}
+		preRotated[i] = complex32{r: yr - yi*sine, i: yi + yr*sine}
 	}
 
 	fftOut := scratch.fftOut[:n4]
@@ -504,38 +532,36 @@ func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
 	for i, value := range fftOut {
 		re := value.r
 		im := value.i
-		cosine := plan.rotateCos[i]
-		sineQuarter := plan.rotateSinQuarter[i]
+		cosine := rotateCos[i]
+		sineQuarter := rotateSinQuarter[i]
 		yr := re*cosine - im*sineQuarter
 		yi := im*cosine + re*sineQuarter
-		deshuffled[2*i] = -(yr - yi*plan.sine)
-		deshuffled[n2-1-2*i] = yi + yr*plan.sine
+		deshuffled[2*i] = -(yr - yi*sine)
+		deshuffled[n2-1-2*i] = yi + yr*sine
 	}
 
-	overlap := shortBlockSampleCount
+	const overlap = shortBlockSampleCount
 	out := scratch.out[:n2+overlap]
-	clear(out)
-	leftPlain := n4 - overlap/2
 	// Apply the low-overlap window from RFC 6716 Section 4.3.7. The middle
-	// region is unwindowed; the edges are mirrored for TDAC overlap-add.
-	for i := 0; i < leftPlain; i++ {
-		out[n4+overlap/2-1-i] = float32(deshuffled[n4-1-i])
+	// region is unwindowed, a plain copy; the edges are mirrored for TDAC
+	// overlap-add. Upstream adds the first edge into a cleared buffer:
+	// only that part is cleared here, and the sums are the same.
+	copy(out[overlap:n4+overlap/2], deshuffled[overlap/2:n4])
+	copy(out[n4+overlap/2:n2], deshuffled[n4:n2-overlap/2])
+	firstEdge := deshuffled[:overlap/2]
+	firstOut := out[:overlap]
+	clear(firstOut)
+	for windowIndex := range overlap / 2 {
+		x1 := firstEdge[overlap/2-1-windowIndex]
+		firstOut[windowIndex] += -celtWindow120[windowIndex] * x1
+		firstOut[overlap-1-windowIndex] += celtWindow120[overlap-1-windowIndex] * x1
 	}
-	for i := leftPlain; i < n4; i++ {
-		x1 := deshuffled[n4-1-i]
-		windowIndex := i - leftPlain
-		out[windowIndex] += -celtWindow(windowIndex) * x1
-		out[n4+overlap/2-1-i] += celtWindow(overlap-1-windowIndex) * x1
-	}
-
-	for i := 0; i < leftPlain; i++ {
-		out[n4+overlap/2+i] = deshuffled[n4+i]
-	}
-	for i := leftPlain; i < n4; i++ {
-		x2 := deshuffled[n4+i]
-		windowIndex := i - leftPlain
-		out[n2+overlap-1-windowIndex] = celtWindow(windowIndex) * x2
-		out[n4+overlap/2+i] = celtWindow(overlap-1-windowIndex) * x2
+	lastEdge := deshuffled[n2-overlap/2 : n2]
+	lastOut := out[n2 : n2+overlap]
+	for windowIndex := range overlap / 2 {
+		x2 := lastEdge[windowIndex]
+		lastOut[overlap-1-windowIndex] = celtWindow120[windowIndex] * x2
+		lastOut[windowIndex] = celtWindow120[overlap-1-windowIndex] * x2
 	}
 
 	return out
@@ -561,8 +587,9 @@ func inverseComplexDFTInto(in []complex32, out []complex32, work []complex32, pl
 		return
 	}
 
+	bitrev := plan.fftBitrev[:len(in)]
 	for i, value := range in {
-		out[plan.fftBitrev[i]] = value
+		out[bitrev[i]] = value
 	}
 	for stage := len(plan.fftFactors) - 1; stage >= 0; stage-- {
 		factor := plan.fftFactors[stage]
@@ -582,57 +609,73 @@ func inverseComplexDFTInto(in []complex32, out []complex32, work []complex32, pl
 	}
 }
 
+// The radix-2 to radix-4 butterflies below do upstream's arithmetic,
+// operation for operation, but reach each group's sub-transforms through
+// slices of one known length (s0, s1, ...: the group's first, second, ...
+// sub-transform), so that the compiler drops their bounds checks, and keep
+// the twiddles in a local (patch 3, see PATCHES.md).
+
 func inverseFFTButterfly2(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	groupSize := 2 * subtransformLength
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			out0 := out[base+frequencyIndex]
-			out1 := out[base+subtransformLength+frequencyIndex]
-			twiddle := plan.fftTwiddles[frequencyIndex*fstride]
-			out1 = multiplyComplex32(out1, twiddle)
-			out[base+frequencyIndex] = addComplex32(out0, out1)
-			out[base+subtransformLength+frequencyIndex] = subtractComplex32(out0, out1)
+	m := subtransformLength
+	twiddles := plan.fftTwiddles
+	for group := range fstride {
+		base := group * 2 * m
+		s0 := out[base:][:m]
+		s1 := out[base+m:][:m]
+		for j := range s0 {
+			out0 := s0[j]
+			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
+			s0[j] = addComplex32(out0, out1)
+			s1[j] = subtractComplex32(out0, out1)
 		}
 	}
 }
 
 func inverseFFTButterfly3(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	groupSize := 3 * subtransformLength
-	epi3 := plan.fftTwiddles[fstride*subtransformLength]
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			out0 := out[base+frequencyIndex]
-			out1 := multiplyComplex32(out[base+subtransformLength+frequencyIndex], plan.fftTwiddles[frequencyIndex*fstride])
-			out2 := multiplyComplex32(out[base+2*subtransformLength+frequencyIndex], plan.fftTwiddles[2*frequencyIndex*fstride])
+	m := subtransformLength
+	twiddles := plan.fftTwiddles
+	epi3 := twiddles[fstride*m]
+	for group := range fstride {
+		base := group * 3 * m
+		s0 := out[base:][:m]
+		s1 := out[base+m:][:m]
+		s2 := out[base+2*m:][:m]
+		for j := range s0 {
+			out0 := s0[j]
+			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
+			out2 := multiplyComplex32(s2[j], twiddles[2*j*fstride])
 			sum := addComplex32(out1, out2)
 			diff := multiplyComplex32ByFloat32(subtractComplex32(out1, out2), epi3.i)
 			mid := subtractComplex32(out0, multiplyComplex32ByFloat32(sum, 0.5))
-			out[base+frequencyIndex] = addComplex32(out0, sum)
-			out[base+subtransformLength+frequencyIndex] = complex32{r: mid.r - diff.i, i: mid.i + diff.r}
-			out[base+2*subtransformLength+frequencyIndex] = complex32{r: mid.r + diff.i, i: mid.i - diff.r}
+			s0[j] = addComplex32(out0, sum)
+			s1[j] = complex32{r: mid.r - diff.i, i: mid.i + diff.r}
+			s2[j] = complex32{r: mid.r + diff.i, i: mid.i - diff.r}
 		}
 	}
 }
 
 func inverseFFTButterfly4(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	groupSize := 4 * subtransformLength
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			out0 := out[base+frequencyIndex]
-			out1 := multiplyComplex32(out[base+subtransformLength+frequencyIndex], plan.fftTwiddles[frequencyIndex*fstride])
-			out2 := multiplyComplex32(out[base+2*subtransformLength+frequencyIndex], plan.fftTwiddles[2*frequencyIndex*fstride])
-			out3 := multiplyComplex32(out[base+3*subtransformLength+frequencyIndex], plan.fftTwiddles[3*frequencyIndex*fstride])
+	m := subtransformLength
+	twiddles := plan.fftTwiddles
+	for group := range fstride {
+		base := group * 4 * m
+		s0 := out[base:][:m]
+		s1 := out[base+m:][:m]
+		s2 := out[base+2*m:][:m]
+		s3 := out[base+3*m:][:m]
+		for j := range s0 {
+			out0 := s0[j]
+			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
+			out2 := multiplyComplex32(s2[j], twiddles[2*j*fstride])
+			out3 := multiplyComplex32(s3[j], twiddles[3*j*fstride])
 			evenDifference := subtractComplex32(out0, out2)
 			evenSum := addComplex32(out0, out2)
 			oddSum := addComplex32(out1, out3)
 			oddDifference := subtractComplex32(out1, out3)
-			out[base+frequencyIndex] = addComplex32(evenSum, oddSum)
-			out[base+2*subtransformLength+frequencyIndex] = subtractComplex32(evenSum, oddSum)
-			out[base+subtransformLength+frequencyIndex] = complex32{r: evenDifference.r - oddDifference.i, i: evenDifference.i + oddDifference.r}
-			out[base+3*subtransformLength+frequencyIndex] = complex32{r: evenDifference.r + oddDifference.i, i: evenDifference.i - oddDifference.r}
+			s0[j] = addComplex32(evenSum, oddSum)
+			s2[j] = subtractComplex32(evenSum, oddSum)
+			s1[j] = complex32{r: evenDifference.r - oddDifference.i, i: evenDifference.i + oddDifference.r}
+			s3[j] = complex32{r: evenDifference.r + oddDifference.i, i: evenDifference.i - oddDifference.r}
 		}
 	}
 }
@@ -833,6 +876,17 @@ func (d *Decoder) deemphasisAndInterleave(
 	if outputSampleRate == 0 {
 		outputSampleRate = sampleRate
 	}
+	if outputSampleRate == sampleRate && channelCount == 1 {
+		d.preemphasisMem[0] = deemphasisMono(timeX[:frameSampleCount], out, d.preemphasisMem[0])
+
+		return
+	}
+	if outputSampleRate == sampleRate && channelCount == 2 {
+		d.preemphasisMem[0], d.preemphasisMem[1] = deemphasisStereo(
+			timeX[:frameSampleCount], timeY[:frameSampleCount], out, d.preemphasisMem[0], d.preemphasisMem[1])
+
+		return
+	}
 	downsample := sampleRate / outputSampleRate
 	outputSample := 0
 	for sample := range frameSampleCount {
@@ -854,6 +908,44 @@ func (d *Decoder) deemphasisAndInterleave(
 		}
 		outputSample++
 	}
+}
+
+// deemphasisCoefficient is the pole of the decoder's de-emphasis filter,
+// the float32 nearest 0.85000610.
+const deemphasisCoefficient float32 = 0.85000610
+
+// deemphasisMono is deemphasisAndInterleave for one channel at 48 kHz, the
+// live path's case (patch 3, see PATCHES.md): no decimation test per
+// sample, the filter memory in a register instead of the Decoder, and
+// slices the compiler can prove in bounds. It does the same float32
+// operations in the same order, so its output is bit-identical; the
+// multiplication by 1.0/32768, a power of two, is exact like the division.
+// It returns the filter memory for the next frame.
+func deemphasisMono(time []float32, out []float32, mem float32) float32 {
+	out = out[:len(time)]
+	for i, sample := range time {
+		value := sample + mem
+		mem = deemphasisCoefficient * value
+		out[i] = value * (1.0 / 32768)
+	}
+
+	return mem
+}
+
+// deemphasisStereo is deemphasisMono for two channels, interleaving them.
+func deemphasisStereo(timeX, timeY []float32, out []float32, memX, memY float32) (float32, float32) {
+	timeY = timeY[:len(timeX)]
+	for i, sample := range timeX {
+		left := sample + memX
+		memX = deemphasisCoefficient * left
+		right := timeY[i] + memY
+		memY = deemphasisCoefficient * right
+		pair := out[2*i : 2*i+2]
+		pair[0] = left * (1.0 / 32768)
+		pair[1] = right * (1.0 / 32768)
+	}
+
+	return memX, memY
 }
 
 func minFloat32(a, b float32) float32 {

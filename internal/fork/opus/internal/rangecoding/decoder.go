@@ -312,29 +312,27 @@ func (r *Decoder) getBits(n int) uint32 {
 	return bits
 }
 
-func (r *Decoder) getRawBit() uint32 {
-	index := r.rawBitsRead / 8
-	offset := r.rawBitsRead % 8
-	r.rawBitsRead++
-	r.nbitsTotal++
-	if index >= uint(len(r.data)) {
-		return 0
-	}
-
-	byteIndex := len(r.data) - 1 - int(index) //nolint:gosec // G115: index is bounded by len(r.data) above.
-
-	return uint32((r.data[byteIndex] >> offset) & 1)
-}
-
+// getRawBits reads n raw bits from the end of the frame. Upstream reads
+// them one at a time, each with its own division and bounds test; this
+// takes up to a byte at a time, the same bits, and moves the cursor and
+// the bit count as far (patch 3, see PATCHES.md).
 func (r *Decoder) getRawBits(n uint) uint32 {
 	var bits uint32
-
-	for i := uint(0); i < n && i < 32; i++ {
-		bits |= r.getRawBit() << i
+	kept := min(n, 32) // upstream drops the bits past 32, but counts them
+	for got := uint(0); got < kept; {
+		index := r.rawBitsRead / 8
+		offset := r.rawBitsRead % 8
+		count := min(8-offset, kept-got)
+		if index < uint(len(r.data)) {
+			b := uint32(r.data[len(r.data)-1-int(index)] >> offset) //nolint:gosec // G115: index is bounded by len(r.data).
+			bits |= (b & (1<<count - 1)) << got
+		}
+		got += count
+		r.rawBitsRead += count
+		r.nbitsTotal += count
 	}
-	for i := uint(32); i < n; i++ {
-		_ = r.getRawBit()
-	}
+	r.rawBitsRead += n - kept
+	r.nbitsTotal += n - kept
 
 	return bits
 }

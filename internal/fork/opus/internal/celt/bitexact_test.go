@@ -1,0 +1,219 @@
+// SPDX-FileCopyrightText: 2026 The Pion community <https://pion.ly>
+// SPDX-License-Identifier: MIT
+
+package celt
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/pion/opus/internal/rangecoding"
+)
+
+// The tests of this file check patch 3 (PATCHES.md): each function it
+// rewrote for speed must give, for the same input, the very float32 bits
+// pion/opus v0.1.0's version (upstream_test.go) gives. The inputs are
+// random signals with what real frames contain, and what a rewrite most
+// easily gets wrong: silences of +0 and -0 (a cleared buffer, then x+0,
+// turns -0 into +0), subnormals, loud and quiet runs.
+
+// frameSampleCounts are CELT's four frame sizes: 2.5, 5, 10 and 20 ms.
+var frameSampleCounts = [...]int{120, 240, 480, 960} //nolint:gochecknoglobals
+
+// outputSampleRates are the Opus API rates; the recorder decodes at 48 kHz.
+var outputSampleRates = [...]int{48000, 24000, 16000, 12000, 8000} //nolint:gochecknoglobals
+
+// testSignal returns n samples, one random stretch after another, scaled
+// by amplitude (about 32768 for PCM before de-emphasis, about 1 for a
+// normalised spectrum).
+func testSignal(rng *rand.Rand, n int, amplitude float32) []float32 {
+	signal := make([]float32, n)
+	for i := 0; i < n; {
+		run := min(n-i, 1+rng.IntN(64))
+		kind := rng.IntN(6)
+		for j := i; j < i+run; j++ {
+			switch kind {
+			case 0:
+				signal[j] = 0
+			case 1:
+				signal[j] = float32(math.Copysign(0, -1))
+			case 2: // subnormals and their neighbours
+				signal[j] = math.Float32frombits(rng.Uint32() & 0x80ffffff)
+			case 3: // quiet
+				signal[j] = amplitude * 1e-6 * float32(rng.NormFloat64())
+			default:
+				signal[j] = amplitude * float32(rng.NormFloat64())
+			}
+		}
+		i += run
+	}
+
+	return signal
+}
+
+// testSpectrum is testSignal, or in one frame of three a silent one: zeros
+// of both signs, as a frame without energy decodes to.
+func testSpectrum(rng *rand.Rand, n int) []float32 {
+	if rng.IntN(3) != 0 {
+		return testSignal(rng, n, 1000)
+	}
+	spectrum := make([]float32, n)
+	for i := range spectrum {
+		if rng.IntN(2) == 0 {
+			spectrum[i] = float32(math.Copysign(0, -1))
+		}
+	}
+
+	return spectrum
+}
+
+// sameBits reports the first index where got and want differ in any bit.
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d samples, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: sample %d is %g (%#08x), upstream %g (%#08x)",
+				what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+}
+
+func TestDeemphasisAndInterleaveBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, frameSampleCount := range frameSampleCounts {
+		for _, rate := range outputSampleRates {
+			for _, channelCount := range []int{1, 2} {
+				name := fmt.Sprintf("%d/%dHz/%dch", frameSampleCount, rate, channelCount)
+				var patched, upstream Decoder
+				outCount := frameSampleCount * rate / sampleRate * channelCount
+				// Consecutive frames, so that the filter memory carried from
+				// one to the next is checked too.
+				for frame := range 20 {
+					timeX := testSignal(rng, frameSampleCount, 32768)
+					timeY := testSignal(rng, frameSampleCount, 32768)
+					if channelCount == 1 {
+						timeY = nil
+					}
+					got := make([]float32, outCount)
+					want := make([]float32, outCount)
+					patched.deemphasisAndInterleave(timeX, timeY, got, frameSampleCount, channelCount, rate)
+					upstreamDeemphasisAndInterleave(&upstream, timeX, timeY, want, frameSampleCount, channelCount, rate)
+					what := fmt.Sprintf("%s frame %d", name, frame)
+					sameBits(t, what, got, want)
+					sameBits(t, what+" filter memory", patched.preemphasisMem[:], upstream.preemphasisMem[:])
+				}
+			}
+		}
+	}
+}
+
+// garbageScratch returns a decoder scratch filled with NaNs, so that a
+// rewrite which reads a buffer before writing it (upstream cleared more)
+// shows in its output.
+func garbageScratch() *decoderScratch {
+	scratch := new(decoderScratch)
+	nan := float32(math.NaN())
+	for channel := range scratch.channels {
+		c := &scratch.channels[channel]
+		for _, buf := range [][]float32{c.freq[:], c.accumulated[:], c.blockFreq[:], c.time[:], c.mdct.deshuffled[:], c.mdct.out[:]} {
+			for i := range buf {
+				buf[i] = nan
+			}
+		}
+		for _, buf := range [][]complex32{c.mdct.preRotated[:], c.mdct.fftOut[:], c.mdct.fftWork[:]} {
+			for i := range buf {
+				buf[i] = complex32{r: nan, i: nan}
+			}
+		}
+	}
+
+	return scratch
+}
+
+func TestInverseMDCTBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range frameSampleCounts {
+		for trial := range 50 {
+			freq := testSpectrum(rng, n)
+			want := upstreamInverseMDCTWithScratch(freq, new(mdctScratch))
+			got := inverseMDCTWithScratch(freq, &garbageScratch().channels[0].mdct)
+			sameBits(t, fmt.Sprintf("%d bins, trial %d", n, trial), got, want)
+		}
+	}
+}
+
+func TestInverseTransformChannelBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for lm, frameSampleCount := range frameSampleCounts {
+		patched, upstream := NewDecoder(), NewDecoder()
+		// Long and transient frames in turn, so that the overlap one kind
+		// leaves is carried into the other.
+		for frame := range 40 {
+			info := &frameSideInfo{lm: lm, transient: rng.IntN(3) == 0}
+			freq := testSpectrum(rng, frameSampleCount)
+			what := fmt.Sprintf("lm %d frame %d (transient %v)", lm, frame, info.transient)
+			for channel := range 2 {
+				patched.scratch = garbageScratch()
+				got := patched.inverseTransformChannel(freq, channel, info)
+				want := upstreamInverseTransformChannel(&upstream, freq, channel, info)
+				sameBits(t, what, got, want)
+				sameBits(t, what+" overlap", patched.overlap[channel], upstream.overlap[channel])
+			}
+		}
+	}
+}
+
+func TestInverseComplexDFTBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, frameSampleCount := range frameSampleCounts {
+		plan := inverseTransformPlanForFrameSampleCount(frameSampleCount)
+		for trial := range 50 {
+			values := testSpectrum(rng, 2*plan.n4)
+			in := make([]complex32, plan.n4)
+			for i := range in {
+				in[i] = complex32{r: values[2*i], i: values[2*i+1]}
+			}
+			got := make([]complex32, plan.n4)
+			want := make([]complex32, plan.n4)
+			inverseComplexDFTInto(in, got, make([]complex32, plan.n4), plan)
+			upstreamInverseComplexDFTInto(in, want, make([]complex32, plan.n4), plan)
+			what := fmt.Sprintf("%d points, trial %d", plan.n4, trial)
+			for i := range want {
+				sameBits(t, what, []float32{got[i].r, got[i].i}, []float32{want[i].r, want[i].i})
+			}
+		}
+	}
+}
+
+// TestDecodePulsesBitExact decodes a PVQ vector of every dimension and pulse
+// count the table covers, from random range coder data, and checks that it
+// is upstream's vector, read with as many bits.
+func TestDecodePulsesBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := 1; n <= cwrsMaxDimension; n++ {
+		for k := 1; k <= cwrsMaxPulseCount; k++ {
+			for trial := range 3 {
+				data := make([]byte, 64)
+				for i := range data {
+					data[i] = byte(rng.Uint32())
+				}
+				var patched, upstream rangecoding.Decoder
+				patched.Init(data)
+				upstream.Init(data)
+				got := make([]int, n)
+				want := make([]int, n)
+				decodePulses(got, n, k, &patched, nil)
+				upstreamDecodePulses(want, n, k, &upstream, map[cwrsRowKey][]uint32{})
+				if !slices.Equal(got, want) || patched.FinalRange() != upstream.FinalRange() || patched.Tell() != upstream.Tell() {
+					t.Fatalf("n %d k %d trial %d: pulses %v, upstream %v", n, k, trial, got, want)
+				}
+			}
+		}
+	}
+}
