@@ -98,7 +98,7 @@ type base struct {
 func (b *base) declare(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&b.addr, "addr", e.str("RECORDER_ADDR", ":8080"), "listen address (env RECORDER_ADDR)")
 	fs.StringVar(&b.data, "data", e.str("RECORDER_DATA", "data"), "data directory: recorder.db, recordings/, spool/ (env RECORDER_DATA)")
-	fs.StringVar(&b.level, "log-level", e.str("RECORDER_LOG_LEVEL", "info"), "debug, info, warn or error (env RECORDER_LOG_LEVEL)")
+	fs.StringVar(&b.level, "log-level", e.str("RECORDER_LOG_LEVEL", "info"), "debug, info, warn or error; debug-4 adds pion's own debug lines (env RECORDER_LOG_LEVEL)")
 }
 
 func (b *base) finish(c *Config) error {

@@ -35,4 +35,16 @@ func TestPionLogs(t *testing.T) {
 	if n != 0 || out.Len() != 0 {
 		t.Errorf("lines below the handler's level: formatted %d times, wrote %q; want none", n, out.String())
 	}
+
+	// -log-level debug-4 shows pion's own debug lines.
+	var level slog.Level
+	if err := level.UnmarshalText([]byte("debug-4")); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	debug := newPionLogs(slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: level}))).NewLogger("dtls")
+	debug.Debugf("handshake %s", "flight 4")
+	if got := out.String(); !strings.Contains(got, `msg="handshake flight 4"`) || !strings.Contains(got, "pion=dtls") {
+		t.Errorf("at debug-4, pion's debug line logged as %q", got)
+	}
 }
