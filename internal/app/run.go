@@ -22,6 +22,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log.Debug("garbage collector", "gogc", paceCollector(getenv))
 	guard.WarnIfExposed(cfg.Addr, cfg.HTTP.Token, log)
 	srv, err := New(ctx, cfg, log)
 	if err != nil {
