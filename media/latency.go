@@ -8,24 +8,41 @@ import (
 // Latency buckets grow by 2^(1/16) (4.4 %) from 10 µs to ~170 s, and a
 // quantile reports its bucket's geometric middle, so it is within 2.2 % of
 // the true value: 4 ms and 5 ms are five buckets apart. A histogram is
-// 3 KiB, fixed in size.
+// fixed in size: 1.5 KiB (LatencyHistogram), 3 KiB (LatencyTotal).
 const (
 	latencyBase    = 10 * time.Microsecond
 	latencyPerOct  = 16
 	latencyBuckets = 24 * latencyPerOct
 )
 
-// LatencyHistogram counts durations in logarithmic buckets. The zero value
-// is empty and ready. It is not safe for concurrent use: its owner guards it.
-type LatencyHistogram struct {
-	counts   [latencyBuckets + 1]int64 // the last bucket is overflow
+// LatencyHistogram counts a session's durations in logarithmic buckets,
+// in 32 bits: a session at 50 durations a second would take 2.7 years to
+// wrap a bucket, and it halves a histogram a live session holds six of.
+// The zero value is empty and ready. It is not safe for concurrent use:
+// its owner guards it.
+type LatencyHistogram struct{ latencyCounts[uint32] }
+
+// LatencyTotal is a LatencyHistogram in 64 bits, for sums of sessions over
+// a process's lifetime, which would wrap 32-bit counts in days.
+type LatencyTotal struct{ latencyCounts[int64] }
+
+// Add adds every duration o observed.
+func (h *LatencyHistogram) Add(o *LatencyHistogram) { addLatency(&h.latencyCounts, &o.latencyCounts) }
+
+// Add adds every duration o, a session's histogram, observed.
+func (t *LatencyTotal) Add(o *LatencyHistogram) { addLatency(&t.latencyCounts, &o.latencyCounts) }
+
+// latencyCounts is a histogram with counts of type C; everything but the
+// counts is 64-bit in both.
+type latencyCounts[C uint32 | int64] struct {
+	counts   [latencyBuckets + 1]C // the last bucket is overflow
 	total    int64
 	sum      time.Duration // of every duration observed, for a mean
 	min, max time.Duration
 }
 
 // Observe adds one duration (a negative one counts as 0).
-func (h *LatencyHistogram) Observe(d time.Duration) {
+func (h *latencyCounts[C]) Observe(d time.Duration) {
 	d = max(d, 0)
 	h.counts[latencyBucket(d)]++
 	if h.total == 0 || d < h.min {
@@ -36,13 +53,13 @@ func (h *LatencyHistogram) Observe(d time.Duration) {
 	h.sum += d
 }
 
-// Add adds every duration o observed.
-func (h *LatencyHistogram) Add(o *LatencyHistogram) {
+// addLatency adds every duration o observed to h.
+func addLatency[C, O uint32 | int64](h *latencyCounts[C], o *latencyCounts[O]) {
 	if o.total == 0 {
 		return
 	}
 	for b, n := range o.counts {
-		h.counts[b] += n
+		h.counts[b] += C(n)
 	}
 	if h.total == 0 || o.min < h.min {
 		h.min = o.min
@@ -53,7 +70,7 @@ func (h *LatencyHistogram) Add(o *LatencyHistogram) {
 }
 
 // Reset empties the histogram.
-func (h *LatencyHistogram) Reset() { *h = LatencyHistogram{} }
+func (h *latencyCounts[C]) Reset() { *h = latencyCounts[C]{} }
 
 func latencyBucket(d time.Duration) int {
 	if d <= latencyBase {
@@ -71,14 +88,14 @@ func bucketUpper(b int) time.Duration {
 // Quantile returns quantile q (0..1) to within 2.2 %: the geometric middle
 // of the bucket holding it, kept between the least and the largest
 // duration observed; 0 when nothing was observed.
-func (h *LatencyHistogram) Quantile(q float64) time.Duration {
+func (h *latencyCounts[C]) Quantile(q float64) time.Duration {
 	if h.total == 0 {
 		return 0
 	}
 	rank := max(int64(math.Ceil(q*float64(h.total))), 1)
 	var seen int64
 	for b, n := range h.counts {
-		seen += n
+		seen += int64(n)
 		if seen < rank {
 			continue
 		}
@@ -92,13 +109,13 @@ func (h *LatencyHistogram) Quantile(q float64) time.Duration {
 }
 
 // Count returns how many durations were observed.
-func (h *LatencyHistogram) Count() int64 { return h.total }
+func (h *latencyCounts[C]) Count() int64 { return h.total }
 
 // Max returns the longest duration observed.
-func (h *LatencyHistogram) Max() time.Duration { return h.max }
+func (h *latencyCounts[C]) Max() time.Duration { return h.max }
 
 // Sum returns the sum of every duration observed.
-func (h *LatencyHistogram) Sum() time.Duration { return h.sum }
+func (h *latencyCounts[C]) Sum() time.Duration { return h.sum }
 
 // LatencyEdges returns the upper edges of the histogram's buckets (the
 // overflow bucket aside), ascending: the bounds at which Cumulative is
@@ -116,7 +133,7 @@ func LatencyEdges() []time.Duration {
 // is one of LatencyEdges, exactly the durations at most that bound; for
 // another, that plus the ones in its bucket above it (at most 4.4 %
 // above the bound).
-func (h *LatencyHistogram) Cumulative(bounds []time.Duration) []uint64 {
+func (h *latencyCounts[C]) Cumulative(bounds []time.Duration) []uint64 {
 	out := make([]uint64, len(bounds))
 	var seen int64
 	next := 0 // the first bucket not yet in seen
@@ -126,7 +143,7 @@ func (h *LatencyHistogram) Cumulative(bounds []time.Duration) []uint64 {
 			last--
 		}
 		for ; next <= last; next++ {
-			seen += h.counts[next]
+			seen += int64(h.counts[next])
 		}
 		out[i] = uint64(seen)
 	}

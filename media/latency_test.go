@@ -2,6 +2,8 @@ package media
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -121,5 +123,81 @@ func TestLatencyCumulative(t *testing.T) {
 	one.Observe(4300 * time.Microsecond)
 	if c := one.Cumulative([]time.Duration{4 * time.Millisecond, 4300*time.Microsecond - 1, 5 * time.Millisecond}); c[0] != 0 || c[1] != 1 || c[2] != 1 {
 		t.Errorf("one 4.3 ms duration, cumulative at 4 ms, just under 4.3 ms and 5 ms: %v, want [0 1 1]", c)
+	}
+}
+
+// TestLatencyHistogramMatchesTotal: a session's 32-bit histogram reports
+// what the 64-bit one does (quantiles, counts, sums, min, max, cumulative
+// counts at edges and between them), observed directly or summed with
+// Add, on random durations across the whole range.
+func TestLatencyHistogramMatchesTotal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var sessions LatencyHistogram // three sessions added together
+	var total LatencyTotal
+	for range 3 {
+		var h LatencyHistogram
+		var direct LatencyTotal
+		for range rng.IntN(20_000) {
+			d := time.Duration(math.Exp(rng.Float64()*30)) - time.Millisecond // negatives, 0, up to ~3 h
+			h.Observe(d)
+			direct.Observe(d)
+		}
+		sameLatency(t, &h.latencyCounts, &direct.latencyCounts, rng)
+		sessions.Add(&h)
+		total.Add(&h)
+	}
+	sameLatency(t, &sessions.latencyCounts, &total.latencyCounts, rng)
+	var empty LatencyHistogram
+	total.Reset()
+	total.Add(&empty)
+	sameLatency(t, &empty.latencyCounts, &total.latencyCounts, rng)
+}
+
+func sameLatency(t *testing.T, h *latencyCounts[uint32], want *latencyCounts[int64], rng *rand.Rand) {
+	t.Helper()
+	if h.Count() != want.Count() || h.Sum() != want.Sum() || h.Max() != want.Max() || h.min != want.min {
+		t.Fatalf("count %d sum %v max %v min %v; 64-bit: %d %v %v %v",
+			h.Count(), h.Sum(), h.Max(), h.min, want.Count(), want.Sum(), want.Max(), want.min)
+	}
+	for _, q := range []float64{0, 0.001, 0.25, 0.5, 0.9, 0.99, 0.999, 1, rng.Float64()} {
+		if got, w := h.Quantile(q), want.Quantile(q); got != w {
+			t.Fatalf("quantile %v = %v; 64-bit: %v", q, got, w)
+		}
+	}
+	bounds := LatencyEdges()
+	for range 50 {
+		bounds = append(bounds, time.Duration(rng.Int64N(int64(300*time.Second))))
+	}
+	slices.Sort(bounds)
+	if got, w := h.Cumulative(bounds), want.Cumulative(bounds); !slices.Equal(got, w) {
+		t.Fatalf("cumulative counts differ from the 64-bit histogram's")
+	}
+}
+
+// TestLatencyTotalDoesNotWrap: totals of sessions whose buckets hold
+// nearly 2^32 durations each count past 2^32, where 32-bit counts wrap.
+func TestLatencyTotalDoesNotWrap(t *testing.T) {
+	var session LatencyHistogram
+	session.Observe(4 * time.Millisecond)
+	session.Observe(time.Second)
+	b4, b1 := latencyBucket(4*time.Millisecond), latencyBucket(time.Second)
+	session.counts[b4] = math.MaxUint32 - 1 // as if observed for years
+	session.counts[b1] = 1 << 31
+	session.total = int64(session.counts[b4]) + int64(session.counts[b1])
+
+	var total LatencyTotal
+	for range 3 {
+		total.Add(&session)
+	}
+	if want := 3 * session.total; total.Count() != want {
+		t.Errorf("Count = %d, want %d", total.Count(), want)
+	}
+	c := total.Cumulative([]time.Duration{bucketUpper(b4), bucketUpper(b1)})
+	if want := uint64(3 * (math.MaxUint32 - 1)); c[0] != want || c[1] != want+3<<31 {
+		t.Errorf("cumulative at 4 ms and 1 s: %v, want [%d %d]", c, want, want+3<<31)
+	}
+	// The median is in the 4 ms bucket only if its count did not wrap.
+	if got := total.Quantile(0.5); math.Abs(float64(got-4*time.Millisecond)) > 0.022*float64(4*time.Millisecond) {
+		t.Errorf("median %v, want 4 ms", got)
 	}
 }

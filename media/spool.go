@@ -30,7 +30,6 @@ type Spool struct {
 	f         *os.File
 	out       io.Writer // the file, or a test's wrapper around it
 	w         *bufio.Writer
-	buf       []byte
 	bytes     int64 // taken by Write (buffered or written)
 	written   int64 // reached the file
 	err       error // the first failed write; nothing is taken after it
@@ -72,17 +71,36 @@ func (s *Spool) Write(p PCM) error {
 	if s.err != nil {
 		return s.err
 	}
-	s.buf = AppendS16LE(s.buf[:0], p.Samples)
-	if _, err := s.w.Write(s.buf); err != nil {
+	if err := s.convert(p.Samples); err != nil {
 		return s.fail(err)
 	}
-	s.bytes += int64(len(s.buf))
+	s.bytes += int64(2 * len(p.Samples))
 	s.Stats.OutputFrames.Add(int64(p.Frames()))
 	if time.Since(s.lastFlush) >= spoolFlushEvery {
 		s.lastFlush = time.Now()
 		if err := s.w.Flush(); err != nil {
 			return s.fail(err)
 		}
+	}
+	return nil
+}
+
+// convert writes samples as 16-bit PCM straight into the buffer's free
+// space, each sample once, flushing the buffer whenever it fills: a block
+// that does not fit is split across flushes.
+func (s *Spool) convert(samples []float32) error {
+	for len(samples) > 0 {
+		if s.w.Available() < 2 {
+			if err := s.w.Flush(); err != nil {
+				return err
+			}
+		}
+		n := min(len(samples), s.w.Available()/2)
+		// Write of AvailableBuffer's own bytes is no copy.
+		if _, err := s.w.Write(AppendS16LE(s.w.AvailableBuffer(), samples[:n])); err != nil {
+			return err
+		}
+		samples = samples[n:]
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func (m *Metrics) Handler() fiber.Handler {
 }
 
 // latencyBounds are the le bounds of the exported latency histograms.
-// Each is an edge of the domain's own buckets (media.LatencyHistogram,
+// Each is an edge of the domain's own buckets (media.LatencyTotal,
 // 4.4 % wide), so every exported count is exact, not interpolated; they
 // are thinned to a bounded list (39) by keeping an edge only once it is
 // far enough above the last one kept: 13.9 % apart (every third edge)
@@ -183,7 +183,7 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 
 // histogram converts a latency histogram: cumulative counts at c.bounds,
 // in seconds.
-func (c *sessionCollector) histogram(d *prometheus.Desc, h *media.LatencyHistogram) prometheus.Metric {
+func (c *sessionCollector) histogram(d *prometheus.Desc, h *media.LatencyTotal) prometheus.Metric {
 	counts := h.Cumulative(c.bounds)
 	buckets := make(map[float64]uint64, len(counts))
 	for i, n := range counts {

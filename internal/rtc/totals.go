@@ -31,8 +31,8 @@ type Totals struct {
 	// emitted → the stream position of the packet that completed it (see
 	// FramingInfo). Whole sessions: a recent window is the difference of
 	// two reads.
-	Latency media.LatencyHistogram
-	Lag     media.LatencyHistogram
+	Latency media.LatencyTotal
+	Lag     media.LatencyTotal
 }
 
 // Totals returns the counters of every session the Manager has run.

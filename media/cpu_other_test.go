@@ -1,0 +1,8 @@
+//go:build !linux
+
+package media_test
+
+import "time"
+
+// threadCPU is unmeasured here: benchmarks report no CPU time.
+func threadCPU() time.Duration { return 0 }
