@@ -5,17 +5,20 @@ import (
 	"testing"
 )
 
-// TestOpusForkTests runs the tests of the patched pion/opus the build uses
-// (internal/fork/opus, through go.mod's replace): a module of its own, which
+// TestForkTests runs the tests of the patched pion modules the build uses
+// (internal/fork/*, through go.mod's replaces): modules of their own, which
 // ./... leaves out, so this is where `go test ./...` reaches them. They are
-// the patches' own: each rewrite against upstream's code, bit for bit.
-func TestOpusForkTests(t *testing.T) {
+// the patches' own (each rewrite against upstream's code) and, for
+// transport's packet buffer, upstream's.
+func TestForkTests(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the fork's tests take a few seconds")
+		t.Skip("-short: the forks' tests take a few seconds")
 	}
-	out, err := exec.Command("go", "test", "github.com/pion/opus/...").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go test github.com/pion/opus/...: %v\n%s", err, out)
+	for _, pkgs := range []string{"github.com/pion/opus/...", "github.com/pion/transport/v5/packetio"} {
+		out, err := exec.Command("go", "test", pkgs).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go test %s: %v\n%s", pkgs, err, out)
+		}
+		t.Logf("%s", out)
 	}
-	t.Logf("%s", out)
 }

@@ -91,3 +91,5 @@ require (
 tool github.com/a-h/templ/cmd/templ
 
 replace github.com/pion/opus => ./internal/fork/opus
+
+replace github.com/pion/transport/v5 => ./internal/fork/transport
