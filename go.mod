@@ -93,3 +93,7 @@ tool github.com/a-h/templ/cmd/templ
 replace github.com/pion/opus => ./internal/fork/opus
 
 replace github.com/pion/transport/v5 => ./internal/fork/transport
+
+replace github.com/pion/ice/v4 => ./internal/fork/ice
+
+replace github.com/pion/srtp/v3 => ./internal/fork/srtp
