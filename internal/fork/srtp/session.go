@@ -121,10 +121,9 @@ func (s *session) close() error {
 // 8 KB for the session's life, twice per connection (SRTP and SRTCP),
 // though pion/webrtc's mux hands a session nothing larger than its
 // 1500-byte receive MTU.
-//
-//nolint:cyclop
 const sessionReadBuffer = 1500
 
+//nolint:cyclop
 func (s *session) start(
 	localMasterKey, localMasterSalt, remoteMasterKey, remoteMasterSalt []byte,
 	profile ProtectionProfile,
