@@ -400,8 +400,8 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 	tick := time.Now().Add(media.IdleTick)
 	nextReport := time.Now().Add(reportInterval)
 	var deadline idleDeadline
-	if err := track.SetReadDeadline(deadline.arm(time.Now())); err != nil {
-		return errors.Join(fmt.Errorf("rtc: read deadline: %w", err), chain.Abort())
+	if err := deadline.rearm(track, time.Now()); err != nil {
+		return errors.Join(err, chain.Abort())
 	}
 	for {
 		if ctx.Err() != nil {
@@ -423,8 +423,8 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 		case err == nil:
 		case isTimeout(err):
 			tick = now.Add(media.IdleTick)
-			if err := track.SetReadDeadline(deadline.arm(now)); err != nil {
-				return errors.Join(fmt.Errorf("rtc: read deadline: %w", err), chain.Abort())
+			if err := deadline.rearm(track, now); err != nil {
+				return errors.Join(err, chain.Abort())
 			}
 			// The deadline fires before queued packets are read, so a
 			// goroutine that was kept off the CPU might take its own delay
@@ -464,8 +464,8 @@ func (s *Session) run(ctx context.Context, track *webrtc.TrackRemote, chain *med
 			}
 		}
 		if deadline.due(now) {
-			if err := track.SetReadDeadline(deadline.arm(now)); err != nil {
-				return errors.Join(fmt.Errorf("rtc: read deadline: %w", err), chain.Abort())
+			if err := deadline.rearm(track, now); err != nil {
+				return errors.Join(err, chain.Abort())
 			}
 		}
 	}
@@ -490,6 +490,14 @@ type idleDeadline struct{ at time.Time }
 func (d *idleDeadline) arm(now time.Time) time.Time {
 	d.at = now.Add(media.IdleTick)
 	return d.at
+}
+
+// rearm arms the deadline from now and sets it on r.
+func (d *idleDeadline) rearm(r interface{ SetReadDeadline(time.Time) error }, now time.Time) error {
+	if err := r.SetReadDeadline(d.arm(now)); err != nil {
+		return fmt.Errorf("rtc: read deadline: %w", err)
+	}
+	return nil
 }
 
 // due says whether the deadline is close enough to push on (less than half
