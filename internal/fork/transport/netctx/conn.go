@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -75,37 +74,14 @@ func (c *conn) ReadContext(ctx context.Context, b []byte) (int, error) { //nolin
 	default:
 	}
 
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var errSetDeadline atomic.Value
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case <-ctx.Done():
-			// context canceled
-			if err := c.nextConn.SetReadDeadline(veryOld); err != nil {
-				errSetDeadline.Store(err)
-
-				return
-			}
-			<-done
-			if err := c.nextConn.SetReadDeadline(time.Time{}); err != nil {
-				errSetDeadline.Store(err)
-			}
-		case <-done:
-		}
-	}()
-
+	finish := interruptOnCancel(ctx, c.nextConn.SetReadDeadline)
 	n, err := c.nextConn.Read(b)
-
-	close(done)
-	wg.Wait()
+	errDeadline := finish()
 	if e := ctx.Err(); e != nil && n == 0 {
 		err = e
 	}
-	if err2, ok := errSetDeadline.Load().(error); ok && err == nil && err2 != nil {
-		err = err2
+	if err == nil && errDeadline != nil {
+		err = errDeadline
 	}
 
 	return n, err
@@ -123,37 +99,14 @@ func (c *conn) WriteContext(ctx context.Context, b []byte) (int, error) { //noli
 	default:
 	}
 
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var errSetDeadline atomic.Value
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case <-ctx.Done():
-			// context canceled
-			if err := c.nextConn.SetWriteDeadline(veryOld); err != nil {
-				errSetDeadline.Store(err)
-
-				return
-			}
-			<-done
-			if err := c.nextConn.SetWriteDeadline(time.Time{}); err != nil {
-				errSetDeadline.Store(err)
-			}
-		case <-done:
-		}
-	}()
-
+	finish := interruptOnCancel(ctx, c.nextConn.SetWriteDeadline)
 	n, err := c.nextConn.Write(b)
-
-	close(done)
-	wg.Wait()
+	errDeadline := finish()
 	if e := ctx.Err(); e != nil && n == 0 {
 		err = e
 	}
-	if err2, ok := errSetDeadline.Load().(error); ok && err == nil && err2 != nil {
-		err = err2
+	if err == nil && errDeadline != nil {
+		err = errDeadline
 	}
 
 	return n, err
