@@ -14,7 +14,7 @@ func TestForkTests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the forks' tests take a few seconds")
 	}
-	for _, pkgs := range []string{"github.com/pion/opus/...", "github.com/pion/transport/v5/packetio", "github.com/pion/transport/v5/netctx"} {
+	for _, pkgs := range []string{"github.com/pion/opus/...", "github.com/pion/transport/v5/packetio", "github.com/pion/transport/v5/netctx", "github.com/pion/ice/v4/internal/taskloop"} {
 		out, err := exec.Command("go", "test", pkgs).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go test %s: %v\n%s", pkgs, err, out)

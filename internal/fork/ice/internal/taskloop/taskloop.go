@@ -31,6 +31,10 @@ type Loop struct {
 	taskLoopDone chan struct{}
 	closeOnce    sync.Once
 	err          atomicx.Error
+
+	// closed is canceled when the loop closes, for AfterFunc.
+	closed      context.Context //nolint:containedctx
+	cancelClose context.CancelFunc
 }
 
 // New creates and starts a new task loop.
@@ -40,6 +44,7 @@ func New(onClose func()) *Loop {
 		done:         make(chan struct{}),
 		taskLoopDone: make(chan struct{}),
 	}
+	l.closed, l.cancelClose = context.WithCancel(context.Background())
 
 	go l.runLoop(onClose)
 
@@ -78,6 +83,7 @@ func (l *Loop) CloseWithPreStop(preStop func()) {
 		l.err.Store(ErrClosed)
 
 		close(l.done)
+		l.cancelClose()
 		if preStop != nil {
 			preStop()
 		}
@@ -120,6 +126,17 @@ func (l *Loop) Err() error {
 	default:
 		return nil
 	}
+}
+
+// AfterFunc calls f in its own goroutine once the loop is closed, and
+// returns a function that stops that call if it has not started, as
+// context.AfterFunc does (patch 2, PATCHES.md). A context derived from the
+// loop (context.WithCancel(loop)) uses it to learn of the close; without
+// it, the context package parks a goroutine per derived context to wait
+// for Done, for as long as both live: the agent's gathering context, one
+// goroutine per connection for its life.
+func (l *Loop) AfterFunc(f func()) (stop func() bool) {
+	return context.AfterFunc(l.closed, f)
 }
 
 // Deadline returns the no valid time as task loops have no deadline.
