@@ -203,6 +203,7 @@ func BenchmarkSpeechBand(b *testing.B) {
 		for _, factor := range []int{1, bandDecimation(float64(rate), featBandHighHz)} {
 			b.Run(fmt.Sprintf("%d/decimated-by-%d", rate, factor), func(b *testing.B) {
 				band := newSpeechBand(featBandLowHz, featBandHighHz, float64(rate), factor)
+				defer reportCPU(b)()
 				for b.Loop() {
 					band.mono(frame)
 				}
