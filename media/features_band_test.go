@@ -150,6 +150,47 @@ func TestBandDecimation(t *testing.T) {
 	}
 }
 
+// TestFeaturesDecimated runs the speech fixture at 48 kHz, clean and under
+// noise, through the tracker as it is and through one whose filters run at
+// the full rate, as they did before the decimation: the features a model
+// gets must barely move. Voice may differ in 2 % of frames at most (a frame
+// at the edge of the threshold, where either answer is right), the mouth by
+// 0.02 on average and 0.1 in any frame, and RMS and peak not at all.
+func TestFeaturesDecimated(t *testing.T) {
+	speech := bandSpeech(t, 48000)
+	rng := rand.New(rand.NewPCG(7, 7))
+	noisy := make([]float32, len(speech))
+	for i, v := range speech {
+		noisy[i] = v + float32(0.03*(2*rng.Float64()-1))
+	}
+	for name, samples := range map[string][]float32{"clean": speech, "noise": noisy} {
+		t.Run(name, func(t *testing.T) {
+			dec, full := NewFeatureTracker(48000), NewFeatureTracker(48000)
+			full.band = newSpeechBand(featBandLowHz, featBandHighHz, 48000, 1)
+			var frames, voice int
+			var mouthSum, mouthWorst float64
+			for off := 0; off+1600 <= len(samples); off += 1600 {
+				d, f := dec.Analyze(samples[off:off+1600], 1), full.Analyze(samples[off:off+1600], 1)
+				frames++
+				if d.Voice != f.Voice {
+					voice++
+				}
+				diff := math.Abs(float64(d.Mouth - f.Mouth))
+				mouthSum += diff
+				mouthWorst = max(mouthWorst, diff)
+				if d.RMS != f.RMS || d.Peak != f.Peak {
+					t.Fatalf("frame at %d: RMS %v peak %v, at the full rate %v and %v", off, d.RMS, d.Peak, f.RMS, f.Peak)
+				}
+			}
+			t.Logf("%d frames: voice differs in %d, mouth by %.3f on average, %.3f at most", frames, voice, mouthSum/float64(frames), mouthWorst)
+			if voice*50 > frames || mouthSum/float64(frames) > 0.02 || mouthWorst > 0.1 {
+				t.Errorf("%d frames: voice differs in %d, mouth by %.3f on average and %.3f at most; want ≤ 2 %%, ≤ 0.02 and ≤ 0.1",
+					frames, voice, mouthSum/float64(frames), mouthWorst)
+			}
+		})
+	}
+}
+
 // TestBandDecimationStreams: at 48 kHz the decimation's steps carry over
 // from call to call, so a signal cut into frames of any length (1 and 2
 // samples, odd lengths, longer than a chunk) leaves the filters in exactly
