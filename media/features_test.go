@@ -437,6 +437,7 @@ func BenchmarkFeatureTracker(b *testing.B) {
 	frame := ftNoise(rand.New(rand.NewPCG(1, 1)), 1600, -20)
 	tr := media.NewFeatureTracker(48000)
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		tr.Analyze(frame, 1)
 	}
