@@ -1,6 +1,6 @@
 //go:build !linux
 
-package media_test
+package media
 
 import "time"
 

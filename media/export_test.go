@@ -8,3 +8,6 @@ func WrapSpoolFile(s *Spool, wrap func(io.Writer) io.Writer) { s.out = wrap(s.ou
 
 // HeldSamples is how many samples the batcher's buffer can hold.
 func (b *Batcher) HeldSamples() int { return cap(b.arena) }
+
+// ReportCPU is reportCPU, for the benchmarks outside the package.
+var ReportCPU = reportCPU

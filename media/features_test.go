@@ -192,14 +192,35 @@ func TestFeaturesLevels(t *testing.T) {
 }
 
 // TestFeaturesSpeech runs the speech fixture through a 30 fps framer, clean
-// and with background that an energy VAD must not take for speech.
+// and with background that an energy VAD must not take for speech, at its
+// own rate and resampled to 48 kHz, where the speech band is filtered on
+// every third sample (see speechBand).
 func TestFeaturesSpeech(t *testing.T) {
-	clean, rate := ftSpeech(t)
+	fixture, fixtureRate := ftSpeech(t)
 	for _, p := range ftPauses {
-		if r := mediatest.RMS(clean[int(p.from*float64(rate)):int(p.to*float64(rate))]); ftDB(r) > -70 {
+		if r := mediatest.RMS(fixture[int(p.from*float64(fixtureRate)):int(p.to*float64(fixtureRate))]); ftDB(r) > -70 {
 			t.Fatalf("fixture pause %.3f–%.3f s has RMS %.1f dBFS: not a pause any more", p.from, p.to, ftDB(r))
 		}
 	}
+	for _, rate := range []int{fixtureRate, 48000} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) { testFeaturesSpeech(t, ftResample(t, fixture, fixtureRate, rate), rate) })
+	}
+}
+
+// ftResample returns mono samples at rate Hz resampled to want Hz.
+func ftResample(t *testing.T, samples []float32, rate, want int) []float32 {
+	t.Helper()
+	if rate == want {
+		return samples
+	}
+	rs, err := media.NewResampler(rate, want, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs.Flush(rs.Process(nil, samples))
+}
+
+func testFeaturesSpeech(t *testing.T, clean []float32, rate int) {
 	const hangover = 0.200
 	for _, tc := range []struct {
 		name       string
@@ -416,6 +437,7 @@ func BenchmarkFeatureTracker(b *testing.B) {
 	frame := ftNoise(rand.New(rand.NewPCG(1, 1)), 1600, -20)
 	tr := media.NewFeatureTracker(48000)
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		tr.Analyze(frame, 1)
 	}

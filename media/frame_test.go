@@ -793,11 +793,13 @@ func BenchmarkFramer(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	b.ReportAllocs()
+	stopCPU := reportCPU(b)
 	for b.Loop() {
 		if err := fr.Push(p, emit); err != nil {
 			b.Fatal(err)
 		}
 	}
+	stopCPU()
 	runtime.ReadMemStats(&after)
 	if frames > 0 {
 		b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(frames), "allocs/frame")

@@ -3,7 +3,6 @@ package media_test
 import (
 	"math/rand/v2"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/avatarweb/recorder/media"
@@ -69,21 +68,9 @@ func BenchmarkAppendS16LE(b *testing.B) {
 	}
 }
 
-// reportCPU pins the benchmark to its thread; the function it returns
-// reports the thread's CPU time per op (cpu-ns/op), which a machine shared
-// with other work disturbs far less than wall time. Set-up the timer skips
-// is counted too: it must be small beside the loop.
-func reportCPU(b *testing.B) func() {
-	runtime.LockOSThread()
-	start := threadCPU()
-	return func() {
-		used := threadCPU() - start
-		runtime.UnlockOSThread()
-		if used > 0 && b.N > 0 {
-			b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
-		}
-	}
-}
+// reportCPU is media.ReportCPU, which the benchmarks inside the package
+// use too.
+var reportCPU = media.ReportCPU
 
 // speechLike is seconds of a tone under noise, every other second only
 // the faint noise of a pause: in a pause the sign of each sample is
