@@ -64,6 +64,26 @@ type inverseTransformPlan struct {
 	fftTwiddles      []complex32
 	fftBitrev        []int
 	fftFactors       []fftFactor
+	// fftStages are fftFactors in the order the transform runs them, each
+	// with its twiddles in the order its butterflies use them (patch 4).
+	fftStages []fftStage
+}
+
+// fftStage is one radix pass of the inverse FFT: fstride groups of radix
+// sub-transforms of length m. Upstream's butterfly j of a group multiplies
+// its sub-transform q (1 to radix-1) by fftTwiddles[q*j*fstride]; the
+// stage keeps those in a row per butterfly (twiddles2 to twiddles5, one of
+// them set, by radix), so that each butterfly reads its own, contiguous,
+// without index arithmetic or bounds checks (patch 4, see PATCHES.md). The
+// values are upstream's twiddles, the same float32s.
+type fftStage struct {
+	radix     int
+	m         int
+	fstride   int
+	twiddles2 [][1]complex32
+	twiddles3 [][2]complex32
+	twiddles4 [][3]complex32
+	twiddles5 [][4]complex32
 }
 
 type fftFactor struct {
@@ -179,6 +199,11 @@ func (d *Decoder) denormaliseAndSynthesize(
 	}
 
 	timeX := d.inverseTransformChannel(freqX, 0, info)
+	if info.outputChannelCount == 1 && (info.outputSampleRate == sampleRate || info.outputSampleRate == 0) {
+		d.postfilterAndDeemphasisMono(info, timeX, out[:frameSampleCount])
+
+		return
+	}
 	d.applyPostfilter(info, timeX, 0)
 	if info.outputChannelCount == 1 {
 		d.updatePostfilterState(info)
@@ -321,6 +346,68 @@ func (d *Decoder) applyPostfilter(info *frameSideInfo, time []float32, channel i
 	copy(mem, buf[len(time):len(time)+postfilterHistorySampleCount])
 }
 
+// postfilterAndDeemphasisMono is applyPostfilter, updatePostfilterState
+// and deemphasisAndInterleave for one channel at 48 kHz, the live path's
+// case, with the de-emphasis done in the post-filter's loops (patch 4, see
+// PATCHES.md). The de-emphasis is a chain, each sample waiting for the one
+// before (an addition, then a multiplication); the post-filter is work
+// whose samples do not wait on each other. Done in turn, the processor
+// runs one then the other; in one loop, it runs them at once. Each sample
+// goes through the same operations as in the three functions, so the
+// output, the filter memories and the post-filter state are the same, bit
+// for bit; and the filtered frame is not copied back to time, which only
+// the de-emphasis read.
+func (d *Decoder) postfilterAndDeemphasisMono(info *frameSideInfo, time []float32, out []float32) {
+	if cap(d.postfilterMem[0]) < postfilterHistorySampleCount {
+		d.postfilterMem[0] = make([]float32, postfilterHistorySampleCount)
+	}
+	mem := d.postfilterMem[0][:postfilterHistorySampleCount]
+	buf := d.scratchBuffer().postfilter[0][:postfilterHistorySampleCount+len(time)]
+	copy(buf, mem)
+	copy(buf[postfilterHistorySampleCount:], time)
+
+	period := max(d.postfilter.period, combFilterMinPeriod)
+	oldPeriod := max(d.postfilter.oldPeriod, combFilterMinPeriod)
+	overlap := min(shortBlockSampleCount, len(time))
+	preemphasisMem := combFilterDeemphasis(
+		buf,
+		postfilterHistorySampleCount,
+		oldPeriod,
+		period,
+		overlap,
+		d.postfilter.oldGain,
+		d.postfilter.gain,
+		d.postfilter.oldTapset,
+		d.postfilter.tapset,
+		out[:overlap],
+		d.preemphasisMem[0],
+	)
+	if len(time) > shortBlockSampleCount {
+		if info.lm != 0 {
+			current := currentPostfilter(info)
+			preemphasisMem = combFilterDeemphasis(
+				buf,
+				postfilterHistorySampleCount+shortBlockSampleCount,
+				period,
+				max(current.period, combFilterMinPeriod),
+				len(time)-shortBlockSampleCount,
+				d.postfilter.gain,
+				current.gain,
+				d.postfilter.tapset,
+				current.tapset,
+				out[shortBlockSampleCount:len(time)],
+				preemphasisMem,
+			)
+		} else {
+			preemphasisMem = deemphasisMono(
+				buf[postfilterHistorySampleCount+shortBlockSampleCount:], out[shortBlockSampleCount:len(time)], preemphasisMem)
+		}
+	}
+	d.preemphasisMem[0] = preemphasisMem
+	copy(mem, buf[len(time):len(time)+postfilterHistorySampleCount])
+	d.updatePostfilterState(info)
+}
+
 func (d *Decoder) updatePostfilterState(info *frameSideInfo) {
 	current := currentPostfilter(info)
 	d.postfilter.oldPeriod = d.postfilter.period
@@ -350,6 +437,10 @@ func currentPostfilter(info *frameSideInfo) postFilterState {
 
 // combFilter applies the RFC 6716 Section 4.3.7.1 pitch post-filter taps,
 // cross-fading from the previous filter state over the overlap window.
+//
+// It is upstream's, sum for sum, but reaches the taps through slices of
+// the loop's own length, so that the compiler drops their bounds checks
+// (patch 4, see PATCHES.md).
 func combFilter(buf []float32, start int, period0 int, period1 int, n int, gain0 float32, gain1 float32, tapset0 int, tapset1 int) {
 	gains := [3][3]float32{
 		{0.3066406250, 0.2170410156, 0.1296386719},
@@ -363,20 +454,22 @@ func combFilter(buf []float32, start int, period0 int, period1 int, n int, gain0
 	g11 := gain1 * gains[tapset1][1]
 	g12 := gain1 * gains[tapset1][2]
 	overlap := min(shortBlockSampleCount, n)
-	output := buf[start : start+n]
-	previous0 := buf[start-period0 : start-period0+overlap]
-	previous0Minus1 := buf[start-period0-1 : start-period0-1+overlap]
-	previous0Plus1 := buf[start-period0+1 : start-period0+1+overlap]
-	previous0Minus2 := buf[start-period0-2 : start-period0-2+overlap]
-	previous0Plus2 := buf[start-period0+2 : start-period0+2+overlap]
-	previous1 := buf[start-period1 : start-period1+n]
-	previous1Minus1 := buf[start-period1-1 : start-period1-1+n]
-	previous1Plus1 := buf[start-period1+1 : start-period1+1+n]
-	previous1Minus2 := buf[start-period1-2 : start-period1-2+n]
-	previous1Plus2 := buf[start-period1+2 : start-period1+2+n]
-	for i := 0; i < overlap; i++ {
-		window := celtWindow(i)
-		fade := window * window
+
+	// The overlap: the old filter fades out, the new one in.
+	output := buf[start : start+overlap]
+	previous0 := buf[start-period0:][:len(output)]
+	previous0Minus1 := buf[start-period0-1:][:len(output)]
+	previous0Plus1 := buf[start-period0+1:][:len(output)]
+	previous0Minus2 := buf[start-period0-2:][:len(output)]
+	previous0Plus2 := buf[start-period0+2:][:len(output)]
+	previous1 := buf[start-period1:][:len(output)]
+	previous1Minus1 := buf[start-period1-1:][:len(output)]
+	previous1Plus1 := buf[start-period1+1:][:len(output)]
+	previous1Minus2 := buf[start-period1-2:][:len(output)]
+	previous1Plus2 := buf[start-period1+2:][:len(output)]
+	window := celtWindow120[:len(output)]
+	for i := range output {
+		fade := window[i] * window[i]
 		output[i] = output[i] +
 			(1-fade)*g00*previous0[i] +
 			(1-fade)*g01*previous0Minus1[i] +
@@ -389,7 +482,16 @@ func combFilter(buf []float32, start int, period0 int, period1 int, n int, gain0
 			fade*g12*previous1Minus2[i] +
 			fade*g12*previous1Plus2[i]
 	}
-	for i := overlap; i < n; i++ {
+
+	// The rest: the new filter alone.
+	rest := start + overlap
+	output = buf[rest : start+n]
+	previous1 = buf[rest-period1:][:len(output)]
+	previous1Minus1 = buf[rest-period1-1:][:len(output)]
+	previous1Plus1 = buf[rest-period1+1:][:len(output)]
+	previous1Minus2 = buf[rest-period1-2:][:len(output)]
+	previous1Plus2 = buf[rest-period1+2:][:len(output)]
+	for i := range output {
 		output[i] = output[i] +
 			g10*previous1[i] +
 			g11*previous1Minus1[i] +
@@ -397,6 +499,83 @@ func combFilter(buf []float32, start int, period0 int, period1 int, n int, gain0
 			g12*previous1Minus2[i] +
 			g12*previous1Plus2[i]
 	}
+}
+
+// combFilterDeemphasis is combFilter followed by deemphasisMono of the n
+// filtered samples into out (len(out) == n), in one pass: see
+// postfilterAndDeemphasisMono. Its filter is combFilter's, line for line,
+// its de-emphasis deemphasisMono's. It returns the de-emphasis memory.
+func combFilterDeemphasis(
+	buf []float32, start int, period0 int, period1 int, n int, gain0 float32, gain1 float32, tapset0 int, tapset1 int,
+	out []float32, mem float32,
+) float32 {
+	gains := [3][3]float32{
+		{0.3066406250, 0.2170410156, 0.1296386719},
+		{0.4638671875, 0.2680664062, 0},
+		{0.7998046875, 0.1000976562, 0},
+	}
+	g00 := gain0 * gains[tapset0][0]
+	g01 := gain0 * gains[tapset0][1]
+	g02 := gain0 * gains[tapset0][2]
+	g10 := gain1 * gains[tapset1][0]
+	g11 := gain1 * gains[tapset1][1]
+	g12 := gain1 * gains[tapset1][2]
+	overlap := min(shortBlockSampleCount, n)
+
+	output := buf[start : start+overlap]
+	deemphasized := out[:len(output)]
+	previous0 := buf[start-period0:][:len(output)]
+	previous0Minus1 := buf[start-period0-1:][:len(output)]
+	previous0Plus1 := buf[start-period0+1:][:len(output)]
+	previous0Minus2 := buf[start-period0-2:][:len(output)]
+	previous0Plus2 := buf[start-period0+2:][:len(output)]
+	previous1 := buf[start-period1:][:len(output)]
+	previous1Minus1 := buf[start-period1-1:][:len(output)]
+	previous1Plus1 := buf[start-period1+1:][:len(output)]
+	previous1Minus2 := buf[start-period1-2:][:len(output)]
+	previous1Plus2 := buf[start-period1+2:][:len(output)]
+	window := celtWindow120[:len(output)]
+	for i := range output {
+		fade := window[i] * window[i]
+		filtered := output[i] +
+			(1-fade)*g00*previous0[i] +
+			(1-fade)*g01*previous0Minus1[i] +
+			(1-fade)*g01*previous0Plus1[i] +
+			(1-fade)*g02*previous0Minus2[i] +
+			(1-fade)*g02*previous0Plus2[i] +
+			fade*g10*previous1[i] +
+			fade*g11*previous1Minus1[i] +
+			fade*g11*previous1Plus1[i] +
+			fade*g12*previous1Minus2[i] +
+			fade*g12*previous1Plus2[i]
+		output[i] = filtered
+		value := filtered + mem
+		mem = deemphasisCoefficient * value
+		deemphasized[i] = value * (1.0 / 32768)
+	}
+
+	rest := start + overlap
+	output = buf[rest : start+n]
+	deemphasized = out[overlap:][:len(output)]
+	previous1 = buf[rest-period1:][:len(output)]
+	previous1Minus1 = buf[rest-period1-1:][:len(output)]
+	previous1Plus1 = buf[rest-period1+1:][:len(output)]
+	previous1Minus2 = buf[rest-period1-2:][:len(output)]
+	previous1Plus2 = buf[rest-period1+2:][:len(output)]
+	for i := range output {
+		filtered := output[i] +
+			g10*previous1[i] +
+			g11*previous1Minus1[i] +
+			g11*previous1Plus1[i] +
+			g12*previous1Minus2[i] +
+			g12*previous1Plus2[i]
+		output[i] = filtered
+		value := filtered + mem
+		mem = deemphasisCoefficient * value
+		deemphasized[i] = value * (1.0 / 32768)
+	}
+
+	return mem
 }
 
 // denormaliseBands implements RFC 6716 Section 4.3.6 by restoring each
@@ -510,21 +689,22 @@ func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
 	sine := plan.sine
 	rotateCos := plan.rotateCos[:n4]
 	rotateSinQuarter := plan.rotateSinQuarter[:n4]
-	preRotated := scratch.preRotated[:n4]
+	fftOut := scratch.fftOut[:n4]
+	bitrev := plan.fftBitrev[:n4]
 	// Pack the MDCT input into the complex half-size transform domain before
 	// the inverse complex step, matching the reference mdct_backward staging.
-	for i := range preRotated {
+	// Each value goes straight to its digit-reversed place in the FFT's
+	// buffer, where upstream's FFT copies it first (patch 4).
+	for i, target := range bitrev {
 		xp1 := freq[2*i]
 		xp2 := freq[n2-1-2*i]
 		cosine := rotateCos[i]
 		sineQuarter := rotateSinQuarter[i]
 		yr := -xp2*cosine + xp1*sineQuarter
 		yi := -xp2*sineQuarter - xp1*cosine
-		preRotated[i] = complex32{r: yr - yi*sine, i: yi + yr*sine}
+		fftOut[target] = complex32{r: yr - yi*sine, i: yi + yr*sine}
 	}
-
-	fftOut := scratch.fftOut[:n4]
-	inverseComplexDFTInto(preRotated, fftOut, scratch.fftWork[:n4], plan)
+	inverseFFTStages(fftOut, scratch.fftWork[:n4], plan)
 	deshuffled := scratch.deshuffled[:n2]
 	// Rotate back out of the complex domain and restore the packed even/odd
 	// ordering expected by the time-domain mirror step. Write directly into
@@ -591,59 +771,65 @@ func inverseComplexDFTInto(in []complex32, out []complex32, work []complex32, pl
 	for i, value := range in {
 		out[bitrev[i]] = value
 	}
-	for stage := len(plan.fftFactors) - 1; stage >= 0; stage-- {
-		factor := plan.fftFactors[stage]
-		fstride := plan.n4 / (factor.radix * factor.size)
-		switch factor.radix {
+	inverseFFTStages(out, work, plan)
+}
+
+// inverseFFTStages runs the radix passes of the inverse FFT on out, already
+// in digit-reversed order.
+func inverseFFTStages(out []complex32, work []complex32, plan *inverseTransformPlan) {
+	for i := range plan.fftStages {
+		stage := &plan.fftStages[i]
+		switch stage.radix {
 		case 2:
-			inverseFFTButterfly2(out, factor.size, fstride, plan)
+			inverseFFTButterfly2(out, stage)
 		case 3:
-			inverseFFTButterfly3(out, factor.size, fstride, plan)
+			inverseFFTButterfly3(out, stage, plan.fftTwiddles[stage.fstride*stage.m])
 		case 4:
-			inverseFFTButterfly4(out, factor.size, fstride, plan)
+			inverseFFTButterfly4(out, stage)
 		case 5:
-			inverseFFTButterfly5(out, factor.size, fstride, plan)
+			inverseFFTButterfly5(out, stage, plan.fftTwiddles[stage.fstride*stage.m], plan.fftTwiddles[2*stage.fstride*stage.m])
 		default:
-			inverseFFTButterflyGeneric(out, work, factor.radix, factor.size, fstride, plan)
+			inverseFFTButterflyGeneric(out, work, stage.radix, stage.m, stage.fstride, plan)
 		}
 	}
 }
 
-// The radix-2 to radix-4 butterflies below do upstream's arithmetic,
+// The radix-2 to radix-5 butterflies below do upstream's arithmetic,
 // operation for operation, but reach each group's sub-transforms through
 // slices of one known length (s0, s1, ...: the group's first, second, ...
-// sub-transform), so that the compiler drops their bounds checks, and keep
-// the twiddles in a local (patch 3, see PATCHES.md).
+// sub-transform), so that the compiler drops their bounds checks (patch 3),
+// and read each butterfly's twiddles from its row of the stage's table
+// (patch 4, see PATCHES.md).
 
-func inverseFFTButterfly2(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	m := subtransformLength
-	twiddles := plan.fftTwiddles
-	for group := range fstride {
+func inverseFFTButterfly2(out []complex32, stage *fftStage) {
+	m := stage.m
+	twiddles := stage.twiddles2[:m]
+	for group := range stage.fstride {
 		base := group * 2 * m
 		s0 := out[base:][:m]
 		s1 := out[base+m:][:m]
 		for j := range s0 {
 			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
+			out1 := multiplyComplex32(s1[j], twiddles[j][0])
 			s0[j] = addComplex32(out0, out1)
 			s1[j] = subtractComplex32(out0, out1)
 		}
 	}
 }
 
-func inverseFFTButterfly3(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	m := subtransformLength
-	twiddles := plan.fftTwiddles
-	epi3 := twiddles[fstride*m]
-	for group := range fstride {
+func inverseFFTButterfly3(out []complex32, stage *fftStage, epi3 complex32) {
+	m := stage.m
+	twiddles := stage.twiddles3[:m]
+	for group := range stage.fstride {
 		base := group * 3 * m
 		s0 := out[base:][:m]
 		s1 := out[base+m:][:m]
 		s2 := out[base+2*m:][:m]
 		for j := range s0 {
+			w := &twiddles[j]
 			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
-			out2 := multiplyComplex32(s2[j], twiddles[2*j*fstride])
+			out1 := multiplyComplex32(s1[j], w[0])
+			out2 := multiplyComplex32(s2[j], w[1])
 			sum := addComplex32(out1, out2)
 			diff := multiplyComplex32ByFloat32(subtractComplex32(out1, out2), epi3.i)
 			mid := subtractComplex32(out0, multiplyComplex32ByFloat32(sum, 0.5))
@@ -654,20 +840,21 @@ func inverseFFTButterfly3(out []complex32, subtransformLength, fstride int, plan
 	}
 }
 
-func inverseFFTButterfly4(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	m := subtransformLength
-	twiddles := plan.fftTwiddles
-	for group := range fstride {
+func inverseFFTButterfly4(out []complex32, stage *fftStage) {
+	m := stage.m
+	twiddles := stage.twiddles4[:m]
+	for group := range stage.fstride {
 		base := group * 4 * m
 		s0 := out[base:][:m]
 		s1 := out[base+m:][:m]
 		s2 := out[base+2*m:][:m]
 		s3 := out[base+3*m:][:m]
 		for j := range s0 {
+			w := &twiddles[j]
 			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
-			out2 := multiplyComplex32(s2[j], twiddles[2*j*fstride])
-			out3 := multiplyComplex32(s3[j], twiddles[3*j*fstride])
+			out1 := multiplyComplex32(s1[j], w[0])
+			out2 := multiplyComplex32(s2[j], w[1])
+			out3 := multiplyComplex32(s3[j], w[2])
 			evenDifference := subtractComplex32(out0, out2)
 			evenSum := addComplex32(out0, out2)
 			oddSum := addComplex32(out1, out3)
@@ -680,23 +867,33 @@ func inverseFFTButterfly4(out []complex32, subtransformLength, fstride int, plan
 	}
 }
 
-func inverseFFTButterfly5(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	groupSize := 5 * subtransformLength
-	ya := plan.fftTwiddles[fstride*subtransformLength]
-	yb := plan.fftTwiddles[2*fstride*subtransformLength]
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			out0 := out[base+frequencyIndex]
-			out1 := multiplyComplex32(out[base+subtransformLength+frequencyIndex], plan.fftTwiddles[frequencyIndex*fstride])
-			out2 := multiplyComplex32(out[base+2*subtransformLength+frequencyIndex], plan.fftTwiddles[2*frequencyIndex*fstride])
-			out3 := multiplyComplex32(out[base+3*subtransformLength+frequencyIndex], plan.fftTwiddles[3*frequencyIndex*fstride])
-			out4 := multiplyComplex32(out[base+4*subtransformLength+frequencyIndex], plan.fftTwiddles[4*frequencyIndex*fstride])
+func inverseFFTButterfly5(out []complex32, stage *fftStage, ya, yb complex32) {
+	m := stage.m
+	if m == 1 {
+		inverseFFTFirstButterfly5(out[:5*stage.fstride], &stage.twiddles5[0], ya, yb)
+
+		return
+	}
+	twiddles := stage.twiddles5[:m]
+	for group := range stage.fstride {
+		base := group * 5 * m
+		s0 := out[base:][:m]
+		s1 := out[base+m:][:m]
+		s2 := out[base+2*m:][:m]
+		s3 := out[base+3*m:][:m]
+		s4 := out[base+4*m:][:m]
+		for j := range s0 {
+			w := &twiddles[j]
+			out0 := s0[j]
+			out1 := multiplyComplex32(s1[j], w[0])
+			out2 := multiplyComplex32(s2[j], w[1])
+			out3 := multiplyComplex32(s3[j], w[2])
+			out4 := multiplyComplex32(s4[j], w[3])
 			sum14 := addComplex32(out1, out4)
 			diff14 := subtractComplex32(out1, out4)
 			sum23 := addComplex32(out2, out3)
 			diff23 := subtractComplex32(out2, out3)
-			out[base+frequencyIndex] = addComplex32(out0, addComplex32(sum14, sum23))
+			s0[j] = addComplex32(out0, addComplex32(sum14, sum23))
 
 			base14 := addComplex32(
 				out0,
@@ -709,8 +906,8 @@ func inverseFFTButterfly5(out []complex32, subtransformLength, fstride int, plan
 				r: -diff14.i*ya.i - diff23.i*yb.i,
 				i: diff14.r*ya.i + diff23.r*yb.i,
 			}
-			out[base+subtransformLength+frequencyIndex] = addComplex32(base14, rotate14)
-			out[base+4*subtransformLength+frequencyIndex] = subtractComplex32(base14, rotate14)
+			s1[j] = addComplex32(base14, rotate14)
+			s4[j] = subtractComplex32(base14, rotate14)
 
 			base23 := addComplex32(
 				out0,
@@ -723,9 +920,58 @@ func inverseFFTButterfly5(out []complex32, subtransformLength, fstride int, plan
 				r: -diff14.i*yb.i + diff23.i*ya.i,
 				i: diff14.r*yb.i - diff23.r*ya.i,
 			}
-			out[base+2*subtransformLength+frequencyIndex] = addComplex32(base23, rotate23)
-			out[base+3*subtransformLength+frequencyIndex] = subtractComplex32(base23, rotate23)
+			s2[j] = addComplex32(base23, rotate23)
+			s3[j] = subtractComplex32(base23, rotate23)
 		}
+	}
+}
+
+// inverseFFTFirstButterfly5 is inverseFFTButterfly5 for sub-transforms of
+// length 1, the first stage of every CELT transform: one butterfly per
+// group, all with the same twiddles, reached as an array of five. The
+// butterfly's body is repeated rather than shared: as a function it is
+// too large to be inlined, and calling it costs more than it computes.
+func inverseFFTFirstButterfly5(out []complex32, w *[4]complex32, ya, yb complex32) {
+	for base := 0; base+5 <= len(out); base += 5 {
+		group := (*[5]complex32)(out[base : base+5])
+		out0 := group[0]
+		out1 := multiplyComplex32(group[1], w[0])
+		out2 := multiplyComplex32(group[2], w[1])
+		out3 := multiplyComplex32(group[3], w[2])
+		out4 := multiplyComplex32(group[4], w[3])
+		sum14 := addComplex32(out1, out4)
+		diff14 := subtractComplex32(out1, out4)
+		sum23 := addComplex32(out2, out3)
+		diff23 := subtractComplex32(out2, out3)
+		group[0] = addComplex32(out0, addComplex32(sum14, sum23))
+
+		base14 := addComplex32(
+			out0,
+			addComplex32(
+				multiplyComplex32ByFloat32(sum14, ya.r),
+				multiplyComplex32ByFloat32(sum23, yb.r),
+			),
+		)
+		rotate14 := complex32{
+			r: -diff14.i*ya.i - diff23.i*yb.i,
+			i: diff14.r*ya.i + diff23.r*yb.i,
+		}
+		group[1] = addComplex32(base14, rotate14)
+		group[4] = subtractComplex32(base14, rotate14)
+
+		base23 := addComplex32(
+			out0,
+			addComplex32(
+				multiplyComplex32ByFloat32(sum14, yb.r),
+				multiplyComplex32ByFloat32(sum23, ya.r),
+			),
+		)
+		rotate23 := complex32{
+			r: -diff14.i*yb.i + diff23.i*ya.i,
+			i: diff14.r*yb.i - diff23.r*ya.i,
+		}
+		group[2] = addComplex32(base23, rotate23)
+		group[3] = subtractComplex32(base23, rotate23)
 	}
 }
 
@@ -794,8 +1040,32 @@ func newInverseTransformPlan(frameSampleCount int) inverseTransformPlan {
 		angle := 2 * math.Pi * float64(i) / float64(n4)
 		plan.fftTwiddles[i] = complex32{r: float32(math.Cos(angle)), i: float32(math.Sin(angle))}
 	}
+	for stage := len(fftFactors) - 1; stage >= 0; stage-- {
+		plan.fftStages = append(plan.fftStages, newFFTStage(fftFactors[stage], n4, plan.fftTwiddles))
+	}
 
 	return plan
+}
+
+// newFFTStage gathers the twiddles of one stage, butterfly by butterfly.
+func newFFTStage(factor fftFactor, n4 int, twiddles []complex32) fftStage {
+	stage := fftStage{radix: factor.radix, m: factor.size, fstride: n4 / (factor.radix * factor.size)}
+	twiddle := func(j, q int) complex32 { return twiddles[q*j*stage.fstride] }
+	for j := range stage.m {
+		switch stage.radix {
+		case 2:
+			stage.twiddles2 = append(stage.twiddles2, [1]complex32{twiddle(j, 1)})
+		case 3:
+			stage.twiddles3 = append(stage.twiddles3, [2]complex32{twiddle(j, 1), twiddle(j, 2)})
+		case 4:
+			stage.twiddles4 = append(stage.twiddles4, [3]complex32{twiddle(j, 1), twiddle(j, 2), twiddle(j, 3)})
+		case 5:
+			stage.twiddles5 = append(stage.twiddles5,
+				[4]complex32{twiddle(j, 1), twiddle(j, 2), twiddle(j, 3), twiddle(j, 4)})
+		}
+	}
+
+	return stage
 }
 
 func inverseTransformPlanForFrameSampleCount(frameSampleCount int) *inverseTransformPlan {
