@@ -48,6 +48,11 @@ type channelScratch struct {
 }
 
 type mdctScratch struct {
+	// fft holds the inverse FFT's data, complex values as real and
+	// imaginary parts in turn (patch 4). preRotated, fftOut and fftWork
+	// are upstream's buffers, which only its version (upstream_test.go)
+	// still uses.
+	fft        [maxFrameSampleCount]float32
 	preRotated [maxFrameSampleCount / 2]complex32
 	fftOut     [maxFrameSampleCount / 2]complex32
 	fftWork    [maxFrameSampleCount / 2]complex32
@@ -61,9 +66,12 @@ type inverseTransformPlan struct {
 	sine             float32
 	rotateCos        []float32
 	rotateSinQuarter []float32
-	fftTwiddles      []complex32
-	fftBitrev        []int
-	fftFactors       []fftFactor
+	// rotation is rotateCos and rotateSinQuarter interleaved: cos(i),
+	// sinQuarter(i), cos(i+1), ... (patch 4).
+	rotation    []float32
+	fftTwiddles []complex32
+	fftBitrev   []int
+	fftFactors  []fftFactor
 	// fftStages are fftFactors in the order the transform runs them, each
 	// with its twiddles in the order its butterflies use them (patch 4).
 	fftStages []fftStage
@@ -72,18 +80,16 @@ type inverseTransformPlan struct {
 // fftStage is one radix pass of the inverse FFT: fstride groups of radix
 // sub-transforms of length m. Upstream's butterfly j of a group multiplies
 // its sub-transform q (1 to radix-1) by fftTwiddles[q*j*fstride]; the
-// stage keeps those in a row per butterfly (twiddles2 to twiddles5, one of
-// them set, by radix), so that each butterfly reads its own, contiguous,
-// without index arithmetic or bounds checks (patch 4, see PATCHES.md). The
-// values are upstream's twiddles, the same float32s.
+// stage keeps those in twiddles[q-1], in the order of j, as real and
+// imaginary parts in turn like the data (see fft.go), so that each
+// butterfly reads its own, contiguous, without index arithmetic or bounds
+// checks (patch 4, see PATCHES.md). The values are upstream's twiddles,
+// the same float32s.
 type fftStage struct {
-	radix     int
-	m         int
-	fstride   int
-	twiddles2 [][1]complex32
-	twiddles3 [][2]complex32
-	twiddles4 [][3]complex32
-	twiddles5 [][4]complex32
+	radix    int
+	m        int
+	fstride  int
+	twiddles [][]float32
 }
 
 type fftFactor struct {
@@ -644,28 +650,45 @@ func (d *Decoder) inverseTransformChannel(freq []float32, channel int, info *fra
 }
 
 // inverseTransformLongBlock is inverseTransformChannel for a frame of one
-// long transform. Upstream copies the spectrum into a second buffer and
-// adds the transform's output into a cleared one before using it; here the
-// transform reads the spectrum where it is and its output goes straight to
-// the time buffer and the overlap (patch 3, see PATCHES.md). Each sample
-// still gets upstream's addition to that cleared buffer's zero: 0 + v is
-// v, except that it turns a -0 (which silent frames have) into +0, and it
-// keeps the output bit-identical.
+// long transform. Upstream copies the spectrum into a second buffer, has
+// the transform window its output into a third, adds that into a cleared
+// one and copies the sums on; here the transform reads the spectrum where
+// it is (patch 3) and its window writes straight to the time buffer and
+// the overlap (patch 4, see PATCHES.md). Each sample still gets upstream's
+// additions to the cleared buffers' zeros: 0 + v is v, except that it
+// turns a -0 (which silent frames have) into +0, and it keeps the output
+// bit-identical. (The first edge was added to zero twice, in the transform
+// and after; 0 + (0 + v) is 0 + v.)
 func (d *Decoder) inverseTransformLongBlock(freq []float32, channel int, channelScratch *channelScratch) []float32 {
+	const half = shortBlockSampleCount / 2
 	frameSampleCount := len(freq)
-	blockTime := inverseMDCTWithScratch(freq, &channelScratch.mdct)
+	deshuffled := inverseMDCTDeshuffled(freq, &channelScratch.mdct)
 	time := channelScratch.time[:frameSampleCount]
 	overlap := d.overlap[channel][:shortBlockSampleCount]
+
+	// The first edge, windowed and mirrored, plus the previous frame's
+	// overlap (read here before the last edge replaces it).
+	firstEdge := deshuffled[:half]
 	timeHead := time[:shortBlockSampleCount]
-	for i, value := range blockTime[:shortBlockSampleCount] {
-		timeHead[i] = (0 + value) + overlap[i]
+	for windowIndex := range half {
+		x1 := firstEdge[half-1-windowIndex]
+		timeHead[windowIndex] = (0 + -celtWindow120[windowIndex]*x1) + overlap[windowIndex]
+		timeHead[shortBlockSampleCount-1-windowIndex] = (0 + celtWindow120[shortBlockSampleCount-1-windowIndex]*x1) +
+			overlap[shortBlockSampleCount-1-windowIndex]
 	}
-	timeRest := time[shortBlockSampleCount:]
-	for i, value := range blockTime[shortBlockSampleCount:frameSampleCount] {
+
+	// The unwindowed middle.
+	middle := deshuffled[half : frameSampleCount-half]
+	timeRest := time[shortBlockSampleCount:][:len(middle)]
+	for i, value := range middle {
 		timeRest[i] = 0 + value
 	}
-	for i, value := range blockTime[frameSampleCount : frameSampleCount+shortBlockSampleCount] {
-		overlap[i] = 0 + value
+
+	// The last edge, windowed and mirrored, is the next frame's overlap.
+	lastEdge := deshuffled[frameSampleCount-half : frameSampleCount]
+	for windowIndex, x2 := range lastEdge {
+		overlap[shortBlockSampleCount-1-windowIndex] = 0 + celtWindow120[windowIndex]*x2
+		overlap[windowIndex] = 0 + celtWindow120[shortBlockSampleCount-1-windowIndex]*x2
 	}
 
 	return time
@@ -679,47 +702,59 @@ func inverseMDCT(freq []float32) []float32 {
 	return inverseMDCTWithScratch(freq, &scratch)
 }
 
-func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
-	n2 := len(freq)
-	plan := inverseTransformPlanForFrameSampleCount(n2)
-	n4 := plan.n4
+// inverseMDCTDeshuffled is the inverse MDCT up to its window: the
+// rotations around the FFT, giving the n2 samples the window mirrors.
+func inverseMDCTDeshuffled(freq []float32, scratch *mdctScratch) []float32 {
+	plan := inverseTransformPlanForFrameSampleCount(len(freq))
 	// The plan's fields in locals, and slices of one known length, let the
 	// compiler keep them in registers and drop most bounds checks; the
-	// arithmetic is upstream's, operation for operation (patch 3).
+	// arithmetic is upstream's, operation for operation (patch 3). The
+	// rotation's two tables are read as one, their values in turn, and the
+	// loops step j over the even indexes of slices of that length, so that
+	// the compiler drops the bounds checks left (patch 4).
 	sine := plan.sine
-	rotateCos := plan.rotateCos[:n4]
-	rotateSinQuarter := plan.rotateSinQuarter[:n4]
-	fftOut := scratch.fftOut[:n4]
-	bitrev := plan.fftBitrev[:n4]
+	rotation := plan.rotation[:2*plan.n4]
+	freq = freq[:len(rotation)]
+	bitrev := plan.fftBitrev[:plan.n4]
+	fft := scratch.fft[:len(rotation)]
 	// Pack the MDCT input into the complex half-size transform domain before
 	// the inverse complex step, matching the reference mdct_backward staging.
 	// Each value goes straight to its digit-reversed place in the FFT's
 	// buffer, where upstream's FFT copies it first (patch 4).
-	for i, target := range bitrev {
-		xp1 := freq[2*i]
-		xp2 := freq[n2-1-2*i]
-		cosine := rotateCos[i]
-		sineQuarter := rotateSinQuarter[i]
+	for j := 0; j < len(rotation)-1; j += 2 {
+		xp1 := freq[j]
+		xp2 := freq[len(freq)-1-j]
+		cosine := rotation[j]
+		sineQuarter := rotation[j+1]
 		yr := -xp2*cosine + xp1*sineQuarter
 		yi := -xp2*sineQuarter - xp1*cosine
-		fftOut[target] = complex32{r: yr - yi*sine, i: yi + yr*sine}
+		value := fft[2*bitrev[j>>1]:][:2]
+		value[0] = yr - yi*sine
+		value[1] = yi + yr*sine
 	}
-	inverseFFTStages(fftOut, scratch.fftWork[:n4], plan)
-	deshuffled := scratch.deshuffled[:n2]
+	inverseFFTStages(fft, plan)
+	deshuffled := scratch.deshuffled[:len(rotation)]
 	// Rotate back out of the complex domain and restore the packed even/odd
 	// ordering expected by the time-domain mirror step. Write directly into
 	// that order to avoid an intermediate buffer and a second pass.
-	for i, value := range fftOut {
-		re := value.r
-		im := value.i
-		cosine := rotateCos[i]
-		sineQuarter := rotateSinQuarter[i]
+	for j := 0; j < len(rotation)-1; j += 2 {
+		re := fft[j]
+		im := fft[j+1]
+		cosine := rotation[j]
+		sineQuarter := rotation[j+1]
 		yr := re*cosine - im*sineQuarter
 		yi := im*cosine + re*sineQuarter
-		deshuffled[2*i] = -(yr - yi*sine)
-		deshuffled[n2-1-2*i] = yi + yr*sine
+		deshuffled[j] = -(yr - yi*sine)
+		deshuffled[len(deshuffled)-1-j] = yi + yr*sine
 	}
 
+	return deshuffled
+}
+
+func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
+	n2 := len(freq)
+	deshuffled := inverseMDCTDeshuffled(freq, scratch)
+	n4 := n2 >> 1
 	const overlap = shortBlockSampleCount
 	out := scratch.out[:n2+overlap]
 	// Apply the low-overlap window from RFC 6716 Section 4.3.7. The middle
@@ -745,263 +780,6 @@ func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
 	}
 
 	return out
-}
-
-// inverseComplexDFT is the complex inverse transform used by the current IMDCT
-// implementation. It is kept separate so a later FFT implementation can replace
-// this step without changing the surrounding RFC 6716 Section 4.3.7 mapping.
-func inverseComplexDFT(in []complex32) []complex32 {
-	out := make([]complex32, len(in))
-	if len(in) == 0 {
-		return out
-	}
-
-	work := make([]complex32, len(in))
-	inverseComplexDFTInto(in, out, work, inverseTransformPlanForFrameSampleCount(len(in)*2))
-
-	return out
-}
-
-func inverseComplexDFTInto(in []complex32, out []complex32, work []complex32, plan *inverseTransformPlan) {
-	if len(in) == 0 {
-		return
-	}
-
-	bitrev := plan.fftBitrev[:len(in)]
-	for i, value := range in {
-		out[bitrev[i]] = value
-	}
-	inverseFFTStages(out, work, plan)
-}
-
-// inverseFFTStages runs the radix passes of the inverse FFT on out, already
-// in digit-reversed order.
-func inverseFFTStages(out []complex32, work []complex32, plan *inverseTransformPlan) {
-	for i := range plan.fftStages {
-		stage := &plan.fftStages[i]
-		switch stage.radix {
-		case 2:
-			inverseFFTButterfly2(out, stage)
-		case 3:
-			inverseFFTButterfly3(out, stage, plan.fftTwiddles[stage.fstride*stage.m])
-		case 4:
-			inverseFFTButterfly4(out, stage)
-		case 5:
-			inverseFFTButterfly5(out, stage, plan.fftTwiddles[stage.fstride*stage.m], plan.fftTwiddles[2*stage.fstride*stage.m])
-		default:
-			inverseFFTButterflyGeneric(out, work, stage.radix, stage.m, stage.fstride, plan)
-		}
-	}
-}
-
-// The radix-2 to radix-5 butterflies below do upstream's arithmetic,
-// operation for operation, but reach each group's sub-transforms through
-// slices of one known length (s0, s1, ...: the group's first, second, ...
-// sub-transform), so that the compiler drops their bounds checks (patch 3),
-// and read each butterfly's twiddles from its row of the stage's table
-// (patch 4, see PATCHES.md).
-
-func inverseFFTButterfly2(out []complex32, stage *fftStage) {
-	m := stage.m
-	twiddles := stage.twiddles2[:m]
-	for group := range stage.fstride {
-		base := group * 2 * m
-		s0 := out[base:][:m]
-		s1 := out[base+m:][:m]
-		for j := range s0 {
-			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], twiddles[j][0])
-			s0[j] = addComplex32(out0, out1)
-			s1[j] = subtractComplex32(out0, out1)
-		}
-	}
-}
-
-func inverseFFTButterfly3(out []complex32, stage *fftStage, epi3 complex32) {
-	m := stage.m
-	twiddles := stage.twiddles3[:m]
-	for group := range stage.fstride {
-		base := group * 3 * m
-		s0 := out[base:][:m]
-		s1 := out[base+m:][:m]
-		s2 := out[base+2*m:][:m]
-		for j := range s0 {
-			w := &twiddles[j]
-			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], w[0])
-			out2 := multiplyComplex32(s2[j], w[1])
-			sum := addComplex32(out1, out2)
-			diff := multiplyComplex32ByFloat32(subtractComplex32(out1, out2), epi3.i)
-			mid := subtractComplex32(out0, multiplyComplex32ByFloat32(sum, 0.5))
-			s0[j] = addComplex32(out0, sum)
-			s1[j] = complex32{r: mid.r - diff.i, i: mid.i + diff.r}
-			s2[j] = complex32{r: mid.r + diff.i, i: mid.i - diff.r}
-		}
-	}
-}
-
-func inverseFFTButterfly4(out []complex32, stage *fftStage) {
-	m := stage.m
-	twiddles := stage.twiddles4[:m]
-	for group := range stage.fstride {
-		base := group * 4 * m
-		s0 := out[base:][:m]
-		s1 := out[base+m:][:m]
-		s2 := out[base+2*m:][:m]
-		s3 := out[base+3*m:][:m]
-		for j := range s0 {
-			w := &twiddles[j]
-			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], w[0])
-			out2 := multiplyComplex32(s2[j], w[1])
-			out3 := multiplyComplex32(s3[j], w[2])
-			evenDifference := subtractComplex32(out0, out2)
-			evenSum := addComplex32(out0, out2)
-			oddSum := addComplex32(out1, out3)
-			oddDifference := subtractComplex32(out1, out3)
-			s0[j] = addComplex32(evenSum, oddSum)
-			s2[j] = subtractComplex32(evenSum, oddSum)
-			s1[j] = complex32{r: evenDifference.r - oddDifference.i, i: evenDifference.i + oddDifference.r}
-			s3[j] = complex32{r: evenDifference.r + oddDifference.i, i: evenDifference.i - oddDifference.r}
-		}
-	}
-}
-
-func inverseFFTButterfly5(out []complex32, stage *fftStage, ya, yb complex32) {
-	m := stage.m
-	if m == 1 {
-		inverseFFTFirstButterfly5(out[:5*stage.fstride], &stage.twiddles5[0], ya, yb)
-
-		return
-	}
-	twiddles := stage.twiddles5[:m]
-	for group := range stage.fstride {
-		base := group * 5 * m
-		s0 := out[base:][:m]
-		s1 := out[base+m:][:m]
-		s2 := out[base+2*m:][:m]
-		s3 := out[base+3*m:][:m]
-		s4 := out[base+4*m:][:m]
-		for j := range s0 {
-			w := &twiddles[j]
-			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], w[0])
-			out2 := multiplyComplex32(s2[j], w[1])
-			out3 := multiplyComplex32(s3[j], w[2])
-			out4 := multiplyComplex32(s4[j], w[3])
-			sum14 := addComplex32(out1, out4)
-			diff14 := subtractComplex32(out1, out4)
-			sum23 := addComplex32(out2, out3)
-			diff23 := subtractComplex32(out2, out3)
-			s0[j] = addComplex32(out0, addComplex32(sum14, sum23))
-
-			base14 := addComplex32(
-				out0,
-				addComplex32(
-					multiplyComplex32ByFloat32(sum14, ya.r),
-					multiplyComplex32ByFloat32(sum23, yb.r),
-				),
-			)
-			rotate14 := complex32{
-				r: -diff14.i*ya.i - diff23.i*yb.i,
-				i: diff14.r*ya.i + diff23.r*yb.i,
-			}
-			s1[j] = addComplex32(base14, rotate14)
-			s4[j] = subtractComplex32(base14, rotate14)
-
-			base23 := addComplex32(
-				out0,
-				addComplex32(
-					multiplyComplex32ByFloat32(sum14, yb.r),
-					multiplyComplex32ByFloat32(sum23, ya.r),
-				),
-			)
-			rotate23 := complex32{
-				r: -diff14.i*yb.i + diff23.i*ya.i,
-				i: diff14.r*yb.i - diff23.r*ya.i,
-			}
-			s2[j] = addComplex32(base23, rotate23)
-			s3[j] = subtractComplex32(base23, rotate23)
-		}
-	}
-}
-
-// inverseFFTFirstButterfly5 is inverseFFTButterfly5 for sub-transforms of
-// length 1, the first stage of every CELT transform: one butterfly per
-// group, all with the same twiddles, reached as an array of five. The
-// butterfly's body is repeated rather than shared: as a function it is
-// too large to be inlined, and calling it costs more than it computes.
-func inverseFFTFirstButterfly5(out []complex32, w *[4]complex32, ya, yb complex32) {
-	for base := 0; base+5 <= len(out); base += 5 {
-		group := (*[5]complex32)(out[base : base+5])
-		out0 := group[0]
-		out1 := multiplyComplex32(group[1], w[0])
-		out2 := multiplyComplex32(group[2], w[1])
-		out3 := multiplyComplex32(group[3], w[2])
-		out4 := multiplyComplex32(group[4], w[3])
-		sum14 := addComplex32(out1, out4)
-		diff14 := subtractComplex32(out1, out4)
-		sum23 := addComplex32(out2, out3)
-		diff23 := subtractComplex32(out2, out3)
-		group[0] = addComplex32(out0, addComplex32(sum14, sum23))
-
-		base14 := addComplex32(
-			out0,
-			addComplex32(
-				multiplyComplex32ByFloat32(sum14, ya.r),
-				multiplyComplex32ByFloat32(sum23, yb.r),
-			),
-		)
-		rotate14 := complex32{
-			r: -diff14.i*ya.i - diff23.i*yb.i,
-			i: diff14.r*ya.i + diff23.r*yb.i,
-		}
-		group[1] = addComplex32(base14, rotate14)
-		group[4] = subtractComplex32(base14, rotate14)
-
-		base23 := addComplex32(
-			out0,
-			addComplex32(
-				multiplyComplex32ByFloat32(sum14, yb.r),
-				multiplyComplex32ByFloat32(sum23, ya.r),
-			),
-		)
-		rotate23 := complex32{
-			r: -diff14.i*yb.i + diff23.i*ya.i,
-			i: diff14.r*yb.i - diff23.r*ya.i,
-		}
-		group[2] = addComplex32(base23, rotate23)
-		group[3] = subtractComplex32(base23, rotate23)
-	}
-}
-
-func inverseFFTButterflyGeneric(
-	out []complex32,
-	work []complex32,
-	radix int,
-	subtransformLength int,
-	fstride int,
-	plan *inverseTransformPlan,
-) {
-	groupSize := radix * subtransformLength
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
-				sum := complex32{}
-				for subtransform := 0; subtransform < radix; subtransform++ {
-					value := out[base+subtransform*subtransformLength+frequencyIndex]
-					twiddle := plan.fftTwiddles[subtransform*(frequencyIndex+frequencyGroup*subtransformLength)*fstride%plan.n4]
-					sum.r += value.r*twiddle.r - value.i*twiddle.i
-					sum.i += value.r*twiddle.i + value.i*twiddle.r
-				}
-				work[frequencyGroup] = sum
-			}
-			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
-				out[base+frequencyGroup*subtransformLength+frequencyIndex] = work[frequencyGroup]
-			}
-		}
-	}
 }
 
 func addComplex32(a, b complex32) complex32 {
@@ -1037,6 +815,7 @@ func newInverseTransformPlan(frameSampleCount int) inverseTransformPlan {
 	for i := range n4 {
 		plan.rotateCos[i] = float32(math.Cos(2 * math.Pi * float64(i) / float64(n)))
 		plan.rotateSinQuarter[i] = float32(math.Cos(2 * math.Pi * float64(n4-i) / float64(n)))
+		plan.rotation = append(plan.rotation, plan.rotateCos[i], plan.rotateSinQuarter[i])
 		angle := 2 * math.Pi * float64(i) / float64(n4)
 		plan.fftTwiddles[i] = complex32{r: float32(math.Cos(angle)), i: float32(math.Sin(angle))}
 	}
@@ -1050,19 +829,14 @@ func newInverseTransformPlan(frameSampleCount int) inverseTransformPlan {
 // newFFTStage gathers the twiddles of one stage, butterfly by butterfly.
 func newFFTStage(factor fftFactor, n4 int, twiddles []complex32) fftStage {
 	stage := fftStage{radix: factor.radix, m: factor.size, fstride: n4 / (factor.radix * factor.size)}
-	twiddle := func(j, q int) complex32 { return twiddles[q*j*stage.fstride] }
-	for j := range stage.m {
-		switch stage.radix {
-		case 2:
-			stage.twiddles2 = append(stage.twiddles2, [1]complex32{twiddle(j, 1)})
-		case 3:
-			stage.twiddles3 = append(stage.twiddles3, [2]complex32{twiddle(j, 1), twiddle(j, 2)})
-		case 4:
-			stage.twiddles4 = append(stage.twiddles4, [3]complex32{twiddle(j, 1), twiddle(j, 2), twiddle(j, 3)})
-		case 5:
-			stage.twiddles5 = append(stage.twiddles5,
-				[4]complex32{twiddle(j, 1), twiddle(j, 2), twiddle(j, 3), twiddle(j, 4)})
+	stage.twiddles = make([][]float32, stage.radix-1)
+	for q := 1; q < stage.radix; q++ {
+		row := make([]float32, 0, 2*stage.m)
+		for j := range stage.m {
+			twiddle := twiddles[q*j*stage.fstride]
+			row = append(row, twiddle.r, twiddle.i)
 		}
+		stage.twiddles[q-1] = row
 	}
 
 	return stage

@@ -169,7 +169,7 @@ func upstreamInverseComplexDFTInto(in []complex32, out []complex32, work []compl
 		case 5:
 			upstreamInverseFFTButterfly5(out, factor.size, fstride, plan)
 		default:
-			inverseFFTButterflyGeneric(out, work, factor.radix, factor.size, fstride, plan)
+			upstreamInverseFFTButterflyGeneric(out, work, factor.radix, factor.size, fstride, plan)
 		}
 	}
 }
@@ -404,5 +404,33 @@ func upstreamExpRotation1(x []float32, length int, stride int, c float32, s floa
 		x2 := backwardUpper[i]
 		backwardUpper[i] = c*x2 + s*x1
 		backwardLower[i] = c*x1 - s*x2
+	}
+}
+func upstreamInverseFFTButterflyGeneric(
+	out []complex32,
+	work []complex32,
+	radix int,
+	subtransformLength int,
+	fstride int,
+	plan *inverseTransformPlan,
+) {
+	groupSize := radix * subtransformLength
+	for group := 0; group < fstride; group++ {
+		base := group * groupSize
+		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
+			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
+				sum := complex32{}
+				for subtransform := 0; subtransform < radix; subtransform++ {
+					value := out[base+subtransform*subtransformLength+frequencyIndex]
+					twiddle := plan.fftTwiddles[subtransform*(frequencyIndex+frequencyGroup*subtransformLength)*fstride%plan.n4]
+					sum.r += value.r*twiddle.r - value.i*twiddle.i
+					sum.i += value.r*twiddle.i + value.i*twiddle.r
+				}
+				work[frequencyGroup] = sum
+			}
+			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
+				out[base+frequencyGroup*subtransformLength+frequencyIndex] = work[frequencyGroup]
+			}
+		}
 	}
 }
