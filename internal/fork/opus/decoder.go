@@ -1028,6 +1028,14 @@ func (d *Decoder) resampleHybridSilkChannel(
 
 // addHybridSilk combines the decoded WB SILK contribution with the CELT layer
 // after both are represented in the decoder's output-rate domain.
+//
+// Upstream first requantises silkPCM to 16 bits (Float32ToSigned16, then
+// over 32768 again). silkPCM is the hybrid resampler's output, which is
+// 16-bit samples over 32768 already, and those come back from that round
+// trip unchanged (TestHybridSilkRequantisationIsIdentity checks all 65536),
+// so it is left out; and the sum for equal channel counts, the live path's,
+// is one flat loop rather than a switch per sample (patch 4, see
+// PATCHES.md). The sums are upstream's.
 func (d *Decoder) addHybridSilk(
 	out []float32,
 	silkPCM []float32,
@@ -1035,22 +1043,21 @@ func (d *Decoder) addHybridSilk(
 	outputChannelCount int,
 	samplesPerChannel int,
 ) {
-	for i := range silkPCM {
-		silkPCM[i] = float32(bitdepth.Float32ToSigned16(silkPCM[i])) / 32768
-	}
-	for sample := range samplesPerChannel {
-		silkIndex := sample * streamChannelCount
-		outIndex := sample * outputChannelCount
-		switch {
-		case streamChannelCount == outputChannelCount:
-			for channel := range outputChannelCount {
-				out[outIndex+channel] += silkPCM[silkIndex+channel]
-			}
-		case streamChannelCount == 1 && outputChannelCount == 2:
-			out[outIndex] += silkPCM[silkIndex]
-			out[outIndex+1] += silkPCM[silkIndex]
-		case streamChannelCount == 2 && outputChannelCount == 1:
-			out[outIndex] += 0.5 * (silkPCM[silkIndex] + silkPCM[silkIndex+1])
+	switch {
+	case streamChannelCount == outputChannelCount:
+		silk := silkPCM[:samplesPerChannel*outputChannelCount]
+		out = out[:len(silk)]
+		for i, sample := range silk {
+			out[i] += sample
+		}
+	case streamChannelCount == 1 && outputChannelCount == 2:
+		for sample := range samplesPerChannel {
+			out[2*sample] += silkPCM[sample]
+			out[2*sample+1] += silkPCM[sample]
+		}
+	case streamChannelCount == 2 && outputChannelCount == 1:
+		for sample := range samplesPerChannel {
+			out[sample] += 0.5 * (silkPCM[2*sample] + silkPCM[2*sample+1])
 		}
 	}
 }

@@ -4,11 +4,12 @@
 package celt
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
 
-// The benchmarks of this file time each function patch 3 rewrote beside
+// The benchmarks of this file time each function patches 3 and 4 rewrote beside
 // upstream's version (upstream_test.go), on a 20 ms frame: compare the
 // two sub-benchmarks of one run.
 
@@ -72,9 +73,74 @@ func BenchmarkInverseComplexDFT(b *testing.B) {
 			upstreamInverseComplexDFTInto(in, out, work, plan)
 		}
 	})
+	data := make([]float32, 2*plan.n4)
 	b.Run("patched", func(b *testing.B) {
 		for b.Loop() {
-			inverseComplexDFTInto(in, out, work, plan)
+			inverseComplexDFTInto(in, out, data, plan)
+		}
+	})
+}
+
+// BenchmarkCombFilter filters a 20 ms frame as applyPostfilter does (the
+// overlap, then the rest), with Chromium's 440 Hz tone's filter (period
+// 109, gain 0.65625), from a fresh copy of the frame each time.
+func BenchmarkCombFilter(b *testing.B) {
+	signal := benchSignal(postfilterHistorySampleCount+960, 32768)
+	buf := make([]float32, len(signal))
+	for _, variant := range []struct {
+		name   string
+		filter func([]float32, int, int, int, int, float32, float32, int, int)
+	}{{"upstream", upstreamCombFilter}, {"patched", combFilter}} {
+		b.Run(variant.name, func(b *testing.B) {
+			for b.Loop() {
+				copy(buf, signal)
+				variant.filter(buf, postfilterHistorySampleCount, 109, 109, 120, 0.65625, 0.65625, 1, 1)
+				variant.filter(buf, postfilterHistorySampleCount+120, 109, 109, 840, 0.65625, 0.65625, 1, 1)
+			}
+		})
+	}
+}
+
+// BenchmarkExpRotation1 rotates a band of 96 coefficients with a stride
+// of 1, as spreading does.
+func BenchmarkExpRotation1(b *testing.B) {
+	x := benchSignal(96, 1)
+	c, s := float32(math.Cos(0.3)), float32(math.Sin(0.3))
+	for _, variant := range []struct {
+		name   string
+		rotate func([]float32, int, int, float32, float32)
+	}{{"upstream", upstreamExpRotation1}, {"patched", expRotation1}} {
+		b.Run(variant.name, func(b *testing.B) {
+			for b.Loop() {
+				// Rotating forth and back keeps x in range.
+				variant.rotate(x, len(x), 1, c, s)
+				variant.rotate(x, len(x), 1, c, -s)
+			}
+		})
+	}
+}
+
+// BenchmarkPostfilterAndDeemphasisMono times a 20 ms mono frame's
+// post-filter (Chromium's tone's) and de-emphasis, fused and in steps.
+func BenchmarkPostfilterAndDeemphasisMono(b *testing.B) {
+	time := benchSignal(960, 32768)
+	work := make([]float32, len(time))
+	out := make([]float32, len(time))
+	info := &frameSideInfo{lm: maxLM, postFilter: postFilter{enabled: true, period: 109, gain: 0.65625, tapset: 1}}
+	d := NewDecoder()
+	d.scratch = new(decoderScratch)
+	b.Run("steps", func(b *testing.B) {
+		for b.Loop() {
+			copy(work, time)
+			d.applyPostfilter(info, work, 0)
+			d.updatePostfilterState(info)
+			d.deemphasisAndInterleave(work, nil, out, len(work), 1, sampleRate)
+		}
+	})
+	b.Run("fused", func(b *testing.B) {
+		for b.Loop() {
+			copy(work, time)
+			d.postfilterAndDeemphasisMono(info, work, out)
 		}
 	})
 }

@@ -222,8 +222,16 @@ func algQuant(
 	return extractCollapseMask(iy, n, blocks)
 }
 
+// expRotation1 applies one pass of the spreading rotation: each pair
+// (x[i], x[i+stride]) in turn forward, then backward, rotated in place, so
+// that every step takes the value the step before it wrote.
 func expRotation1(x []float32, length int, stride int, c float32, s float32) {
 	if length <= stride {
+		return
+	}
+	if stride == 1 {
+		expRotation1Adjacent(x[:length], c, s)
+
 		return
 	}
 
@@ -250,4 +258,35 @@ func expRotation1(x []float32, length int, stride int, c float32, s float32) {
 		backwardUpper[i] = c*x2 + s*x1
 		backwardLower[i] = c*x1 - s*x2
 	}
+}
+
+// expRotation1Adjacent is expRotation1 with a stride of 1, the one every
+// rotated band takes (patch 4, see PATCHES.md). There each step reads the
+// value the step before it has just stored: upstream's loop waits for the
+// store and the load on every step, a chain as long as the band. Here the
+// value is carried in a register and stored once, when no step reads it
+// again. The products and sums are upstream's, so are the results.
+func expRotation1Adjacent(x []float32, c float32, s float32) {
+	// Forward: x[i] and x[i+1] rotated for i from 0 up; the new x[i+1]
+	// is the next step's x1.
+	x1 := x[0]
+	for i, x2 := range x[1:] {
+		x[i] = c*x1 - s*x2
+		x1 = c*x2 + s*x1
+	}
+	x[len(x)-1] = x1
+	if len(x) < 3 {
+		return
+	}
+
+	// Backward: x[i] and x[i+1] rotated for i from len(x)-3 down to 0;
+	// the new x[i] is the next step's x2.
+	x2 := x[len(x)-2]
+	//nolint:modernize
+	for i := len(x) - 3; i >= 0; i-- {
+		x1 := x[i]
+		x[i+1] = c*x2 + s*x1
+		x2 = c*x1 - s*x2
+	}
+	x[0] = x2
 }

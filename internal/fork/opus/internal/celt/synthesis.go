@@ -48,6 +48,11 @@ type channelScratch struct {
 }
 
 type mdctScratch struct {
+	// fft holds the inverse FFT's data, complex values as real and
+	// imaginary parts in turn (patch 4). preRotated, fftOut and fftWork
+	// are upstream's buffers, which only its version (upstream_test.go)
+	// still uses.
+	fft        [maxFrameSampleCount]float32
 	preRotated [maxFrameSampleCount / 2]complex32
 	fftOut     [maxFrameSampleCount / 2]complex32
 	fftWork    [maxFrameSampleCount / 2]complex32
@@ -61,9 +66,30 @@ type inverseTransformPlan struct {
 	sine             float32
 	rotateCos        []float32
 	rotateSinQuarter []float32
-	fftTwiddles      []complex32
-	fftBitrev        []int
-	fftFactors       []fftFactor
+	// rotation is rotateCos and rotateSinQuarter interleaved: cos(i),
+	// sinQuarter(i), cos(i+1), ... (patch 4).
+	rotation    []float32
+	fftTwiddles []complex32
+	fftBitrev   []int
+	fftFactors  []fftFactor
+	// fftStages are fftFactors in the order the transform runs them, each
+	// with its twiddles in the order its butterflies use them (patch 4).
+	fftStages []fftStage
+}
+
+// fftStage is one radix pass of the inverse FFT: fstride groups of radix
+// sub-transforms of length m. Upstream's butterfly j of a group multiplies
+// its sub-transform q (1 to radix-1) by fftTwiddles[q*j*fstride]; the
+// stage keeps those in twiddles[q-1], in the order of j, as real and
+// imaginary parts in turn like the data (see fft.go), so that each
+// butterfly reads its own, contiguous, without index arithmetic or bounds
+// checks (patch 4, see PATCHES.md). The values are upstream's twiddles,
+// the same float32s.
+type fftStage struct {
+	radix    int
+	m        int
+	fstride  int
+	twiddles [][]float32
 }
 
 type fftFactor struct {
@@ -179,6 +205,11 @@ func (d *Decoder) denormaliseAndSynthesize(
 	}
 
 	timeX := d.inverseTransformChannel(freqX, 0, info)
+	if info.outputChannelCount == 1 && (info.outputSampleRate == sampleRate || info.outputSampleRate == 0) {
+		d.postfilterAndDeemphasisMono(info, timeX, out[:frameSampleCount])
+
+		return
+	}
 	d.applyPostfilter(info, timeX, 0)
 	if info.outputChannelCount == 1 {
 		d.updatePostfilterState(info)
@@ -321,6 +352,68 @@ func (d *Decoder) applyPostfilter(info *frameSideInfo, time []float32, channel i
 	copy(mem, buf[len(time):len(time)+postfilterHistorySampleCount])
 }
 
+// postfilterAndDeemphasisMono is applyPostfilter, updatePostfilterState
+// and deemphasisAndInterleave for one channel at 48 kHz, the live path's
+// case, with the de-emphasis done in the post-filter's loops (patch 4, see
+// PATCHES.md). The de-emphasis is a chain, each sample waiting for the one
+// before (an addition, then a multiplication); the post-filter is work
+// whose samples do not wait on each other. Done in turn, the processor
+// runs one then the other; in one loop, it runs them at once. Each sample
+// goes through the same operations as in the three functions, so the
+// output, the filter memories and the post-filter state are the same, bit
+// for bit; and the filtered frame is not copied back to time, which only
+// the de-emphasis read.
+func (d *Decoder) postfilterAndDeemphasisMono(info *frameSideInfo, time []float32, out []float32) {
+	if cap(d.postfilterMem[0]) < postfilterHistorySampleCount {
+		d.postfilterMem[0] = make([]float32, postfilterHistorySampleCount)
+	}
+	mem := d.postfilterMem[0][:postfilterHistorySampleCount]
+	buf := d.scratchBuffer().postfilter[0][:postfilterHistorySampleCount+len(time)]
+	copy(buf, mem)
+	copy(buf[postfilterHistorySampleCount:], time)
+
+	period := max(d.postfilter.period, combFilterMinPeriod)
+	oldPeriod := max(d.postfilter.oldPeriod, combFilterMinPeriod)
+	overlap := min(shortBlockSampleCount, len(time))
+	preemphasisMem := combFilterDeemphasis(
+		buf,
+		postfilterHistorySampleCount,
+		oldPeriod,
+		period,
+		overlap,
+		d.postfilter.oldGain,
+		d.postfilter.gain,
+		d.postfilter.oldTapset,
+		d.postfilter.tapset,
+		out[:overlap],
+		d.preemphasisMem[0],
+	)
+	if len(time) > shortBlockSampleCount {
+		if info.lm != 0 {
+			current := currentPostfilter(info)
+			preemphasisMem = combFilterDeemphasis(
+				buf,
+				postfilterHistorySampleCount+shortBlockSampleCount,
+				period,
+				max(current.period, combFilterMinPeriod),
+				len(time)-shortBlockSampleCount,
+				d.postfilter.gain,
+				current.gain,
+				d.postfilter.tapset,
+				current.tapset,
+				out[shortBlockSampleCount:len(time)],
+				preemphasisMem,
+			)
+		} else {
+			preemphasisMem = deemphasisMono(
+				buf[postfilterHistorySampleCount+shortBlockSampleCount:], out[shortBlockSampleCount:len(time)], preemphasisMem)
+		}
+	}
+	d.preemphasisMem[0] = preemphasisMem
+	copy(mem, buf[len(time):len(time)+postfilterHistorySampleCount])
+	d.updatePostfilterState(info)
+}
+
 func (d *Decoder) updatePostfilterState(info *frameSideInfo) {
 	current := currentPostfilter(info)
 	d.postfilter.oldPeriod = d.postfilter.period
@@ -350,6 +443,10 @@ func currentPostfilter(info *frameSideInfo) postFilterState {
 
 // combFilter applies the RFC 6716 Section 4.3.7.1 pitch post-filter taps,
 // cross-fading from the previous filter state over the overlap window.
+//
+// It is upstream's, sum for sum, but reaches the taps through slices of
+// the loop's own length, so that the compiler drops their bounds checks
+// (patch 4, see PATCHES.md).
 func combFilter(buf []float32, start int, period0 int, period1 int, n int, gain0 float32, gain1 float32, tapset0 int, tapset1 int) {
 	gains := [3][3]float32{
 		{0.3066406250, 0.2170410156, 0.1296386719},
@@ -363,20 +460,22 @@ func combFilter(buf []float32, start int, period0 int, period1 int, n int, gain0
 	g11 := gain1 * gains[tapset1][1]
 	g12 := gain1 * gains[tapset1][2]
 	overlap := min(shortBlockSampleCount, n)
-	output := buf[start : start+n]
-	previous0 := buf[start-period0 : start-period0+overlap]
-	previous0Minus1 := buf[start-period0-1 : start-period0-1+overlap]
-	previous0Plus1 := buf[start-period0+1 : start-period0+1+overlap]
-	previous0Minus2 := buf[start-period0-2 : start-period0-2+overlap]
-	previous0Plus2 := buf[start-period0+2 : start-period0+2+overlap]
-	previous1 := buf[start-period1 : start-period1+n]
-	previous1Minus1 := buf[start-period1-1 : start-period1-1+n]
-	previous1Plus1 := buf[start-period1+1 : start-period1+1+n]
-	previous1Minus2 := buf[start-period1-2 : start-period1-2+n]
-	previous1Plus2 := buf[start-period1+2 : start-period1+2+n]
-	for i := 0; i < overlap; i++ {
-		window := celtWindow(i)
-		fade := window * window
+
+	// The overlap: the old filter fades out, the new one in.
+	output := buf[start : start+overlap]
+	previous0 := buf[start-period0:][:len(output)]
+	previous0Minus1 := buf[start-period0-1:][:len(output)]
+	previous0Plus1 := buf[start-period0+1:][:len(output)]
+	previous0Minus2 := buf[start-period0-2:][:len(output)]
+	previous0Plus2 := buf[start-period0+2:][:len(output)]
+	previous1 := buf[start-period1:][:len(output)]
+	previous1Minus1 := buf[start-period1-1:][:len(output)]
+	previous1Plus1 := buf[start-period1+1:][:len(output)]
+	previous1Minus2 := buf[start-period1-2:][:len(output)]
+	previous1Plus2 := buf[start-period1+2:][:len(output)]
+	window := celtWindow120[:len(output)]
+	for i := range output {
+		fade := window[i] * window[i]
 		output[i] = output[i] +
 			(1-fade)*g00*previous0[i] +
 			(1-fade)*g01*previous0Minus1[i] +
@@ -389,7 +488,16 @@ func combFilter(buf []float32, start int, period0 int, period1 int, n int, gain0
 			fade*g12*previous1Minus2[i] +
 			fade*g12*previous1Plus2[i]
 	}
-	for i := overlap; i < n; i++ {
+
+	// The rest: the new filter alone.
+	rest := start + overlap
+	output = buf[rest : start+n]
+	previous1 = buf[rest-period1:][:len(output)]
+	previous1Minus1 = buf[rest-period1-1:][:len(output)]
+	previous1Plus1 = buf[rest-period1+1:][:len(output)]
+	previous1Minus2 = buf[rest-period1-2:][:len(output)]
+	previous1Plus2 = buf[rest-period1+2:][:len(output)]
+	for i := range output {
 		output[i] = output[i] +
 			g10*previous1[i] +
 			g11*previous1Minus1[i] +
@@ -397,6 +505,83 @@ func combFilter(buf []float32, start int, period0 int, period1 int, n int, gain0
 			g12*previous1Minus2[i] +
 			g12*previous1Plus2[i]
 	}
+}
+
+// combFilterDeemphasis is combFilter followed by deemphasisMono of the n
+// filtered samples into out (len(out) == n), in one pass: see
+// postfilterAndDeemphasisMono. Its filter is combFilter's, line for line,
+// its de-emphasis deemphasisMono's. It returns the de-emphasis memory.
+func combFilterDeemphasis(
+	buf []float32, start int, period0 int, period1 int, n int, gain0 float32, gain1 float32, tapset0 int, tapset1 int,
+	out []float32, mem float32,
+) float32 {
+	gains := [3][3]float32{
+		{0.3066406250, 0.2170410156, 0.1296386719},
+		{0.4638671875, 0.2680664062, 0},
+		{0.7998046875, 0.1000976562, 0},
+	}
+	g00 := gain0 * gains[tapset0][0]
+	g01 := gain0 * gains[tapset0][1]
+	g02 := gain0 * gains[tapset0][2]
+	g10 := gain1 * gains[tapset1][0]
+	g11 := gain1 * gains[tapset1][1]
+	g12 := gain1 * gains[tapset1][2]
+	overlap := min(shortBlockSampleCount, n)
+
+	output := buf[start : start+overlap]
+	deemphasized := out[:len(output)]
+	previous0 := buf[start-period0:][:len(output)]
+	previous0Minus1 := buf[start-period0-1:][:len(output)]
+	previous0Plus1 := buf[start-period0+1:][:len(output)]
+	previous0Minus2 := buf[start-period0-2:][:len(output)]
+	previous0Plus2 := buf[start-period0+2:][:len(output)]
+	previous1 := buf[start-period1:][:len(output)]
+	previous1Minus1 := buf[start-period1-1:][:len(output)]
+	previous1Plus1 := buf[start-period1+1:][:len(output)]
+	previous1Minus2 := buf[start-period1-2:][:len(output)]
+	previous1Plus2 := buf[start-period1+2:][:len(output)]
+	window := celtWindow120[:len(output)]
+	for i := range output {
+		fade := window[i] * window[i]
+		filtered := output[i] +
+			(1-fade)*g00*previous0[i] +
+			(1-fade)*g01*previous0Minus1[i] +
+			(1-fade)*g01*previous0Plus1[i] +
+			(1-fade)*g02*previous0Minus2[i] +
+			(1-fade)*g02*previous0Plus2[i] +
+			fade*g10*previous1[i] +
+			fade*g11*previous1Minus1[i] +
+			fade*g11*previous1Plus1[i] +
+			fade*g12*previous1Minus2[i] +
+			fade*g12*previous1Plus2[i]
+		output[i] = filtered
+		value := filtered + mem
+		mem = deemphasisCoefficient * value
+		deemphasized[i] = value * (1.0 / 32768)
+	}
+
+	rest := start + overlap
+	output = buf[rest : start+n]
+	deemphasized = out[overlap:][:len(output)]
+	previous1 = buf[rest-period1:][:len(output)]
+	previous1Minus1 = buf[rest-period1-1:][:len(output)]
+	previous1Plus1 = buf[rest-period1+1:][:len(output)]
+	previous1Minus2 = buf[rest-period1-2:][:len(output)]
+	previous1Plus2 = buf[rest-period1+2:][:len(output)]
+	for i := range output {
+		filtered := output[i] +
+			g10*previous1[i] +
+			g11*previous1Minus1[i] +
+			g11*previous1Plus1[i] +
+			g12*previous1Minus2[i] +
+			g12*previous1Plus2[i]
+		output[i] = filtered
+		value := filtered + mem
+		mem = deemphasisCoefficient * value
+		deemphasized[i] = value * (1.0 / 32768)
+	}
+
+	return mem
 }
 
 // denormaliseBands implements RFC 6716 Section 4.3.6 by restoring each
@@ -465,28 +650,45 @@ func (d *Decoder) inverseTransformChannel(freq []float32, channel int, info *fra
 }
 
 // inverseTransformLongBlock is inverseTransformChannel for a frame of one
-// long transform. Upstream copies the spectrum into a second buffer and
-// adds the transform's output into a cleared one before using it; here the
-// transform reads the spectrum where it is and its output goes straight to
-// the time buffer and the overlap (patch 3, see PATCHES.md). Each sample
-// still gets upstream's addition to that cleared buffer's zero: 0 + v is
-// v, except that it turns a -0 (which silent frames have) into +0, and it
-// keeps the output bit-identical.
+// long transform. Upstream copies the spectrum into a second buffer, has
+// the transform window its output into a third, adds that into a cleared
+// one and copies the sums on; here the transform reads the spectrum where
+// it is (patch 3) and its window writes straight to the time buffer and
+// the overlap (patch 4, see PATCHES.md). Each sample still gets upstream's
+// additions to the cleared buffers' zeros: 0 + v is v, except that it
+// turns a -0 (which silent frames have) into +0, and it keeps the output
+// bit-identical. (The first edge was added to zero twice, in the transform
+// and after; 0 + (0 + v) is 0 + v.)
 func (d *Decoder) inverseTransformLongBlock(freq []float32, channel int, channelScratch *channelScratch) []float32 {
+	const half = shortBlockSampleCount / 2
 	frameSampleCount := len(freq)
-	blockTime := inverseMDCTWithScratch(freq, &channelScratch.mdct)
+	deshuffled := inverseMDCTDeshuffled(freq, &channelScratch.mdct)
 	time := channelScratch.time[:frameSampleCount]
 	overlap := d.overlap[channel][:shortBlockSampleCount]
+
+	// The first edge, windowed and mirrored, plus the previous frame's
+	// overlap (read here before the last edge replaces it).
+	firstEdge := deshuffled[:half]
 	timeHead := time[:shortBlockSampleCount]
-	for i, value := range blockTime[:shortBlockSampleCount] {
-		timeHead[i] = (0 + value) + overlap[i]
+	for windowIndex := range half {
+		x1 := firstEdge[half-1-windowIndex]
+		timeHead[windowIndex] = (0 + -celtWindow120[windowIndex]*x1) + overlap[windowIndex]
+		timeHead[shortBlockSampleCount-1-windowIndex] = (0 + celtWindow120[shortBlockSampleCount-1-windowIndex]*x1) +
+			overlap[shortBlockSampleCount-1-windowIndex]
 	}
-	timeRest := time[shortBlockSampleCount:]
-	for i, value := range blockTime[shortBlockSampleCount:frameSampleCount] {
+
+	// The unwindowed middle.
+	middle := deshuffled[half : frameSampleCount-half]
+	timeRest := time[shortBlockSampleCount:][:len(middle)]
+	for i, value := range middle {
 		timeRest[i] = 0 + value
 	}
-	for i, value := range blockTime[frameSampleCount : frameSampleCount+shortBlockSampleCount] {
-		overlap[i] = 0 + value
+
+	// The last edge, windowed and mirrored, is the next frame's overlap.
+	lastEdge := deshuffled[frameSampleCount-half : frameSampleCount]
+	for windowIndex, x2 := range lastEdge {
+		overlap[shortBlockSampleCount-1-windowIndex] = 0 + celtWindow120[windowIndex]*x2
+		overlap[windowIndex] = 0 + celtWindow120[shortBlockSampleCount-1-windowIndex]*x2
 	}
 
 	return time
@@ -500,46 +702,59 @@ func inverseMDCT(freq []float32) []float32 {
 	return inverseMDCTWithScratch(freq, &scratch)
 }
 
-func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
-	n2 := len(freq)
-	plan := inverseTransformPlanForFrameSampleCount(n2)
-	n4 := plan.n4
+// inverseMDCTDeshuffled is the inverse MDCT up to its window: the
+// rotations around the FFT, giving the n2 samples the window mirrors.
+func inverseMDCTDeshuffled(freq []float32, scratch *mdctScratch) []float32 {
+	plan := inverseTransformPlanForFrameSampleCount(len(freq))
 	// The plan's fields in locals, and slices of one known length, let the
 	// compiler keep them in registers and drop most bounds checks; the
-	// arithmetic is upstream's, operation for operation (patch 3).
+	// arithmetic is upstream's, operation for operation (patch 3). The
+	// rotation's two tables are read as one, their values in turn, and the
+	// loops step j over the even indexes of slices of that length, so that
+	// the compiler drops the bounds checks left (patch 4).
 	sine := plan.sine
-	rotateCos := plan.rotateCos[:n4]
-	rotateSinQuarter := plan.rotateSinQuarter[:n4]
-	preRotated := scratch.preRotated[:n4]
+	rotation := plan.rotation[:2*plan.n4]
+	freq = freq[:len(rotation)]
+	bitrev := plan.fftBitrev[:plan.n4]
+	fft := scratch.fft[:len(rotation)]
 	// Pack the MDCT input into the complex half-size transform domain before
 	// the inverse complex step, matching the reference mdct_backward staging.
-	for i := range preRotated {
-		xp1 := freq[2*i]
-		xp2 := freq[n2-1-2*i]
-		cosine := rotateCos[i]
-		sineQuarter := rotateSinQuarter[i]
+	// Each value goes straight to its digit-reversed place in the FFT's
+	// buffer, where upstream's FFT copies it first (patch 4).
+	for j := 0; j < len(rotation)-1; j += 2 {
+		xp1 := freq[j]
+		xp2 := freq[len(freq)-1-j]
+		cosine := rotation[j]
+		sineQuarter := rotation[j+1]
 		yr := -xp2*cosine + xp1*sineQuarter
 		yi := -xp2*sineQuarter - xp1*cosine
-		preRotated[i] = complex32{r: yr - yi*sine, i: yi + yr*sine}
+		value := fft[2*bitrev[j>>1]:][:2]
+		value[0] = yr - yi*sine
+		value[1] = yi + yr*sine
 	}
-
-	fftOut := scratch.fftOut[:n4]
-	inverseComplexDFTInto(preRotated, fftOut, scratch.fftWork[:n4], plan)
-	deshuffled := scratch.deshuffled[:n2]
+	inverseFFTStages(fft, plan)
+	deshuffled := scratch.deshuffled[:len(rotation)]
 	// Rotate back out of the complex domain and restore the packed even/odd
 	// ordering expected by the time-domain mirror step. Write directly into
 	// that order to avoid an intermediate buffer and a second pass.
-	for i, value := range fftOut {
-		re := value.r
-		im := value.i
-		cosine := rotateCos[i]
-		sineQuarter := rotateSinQuarter[i]
+	for j := 0; j < len(rotation)-1; j += 2 {
+		re := fft[j]
+		im := fft[j+1]
+		cosine := rotation[j]
+		sineQuarter := rotation[j+1]
 		yr := re*cosine - im*sineQuarter
 		yi := im*cosine + re*sineQuarter
-		deshuffled[2*i] = -(yr - yi*sine)
-		deshuffled[n2-1-2*i] = yi + yr*sine
+		deshuffled[j] = -(yr - yi*sine)
+		deshuffled[len(deshuffled)-1-j] = yi + yr*sine
 	}
 
+	return deshuffled
+}
+
+func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
+	n2 := len(freq)
+	deshuffled := inverseMDCTDeshuffled(freq, scratch)
+	n4 := n2 >> 1
 	const overlap = shortBlockSampleCount
 	out := scratch.out[:n2+overlap]
 	// Apply the low-overlap window from RFC 6716 Section 4.3.7. The middle
@@ -565,197 +780,6 @@ func inverseMDCTWithScratch(freq []float32, scratch *mdctScratch) []float32 {
 	}
 
 	return out
-}
-
-// inverseComplexDFT is the complex inverse transform used by the current IMDCT
-// implementation. It is kept separate so a later FFT implementation can replace
-// this step without changing the surrounding RFC 6716 Section 4.3.7 mapping.
-func inverseComplexDFT(in []complex32) []complex32 {
-	out := make([]complex32, len(in))
-	if len(in) == 0 {
-		return out
-	}
-
-	work := make([]complex32, len(in))
-	inverseComplexDFTInto(in, out, work, inverseTransformPlanForFrameSampleCount(len(in)*2))
-
-	return out
-}
-
-func inverseComplexDFTInto(in []complex32, out []complex32, work []complex32, plan *inverseTransformPlan) {
-	if len(in) == 0 {
-		return
-	}
-
-	bitrev := plan.fftBitrev[:len(in)]
-	for i, value := range in {
-		out[bitrev[i]] = value
-	}
-	for stage := len(plan.fftFactors) - 1; stage >= 0; stage-- {
-		factor := plan.fftFactors[stage]
-		fstride := plan.n4 / (factor.radix * factor.size)
-		switch factor.radix {
-		case 2:
-			inverseFFTButterfly2(out, factor.size, fstride, plan)
-		case 3:
-			inverseFFTButterfly3(out, factor.size, fstride, plan)
-		case 4:
-			inverseFFTButterfly4(out, factor.size, fstride, plan)
-		case 5:
-			inverseFFTButterfly5(out, factor.size, fstride, plan)
-		default:
-			inverseFFTButterflyGeneric(out, work, factor.radix, factor.size, fstride, plan)
-		}
-	}
-}
-
-// The radix-2 to radix-4 butterflies below do upstream's arithmetic,
-// operation for operation, but reach each group's sub-transforms through
-// slices of one known length (s0, s1, ...: the group's first, second, ...
-// sub-transform), so that the compiler drops their bounds checks, and keep
-// the twiddles in a local (patch 3, see PATCHES.md).
-
-func inverseFFTButterfly2(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	m := subtransformLength
-	twiddles := plan.fftTwiddles
-	for group := range fstride {
-		base := group * 2 * m
-		s0 := out[base:][:m]
-		s1 := out[base+m:][:m]
-		for j := range s0 {
-			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
-			s0[j] = addComplex32(out0, out1)
-			s1[j] = subtractComplex32(out0, out1)
-		}
-	}
-}
-
-func inverseFFTButterfly3(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	m := subtransformLength
-	twiddles := plan.fftTwiddles
-	epi3 := twiddles[fstride*m]
-	for group := range fstride {
-		base := group * 3 * m
-		s0 := out[base:][:m]
-		s1 := out[base+m:][:m]
-		s2 := out[base+2*m:][:m]
-		for j := range s0 {
-			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
-			out2 := multiplyComplex32(s2[j], twiddles[2*j*fstride])
-			sum := addComplex32(out1, out2)
-			diff := multiplyComplex32ByFloat32(subtractComplex32(out1, out2), epi3.i)
-			mid := subtractComplex32(out0, multiplyComplex32ByFloat32(sum, 0.5))
-			s0[j] = addComplex32(out0, sum)
-			s1[j] = complex32{r: mid.r - diff.i, i: mid.i + diff.r}
-			s2[j] = complex32{r: mid.r + diff.i, i: mid.i - diff.r}
-		}
-	}
-}
-
-func inverseFFTButterfly4(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	m := subtransformLength
-	twiddles := plan.fftTwiddles
-	for group := range fstride {
-		base := group * 4 * m
-		s0 := out[base:][:m]
-		s1 := out[base+m:][:m]
-		s2 := out[base+2*m:][:m]
-		s3 := out[base+3*m:][:m]
-		for j := range s0 {
-			out0 := s0[j]
-			out1 := multiplyComplex32(s1[j], twiddles[j*fstride])
-			out2 := multiplyComplex32(s2[j], twiddles[2*j*fstride])
-			out3 := multiplyComplex32(s3[j], twiddles[3*j*fstride])
-			evenDifference := subtractComplex32(out0, out2)
-			evenSum := addComplex32(out0, out2)
-			oddSum := addComplex32(out1, out3)
-			oddDifference := subtractComplex32(out1, out3)
-			s0[j] = addComplex32(evenSum, oddSum)
-			s2[j] = subtractComplex32(evenSum, oddSum)
-			s1[j] = complex32{r: evenDifference.r - oddDifference.i, i: evenDifference.i + oddDifference.r}
-			s3[j] = complex32{r: evenDifference.r + oddDifference.i, i: evenDifference.i - oddDifference.r}
-		}
-	}
-}
-
-func inverseFFTButterfly5(out []complex32, subtransformLength, fstride int, plan *inverseTransformPlan) {
-	groupSize := 5 * subtransformLength
-	ya := plan.fftTwiddles[fstride*subtransformLength]
-	yb := plan.fftTwiddles[2*fstride*subtransformLength]
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			out0 := out[base+frequencyIndex]
-			out1 := multiplyComplex32(out[base+subtransformLength+frequencyIndex], plan.fftTwiddles[frequencyIndex*fstride])
-			out2 := multiplyComplex32(out[base+2*subtransformLength+frequencyIndex], plan.fftTwiddles[2*frequencyIndex*fstride])
-			out3 := multiplyComplex32(out[base+3*subtransformLength+frequencyIndex], plan.fftTwiddles[3*frequencyIndex*fstride])
-			out4 := multiplyComplex32(out[base+4*subtransformLength+frequencyIndex], plan.fftTwiddles[4*frequencyIndex*fstride])
-			sum14 := addComplex32(out1, out4)
-			diff14 := subtractComplex32(out1, out4)
-			sum23 := addComplex32(out2, out3)
-			diff23 := subtractComplex32(out2, out3)
-			out[base+frequencyIndex] = addComplex32(out0, addComplex32(sum14, sum23))
-
-			base14 := addComplex32(
-				out0,
-				addComplex32(
-					multiplyComplex32ByFloat32(sum14, ya.r),
-					multiplyComplex32ByFloat32(sum23, yb.r),
-				),
-			)
-			rotate14 := complex32{
-				r: -diff14.i*ya.i - diff23.i*yb.i,
-				i: diff14.r*ya.i + diff23.r*yb.i,
-			}
-			out[base+subtransformLength+frequencyIndex] = addComplex32(base14, rotate14)
-			out[base+4*subtransformLength+frequencyIndex] = subtractComplex32(base14, rotate14)
-
-			base23 := addComplex32(
-				out0,
-				addComplex32(
-					multiplyComplex32ByFloat32(sum14, yb.r),
-					multiplyComplex32ByFloat32(sum23, ya.r),
-				),
-			)
-			rotate23 := complex32{
-				r: -diff14.i*yb.i + diff23.i*ya.i,
-				i: diff14.r*yb.i - diff23.r*ya.i,
-			}
-			out[base+2*subtransformLength+frequencyIndex] = addComplex32(base23, rotate23)
-			out[base+3*subtransformLength+frequencyIndex] = subtractComplex32(base23, rotate23)
-		}
-	}
-}
-
-func inverseFFTButterflyGeneric(
-	out []complex32,
-	work []complex32,
-	radix int,
-	subtransformLength int,
-	fstride int,
-	plan *inverseTransformPlan,
-) {
-	groupSize := radix * subtransformLength
-	for group := 0; group < fstride; group++ {
-		base := group * groupSize
-		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
-			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
-				sum := complex32{}
-				for subtransform := 0; subtransform < radix; subtransform++ {
-					value := out[base+subtransform*subtransformLength+frequencyIndex]
-					twiddle := plan.fftTwiddles[subtransform*(frequencyIndex+frequencyGroup*subtransformLength)*fstride%plan.n4]
-					sum.r += value.r*twiddle.r - value.i*twiddle.i
-					sum.i += value.r*twiddle.i + value.i*twiddle.r
-				}
-				work[frequencyGroup] = sum
-			}
-			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
-				out[base+frequencyGroup*subtransformLength+frequencyIndex] = work[frequencyGroup]
-			}
-		}
-	}
 }
 
 func addComplex32(a, b complex32) complex32 {
@@ -791,11 +815,31 @@ func newInverseTransformPlan(frameSampleCount int) inverseTransformPlan {
 	for i := range n4 {
 		plan.rotateCos[i] = float32(math.Cos(2 * math.Pi * float64(i) / float64(n)))
 		plan.rotateSinQuarter[i] = float32(math.Cos(2 * math.Pi * float64(n4-i) / float64(n)))
+		plan.rotation = append(plan.rotation, plan.rotateCos[i], plan.rotateSinQuarter[i])
 		angle := 2 * math.Pi * float64(i) / float64(n4)
 		plan.fftTwiddles[i] = complex32{r: float32(math.Cos(angle)), i: float32(math.Sin(angle))}
 	}
+	for stage := len(fftFactors) - 1; stage >= 0; stage-- {
+		plan.fftStages = append(plan.fftStages, newFFTStage(fftFactors[stage], n4, plan.fftTwiddles))
+	}
 
 	return plan
+}
+
+// newFFTStage gathers the twiddles of one stage, butterfly by butterfly.
+func newFFTStage(factor fftFactor, n4 int, twiddles []complex32) fftStage {
+	stage := fftStage{radix: factor.radix, m: factor.size, fstride: n4 / (factor.radix * factor.size)}
+	stage.twiddles = make([][]float32, stage.radix-1)
+	for q := 1; q < stage.radix; q++ {
+		row := make([]float32, 0, 2*stage.m)
+		for j := range stage.m {
+			twiddle := twiddles[q*j*stage.fstride]
+			row = append(row, twiddle.r, twiddle.i)
+		}
+		stage.twiddles[q-1] = row
+	}
+
+	return stage
 }
 
 func inverseTransformPlanForFrameSampleCount(frameSampleCount int) *inverseTransformPlan {

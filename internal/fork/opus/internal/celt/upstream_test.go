@@ -5,8 +5,8 @@ package celt
 
 import "github.com/pion/opus/internal/rangecoding"
 
-// This file keeps pion/opus v0.1.0's own versions of the functions patch 3
-// rewrote for speed (see PATCHES.md), copied verbatim but for their names
+// This file keeps pion/opus v0.1.0's own versions of the functions patches 3
+// and 4 rewrote for speed (see PATCHES.md), copied verbatim but for their names
 // (an "upstream" prefix, and methods made functions of d), so that
 // bitexact_test.go can check the rewrites float32 bit for float32 bit.
 
@@ -169,7 +169,7 @@ func upstreamInverseComplexDFTInto(in []complex32, out []complex32, work []compl
 		case 5:
 			upstreamInverseFFTButterfly5(out, factor.size, fstride, plan)
 		default:
-			inverseFFTButterflyGeneric(out, work, factor.radix, factor.size, fstride, plan)
+			upstreamInverseFFTButterflyGeneric(out, work, factor.radix, factor.size, fstride, plan)
 		}
 	}
 }
@@ -324,4 +324,113 @@ func upstreamDecodePulses(
 	total := u[k] + u[k+1]
 	index, _ := rangeDecoder.DecodeUniform(total)
 	cwrsDecode(y, n, k, index, u)
+}
+
+// combFilter applies the RFC 6716 Section 4.3.7.1 pitch post-filter taps,
+// cross-fading from the previous filter state over the overlap window.
+func upstreamCombFilter(buf []float32, start int, period0 int, period1 int, n int, gain0 float32, gain1 float32, tapset0 int, tapset1 int) {
+	gains := [3][3]float32{
+		{0.3066406250, 0.2170410156, 0.1296386719},
+		{0.4638671875, 0.2680664062, 0},
+		{0.7998046875, 0.1000976562, 0},
+	}
+	g00 := gain0 * gains[tapset0][0]
+	g01 := gain0 * gains[tapset0][1]
+	g02 := gain0 * gains[tapset0][2]
+	g10 := gain1 * gains[tapset1][0]
+	g11 := gain1 * gains[tapset1][1]
+	g12 := gain1 * gains[tapset1][2]
+	overlap := min(shortBlockSampleCount, n)
+	output := buf[start : start+n]
+	previous0 := buf[start-period0 : start-period0+overlap]
+	previous0Minus1 := buf[start-period0-1 : start-period0-1+overlap]
+	previous0Plus1 := buf[start-period0+1 : start-period0+1+overlap]
+	previous0Minus2 := buf[start-period0-2 : start-period0-2+overlap]
+	previous0Plus2 := buf[start-period0+2 : start-period0+2+overlap]
+	previous1 := buf[start-period1 : start-period1+n]
+	previous1Minus1 := buf[start-period1-1 : start-period1-1+n]
+	previous1Plus1 := buf[start-period1+1 : start-period1+1+n]
+	previous1Minus2 := buf[start-period1-2 : start-period1-2+n]
+	previous1Plus2 := buf[start-period1+2 : start-period1+2+n]
+	for i := 0; i < overlap; i++ {
+		window := celtWindow(i)
+		fade := window * window
+		output[i] = output[i] +
+			(1-fade)*g00*previous0[i] +
+			(1-fade)*g01*previous0Minus1[i] +
+			(1-fade)*g01*previous0Plus1[i] +
+			(1-fade)*g02*previous0Minus2[i] +
+			(1-fade)*g02*previous0Plus2[i] +
+			fade*g10*previous1[i] +
+			fade*g11*previous1Minus1[i] +
+			fade*g11*previous1Plus1[i] +
+			fade*g12*previous1Minus2[i] +
+			fade*g12*previous1Plus2[i]
+	}
+	for i := overlap; i < n; i++ {
+		output[i] = output[i] +
+			g10*previous1[i] +
+			g11*previous1Minus1[i] +
+			g11*previous1Plus1[i] +
+			g12*previous1Minus2[i] +
+			g12*previous1Plus2[i]
+	}
+}
+
+func upstreamExpRotation1(x []float32, length int, stride int, c float32, s float32) {
+	if length <= stride {
+		return
+	}
+
+	lower := x[:length-stride]
+	upper := x[stride:length]
+	for i := range lower {
+		x1 := lower[i]
+		x2 := upper[i]
+		upper[i] = c*x2 + s*x1
+		lower[i] = c*x1 - s*x2
+	}
+
+	backwardLength := len(lower) - stride
+	if backwardLength <= 0 {
+		return
+	}
+	backwardLower := lower[:backwardLength]
+	backwardUpper := upper[:backwardLength]
+	// slices.Backward adds iterator overhead in this hot loop.
+	//nolint:modernize
+	for i := backwardLength - 1; i >= 0; i-- {
+		x1 := backwardLower[i]
+		x2 := backwardUpper[i]
+		backwardUpper[i] = c*x2 + s*x1
+		backwardLower[i] = c*x1 - s*x2
+	}
+}
+func upstreamInverseFFTButterflyGeneric(
+	out []complex32,
+	work []complex32,
+	radix int,
+	subtransformLength int,
+	fstride int,
+	plan *inverseTransformPlan,
+) {
+	groupSize := radix * subtransformLength
+	for group := 0; group < fstride; group++ {
+		base := group * groupSize
+		for frequencyIndex := 0; frequencyIndex < subtransformLength; frequencyIndex++ {
+			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
+				sum := complex32{}
+				for subtransform := 0; subtransform < radix; subtransform++ {
+					value := out[base+subtransform*subtransformLength+frequencyIndex]
+					twiddle := plan.fftTwiddles[subtransform*(frequencyIndex+frequencyGroup*subtransformLength)*fstride%plan.n4]
+					sum.r += value.r*twiddle.r - value.i*twiddle.i
+					sum.i += value.r*twiddle.i + value.i*twiddle.r
+				}
+				work[frequencyGroup] = sum
+			}
+			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
+				out[base+frequencyGroup*subtransformLength+frequencyIndex] = work[frequencyGroup]
+			}
+		}
+	}
 }

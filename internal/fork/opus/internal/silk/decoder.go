@@ -1862,6 +1862,9 @@ func (d *Decoder) samplesInSubframe(bandwidth Bandwidth) int {
 	return 0
 }
 
+// maxLPCOrder is the largest d_LPC, a wideband frame's (RFC 6716 Section 4.2.7.5).
+const maxLPCOrder = 16
+
 // https://www.rfc-editor.org/rfc/rfc6716.html#section-4.2.7.9.1
 //
 //nolint:gocognit,cyclop
@@ -1899,46 +1902,32 @@ func (d *Decoder) ltpSynthesis(
 	//                                 out[i] - \  out[i-k-1] * --------, 1.0)
 	//                                          /_               4096.0
 	//                                          k=0
+	// (Patch 4, see PATCHES.md: the same sums as upstream's loop, with the
+	// coefficients over 4096 and the scale computed once rather than per
+	// sample, the same float32s, and the samples read through one slice
+	// when all of them are in out, as all but the first subframe's are.)
+	var lpcCoefficients [maxLPCOrder]float32
+	for k := range dLPC {
+		lpcCoefficients[k] = aQ12[k] / 4096.0
+	}
+	scale := (4.0 * ltpScaleQ14) / gainQ16[s]
 	for i := (-pitchLags[s]) - 2; i < outEnd; i++ {
 		index := i + j
-
-		var (
-			resVal     float32
-			resIndex   int
-			writeToLag bool
-		)
-
-		switch {
-		case index >= len(res):
+		if index >= len(res) {
 			continue
-		case index >= 0:
-			resVal = out[index]
-			resIndex = index
-		default:
-			resIndex = len(resLag) + index
-			resVal = d.finalOutValues[len(d.finalOutValues)+index]
-			writeToLag = true
+		}
+		if index < dLPC {
+			d.rewhitenFromHistory(out, index, dLPC, &lpcCoefficients, scale, res, resLag)
+
+			continue
 		}
 
-		for k := range dLPC {
-			var outVal float32
-			if outIndex := index - k - 1; outIndex >= 0 {
-				outVal = out[outIndex]
-			} else {
-				outVal = d.finalOutValues[len(d.finalOutValues)+outIndex]
-			}
-
-			resVal -= outVal * (aQ12[k] / 4096.0)
+		taps := out[index-dLPC : index+1]
+		resVal := taps[dLPC]
+		for k, coefficient := range lpcCoefficients[:dLPC] {
+			resVal -= taps[dLPC-1-k] * coefficient
 		}
-
-		resVal = clampNegativeOneToOne(resVal)
-		resVal *= (4.0 * ltpScaleQ14) / gainQ16[s]
-
-		if !writeToLag {
-			res[resIndex] = resVal
-		} else {
-			resLag[resIndex] = resVal
-		}
+		res[index] = clampNegativeOneToOne(resVal) * scale
 	}
 
 	// Then, for i such that
@@ -1986,21 +1975,78 @@ func (d *Decoder) ltpSynthesis(
 	//              2.0**23    /_                                   128.0
 	//                         k=0
 
-	var resSum, resVal float32
+	// (Patch 4: the same sums as upstream's loop, with the coefficients
+	// over 128 computed once, and the five taps read through one slice when
+	// all of them are in res, as they are but at the start of a frame.)
+	lag := pitchLags[s]
+	var ltpCoefficients [5]float32
+	for k := range ltpCoefficients {
+		ltpCoefficients[k] = float32(bQ7[s][k]) / 128.0
+	}
 	for i := j; i < (j + n); i++ {
-		resSum = res[i]
-		for k := 0; k <= 4; k++ {
-			if resIndex := i - pitchLags[s] + 2 - k; resIndex < 0 {
-				resVal = resLag[len(resLag)+resIndex]
-			} else {
-				resVal = res[resIndex]
-			}
+		first := i - lag - 2 // the tap of k = 4
+		if first < 0 {
+			res[i] = ltpFromHistory(res, resLag, i, lag, &ltpCoefficients)
 
-			resSum += resVal * (float32(bQ7[s][k]) / 128.0)
+			continue
 		}
-
+		taps := res[first : first+5]
+		resSum := res[i]
+		resSum += taps[4] * ltpCoefficients[0]
+		resSum += taps[3] * ltpCoefficients[1]
+		resSum += taps[2] * ltpCoefficients[2]
+		resSum += taps[1] * ltpCoefficients[3]
+		resSum += taps[0] * ltpCoefficients[4]
 		res[i] = resSum
 	}
+}
+
+// rewhitenFromHistory is ltpSynthesis's rewhitening of the sample at index
+// (below dLPC) as upstream computes it, reading the samples before the
+// frame from the previous frame's output.
+func (d *Decoder) rewhitenFromHistory(
+	out []float32, index, dLPC int, lpcCoefficients *[maxLPCOrder]float32, scale float32, res, resLag []float32,
+) {
+	var resVal float32
+	if index >= 0 {
+		resVal = out[index]
+	} else {
+		resVal = d.finalOutValues[len(d.finalOutValues)+index]
+	}
+	for k := range dLPC {
+		var outVal float32
+		if outIndex := index - k - 1; outIndex >= 0 {
+			outVal = out[outIndex]
+		} else {
+			outVal = d.finalOutValues[len(d.finalOutValues)+outIndex]
+		}
+
+		resVal -= outVal * lpcCoefficients[k]
+	}
+	resVal = clampNegativeOneToOne(resVal)
+	resVal *= scale
+	if index >= 0 {
+		res[index] = resVal
+	} else {
+		resLag[len(resLag)+index] = resVal
+	}
+}
+
+// ltpFromHistory is ltpSynthesis's LTP filter of sample i as upstream
+// computes it, reading the taps before the frame from resLag.
+func ltpFromHistory(res, resLag []float32, i, lag int, ltpCoefficients *[5]float32) float32 {
+	resSum := res[i]
+	for k, coefficient := range ltpCoefficients {
+		var resVal float32
+		if resIndex := i - lag + 2 - k; resIndex < 0 {
+			resVal = resLag[len(resLag)+resIndex]
+		} else {
+			resVal = res[resIndex]
+		}
+		resSum += resVal * coefficient
+	}
+
+	return resSum
 }
 
 // LPC synthesis uses the short-term LPC filter to predict the next
