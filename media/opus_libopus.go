@@ -5,7 +5,6 @@ package media
 /*
 #cgo pkg-config: opus
 #include <opus.h>
-#include <stdlib.h>
 */
 import "C"
 
@@ -39,10 +38,11 @@ func (d *libopusDecoder) DecodeToFloat32(in []byte, out []float32) (int, error) 
 	if len(in) == 0 || len(out) < d.channels {
 		return 0, fmt.Errorf("libopus: empty packet or output")
 	}
-	// Copy the packet into C memory: cgo may not keep a Go pointer to it.
-	pkt := C.CBytes(in)
-	defer C.free(pkt)
-	n := C.opus_decode_float(d.dec, (*C.uchar)(pkt), C.opus_int32(len(in)),
+	// The packet is passed as Go memory: cgo allows that for memory
+	// holding no Go pointers that C keeps no longer than the call, as
+	// opus_decode_float does (a copy into C memory cost a malloc and a free
+	// per packet).
+	n := C.opus_decode_float(d.dec, (*C.uchar)(unsafe.Pointer(&in[0])), C.opus_int32(len(in)),
 		(*C.float)(unsafe.Pointer(&out[0])), C.int(len(out)/d.channels), 0)
 	if n < 0 {
 		return 0, fmt.Errorf("libopus: %s", C.GoString(C.opus_strerror(n)))
