@@ -2,7 +2,6 @@ package rtc_test
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
-	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
 )
 
@@ -83,34 +81,7 @@ func TestSession_LargestDatagramsArriveWhole(t *testing.T) {
 		t.Fatalf("only %d one-frame packets in the capture", len(sent))
 	}
 
-	m := newManager(t)
-	api, err := rtcsend.NewAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	peer, offer, err := rtcsend.NewPeer(ctx, api)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	p := params(48000, 1)
-	p.Format = media.FormatOpus
-	if _, answer, err := m.Offer(ctx, "large", offer, p); err != nil {
-		t.Fatal(err)
-	} else if err := peer.Accept(ctx, answer); err != nil {
-		t.Fatal(err)
-	}
-	var st rtcsend.SendStats
-	if n, err := peer.StreamPlan(ctx, stream, plan, &st); err != nil || n != len(plan) {
-		t.Fatalf("sent %d of %d packets: %v", n, len(plan), err)
-	}
-	time.Sleep(300 * time.Millisecond) // the last packets land
-	take, err := m.Stop("large")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, take := streamOpusTake(t, "large", 48000, stream, plan)
 	b, err := os.ReadFile(take.OpusPath)
 	if err != nil {
 		t.Fatal(err)

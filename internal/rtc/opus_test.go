@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avatarweb/recorder/internal/rtc"
 	"github.com/avatarweb/recorder/internal/rtc/rtcsend"
 	"github.com/avatarweb/recorder/media"
 	"github.com/avatarweb/recorder/media/mediatest"
@@ -50,36 +51,7 @@ func TestSession_KeepsOpus(t *testing.T) {
 		sent = append(sent, p.Payload)
 	}
 
-	m := newManager(t)
-	api, err := rtcsend.NewAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	peer, offer, err := rtcsend.NewPeer(ctx, api)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	p := params(16000, 1)
-	p.Format = media.FormatOpus
-	s, answer, err := m.Offer(ctx, "opus", offer, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := peer.Accept(ctx, answer); err != nil {
-		t.Fatal(err)
-	}
-	var st rtcsend.SendStats
-	if n, err := peer.StreamPlan(ctx, stream, plan, &st); err != nil || n != len(plan) {
-		t.Fatalf("sent %d of %d packets: %v", n, len(plan), err)
-	}
-	time.Sleep(300 * time.Millisecond) // the last packets land; the stop comes after
-	take, err := m.Stop("opus")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, s, take := streamOpusTake(t, "opus", 16000, stream, plan)
 	if take.OpusPath == "" {
 		t.Fatal("the take was not kept as Opus")
 	}
@@ -118,4 +90,42 @@ func TestSession_KeepsOpus(t *testing.T) {
 	if _, err := os.Stat(take.OpusPath); !os.IsNotExist(err) {
 		t.Errorf("the Ogg is still there after the draft was released: %v", err)
 	}
+}
+
+// streamOpusTake streams stream by plan from a pion peer over a real
+// connection into a new take id kept as Opus at rate Hz, mono, and stops
+// it once the last packets have landed.
+func streamOpusTake(t *testing.T, id string, rate int, stream rtcsend.Capture, plan []rtcsend.Send) (*rtc.Manager, *rtc.Session, media.Take) {
+	t.Helper()
+	m := newManager(t)
+	api, err := rtcsend.NewAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	peer, offer, err := rtcsend.NewPeer(ctx, api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	p := params(rate, 1)
+	p.Format = media.FormatOpus
+	s, answer, err := m.Offer(ctx, id, offer, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := peer.Accept(ctx, answer); err != nil {
+		t.Fatal(err)
+	}
+	var st rtcsend.SendStats
+	if n, err := peer.StreamPlan(ctx, stream, plan, &st); err != nil || n != len(plan) {
+		t.Fatalf("sent %d of %d packets: %v", n, len(plan), err)
+	}
+	time.Sleep(300 * time.Millisecond) // the last packets land; the stop comes after
+	take, err := m.Stop(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, s, take
 }
