@@ -270,6 +270,54 @@ func TestExpRotation1BitExact(t *testing.T) {
 	}
 }
 
+// TestSpreadingRotationBitExact computes the spreading rotation's cosine
+// and sine (patch 5) for every band length up to twice the widest band, every
+// pulse count that rotates and every spread, and wants upstream's float32s.
+func TestSpreadingRotationBitExact(t *testing.T) {
+	for length := 1; length <= 2*176; length++ {
+		for pulses := 0; 2*pulses < length; pulses++ {
+			for spread := spreadLight; spread <= spreadAggressive; spread++ {
+				c, s := spreadingRotation(length, pulses, spread)
+				wantC, wantS := upstreamSpreadingRotation(length, pulses, spread)
+				if math.Float32bits(c) != math.Float32bits(wantC) || math.Float32bits(s) != math.Float32bits(wantS) {
+					t.Fatalf("length %d pulses %d spread %d: got (%g, %g), want (%g, %g)",
+						length, pulses, spread, c, s, wantC, wantS)
+				}
+			}
+		}
+	}
+}
+
+// TestNoiseFillBitExact fills and folds bands of every length with noise
+// (patch 5), the seed carried from band to band, and wants upstream's
+// coefficients and seeds.
+func TestNoiseFillBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	seed := rng.Uint32()
+	wantState := bandDecodeState{seed: seed}
+	for length := 1; length <= 176; length++ {
+		for _, fold := range []bool{false, true} {
+			var lowband []float32
+			if fold {
+				lowband = testSignal(rng, length, 1)
+			}
+			got := make([]float32, length)
+			want := make([]float32, length)
+			if fold {
+				seed = foldWithNoise(got, lowband, seed)
+			} else {
+				seed = fillWithNoise(got, seed)
+			}
+			upstreamNoiseFill(want, lowband, length, &wantState)
+			what := fmt.Sprintf("length %d fold %v", length, fold)
+			sameBits(t, what, got, want)
+			if seed != wantState.seed {
+				t.Fatalf("%s: seed %#x, want %#x", what, seed, wantState.seed)
+			}
+		}
+	}
+}
+
 // TestPostfilterAndDeemphasisMonoBitExact decodes runs of frames of every
 // size through postfilterAndDeemphasisMono (patch 4) and through the three
 // steps it fuses (applyPostfilter, updatePostfilterState and

@@ -3,10 +3,14 @@
 
 package celt
 
-import "github.com/pion/opus/internal/rangecoding"
+import (
+	"math"
 
-// This file keeps pion/opus v0.1.0's own versions of the functions patches 3
-// and 4 rewrote for speed (see PATCHES.md), copied verbatim but for their names
+	"github.com/pion/opus/internal/rangecoding"
+)
+
+// This file keeps pion/opus v0.1.0's own versions of the functions patches 3,
+// 4 and 5 rewrote for speed (see PATCHES.md), copied verbatim but for their names
 // (an "upstream" prefix, and methods made functions of d), so that
 // bitexact_test.go can check the rewrites float32 bit for float32 bit.
 
@@ -431,6 +435,38 @@ func upstreamInverseFFTButterflyGeneric(
 			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
 				out[base+frequencyGroup*subtransformLength+frequencyIndex] = work[frequencyGroup]
 			}
+		}
+	}
+}
+
+// upstreamSpreadingRotation is upstream's angle computation from expRotation.
+func upstreamSpreadingRotation(length, pulses, spread int) (c, s float32) {
+	factors := [...]int{15, 10, 5}
+	factor := factors[spread-1]
+	gain := float64(length) / float64(length+factor*pulses)
+	theta := 0.5 * gain * gain
+	c = float32(math.Cos(0.5 * math.Pi * theta))
+	s = float32(math.Sin(0.5 * math.Pi * theta))
+
+	return c, s
+}
+
+// upstreamNoiseFill is upstream's noise fill of a band given no pulses, from
+// quantBand, the two loops as they are there.
+func upstreamNoiseFill(x []float32, lowband []float32, n int, state *bandDecodeState) {
+	if lowband == nil {
+		for i := range n {
+			state.seed = lcgRand(state.seed)
+			x[i] = float32(int32(state.seed) >> 20) //nolint:gosec // G115: as upstream.
+		}
+	} else {
+		for i := range n {
+			state.seed = lcgRand(state.seed)
+			noise := float32(1.0 / 256)
+			if state.seed&0x8000 == 0 {
+				noise = -noise
+			}
+			x[i] = lowband[i] + noise
 		}
 	}
 }
