@@ -531,10 +531,7 @@ func quantBand(
 		}
 		blocks <<= recombine
 		if lowbandOut != nil {
-			scale := float32(math.Sqrt(float64(originalN)))
-			for i := range originalN {
-				lowbandOut[i] = scale * x[i]
-			}
+			scaleInto(lowbandOut[:originalN], x, float32(math.Sqrt(float64(originalN))))
 		}
 		collapseMask &= (1 << blocks) - 1
 	}
@@ -692,6 +689,15 @@ func foldWithNoise(x, lowband []float32, seed uint32) uint32 {
 	}
 
 	return seed
+}
+
+// scaleInto sets dst to src times scale, through slices of one length so
+// that the compiler drops the bounds checks (patch 5).
+func scaleInto(dst, src []float32, scale float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = scale * v
+	}
 }
 
 func lcgRand(seed uint32) uint32 {

@@ -318,6 +318,37 @@ func TestNoiseFillBitExact(t *testing.T) {
 	}
 }
 
+// TestBandScalingBitExact scales PVQ pulse vectors of every length to unit
+// energy times a gain, and bands for folding by the square root of their
+// length (patch 5), and wants upstream's float32s, beyond the length untouched.
+func TestBandScalingBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for length := 1; length <= 176; length++ {
+		for trial := range 4 {
+			iy := make([]int, length+3)
+			energy := 0
+			for i := range length {
+				iy[i] = rng.IntN(2*trial+1) - trial
+				energy += iy[i] * iy[i]
+			}
+			gain := rng.Float32() * 2
+			got := testSignal(rng, length+3, 1)
+			want := slices.Clone(got)
+			normaliseResidual(iy, got, length, energy, gain)
+			upstreamNormaliseResidual(iy, want, length, energy, gain)
+			what := fmt.Sprintf("length %d trial %d", length, trial)
+			sameBits(t, "normaliseResidual "+what, got, want)
+
+			x := testSignal(rng, length+3, 1)
+			got = testSignal(rng, length+3, 1)
+			want = slices.Clone(got)
+			scaleInto(got[:length], x, float32(math.Sqrt(float64(length))))
+			upstreamScaleLowbandOut(want, x, length)
+			sameBits(t, "scaleInto "+what, got, want)
+		}
+	}
+}
+
 // TestPostfilterAndDeemphasisMonoBitExact decodes runs of frames of every
 // size through postfilterAndDeemphasisMono (patch 4) and through the three
 // steps it fuses (applyPostfilter, updatePostfilterState and

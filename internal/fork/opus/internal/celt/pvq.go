@@ -53,8 +53,11 @@ func normaliseResidual(iy []int, x []float32, n int, energy int, gain float32) {
 	}
 
 	scale := gain / float32(math.Sqrt(float64(energy)))
-	for i := range n {
-		x[i] = float32(iy[i]) * scale
+	// Slices of one length let the compiler drop the bounds checks (patch 5).
+	iy = iy[:n]
+	x = x[:len(iy)]
+	for i, pulse := range iy {
+		x[i] = float32(pulse) * scale
 	}
 }
 

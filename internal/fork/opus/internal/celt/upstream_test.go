@@ -470,3 +470,28 @@ func upstreamNoiseFill(x []float32, lowband []float32, n int, state *bandDecodeS
 		}
 	}
 }
+
+// upstreamNormaliseResidual is upstream's normaliseResidual.
+func upstreamNormaliseResidual(iy []int, x []float32, n int, energy int, gain float32) {
+	if energy <= 0 {
+		for i := range n {
+			x[i] = 0
+		}
+
+		return
+	}
+
+	scale := gain / float32(math.Sqrt(float64(energy)))
+	for i := range n {
+		x[i] = float32(iy[i]) * scale
+	}
+}
+
+// upstreamScaleLowbandOut is upstream's scaling of a band's output for the
+// bands above it to fold, from quantBand.
+func upstreamScaleLowbandOut(lowbandOut []float32, x []float32, originalN int) {
+	scale := float32(math.Sqrt(float64(originalN)))
+	for i := range originalN {
+		lowbandOut[i] = scale * x[i]
+	}
+}
