@@ -200,6 +200,40 @@ func computeAllocation(
 	)
 }
 
+// allocationInterpolationPoint interpolates between the two neighboring
+// static allocation vectors with six fractional steps, matching the reference
+// CELT allocation search, and returns the point found. It is given the coded
+// bands' rows only, as slices of one length, so that the compiler drops the
+// bounds checks of the loop run six times (patch 5).
+func allocationInterpolationPoint(bits1, bits2, threshold, caps []int, allocationFloor, total int) int {
+	bits2 = bits2[:len(bits1)]
+	threshold = threshold[:len(bits1)]
+	caps = caps[:len(bits1)]
+	lo := 0
+	hi := 1 << allocationSteps
+	for range allocationSteps {
+		mid := (lo + hi) >> 1
+		psum := 0
+		done := false
+		for band := len(bits1) - 1; band >= 0; band-- {
+			tmp := bits1[band] + (mid * bits2[band] >> allocationSteps)
+			if tmp >= threshold[band] || done {
+				done = true
+				psum += min(tmp, caps[band])
+			} else if tmp >= allocationFloor {
+				psum += allocationFloor
+			}
+		}
+		if psum > total {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+
+	return lo
+}
+
 // interpolateBitsToPulses completes the RFC 6716 Section 4.3.3 allocation
 // computation after the static table search.  The bits slice leaves this
 // function as the per-band shape budget in 1/8-bit units, after fine-energy
@@ -228,29 +262,10 @@ func interpolateBitsToPulses(
 	allocationFloor := channelCount << bitResolution
 	stereo := boolIndex(channelCount > 1)
 
-	// Interpolate between the two neighboring static allocation vectors with
-	// six fractional steps, matching the reference CELT allocation search.
-	lo := 0
-	hi := 1 << allocationSteps
-	for range allocationSteps {
-		mid := (lo + hi) >> 1
-		psum := 0
-		done := false
-		for band := end - 1; band >= start; band-- {
-			tmp := bits1[band] + (mid * bits2[band] >> allocationSteps)
-			if tmp >= threshold[band] || done {
-				done = true
-				psum += min(tmp, caps[band])
-			} else if tmp >= allocationFloor {
-				psum += allocationFloor
-			}
-		}
-		if psum > total {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
+	codedEnd := max(end, start) // no band, as upstream's loop, if end < start
+	lo := allocationInterpolationPoint(
+		bits1[start:codedEnd], bits2[start:codedEnd], threshold[start:codedEnd], caps[start:codedEnd],
+		allocationFloor, total)
 
 	// Apply the interpolation point, thresholding, and per-band caps to get
 	// the provisional allocation sum.

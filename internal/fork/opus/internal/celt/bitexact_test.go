@@ -349,6 +349,37 @@ func TestBandScalingBitExact(t *testing.T) {
 	}
 }
 
+// TestAllocationInterpolationPointMatchesUpstream searches the allocation's
+// interpolation point (patch 5) for random static rows, thresholds, caps and
+// budgets, over every range of coded bands, empty ones too, and wants
+// upstream's point.
+func TestAllocationInterpolationPointMatchesUpstream(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	row := func(limit int) []int {
+		r := make([]int, maxBands)
+		for i := range r {
+			r[i] = rng.IntN(limit)
+		}
+
+		return r
+	}
+	for trial := range 200 {
+		bits1, bits2, threshold, caps := row(400), row(800), row(200), row(1200)
+		floor := (1 + trial%2) << bitResolution
+		for start := 0; start <= maxBands; start++ {
+			for end := max(start-1, 0); end <= maxBands; end++ {
+				total := rng.IntN(8000) - 100
+				got := allocationInterpolationPoint(bits1[start:max(end, start)], bits2[start:max(end, start)],
+					threshold[start:max(end, start)], caps[start:max(end, start)], floor, total)
+				want := upstreamAllocationInterpolationPoint(start, end, bits1, bits2, threshold, caps, floor, total)
+				if got != want {
+					t.Fatalf("trial %d bands %d to %d total %d: point %d, want %d", trial, start, end, total, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestPostfilterAndDeemphasisMonoBitExact decodes runs of frames of every
 // size through postfilterAndDeemphasisMono (patch 4) and through the three
 // steps it fuses (applyPostfilter, updatePostfilterState and

@@ -495,3 +495,31 @@ func upstreamScaleLowbandOut(lowbandOut []float32, x []float32, originalN int) {
 		lowbandOut[i] = scale * x[i]
 	}
 }
+
+// upstreamAllocationInterpolationPoint is upstream's interpolation search,
+// from interpolateBitsToPulses.
+func upstreamAllocationInterpolationPoint(start, end int, bits1, bits2, threshold, caps []int, allocationFloor, total int) int {
+	lo := 0
+	hi := 1 << allocationSteps
+	for range allocationSteps {
+		mid := (lo + hi) >> 1
+		psum := 0
+		done := false
+		for band := end - 1; band >= start; band-- {
+			tmp := bits1[band] + (mid * bits2[band] >> allocationSteps)
+			if tmp >= threshold[band] || done {
+				done = true
+				psum += min(tmp, caps[band])
+			} else if tmp >= allocationFloor {
+				psum += allocationFloor
+			}
+		}
+		if psum > total {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+
+	return lo
+}
