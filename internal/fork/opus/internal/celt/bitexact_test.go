@@ -318,9 +318,10 @@ func TestNoiseFillBitExact(t *testing.T) {
 	}
 }
 
-// TestBandScalingBitExact scales PVQ pulse vectors of every length to unit
-// energy times a gain, and bands for folding by the square root of their
-// length (patch 5), and wants upstream's float32s, beyond the length untouched.
+// TestBandScalingBitExact sums the energy of PVQ pulse vectors of every
+// length, scales them to unit energy times a gain, renormalises folded bands
+// and scales bands for folding by the square root of their length (patch 5),
+// and wants upstream's sums and float32s, beyond the length untouched.
 func TestBandScalingBitExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
 	for length := 1; length <= 176; length++ {
@@ -334,6 +335,9 @@ func TestBandScalingBitExact(t *testing.T) {
 			gain := rng.Float32() * 2
 			got := testSignal(rng, length+3, 1)
 			want := slices.Clone(got)
+			if e, mask := pulseEnergyAndCollapseMask(iy, length, 1); e != upstreamPulseEnergy(iy, length) || mask != 1 {
+				t.Fatalf("length %d trial %d: pulse energy %d mask %d, want %d and 1", length, trial, e, mask, upstreamPulseEnergy(iy, length))
+			}
 			normaliseResidual(iy, got, length, energy, gain)
 			upstreamNormaliseResidual(iy, want, length, energy, gain)
 			what := fmt.Sprintf("length %d trial %d", length, trial)
@@ -345,6 +349,12 @@ func TestBandScalingBitExact(t *testing.T) {
 			scaleInto(got[:length], x, float32(math.Sqrt(float64(length))))
 			upstreamScaleLowbandOut(want, x, length)
 			sameBits(t, "scaleInto "+what, got, want)
+
+			got = testSignal(rng, length+3, 1)
+			want = slices.Clone(got)
+			renormaliseVector(got, length, gain)
+			upstreamRenormaliseVector(want, length, gain)
+			sameBits(t, "renormaliseVector "+what, got, want)
 		}
 	}
 }

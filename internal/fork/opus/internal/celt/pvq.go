@@ -82,8 +82,8 @@ func extractCollapseMask(iy []int, n int, blocks int) uint {
 
 func pulseEnergyAndCollapseMask(iy []int, n int, blocks int) (energy int, mask uint) {
 	if blocks <= 1 {
-		for i := range n {
-			energy += iy[i] * iy[i]
+		for _, pulse := range iy[:n] {
+			energy += pulse * pulse
 		}
 
 		return energy, 1
@@ -104,14 +104,16 @@ func pulseEnergyAndCollapseMask(iy []int, n int, blocks int) (energy int, mask u
 }
 
 // renormaliseVector restores unit energy after lowband folding or noise fill.
+// Its loops range over x cut to n, without bounds checks (patch 5).
 func renormaliseVector(x []float32, n int, gain float32) {
+	x = x[:n]
 	energy := float32(1e-27)
-	for i := range n {
-		energy += x[i] * x[i]
+	for _, v := range x {
+		energy += v * v
 	}
 
 	scale := gain / float32(math.Sqrt(float64(energy)))
-	for i := range n {
+	for i := range x {
 		x[i] *= scale
 	}
 }

@@ -523,3 +523,27 @@ func upstreamAllocationInterpolationPoint(start, end int, bits1, bits2, threshol
 
 	return lo
 }
+
+// upstreamRenormaliseVector is upstream's renormaliseVector.
+func upstreamRenormaliseVector(x []float32, n int, gain float32) {
+	energy := float32(1e-27)
+	for i := range n {
+		energy += x[i] * x[i]
+	}
+
+	scale := gain / float32(math.Sqrt(float64(energy)))
+	for i := range n {
+		x[i] *= scale
+	}
+}
+
+// upstreamPulseEnergy is the energy of a pulse vector as upstream's
+// algUnquant sums it.
+func upstreamPulseEnergy(iy []int, n int) int {
+	energy := 0
+	for i := range n {
+		energy += iy[i] * iy[i]
+	}
+
+	return energy
+}
