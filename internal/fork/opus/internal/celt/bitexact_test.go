@@ -390,6 +390,18 @@ func TestAllocationInterpolationPointMatchesUpstream(t *testing.T) {
 	}
 }
 
+// TestAllocationCapsMatchUpstream wants the caps of the table (patch 5) to
+// be upstream's for every frame size and channel count.
+func TestAllocationCapsMatchUpstream(t *testing.T) {
+	for lm := 0; lm <= maxLM; lm++ {
+		for channels := 1; channels <= 2; channels++ {
+			if got, want := allocationCaps(lm, channels), upstreamAllocationCaps(lm, channels); got != want {
+				t.Errorf("LM %d, %d channels: caps %v, want %v", lm, channels, got, want)
+			}
+		}
+	}
+}
+
 // TestPostfilterAndDeemphasisMonoBitExact decodes runs of frames of every
 // size through postfilterAndDeemphasisMono (patch 4) and through the three
 // steps it fuses (applyPostfilter, updatePostfilterState and

@@ -547,3 +547,15 @@ func upstreamPulseEnergy(iy []int, n int) int {
 
 	return energy
 }
+
+// upstreamAllocationCaps is upstream's allocationCaps.
+func upstreamAllocationCaps(lm, channelCount int) [maxBands]int {
+	caps := [maxBands]int{}
+	indexBase := maxBands * (2*lm + channelCount - 1)
+	for band := range maxBands {
+		width := int(bandEdges[band+1]-bandEdges[band]) << lm
+		caps[band] = (int(bandCaps[indexBase+band]) + 64) * channelCount * width >> 2
+	}
+
+	return caps
+}
