@@ -55,6 +55,26 @@ func (d *Decoder) computeAllocation(info *frameSideInfo, bits int) allocationSta
 	return state
 }
 
+// staticAllocationBits holds RFC 6716 Table 57's static allocations in 1/8
+// bits for each band of a frame, by LM and channel count less one: what
+// computeAllocation's search computed from the table for each band at each
+// step, computed once at start (patch 5).
+var staticAllocationBits = func() (table [maxLM + 1][2][len(bandAllocation)][maxBands]int32) { //nolint:gochecknoglobals
+	for lm := range table {
+		for channels := range table[lm] {
+			channelCount := channels + 1
+			for row := range bandAllocation {
+				for band := range maxBands {
+					bandWidth := int(bandEdges[band+1] - bandEdges[band])
+					table[lm][channels][row][band] = int32(channelCount * bandWidth * int(bandAllocation[row][band]) << lm >> 2) //nolint:gosec // G115: under 2^16.
+				}
+			}
+		}
+	}
+
+	return table
+}()
+
 func computeAllocation(
 	start, end int,
 	offsets []int,
@@ -117,6 +137,7 @@ func computeAllocation(
 
 	// Find the highest static allocation vector whose capped sum fits in the
 	// available total.  The next vector becomes the interpolation target.
+	static := &staticAllocationBits[lm][channelCount-1]
 	lo := 1
 	hi := len(bandAllocation) - 1
 	for lo <= hi {
@@ -124,8 +145,7 @@ func computeAllocation(
 		psum := 0
 		done := false
 		for band := end - 1; band >= start; band-- {
-			bandWidth := int(bandEdges[band+1] - bandEdges[band])
-			bits := channelCount * bandWidth * int(bandAllocation[mid][band]) << lm >> 2
+			bits := int(static[mid][band])
 			if bits > 0 {
 				bits = max(0, bits+trimOffset[band])
 			}
@@ -150,13 +170,12 @@ func computeAllocation(
 	// Convert the bracketing allocation vectors into a base budget plus delta
 	// per band.  Boosted bands become the lower bound for band skipping.
 	for band := start; band < end; band++ {
-		bandWidth := int(bandEdges[band+1] - bandEdges[band])
-		bits1Band := channelCount * bandWidth * int(bandAllocation[lo][band]) << lm >> 2
+		bits1Band := int(static[lo][band])
 		bits2Band := 0
 		if hi >= len(bandAllocation) {
 			bits2Band = caps[band]
 		} else {
-			bits2Band = channelCount * bandWidth * int(bandAllocation[hi][band]) << lm >> 2
+			bits2Band = int(static[hi][band])
 		}
 		if bits1Band > 0 {
 			bits1Band = max(0, bits1Band+trimOffset[band])

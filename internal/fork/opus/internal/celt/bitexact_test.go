@@ -402,6 +402,24 @@ func TestAllocationCapsMatchUpstream(t *testing.T) {
 	}
 }
 
+// TestStaticAllocationBitsMatchUpstream wants the static allocations of the
+// table (patch 5) to be upstream's for every frame size, channel count,
+// allocation vector and band.
+func TestStaticAllocationBitsMatchUpstream(t *testing.T) {
+	for lm := 0; lm <= maxLM; lm++ {
+		for channels := 1; channels <= 2; channels++ {
+			for row := range bandAllocation {
+				for band := range maxBands {
+					got := int(staticAllocationBits[lm][channels-1][row][band])
+					if want := upstreamStaticAllocationBits(row, band, channels, lm); got != want {
+						t.Errorf("LM %d, %d channels, vector %d, band %d: %d, want %d", lm, channels, row, band, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestPostfilterAndDeemphasisMonoBitExact decodes runs of frames of every
 // size through postfilterAndDeemphasisMono (patch 4) and through the three
 // steps it fuses (applyPostfilter, updatePostfilterState and

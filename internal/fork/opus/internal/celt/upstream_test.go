@@ -559,3 +559,11 @@ func upstreamAllocationCaps(lm, channelCount int) [maxBands]int {
 
 	return caps
 }
+
+// upstreamStaticAllocationBits is a band's static allocation as upstream's
+// computeAllocation computes it at each step of its search.
+func upstreamStaticAllocationBits(row, band, channelCount, lm int) int {
+	bandWidth := int(bandEdges[band+1] - bandEdges[band])
+
+	return channelCount * bandWidth * int(bandAllocation[row][band]) << lm >> 2
+}
