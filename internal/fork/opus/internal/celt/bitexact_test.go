@@ -420,6 +420,29 @@ func TestStaticAllocationBitsMatchUpstream(t *testing.T) {
 	}
 }
 
+// TestDenormaliseBandsBitExact scales every band of random spectra by random
+// energies (patch 5) for every frame size and every band range, and wants
+// upstream's float32s, the bins outside the bands left alone.
+func TestDenormaliseBandsBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for lm := 0; lm <= maxLM; lm++ {
+		n := int(bandEdges[maxBands]) << lm
+		for _, bands := range [][2]int{{0, maxBands}, {0, 13}, {0, 17}, {17, maxBands}, {3, 9}} {
+			info := &frameSideInfo{lm: lm, startBand: bands[0], endBand: bands[1]}
+			var energy [maxBands]float32
+			for band := range energy {
+				energy[band] = rng.Float32() * 1000
+			}
+			x := testSignal(rng, n, 1)
+			got := testSignal(rng, n, 1)
+			want := slices.Clone(got)
+			denormaliseBands(info, x, got, energy)
+			upstreamDenormaliseBands(info, x, want, energy)
+			sameBits(t, fmt.Sprintf("LM %d bands %v", lm, bands), got, want)
+		}
+	}
+}
+
 // TestPostfilterAndDeemphasisMonoBitExact decodes runs of frames of every
 // size through postfilterAndDeemphasisMono (patch 4) and through the three
 // steps it fuses (applyPostfilter, updatePostfilterState and

@@ -567,3 +567,15 @@ func upstreamStaticAllocationBits(row, band, channelCount, lm int) int {
 
 	return channelCount * bandWidth * int(bandAllocation[row][band]) << lm >> 2
 }
+
+// upstreamDenormaliseBands is upstream's denormaliseBands.
+func upstreamDenormaliseBands(info *frameSideInfo, x []float32, freq []float32, bandEnergy [maxBands]float32) {
+	scale := 1 << info.lm
+	for band := info.startBand; band < info.endBand; band++ {
+		start := scale * int(bandEdges[band])
+		end := scale * int(bandEdges[band+1])
+		for i := start; i < end; i++ {
+			freq[i] = x[i] * bandEnergy[band]
+		}
+	}
+}
