@@ -537,8 +537,8 @@ func upstreamRenormaliseVector(x []float32, n int, gain float32) {
 	}
 }
 
-// upstreamPulseEnergy is the energy of a pulse vector as upstream's
-// algUnquant sums it.
+// upstreamPulseEnergy is the one-block branch of upstream's
+// pulseEnergyAndCollapseMask.
 func upstreamPulseEnergy(iy []int, n int) int {
 	energy := 0
 	for i := range n {
