@@ -55,6 +55,26 @@ func (d *Decoder) computeAllocation(info *frameSideInfo, bits int) allocationSta
 	return state
 }
 
+// staticAllocationBits holds RFC 6716 Table 57's static allocations in 1/8
+// bits for each band of a frame, by LM and channel count less one: what
+// computeAllocation's search computed from the table for each band at each
+// step, computed once at start (patch 5).
+var staticAllocationBits = func() (table [maxLM + 1][2][len(bandAllocation)][maxBands]int32) { //nolint:gochecknoglobals
+	for lm := range table {
+		for channels := range table[lm] {
+			channelCount := channels + 1
+			for row := range bandAllocation {
+				for band := range maxBands {
+					bandWidth := int(bandEdges[band+1] - bandEdges[band])
+					table[lm][channels][row][band] = int32(channelCount * bandWidth * int(bandAllocation[row][band]) << lm >> 2) //nolint:gosec // G115: under 2^16.
+				}
+			}
+		}
+	}
+
+	return table
+}()
+
 func computeAllocation(
 	start, end int,
 	offsets []int,
@@ -117,6 +137,7 @@ func computeAllocation(
 
 	// Find the highest static allocation vector whose capped sum fits in the
 	// available total.  The next vector becomes the interpolation target.
+	static := &staticAllocationBits[lm][channelCount-1]
 	lo := 1
 	hi := len(bandAllocation) - 1
 	for lo <= hi {
@@ -124,8 +145,7 @@ func computeAllocation(
 		psum := 0
 		done := false
 		for band := end - 1; band >= start; band-- {
-			bandWidth := int(bandEdges[band+1] - bandEdges[band])
-			bits := channelCount * bandWidth * int(bandAllocation[mid][band]) << lm >> 2
+			bits := int(static[mid][band])
 			if bits > 0 {
 				bits = max(0, bits+trimOffset[band])
 			}
@@ -150,13 +170,12 @@ func computeAllocation(
 	// Convert the bracketing allocation vectors into a base budget plus delta
 	// per band.  Boosted bands become the lower bound for band skipping.
 	for band := start; band < end; band++ {
-		bandWidth := int(bandEdges[band+1] - bandEdges[band])
-		bits1Band := channelCount * bandWidth * int(bandAllocation[lo][band]) << lm >> 2
+		bits1Band := int(static[lo][band])
 		bits2Band := 0
 		if hi >= len(bandAllocation) {
 			bits2Band = caps[band]
 		} else {
-			bits2Band = channelCount * bandWidth * int(bandAllocation[hi][band]) << lm >> 2
+			bits2Band = int(static[hi][band])
 		}
 		if bits1Band > 0 {
 			bits1Band = max(0, bits1Band+trimOffset[band])
@@ -200,6 +219,40 @@ func computeAllocation(
 	)
 }
 
+// allocationInterpolationPoint interpolates between the two neighboring
+// static allocation vectors with six fractional steps, matching the reference
+// CELT allocation search, and returns the point found. It is given the coded
+// bands' rows only, as slices of one length, so that the compiler drops the
+// bounds checks of the loop run six times (patch 5).
+func allocationInterpolationPoint(bits1, bits2, threshold, caps []int, allocationFloor, total int) int {
+	bits2 = bits2[:len(bits1)]
+	threshold = threshold[:len(bits1)]
+	caps = caps[:len(bits1)]
+	lo := 0
+	hi := 1 << allocationSteps
+	for range allocationSteps {
+		mid := (lo + hi) >> 1
+		psum := 0
+		done := false
+		for band := len(bits1) - 1; band >= 0; band-- {
+			tmp := bits1[band] + (mid * bits2[band] >> allocationSteps)
+			if tmp >= threshold[band] || done {
+				done = true
+				psum += min(tmp, caps[band])
+			} else if tmp >= allocationFloor {
+				psum += allocationFloor
+			}
+		}
+		if psum > total {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+
+	return lo
+}
+
 // interpolateBitsToPulses completes the RFC 6716 Section 4.3.3 allocation
 // computation after the static table search.  The bits slice leaves this
 // function as the per-band shape budget in 1/8-bit units, after fine-energy
@@ -228,29 +281,10 @@ func interpolateBitsToPulses(
 	allocationFloor := channelCount << bitResolution
 	stereo := boolIndex(channelCount > 1)
 
-	// Interpolate between the two neighboring static allocation vectors with
-	// six fractional steps, matching the reference CELT allocation search.
-	lo := 0
-	hi := 1 << allocationSteps
-	for range allocationSteps {
-		mid := (lo + hi) >> 1
-		psum := 0
-		done := false
-		for band := end - 1; band >= start; band-- {
-			tmp := bits1[band] + (mid * bits2[band] >> allocationSteps)
-			if tmp >= threshold[band] || done {
-				done = true
-				psum += min(tmp, caps[band])
-			} else if tmp >= allocationFloor {
-				psum += allocationFloor
-			}
-		}
-		if psum > total {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
+	codedEnd := max(end, start) // no band, as upstream's loop, if end < start
+	lo := allocationInterpolationPoint(
+		bits1[start:codedEnd], bits2[start:codedEnd], threshold[start:codedEnd], caps[start:codedEnd],
+		allocationFloor, total)
 
 	// Apply the interpolation point, thresholding, and per-band caps to get
 	// the provisional allocation sum.

@@ -492,20 +492,10 @@ func quantBand(
 				}
 			} else {
 				if lowband == nil {
-					for i := range n {
-						state.seed = lcgRand(state.seed)
-						x[i] = float32(int32(state.seed) >> 20)
-					}
+					state.seed = fillWithNoise(x[:n], state.seed)
 					collapseMask = mask
 				} else {
-					for i := range n {
-						state.seed = lcgRand(state.seed)
-						noise := float32(1.0 / 256)
-						if state.seed&0x8000 == 0 {
-							noise = -noise
-						}
-						x[i] = lowband[i] + noise
-					}
+					state.seed = foldWithNoise(x[:n], lowband[:n], state.seed)
 					collapseMask = fill
 				}
 				renormaliseVector(x, n, gain)
@@ -541,10 +531,7 @@ func quantBand(
 		}
 		blocks <<= recombine
 		if lowbandOut != nil {
-			scale := float32(math.Sqrt(float64(originalN)))
-			for i := range originalN {
-				lowbandOut[i] = scale * x[i]
-			}
+			scaleInto(lowbandOut[:originalN], x, float32(math.Sqrt(float64(originalN))))
 		}
 		collapseMask &= (1 << blocks) - 1
 	}
@@ -673,6 +660,44 @@ func isqrt32(value uint32) uint32 {
 	}
 
 	return g
+}
+
+// fillWithNoise fills x with the noise of a band given no pulses and no band
+// to fold, and returns the generator's new seed. The seed lives in a register
+// for the loop, where upstream stores and reloads it through the band state
+// for every coefficient (patch 5).
+func fillWithNoise(x []float32, seed uint32) uint32 {
+	for i := range x {
+		seed = lcgRand(seed)
+		x[i] = float32(int32(seed) >> 20)
+	}
+
+	return seed
+}
+
+// foldWithNoise copies the folded lower band into x with ±1/256 of noise on
+// each coefficient, and returns the generator's new seed (see fillWithNoise).
+func foldWithNoise(x, lowband []float32, seed uint32) uint32 {
+	lowband = lowband[:len(x)]
+	for i := range x {
+		seed = lcgRand(seed)
+		noise := float32(1.0 / 256)
+		if seed&0x8000 == 0 {
+			noise = -noise
+		}
+		x[i] = lowband[i] + noise
+	}
+
+	return seed
+}
+
+// scaleInto sets dst to src times scale, through slices of one length so
+// that the compiler drops the bounds checks (patch 5).
+func scaleInto(dst, src []float32, scale float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = scale * v
+	}
 }
 
 func lcgRand(seed uint32) uint32 {

@@ -270,6 +270,179 @@ func TestExpRotation1BitExact(t *testing.T) {
 	}
 }
 
+// TestSpreadingRotationBitExact computes the spreading rotation's cosine
+// and sine (patch 5) for every band length up to twice the widest band, every
+// pulse count that rotates and every spread, and wants upstream's float32s.
+func TestSpreadingRotationBitExact(t *testing.T) {
+	for length := 1; length <= 2*176; length++ {
+		for pulses := 0; 2*pulses < length; pulses++ {
+			for spread := spreadLight; spread <= spreadAggressive; spread++ {
+				c, s := spreadingRotation(length, pulses, spread)
+				wantC, wantS := upstreamSpreadingRotation(length, pulses, spread)
+				if math.Float32bits(c) != math.Float32bits(wantC) || math.Float32bits(s) != math.Float32bits(wantS) {
+					t.Fatalf("length %d pulses %d spread %d: got (%g, %g), want (%g, %g)",
+						length, pulses, spread, c, s, wantC, wantS)
+				}
+			}
+		}
+	}
+}
+
+// TestNoiseFillBitExact fills and folds bands of every length with noise
+// (patch 5), the seed carried from band to band, and wants upstream's
+// coefficients and seeds.
+func TestNoiseFillBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	seed := rng.Uint32()
+	wantState := bandDecodeState{seed: seed}
+	for length := 1; length <= 176; length++ {
+		for _, fold := range []bool{false, true} {
+			var lowband []float32
+			if fold {
+				lowband = testSignal(rng, length, 1)
+			}
+			got := make([]float32, length)
+			want := make([]float32, length)
+			if fold {
+				seed = foldWithNoise(got, lowband, seed)
+			} else {
+				seed = fillWithNoise(got, seed)
+			}
+			upstreamNoiseFill(want, lowband, length, &wantState)
+			what := fmt.Sprintf("length %d fold %v", length, fold)
+			sameBits(t, what, got, want)
+			if seed != wantState.seed {
+				t.Fatalf("%s: seed %#x, want %#x", what, seed, wantState.seed)
+			}
+		}
+	}
+}
+
+// TestBandScalingBitExact sums the energy of PVQ pulse vectors of every
+// length, scales them to unit energy times a gain, renormalises folded bands
+// and scales bands for folding by the square root of their length (patch 5),
+// and wants upstream's sums and float32s, beyond the length untouched.
+func TestBandScalingBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for length := 1; length <= 176; length++ {
+		for trial := range 4 {
+			iy := make([]int, length+3)
+			energy := 0
+			for i := range length {
+				iy[i] = rng.IntN(2*trial+1) - trial
+				energy += iy[i] * iy[i]
+			}
+			gain := rng.Float32() * 2
+			got := testSignal(rng, length+3, 1)
+			want := slices.Clone(got)
+			if e, mask := pulseEnergyAndCollapseMask(iy, length, 1); e != upstreamPulseEnergy(iy, length) || mask != 1 {
+				t.Fatalf("length %d trial %d: pulse energy %d mask %d, want %d and 1", length, trial, e, mask, upstreamPulseEnergy(iy, length))
+			}
+			normaliseResidual(iy, got, length, energy, gain)
+			upstreamNormaliseResidual(iy, want, length, energy, gain)
+			what := fmt.Sprintf("length %d trial %d", length, trial)
+			sameBits(t, "normaliseResidual "+what, got, want)
+
+			x := testSignal(rng, length+3, 1)
+			got = testSignal(rng, length+3, 1)
+			want = slices.Clone(got)
+			scaleInto(got[:length], x, float32(math.Sqrt(float64(length))))
+			upstreamScaleLowbandOut(want, x, length)
+			sameBits(t, "scaleInto "+what, got, want)
+
+			got = testSignal(rng, length+3, 1)
+			want = slices.Clone(got)
+			renormaliseVector(got, length, gain)
+			upstreamRenormaliseVector(want, length, gain)
+			sameBits(t, "renormaliseVector "+what, got, want)
+		}
+	}
+}
+
+// TestAllocationInterpolationPointMatchesUpstream searches the allocation's
+// interpolation point (patch 5) for random static rows, thresholds, caps and
+// budgets, over every range of coded bands, empty ones too, and wants
+// upstream's point.
+func TestAllocationInterpolationPointMatchesUpstream(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	row := func(limit int) []int {
+		r := make([]int, maxBands)
+		for i := range r {
+			r[i] = rng.IntN(limit)
+		}
+
+		return r
+	}
+	for trial := range 200 {
+		bits1, bits2, threshold, caps := row(400), row(800), row(200), row(1200)
+		floor := (1 + trial%2) << bitResolution
+		for start := 0; start <= maxBands; start++ {
+			for end := max(start-1, 0); end <= maxBands; end++ {
+				total := rng.IntN(8000) - 100
+				got := allocationInterpolationPoint(bits1[start:max(end, start)], bits2[start:max(end, start)],
+					threshold[start:max(end, start)], caps[start:max(end, start)], floor, total)
+				want := upstreamAllocationInterpolationPoint(start, end, bits1, bits2, threshold, caps, floor, total)
+				if got != want {
+					t.Fatalf("trial %d bands %d to %d total %d: point %d, want %d", trial, start, end, total, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestAllocationCapsMatchUpstream wants the caps of the table (patch 5) to
+// be upstream's for every frame size and channel count.
+func TestAllocationCapsMatchUpstream(t *testing.T) {
+	for lm := 0; lm <= maxLM; lm++ {
+		for channels := 1; channels <= 2; channels++ {
+			if got, want := allocationCaps(lm, channels), upstreamAllocationCaps(lm, channels); got != want {
+				t.Errorf("LM %d, %d channels: caps %v, want %v", lm, channels, got, want)
+			}
+		}
+	}
+}
+
+// TestStaticAllocationBitsMatchUpstream wants the static allocations of the
+// table (patch 5) to be upstream's for every frame size, channel count,
+// allocation vector and band.
+func TestStaticAllocationBitsMatchUpstream(t *testing.T) {
+	for lm := 0; lm <= maxLM; lm++ {
+		for channels := 1; channels <= 2; channels++ {
+			for row := range bandAllocation {
+				for band := range maxBands {
+					got := int(staticAllocationBits[lm][channels-1][row][band])
+					if want := upstreamStaticAllocationBits(row, band, channels, lm); got != want {
+						t.Errorf("LM %d, %d channels, vector %d, band %d: %d, want %d", lm, channels, row, band, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDenormaliseBandsBitExact scales every band of random spectra by random
+// energies (patch 5) for every frame size and every band range, and wants
+// upstream's float32s, the bins outside the bands left alone.
+func TestDenormaliseBandsBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for lm := 0; lm <= maxLM; lm++ {
+		n := int(bandEdges[maxBands]) << lm
+		for _, bands := range [][2]int{{0, maxBands}, {0, 13}, {0, 17}, {17, maxBands}, {3, 9}} {
+			info := &frameSideInfo{lm: lm, startBand: bands[0], endBand: bands[1]}
+			var energy [maxBands]float32
+			for band := range energy {
+				energy[band] = rng.Float32() * 1000
+			}
+			x := testSignal(rng, n, 1)
+			got := testSignal(rng, n, 1)
+			want := slices.Clone(got)
+			denormaliseBands(info, x, got, energy)
+			upstreamDenormaliseBands(info, x, want, energy)
+			sameBits(t, fmt.Sprintf("LM %d bands %v", lm, bands), got, want)
+		}
+	}
+}
+
 // TestPostfilterAndDeemphasisMonoBitExact decodes runs of frames of every
 // size through postfilterAndDeemphasisMono (patch 4) and through the three
 // steps it fuses (applyPostfilter, updatePostfilterState and

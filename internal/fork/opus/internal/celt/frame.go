@@ -436,7 +436,26 @@ func (d *Decoder) decodeAllocationTrim(info *frameSideInfo, totalBitsEighth uint
 	}
 }
 
+// allocationCaps gives the bands' allocation caps for a frame size and
+// channel count. They are a function of those two alone, asked for twice a
+// frame: they are computed once, at start, for each of the eight (patch 5).
 func allocationCaps(lm, channelCount int) [maxBands]int {
+	return allocationCapsTable[lm][channelCount-1]
+}
+
+// allocationCapsTable holds computeAllocationCaps's caps by LM and channel
+// count less one.
+var allocationCapsTable = func() (table [maxLM + 1][2][maxBands]int) { //nolint:gochecknoglobals
+	for lm := range table {
+		for channels := range table[lm] {
+			table[lm][channels] = computeAllocationCaps(lm, channels+1)
+		}
+	}
+
+	return table
+}()
+
+func computeAllocationCaps(lm, channelCount int) [maxBands]int {
 	caps := [maxBands]int{}
 	indexBase := maxBands * (2*lm + channelCount - 1)
 	for band := range maxBands {

@@ -53,8 +53,11 @@ func normaliseResidual(iy []int, x []float32, n int, energy int, gain float32) {
 	}
 
 	scale := gain / float32(math.Sqrt(float64(energy)))
-	for i := range n {
-		x[i] = float32(iy[i]) * scale
+	// Slices of one length let the compiler drop the bounds checks (patch 5).
+	iy = iy[:n]
+	x = x[:len(iy)]
+	for i, pulse := range iy {
+		x[i] = float32(pulse) * scale
 	}
 }
 
@@ -79,8 +82,8 @@ func extractCollapseMask(iy []int, n int, blocks int) uint {
 
 func pulseEnergyAndCollapseMask(iy []int, n int, blocks int) (energy int, mask uint) {
 	if blocks <= 1 {
-		for i := range n {
-			energy += iy[i] * iy[i]
+		for _, pulse := range iy[:n] {
+			energy += pulse * pulse
 		}
 
 		return energy, 1
@@ -101,16 +104,33 @@ func pulseEnergyAndCollapseMask(iy []int, n int, blocks int) (energy int, mask u
 }
 
 // renormaliseVector restores unit energy after lowband folding or noise fill.
+// Its loops range over x cut to n, without bounds checks (patch 5).
 func renormaliseVector(x []float32, n int, gain float32) {
+	x = x[:n]
 	energy := float32(1e-27)
-	for i := range n {
-		energy += x[i] * x[i]
+	for _, v := range x {
+		energy += v * v
 	}
 
 	scale := gain / float32(math.Sqrt(float64(energy)))
-	for i := range n {
+	for i := range x {
 		x[i] *= scale
 	}
+}
+
+// spreadingRotation gives the cosine and sine of the spreading rotation's
+// angle. math.Sincos computes both from one argument reduction with the
+// polynomials of math.Sin and math.Cos, the same float64s for every angle the
+// decoder can ask for (TestSpreadingRotationBitExact tries them all), in
+// about the time of one of them (patch 5).
+func spreadingRotation(length, pulses, spread int) (c, s float32) {
+	factors := [...]int{15, 10, 5}
+	factor := factors[spread-1]
+	gain := float64(length) / float64(length+factor*pulses)
+	theta := 0.5 * gain * gain
+	sine, cosine := math.Sincos(0.5 * math.Pi * theta)
+
+	return float32(cosine), float32(sine)
 }
 
 // expRotation applies RFC 6716 Section 4.3.4.3 spreading rotation. Direction is
@@ -120,12 +140,7 @@ func expRotation(x []float32, length int, direction int, stride int, pulses int,
 		return
 	}
 
-	factors := [...]int{15, 10, 5}
-	factor := factors[spread-1]
-	gain := float64(length) / float64(length+factor*pulses)
-	theta := 0.5 * gain * gain
-	c := float32(math.Cos(0.5 * math.Pi * theta))
-	s := float32(math.Sin(0.5 * math.Pi * theta))
+	c, s := spreadingRotation(length, pulses, spread)
 
 	stride2 := 0
 	if length >= 8*stride {

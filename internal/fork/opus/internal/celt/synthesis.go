@@ -591,8 +591,13 @@ func denormaliseBands(info *frameSideInfo, x []float32, freq []float32, bandEner
 	for band := info.startBand; band < info.endBand; band++ {
 		start := scale * int(bandEdges[band])
 		end := scale * int(bandEdges[band+1])
-		for i := start; i < end; i++ {
-			freq[i] = x[i] * bandEnergy[band]
+		// The band's two slices, of one length, and its energy in a local
+		// let the compiler drop the bounds checks (patch 5).
+		shape := x[start:end]
+		denormalised := freq[start:end][:len(shape)]
+		energy := bandEnergy[band]
+		for i, v := range shape {
+			denormalised[i] = v * energy
 		}
 	}
 }

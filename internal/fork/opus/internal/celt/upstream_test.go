@@ -3,10 +3,14 @@
 
 package celt
 
-import "github.com/pion/opus/internal/rangecoding"
+import (
+	"math"
 
-// This file keeps pion/opus v0.1.0's own versions of the functions patches 3
-// and 4 rewrote for speed (see PATCHES.md), copied verbatim but for their names
+	"github.com/pion/opus/internal/rangecoding"
+)
+
+// This file keeps pion/opus v0.1.0's own versions of the functions patches 3,
+// 4 and 5 rewrote for speed (see PATCHES.md), copied verbatim but for their names
 // (an "upstream" prefix, and methods made functions of d), so that
 // bitexact_test.go can check the rewrites float32 bit for float32 bit.
 
@@ -431,6 +435,147 @@ func upstreamInverseFFTButterflyGeneric(
 			for frequencyGroup := 0; frequencyGroup < radix; frequencyGroup++ {
 				out[base+frequencyGroup*subtransformLength+frequencyIndex] = work[frequencyGroup]
 			}
+		}
+	}
+}
+
+// upstreamSpreadingRotation is upstream's angle computation from expRotation.
+func upstreamSpreadingRotation(length, pulses, spread int) (c, s float32) {
+	factors := [...]int{15, 10, 5}
+	factor := factors[spread-1]
+	gain := float64(length) / float64(length+factor*pulses)
+	theta := 0.5 * gain * gain
+	c = float32(math.Cos(0.5 * math.Pi * theta))
+	s = float32(math.Sin(0.5 * math.Pi * theta))
+
+	return c, s
+}
+
+// upstreamNoiseFill is upstream's noise fill of a band given no pulses, from
+// quantBand, the two loops as they are there.
+func upstreamNoiseFill(x []float32, lowband []float32, n int, state *bandDecodeState) {
+	if lowband == nil {
+		for i := range n {
+			state.seed = lcgRand(state.seed)
+			x[i] = float32(int32(state.seed) >> 20) //nolint:gosec // G115: as upstream.
+		}
+	} else {
+		for i := range n {
+			state.seed = lcgRand(state.seed)
+			noise := float32(1.0 / 256)
+			if state.seed&0x8000 == 0 {
+				noise = -noise
+			}
+			x[i] = lowband[i] + noise
+		}
+	}
+}
+
+// upstreamNormaliseResidual is upstream's normaliseResidual.
+func upstreamNormaliseResidual(iy []int, x []float32, n int, energy int, gain float32) {
+	if energy <= 0 {
+		for i := range n {
+			x[i] = 0
+		}
+
+		return
+	}
+
+	scale := gain / float32(math.Sqrt(float64(energy)))
+	for i := range n {
+		x[i] = float32(iy[i]) * scale
+	}
+}
+
+// upstreamScaleLowbandOut is upstream's scaling of a band's output for the
+// bands above it to fold, from quantBand.
+func upstreamScaleLowbandOut(lowbandOut []float32, x []float32, originalN int) {
+	scale := float32(math.Sqrt(float64(originalN)))
+	for i := range originalN {
+		lowbandOut[i] = scale * x[i]
+	}
+}
+
+// upstreamAllocationInterpolationPoint is upstream's interpolation search,
+// from interpolateBitsToPulses.
+func upstreamAllocationInterpolationPoint(start, end int, bits1, bits2, threshold, caps []int, allocationFloor, total int) int {
+	lo := 0
+	hi := 1 << allocationSteps
+	for range allocationSteps {
+		mid := (lo + hi) >> 1
+		psum := 0
+		done := false
+		for band := end - 1; band >= start; band-- {
+			tmp := bits1[band] + (mid * bits2[band] >> allocationSteps)
+			if tmp >= threshold[band] || done {
+				done = true
+				psum += min(tmp, caps[band])
+			} else if tmp >= allocationFloor {
+				psum += allocationFloor
+			}
+		}
+		if psum > total {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+
+	return lo
+}
+
+// upstreamRenormaliseVector is upstream's renormaliseVector.
+func upstreamRenormaliseVector(x []float32, n int, gain float32) {
+	energy := float32(1e-27)
+	for i := range n {
+		energy += x[i] * x[i]
+	}
+
+	scale := gain / float32(math.Sqrt(float64(energy)))
+	for i := range n {
+		x[i] *= scale
+	}
+}
+
+// upstreamPulseEnergy is the one-block branch of upstream's
+// pulseEnergyAndCollapseMask.
+func upstreamPulseEnergy(iy []int, n int) int {
+	energy := 0
+	for i := range n {
+		energy += iy[i] * iy[i]
+	}
+
+	return energy
+}
+
+// upstreamAllocationCaps is upstream's allocationCaps.
+func upstreamAllocationCaps(lm, channelCount int) [maxBands]int {
+	caps := [maxBands]int{}
+	indexBase := maxBands * (2*lm + channelCount - 1)
+	for band := range maxBands {
+		width := int(bandEdges[band+1]-bandEdges[band]) << lm
+		caps[band] = (int(bandCaps[indexBase+band]) + 64) * channelCount * width >> 2
+	}
+
+	return caps
+}
+
+// upstreamStaticAllocationBits is a band's static allocation as upstream's
+// computeAllocation computes it at each step of its search.
+func upstreamStaticAllocationBits(row, band, channelCount, lm int) int {
+	bandWidth := int(bandEdges[band+1] - bandEdges[band])
+
+	return channelCount * bandWidth * int(bandAllocation[row][band]) << lm >> 2
+}
+
+// upstreamDenormaliseBands is upstream's denormaliseBands.
+func upstreamDenormaliseBands(info *frameSideInfo, x []float32, freq []float32, bandEnergy [maxBands]float32) {
+	scale := 1 << info.lm
+	for band := info.startBand; band < info.endBand; band++ {
+		start := scale * int(bandEdges[band])
+		end := scale * int(bandEdges[band+1])
+		for i := start; i < end; i++ {
+			freq[i] = x[i] * bandEnergy[band]
 		}
 	}
 }

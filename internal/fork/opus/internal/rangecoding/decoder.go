@@ -405,6 +405,11 @@ func (r *Decoder) Tell() uint {
 	return r.nbitsTotal - lg
 }
 
+// tellFracThresholds[b] is the largest 16-bit top of the range whose log2, as
+// RFC 6716's loop computes it, has b as its three fractional bits, of the
+// tops whose first four bits are 8+b (libopus's correction table).
+var tellFracThresholds = [8]uint32{35733, 38967, 42495, 46340, 50535, 55109, 60097, 65535} //nolint:gochecknoglobals
+
 // TellFrac returns a conservative upper bound in 1/8 bit units.
 // This follows the ec_tell_frac() construction in RFC 6716 Section 4.1.6.2.
 func (r *Decoder) TellFrac() uint {
@@ -416,15 +421,16 @@ func (r *Decoder) TellFrac() uint {
 		return r.Tell() * 8
 	}
 
-	rQ15 := uint64(r.rangeSize >> (lg - 16))
-	for range 3 {
-		rQ15 = (rQ15 * rQ15) >> 15
-		bit := rQ15 >> 16
-		lg = 2*lg + uint(bit)
-		if bit != 0 {
-			rQ15 >>= 1
-		}
+	// The three fractional bits of log2 of the range's top 16 bits: the
+	// three squarings of RFC 6716's loop come to comparing those bits with
+	// eight thresholds, as libopus's ec_tell_frac does (patch 5); the same
+	// result for every range (TestTellFracMatchesUpstream tries them all).
+	top := r.rangeSize >> (lg - 16)
+	eighths := top>>12 - 8
+	if top > tellFracThresholds[eighths&7] {
+		eighths++
 	}
+	lg = lg<<3 + uint(eighths)
 
 	total := r.nbitsTotal * 8
 	if total <= lg {

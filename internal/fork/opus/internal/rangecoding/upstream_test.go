@@ -3,7 +3,10 @@
 
 package rangecoding
 
+import "math/bits"
+
 // pion/opus v0.1.0's raw-bit reader, which patch 3 rewrote (PATCHES.md),
+// and its TellFrac, which patch 5 rewrote,
 // copied verbatim but for its names (an "upstream" prefix, methods made
 // functions of r), for rawbits_test.go to compare against.
 
@@ -32,4 +35,32 @@ func upstreamGetRawBits(r *Decoder, n uint) uint32 {
 	}
 
 	return bits
+}
+
+// upstreamTellFrac is pion/opus v0.1.0's TellFrac, which patch 5 rewrote.
+func upstreamTellFrac(r *Decoder) uint {
+	lg := uint(bits.Len32(r.rangeSize)) //nolint:gosec // G115: bits.Len32 returns 0..32.
+	if lg == 0 {
+		return r.nbitsTotal * 8
+	}
+	if lg < 24 {
+		return r.Tell() * 8
+	}
+
+	rQ15 := uint64(r.rangeSize >> (lg - 16))
+	for range 3 {
+		rQ15 = (rQ15 * rQ15) >> 15
+		bit := rQ15 >> 16
+		lg = 2*lg + uint(bit)
+		if bit != 0 {
+			rQ15 >>= 1
+		}
+	}
+
+	total := r.nbitsTotal * 8
+	if total <= lg {
+		return 0
+	}
+
+	return total - lg
 }
